@@ -47,6 +47,9 @@ impl Diagnostic {
     }
 }
 
+/// Lines longer than about twice this are shown as a window around the error.
+const WINDOW: usize = 80;
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(source, offset.min(source.len()));
@@ -86,17 +89,32 @@ fn render_one(out: &mut String, path: &str, source: &str, d: &Diagnostic) {
     let line_end = source[start..]
         .find('\n')
         .map_or(source.len(), |i| start + i);
-    let text = source[line_start..line_end].trim_end_matches('\r');
+    let end = floor_char_boundary(source, d.span.end.clamp(start, line_end));
+    let text: Vec<char> = source[line_start..line_end]
+        .trim_end_matches('\r')
+        .chars()
+        .map(|c| if c == '\t' || c.is_control() { ' ' } else { c })
+        .collect();
+    let width = source[start..end].chars().count().max(1);
+    // Very long lines are shown as a window around the column.
+    let (first, prefix) = if col > WINDOW {
+        (col - 1 - WINDOW / 2, "...")
+    } else {
+        (0, "")
+    };
+    let last = (first + 2 * WINDOW).min(text.len());
+    let shown: String = text.get(first..last).unwrap_or(&[]).iter().collect();
+    let suffix = if last < text.len() { "..." } else { "" };
     let gutter = line.to_string().len();
     let _ = writeln!(out, "{:gutter$} |", "");
-    let _ = writeln!(out, "{line} | {}", text.replace('\t', " "));
-    let end = floor_char_boundary(source, d.span.end.clamp(start, line_end));
-    let width = source[start..end].chars().count().max(1);
+    let _ = writeln!(out, "{line} | {prefix}{shown}{suffix}");
+    let caret_col = prefix.len() + (col - 1 - first);
+    let width = width.min(shown.chars().count().saturating_sub(col - 1 - first).max(1));
     let _ = writeln!(
         out,
         "{:gutter$} | {}{}",
         "",
-        " ".repeat(col - 1),
+        " ".repeat(caret_col),
         "^".repeat(width)
     );
     if let Some(help) = &d.help {

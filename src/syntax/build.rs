@@ -327,7 +327,7 @@ pub fn expr(p: Pair<Rule>) -> Res<Expr> {
 fn too_deep(sp: Span) -> Diagnostic {
     Diagnostic::error(
         sp,
-        format!("expression too deeply nested (more than {MAX_EXPR_DEPTH} levels)"),
+        format!("expression nested too deeply (more than {MAX_EXPR_DEPTH} levels of operators)"),
     )
     .with_help("split it into several `define`s")
 }

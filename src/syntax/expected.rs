@@ -49,9 +49,8 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        let kind = if is_keyword(&word) { "keyword" } else { "`" };
         let len = word.len();
-        if kind == "keyword" {
+        if is_keyword(&word) {
             (format!("keyword `{word}`"), len)
         } else {
             (format!("`{word}`"), len)
@@ -60,6 +59,8 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
         ("a string".to_string(), 1)
     } else if c == '\n' || c == '\r' {
         ("end of line".to_string(), 0)
+    } else if c.is_control() {
+        (format!("the control character {:?}", c), c.len_utf8())
     } else {
         (format!("`{c}`"), c.len_utf8())
     }

@@ -1,0 +1,200 @@
+//! The command line as a user runs it: exit codes, stdout JSON, stderr
+//! messages (LANGUAGE.md section 7), and hostile inputs that must never crash.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn rulebook(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or(b"")).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rulebook-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+const ADULT: &str = "policy adult\ninput {\n  age: int\n  children: list of { age: int }\n}\ndecision adult: bool\n  require age >= 18 because \"Must be 18\"\ndecision ratio: decimal = 1 / age\n";
+
+#[test]
+fn check_accepts_the_shipped_policies() {
+    let o = rulebook(&["check", "rules"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn check_reports_located_errors_with_source_and_caret() {
+    let p = temp_file(
+        "bad.rules",
+        b"policy t\ninput { age: int }\ndecision d: bool = agee > 1\n",
+    );
+    let o = rulebook(&["check", p.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let first = err.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "{}:3:20: error: unknown name `agee`; did you mean `age`?",
+            p.display()
+        )
+    );
+    assert!(err.contains("3 | decision d: bool = agee > 1"), "{err}");
+    assert!(err.contains("  |                    ^^^^"), "{err}");
+}
+
+#[test]
+fn eval_prints_decisions_and_exits_zero_even_when_unknown() {
+    let p = temp_file("adult.rules", ADULT.as_bytes());
+    let o = rulebook(
+        &["eval", p.to_str().unwrap(), "--as-of", "2026-01-01"],
+        Some(b"{}"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["decisions"]["adult"]["value"], serde_json::Value::Null);
+    assert_eq!(out["missing"], serde_json::json!(["age"]));
+    assert_eq!(out["as_of"], "2026-01-01");
+}
+
+#[test]
+fn eval_input_error_names_the_field_path() {
+    let p = temp_file("adult2.rules", ADULT.as_bytes());
+    let facts = temp_file(
+        "facts.json",
+        br#"{"age": 20, "children": [{"age": 1}, {"age": "five"}]}"#,
+    );
+    let o = rulebook(
+        &[
+            "eval",
+            p.to_str().unwrap(),
+            "--input",
+            facts.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("children[1].age"), "{err}");
+    assert!(err.contains("\"five\""), "{err}");
+    assert!(err.contains("int"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn eval_division_by_zero_is_an_evaluation_error() {
+    let p = temp_file("adult3.rules", ADULT.as_bytes());
+    let o = rulebook(&["eval", p.to_str().unwrap()], Some(br#"{"age": 0}"#));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("division by zero"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_rejects_bad_json_and_bad_dates_without_crashing() {
+    let p = temp_file("adult4.rules", ADULT.as_bytes());
+    for (args, stdin) in [
+        (vec!["eval", p.to_str().unwrap()], &b"{not json"[..]),
+        (vec!["eval", p.to_str().unwrap()], &b"[1, 2]"[..]),
+        (vec!["eval", p.to_str().unwrap()], &b"\xff\xfe"[..]),
+        (
+            vec!["eval", p.to_str().unwrap(), "--as-of", "2026-02-30"],
+            &b"{}"[..],
+        ),
+        (vec!["eval", "/nonexistent/x.rules"], &b"{}"[..]),
+    ] {
+        let o = rulebook(&args, Some(stdin));
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("error"), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn hostile_rule_files_get_diagnostics_not_crashes() {
+    let deep_parens = format!(
+        "policy p\ninput {{ a: int }}\ndefine x: int = {}a{}\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    let deep_not = format!(
+        "policy p\ninput {{ a: bool }}\ndecision x: bool = {}a\n",
+        "not ".repeat(20_000)
+    );
+    let long_sum = format!(
+        "policy p\ninput {{ a: int }}\ndefine x: int = a{}\n",
+        " + a".repeat(20_000)
+    );
+    let deep_if = format!(
+        "policy p\ninput {{ a: int }}\ndefine x: int = {} 0\n",
+        "if a > 0 then 1 else ".repeat(20_000)
+    );
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        ("comments_only", b"# nothing here\n".to_vec()),
+        (
+            "invalid_utf8",
+            b"policy p\ninput { a: int }\n\xff\xfe\n".to_vec(),
+        ),
+        ("deep_parens", deep_parens.into_bytes()),
+        ("deep_not", deep_not.into_bytes()),
+        ("long_sum", long_sum.into_bytes()),
+        ("deep_if", deep_if.into_bytes()),
+        ("nul", b"policy p\0\n".to_vec()),
+    ];
+    for (name, bytes) in cases {
+        let p = temp_file(&format!("{name}.rules"), &bytes);
+        let o = rulebook(&["check", p.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.starts_with(&format!("{}:", p.display())) && err.contains(": error: "),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn test_command_ends_with_the_counts_line() {
+    let o = rulebook(&["test", "rules"], None);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let last = out.lines().last().unwrap_or("");
+    assert!(last.ends_with(" failed"), "{out}");
+    assert!(last.contains(" passed, "), "{out}");
+    assert!(o.status.success(), "{out}");
+}
+
+#[test]
+fn test_command_fails_on_a_wrong_expectation() {
+    let dir = std::env::temp_dir().join(format!("rulebook-cli-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("adult.rules"), ADULT).unwrap();
+    std::fs::write(
+        dir.join("adult.test.yaml"),
+        "cases:\n  - name: sixteen\n    as_of: 2026-01-01\n    input: { age: 16 }\n    expect: { adult: true }\n",
+    )
+    .unwrap();
+    let o = rulebook(&["test", dir.to_str().unwrap()], None);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("sixteen"), "{out}");
+    assert!(out.trim_end().ends_with("0 passed, 1 failed"), "{out}");
+    let _ = Path::new(&dir);
+}
