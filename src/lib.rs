@@ -23,8 +23,10 @@
 //! assert_eq!(out["missing"], serde_json::json!(["age"]));
 //! ```
 
+pub mod abi;
 pub mod ast;
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod facts;
 pub mod interp;
@@ -32,16 +34,19 @@ pub mod num;
 pub mod outcome;
 pub mod program;
 pub mod report;
+pub mod runtime;
 pub mod syntax;
 pub mod testing;
 
+use abi::Meta;
 use diagnostic::Diagnostic;
 pub use facts::{Facts, InputError};
 pub use outcome::{EvalError, Outcome};
+pub use runtime::LoadError;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A calendar date (days since 1970-01-01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,16 +101,37 @@ pub enum Error {
     #[error("{0}")]
     Compile(#[from] CompileError),
     #[error("{0}")]
+    Load(#[from] LoadError),
+    #[error("{0}")]
     Input(#[from] InputError),
     #[error("{0}")]
     Eval(#[from] EvalError),
 }
 
-/// A checked policy, ready to evaluate.
+/// Which engine evaluates a policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// The compiled WebAssembly module under wasmtime (the default).
+    #[default]
+    Wasm,
+    /// The reference interpreter (needs the policy's source).
+    Interpreter,
+}
+
+/// A policy ready to evaluate: checked, compiled to WebAssembly, and (on
+/// first use) loaded into wasmtime. Cheap to clone and share across threads.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    program: Arc<program::Program>,
-    hash: String,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// The checked program; None for a policy loaded from a `.wasm` file.
+    program: Option<program::Program>,
+    meta: Meta,
+    wasm: Vec<u8>,
+    loaded: OnceLock<Result<runtime::LoadedModule, LoadError>>,
     path: String,
     warnings: Vec<Diagnostic>,
     source: String,
@@ -117,8 +143,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 impl Policy {
-    /// Compiles rule-file bytes; `path` names the file in diagnostics.
+    /// Checks and compiles rule-file bytes; `path` names the file in diagnostics.
     pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Policy, CompileError> {
         let hash = sha256_hex(bytes);
         let source = match std::str::from_utf8(bytes) {
@@ -142,82 +175,190 @@ impl Policy {
         };
         let file = syntax::parse(&source).map_err(fail)?;
         let (program, warnings) = check::check(&file, &source).map_err(fail)?;
+        let compiled = codegen::compile(&program, &hash);
         Ok(Policy {
-            program: Arc::new(program),
-            hash,
-            path: path.to_string(),
-            warnings,
-            source,
+            inner: Arc::new(Inner {
+                program: Some(program),
+                meta: compiled.meta,
+                wasm: compiled.wasm,
+                loaded: OnceLock::new(),
+                path: path.to_string(),
+                warnings,
+                source,
+            }),
         })
     }
 
-    /// Compiles rule-file text.
+    /// Checks and compiles rule-file text.
     pub fn from_source(path: &str, source: &str) -> Result<Policy, CompileError> {
         Self::from_bytes(path, source.as_bytes())
     }
 
-    /// Reads and compiles a rule file.
+    /// Reads, checks and compiles a rule file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
         let path = path.as_ref();
-        let label = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: label.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(Self::from_bytes(&label, &bytes)?)
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        Ok(Self::from_bytes(&path.display().to_string(), &bytes)?)
     }
 
-    /// The checked program.
-    pub fn program(&self) -> &program::Program {
-        &self.program
+    /// A policy from a compiled module (`rulebook compile`), without its source:
+    /// the metadata and ABI version are checked and the module is loaded now.
+    pub fn from_wasm(path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
+        let meta = runtime::read_meta(&wasm)?;
+        let loaded = runtime::LoadedModule::new(&wasm, Arc::new(meta.clone()))?;
+        let cell = OnceLock::new();
+        let _ = cell.set(Ok(loaded));
+        Ok(Policy {
+            inner: Arc::new(Inner {
+                program: None,
+                meta,
+                wasm,
+                loaded: cell,
+                path: path.to_string(),
+                warnings: Vec::new(),
+                source: String::new(),
+            }),
+        })
+    }
+
+    /// Reads a compiled module from disk.
+    pub fn from_wasm_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        Ok(Self::from_wasm(&path.display().to_string(), bytes)?)
+    }
+
+    /// The checked program, when the policy was compiled from source.
+    pub fn program(&self) -> Option<&program::Program> {
+        self.inner.program.as_ref()
+    }
+    /// The module metadata (schema, decisions, clauses, hash).
+    pub fn meta(&self) -> &Meta {
+        &self.inner.meta
+    }
+    /// The compiled WebAssembly module.
+    pub fn wasm(&self) -> &[u8] {
+        &self.inner.wasm
     }
     /// The policy's name (`policy NAME`).
     pub fn name(&self) -> &str {
-        &self.program.name
+        &self.inner.meta.policy
     }
     /// SHA-256 hex of the rule file's bytes.
     pub fn hash(&self) -> &str {
-        &self.hash
+        &self.inner.meta.hash
     }
     /// The file name used in diagnostics.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.inner.path
     }
     /// Warnings found while checking, rendered like errors.
     pub fn warnings(&self) -> String {
-        diagnostic::render(&self.path, &self.source, &self.warnings)
+        diagnostic::render(&self.inner.path, &self.inner.source, &self.inner.warnings)
+    }
+
+    /// The module loaded into wasmtime (compiled on first use).
+    pub fn loaded(&self) -> Result<&runtime::LoadedModule, LoadError> {
+        self.inner
+            .loaded
+            .get_or_init(|| {
+                runtime::LoadedModule::new(&self.inner.wasm, Arc::new(self.inner.meta.clone()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// A builder for typed facts of this policy's inputs.
+    pub fn facts(&self) -> facts::FactsBuilder<'_> {
+        facts::FactsBuilder::new(&self.inner.meta.input)
     }
 
     /// Checks facts given as JSON text against the input schema.
     pub fn parse_facts(&self, json: &str) -> Result<Facts, InputError> {
-        facts::from_json_str(&self.program.schema, json)
+        facts::from_json_str(&self.inner.meta.input, json)
     }
 
-    /// Evaluates every decision for one record with the reference interpreter.
+    /// Checks facts given as a JSON value against the input schema.
+    pub fn facts_from_value(&self, json: &serde_json::Value) -> Result<Facts, InputError> {
+        facts::from_json(&self.inner.meta.input, json)
+    }
+
+    /// Evaluates every decision for one record with the Wasm engine.
     pub fn evaluate(&self, facts: &Facts, as_of: Date) -> Result<Outcome, EvalError> {
-        interp::evaluate(&self.program, facts, as_of.0)
+        self.evaluate_with(Engine::Wasm, facts, as_of)
+    }
+
+    /// Evaluates with the chosen engine.
+    pub fn evaluate_with(
+        &self,
+        engine: Engine,
+        facts: &Facts,
+        as_of: Date,
+    ) -> Result<Outcome, EvalError> {
+        match engine {
+            Engine::Wasm => self.loaded().map_err(load_failed)?.evaluate(facts, as_of.0),
+            Engine::Interpreter => match &self.inner.program {
+                Some(p) => interp::evaluate(p, facts, as_of.0),
+                None => Err(EvalError::Trap {
+                    message: "the interpreter needs the policy's source, not only its module"
+                        .into(),
+                }),
+            },
+        }
+    }
+
+    /// Evaluates many records in one call into the module; each record gets
+    /// its own result, so one bad record never affects the others.
+    pub fn evaluate_batch(
+        &self,
+        records: &[Facts],
+        as_of: Date,
+    ) -> Vec<Result<Outcome, EvalError>> {
+        match self.loaded() {
+            Ok(m) => m.evaluate_batch(records, as_of.0),
+            Err(e) => records
+                .iter()
+                .map(|_| Err(load_failed(e.clone())))
+                .collect(),
+        }
     }
 
     /// The decisions JSON (LANGUAGE.md section 6) of an outcome.
     pub fn report(&self, outcome: &Outcome, as_of: Date) -> serde_json::Value {
-        report::to_json(&self.program, &self.hash, as_of.0, outcome)
+        report::to_json(&self.inner.meta, as_of.0, outcome)
     }
 
-    /// Facts JSON text in, decisions JSON out.
+    /// Facts JSON text in, decisions JSON out (Wasm engine).
     pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
         let facts = self.parse_facts(facts_json)?;
         let outcome = self.evaluate(&facts, as_of)?;
         Ok(self.report(&outcome, as_of))
     }
 
-    /// Like [`Policy::evaluate_json`], from an already parsed JSON value.
+    /// Facts as a JSON value in, decisions JSON out, with the chosen engine.
+    pub fn evaluate_value_with(
+        &self,
+        engine: Engine,
+        facts_json: &serde_json::Value,
+        as_of: Date,
+    ) -> Result<serde_json::Value, Error> {
+        let facts = self.facts_from_value(facts_json)?;
+        let outcome = self.evaluate_with(engine, &facts, as_of)?;
+        Ok(self.report(&outcome, as_of))
+    }
+
+    /// Facts as a JSON value in, decisions JSON out (Wasm engine).
     pub fn evaluate_value(
         &self,
         facts_json: &serde_json::Value,
         as_of: Date,
     ) -> Result<serde_json::Value, Error> {
-        let facts = facts::from_json(&self.program.schema, facts_json)?;
-        let outcome = self.evaluate(&facts, as_of)?;
-        Ok(self.report(&outcome, as_of))
+        self.evaluate_value_with(Engine::Wasm, facts_json, as_of)
+    }
+}
+
+fn load_failed(e: LoadError) -> EvalError {
+    EvalError::Trap {
+        message: e.to_string(),
     }
 }

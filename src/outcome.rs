@@ -48,4 +48,7 @@ pub enum EvalError {
     },
     #[error("evaluation error: no clause of decision {decision} applies on {as_of}")]
     NoClause { decision: String, as_of: String },
+    /// The compiled module stopped abnormally (a bug, a limit, or a tampered module).
+    #[error("evaluation error: the policy module failed: {message}")]
+    Trap { message: String },
 }

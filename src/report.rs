@@ -1,20 +1,23 @@
 //! Report: an [`Outcome`] -> the decisions JSON of LANGUAGE.md section 6
 //! (values formatted by declared type, reasons with citations, lines, and the
-//! `missing` lists in declaration order).
+//! `missing` lists in declaration order). It reads only the module metadata,
+//! so it serves every engine and modules loaded without their source.
 
+use crate::abi::{DecisionKind, Meta, ValueType};
 use crate::num;
 use crate::outcome::{Outcome, Value};
-use crate::program::{Body, Program, Type};
 use serde_json::{json, Map, Value as Json};
 
 /// Formats a known value of a declared type as JSON.
-pub fn value_json(ty: &Type, v: &Value) -> Json {
+pub fn value_json(ty: &ValueType, v: &Value) -> Json {
     match (ty, v) {
         (_, Value::Bool(b)) => Json::Bool(*b),
-        (Type::Decimal, Value::Num(n)) => Json::String(num::format_decimal(*n)),
-        (Type::Money, Value::Num(n)) => Json::String(num::format_money(*n)),
-        (Type::Date, Value::Num(n)) => Json::String(num::format_date(*n as i32)),
-        (Type::Enum(variants), Value::Num(n)) => Json::String(
+        (ValueType::Decimal, Value::Num(n)) => Json::String(num::format_decimal(*n)),
+        (ValueType::Money, Value::Num(n)) => Json::String(num::format_money(*n)),
+        (ValueType::Date, Value::Num(n)) => {
+            Json::String(num::format_date(i32::try_from(*n).unwrap_or_default()))
+        }
+        (ValueType::Enum { variants }, Value::Num(n)) => Json::String(
             usize::try_from(*n)
                 .ok()
                 .and_then(|i| variants.get(i))
@@ -27,25 +30,25 @@ pub fn value_json(ty: &Type, v: &Value) -> Json {
 }
 
 /// The full output object for one evaluation.
-pub fn to_json(program: &Program, hash: &str, as_of: i32, outcome: &Outcome) -> Json {
+pub fn to_json(meta: &Meta, as_of: i32, outcome: &Outcome) -> Json {
     let mut decisions = Map::new();
     let mut all_missing: Vec<usize> = Vec::new();
-    for (def, o) in program.decisions.iter().zip(&outcome.decisions) {
+    for (def, o) in meta.decisions.iter().zip(&outcome.decisions) {
         let mut obj = Map::new();
         match &o.value {
             None => {
                 obj.insert("value".into(), Json::Null);
-                obj.insert("missing".into(), paths(program, &o.missing));
+                obj.insert("missing".into(), paths(meta, &o.missing));
                 all_missing.extend(&o.missing);
             }
             Some(v) => {
                 obj.insert("value".into(), value_json(&def.ty, v));
-                match &def.body {
-                    Body::Requires(clauses) if !o.reasons.is_empty() => {
+                match def.kind {
+                    DecisionKind::Requires if !o.reasons.is_empty() => {
                         let reasons: Vec<Json> = o
                             .reasons
                             .iter()
-                            .filter_map(|&i| clauses.get(i))
+                            .filter_map(|&i| def.clauses.get(i))
                             .map(|c| {
                                 let mut r = Map::new();
                                 r.insert("because".into(), Json::String(c.reason().to_string()));
@@ -58,8 +61,8 @@ pub fn to_json(program: &Program, hash: &str, as_of: i32, outcome: &Outcome) -> 
                             .collect();
                         obj.insert("reasons".into(), Json::Array(reasons));
                     }
-                    Body::Whens(clauses) => {
-                        if let Some(c) = o.clause.and_then(|i| clauses.get(i)) {
+                    DecisionKind::Whens => {
+                        if let Some(c) = o.clause.and_then(|i| def.clauses.get(i)) {
                             obj.insert("line".into(), json!(c.line));
                         }
                     }
@@ -72,23 +75,23 @@ pub fn to_json(program: &Program, hash: &str, as_of: i32, outcome: &Outcome) -> 
     all_missing.sort_unstable();
     all_missing.dedup();
     let mut out = Map::new();
-    out.insert("policy".into(), Json::String(program.name.clone()));
+    out.insert("policy".into(), Json::String(meta.policy.clone()));
     out.insert(
         "version".into(),
-        program.version.clone().map_or(Json::Null, Json::String),
+        meta.version.clone().map_or(Json::Null, Json::String),
     );
-    out.insert("hash".into(), Json::String(hash.to_string()));
+    out.insert("hash".into(), Json::String(meta.hash.clone()));
     out.insert("as_of".into(), Json::String(num::format_date(as_of)));
     out.insert("decisions".into(), Json::Object(decisions));
-    out.insert("missing".into(), paths(program, &all_missing));
+    out.insert("missing".into(), paths(meta, &all_missing));
     Json::Object(out)
 }
 
-fn paths(program: &Program, facts: &[usize]) -> Json {
+fn paths(meta: &Meta, facts: &[usize]) -> Json {
     Json::Array(
         facts
             .iter()
-            .filter_map(|&f| program.schema.fact_paths.get(f))
+            .filter_map(|&f| meta.fact_paths.get(f))
             .map(|p| Json::String(p.clone()))
             .collect(),
     )

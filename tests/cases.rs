@@ -3,7 +3,7 @@
 //! format is described in tests/README.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rulebook::{Date, Error, Policy};
+use rulebook::{Date, Engine, Error, Policy};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -47,13 +47,13 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Runs one case; returns a description of each mismatch.
-fn run_case(policy: &Policy, case: &Case) -> Vec<String> {
+fn run_case(policy: &Policy, engine: Engine, case: &Case) -> Vec<String> {
     let as_of = Date::parse(case.as_of.as_deref().unwrap_or("2026-01-01")).expect("as_of");
     let input: Json = match serde_json::to_value(&case.input).unwrap() {
         Json::Null => Json::Object(Default::default()),
         v => v,
     };
-    let result = policy.evaluate_value(&input, as_of);
+    let result = policy.evaluate_value_with(engine, &input, as_of);
     let mut problems = Vec::new();
     match (result, &case.error) {
         (Err(e), Some(want)) => {
@@ -126,16 +126,18 @@ fn semantic_cases() {
             }
         };
         for case in &cf.cases {
-            let problems = run_case(&policy, case);
-            if problems.is_empty() {
-                passed += 1;
-            } else {
-                failures.push(format!(
-                    "{} / {}:\n    {}",
-                    file.display(),
-                    case.name,
-                    problems.join("\n    ")
-                ));
+            for engine in [Engine::Interpreter, Engine::Wasm] {
+                let problems = run_case(&policy, engine, case);
+                if problems.is_empty() {
+                    passed += 1;
+                } else {
+                    failures.push(format!(
+                        "{} / {} ({engine:?}):\n    {}",
+                        file.display(),
+                        case.name,
+                        problems.join("\n    ")
+                    ));
+                }
             }
         }
     }

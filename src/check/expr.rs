@@ -56,7 +56,10 @@ impl Checker<'_> {
             ast::ExprKind::Int(text) => match text.parse::<i64>() {
                 Ok(n) => typed(ExprKind::Const(Const::Num(n)), Type::Int, span),
                 Err(_) => {
-                    self.error(span, format!("integer `{text}` does not fit in 64 bits"));
+                    self.error(
+                        span,
+                        format!("integer `{text}` is too large: it does not fit in 64 bits"),
+                    );
                     Self::poisoned(span)
                 }
             },

@@ -211,7 +211,10 @@ impl Checker<'_> {
             let (line, _) = line_col(self.source, first.start);
             self.error(
                 name.span,
-                format!("`{}` is already declared on line {line}", name.name),
+                format!(
+                    "duplicate name: `{}` is already declared on line {line}",
+                    name.name
+                ),
             );
             return;
         }
@@ -232,7 +235,10 @@ impl Checker<'_> {
                 let (line, _) = line_col(self.source, first.start);
                 self.error(
                     f.name.span,
-                    format!("field `{}` is already declared on line {line}", f.name.name),
+                    format!(
+                        "duplicate field: `{}` is already declared on line {line}",
+                        f.name.name
+                    ),
                 );
                 continue;
             }
@@ -385,10 +391,11 @@ impl Checker<'_> {
             }
             ast::DecisionBody::Requires(rs) => {
                 if *ty != Type::Bool && *ty != Type::Error {
+                    let at = rs.first().map_or(d.ty.span, |r| r.keyword);
                     self.error(
-                        d.ty.span,
+                        at,
                         format!(
-                            "`require` clauses make a bool decision, but `{}` is declared {}",
+                            "`require` is only allowed in bool decisions, but `{}` is declared {}",
                             d.name.name,
                             ty.describe()
                         ),

@@ -1,7 +1,7 @@
 //! The command line (LANGUAGE.md section 7): the only place that prints or exits.
 
 use clap::{Parser, Subcommand};
-use rulebook::{testing, Date, Policy};
+use rulebook::{testing, Date, Engine, Policy};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -27,8 +27,15 @@ enum Command {
     },
     /// Evaluate a policy on one facts object and print the decisions JSON.
     Eval {
-        /// The .rules file.
-        policy: PathBuf,
+        /// The .rules file (or use --wasm).
+        #[arg(required_unless_present = "wasm", conflicts_with = "wasm")]
+        policy: Option<PathBuf>,
+        /// Evaluate a compiled module (from `rulebook compile`) instead of a .rules file.
+        #[arg(long)]
+        wasm: Option<PathBuf>,
+        /// Which engine evaluates: the compiled Wasm module, or the reference interpreter.
+        #[arg(long, value_enum, default_value = "wasm")]
+        engine: EngineArg,
         /// Facts JSON file; read from stdin when absent.
         #[arg(long)]
         input: Option<PathBuf>,
@@ -39,11 +46,25 @@ enum Command {
         #[arg(long)]
         compact: bool,
     },
+    /// Compile a policy to a sandboxed WebAssembly module.
+    Compile {
+        /// The .rules file.
+        policy: PathBuf,
+        /// Where to write the module.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Run *.test.yaml files (or folders of them).
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EngineArg {
+    Wasm,
+    Interp,
 }
 
 pub fn main() -> ExitCode {
@@ -52,10 +73,26 @@ pub fn main() -> ExitCode {
         Command::Check { paths } => check(&paths),
         Command::Eval {
             policy,
+            wasm,
+            engine,
             input,
             as_of,
             compact,
-        } => eval(&policy, input.as_deref(), as_of.as_deref(), compact),
+        } => {
+            let engine = match engine {
+                EngineArg::Wasm => Engine::Wasm,
+                EngineArg::Interp => Engine::Interpreter,
+            };
+            eval(
+                policy.as_deref(),
+                wasm.as_deref(),
+                engine,
+                input.as_deref(),
+                as_of.as_deref(),
+                compact,
+            )
+        }
+        Command::Compile { policy, output } => compile(&policy, &output),
         Command::Test { paths } => test(&paths),
     }
 }
@@ -132,7 +169,56 @@ fn check(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn eval(policy: &Path, input: Option<&Path>, as_of: Option<&str>, compact: bool) -> ExitCode {
+fn load(policy: Option<&Path>, wasm: Option<&Path>) -> Result<Policy, ExitCode> {
+    let loaded = match (policy, wasm) {
+        (_, Some(w)) => Policy::from_wasm_file(w),
+        (Some(p), None) => Policy::from_file(p),
+        (None, None) => {
+            eprintln!("error: name a .rules file or --wasm FILE");
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    loaded.map_err(|e| {
+        match e {
+            rulebook::Error::Compile(e) => eprint!("{}", e.render()),
+            e => eprintln!("error: {e}"),
+        }
+        ExitCode::FAILURE
+    })
+}
+
+fn compile(policy: &Path, output: &Path) -> ExitCode {
+    let policy = match load(Some(policy), None) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    eprint!("{}", policy.warnings());
+    match std::fs::write(output, policy.wasm()) {
+        Ok(()) => {
+            println!(
+                "wrote {} ({} bytes, policy {}, sha256 {})",
+                output.display(),
+                policy.wasm().len(),
+                policy.name(),
+                policy.hash()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", output.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn eval(
+    policy: Option<&Path>,
+    wasm: Option<&Path>,
+    engine: Engine,
+    input: Option<&Path>,
+    as_of: Option<&str>,
+    compact: bool,
+) -> ExitCode {
     let as_of = match as_of {
         None => Date::today(),
         Some(s) => match Date::parse(s) {
@@ -143,16 +229,9 @@ fn eval(policy: &Path, input: Option<&Path>, as_of: Option<&str>, compact: bool)
             }
         },
     };
-    let policy = match Policy::from_file(policy) {
+    let policy = match load(policy, wasm) {
         Ok(p) => p,
-        Err(rulebook::Error::Compile(e)) => {
-            eprint!("{}", e.render());
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let facts = match input {
         Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
@@ -173,7 +252,18 @@ fn eval(policy: &Path, input: Option<&Path>, as_of: Option<&str>, compact: bool)
             return ExitCode::FAILURE;
         }
     };
-    match policy.evaluate_json(&facts, as_of) {
+    let result = serde_json::from_str::<serde_json::Value>(&facts)
+        .map_err(|e| {
+            rulebook::Error::Input(rulebook::InputError {
+                problems: vec![rulebook::facts::FieldProblem {
+                    path: String::new(),
+                    value: format!("text that is not valid JSON ({e})"),
+                    expected: "a JSON object of facts".into(),
+                }],
+            })
+        })
+        .and_then(|json| policy.evaluate_value_with(engine, &json, as_of));
+    match result {
         Ok(out) => {
             let text = if compact {
                 serde_json::to_string(&out)

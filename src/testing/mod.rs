@@ -1,6 +1,8 @@
 //! Test files for policy authors (LANGUAGE.md section 9): `NAME.test.yaml`
 //! cases run against a policy, each compared decision by decision.
 
+pub mod generate;
+
 use crate::{num, Date, Policy};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -190,7 +192,7 @@ fn run_case(policy: &Policy, case: &Case) -> Vec<String> {
         };
         let Some(got) = out["decisions"].get(name) else {
             let names: Vec<&str> = policy
-                .program()
+                .meta()
                 .decisions
                 .iter()
                 .map(|d| d.name.as_str())

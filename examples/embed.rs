@@ -1,0 +1,76 @@
+//! Embedding Rulebook in a service: compile a policy once, evaluate records
+//! (JSON or typed, one or a batch), and read the explanations.
+//!
+//! Run with `cargo run --example embed`.
+
+use rulebook::Facts;
+use rulebook::{Date, Policy};
+
+const POLICY: &str = r#"
+policy winter_support
+  title "Winter support payment"
+  version "2026.1"
+
+input {
+  age: int
+  income_monthly: money
+  resident: bool
+}
+
+param payment: money
+  from 2025-11-01 = £250
+  from 2026-11-01 = £300
+
+decision eligible: bool
+  require resident
+    because "Must live in the area"
+    source "Winter Support Scheme 2025, para. 3"
+  require age >= 66
+    because "Must be of State Pension age"
+  require income_monthly <= 1500
+    because "Monthly income is above the limit"
+
+decision amount: money = if eligible then payment else 0
+"#;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Compile once (parse, check, generate the Wasm module); share the Policy across threads.
+    let policy = Policy::from_source("winter_support.rules", POLICY)?;
+    let as_of = Date::parse("2026-11-27").ok_or("bad date")?;
+
+    // 1. JSON facts in, decisions JSON out.
+    let out = policy.evaluate_json(
+        r#"{"age": 70, "income_monthly": "1200.00", "resident": true}"#,
+        as_of,
+    )?;
+    println!(
+        "eligible claimant:\n{}\n",
+        serde_json::to_string_pretty(&out)?
+    );
+
+    // 2. Incomplete facts: the engine decides what it can and names what it still needs.
+    let out = policy.evaluate_json(r#"{"age": 70}"#, as_of)?;
+    println!("questions to ask next: {}\n", out["missing"]);
+
+    // 3. A batch of typed records, evaluated in one call into the module.
+    let ages: Vec<i64> = (64..=68).collect();
+    let records = ages
+        .iter()
+        .map(|&age| {
+            policy
+                .facts()
+                .int("age", age)
+                .money_pence("income_monthly", 120_000) // £1,200.00
+                .bool("resident", true)
+                .build()
+        })
+        .collect::<Result<Vec<Facts>, _>>()?;
+    for (age, result) in ages.iter().zip(policy.evaluate_batch(&records, as_of)) {
+        let report = policy.report(&result?, as_of);
+        println!(
+            "age {age}: eligible {}, amount {}",
+            report["decisions"]["eligible"]["value"], report["decisions"]["amount"]["value"]
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,1092 @@
+//! Code for defines, decisions and expressions inside a record function.
+//!
+//! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
+//! function each value also has a missing-facts set: one i64 local per
+//! 64 facts, or `None` where the word is statically zero. A value is unknown
+//! exactly when its set is non-zero. The fast function has no sets at all.
+
+use super::emit::{FnBuilder, Label, Local};
+use super::helpers::Helper;
+use super::{helper_index, mem, mem32, Sites, Strings};
+use crate::abi::{self, FieldMeta, Layout, Meta};
+use crate::num::DEC_SCALE;
+use crate::program::*;
+use wasm_encoder::{Function, Instruction as I};
+
+type Set = Vec<Option<Local>>;
+
+/// A value and its missing-facts set.
+#[derive(Clone)]
+struct Val {
+    v: Local,
+    set: Set,
+}
+
+/// A computed define or decision: where its result and its failure live.
+#[derive(Clone)]
+struct Slot {
+    value: Local,
+    set: Set,
+    err: Local,
+    site: Local,
+    aux: Option<Local>,
+    reasons: Vec<Local>,
+}
+
+/// The item being generated: where a failure branches to.
+struct Current {
+    err: Local,
+    site: Local,
+    label: Label,
+    context: String,
+}
+
+pub struct Gen<'a> {
+    p: &'a Program,
+    meta: &'a Meta,
+    strings: &'a mut Strings,
+    sites: &'a mut Sites,
+    track: bool,
+    f: FnBuilder,
+    words: usize,
+    as_of: Local,
+    defines: Vec<Option<Slot>>,
+    decisions: Vec<Option<Slot>>,
+    cur: Option<Current>,
+    /// Bound list elements: pointer local and element layout.
+    vars: Vec<(Local, Layout)>,
+}
+
+const REC: Local = 0;
+const OUT: Local = 1;
+const AS_OF_PARAM: Local = 2;
+
+impl<'a> Gen<'a> {
+    pub fn new(
+        p: &'a Program,
+        meta: &'a Meta,
+        strings: &'a mut Strings,
+        sites: &'a mut Sites,
+        track: bool,
+    ) -> Self {
+        let mut f = FnBuilder::new(3);
+        let as_of = f.i64_local();
+        f.get(AS_OF_PARAM).op(I::I64ExtendI32S).set(as_of);
+        Gen {
+            p,
+            meta,
+            strings,
+            sites,
+            track,
+            f,
+            words: meta.missing_words as usize,
+            as_of,
+            defines: vec![None; p.defines.len()],
+            decisions: vec![None; p.decisions.len()],
+            cur: None,
+            vars: Vec::new(),
+        }
+    }
+
+    fn empty_set(&self) -> Set {
+        vec![None; self.words]
+    }
+
+    /// K fresh set locals, zeroed.
+    fn zero_set(&mut self) -> Vec<Local> {
+        if !self.track {
+            return Vec::new();
+        }
+        (0..self.words)
+            .map(|_| {
+                let l = self.f.i64_local();
+                self.f.i64c(0).set(l);
+                l
+            })
+            .collect()
+    }
+
+    fn as_set(locals: &[Local]) -> Set {
+        locals.iter().map(|l| Some(*l)).collect()
+    }
+
+    fn begin_item(&mut self, context: String) -> (Local, Local) {
+        let err = self.f.i32_local();
+        let site = self.f.i32_local();
+        let label = self.f.block();
+        self.cur = Some(Current {
+            err,
+            site,
+            label,
+            context,
+        });
+        (err, site)
+    }
+
+    fn end_item(&mut self) {
+        self.f.end();
+        self.cur = None;
+    }
+
+    pub fn define(&mut self, i: usize) {
+        let p = self.p;
+        let Some(d) = p.defines.get(i) else { return };
+        let (err, site) = self.begin_item(format!("define {}", d.name));
+        let v = self.expr(&d.expr);
+        self.end_item();
+        self.defines[i] = Some(Slot {
+            value: v.v,
+            set: v.set,
+            err,
+            site,
+            aux: None,
+            reasons: Vec::new(),
+        });
+    }
+
+    pub fn decision(&mut self, i: usize) {
+        let p = self.p;
+        let Some(d) = p.decisions.get(i) else { return };
+        let (err, site) = self.begin_item(format!("decision {}", d.name));
+        let slot = match &d.body {
+            Body::Expr(e) => {
+                let v = self.expr(e);
+                Slot {
+                    value: v.v,
+                    set: v.set,
+                    err,
+                    site,
+                    aux: None,
+                    reasons: Vec::new(),
+                }
+            }
+            Body::Requires(clauses) => self.requires(clauses, err, site),
+            Body::Whens(clauses) => self.whens(i, clauses, err, site),
+        };
+        self.end_item();
+        self.decisions[i] = Some(slot);
+    }
+
+    /// Writes every decision to the result record (or the first failure).
+    pub fn finish(mut self) -> Function {
+        let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
+        for s in &slots {
+            self.f.get(s.err);
+            self.f.if_();
+            self.f.get(OUT).get(s.err).op(I::I32Store(mem32(0)));
+            self.f.get(OUT).get(s.site).op(I::I32Store(mem32(4)));
+            self.f.op(I::Return);
+            self.f.end();
+        }
+        self.f
+            .get(OUT)
+            .i32c(abi::STATUS_OK)
+            .op(I::I32Store(mem32(0)));
+        self.f.get(OUT).i32c(0).op(I::I32Store(mem32(4)));
+        let decisions = &self.meta.decisions;
+        for (s, dm) in slots.iter().zip(decisions) {
+            let o = dm.offset;
+            self.f.get(OUT).get(s.value).op(I::I64Store(mem(o)));
+            self.f.get(OUT);
+            match s.aux {
+                Some(a) => self.f.get(a),
+                None => self.f.i64c(0),
+            };
+            self.f.op(I::I64Store(mem(o + 8)));
+            for w in 0..self.words {
+                self.f.get(OUT);
+                match s.set.get(w).copied().flatten() {
+                    Some(l) => self.f.get(l),
+                    None => self.f.i64c(0),
+                };
+                self.f.op(I::I64Store(mem(o + 16 + 8 * w as u32)));
+            }
+            let base = o + 16 + 8 * self.words as u32;
+            for w in 0..dm.reason_words as usize {
+                self.f.get(OUT);
+                match s.reasons.get(w) {
+                    Some(l) => self.f.get(*l),
+                    None => self.f.i64c(0),
+                };
+                self.f.op(I::I64Store(mem(base + 8 * w as u32)));
+            }
+        }
+        self.f.finish()
+    }
+
+    // ---- failures ----
+
+    fn site(&mut self, e: &Expr) -> i32 {
+        let line = self.p.line_of(e.span.start);
+        let context = self
+            .cur
+            .as_ref()
+            .map_or("", |c| c.context.as_str())
+            .to_string();
+        self.sites.site(&context, line)
+    }
+
+    /// Fails the current item with a constant status.
+    fn fail(&mut self, status: i32, site: i32) {
+        if let Some(c) = &self.cur {
+            let (err, s, label) = (c.err, c.site, c.label);
+            self.f.i32c(status).set(err).i32c(site).set(s);
+            self.f.br(label);
+        }
+    }
+
+    /// After a helper call leaving (i64, status): fails on a non-zero status,
+    /// else leaves the value in a new local.
+    fn checked_call(&mut self, helper: Helper, site: i32) -> Local {
+        let v = self.f.i64_local();
+        let st = self.f.i32_local();
+        self.f.op(I::Call(helper_index(helper))).set(st).set(v);
+        self.f.get(st);
+        self.f.if_();
+        if let Some(c) = &self.cur {
+            let (err, s, label) = (c.err, c.site, c.label);
+            self.f.get(st).set(err).i32c(site).set(s);
+            self.f.br(label);
+        }
+        self.f.end();
+        v
+    }
+
+    /// Propagates the failure of a define or decision that is read.
+    fn propagate(&mut self, slot: &Slot) {
+        if let Some(c) = &self.cur {
+            let (err, s, label) = (c.err, c.site, c.label);
+            self.f.get(slot.err);
+            self.f.if_();
+            self.f.get(slot.err).set(err).get(slot.site).set(s);
+            self.f.br(label);
+            self.f.end();
+        }
+    }
+
+    // ---- sets ----
+
+    fn union(&mut self, sets: &[&Set]) -> Set {
+        (0..self.words)
+            .map(|w| {
+                let words: Vec<Local> = sets
+                    .iter()
+                    .filter_map(|s| s.get(w).copied().flatten())
+                    .collect();
+                match words.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    [first, rest @ ..] => {
+                        let l = self.f.i64_local();
+                        self.f.get(*first);
+                        for r in rest {
+                            self.f.get(*r).op(I::I64Or);
+                        }
+                        self.f.set(l);
+                        Some(l)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn is_static_empty(set: &Set) -> bool {
+        set.iter().all(Option::is_none)
+    }
+
+    /// Pushes i32: whether the set is non-zero (the value unknown).
+    fn push_unknown(&mut self, set: &Set) {
+        let mut first = true;
+        for l in set.iter().flatten() {
+            self.f.get(*l);
+            if !first {
+                self.f.op(I::I64Or);
+            }
+            first = false;
+        }
+        if first {
+            self.f.i32c(0);
+        } else {
+            self.f.i64c(0).op(I::I64Ne);
+        }
+    }
+
+    fn assign_set(&mut self, target: &[Local], src: &Set) {
+        for (w, t) in target.iter().enumerate() {
+            match src.get(w).copied().flatten() {
+                Some(l) => self.f.get(l),
+                None => self.f.i64c(0),
+            };
+            self.f.set(*t);
+        }
+    }
+
+    fn or_into(&mut self, target: &[Local], src: &Set) {
+        for (w, t) in target.iter().enumerate() {
+            if let Some(l) = src.get(w).copied().flatten() {
+                self.f.get(*t).get(l).op(I::I64Or).set(*t);
+            }
+        }
+    }
+
+    /// A strict operation: `compute` runs only when every operand is known.
+    fn strict(
+        &mut self,
+        operands: &[&Val],
+        compute: impl FnOnce(&mut Self, &[Local]) -> Local,
+    ) -> Val {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        if Self::is_static_empty(&set) {
+            let v = compute(self, &vs);
+            return Val { v, set };
+        }
+        let out = self.f.i64_local();
+        self.push_unknown(&set);
+        self.f.if_();
+        self.f.i64c(0).set(out);
+        self.f.else_();
+        let v = compute(self, &vs);
+        self.f.get(v).set(out);
+        self.f.end();
+        Val { v: out, set }
+    }
+
+    fn konst(&mut self, n: i64) -> Val {
+        let v = self.f.i64_local();
+        self.f.i64c(n).set(v);
+        Val {
+            v,
+            set: self.empty_set(),
+        }
+    }
+
+    // ---- facts ----
+
+    fn read_field(&mut self, rec: Local, index: usize, field: &FieldMeta) -> Val {
+        let v = self.f.i64_local();
+        self.f.get(rec).op(I::I64Load(mem(field.offset))).set(v);
+        let mut set = self.empty_set();
+        if self.track {
+            let (word_off, bit) = Layout::presence_bit(index);
+            let fact = field.fact as usize;
+            let w = self.f.i64_local();
+            self.f.get(rec).op(I::I64Load(mem(word_off)));
+            self.f
+                .i64c(i64::from(bit))
+                .op(I::I64ShrU)
+                .i64c(1)
+                .op(I::I64And);
+            self.f.i64c(1).op(I::I64Xor);
+            self.f.i64c((fact % 64) as i64).op(I::I64Shl).set(w);
+            if let Some(slot) = set.get_mut(fact / 64) {
+                *slot = Some(w);
+            }
+        }
+        Val { v, set }
+    }
+
+    fn presence(&mut self, rec: Local, index: usize) -> Val {
+        let (word_off, bit) = Layout::presence_bit(index);
+        let v = self.f.i64_local();
+        self.f.get(rec).op(I::I64Load(mem(word_off)));
+        self.f
+            .i64c(i64::from(bit))
+            .op(I::I64ShrU)
+            .i64c(1)
+            .op(I::I64And)
+            .set(v);
+        Val {
+            v,
+            set: self.empty_set(),
+        }
+    }
+
+    // ---- expressions ----
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        match &e.kind {
+            ExprKind::Const(c) => {
+                let n = match c {
+                    Const::Bool(b) => i64::from(*b),
+                    Const::Num(n) => *n,
+                    Const::Text(t) => self.strings.packed(t),
+                };
+                self.konst(n)
+            }
+            ExprKind::Input(i) => {
+                let meta = self.meta;
+                match meta.input.fields.get(*i) {
+                    Some(field) => self.read_field(REC, *i, field),
+                    None => self.konst(0),
+                }
+            }
+            ExprKind::Param(i) => self.param(*i),
+            ExprKind::Define(i) => match self.defines.get(*i).cloned().flatten() {
+                Some(slot) => {
+                    self.propagate(&slot);
+                    Val {
+                        v: slot.value,
+                        set: slot.set,
+                    }
+                }
+                None => self.konst(0),
+            },
+            ExprKind::Decision(i) => match self.decisions.get(*i).cloned().flatten() {
+                Some(slot) => {
+                    self.propagate(&slot);
+                    Val {
+                        v: slot.value,
+                        set: slot.set,
+                    }
+                }
+                None => self.konst(0),
+            },
+            ExprKind::AsOf => Val {
+                v: self.as_of,
+                set: self.empty_set(),
+            },
+            ExprKind::Var(_) => self.konst(0),
+            ExprKind::Field(base, index) => match base.kind {
+                ExprKind::Var(j) => match self.vars.get(j).cloned() {
+                    Some((ptr, layout)) => match layout.fields.get(*index) {
+                        Some(field) => self.read_field(ptr, *index, field),
+                        None => self.konst(0),
+                    },
+                    None => self.konst(0),
+                },
+                _ => self.konst(0),
+            },
+            ExprKind::Known(t) => match *t {
+                KnownTarget::Input(i) => self.presence(REC, i),
+                KnownTarget::Element { var, index } => match self.vars.get(var).cloned() {
+                    Some((ptr, _)) => self.presence(ptr, index),
+                    None => self.konst(0),
+                },
+            },
+            ExprKind::Promote(p, inner) => {
+                let x = self.expr(inner);
+                let factor = match p {
+                    Promotion::IntToDec => DEC_SCALE,
+                    Promotion::IntToMoney => 100,
+                };
+                let site = self.site(e);
+                self.strict(&[&x], |g, v| {
+                    g.f.get(v[0]).i64c(factor);
+                    g.checked_call(Helper::MulChecked, site)
+                })
+            }
+            ExprKind::Neg(inner) => {
+                let x = self.expr(inner);
+                let site = self.site(e);
+                self.strict(&[&x], |g, v| {
+                    g.f.get(v[0]).i64c(i64::MIN).op(I::I64Eq);
+                    g.f.if_();
+                    g.fail(abi::STATUS_OVERFLOW, site);
+                    g.f.end();
+                    let r = g.f.i64_local();
+                    g.f.i64c(0).get(v[0]).op(I::I64Sub).set(r);
+                    r
+                })
+            }
+            ExprKind::Not(inner) => {
+                let x = self.expr(inner);
+                let v = self.f.i64_local();
+                self.f.get(x.v).i64c(1).op(I::I64Xor).set(v);
+                Val { v, set: x.set }
+            }
+            ExprKind::And(a, b) => self.logic(a, b, true),
+            ExprKind::Or(a, b) => self.logic(a, b, false),
+            ExprKind::Arith(op, a, b) => {
+                let (x, y) = (self.expr(a), self.expr(b));
+                let site = self.site(e);
+                let op = *op;
+                self.strict(&[&x, &y], |g, v| g.arith(op, v[0], v[1], site))
+            }
+            ExprKind::Cmp(op, kind, a, b) => {
+                let (x, y) = (self.expr(a), self.expr(b));
+                let (op, kind) = (*op, *kind);
+                self.strict(&[&x, &y], |g, v| {
+                    let r = g.f.i64_local();
+                    g.compare(op, kind, v[0], v[1]);
+                    g.f.op(I::I64ExtendI32U).set(r);
+                    r
+                })
+            }
+            ExprKind::In(kind, x, items) => {
+                let mut vals = vec![self.expr(x)];
+                for i in items {
+                    vals.push(self.expr(i));
+                }
+                let kind = *kind;
+                let refs: Vec<&Val> = vals.iter().collect();
+                self.strict(&refs, |g, v| {
+                    let r = g.f.i64_local();
+                    g.f.i32c(0);
+                    for item in &v[1..] {
+                        g.compare(CmpOp::Eq, kind, v[0], *item);
+                        g.f.op(I::I32Or);
+                    }
+                    g.f.op(I::I64ExtendI32U).set(r);
+                    r
+                })
+            }
+            ExprKind::If(c, a, b) => self.if_expr(c, a, b),
+            ExprKind::Call(func, args) => {
+                let vals: Vec<Val> = args.iter().map(|a| self.expr(a)).collect();
+                let refs: Vec<&Val> = vals.iter().collect();
+                let site = self.site(e);
+                let func = *func;
+                self.strict(&refs, |g, v| g.call(func, v, site))
+            }
+            ExprKind::Aggregate { kind, list, body } => {
+                self.aggregate(*kind, list, body.as_deref(), e)
+            }
+        }
+    }
+
+    fn param(&mut self, i: usize) -> Val {
+        let p = self.p;
+        let Some(param) = p.params.get(i) else {
+            return self.konst(0);
+        };
+        let num = |c: &Const, strings: &mut Strings| match c {
+            Const::Bool(b) => i64::from(*b),
+            Const::Num(n) => *n,
+            Const::Text(t) => strings.packed(t),
+        };
+        if let [(None, c)] = param.values.as_slice() {
+            let n = num(c, self.strings);
+            return self.konst(n);
+        }
+        let v = self.f.i64_local();
+        let found = self.f.block();
+        for (from, c) in param.values.iter().rev() {
+            let n = num(c, self.strings);
+            match from {
+                Some(d) => {
+                    self.f.get(self.as_of).i64c(i64::from(*d)).op(I::I64GeS);
+                    self.f.if_();
+                    self.f.i64c(n).set(v);
+                    self.f.br(found);
+                    self.f.end();
+                }
+                None => {
+                    self.f.i64c(n).set(v);
+                    self.f.br(found);
+                }
+            }
+        }
+        self.fail(abi::STATUS_PARAM_UNDEFINED, i as i32);
+        self.f.end();
+        Val {
+            v,
+            set: self.empty_set(),
+        }
+    }
+
+    /// Pushes the i32 result of comparing two known values.
+    fn compare(&mut self, op: CmpOp, kind: CmpKind, a: Local, b: Local) {
+        self.f.get(a).get(b);
+        match kind {
+            CmpKind::Text => {
+                self.f.op(I::Call(helper_index(Helper::TextEq)));
+                if op == CmpOp::Ne {
+                    self.f.op(I::I32Eqz);
+                }
+            }
+            CmpKind::Num => {
+                self.f.op(match op {
+                    CmpOp::Eq => I::I64Eq,
+                    CmpOp::Ne => I::I64Ne,
+                    CmpOp::Lt => I::I64LtS,
+                    CmpOp::Le => I::I64LeS,
+                    CmpOp::Gt => I::I64GtS,
+                    CmpOp::Ge => I::I64GeS,
+                });
+            }
+        }
+    }
+
+    fn checked_add(&mut self, a: Local, b: Local, site: i32, sub: bool) -> Local {
+        let r = self.f.i64_local();
+        self.f
+            .get(a)
+            .get(b)
+            .op(if sub { I::I64Sub } else { I::I64Add })
+            .set(r);
+        if sub {
+            // overflow when a and b differ in sign and r differs from a
+            self.f.get(a).get(b).op(I::I64Xor);
+            self.f.get(a).get(r).op(I::I64Xor).op(I::I64And);
+        } else {
+            // overflow when r differs in sign from both a and b
+            self.f.get(a).get(r).op(I::I64Xor);
+            self.f.get(b).get(r).op(I::I64Xor).op(I::I64And);
+        }
+        self.f.i64c(0).op(I::I64LtS);
+        self.f.if_();
+        self.fail(abi::STATUS_OVERFLOW, site);
+        self.f.end();
+        r
+    }
+
+    fn mul_div(&mut self, a: Local, b: Option<Local>, c: Option<Local>, site: i32) -> Local {
+        self.f.get(a);
+        match b {
+            Some(b) => self.f.get(b),
+            None => self.f.i64c(DEC_SCALE),
+        };
+        match c {
+            Some(c) => self.f.get(c),
+            None => self.f.i64c(DEC_SCALE),
+        };
+        self.checked_call(Helper::MulDivRound, site)
+    }
+
+    fn arith(&mut self, op: ArithOp, a: Local, b: Local, site: i32) -> Local {
+        use ArithOp::*;
+        match op {
+            AddInt | AddDec | AddMoney => self.checked_add(a, b, site, false),
+            SubInt | SubDec | SubMoney => self.checked_add(a, b, site, true),
+            MulInt => {
+                self.f.get(a).get(b);
+                self.checked_call(Helper::MulChecked, site)
+            }
+            // round(a * b / 10^6)
+            MulDec | MulMoneyDec | MulDecMoney => self.mul_div(a, Some(b), None, site),
+            // round(a * 10^6 / b)
+            DivInt | DivDec | DivMoneyDec | DivMoneyMoney => self.mul_div(a, None, Some(b), site),
+        }
+    }
+
+    fn call(&mut self, func: Func, v: &[Local], site: i32) -> Local {
+        let r = self.f.i64_local();
+        match func {
+            Func::Min | Func::Max => {
+                let Some((first, rest)) = v.split_first() else {
+                    self.f.i64c(0).set(r);
+                    return r;
+                };
+                self.f.get(*first).set(r);
+                for x in rest {
+                    // select(x, r, x < r) for min
+                    self.f.get(*x).get(r).get(*x).get(r);
+                    self.f.op(if func == Func::Min {
+                        I::I64LtS
+                    } else {
+                        I::I64GtS
+                    });
+                    self.f.op(I::Select).set(r);
+                }
+            }
+            Func::Abs => {
+                let x = v.first().copied().unwrap_or(r);
+                self.f.get(x).i64c(i64::MIN).op(I::I64Eq);
+                self.f.if_();
+                self.fail(abi::STATUS_OVERFLOW, site);
+                self.f.end();
+                self.f.get(x).i64c(0).get(x).op(I::I64Sub);
+                self.f.get(x).i64c(0).op(I::I64GeS).op(I::Select).set(r);
+            }
+            Func::Floor(k) | Func::Ceil(k) | Func::Round(k) => {
+                let x = v.first().copied().unwrap_or(r);
+                let mode = match func {
+                    Func::Floor(_) => 0,
+                    Func::Ceil(_) => 1,
+                    _ => 2,
+                };
+                match k {
+                    NumKind::Int => {
+                        self.f.get(x).set(r);
+                    }
+                    NumKind::Dec => {
+                        self.f.get(x).i64c(DEC_SCALE).i32c(mode);
+                        self.f.op(I::Call(helper_index(Helper::DivMode))).set(r);
+                    }
+                    NumKind::Money => {
+                        self.f.get(x).i64c(100).i32c(mode);
+                        self.f.op(I::Call(helper_index(Helper::DivMode))).i64c(100);
+                        let m = self.checked_call(Helper::MulChecked, site);
+                        self.f.get(m).set(r);
+                    }
+                }
+            }
+            Func::YearsBetween => {
+                self.f.get(v[0]).get(v[1]);
+                self.f
+                    .op(I::Call(helper_index(Helper::YearsBetween)))
+                    .set(r);
+            }
+            Func::DaysBetween => {
+                self.f.get(v[1]).get(v[0]).op(I::I64Sub).set(r);
+            }
+            Func::StartsWith | Func::EndsWith | Func::Contains => {
+                let h = match func {
+                    Func::StartsWith => Helper::StartsWith,
+                    Func::EndsWith => Helper::EndsWith,
+                    _ => Helper::Contains,
+                };
+                self.f.get(v[0]).get(v[1]).op(I::Call(helper_index(h)));
+                self.f.op(I::I64ExtendI32U).set(r);
+            }
+        }
+        r
+    }
+
+    /// Kleene `and` (is_and) or `or`, short-circuiting left to right.
+    fn logic(&mut self, a: &Expr, b: &Expr, is_and: bool) -> Val {
+        // the value that decides: false for and, true for or
+        let decisive: i64 = if is_and { 0 } else { 1 };
+        let l = self.expr(a);
+        let out = self.f.i64_local();
+        if !self.track {
+            self.f.get(l.v).set(out);
+            self.f.get(l.v).i64c(decisive).op(I::I64Ne);
+            self.f.if_();
+            let r = self.expr(b);
+            self.f.get(r.v).set(out);
+            self.f.end();
+            return Val {
+                v: out,
+                set: self.empty_set(),
+            };
+        }
+        let out_set = self.zero_set();
+        let lu = self.f.i32_local();
+        self.push_unknown(&l.set);
+        self.f.set(lu);
+        self.f.i64c(decisive).set(out);
+        // left known and decisive: done
+        self.f.get(lu).op(I::I32Eqz);
+        self.f
+            .get(l.v)
+            .i64c(decisive)
+            .op(I::I64Eq)
+            .op(I::I32And)
+            .op(I::I32Eqz);
+        self.f.if_();
+        {
+            let r = self.expr(b);
+            self.f.get(lu).op(I::I32Eqz);
+            self.f.if_();
+            {
+                // left known, not decisive: the right decides
+                self.f.get(r.v).set(out);
+                self.assign_set(&out_set, &r.set);
+            }
+            self.f.else_();
+            {
+                self.push_unknown(&r.set);
+                self.f.op(I::I32Eqz);
+                self.f.if_();
+                {
+                    self.f.get(r.v).i64c(decisive).op(I::I64Ne);
+                    self.f.if_();
+                    self.assign_set(&out_set, &l.set);
+                    self.f.end();
+                }
+                self.f.else_();
+                {
+                    let both = self.union(&[&l.set, &r.set]);
+                    self.assign_set(&out_set, &both);
+                }
+                self.f.end();
+            }
+            self.f.end();
+        }
+        self.f.end();
+        Val {
+            v: out,
+            set: Self::as_set(&out_set),
+        }
+    }
+
+    fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
+        let cv = self.expr(c);
+        let out = self.f.i64_local();
+        let out_set = self.zero_set();
+        let tracked = self.track && !Self::is_static_empty(&cv.set);
+        if tracked {
+            self.push_unknown(&cv.set);
+            self.f.if_();
+            self.assign_set(&out_set, &cv.set);
+            self.f.else_();
+        }
+        self.f.get(cv.v).op(I::I32WrapI64);
+        self.f.if_();
+        let x = self.expr(a);
+        self.f.get(x.v).set(out);
+        self.assign_set(&out_set, &x.set);
+        self.f.else_();
+        let y = self.expr(b);
+        self.f.get(y.v).set(out);
+        self.assign_set(&out_set, &y.set);
+        self.f.end();
+        if tracked {
+            self.f.end();
+        }
+        Val {
+            v: out,
+            set: if self.track {
+                Self::as_set(&out_set)
+            } else {
+                self.empty_set()
+            },
+        }
+    }
+
+    fn aggregate(&mut self, kind: AggKind, list: &Expr, body: Option<&Expr>, e: &Expr) -> Val {
+        let lv = self.expr(list);
+        let out = self.f.i64_local();
+        let out_set = self.zero_set();
+        let tracked = self.track && !Self::is_static_empty(&lv.set);
+        if tracked {
+            self.push_unknown(&lv.set);
+            self.f.if_();
+            self.assign_set(&out_set, &lv.set);
+            self.f.else_();
+        }
+        match body {
+            None => {
+                self.f.get(lv.v).i64c(32).op(I::I64ShrU).set(out);
+            }
+            Some(body) => {
+                let layout = match abi::value_type(&list.ty) {
+                    abi::ValueType::List { element } => element,
+                    _ => Layout {
+                        size: 8,
+                        presence_words: 1,
+                        fields: Vec::new(),
+                    },
+                };
+                let site = self.site(e);
+                let (p, n) = (self.f.i32_local(), self.f.i32_local());
+                self.f.get(lv.v).op(I::I32WrapI64).set(p);
+                self.f
+                    .get(lv.v)
+                    .i64c(32)
+                    .op(I::I64ShrU)
+                    .op(I::I32WrapI64)
+                    .set(n);
+                let init = if kind == AggKind::Every { 1 } else { 0 };
+                self.f.i64c(init).set(out);
+                let acc_set = self.zero_set();
+                let size = layout.size;
+                self.vars.push((p, layout));
+                let done = self.f.block();
+                let top = self.f.loop_();
+                self.f.get(n).op(I::I32Eqz);
+                self.f.br_if(done);
+                let b = self.expr(body);
+                let body_tracked = self.track && !Self::is_static_empty(&b.set);
+                if body_tracked {
+                    self.push_unknown(&b.set);
+                    self.f.if_();
+                    self.or_into(&acc_set, &b.set);
+                    self.f.else_();
+                }
+                match kind {
+                    AggKind::Count => {
+                        self.f.get(out).get(b.v).op(I::I64Add).set(out);
+                    }
+                    AggKind::Sum(_) => {
+                        let r = self.checked_add(out, b.v, site, false);
+                        self.f.get(r).set(out);
+                    }
+                    AggKind::Any | AggKind::Every => {
+                        // a deciding element: true for any, false for every
+                        let deciding = i64::from(kind == AggKind::Any);
+                        self.f.get(b.v).i64c(deciding).op(I::I64Eq);
+                        self.f.if_();
+                        self.f.i64c(deciding).set(out);
+                        for l in &acc_set {
+                            self.f.i64c(0).set(*l);
+                        }
+                        self.f.br(done);
+                        self.f.end();
+                    }
+                }
+                if body_tracked {
+                    self.f.end();
+                }
+                self.f.get(p).i32c(size as i32).op(I::I32Add).set(p);
+                self.f.get(n).i32c(1).op(I::I32Sub).set(n);
+                self.f.br(top);
+                self.f.end();
+                self.f.end();
+                self.vars.pop();
+                let acc = Self::as_set(&acc_set);
+                self.assign_set(&out_set, &acc);
+            }
+        }
+        if tracked {
+            self.f.end();
+        }
+        Val {
+            v: out,
+            set: if self.track {
+                Self::as_set(&out_set)
+            } else {
+                self.empty_set()
+            },
+        }
+    }
+
+    // ---- decisions ----
+
+    /// Pushes i32: whether a clause is in force on `as_of`.
+    fn active(&mut self, c: &Clause) -> bool {
+        let mut pushed = false;
+        if let Some(from) = c.from {
+            self.f.get(self.as_of).i64c(i64::from(from)).op(I::I64GeS);
+            pushed = true;
+        }
+        if let Some(until) = c.until {
+            self.f.get(self.as_of).i64c(i64::from(until)).op(I::I64LtS);
+            if pushed {
+                self.f.op(I::I32And);
+            }
+            pushed = true;
+        }
+        pushed
+    }
+
+    fn requires(&mut self, clauses: &[Clause], err: Local, site: Local) -> Slot {
+        let missing = self.zero_set();
+        let reason_words = clauses.len().div_ceil(64).max(1);
+        let reasons: Vec<Local> = (0..reason_words)
+            .map(|_| {
+                let l = self.f.i64_local();
+                self.f.i64c(0).set(l);
+                l
+            })
+            .collect();
+        for (i, c) in clauses.iter().enumerate() {
+            let Some(cond) = &c.cond else { continue };
+            let gated = self.active(c);
+            if gated {
+                self.f.if_();
+            }
+            let v = self.expr(cond);
+            let tracked = self.track && !Self::is_static_empty(&v.set);
+            if tracked {
+                self.push_unknown(&v.set);
+                self.f.if_();
+                self.or_into(&missing, &v.set);
+                self.f.else_();
+            }
+            let word = reasons[i / 64];
+            self.f.get(v.v).op(I::I64Eqz);
+            self.f.if_();
+            self.f
+                .get(word)
+                .i64c(1i64 << (i % 64))
+                .op(I::I64Or)
+                .set(word);
+            self.f.end();
+            if tracked {
+                self.f.end();
+            }
+            if gated {
+                self.f.end();
+            }
+        }
+        // false if any require is false (and then known), else unknown, else true
+        let value = self.f.i64_local();
+        self.f.i32c(0);
+        for r in &reasons {
+            self.f.get(*r).i64c(0).op(I::I64Ne).op(I::I32Or);
+        }
+        self.f.if_();
+        self.f.i64c(0).set(value);
+        for m in &missing {
+            self.f.i64c(0).set(*m);
+        }
+        self.f.else_();
+        self.f.i64c(1).set(value);
+        self.f.end();
+        Slot {
+            value,
+            set: if self.track {
+                Self::as_set(&missing)
+            } else {
+                self.empty_set()
+            },
+            err,
+            site,
+            aux: None,
+            reasons,
+        }
+    }
+
+    fn whens(&mut self, decision: usize, clauses: &[Clause], err: Local, site: Local) -> Slot {
+        let value = self.f.i64_local();
+        let aux = self.f.i64_local();
+        let acc = self.zero_set();
+        let chosen_set = self.zero_set();
+        let done = self.f.block();
+        for (i, c) in clauses.iter().enumerate() {
+            let gated = self.active(c);
+            if gated {
+                self.f.if_();
+            }
+            let mut opened = 0;
+            if let Some(cond) = &c.cond {
+                let v = self.expr(cond);
+                if self.track && !Self::is_static_empty(&v.set) {
+                    self.push_unknown(&v.set);
+                    self.f.if_();
+                    self.or_into(&acc, &v.set);
+                    self.f.else_();
+                    opened += 1;
+                }
+                self.f.get(v.v).op(I::I32WrapI64);
+                self.f.if_();
+                opened += 1;
+            }
+            let v = self.expr(c.value.as_ref().unwrap_or(&Expr {
+                kind: ExprKind::Const(Const::Num(0)),
+                ty: Type::Int,
+                span: Default::default(),
+            }));
+            self.f.get(v.v).set(value);
+            self.f.i64c(i as i64).set(aux);
+            self.assign_set(&chosen_set, &v.set);
+            self.f.br(done);
+            for _ in 0..opened {
+                self.f.end();
+            }
+            if gated {
+                self.f.end();
+            }
+        }
+        // no clause applies: unknown if an earlier condition was, else an error
+        if self.track {
+            self.push_unknown(&Self::as_set(&acc));
+            self.f.op(I::I32Eqz);
+            self.f.if_();
+            self.fail(abi::STATUS_NO_CLAUSE, decision as i32);
+            self.f.end();
+        } else {
+            self.fail(abi::STATUS_NO_CLAUSE, decision as i32);
+        }
+        self.f.end();
+        let set = if self.track {
+            let a = Self::as_set(&acc);
+            let c = Self::as_set(&chosen_set);
+            self.union(&[&a, &c])
+        } else {
+            self.empty_set()
+        };
+        Slot {
+            value,
+            set,
+            err,
+            site,
+            aux: Some(aux),
+            reasons: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Runtime helper functions emitted into every module: exact 128-bit
+//! multiply-divide with rounding, checked multiplication, rounding division,
+//! calendar arithmetic and UTF-8 text tests. Each is a plain Wasm function;
+//! codegen calls them by the indices in [`Helper`].
+
+use super::emit::{FnBuilder, Local};
+use crate::abi;
+use wasm_encoder::{Function, Instruction as I, MemArg, ValType};
+
+/// The helper functions, in the order they are placed after the entry points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Helper {
+    /// (a, b) -> (a*b, status)
+    MulChecked,
+    /// (a, b, c) -> (round_half_away(a*b/c), status)
+    MulDivRound,
+    /// (a, d, mode 0 floor | 1 ceil | 2 round) -> a/d rounded; d > 0
+    DivMode,
+    /// (days) -> (year, month, day)
+    Civil,
+    /// (d1, d2) -> whole years from d1 to d2
+    YearsBetween,
+    /// (p1, p2, n) -> bytes equal
+    BytesEq,
+    /// (text, text) -> i32
+    TextEq,
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+pub const ALL: [Helper; 10] = [
+    Helper::MulChecked,
+    Helper::MulDivRound,
+    Helper::DivMode,
+    Helper::Civil,
+    Helper::YearsBetween,
+    Helper::BytesEq,
+    Helper::TextEq,
+    Helper::StartsWith,
+    Helper::EndsWith,
+    Helper::Contains,
+];
+
+const I64: ValType = ValType::I64;
+const I32: ValType = ValType::I32;
+
+impl Helper {
+    /// (params, results)
+    pub fn signature(self) -> (Vec<ValType>, Vec<ValType>) {
+        match self {
+            Helper::MulChecked => (vec![I64, I64], vec![I64, I32]),
+            Helper::MulDivRound => (vec![I64, I64, I64], vec![I64, I32]),
+            Helper::DivMode => (vec![I64, I64, I32], vec![I64]),
+            Helper::Civil => (vec![I64], vec![I64, I64, I64]),
+            Helper::YearsBetween => (vec![I64, I64], vec![I64]),
+            Helper::BytesEq => (vec![I32, I32, I32], vec![I32]),
+            Helper::TextEq | Helper::StartsWith | Helper::EndsWith | Helper::Contains => {
+                (vec![I64, I64], vec![I32])
+            }
+        }
+    }
+
+    pub fn body(self, index_of: &dyn Fn(Helper) -> u32) -> Function {
+        match self {
+            Helper::MulChecked => mul_checked(),
+            Helper::MulDivRound => mul_div_round(),
+            Helper::DivMode => div_mode(),
+            Helper::Civil => civil(),
+            Helper::YearsBetween => {
+                years_between(index_of(Helper::Civil), index_of(Helper::YearsBetween))
+            }
+            Helper::BytesEq => bytes_eq(),
+            Helper::TextEq => text_eq(index_of(Helper::BytesEq)),
+            Helper::StartsWith => starts_with(index_of(Helper::BytesEq), false),
+            Helper::EndsWith => starts_with(index_of(Helper::BytesEq), true),
+            Helper::Contains => contains(index_of(Helper::BytesEq)),
+        }
+    }
+}
+
+const LOW32: i64 = 0xffff_ffff;
+
+/// |x| as an unsigned 64-bit value (i64::MIN gives 2^63).
+fn magnitude(f: &mut FnBuilder, x: Local, out: Local) {
+    f.get(x).i64c(0).op(I::I64LtS);
+    f.if_();
+    f.i64c(0).get(x).op(I::I64Sub).set(out);
+    f.else_();
+    f.get(x).set(out);
+    f.end();
+}
+
+/// (hi, lo) = a * b as unsigned 128-bit, from 32-bit limbs.
+fn umul128(f: &mut FnBuilder, a: Local, b: Local, hi: Local, lo: Local) {
+    let [a0, a1, b0, b1, p00, p01, p10, p11, mid] = [(); 9].map(|_| f.i64_local());
+    f.get(a).i64c(LOW32).op(I::I64And).set(a0);
+    f.get(a).i64c(32).op(I::I64ShrU).set(a1);
+    f.get(b).i64c(LOW32).op(I::I64And).set(b0);
+    f.get(b).i64c(32).op(I::I64ShrU).set(b1);
+    f.get(a0).get(b0).op(I::I64Mul).set(p00);
+    f.get(a0).get(b1).op(I::I64Mul).set(p01);
+    f.get(a1).get(b0).op(I::I64Mul).set(p10);
+    f.get(a1).get(b1).op(I::I64Mul).set(p11);
+    // mid = (p00 >> 32) + (p01 & LOW32) + (p10 & LOW32)
+    f.get(p00).i64c(32).op(I::I64ShrU);
+    f.get(p01).i64c(LOW32).op(I::I64And).op(I::I64Add);
+    f.get(p10).i64c(LOW32).op(I::I64And).op(I::I64Add).set(mid);
+    // lo = (p00 & LOW32) | (mid << 32)
+    f.get(p00).i64c(LOW32).op(I::I64And);
+    f.get(mid).i64c(32).op(I::I64Shl).op(I::I64Or).set(lo);
+    // hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32)
+    f.get(p11);
+    f.get(p01).i64c(32).op(I::I64ShrU).op(I::I64Add);
+    f.get(p10).i64c(32).op(I::I64ShrU).op(I::I64Add);
+    f.get(mid).i64c(32).op(I::I64ShrU).op(I::I64Add).set(hi);
+}
+
+/// Pushes (signed result, status) for magnitude `q` and sign `neg` (i32):
+/// overflow unless the result fits in i64.
+fn signed_result(f: &mut FnBuilder, q: Local, neg: Local) {
+    f.get(neg);
+    f.if_();
+    // q <= 2^63 (as unsigned)
+    f.get(q).i64c(i64::MIN).op(I::I64GtU);
+    f.if_();
+    f.i64c(0).i32c(abi::STATUS_OVERFLOW).op(I::Return);
+    f.end();
+    f.i64c(0).get(q).op(I::I64Sub).i32c(0).op(I::Return);
+    f.end();
+    f.get(q).i64c(0).op(I::I64LtS); // q >= 2^63 unsigned
+    f.if_();
+    f.i64c(0).i32c(abi::STATUS_OVERFLOW).op(I::Return);
+    f.end();
+    f.get(q).i32c(0);
+}
+
+fn sign_xor(f: &mut FnBuilder, a: Local, b: Local, neg: Local) {
+    f.get(a).i64c(0).op(I::I64LtS);
+    f.get(b).i64c(0).op(I::I64LtS);
+    f.op(I::I32Xor).set(neg);
+}
+
+fn mul_checked() -> Function {
+    let mut f = FnBuilder::new(2);
+    let (a, b) = (0, 1);
+    let [ma, mb, hi, lo] = [(); 4].map(|_| f.i64_local());
+    let neg = f.i32_local();
+    sign_xor(&mut f, a, b, neg);
+    magnitude(&mut f, a, ma);
+    magnitude(&mut f, b, mb);
+    umul128(&mut f, ma, mb, hi, lo);
+    f.get(hi).op(I::I64Eqz).op(I::I32Eqz);
+    f.if_();
+    f.i64c(0).i32c(abi::STATUS_OVERFLOW).op(I::Return);
+    f.end();
+    signed_result(&mut f, lo, neg);
+    f.finish()
+}
+
+fn mul_div_round() -> Function {
+    let mut f = FnBuilder::new(3);
+    let (a, b, c) = (0, 1, 2);
+    let [ma, mb, mc, hi, lo, q, r, i] = [(); 8].map(|_| f.i64_local());
+    let [neg, neg2, carry] = [(); 3].map(|_| f.i32_local());
+    f.get(c).op(I::I64Eqz);
+    f.if_();
+    f.i64c(0).i32c(abi::STATUS_DIVISION_BY_ZERO).op(I::Return);
+    f.end();
+    sign_xor(&mut f, a, b, neg);
+    f.get(c).i64c(0).op(I::I64LtS).set(neg2);
+    f.get(neg).get(neg2).op(I::I32Xor).set(neg);
+    magnitude(&mut f, a, ma);
+    magnitude(&mut f, b, mb);
+    magnitude(&mut f, c, mc);
+    umul128(&mut f, ma, mb, hi, lo);
+    f.get(hi).op(I::I64Eqz);
+    f.if_();
+    {
+        f.get(lo).get(mc).op(I::I64DivU).set(q);
+        f.get(lo).get(mc).op(I::I64RemU).set(r);
+    }
+    f.else_();
+    {
+        // the quotient only fits in 64 bits when hi < c
+        f.get(hi).get(mc).op(I::I64GeU);
+        f.if_();
+        f.i64c(0).i32c(abi::STATUS_OVERFLOW).op(I::Return);
+        f.end();
+        // restoring long division of hi:lo by mc, one bit at a time
+        f.i64c(0).set(q);
+        f.i64c(64).set(i);
+        let done = f.block();
+        let top = f.loop_();
+        f.get(i).op(I::I64Eqz);
+        f.br_if(done);
+        f.get(hi)
+            .i64c(63)
+            .op(I::I64ShrU)
+            .op(I::I32WrapI64)
+            .set(carry);
+        f.get(hi).i64c(1).op(I::I64Shl);
+        f.get(lo).i64c(63).op(I::I64ShrU).op(I::I64Or).set(hi);
+        f.get(lo).i64c(1).op(I::I64Shl).set(lo);
+        f.get(q).i64c(1).op(I::I64Shl).set(q);
+        f.get(carry).get(hi).get(mc).op(I::I64GeU).op(I::I32Or);
+        f.if_();
+        f.get(hi).get(mc).op(I::I64Sub).set(hi);
+        f.get(q).i64c(1).op(I::I64Or).set(q);
+        f.end();
+        f.get(i).i64c(1).op(I::I64Sub).set(i);
+        f.br(top);
+        f.end();
+        f.end();
+        f.get(hi).set(r);
+    }
+    f.end();
+    // round half away from zero: r >= c - r
+    f.get(r).get(mc).get(r).op(I::I64Sub).op(I::I64GeU);
+    f.if_();
+    f.get(q).i64c(-1).op(I::I64Eq);
+    f.if_();
+    f.i64c(0).i32c(abi::STATUS_OVERFLOW).op(I::Return);
+    f.end();
+    f.get(q).i64c(1).op(I::I64Add).set(q);
+    f.end();
+    signed_result(&mut f, q, neg);
+    f.finish()
+}
+
+fn div_mode() -> Function {
+    let mut f = FnBuilder::new(3);
+    let (a, d, mode) = (0, 1, 2);
+    let [q, r] = [(); 2].map(|_| f.i64_local());
+    f.get(a).get(d).op(I::I64DivS).set(q);
+    f.get(a).get(d).op(I::I64RemS).set(r);
+    f.get(mode).op(I::I32Eqz);
+    f.if_();
+    {
+        // floor
+        f.get(r).i64c(0).op(I::I64LtS);
+        f.if_();
+        f.get(q).i64c(1).op(I::I64Sub).set(q);
+        f.end();
+    }
+    f.else_();
+    {
+        f.get(mode).i32c(1).op(I::I32Eq);
+        f.if_();
+        {
+            f.get(r).i64c(0).op(I::I64GtS);
+            f.if_();
+            f.get(q).i64c(1).op(I::I64Add).set(q);
+            f.end();
+        }
+        f.else_();
+        {
+            // round: 2|r| >= d, away from zero
+            f.get(r).i64c(0).op(I::I64LtS);
+            f.if_();
+            f.i64c(0).get(r).op(I::I64Sub).set(r);
+            f.end();
+            f.get(r).i64c(1).op(I::I64Shl).get(d).op(I::I64GeS);
+            f.if_();
+            f.get(a).i64c(0).op(I::I64LtS);
+            f.if_();
+            f.get(q).i64c(1).op(I::I64Sub).set(q);
+            f.else_();
+            f.get(q).i64c(1).op(I::I64Add).set(q);
+            f.end();
+            f.end();
+        }
+        f.end();
+    }
+    f.end();
+    f.get(q);
+    f.finish()
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil() -> Function {
+    let mut f = FnBuilder::new(1);
+    let days = 0;
+    let [z, era, doe, yoe, y, doy, mp, d, m] = [(); 9].map(|_| f.i64_local());
+    f.get(days).i64c(719_468).op(I::I64Add).set(z);
+    // era = (z >= 0 ? z : z - 146096) / 146097
+    f.get(z)
+        .get(z)
+        .i64c(146_096)
+        .op(I::I64Sub)
+        .get(z)
+        .i64c(0)
+        .op(I::I64GeS);
+    f.op(I::Select).i64c(146_097).op(I::I64DivS).set(era);
+    f.get(z)
+        .get(era)
+        .i64c(146_097)
+        .op(I::I64Mul)
+        .op(I::I64Sub)
+        .set(doe);
+    // yoe = (doe - doe/1460 + doe/36524 - doe/146096) / 365
+    f.get(doe);
+    f.get(doe).i64c(1460).op(I::I64DivS).op(I::I64Sub);
+    f.get(doe).i64c(36_524).op(I::I64DivS).op(I::I64Add);
+    f.get(doe).i64c(146_096).op(I::I64DivS).op(I::I64Sub);
+    f.i64c(365).op(I::I64DivS).set(yoe);
+    f.get(yoe)
+        .get(era)
+        .i64c(400)
+        .op(I::I64Mul)
+        .op(I::I64Add)
+        .set(y);
+    // doy = doe - (365*yoe + yoe/4 - yoe/100)
+    f.get(doe);
+    f.get(yoe).i64c(365).op(I::I64Mul);
+    f.get(yoe).i64c(4).op(I::I64DivS).op(I::I64Add);
+    f.get(yoe).i64c(100).op(I::I64DivS).op(I::I64Sub);
+    f.op(I::I64Sub).set(doy);
+    // mp = (5*doy + 2)/153 ; d = doy - (153*mp+2)/5 + 1
+    f.get(doy)
+        .i64c(5)
+        .op(I::I64Mul)
+        .i64c(2)
+        .op(I::I64Add)
+        .i64c(153)
+        .op(I::I64DivS)
+        .set(mp);
+    f.get(doy);
+    f.get(mp)
+        .i64c(153)
+        .op(I::I64Mul)
+        .i64c(2)
+        .op(I::I64Add)
+        .i64c(5)
+        .op(I::I64DivS);
+    f.op(I::I64Sub).i64c(1).op(I::I64Add).set(d);
+    // m = mp < 10 ? mp + 3 : mp - 9
+    f.get(mp).i64c(3).op(I::I64Add);
+    f.get(mp).i64c(9).op(I::I64Sub);
+    f.get(mp).i64c(10).op(I::I64LtS).op(I::Select).set(m);
+    // y += m <= 2
+    f.get(y)
+        .get(m)
+        .i64c(2)
+        .op(I::I64LeS)
+        .op(I::I64ExtendI32U)
+        .op(I::I64Add)
+        .set(y);
+    f.get(y).get(m).get(d);
+    f.finish()
+}
+
+fn is_leap(f: &mut FnBuilder, y: Local) {
+    // (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    f.get(y).i64c(4).op(I::I64RemS).op(I::I64Eqz);
+    f.get(y)
+        .i64c(100)
+        .op(I::I64RemS)
+        .i64c(0)
+        .op(I::I64Ne)
+        .op(I::I32And);
+    f.get(y).i64c(400).op(I::I64RemS).op(I::I64Eqz).op(I::I32Or);
+}
+
+fn years_between(civil_fn: u32, self_fn: u32) -> Function {
+    let mut f = FnBuilder::new(2);
+    let (d1, d2) = (0, 1);
+    let [y1, m1, a1, y2, m2, a2, am, ad, years] = [(); 9].map(|_| f.i64_local());
+    // reversed order: the negated count
+    f.get(d2).get(d1).op(I::I64LtS);
+    f.if_();
+    f.i64c(0).get(d2).get(d1).op(I::Call(self_fn));
+    f.op(I::I64Sub).op(I::Return);
+    f.end();
+    f.get(d1).op(I::Call(civil_fn)).set(a1).set(m1).set(y1);
+    f.get(d2).op(I::Call(civil_fn)).set(a2).set(m2).set(y2);
+    // the anniversary of 29 February falls on 1 March in common years
+    f.get(m1).set(am).get(a1).set(ad);
+    f.get(m1).i64c(2).op(I::I64Eq);
+    f.get(a1).i64c(29).op(I::I64Eq).op(I::I32And);
+    is_leap(&mut f, y2);
+    f.op(I::I32Eqz).op(I::I32And);
+    f.if_();
+    f.i64c(3).set(am).i64c(1).set(ad);
+    f.end();
+    f.get(y2).get(y1).op(I::I64Sub).set(years);
+    // not yet reached this year's anniversary: (m2, a2) < (am, ad)
+    f.get(m2).get(am).op(I::I64LtS);
+    f.get(m2).get(am).op(I::I64Eq);
+    f.get(a2).get(ad).op(I::I64LtS).op(I::I32And).op(I::I32Or);
+    f.if_();
+    f.get(years).i64c(1).op(I::I64Sub).set(years);
+    f.end();
+    f.get(years);
+    f.finish()
+}
+
+fn bytes_eq() -> Function {
+    let mut f = FnBuilder::new(3);
+    let (p1, p2, n) = (0, 1, 2);
+    let done = f.block();
+    let top = f.loop_();
+    f.get(n).op(I::I32Eqz);
+    f.br_if(done);
+    f.get(p1)
+        .op(I::I32Load8U(byte()))
+        .get(p2)
+        .op(I::I32Load8U(byte()))
+        .op(I::I32Ne);
+    f.if_();
+    f.i32c(0).op(I::Return);
+    f.end();
+    f.get(p1).i32c(1).op(I::I32Add).set(p1);
+    f.get(p2).i32c(1).op(I::I32Add).set(p2);
+    f.get(n).i32c(1).op(I::I32Sub).set(n);
+    f.br(top);
+    f.end();
+    f.end();
+    f.i32c(1);
+    f.finish()
+}
+
+fn byte() -> MemArg {
+    MemArg {
+        offset: 0,
+        align: 0,
+        memory_index: 0,
+    }
+}
+
+/// Splits a packed text (ptr | len << 32) into i32 ptr and len locals.
+fn unpack(f: &mut FnBuilder, t: Local, ptr: Local, len: Local) {
+    f.get(t).op(I::I32WrapI64).set(ptr);
+    f.get(t).i64c(32).op(I::I64ShrU).op(I::I32WrapI64).set(len);
+}
+
+fn text_eq(bytes_eq_fn: u32) -> Function {
+    let mut f = FnBuilder::new(2);
+    let [p1, n1, p2, n2] = [(); 4].map(|_| f.i32_local());
+    unpack(&mut f, 0, p1, n1);
+    unpack(&mut f, 1, p2, n2);
+    f.get(n1).get(n2).op(I::I32Ne);
+    f.if_();
+    f.i32c(0).op(I::Return);
+    f.end();
+    f.get(p1).get(p2).get(n1).op(I::Call(bytes_eq_fn));
+    f.finish()
+}
+
+/// starts_with (or ends_with when `at_end`).
+fn starts_with(bytes_eq_fn: u32, at_end: bool) -> Function {
+    let mut f = FnBuilder::new(2);
+    let [p1, n1, p2, n2] = [(); 4].map(|_| f.i32_local());
+    unpack(&mut f, 0, p1, n1);
+    unpack(&mut f, 1, p2, n2);
+    f.get(n2).get(n1).op(I::I32GtU);
+    f.if_();
+    f.i32c(0).op(I::Return);
+    f.end();
+    if at_end {
+        f.get(p1).get(n1).op(I::I32Add).get(n2).op(I::I32Sub);
+    } else {
+        f.get(p1);
+    }
+    f.get(p2).get(n2).op(I::Call(bytes_eq_fn));
+    f.finish()
+}
+
+fn contains(bytes_eq_fn: u32) -> Function {
+    let mut f = FnBuilder::new(2);
+    let [p1, n1, p2, n2, i] = [(); 5].map(|_| f.i32_local());
+    unpack(&mut f, 0, p1, n1);
+    unpack(&mut f, 1, p2, n2);
+    f.get(n2).get(n1).op(I::I32GtU);
+    f.if_();
+    f.i32c(0).op(I::Return);
+    f.end();
+    // i runs over every start position 0..=n1-n2
+    f.i32c(0).set(i);
+    let done = f.block();
+    let top = f.loop_();
+    f.get(i).get(n1).get(n2).op(I::I32Sub).op(I::I32GtU);
+    f.br_if(done);
+    f.get(p1)
+        .get(i)
+        .op(I::I32Add)
+        .get(p2)
+        .get(n2)
+        .op(I::Call(bytes_eq_fn));
+    f.if_();
+    f.i32c(1).op(I::Return);
+    f.end();
+    f.get(i).i32c(1).op(I::I32Add).set(i);
+    f.br(top);
+    f.end();
+    f.end();
+    f.i32c(0);
+    f.finish()
+}

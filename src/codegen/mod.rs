@@ -1,0 +1,270 @@
+//! Codegen: a checked [`Program`] -> one self-contained WebAssembly module
+//! (the only user of wasm-encoder). The module imports nothing, owns a
+//! bounded memory, exports `memory` and `evaluate`, and carries its
+//! [`Meta`] in the `rulebook.meta` custom section. The memory layout and value
+//! encodings are fixed in [`crate::abi`].
+//!
+//! Each record is evaluated by one of two generated functions: a fast one
+//! with no unknown-fact bookkeeping, used when every fact (and every field
+//! of every list element) is present, and a full one implementing the
+//! three-valued logic with missing-fact bitsets.
+
+mod emit;
+mod expr;
+mod helpers;
+
+use crate::abi::{self, Layout, Meta};
+use crate::program::{Computed, Program};
+use emit::{FnBuilder, Local};
+use helpers::Helper;
+use std::collections::HashMap;
+use wasm_encoder::{
+    CodeSection, ConstExpr, CustomSection, DataSection, ExportKind, ExportSection, Function,
+    FunctionSection, Instruction as I, MemArg, MemorySection, MemoryType, Module, TypeSection,
+    ValType,
+};
+
+/// Function indices: entry points first, then the helpers in [`helpers::ALL`] order.
+const FN_EVALUATE: u32 = 0;
+const FN_RECORD_FULL: u32 = 1;
+const FN_RECORD_FAST: u32 = 2;
+const FN_COMPLETE: u32 = 3;
+const FIRST_HELPER: u32 = 4;
+
+fn helper_index(h: Helper) -> u32 {
+    FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
+}
+
+/// A compiled policy: the module bytes and their metadata.
+pub struct Compiled {
+    pub wasm: Vec<u8>,
+    pub meta: Meta,
+}
+
+/// Compiles a checked program. `hash` is the SHA-256 hex of its source.
+pub fn compile(program: &Program, hash: &str) -> Compiled {
+    let mut meta = Meta::of(program, hash);
+    let mut strings = Strings::default();
+    let mut sites = Sites::default();
+    let full = record_function(program, &meta, &mut strings, &mut sites, true);
+    let fast = record_function(program, &meta, &mut strings, &mut sites, false);
+    meta.sites = sites.list;
+    meta.heap_base = strings.end().next_multiple_of(8).max(16);
+
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+    let mut add = |params: Vec<ValType>, results: Vec<ValType>, body: Function| {
+        let ty = types.len();
+        types.ty().function(params, results);
+        functions.function(ty);
+        code.function(&body);
+    };
+    use ValType::I32;
+    add(
+        vec![I32, I32, I32, I32],
+        vec![I32],
+        evaluate_function(&meta),
+    );
+    add(vec![I32, I32, I32], vec![], full);
+    add(vec![I32, I32, I32], vec![], fast);
+    add(vec![I32], vec![I32], complete_function(&meta.input));
+    for h in helpers::ALL {
+        let (params, results) = h.signature();
+        add(params, results, h.body(&helper_index));
+    }
+    module.section(&types);
+    module.section(&functions);
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: u64::from(meta.heap_base).div_ceil(abi::PAGE).max(1),
+        maximum: Some(abi::MAX_PAGES),
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    module.section(&memories);
+    let mut exports = ExportSection::new();
+    exports.export(abi::EXPORT_MEMORY, ExportKind::Memory, 0);
+    exports.export(abi::EXPORT_EVALUATE, ExportKind::Func, FN_EVALUATE);
+    module.section(&exports);
+    module.section(&code);
+    let mut data = DataSection::new();
+    if !strings.bytes.is_empty() {
+        data.active(
+            0,
+            &ConstExpr::i32_const(Strings::BASE as i32),
+            strings.bytes.iter().copied(),
+        );
+    }
+    module.section(&data);
+    let meta_json = serde_json::to_vec(&meta).unwrap_or_default();
+    module.section(&CustomSection {
+        name: abi::META_SECTION.into(),
+        data: meta_json.into(),
+    });
+    Compiled {
+        wasm: module.finish(),
+        meta,
+    }
+}
+
+/// Text constants, placed in a data segment.
+#[derive(Default)]
+struct Strings {
+    bytes: Vec<u8>,
+    index: HashMap<String, u32>,
+}
+
+impl Strings {
+    const BASE: u32 = 16;
+    /// The packed `ptr | len << 32` of a constant text.
+    fn packed(&mut self, s: &str) -> i64 {
+        let ptr = match self.index.get(s) {
+            Some(p) => *p,
+            None => {
+                let p = Self::BASE + self.bytes.len() as u32;
+                self.bytes.extend_from_slice(s.as_bytes());
+                self.index.insert(s.to_string(), p);
+                p
+            }
+        };
+        i64::from(ptr) | ((s.len() as i64) << 32)
+    }
+    fn end(&self) -> u32 {
+        Self::BASE + self.bytes.len() as u32
+    }
+}
+
+/// Places where evaluation can fail, for error messages.
+#[derive(Default)]
+struct Sites {
+    list: Vec<abi::SiteMeta>,
+    index: HashMap<(String, u32), u32>,
+}
+
+impl Sites {
+    fn site(&mut self, context: &str, line: u32) -> i32 {
+        let key = (context.to_string(), line);
+        if let Some(i) = self.index.get(&key) {
+            return *i as i32;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(abi::SiteMeta {
+            context: context.to_string(),
+            line,
+        });
+        self.index.insert(key, i);
+        i as i32
+    }
+}
+
+fn mem(offset: u32) -> MemArg {
+    MemArg {
+        offset: u64::from(offset),
+        align: 3,
+        memory_index: 0,
+    }
+}
+
+fn mem32(offset: u32) -> MemArg {
+    MemArg {
+        offset: u64::from(offset),
+        align: 2,
+        memory_index: 0,
+    }
+}
+
+/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn.
+fn evaluate_function(meta: &Meta) -> Function {
+    let mut f = FnBuilder::new(4);
+    let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
+    let (rec, out, i) = (f.i32_local(), f.i32_local(), f.i32_local());
+    f.get(in_ptr).set(rec);
+    f.get(out_ptr).set(out);
+    let done = f.block();
+    let top = f.loop_();
+    f.get(i).get(count).op(I::I32GeU);
+    f.br_if(done);
+    f.get(rec).op(I::Call(FN_COMPLETE));
+    f.if_();
+    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FAST));
+    f.else_();
+    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
+    f.end();
+    f.get(rec)
+        .i32c(meta.input.size as i32)
+        .op(I::I32Add)
+        .set(rec);
+    f.get(out)
+        .i32c(meta.result_size as i32)
+        .op(I::I32Add)
+        .set(out);
+    f.get(i).i32c(1).op(I::I32Add).set(i);
+    f.br(top);
+    f.end();
+    f.end();
+    f.i32c(0);
+    f.finish()
+}
+
+/// `complete(rec) -> i32`: whether every fact of the record is present,
+/// including every field of every list element.
+fn complete_function(layout: &Layout) -> Function {
+    let mut f = FnBuilder::new(1);
+    check_complete(&mut f, layout, 0);
+    f.i32c(1);
+    f.finish()
+}
+
+fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
+    let n = layout.fields.len();
+    for w in 0..layout.presence_words as usize {
+        let bits = (n - (w * 64).min(n)).min(64);
+        let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
+        f.get(rec).op(I::I64Load(mem(w as u32 * 8)));
+        f.i64c(mask).op(I::I64And).i64c(mask).op(I::I64Ne);
+        f.if_();
+        f.i32c(0).op(I::Return);
+        f.end();
+    }
+    for field in &layout.fields {
+        if let abi::ValueType::List { element } = &field.ty {
+            let (p, k) = (f.i32_local(), f.i32_local());
+            f.get(rec).op(I::I64Load(mem(field.offset)));
+            f.op(I::I32WrapI64).set(p);
+            f.get(rec).op(I::I64Load(mem(field.offset)));
+            f.i64c(32).op(I::I64ShrU).op(I::I32WrapI64).set(k);
+            let done = f.block();
+            let top = f.loop_();
+            f.get(k).op(I::I32Eqz);
+            f.br_if(done);
+            check_complete(f, element, p);
+            f.get(p).i32c(element.size as i32).op(I::I32Add).set(p);
+            f.get(k).i32c(1).op(I::I32Sub).set(k);
+            f.br(top);
+            f.end();
+            f.end();
+        }
+    }
+}
+
+/// One evaluation of every define and decision for the record at local 0,
+/// writing the result record at local 1; local 2 is `as_of`.
+fn record_function(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+    track: bool,
+) -> Function {
+    let mut g = expr::Gen::new(program, meta, strings, sites, track);
+    for item in &program.order {
+        match *item {
+            Computed::Define(i) => g.define(i),
+            Computed::Decision(i) => g.decision(i),
+        }
+    }
+    g.finish()
+}
