@@ -16,7 +16,8 @@ fn rulebook(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or(b"")).unwrap();
+    // the process may exit before reading its input (e.g. a bad --as-of)
+    let _ = input.write_all(stdin.unwrap_or(b""));
     drop(input);
     child.wait_with_output().unwrap()
 }
@@ -197,4 +198,66 @@ fn test_command_fails_on_a_wrong_expectation() {
     assert!(out.contains("sixteen"), "{out}");
     assert!(out.trim_end().ends_with("0 passed, 1 failed"), "{out}");
     let _ = Path::new(&dir);
+}
+
+#[test]
+fn compile_then_eval_the_module_without_its_source() {
+    let dir = std::env::temp_dir().join(format!("rulebook-cli-w-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wasm = dir.join("pc.wasm");
+    let o = rulebook(
+        &[
+            "compile",
+            "rules/pension_credit.rules",
+            "-o",
+            wasm.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&wasm).unwrap();
+    assert_eq!(&bytes[..4], b"\0asm");
+    let facts = std::fs::read("rules/pension_credit.example.json").unwrap();
+    let mut outputs = Vec::new();
+    for args in [
+        vec![
+            "eval",
+            "rules/pension_credit.rules",
+            "--as-of",
+            "2026-11-27",
+        ],
+        vec![
+            "eval",
+            "rules/pension_credit.rules",
+            "--engine",
+            "interp",
+            "--as-of",
+            "2026-11-27",
+        ],
+        vec![
+            "eval",
+            "--wasm",
+            wasm.to_str().unwrap(),
+            "--as-of",
+            "2026-11-27",
+        ],
+    ] {
+        let o = rulebook(&args, Some(&facts));
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        outputs.push(serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(outputs[0], outputs[2]);
+}
+
+#[test]
+fn eval_refuses_a_file_that_is_not_a_policy_module() {
+    let p = temp_file("junk.wasm", b"\0asm\x01\0\0\0");
+    let o = rulebook(&["eval", "--wasm", p.to_str().unwrap()], Some(b"{}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not a Rulebook policy module"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -115,6 +115,8 @@ pub fn read_meta(wasm: &[u8]) -> Result<Meta, LoadError> {
 pub struct LoadedModule {
     meta: Arc<Meta>,
     pre: InstancePre<Limits>,
+    /// Epoch ticks one call may run.
+    deadline_ticks: u64,
     /// Idle instances, reused across calls and threads.
     pool: Mutex<Vec<Instance>>,
 }
@@ -144,6 +146,7 @@ impl LoadedModule {
         Ok(LoadedModule {
             meta,
             pre,
+            deadline_ticks: ticks(CALL_DEADLINE),
             pool: Mutex::new(Vec::new()),
         })
     }
@@ -156,6 +159,16 @@ impl LoadedModule {
 
     pub fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// Changes how long one call may run before it is stopped (default [`CALL_DEADLINE`]).
+    pub fn set_call_deadline(&mut self, deadline: Duration) {
+        self.deadline_ticks = ticks(deadline);
+        if let Ok(mut pool) = self.pool.lock() {
+            for i in pool.iter_mut() {
+                i.deadline_ticks = self.deadline_ticks;
+            }
+        }
     }
 
     /// A fresh instance (its own store and memory).
@@ -177,6 +190,7 @@ impl LoadedModule {
             .map_err(trap)?;
         Ok(Instance {
             meta: self.meta.clone(),
+            deadline_ticks: self.deadline_ticks,
             store,
             memory,
             evaluate,
@@ -212,6 +226,10 @@ impl LoadedModule {
     }
 }
 
+fn ticks(d: Duration) -> u64 {
+    (d.as_millis() / TICK.as_millis()).max(1) as u64
+}
+
 fn trap(e: wasmtime::Error) -> EvalError {
     trap_msg(&format!("{e:#}"))
 }
@@ -225,6 +243,7 @@ fn trap_msg(msg: &str) -> EvalError {
 /// One instance of a policy module: a store, its memory and the entry point.
 pub struct Instance {
     meta: Arc<Meta>,
+    deadline_ticks: u64,
     store: Store<Limits>,
     memory: Memory,
     evaluate: TypedFunc<(i32, i32, i32, i32), i32>,
@@ -270,8 +289,7 @@ impl Instance {
             .get_mut(start..start + self.buf.len())
             .ok_or_else(|| trap_msg("memory too small"))?
             .copy_from_slice(&self.buf);
-        self.store
-            .set_epoch_deadline((CALL_DEADLINE.as_millis() / TICK.as_millis()).max(1) as u64);
+        self.store.set_epoch_deadline(self.deadline_ticks);
         self.evaluate
             .call(
                 &mut self.store,
@@ -280,8 +298,8 @@ impl Instance {
             .map_err(|e| {
                 if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
                     trap_msg(&format!(
-                        "evaluation took longer than {} seconds",
-                        CALL_DEADLINE.as_secs()
+                        "evaluation took longer than the time limit ({} ms)",
+                        self.deadline_ticks * TICK.as_millis() as u64
                     ))
                 } else {
                     trap(e)
