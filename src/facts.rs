@@ -3,9 +3,11 @@
 //! unknown; a value of the wrong type is an [`InputError`] naming the field
 //! path, the value and what was expected.
 
-use crate::abi::{FieldMeta, Layout, ValueType};
+use crate::abi::{Layout, ValueType};
 use crate::num;
+use serde_json::value::RawValue;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One known fact value.
@@ -71,25 +73,30 @@ impl InputError {
     }
 }
 
-/// Parses facts from JSON text against a record layout (the policy's inputs).
+/// Parses facts from JSON text against a record layout (the policy's inputs),
+/// straight from the text: no intermediate `serde_json::Value` is built.
 pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| {
+    let root: &RawValue = serde_json::from_str(text).map_err(|e| {
         InputError::one(
             "",
             &format!("text that is not valid JSON ({e})"),
             "a JSON object of facts",
         )
     })?;
-    from_json(schema, &json)
+    facts_from(schema, Raw(root))
 }
 
 /// Checks a JSON value against the policy's input layout.
 pub fn from_json(schema: &Layout, json: &Json) -> Result<Facts, InputError> {
-    let Json::Object(map) = json else {
-        return Err(InputError::one("", &show(json), "a JSON object of facts"));
+    facts_from(schema, json)
+}
+
+fn facts_from<'a, N: Node<'a>>(schema: &Layout, root: N) -> Result<Facts, InputError> {
+    let Kind::Object(entries) = root.kind() else {
+        return Err(InputError::one("", &root.show(), "a JSON object of facts"));
     };
     let mut problems = Vec::new();
-    let values = record(&schema.fields, map, "", &mut problems);
+    let values = record(schema, entries, &Path::Root, &mut problems);
     if problems.is_empty() {
         Ok(Facts { values })
     } else {
@@ -97,33 +104,132 @@ pub fn from_json(schema: &Layout, json: &Json) -> Result<Facts, InputError> {
     }
 }
 
-fn record(
-    fields: &[FieldMeta],
-    map: &serde_json::Map<String, Json>,
-    prefix: &str,
-    problems: &mut Vec<FieldProblem>,
-) -> Vec<Option<FactValue>> {
-    fields
-        .iter()
-        .map(|f| {
-            let path = format!("{prefix}{}", f.name);
-            match map.get(&f.name) {
-                None | Some(Json::Null) => None,
-                Some(v) => match value(&f.ty, v, &path, problems) {
-                    Ok(fv) => Some(fv),
-                    Err(p) => {
-                        problems.push(p);
-                        None
-                    }
-                },
-            }
-        })
-        .collect()
+/// What a JSON node is, as far as facts care.
+enum Kind<'a, N> {
+    Null,
+    Bool(bool),
+    /// The number's JSON text, exactly as written.
+    Number(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    Array(Vec<N>),
+    Object(Vec<(Cow<'a, str>, N)>),
+    /// Unreadable (only possible for raw text that is not JSON).
+    Invalid,
 }
 
-/// The value as JSON text, cut to a readable length.
-fn show(v: &Json) -> String {
-    let s = v.to_string();
+/// A JSON node: a parsed `serde_json::Value`, or a slice of raw JSON text.
+trait Node<'a>: Sized {
+    fn kind(&self) -> Kind<'a, Self>;
+    /// The node as JSON text, cut to a readable length.
+    fn show(&self) -> String;
+}
+
+impl<'a> Node<'a> for &'a Json {
+    fn kind(&self) -> Kind<'a, Self> {
+        match self {
+            Json::Null => Kind::Null,
+            Json::Bool(b) => Kind::Bool(*b),
+            Json::Number(n) => Kind::Number(Cow::Owned(n.to_string())),
+            Json::String(s) => Kind::Str(Cow::Borrowed(s)),
+            Json::Array(items) => Kind::Array(items.iter().collect()),
+            Json::Object(map) => Kind::Object(
+                map.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
+                    .collect(),
+            ),
+        }
+    }
+    fn show(&self) -> String {
+        shorten(self.to_string())
+    }
+}
+
+/// Raw JSON text of one value.
+#[derive(Clone, Copy)]
+struct Raw<'a>(&'a RawValue);
+
+impl<'a> Node<'a> for Raw<'a> {
+    fn kind(&self) -> Kind<'a, Self> {
+        let text: &'a str = self.0.get();
+        match text.as_bytes().first() {
+            Some(b'n') => Kind::Null,
+            Some(b't') => Kind::Bool(true),
+            Some(b'f') => Kind::Bool(false),
+            Some(b'"') => match serde_json::from_str::<&'a str>(text) {
+                Ok(s) => Kind::Str(Cow::Borrowed(s)),
+                Err(_) => serde_json::from_str::<String>(text)
+                    .map_or(Kind::Invalid, |s| Kind::Str(Cow::Owned(s))),
+            },
+            Some(b'[') => serde_json::from_str::<Vec<&'a RawValue>>(text)
+                .map_or(Kind::Invalid, |v| {
+                    Kind::Array(v.into_iter().map(Raw).collect())
+                }),
+            Some(b'{') => serde_json::from_str::<Entries<'a>>(text)
+                .map_or(Kind::Invalid, |e| Kind::Object(e.0)),
+            Some(_) => Kind::Number(Cow::Borrowed(text)),
+            None => Kind::Invalid,
+        }
+    }
+    fn show(&self) -> String {
+        let text = self.0.get();
+        if text.contains(['\n', '\r', '\t']) {
+            shorten(text.split_whitespace().collect::<Vec<_>>().join(" "))
+        } else {
+            shorten(text.to_string())
+        }
+    }
+}
+
+/// The entries of a JSON object, in order, values left as raw text.
+struct Entries<'a>(Vec<(Cow<'a, str>, Raw<'a>)>);
+
+impl<'de> serde::Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    out.push((key.0, Raw(value)));
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An object key, borrowed from the text unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+fn shorten(s: String) -> String {
     if s.chars().count() > 60 {
         let cut: String = s.chars().take(57).collect();
         format!("{cut}...")
@@ -132,89 +238,120 @@ fn show(v: &Json) -> String {
     }
 }
 
-fn value(
-    ty: &ValueType,
-    v: &Json,
-    path: &str,
+/// Where a value sits, built into a string only when there is a problem.
+enum Path<'p> {
+    Root,
+    Field(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root => String::new(),
+            Path::Field(parent, name) => match parent {
+                Path::Root => (*name).to_string(),
+                p => format!("{}.{name}", p.render()),
+            },
+            Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
+        }
+    }
+}
+
+fn record<'a, N: Node<'a>>(
+    layout: &Layout,
+    entries: Vec<(Cow<'a, str>, N)>,
+    at: &Path,
     problems: &mut Vec<FieldProblem>,
-) -> Result<FactValue, FieldProblem> {
+) -> Vec<Option<FactValue>> {
+    let mut values = vec![None; layout.fields.len()];
+    for (key, node) in entries {
+        let Some(i) = layout.fields.iter().position(|f| f.name == key) else {
+            continue; // facts the policy does not declare are ignored
+        };
+        let field = &layout.fields[i];
+        let path = Path::Field(at, &field.name);
+        values[i] = match value(&field.ty, node, &path, problems) {
+            Ok(v) => v,
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+    }
+    values
+}
+
+/// A present value of a field: None when the JSON is null (unknown).
+fn value<'a, N: Node<'a>>(
+    ty: &ValueType,
+    v: N,
+    path: &Path,
+    problems: &mut Vec<FieldProblem>,
+) -> Result<Option<FactValue>, FieldProblem> {
     let bad = |expected: String| FieldProblem {
-        path: path.to_string(),
-        value: show(v),
+        path: path.render(),
+        value: v.show(),
         expected,
     };
-    match (ty, v) {
-        (ValueType::Bool, Json::Bool(b)) => Ok(FactValue::Bool(*b)),
-        (ValueType::Int, Json::Number(n)) => num::parse_int(&n.to_string())
-            .map(FactValue::Num)
-            .map_err(|e| {
+    let kind = v.kind();
+    let fact = match (ty, kind) {
+        (_, Kind::Null) => return Ok(None),
+        (ValueType::Bool, Kind::Bool(b)) => FactValue::Bool(b),
+        (ValueType::Int, Kind::Number(n)) => {
+            num::parse_int(&n).map(FactValue::Num).map_err(|e| {
                 bad(match e {
                     num::NumParseError::Overflow => {
                         "int (a whole number that fits in 64 bits)".into()
                     }
                     _ => "int (a whole number)".into(),
                 })
-            }),
-        (ValueType::Decimal, Json::Number(_) | Json::String(_)) => {
-            let text = number_text(v);
-            num::parse_decimal(&text).map(FactValue::Num).map_err(|e| {
+            })?
+        }
+        (ValueType::Decimal, Kind::Number(t) | Kind::Str(t)) => {
+            num::parse_decimal(&t).map(FactValue::Num).map_err(|e| {
                 bad(format!(
                     "decimal (a number with at most 6 decimal places; {e})"
                 ))
-            })
+            })?
         }
-        (ValueType::Money, Json::Number(_) | Json::String(_)) => {
-            let text = number_text(v);
-            num::parse_money(&text).map(FactValue::Num).map_err(|e| {
+        (ValueType::Money, Kind::Number(t) | Kind::Str(t)) => {
+            num::parse_money(&t).map(FactValue::Num).map_err(|e| {
                 bad(format!(
                     "money (an amount with at most 2 decimal places; {e})"
                 ))
-            })
+            })?
         }
-        (ValueType::Date, Json::String(s)) => num::parse_date(s)
+        (ValueType::Date, Kind::Str(s)) => num::parse_date(&s)
             .map(|d| FactValue::Num(i64::from(d)))
-            .ok_or_else(|| bad("date (a real calendar date \"YYYY-MM-DD\")".into())),
-        (ValueType::Text, Json::String(s)) => Ok(FactValue::Text(s.as_str().into())),
-        (ValueType::Enum { variants }, Json::String(s)) => variants
+            .ok_or_else(|| bad("date (a real calendar date \"YYYY-MM-DD\")".into()))?,
+        (ValueType::Text, Kind::Str(s)) => FactValue::Text(Arc::from(&*s)),
+        (ValueType::Enum { variants }, Kind::Str(s)) => variants
             .iter()
-            .position(|x| x == s)
+            .position(|x| *x == *s)
             .map(|i| FactValue::Num(i as i64))
-            .ok_or_else(|| bad(format!("one of {}", variants.join(", ")))),
-        (ValueType::List { element }, Json::Array(items)) => {
-            Ok(FactValue::List(list(element, items, path, problems)))
-        }
-        _ => Err(bad(expected_word(ty))),
-    }
-}
-
-fn list(
-    rec: &Layout,
-    items: &[Json],
-    path: &str,
-    problems: &mut Vec<FieldProblem>,
-) -> Vec<Vec<Option<FactValue>>> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            Json::Object(map) => record(&rec.fields, map, &format!("{path}[{i}]."), problems),
-            other => {
-                problems.push(FieldProblem {
-                    path: format!("{path}[{i}]"),
-                    value: show(other),
-                    expected: "an object (a list element)".into(),
-                });
-                Vec::new()
+            .ok_or_else(|| bad(format!("one of {}", variants.join(", "))))?,
+        (ValueType::List { element }, Kind::Array(items)) => {
+            let mut records = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let at = Path::Index(path, i);
+                match item.kind() {
+                    Kind::Object(entries) => records.push(record(element, entries, &at, problems)),
+                    _ => {
+                        problems.push(FieldProblem {
+                            path: at.render(),
+                            value: item.show(),
+                            expected: "an object (a list element)".into(),
+                        });
+                        records.push(Vec::new());
+                    }
+                }
             }
-        })
-        .collect()
-}
-
-fn number_text(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+            FactValue::List(records)
+        }
+        _ => return Err(bad(expected_word(ty))),
+    };
+    Ok(Some(fact))
 }
 
 fn expected_word(ty: &ValueType) -> String {

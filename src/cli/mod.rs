@@ -252,17 +252,11 @@ fn eval(
             return ExitCode::FAILURE;
         }
     };
-    let result = serde_json::from_str::<serde_json::Value>(&facts)
-        .map_err(|e| {
-            rulebook::Error::Input(rulebook::InputError {
-                problems: vec![rulebook::facts::FieldProblem {
-                    path: String::new(),
-                    value: format!("text that is not valid JSON ({e})"),
-                    expected: "a JSON object of facts".into(),
-                }],
-            })
-        })
-        .and_then(|json| policy.evaluate_value_with(engine, &json, as_of));
+    let result = policy
+        .parse_facts(&facts)
+        .map_err(rulebook::Error::from)
+        .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?))
+        .map(|outcome| policy.report(&outcome, as_of));
     match result {
         Ok(out) => {
             let text = if compact {
