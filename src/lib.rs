@@ -328,6 +328,14 @@ impl Policy {
         report::to_json(&self.inner.meta, as_of.0, outcome)
     }
 
+    /// Facts JSON text in, decisions JSON text out (Wasm engine): the fast path
+    /// for services, with no intermediate `serde_json::Value` either way.
+    pub fn evaluate_json_text(&self, facts_json: &str, as_of: Date) -> Result<String, Error> {
+        let facts = self.parse_facts(facts_json)?;
+        let outcome = self.evaluate(&facts, as_of)?;
+        Ok(report::to_json_text(&self.inner.meta, as_of.0, &outcome))
+    }
+
     /// Facts JSON text in, decisions JSON out (Wasm engine).
     pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
         let facts = self.parse_facts(facts_json)?;

@@ -6,93 +6,154 @@
 use crate::abi::{DecisionKind, Meta, ValueType};
 use crate::num;
 use crate::outcome::{Outcome, Value};
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value as Json;
+use std::fmt::Write as _;
 
-/// Formats a known value of a declared type as JSON.
-pub fn value_json(ty: &ValueType, v: &Value) -> Json {
-    match (ty, v) {
-        (_, Value::Bool(b)) => Json::Bool(*b),
-        (ValueType::Decimal, Value::Num(n)) => Json::String(num::format_decimal(*n)),
-        (ValueType::Money, Value::Num(n)) => Json::String(num::format_money(*n)),
-        (ValueType::Date, Value::Num(n)) => {
-            Json::String(num::format_date(i32::try_from(*n).unwrap_or_default()))
+/// Writes a JSON string literal.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
         }
-        (ValueType::Enum { variants }, Value::Num(n)) => Json::String(
+    }
+    out.push('"');
+}
+
+/// Writes a known value of a declared type as JSON.
+fn push_value(out: &mut String, ty: &ValueType, v: &Value) {
+    match (ty, v) {
+        (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
+        (ValueType::Decimal, Value::Num(n)) => push_str(out, &num::format_decimal(*n)),
+        (ValueType::Money, Value::Num(n)) => push_str(out, &num::format_money(*n)),
+        (ValueType::Date, Value::Num(n)) => push_str(
+            out,
+            &num::format_date(i32::try_from(*n).unwrap_or_default()),
+        ),
+        (ValueType::Enum { variants }, Value::Num(n)) => push_str(
+            out,
             usize::try_from(*n)
                 .ok()
                 .and_then(|i| variants.get(i))
-                .cloned()
-                .unwrap_or_default(),
+                .map_or("", String::as_str),
         ),
-        (_, Value::Num(n)) => Json::from(*n),
-        (_, Value::Text(t)) => Json::String(t.clone()),
+        (_, Value::Num(n)) => {
+            let _ = write!(out, "{n}");
+        }
+        (_, Value::Text(t)) => push_str(out, t),
     }
 }
 
-/// The full output object for one evaluation.
-pub fn to_json(meta: &Meta, as_of: i32, outcome: &Outcome) -> Json {
-    let mut decisions = Map::new();
+fn push_paths(out: &mut String, meta: &Meta, facts: &[usize]) {
+    out.push('[');
+    let mut first = true;
+    for p in facts.iter().filter_map(|&f| meta.fact_paths.get(f)) {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_str(out, p);
+    }
+    out.push(']');
+}
+
+/// Writes the output object of one evaluation as compact JSON text.
+pub fn write_json(out: &mut String, meta: &Meta, as_of: i32, outcome: &Outcome) {
     let mut all_missing: Vec<usize> = Vec::new();
-    for (def, o) in meta.decisions.iter().zip(&outcome.decisions) {
-        let mut obj = Map::new();
+    out.push_str("{\"policy\":");
+    push_str(out, &meta.policy);
+    out.push_str(",\"version\":");
+    match &meta.version {
+        Some(v) => push_str(out, v),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"hash\":");
+    push_str(out, &meta.hash);
+    out.push_str(",\"as_of\":");
+    push_str(out, &num::format_date(as_of));
+    out.push_str(",\"decisions\":{");
+    for (i, (def, o)) in meta.decisions.iter().zip(&outcome.decisions).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, &def.name);
+        out.push_str(":{\"value\":");
         match &o.value {
             None => {
-                obj.insert("value".into(), Json::Null);
-                obj.insert("missing".into(), paths(meta, &o.missing));
+                out.push_str("null,\"missing\":");
+                push_paths(out, meta, &o.missing);
                 all_missing.extend(&o.missing);
             }
             Some(v) => {
-                obj.insert("value".into(), value_json(&def.ty, v));
+                push_value(out, &def.ty, v);
                 match def.kind {
                     DecisionKind::Requires if !o.reasons.is_empty() => {
-                        let reasons: Vec<Json> = o
-                            .reasons
-                            .iter()
-                            .filter_map(|&i| def.clauses.get(i))
-                            .map(|c| {
-                                let mut r = Map::new();
-                                r.insert("because".into(), Json::String(c.reason().to_string()));
-                                if let Some(s) = &c.source {
-                                    r.insert("source".into(), Json::String(s.clone()));
-                                }
-                                r.insert("line".into(), json!(c.line));
-                                Json::Object(r)
-                            })
-                            .collect();
-                        obj.insert("reasons".into(), Json::Array(reasons));
+                        out.push_str(",\"reasons\":[");
+                        let clauses = o.reasons.iter().filter_map(|&i| def.clauses.get(i));
+                        for (j, c) in clauses.enumerate() {
+                            if j > 0 {
+                                out.push(',');
+                            }
+                            out.push_str("{\"because\":");
+                            push_str(out, c.reason());
+                            if let Some(s) = &c.source {
+                                out.push_str(",\"source\":");
+                                push_str(out, s);
+                            }
+                            let _ = write!(out, ",\"line\":{}}}", c.line);
+                        }
+                        out.push(']');
                     }
                     DecisionKind::Whens => {
                         if let Some(c) = o.clause.and_then(|i| def.clauses.get(i)) {
-                            obj.insert("line".into(), json!(c.line));
+                            let _ = write!(out, ",\"line\":{}", c.line);
                         }
                     }
                     _ => {}
                 }
             }
         }
-        decisions.insert(def.name.clone(), Json::Object(obj));
+        out.push('}');
     }
     all_missing.sort_unstable();
     all_missing.dedup();
-    let mut out = Map::new();
-    out.insert("policy".into(), Json::String(meta.policy.clone()));
-    out.insert(
-        "version".into(),
-        meta.version.clone().map_or(Json::Null, Json::String),
-    );
-    out.insert("hash".into(), Json::String(meta.hash.clone()));
-    out.insert("as_of".into(), Json::String(num::format_date(as_of)));
-    out.insert("decisions".into(), Json::Object(decisions));
-    out.insert("missing".into(), paths(meta, &all_missing));
-    Json::Object(out)
+    out.push_str("},\"missing\":");
+    push_paths(out, meta, &all_missing);
+    out.push('}');
 }
 
-fn paths(meta: &Meta, facts: &[usize]) -> Json {
-    Json::Array(
-        facts
-            .iter()
-            .filter_map(|&f| meta.fact_paths.get(f))
-            .map(|p| Json::String(p.clone()))
-            .collect(),
-    )
+/// The output object of one evaluation as compact JSON text.
+pub fn to_json_text(meta: &Meta, as_of: i32, outcome: &Outcome) -> String {
+    let mut out = String::with_capacity(256);
+    write_json(&mut out, meta, as_of, outcome);
+    out
+}
+
+/// The output object of one evaluation as a JSON value.
+pub fn to_json(meta: &Meta, as_of: i32, outcome: &Outcome) -> Json {
+    serde_json::from_str(&to_json_text(meta, as_of, outcome)).unwrap_or(Json::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_str;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn strings_are_escaped_to_valid_json(s in "\\PC*|[\\x00-\\x1f\"\\\\]{0,8}") {
+            let mut out = String::new();
+            push_str(&mut out, &s);
+            let back: String = serde_json::from_str(&out).unwrap();
+            prop_assert_eq!(back, s);
+        }
+    }
 }
