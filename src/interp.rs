@@ -33,9 +33,40 @@ enum Val<'f> {
     Rec(&'f [Option<FactValue>]),
 }
 
+/// What happened to each clause during one evaluation (for clause coverage).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Per decision, per clause: the condition's value when it was evaluated
+    /// (`Some(None)` = unknown), None when it was not evaluated.
+    pub conditions: Vec<Vec<Option<Option<bool>>>>,
+    /// Per decision: the `when`/`otherwise` clause that was chosen.
+    pub chosen: Vec<Option<usize>>,
+}
+
 /// Evaluates every decision of `program` for one record on `as_of` (days since 1970-01-01).
 pub fn evaluate(program: &Program, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
+    evaluate_traced(program, facts, as_of).0
+}
+
+/// Like [`evaluate`], also recording what each clause did.
+pub fn evaluate_traced(
+    program: &Program,
+    facts: &Facts,
+    as_of: i32,
+) -> (Result<Outcome, EvalError>, Trace) {
+    let trace = Trace {
+        conditions: program
+            .decisions
+            .iter()
+            .map(|d| match &d.body {
+                Body::Expr(_) => Vec::new(),
+                Body::Requires(cs) | Body::Whens(cs) => vec![None; cs.len()],
+            })
+            .collect(),
+        chosen: vec![None; program.decisions.len()],
+    };
     let mut it = Interp {
+        trace,
         p: program,
         facts,
         as_of,
@@ -57,21 +88,22 @@ pub fn evaluate(program: &Program, facts: &Facts, as_of: i32) -> Result<Outcome,
             Computed::Decision(i) => {
                 if let Some(d) = program.decisions.get(i) {
                     it.context = format!("decision {}", d.name);
-                    let r = it.decision(d);
+                    let r = it.decision(i, d);
                     it.decisions[i] = Some(r);
                 }
             }
         }
     }
+    let trace = std::mem::take(&mut it.trace);
     let mut decisions = Vec::with_capacity(program.decisions.len());
     for r in it.decisions {
         match r {
             Some(Ok(o)) => decisions.push(o),
-            Some(Err(e)) => return Err(e),
-            None => return Err(internal("a decision was not evaluated")),
+            Some(Err(e)) => return (Err(e), trace),
+            None => return (Err(internal("a decision was not evaluated")), trace),
         }
     }
-    Ok(Outcome { decisions })
+    (Ok(Outcome { decisions }), trace)
 }
 
 fn internal(what: &str) -> EvalError {
@@ -82,6 +114,7 @@ fn internal(what: &str) -> EvalError {
 }
 
 struct Interp<'p, 'f> {
+    trace: Trace,
     p: &'p Program,
     facts: &'f Facts,
     as_of: i32,
@@ -118,7 +151,22 @@ impl<'p, 'f> Interp<'p, 'f> {
         }
     }
 
-    fn decision(&mut self, d: &'p DecisionDef) -> Result<DecisionOutcome, EvalError> {
+    fn record(&mut self, decision: usize, clause: usize, v: &V) {
+        let seen = match v {
+            V::K(Val::Bool(b)) => Some(*b),
+            _ => None,
+        };
+        if let Some(slot) = self
+            .trace
+            .conditions
+            .get_mut(decision)
+            .and_then(|c| c.get_mut(clause))
+        {
+            *slot = Some(seen);
+        }
+    }
+
+    fn decision(&mut self, index: usize, d: &'p DecisionDef) -> Result<DecisionOutcome, EvalError> {
         let unknown = |missing: Missing| DecisionOutcome {
             value: None,
             missing: missing.into_iter().collect(),
@@ -143,7 +191,9 @@ impl<'p, 'f> Interp<'p, 'f> {
                         continue;
                     }
                     let Some(cond) = &c.cond else { continue };
-                    match self.eval(cond)? {
+                    let v = self.eval(cond)?;
+                    self.record(index, i, &v);
+                    match v {
                         V::K(Val::Bool(false)) => reasons.push(i),
                         V::K(_) => {}
                         V::U(m) => missing.extend(m),
@@ -175,19 +225,26 @@ impl<'p, 'f> Interp<'p, 'f> {
                     }
                     let chosen = match &c.cond {
                         None => true,
-                        Some(cond) => match self.eval(cond)? {
-                            V::K(Val::Bool(b)) => b,
-                            V::K(_) => false,
-                            V::U(m) => {
-                                missing.extend(m);
-                                false
+                        Some(cond) => {
+                            let v = self.eval(cond)?;
+                            self.record(index, i, &v);
+                            match v {
+                                V::K(Val::Bool(b)) => b,
+                                V::K(_) => false,
+                                V::U(m) => {
+                                    missing.extend(m);
+                                    false
+                                }
                             }
-                        },
+                        }
                     };
                     if !chosen {
                         continue;
                     }
                     let Some(value) = &c.value else { continue };
+                    if let Some(slot) = self.trace.chosen.get_mut(index) {
+                        *slot = Some(i);
+                    }
                     return Ok(match self.eval(value)? {
                         V::K(v) if missing.is_empty() => DecisionOutcome {
                             value: Some(to_value(v)),

@@ -248,6 +248,10 @@ impl Policy {
     pub fn hash(&self) -> &str {
         &self.inner.meta.hash
     }
+    /// The rule file's text (empty for a policy loaded from a module).
+    pub fn source(&self) -> &str {
+        &self.inner.source
+    }
     /// The file name used in diagnostics.
     pub fn path(&self) -> &str {
         &self.inner.path

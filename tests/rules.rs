@@ -28,7 +28,7 @@ fn shipped_policies_pass_their_tests() {
                             f.display(),
                             c.line,
                             c.name,
-                            c.failures.join("\n    ")
+                            c.failures().join("\n    ")
                         ));
                     }
                 }

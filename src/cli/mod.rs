@@ -54,11 +54,32 @@ enum Command {
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
     },
-    /// Run *.test.yaml files (or folders of them).
+    /// Run *.test.yaml files (or folders of them): cases, properties, coverage.
     Test {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Only run cases and properties whose name contains TEXT.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// Report clause coverage per policy.
+        #[arg(long)]
+        coverage: bool,
+        /// Fail when a policy's clause coverage is below P percent (implies --coverage).
+        #[arg(long, value_name = "P")]
+        min_coverage: Option<f64>,
+        /// Seed for property generators (default: fixed, so runs repeat).
+        #[arg(long)]
+        seed: Option<u64>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -93,7 +114,21 @@ pub fn main() -> ExitCode {
             )
         }
         Command::Compile { policy, output } => compile(&policy, &output),
-        Command::Test { paths } => test(&paths),
+        Command::Test {
+            paths,
+            format,
+            filter,
+            coverage,
+            min_coverage,
+            seed,
+        } => {
+            let options = testing::RunOptions {
+                filter,
+                coverage: coverage || min_coverage.is_some(),
+                seed: seed.unwrap_or(testing::properties::DEFAULT_SEED),
+            };
+            test(&paths, format, &options, min_coverage)
+        }
     }
 }
 
@@ -282,41 +317,146 @@ fn eval(
     }
 }
 
-fn test(paths: &[PathBuf]) -> ExitCode {
+fn test(
+    paths: &[PathBuf],
+    format: Format,
+    options: &testing::RunOptions,
+    min_coverage: Option<f64>,
+) -> ExitCode {
     let files = testing::find_test_files(paths);
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut errors: Vec<String> = Vec::new();
     for p in paths.iter().filter(|p| !p.exists()) {
-        eprintln!("error: {}: no such file or folder", p.display());
-        failed += 1;
+        errors.push(format!("{}: no such file or folder", p.display()));
     }
+    if files.is_empty() && errors.is_empty() {
+        errors.push("no *.test.yaml files found".to_string());
+    }
+    let mut reports = Vec::new();
+    let mut coverage: Vec<testing::coverage::Coverage> = Vec::new();
     for f in &files {
-        match testing::run_file(f) {
+        match testing::run_file_with(f, options) {
             Ok(report) => {
                 for case in &report.cases {
                     if case.passed() {
                         passed += 1;
                     } else {
                         failed += 1;
-                        println!(
-                            "FAIL {}:{}: {}",
-                            report.test_file.display(),
-                            case.line,
-                            case.name
-                        );
-                        for failure in &case.failures {
-                            println!("    {failure}");
+                        if format == Format::Text {
+                            println!(
+                                "FAIL {}:{}: {}",
+                                report.test_file.display(),
+                                case.line,
+                                case.name
+                            );
+                            for m in &case.mismatches {
+                                let what = match &m.decision {
+                                    Some(d) => format!("{d}.{}", m.field),
+                                    None => m.field.clone(),
+                                };
+                                println!(
+                                    "    {what}:\n      expected: {}\n      got:      {}",
+                                    m.expected, m.got
+                                );
+                            }
                         }
                     }
                 }
+                for prop in &report.properties {
+                    if prop.passed {
+                        passed += 1;
+                    } else {
+                        failed += 1;
+                        if format == Format::Text {
+                            println!(
+                                "FAIL {}:{}: property {} ({} cases)",
+                                report.test_file.display(),
+                                prop.line,
+                                prop.name,
+                                prop.cases
+                            );
+                            if let Some(m) = &prop.message {
+                                println!("    {m}");
+                            }
+                            if let Some(c) = &prop.counterexample {
+                                println!(
+                                    "    shrunk counterexample, ready to paste under `cases:`:"
+                                );
+                                print!("{c}");
+                            }
+                        }
+                    }
+                }
+                if let Some(c) = &report.coverage {
+                    match coverage.iter_mut().find(|x| x.policy == c.policy) {
+                        Some(existing) => existing.merge(c),
+                        None => coverage.push(c.clone()),
+                    }
+                }
+                reports.push(report);
             }
-            Err(e) => {
-                failed += 1;
-                println!("FAIL {e}");
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    failed += errors.len();
+    let mut below = Vec::new();
+    for c in &coverage {
+        if let Some(min) = min_coverage {
+            if c.percent() + 1e-9 < min {
+                below.push(format!(
+                    "coverage of {} is {:.1}%, below the minimum of {min}%",
+                    c.policy,
+                    c.percent()
+                ));
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 {
+    match format {
+        Format::Text => {
+            for e in &errors {
+                println!("ERROR {e}");
+            }
+            for c in &coverage {
+                println!(
+                    "coverage {}: {:.1}% ({}/{} goals)",
+                    c.policy,
+                    c.percent(),
+                    c.covered(),
+                    c.goals.len()
+                );
+                for g in c.uncovered() {
+                    println!("    {}", g.describe());
+                }
+            }
+            for b in &below {
+                println!("FAIL {b}");
+            }
+            println!("{passed} passed, {failed} failed");
+        }
+        Format::Json => {
+            let doc = serde_json::json!({
+                "files": reports.iter().map(|r| serde_json::json!({
+                    "file": r.test_file.display().to_string(),
+                    "policy": r.policy_file.display().to_string(),
+                    "cases": r.cases,
+                    "properties": r.properties,
+                })).collect::<Vec<_>>(),
+                "errors": errors,
+                "coverage": coverage.iter().map(|c| serde_json::json!({
+                    "policy": c.policy,
+                    "percent": c.percent(),
+                    "covered": c.covered(),
+                    "goals": c.goals.len(),
+                    "uncovered": c.uncovered().collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "below_min_coverage": below,
+                "passed": passed,
+                "failed": failed,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+    if failed > 0 || !below.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

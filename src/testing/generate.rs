@@ -20,6 +20,11 @@ pub struct FactsConfig {
     pub texts: Vec<String>,
     /// Dates (days since 1970-01-01) to draw from besides random ones.
     pub dates: Vec<i32>,
+    /// Inclusive ranges for top-level numeric or date fields, by name, in the
+    /// slot encoding (pence, millionths, days).
+    pub ranges: std::collections::HashMap<String, (i64, i64)>,
+    /// Leave out extreme values (i64 limits), keeping numbers in everyday ranges.
+    pub realistic: bool,
 }
 
 impl Default for FactsConfig {
@@ -29,6 +34,8 @@ impl Default for FactsConfig {
             max_list: 4,
             texts: Vec::new(),
             dates: Vec::new(),
+            ranges: Default::default(),
+            realistic: false,
         }
     }
 }
@@ -53,9 +60,28 @@ impl FactsConfig {
 
 /// Facts for the given policy.
 pub fn facts(policy: &Policy, config: FactsConfig) -> BoxedStrategy<Facts> {
-    record(&policy.meta().input, &Arc::new(config))
-        .prop_map(|values| Facts { values })
-        .boxed()
+    let config = Arc::new(config);
+    let layout = &policy.meta().input;
+    let fields: Vec<BoxedStrategy<Option<FactValue>>> = layout
+        .fields
+        .iter()
+        .map(|f| {
+            let v = match config.ranges.get(&f.name) {
+                Some(&(lo, hi)) if lo <= hi => (lo..=hi).prop_map(FactValue::Num).boxed(),
+                _ => value(&f.ty, &config),
+            };
+            optional(v, config.absent)
+        })
+        .collect();
+    fields.prop_map(|values| Facts { values }).boxed()
+}
+
+fn optional(v: BoxedStrategy<FactValue>, absent: f64) -> BoxedStrategy<Option<FactValue>> {
+    if absent <= 0.0 {
+        v.prop_map(Some).boxed()
+    } else {
+        proptest::option::weighted(1.0 - absent, v).boxed()
+    }
 }
 
 /// Evaluation dates: random ones and the policy's own boundaries (and the day before each).
@@ -76,15 +102,7 @@ fn record(layout: &Layout, config: &Arc<FactsConfig>) -> BoxedStrategy<Vec<Optio
     let fields: Vec<BoxedStrategy<Option<FactValue>>> = layout
         .fields
         .iter()
-        .map(|f| {
-            let v = value(&f.ty, config);
-            let absent = config.absent;
-            if absent <= 0.0 {
-                v.prop_map(Some).boxed()
-            } else {
-                proptest::option::weighted(1.0 - absent, v).boxed()
-            }
-        })
+        .map(|f| optional(value(&f.ty, config), config.absent))
         .collect();
     fields.boxed()
 }
@@ -92,6 +110,13 @@ fn record(layout: &Layout, config: &Arc<FactsConfig>) -> BoxedStrategy<Vec<Optio
 fn value(ty: &ValueType, config: &Arc<FactsConfig>) -> BoxedStrategy<FactValue> {
     match ty {
         ValueType::Bool => any::<bool>().prop_map(FactValue::Bool).boxed(),
+        ValueType::Int if config.realistic => prop_oneof![4 => 0i64..130, 1 => -10i64..10_000]
+            .prop_map(FactValue::Num)
+            .boxed(),
+        ValueType::Money if config.realistic => prop_oneof![4 => 0i64..500_000, 1 => 0i64..10_000_000]
+            .prop_map(FactValue::Num)
+            .boxed(),
+        ValueType::Decimal if config.realistic => (0i64..10_000_000).prop_map(FactValue::Num).boxed(),
         ValueType::Int => prop_oneof![
             6 => -5i64..130,
             2 => -100_000i64..100_000,
