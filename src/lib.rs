@@ -27,6 +27,7 @@ pub mod abi;
 pub mod ast;
 pub mod check;
 pub mod codegen;
+pub mod decision_log;
 pub mod diagnostic;
 pub mod facts;
 pub mod interp;
@@ -35,6 +36,8 @@ pub mod outcome;
 pub mod program;
 pub mod report;
 pub mod runtime;
+pub mod serve;
+pub mod store;
 pub mod syntax;
 pub mod testing;
 

@@ -1,4 +1,5 @@
-//! Report: an [`Outcome`] -> the decisions JSON of LANGUAGE.md section 6
+//! Report: an [`Outcome`] -> the decisions JSON (the contract's section 6;
+//! docs/language.md section 17)
 //! (values formatted by declared type, reasons with citations, lines, and the
 //! `missing` lists in declaration order). It reads only the module metadata,
 //! so it serves every engine and modules loaded without their source.

@@ -5,6 +5,7 @@
 //! ([`properties`]).
 
 pub mod coverage;
+pub mod fuzz;
 pub mod generate;
 pub mod properties;
 
@@ -172,6 +173,24 @@ pub fn run_file(test_file: &Path) -> Result<FileReport, TestFileError> {
 
 /// Runs the cases and properties of one test file.
 pub fn run_file_with(test_file: &Path, options: &RunOptions) -> Result<FileReport, TestFileError> {
+    run_file_on(test_file, None, options)
+}
+
+/// Runs a test file against a policy already compiled (ignoring its `policy:`
+/// key): how a policy store gates a new version on its tests.
+pub fn run_file_against(
+    test_file: &Path,
+    policy: &Policy,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    run_file_on(test_file, Some(policy), options)
+}
+
+fn run_file_on(
+    test_file: &Path,
+    given: Option<&Policy>,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
     let file_err = |message: String| TestFileError {
         path: test_file.display().to_string(),
         message,
@@ -185,12 +204,15 @@ pub fn run_file_with(test_file: &Path, options: &RunOptions) -> Result<FileRepor
         None => file_err(format!("not a valid test file: {e}")),
     })?;
     let policy_file = policy_path(test_file, parsed.policy.as_deref());
-    let policy = Policy::from_file(&policy_file).map_err(|e| {
-        file_err(format!(
-            "policy {} does not compile:\n{e}",
-            policy_file.display()
-        ))
-    })?;
+    let policy = match given {
+        Some(p) => p.clone(),
+        None => Policy::from_file(&policy_file).map_err(|e| {
+            file_err(format!(
+                "policy {} does not compile:\n{e}",
+                policy_file.display()
+            ))
+        })?,
+    };
     let lines = item_lines(&text, "cases");
     let mut coverage = options.coverage.then(|| coverage::Coverage::new(&policy));
     let mut cases = Vec::new();
