@@ -177,6 +177,26 @@ fn get_policy(state: &AppState, name: &str) -> Result<Arc<Version>, Box<Response
     })
 }
 
+/// The policy a request names and its body as text.
+fn request<'b>(
+    state: &AppState,
+    name: &str,
+    body: &'b Bytes,
+) -> Result<(Arc<Version>, &'b str), Box<Response>> {
+    let version = get_policy(state, name)?;
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok((version, text)),
+        Err(_) => {
+            state.metrics.decision(name, "input_error");
+            Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "input error: the body is not UTF-8 text".into(),
+                Some(&version),
+            )))
+        }
+    }
+}
+
 /// Logs a decision; an unwritable log refuses the decision rather than lose it.
 fn log_decision(
     state: &AppState,
@@ -203,17 +223,9 @@ async fn evaluate(
     body: Bytes,
 ) -> Response {
     let start = Instant::now();
-    let version = match get_policy(&state, &name) {
-        Ok(v) => v,
+    let (version, text) = match request(&state, &name, &body) {
+        Ok(x) => x,
         Err(r) => return *r,
-    };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        state.metrics.decision(&name, "input_error");
-        return error(
-            StatusCode::BAD_REQUEST,
-            "input error: the body is not UTF-8 text".into(),
-            Some(&version),
-        );
     };
     let (facts_raw, as_of) = match parse_request(text) {
         Ok(x) => x,
@@ -268,16 +280,9 @@ async fn evaluate_batch(
     body: Bytes,
 ) -> Response {
     let start = Instant::now();
-    let version = match get_policy(&state, &name) {
-        Ok(v) => v,
+    let (version, text) = match request(&state, &name, &body) {
+        Ok(x) => x,
         Err(r) => return *r,
-    };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "input error: the body is not UTF-8 text".into(),
-            Some(&version),
-        );
     };
     let items = match batch_items(text) {
         Ok(items) => items,

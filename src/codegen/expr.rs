@@ -423,26 +423,14 @@ impl<'a> Gen<'a> {
                 }
             }
             ExprKind::Param(i) => self.param(*i),
-            ExprKind::Define(i) => match self.defines.get(*i).cloned().flatten() {
-                Some(slot) => {
-                    self.propagate(&slot);
-                    Val {
-                        v: slot.value,
-                        set: slot.set,
-                    }
-                }
-                None => self.konst(0),
-            },
-            ExprKind::Decision(i) => match self.decisions.get(*i).cloned().flatten() {
-                Some(slot) => {
-                    self.propagate(&slot);
-                    Val {
-                        v: slot.value,
-                        set: slot.set,
-                    }
-                }
-                None => self.konst(0),
-            },
+            ExprKind::Define(i) => {
+                let slot = self.defines.get(*i).cloned().flatten();
+                self.read_slot(slot)
+            }
+            ExprKind::Decision(i) => {
+                let slot = self.decisions.get(*i).cloned().flatten();
+                self.read_slot(slot)
+            }
             ExprKind::AsOf => Val {
                 v: self.as_of,
                 set: self.empty_set(),
@@ -543,6 +531,20 @@ impl<'a> Gen<'a> {
             ExprKind::Aggregate { kind, list, body } => {
                 self.aggregate(*kind, list, body.as_deref(), e)
             }
+        }
+    }
+
+    /// Reads a computed define or decision, propagating its failure.
+    fn read_slot(&mut self, slot: Option<Slot>) -> Val {
+        match slot {
+            Some(slot) => {
+                self.propagate(&slot);
+                Val {
+                    v: slot.value,
+                    set: slot.set,
+                }
+            }
+            None => self.konst(0),
         }
     }
 
