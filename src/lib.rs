@@ -208,7 +208,7 @@ impl Policy {
     /// the metadata and ABI version are checked and the module is loaded now.
     pub fn from_wasm(path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
         let meta = runtime::read_meta(&wasm)?;
-        let loaded = runtime::LoadedModule::new(&wasm, Arc::new(meta.clone()))?;
+        let loaded = runtime::LoadedModule::new_cached(&wasm, Arc::new(meta.clone()))?;
         let cell = OnceLock::new();
         let _ = cell.set(Ok(loaded));
         Ok(Policy {
@@ -262,6 +262,13 @@ impl Policy {
     /// Warnings found while checking, rendered like errors.
     pub fn warnings(&self) -> String {
         diagnostic::render(&self.inner.path, &self.inner.source, &self.inner.warnings)
+    }
+
+    /// Compiles the module's native code into the artifact cache now, so the
+    /// first load of the written `.wasm` (by another process) is fast.
+    pub fn warm_cache(&self) -> Result<(), LoadError> {
+        runtime::LoadedModule::new_cached(&self.inner.wasm, Arc::new(self.inner.meta.clone()))
+            .map(|_| ())
     }
 
     /// The module loaded into wasmtime (compiled on first use).

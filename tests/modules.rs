@@ -266,3 +266,36 @@ fn a_batch_keeps_good_records_beside_bad_ones() {
         }
     }
 }
+
+#[test]
+fn the_native_code_cache_is_used_and_a_corrupt_entry_is_ignored() {
+    let dir = std::env::temp_dir().join(format!("rulebook-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // only this test reads the variable's value for this directory
+    std::env::set_var("RULEBOOK_CACHE_DIR", &dir);
+    let p = Policy::from_source(
+        "c.rules",
+        "policy c\ninput { a: int }\ndecision d: int = a + 1\n",
+    )
+    .unwrap();
+    p.warm_cache().unwrap();
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let loaded = Policy::from_wasm("c.wasm", p.wasm().to_vec()).unwrap();
+    assert_eq!(
+        loaded.evaluate_json(r#"{"a": 1}"#, as_of).unwrap()["decisions"]["d"]["value"],
+        2
+    );
+    std::fs::write(&entries[0], b"corrupt").unwrap();
+    let loaded = Policy::from_wasm("c.wasm", p.wasm().to_vec()).unwrap();
+    assert_eq!(
+        loaded.evaluate_json(r#"{"a": 41}"#, as_of).unwrap()["decisions"]["d"]["value"],
+        42
+    );
+    std::env::remove_var("RULEBOOK_CACHE_DIR");
+}

@@ -288,6 +288,8 @@ fn compile(policy: &Path, output: &Path) -> ExitCode {
     eprint!("{}", policy.warnings());
     match std::fs::write(output, policy.wasm()) {
         Ok(()) => {
+            // best effort: the first `eval --wasm` or server load then skips compilation
+            let _ = policy.warm_cache();
             println!(
                 "wrote {} ({} bytes, policy {}, sha256 {})",
                 output.display(),

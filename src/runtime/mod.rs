@@ -111,6 +111,63 @@ pub fn read_meta(wasm: &[u8]) -> Result<Meta, LoadError> {
         .map_err(|e| LoadError::NotAPolicy(format!("unreadable metadata: {e}")))
 }
 
+/// Where compiled native code of modules is kept between processes:
+/// `$RULEBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/rulebook`, else
+/// `~/.cache/rulebook`; none when `RULEBOOK_CACHE=off`.
+pub fn cache_dir() -> Option<std::path::PathBuf> {
+    if std::env::var_os("RULEBOOK_CACHE").is_some_and(|v| v == "off") {
+        return None;
+    }
+    if let Some(d) = std::env::var_os("RULEBOOK_CACHE_DIR") {
+        return Some(d.into());
+    }
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(std::path::PathBuf::from(d).join("rulebook"));
+    }
+    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache").join("rulebook"))
+}
+
+/// The module compiled by cranelift, reusing native code cached by an
+/// earlier process for the same bytes and engine (so loading a module that
+/// `rulebook compile` wrote takes well under a millisecond instead of a full
+/// compilation). The cache is an optimisation only: any failure to read or
+/// write it falls back to compiling.
+fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
+    use std::hash::{Hash, Hasher};
+    let compile = || Module::new(engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")));
+    let Some(dir) = cache_dir() else {
+        return compile();
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let path = dir.join(format!(
+        "{}-{:016x}.cwasm",
+        crate::sha256_hex(wasm),
+        h.finish()
+    ));
+    // Read the artifact into memory rather than map the file: a mapped file
+    // changed by another process under a live module would fault.
+    if let Ok(bytes) = std::fs::read(&path) {
+        // SAFETY: the file was written by `Module::serialize` below, into the
+        // user's own cache directory, under the SHA-256 of the exact module
+        // bytes and the engine's compatibility hash; wasmtime checks that the
+        // artifact matches this engine's version and configuration. Anyone
+        // able to write this directory can already run code as this user
+        // (the same trust model as wasmtime's own compilation cache).
+        if let Ok(m) = unsafe { Module::deserialize(engine, &bytes) } {
+            return Ok(m);
+        }
+    }
+    let module = compile()?;
+    if let Ok(bytes) = module.serialize() {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+    Ok(module)
+}
+
 /// A policy module compiled by wasmtime, ready to instantiate.
 pub struct LoadedModule {
     meta: Arc<Meta>,
@@ -132,8 +189,20 @@ impl std::fmt::Debug for LoadedModule {
 impl LoadedModule {
     /// Compiles module bytes whose metadata has already been read.
     pub fn new(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
+        let module =
+            Module::new(engine(), wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        Self::with_module(module, meta)
+    }
+
+    /// Like [`LoadedModule::new`], reusing native code cached by an earlier
+    /// process for the same bytes (see [`cache_dir`]): for modules read from disk.
+    pub fn new_cached(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
+        let module = cached_module(engine(), wasm)?;
+        Self::with_module(module, meta)
+    }
+
+    fn with_module(module: Module, meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
         let engine = engine();
-        let module = Module::new(engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         if module.imports().len() != 0 {
             return Err(LoadError::NotAPolicy(
                 "it imports functions from the host".into(),
@@ -151,10 +220,10 @@ impl LoadedModule {
         })
     }
 
-    /// Reads the metadata, checks it, and compiles.
+    /// Reads the metadata, checks it, and compiles (through the cache).
     pub fn from_bytes(wasm: &[u8]) -> Result<LoadedModule, LoadError> {
         let meta = read_meta(wasm)?;
-        Self::new(wasm, Arc::new(meta))
+        Self::new_cached(wasm, Arc::new(meta))
     }
 
     pub fn meta(&self) -> &Meta {
