@@ -1,0 +1,696 @@
+//! The Rulebook benchmark: benches/benchmark.rules evaluated by the engine
+//! (compiled to WebAssembly, run by wasmtime) against the same policy written
+//! by hand in Rust (benches/engine/native.rs), in one run.
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/work/bench-target taskset -c 1 \
+//!   cargo bench --bench engine -- --warm-up-time 1 --measurement-time 3
+//! ```
+//!
+//! Before the criterion groups it measures the peak resident memory while
+//! evaluating 100,000 records (case e) and checks that engine and native agree
+//! on all 1,000 records (and write the same decisions JSON text). After them
+//! it prints the tables of docs/performance.md twice: from criterion's wall
+//! time estimates, and from the thread's CPU time over 2 s per case (which
+//! other processes competing for the core do not inflate).
+//!
+//! Cases (per decision = per record, `Throughput::Elements`):
+//! - a: typed facts, `evaluate_batch` of 1,000 records vs `native::decide` on 1,000 structs
+//! - b: one facts JSON text in, decisions JSON text out, for each of 1,000 texts
+//! - c: compile time, source to a module ready to run
+//! - d: load a compiled module from disk and evaluate one record (native code
+//!   cache filled, as after `rulebook compile`, and cache off)
+//! - e: peak RSS (VmHWM) while evaluating 100,000 records in batches of 1,000
+
+// A benchmark fails loudly: a wrong answer must stop the run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// Not benches/native.rs: Cargo would discover that as a bench target of its own.
+#[path = "engine/native.rs"]
+mod native;
+
+use criterion::{Criterion, SamplingMode, Throughput};
+use native::{Applicant, Decision, Employment, ReportHeader, REASONS, REGIONS, ROUTES};
+use rulebook::outcome::{Outcome, Value};
+use rulebook::{Date, Facts, Policy};
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const SOURCE: &str = include_str!("benchmark.rules");
+const RECORDS: usize = 1_000;
+const PEAK_RECORDS: usize = 100_000;
+const PEAK_BATCH: usize = 1_000;
+
+/// A small deterministic generator (SplitMix64): the same records every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+    /// True with probability `percent` / 100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// A varied applicant: about half eligible, every reason and every route
+/// represented, incomes clustered around the limit (including exactly on it
+/// and one penny over, where rounding of the London weighting matters).
+fn applicant(rng: &mut Rng) -> Applicant {
+    let age = match rng.next() % 100 {
+        0..=5 => rng.range(15, 17),
+        6..=91 => rng.range(18, 66),
+        _ => rng.range(67, 90),
+    };
+    let savings = match rng.next() % 100 {
+        0..=59 => rng.range(0, 600_000),
+        60..=63 => 600_000,
+        64..=67 => 1_600_000,
+        68..=89 => rng.range(600_001, 1_600_000),
+        _ => rng.range(1_600_001, 5_000_000),
+    };
+    let employment_status = if rng.chance(8) {
+        Employment::Student
+    } else {
+        [
+            Employment::Employed,
+            Employment::SelfEmployed,
+            Employment::Unemployed,
+            Employment::Retired,
+        ][(rng.next() % 4) as usize]
+    };
+    let mut a = Applicant {
+        age,
+        income_monthly: 0,
+        savings,
+        household_size: rng.range(1, 6),
+        is_resident: !rng.chance(6),
+        has_disability: rng.chance(15),
+        employment_status,
+        region: REGIONS[(rng.next() % REGIONS.len() as u64) as usize].to_string(),
+    };
+    let limit = native::threshold(&a);
+    a.income_monthly = match rng.next() % 100 {
+        0..=4 => limit,
+        5..=9 => limit + 1,
+        10..=14 => 0,
+        // 40% to 130% of the limit, to the penny.
+        _ => limit * rng.range(40_000, 130_000) / 100_000,
+    };
+    a
+}
+
+fn applicants(rng: &mut Rng, n: usize) -> Vec<Applicant> {
+    (0..n).map(|_| applicant(rng)).collect()
+}
+
+/// Typed facts of an applicant, with the policy's builder.
+fn facts(policy: &Policy, a: &Applicant) -> Facts {
+    policy
+        .facts()
+        .int("age", a.age)
+        .money_pence("income_monthly", a.income_monthly)
+        .money_pence("savings", a.savings)
+        .int("household_size", a.household_size)
+        .bool("is_resident", a.is_resident)
+        .bool("has_disability", a.has_disability)
+        .variant("employment_status", a.employment_status.name())
+        .text("region", &a.region)
+        .build()
+        .expect("the benchmark facts fit the policy's inputs")
+}
+
+fn money_text(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.unsigned_abs();
+    format!("{sign}{}.{:02}", p / 100, p % 100)
+}
+
+/// The facts JSON text of an applicant (money as strings, as docs/language.md advises).
+fn facts_json(a: &Applicant) -> String {
+    serde_json::json!({
+        "age": a.age,
+        "income_monthly": money_text(a.income_monthly),
+        "savings": money_text(a.savings),
+        "household_size": a.household_size,
+        "is_resident": a.is_resident,
+        "has_disability": a.has_disability,
+        "employment_status": a.employment_status.name(),
+        "region": a.region,
+    })
+    .to_string()
+}
+
+/// The fixed parts of the decisions document, for the native side of case b.
+fn report_header(policy: &Policy, as_of: Date) -> ReportHeader {
+    let meta = policy.meta();
+    let lines = |name: &str| -> [u32; 6] {
+        let d = meta.decisions.iter().find(|d| d.name == name).unwrap();
+        d.clauses
+            .iter()
+            .map(|c| c.line)
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap()
+    };
+    ReportHeader {
+        policy: meta.policy.clone(),
+        version: meta.version.clone().unwrap_or_default(),
+        hash: meta.hash.clone(),
+        as_of: as_of.to_string(),
+        reason_lines: lines("eligible"),
+        route_lines: lines("route"),
+    }
+}
+
+/// Panics unless the engine's outcome is the native decision.
+fn check_same(i: usize, a: &Applicant, outcome: &Outcome, d: &Decision) {
+    let [eligible, route] = outcome.decisions.as_slice() else {
+        panic!("record {i}: expected 2 decisions, got {outcome:?}");
+    };
+    assert_eq!(
+        eligible.value,
+        Some(Value::Bool(d.eligible)),
+        "record {i} ({a:?}): eligible differs"
+    );
+    let reasons: Vec<usize> = d.reasons.as_slice().iter().map(|&r| r as usize).collect();
+    assert_eq!(
+        eligible.reasons, reasons,
+        "record {i} ({a:?}): reasons differ"
+    );
+    assert_eq!(
+        route.value,
+        Some(Value::Text(d.route_name().to_string())),
+        "record {i} ({a:?}): route differs"
+    );
+    assert_eq!(
+        route.clause,
+        Some(d.route as usize),
+        "record {i} ({a:?}): route clause differs"
+    );
+}
+
+/// Engine and native agree on every record, typed and JSON; prints the mix.
+fn sanity_check(
+    policy: &Policy,
+    as_of: Date,
+    people: &[Applicant],
+    records: &[Facts],
+    texts: &[String],
+    header: &ReportHeader,
+) {
+    let meta = policy.meta();
+    let eligible_meta = meta
+        .decisions
+        .iter()
+        .find(|d| d.name == "eligible")
+        .unwrap();
+    for (i, c) in eligible_meta.clauses.iter().enumerate() {
+        assert_eq!(c.because.as_deref(), Some(REASONS[i]), "because text {i}");
+    }
+    let outcomes = policy.evaluate_batch(records, as_of);
+    assert_eq!(outcomes.len(), people.len());
+    let mut reason_counts = [0usize; 6];
+    let mut route_counts = [0usize; 6];
+    let mut eligible = 0;
+    for (i, (a, o)) in people.iter().zip(&outcomes).enumerate() {
+        let o = o.as_ref().unwrap_or_else(|e| panic!("record {i}: {e}"));
+        let d = native::decide(a);
+        check_same(i, a, o, &d);
+        eligible += usize::from(d.eligible);
+        for &r in d.reasons.as_slice() {
+            reason_counts[r as usize] += 1;
+        }
+        route_counts[d.route as usize] += 1;
+        // One at a time gives the same as the batch.
+        let single = policy.evaluate(&records[i], as_of).unwrap();
+        assert_eq!(
+            &single, o,
+            "record {i}: evaluate differs from evaluate_batch"
+        );
+        // JSON in, JSON out: the same text from both sides.
+        let engine_text =
+            serde_json::to_string(&policy.evaluate_json(&texts[i], as_of).unwrap()).unwrap();
+        let native_text = native::decide_json(header, &texts[i]).unwrap();
+        assert_eq!(
+            engine_text, native_text,
+            "record {i}: decisions JSON differs"
+        );
+        let direct_text = policy.evaluate_json_text(&texts[i], as_of).unwrap();
+        assert_eq!(
+            direct_text, native_text,
+            "record {i}: evaluate_json_text differs"
+        );
+    }
+    assert!(
+        route_counts.iter().all(|&n| n > 0) && reason_counts.iter().all(|&n| n > 0),
+        "the records must exercise every route and every reason"
+    );
+    let routes: Vec<String> = ROUTES
+        .iter()
+        .zip(route_counts)
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    println!(
+        "sanity check: engine and native agree on all {} records ({eligible} eligible; routes: {}; failed requires by clause: {reason_counts:?})",
+        people.len(),
+        routes.join(", ")
+    );
+}
+
+/// A field of /proc/self/status in kB (Linux only).
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn mib(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// Case e: peak RSS while evaluating 100,000 records in batches of 1,000,
+/// each batch built, evaluated and dropped in turn (as a service streaming
+/// records would).
+fn peak_memory(policy: &Policy, as_of: Date) {
+    let (Some(rss_before), Some(hwm_before)) = (status_kb("VmRSS:"), status_kb("VmHWM:")) else {
+        println!("(e) peak memory: /proc/self/status not available, skipped");
+        return;
+    };
+    // Reset the high-water mark to the current RSS (Linux >= 4.0), so the
+    // figure below is the peak during the evaluation only.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let mut rng = Rng(0x5eed);
+    let mut eligible = 0usize;
+    for _ in 0..PEAK_RECORDS / PEAK_BATCH {
+        let batch: Vec<Facts> = applicants(&mut rng, PEAK_BATCH)
+            .iter()
+            .map(|a| facts(policy, a))
+            .collect();
+        for o in policy.evaluate_batch(&batch, as_of) {
+            if let Some(Value::Bool(true)) = o.unwrap().decisions[0].value {
+                eligible += 1;
+            }
+        }
+    }
+    let hwm_after = status_kb("VmHWM:").unwrap_or(0);
+    let rss_after = status_kb("VmRSS:").unwrap_or(0);
+    println!(
+        "(e) peak memory evaluating {PEAK_RECORDS} records in batches of {PEAK_BATCH} ({eligible} eligible): \
+         peak RSS (VmHWM) {:.1} MiB; RSS before {:.1} MiB, after {:.1} MiB; \
+         high-water mark before {:.1} MiB{}",
+        mib(hwm_after),
+        mib(rss_before),
+        mib(rss_after),
+        mib(hwm_before),
+        if reset {
+            " (reset through /proc/self/clear_refs before evaluating)"
+        } else {
+            " (could not reset it: the peak may predate the evaluation)"
+        }
+    );
+}
+
+/// One measured routine. `decisions` is how many records one call decides
+/// (criterion's `Throughput::Elements`), 0 for a one-off operation (c, d).
+struct Case<'a> {
+    group: &'static str,
+    id: &'static str,
+    decisions: u64,
+    /// Sets `RULEBOOK_CACHE=off` around the routine.
+    cache_off: bool,
+    run: Box<dyn FnMut() -> usize + 'a>,
+}
+
+/// A case that does not turn the cache off.
+fn case<'a>(
+    group: &'static str,
+    id: &'static str,
+    decisions: u64,
+    run: Box<dyn FnMut() -> usize + 'a>,
+) -> Case<'a> {
+    Case {
+        group,
+        id,
+        decisions,
+        cache_off: false,
+        run,
+    }
+}
+
+impl Case<'_> {
+    fn name(&self) -> String {
+        format!("{}/{}", self.group, self.id)
+    }
+    fn call(&mut self) -> usize {
+        (self.run)()
+    }
+}
+
+/// What the cases run on, built once.
+struct Data {
+    policy: Policy,
+    as_of: Date,
+    people: Vec<Applicant>,
+    records: Vec<Facts>,
+    texts: Vec<String>,
+    header: ReportHeader,
+    wasm_path: PathBuf,
+}
+
+fn cases(d: &Data) -> Vec<Case<'_>> {
+    let (policy, as_of) = (&d.policy, d.as_of);
+    let n = RECORDS as u64;
+    vec![
+        // (a) typed records, 1,000 per call.
+        case(
+            "a_typed",
+            "rulebook_evaluate_batch",
+            n,
+            Box::new(move || policy.evaluate_batch(black_box(&d.records), as_of).len()),
+        ),
+        case(
+            "a_typed",
+            "rulebook_evaluate_one_by_one",
+            n,
+            Box::new(move || {
+                black_box(&d.records)
+                    .iter()
+                    .map(|r| policy.evaluate(r, as_of))
+                    .collect::<Vec<_>>()
+                    .len()
+            }),
+        ),
+        case(
+            "a_typed",
+            "native",
+            n,
+            Box::new(move || {
+                black_box(&d.people)
+                    .iter()
+                    .map(native::decide)
+                    .collect::<Vec<_>>()
+                    .len()
+            }),
+        ),
+        // (b) one facts JSON text in, the decisions JSON text out, for each of 1,000 texts.
+        case(
+            "b_json",
+            "rulebook_evaluate_json",
+            n,
+            Box::new(move || {
+                black_box(&d.texts)
+                    .iter()
+                    .map(|t| {
+                        serde_json::to_string(&policy.evaluate_json(t, as_of).unwrap()).unwrap()
+                    })
+                    .map(|s| s.len())
+                    .sum()
+            }),
+        ),
+        case(
+            "b_json",
+            "rulebook_evaluate_json_text",
+            n,
+            Box::new(move || {
+                black_box(&d.texts)
+                    .iter()
+                    .map(|t| policy.evaluate_json_text(t, as_of).unwrap())
+                    .map(|s| s.len())
+                    .sum()
+            }),
+        ),
+        case(
+            "b_json",
+            "native_serde_json_value",
+            n,
+            Box::new(move || {
+                black_box(&d.texts)
+                    .iter()
+                    .map(|t| native::decide_json(&d.header, t).unwrap())
+                    .map(|s| s.len())
+                    .sum()
+            }),
+        ),
+        // (c) compile: source to a module ready to run (the process-wide
+        // wasmtime Engine was created before).
+        case(
+            "c_compile",
+            "source_to_ready_module",
+            0,
+            Box::new(move || {
+                let p = Policy::from_source("benchmark.rules", black_box(SOURCE)).unwrap();
+                p.loaded().unwrap();
+                p.wasm().len()
+            }),
+        ),
+        case(
+            "c_compile",
+            "front_end_and_codegen_only",
+            0,
+            Box::new(move || {
+                Policy::from_source("benchmark.rules", black_box(SOURCE))
+                    .unwrap()
+                    .wasm()
+                    .len()
+            }),
+        ),
+        // (d) load a compiled module from disk, then the first evaluation.
+        // The engine keeps the native code of modules loaded from disk in a
+        // cache that `rulebook compile` fills: measured with that cache
+        // filled, and with it off (a full Cranelift compile per load).
+        case(
+            "d_cold_start",
+            "from_wasm_file_and_evaluate_cached",
+            0,
+            Box::new(move || {
+                let p = Policy::from_wasm_file(black_box(&d.wasm_path)).unwrap();
+                p.evaluate(&d.records[0], as_of).unwrap().decisions.len()
+            }),
+        ),
+        Case {
+            cache_off: true,
+            ..case(
+                "d_cold_start",
+                "from_wasm_file_and_evaluate_cache_off",
+                0,
+                Box::new(move || {
+                    let p = Policy::from_wasm_file(black_box(&d.wasm_path)).unwrap();
+                    p.evaluate(&d.records[0], as_of).unwrap().decisions.len()
+                }),
+            )
+        },
+    ]
+}
+
+fn set_cache_off(off: bool) {
+    if off {
+        std::env::set_var("RULEBOOK_CACHE", "off");
+    } else {
+        std::env::remove_var("RULEBOOK_CACHE");
+    }
+}
+
+fn criterion_groups(c: &mut Criterion, cases: &mut [Case<'_>]) {
+    let mut i = 0;
+    while i < cases.len() {
+        let group = cases[i].group;
+        let mut g = c.benchmark_group(group);
+        if cases[i].decisions > 0 {
+            g.throughput(Throughput::Elements(cases[i].decisions));
+        } else {
+            // Milliseconds per call: fewer, flat samples.
+            g.sample_size(20).sampling_mode(SamplingMode::Flat);
+        }
+        while i < cases.len() && cases[i].group == group {
+            let case = &mut cases[i];
+            set_cache_off(case.cache_off);
+            g.bench_function(case.id, |b| b.iter(|| case.call()));
+            set_cache_off(false);
+            i += 1;
+        }
+        g.finish();
+    }
+}
+
+/// CPU time of the calling thread in ns, from the scheduler's accounting
+/// (Linux). Updated at scheduler ticks: good for windows of a second or more.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// CPU ns per call of a case, over about `window` of wall time.
+fn cpu_ns_per_call(case: &mut Case<'_>, window: Duration) -> Option<f64> {
+    set_cache_off(case.cache_off);
+    black_box(case.call());
+    let cpu0 = thread_cpu_ns()?;
+    let start = Instant::now();
+    let mut calls = 0u64;
+    while calls == 0 || start.elapsed() < window {
+        black_box(case.call());
+        calls += 1;
+    }
+    let cpu = thread_cpu_ns()?.saturating_sub(cpu0);
+    set_cache_off(false);
+    Some(cpu as f64 / calls as f64)
+}
+
+/// Time per call in ns from criterion's latest estimate of a case: the one it
+/// prints as `time:` (the slope of the linear regression when it has one,
+/// otherwise the mean).
+fn criterion_ns(case: &str) -> Option<f64> {
+    let path = criterion_dir().join(case).join("new/estimates.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    v["slope"]["point_estimate"]
+        .as_f64()
+        .or_else(|| v["mean"]["point_estimate"].as_f64())
+}
+
+/// Where criterion writes its estimates (the rule criterion follows).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        PathBuf::from(home)
+    } else if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        PathBuf::from(target).join("criterion")
+    } else {
+        PathBuf::from("target/criterion")
+    }
+}
+
+/// The tables of docs/performance.md, from `ns(case name)` per call.
+fn print_tables(title: &str, ns: &dyn Fn(&str) -> Option<f64>) {
+    println!("\n{title}");
+    println!("| case | Rulebook ns/decision | native ns/decision | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    let per = |id: &str| ns(id).map(|ns| ns / RECORDS as f64);
+    for (case, engine, base) in [
+        (
+            "(a) typed, `evaluate_batch` of 1,000",
+            "a_typed/rulebook_evaluate_batch",
+            "a_typed/native",
+        ),
+        (
+            "(a) typed, `evaluate` one record at a time",
+            "a_typed/rulebook_evaluate_one_by_one",
+            "a_typed/native",
+        ),
+        (
+            "(b) JSON text in and out, `evaluate_json` + `to_string`",
+            "b_json/rulebook_evaluate_json",
+            "b_json/native_serde_json_value",
+        ),
+        (
+            "(b) JSON text in and out, `evaluate_json_text`",
+            "b_json/rulebook_evaluate_json_text",
+            "b_json/native_serde_json_value",
+        ),
+    ] {
+        match (per(engine), per(base)) {
+            (Some(e), Some(n)) => println!("| {case} | {e:.0} | {n:.0} | {:.1}x |", e / n),
+            _ => println!("| {case} | (not measured) | | |"),
+        }
+    }
+    let ms = |id: &str| {
+        ns(id).map_or_else(
+            || "(not measured)".into(),
+            |ns| format!("{:.3} ms", ns / 1e6),
+        )
+    };
+    println!(
+        "(c) source to ready module: {} (front end and codegen alone: {})",
+        ms("c_compile/source_to_ready_module"),
+        ms("c_compile/front_end_and_codegen_only")
+    );
+    println!(
+        "(d) from_wasm_file + first evaluate: {} with the native code cached, {} with the cache off",
+        ms("d_cold_start/from_wasm_file_and_evaluate_cached"),
+        ms("d_cold_start/from_wasm_file_and_evaluate_cache_off")
+    );
+}
+
+/// A directory of this run's files (the module of case d and the engine's
+/// native code cache), so that the benchmark leaves nothing in `~/.cache`.
+fn scratch_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("rulebook-bench-{}", std::process::id()))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes --bench; `cargo test --benches` does not (criterion
+    // then runs each benchmark once as a test): skip the one-offs there.
+    let measuring = args.iter().any(|a| a == "--bench")
+        && !args
+            .iter()
+            .any(|a| a == "--test" || a == "--list" || a == "--profile-time");
+
+    let scratch = scratch_dir();
+    std::fs::create_dir_all(&scratch).unwrap();
+    // Before any other thread exists.
+    std::env::set_var("RULEBOOK_CACHE_DIR", scratch.join("cache"));
+    set_cache_off(false);
+
+    let as_of = Date::parse("2026-11-27").unwrap();
+    // The process-wide wasmtime Engine is created on first use: create it now
+    // so that no case below pays for it.
+    let _ = rulebook::runtime::engine();
+    let policy = Policy::from_source("benchmark.rules", SOURCE).unwrap();
+    policy.loaded().unwrap();
+
+    if measuring {
+        peak_memory(&policy, as_of);
+    }
+
+    let people = applicants(&mut Rng(2026), RECORDS);
+    let records: Vec<Facts> = people.iter().map(|a| facts(&policy, a)).collect();
+    let texts: Vec<String> = people.iter().map(facts_json).collect();
+    let header = report_header(&policy, as_of);
+    sanity_check(&policy, as_of, &people, &records, &texts, &header);
+    let wasm_path = scratch.join("benchmark.wasm");
+    std::fs::write(&wasm_path, policy.wasm()).unwrap();
+    policy.warm_cache().unwrap();
+    let data = Data {
+        policy,
+        as_of,
+        people,
+        records,
+        texts,
+        header,
+        wasm_path,
+    };
+    let mut cases = cases(&data);
+
+    let mut c = Criterion::default().configure_from_args();
+    criterion_groups(&mut c, &mut cases);
+    c.final_summary();
+
+    if measuring {
+        print_tables(
+            "summary: criterion's estimates (wall time; per decision = per record)",
+            &criterion_ns,
+        );
+        // Thread CPU time is insensitive to other processes competing for
+        // the core, which wall time is not (the figures to trust on a busy
+        // machine); 2 s of wall time per case.
+        let cpu: Vec<(String, Option<f64>)> = cases
+            .iter_mut()
+            .map(|case| (case.name(), cpu_ns_per_call(case, Duration::from_secs(2))))
+            .collect();
+        print_tables(
+            "summary: thread CPU time (from /proc/thread-self/schedstat, 2 s per case)",
+            &|id| cpu.iter().find(|(n, _)| n == id).and_then(|(_, ns)| *ns),
+        );
+    }
+    drop(cases);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
