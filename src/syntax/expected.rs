@@ -13,7 +13,9 @@ pub fn describe(source: &str, error: &Error<Rule>, base: usize) -> Diagnostic {
             InputLocation::Span((s, _)) => s,
         };
     let found = found_at(source, pos);
-    let span = Span::new(pos, pos + found.1.max(1));
+    // at the end of the input the span is empty (it must not point past it)
+    let pos = pos.min(source.len());
+    let span = Span::new(pos, (pos + found.1.max(1)).min(source.len()));
     let message = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut words: Vec<&'static str> = Vec::new();

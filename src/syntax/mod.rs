@@ -20,7 +20,8 @@ pub const MAX_EXPR_DEPTH: usize = 200;
 
 /// Parses a rule file into its syntax tree, or every syntax error found.
 pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
-    if source.trim().is_empty() || only_comments(source) {
+    let text = source.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() || only_comments(text) {
         return Err(vec![Diagnostic::error(
             Span::new(0, 0),
             "the file is empty: a rule file starts with `policy NAME`",
