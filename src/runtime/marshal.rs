@@ -94,6 +94,14 @@ fn write_record(
     }
 }
 
+/// Appends the indices of the set bits of word `w` (usually none).
+fn push_bits(out: &mut Vec<usize>, w: usize, mut bits: u64) {
+    while bits != 0 {
+        out.push(w * 64 + bits.trailing_zeros() as usize);
+        bits &= bits - 1;
+    }
+}
+
 /// Decodes the result record at `at`.
 pub fn read_result(meta: &Meta, data: &[u8], at: usize, as_of: i32) -> Result<Outcome, EvalError> {
     let bad = || trap_msg("result record out of bounds");
@@ -111,7 +119,7 @@ pub fn read_result(meta: &Meta, data: &[u8], at: usize, as_of: i32) -> Result<Ou
         let mut missing = Vec::new();
         for w in 0..words {
             let bits = get_i64(data, off + 16 + 8 * w).ok_or_else(bad)? as u64;
-            missing.extend((0..64).filter(|b| bits >> b & 1 == 1).map(|b| w * 64 + b));
+            push_bits(&mut missing, w, bits);
         }
         if !missing.is_empty() {
             decisions.push(DecisionOutcome {
@@ -137,7 +145,7 @@ pub fn read_result(meta: &Meta, data: &[u8], at: usize, as_of: i32) -> Result<Ou
             let base = off + 16 + 8 * words;
             for w in 0..d.reason_words as usize {
                 let bits = get_i64(data, base + 8 * w).ok_or_else(bad)? as u64;
-                reasons.extend((0..64).filter(|b| bits >> b & 1 == 1).map(|b| w * 64 + b));
+                push_bits(&mut reasons, w, bits);
             }
         }
         decisions.push(DecisionOutcome {
