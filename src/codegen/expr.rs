@@ -805,27 +805,24 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
-        let cv = self.expr(c);
+    /// A value computed by `body` only when the `guard` set is empty (the
+    /// guarding value known); otherwise unknown with the guard's set. `body`
+    /// assigns the result local and its set locals.
+    fn unless_unknown(
+        &mut self,
+        guard: &Set,
+        body: impl FnOnce(&mut Self, Local, &[Local]),
+    ) -> Val {
         let out = self.f.i64_local();
         let out_set = self.zero_set();
-        let tracked = self.track && !Self::is_static_empty(&cv.set);
+        let tracked = self.track && !Self::is_static_empty(guard);
         if tracked {
-            self.push_unknown(&cv.set);
+            self.push_unknown(guard);
             self.f.if_();
-            self.assign_set(&out_set, &cv.set);
+            self.assign_set(&out_set, guard);
             self.f.else_();
         }
-        self.f.get(cv.v).op(I::I32WrapI64);
-        self.f.if_();
-        let x = self.expr(a);
-        self.f.get(x.v).set(out);
-        self.assign_set(&out_set, &x.set);
-        self.f.else_();
-        let y = self.expr(b);
-        self.f.get(y.v).set(out);
-        self.assign_set(&out_set, &y.set);
-        self.f.end();
+        body(self, out, &out_set);
         if tracked {
             self.f.end();
         }
@@ -839,17 +836,41 @@ impl<'a> Gen<'a> {
         }
     }
 
+    fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
+        let cv = self.expr(c);
+        self.unless_unknown(&cv.set, |g, out, out_set| {
+            g.f.get(cv.v).op(I::I32WrapI64);
+            g.f.if_();
+            let x = g.expr(a);
+            g.f.get(x.v).set(out);
+            g.assign_set(out_set, &x.set);
+            g.f.else_();
+            let y = g.expr(b);
+            g.f.get(y.v).set(out);
+            g.assign_set(out_set, &y.set);
+            g.f.end();
+        })
+    }
+
     fn aggregate(&mut self, kind: AggKind, list: &Expr, body: Option<&Expr>, e: &Expr) -> Val {
         let lv = self.expr(list);
-        let out = self.f.i64_local();
-        let out_set = self.zero_set();
-        let tracked = self.track && !Self::is_static_empty(&lv.set);
-        if tracked {
-            self.push_unknown(&lv.set);
-            self.f.if_();
-            self.assign_set(&out_set, &lv.set);
-            self.f.else_();
-        }
+        self.unless_unknown(&lv.set, |g, out, out_set| {
+            g.fold_list(kind, &lv, list, body, e, out, out_set)
+        })
+    }
+
+    /// The loop of an aggregation over a known list, into `out` and `out_set`.
+    #[allow(clippy::too_many_arguments)]
+    fn fold_list(
+        &mut self,
+        kind: AggKind,
+        lv: &Val,
+        list: &Expr,
+        body: Option<&Expr>,
+        e: &Expr,
+        out: Local,
+        out_set: &[Local],
+    ) {
         match body {
             None => {
                 self.f.get(lv.v).i64c(32).op(I::I64ShrU).set(out);
@@ -920,19 +941,8 @@ impl<'a> Gen<'a> {
                 self.f.end();
                 self.vars.pop();
                 let acc = Self::as_set(&acc_set);
-                self.assign_set(&out_set, &acc);
+                self.assign_set(out_set, &acc);
             }
-        }
-        if tracked {
-            self.f.end();
-        }
-        Val {
-            v: out,
-            set: if self.track {
-                Self::as_set(&out_set)
-            } else {
-                self.empty_set()
-            },
         }
     }
 
