@@ -37,9 +37,9 @@ const DATES: [Date; 3] = [Date(7305), Date(20184), Date(20784)];
 /// Property: [`Policy::from_bytes`] never panics. When it fails, there is at
 /// least one diagnostic, every diagnostic is an error whose span lies within
 /// the input (`start <= end <= data.len()`), and each renders with a first
-/// line `fuzz.rules:LINE:COL: error: ` where LINE:COL is the span's start.
-/// [`CompileError::render`] of the whole error starts with the first
-/// diagnostic's line. When it succeeds, rendering the warnings never panics.
+/// line `fuzz.rules:LINE:COL: error: ` where LINE:COL is the span's start;
+/// the first line of [`CompileError::render`] has that form too. When it
+/// succeeds, rendering the warnings never panics.
 pub fn parse_check(data: &[u8]) {
     match Policy::from_bytes(PATH, data) {
         Ok(policy) => {
