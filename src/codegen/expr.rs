@@ -329,6 +329,19 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// When `set` may be non-zero, emits `if unknown { acc |= set } else {`
+    /// and returns true: the caller emits the known case, then `end`.
+    fn if_unknown_collect(&mut self, acc: &[Local], set: &Set) -> bool {
+        if !self.track || Self::is_static_empty(set) {
+            return false;
+        }
+        self.push_unknown(set);
+        self.f.if_();
+        self.or_into(acc, set);
+        self.f.else_();
+        true
+    }
+
     /// A strict operation: `compute` runs only when every operand is known.
     fn strict(
         &mut self,
@@ -903,13 +916,7 @@ impl<'a> Gen<'a> {
                 self.f.get(n).op(I::I32Eqz);
                 self.f.br_if(done);
                 let b = self.expr(body);
-                let body_tracked = self.track && !Self::is_static_empty(&b.set);
-                if body_tracked {
-                    self.push_unknown(&b.set);
-                    self.f.if_();
-                    self.or_into(&acc_set, &b.set);
-                    self.f.else_();
-                }
+                let body_tracked = self.if_unknown_collect(&acc_set, &b.set);
                 match kind {
                     AggKind::Count => {
                         self.f.get(out).get(b.v).op(I::I64Add).set(out);
@@ -982,13 +989,7 @@ impl<'a> Gen<'a> {
                 self.f.if_();
             }
             let v = self.expr(cond);
-            let tracked = self.track && !Self::is_static_empty(&v.set);
-            if tracked {
-                self.push_unknown(&v.set);
-                self.f.if_();
-                self.or_into(&missing, &v.set);
-                self.f.else_();
-            }
+            let tracked = self.if_unknown_collect(&missing, &v.set);
             let word = reasons[i / 64];
             self.f.get(v.v).op(I::I64Eqz);
             self.f.if_();
@@ -1047,11 +1048,7 @@ impl<'a> Gen<'a> {
             let mut opened = 0;
             if let Some(cond) = &c.cond {
                 let v = self.expr(cond);
-                if self.track && !Self::is_static_empty(&v.set) {
-                    self.push_unknown(&v.set);
-                    self.f.if_();
-                    self.or_into(&acc, &v.set);
-                    self.f.else_();
+                if self.if_unknown_collect(&acc, &v.set) {
                     opened += 1;
                 }
                 self.f.get(v.v).op(I::I32WrapI64);
