@@ -1,160 +1,234 @@
-//! Report: an [`Outcome`] -> the decisions JSON (the contract's section 6;
+//! Report: the results of one evaluation (any [`Decided`]: an owned
+//! [`crate::outcome::Outcome`] or a view over a module's result record) -> the decisions JSON (the contract's section 6;
 //! docs/language.md section 17)
 //! (values formatted by declared type, reasons with citations, lines, and the
 //! `missing` lists in declaration order). It reads only the module metadata,
 //! so it serves every engine and modules loaded without their source.
 
-use crate::abi::{DecisionKind, Meta, ValueType};
+use crate::abi::{DecisionKind, DecisionMeta, Meta, ValueType};
 use crate::num;
-use crate::outcome::{Outcome, Value};
+use crate::outcome::{Decided, ValueRef};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
-use std::fmt::Write as _;
 
-/// Writes a JSON string literal.
-fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// The decisions document of one evaluation: serialised once into text
+/// ([`to_json_text`]) or into a `serde_json::Value` ([`to_json`]), with the
+/// same code for both.
+pub struct Report<'a, D: Decided> {
+    pub meta: &'a Meta,
+    pub as_of: i32,
+    pub results: &'a D,
 }
 
-/// Writes a known value of a declared type as JSON.
-fn push_value(out: &mut String, ty: &ValueType, v: &Value) {
-    match (ty, v) {
-        (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
-        (ValueType::Decimal, Value::Num(n)) => push_str(out, &num::format_decimal(*n)),
-        (ValueType::Money, Value::Num(n)) => push_str(out, &num::format_money(*n)),
-        (ValueType::Date, Value::Num(n)) => push_str(
-            out,
-            &num::format_date(i32::try_from(*n).unwrap_or_default()),
-        ),
-        (ValueType::Enum { variants }, Value::Num(n)) => push_str(
-            out,
-            usize::try_from(*n)
-                .ok()
-                .and_then(|i| variants.get(i))
-                .map_or("", String::as_str),
-        ),
-        (_, Value::Num(n)) => {
-            let _ = write!(out, "{n}");
+impl<D: Decided> Serialize for Report<'_, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let meta = self.meta;
+        let mut all_missing: Vec<usize> = Vec::new();
+        for d in 0..meta.decisions.len() {
+            all_missing.extend(self.results.missing(d));
         }
-        (_, Value::Text(t)) => push_str(out, t),
+        all_missing.sort_unstable();
+        all_missing.dedup();
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("policy", &meta.policy)?;
+        m.serialize_entry("version", &meta.version)?;
+        m.serialize_entry("hash", &meta.hash)?;
+        m.serialize_entry("as_of", &num::format_date(self.as_of))?;
+        m.serialize_entry("decisions", &Decisions(self))?;
+        m.serialize_entry(
+            "missing",
+            &Paths {
+                meta,
+                facts: &all_missing,
+            },
+        )?;
+        m.end()
     }
 }
 
-fn push_paths(out: &mut String, meta: &Meta, facts: &[usize]) {
-    out.push('[');
-    let mut first = true;
-    for p in facts.iter().filter_map(|&f| meta.fact_paths.get(f)) {
-        if !first {
-            out.push(',');
+/// The `decisions` object: one entry per decision, in source order.
+struct Decisions<'r, 'a, D: Decided>(&'r Report<'a, D>);
+
+impl<D: Decided> Serialize for Decisions<'_, '_, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let decisions = &self.0.meta.decisions;
+        let mut m = s.serialize_map(Some(decisions.len()))?;
+        for (index, def) in decisions.iter().enumerate() {
+            m.serialize_entry(
+                &def.name,
+                &DecisionJson {
+                    report: self.0,
+                    def,
+                    index,
+                },
+            )?;
         }
-        first = false;
-        push_str(out, p);
+        m.end()
     }
-    out.push(']');
 }
 
-/// Writes the output object of one evaluation as compact JSON text.
-pub fn write_json(out: &mut String, meta: &Meta, as_of: i32, outcome: &Outcome) {
-    let mut all_missing: Vec<usize> = Vec::new();
-    out.push_str("{\"policy\":");
-    push_str(out, &meta.policy);
-    out.push_str(",\"version\":");
-    match &meta.version {
-        Some(v) => push_str(out, v),
-        None => out.push_str("null"),
-    }
-    out.push_str(",\"hash\":");
-    push_str(out, &meta.hash);
-    out.push_str(",\"as_of\":");
-    push_str(out, &num::format_date(as_of));
-    out.push_str(",\"decisions\":{");
-    for (i, (def, o)) in meta.decisions.iter().zip(&outcome.decisions).enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_str(out, &def.name);
-        out.push_str(":{\"value\":");
-        match &o.value {
-            None => {
-                out.push_str("null,\"missing\":");
-                push_paths(out, meta, &o.missing);
-                all_missing.extend(&o.missing);
-            }
-            Some(v) => {
-                push_value(out, &def.ty, v);
-                match def.kind {
-                    DecisionKind::Requires if !o.reasons.is_empty() => {
-                        out.push_str(",\"reasons\":[");
-                        let clauses = o.reasons.iter().filter_map(|&i| def.clauses.get(i));
-                        for (j, c) in clauses.enumerate() {
-                            if j > 0 {
-                                out.push(',');
-                            }
-                            out.push_str("{\"because\":");
-                            push_str(out, c.reason());
-                            if let Some(s) = &c.source {
-                                out.push_str(",\"source\":");
-                                push_str(out, s);
-                            }
-                            let _ = write!(out, ",\"line\":{}}}", c.line);
-                        }
-                        out.push(']');
-                    }
-                    DecisionKind::Whens => {
-                        if let Some(c) = o.clause.and_then(|i| def.clauses.get(i)) {
-                            let _ = write!(out, ",\"line\":{}", c.line);
-                        }
-                    }
-                    _ => {}
+/// One decision: `value`, then `missing` (unknown), `reasons` (a false
+/// require decision) or `line` (the `when` clause that decided).
+struct DecisionJson<'r, 'a, D: Decided> {
+    report: &'r Report<'a, D>,
+    def: &'a DecisionMeta,
+    index: usize,
+}
+
+impl<D: Decided> Serialize for DecisionJson<'_, '_, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (results, def, d) = (self.report.results, self.def, self.index);
+        let mut m = s.serialize_map(None)?;
+        let Some(value) = results.value(d) else {
+            m.serialize_entry("value", &())?;
+            let facts: Vec<usize> = results.missing(d).collect();
+            m.serialize_entry(
+                "missing",
+                &Paths {
+                    meta: self.report.meta,
+                    facts: &facts,
+                },
+            )?;
+            return m.end();
+        };
+        m.serialize_entry("value", &Typed { ty: &def.ty, value })?;
+        match def.kind {
+            DecisionKind::Requires => {
+                if results.reasons(d).next().is_some() {
+                    m.serialize_entry("reasons", &Reasons { results, def, d })?;
                 }
             }
+            DecisionKind::Whens => {
+                if let Some(c) = results.clause(d).and_then(|i| def.clauses.get(i)) {
+                    m.serialize_entry("line", &c.line)?;
+                }
+            }
+            DecisionKind::Expr => {}
         }
-        out.push('}');
+        m.end()
     }
-    all_missing.sort_unstable();
-    all_missing.dedup();
-    out.push_str("},\"missing\":");
-    push_paths(out, meta, &all_missing);
-    out.push('}');
+}
+
+/// The false requires of a decision, with their citations and lines.
+struct Reasons<'a, D: Decided> {
+    results: &'a D,
+    def: &'a DecisionMeta,
+    d: usize,
+}
+
+impl<D: Decided> Serialize for Reasons<'_, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for i in self.results.reasons(self.d) {
+            if let Some(c) = self.def.clauses.get(i) {
+                seq.serialize_element(&Reason(c))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+struct Reason<'a>(&'a crate::abi::ClauseMeta);
+
+impl Serialize for Reason<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("because", c.reason())?;
+        if let Some(source) = &c.source {
+            m.serialize_entry("source", source)?;
+        }
+        m.serialize_entry("line", &c.line)?;
+        m.end()
+    }
+}
+
+/// A known value written by its declared type: decimals, money, dates and
+/// enums as strings, ints as numbers.
+struct Typed<'a> {
+    ty: &'a ValueType,
+    value: ValueRef<'a>,
+}
+
+impl Serialize for Typed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.ty, self.value) {
+            (_, ValueRef::Bool(b)) => s.serialize_bool(b),
+            (_, ValueRef::Text(t)) => s.serialize_str(t),
+            (ValueType::Decimal, ValueRef::Num(n)) => s.serialize_str(&num::format_decimal(n)),
+            (ValueType::Money, ValueRef::Num(n)) => s.serialize_str(&num::format_money(n)),
+            (ValueType::Date, ValueRef::Num(n)) => {
+                s.serialize_str(&num::format_date(i32::try_from(n).unwrap_or_default()))
+            }
+            (ValueType::Enum { variants }, ValueRef::Num(n)) => s.serialize_str(
+                usize::try_from(n)
+                    .ok()
+                    .and_then(|i| variants.get(i))
+                    .map_or("", String::as_str),
+            ),
+            (_, ValueRef::Num(n)) => s.serialize_i64(n),
+        }
+    }
+}
+
+/// Fact paths by fact index.
+struct Paths<'a> {
+    meta: &'a Meta,
+    facts: &'a [usize],
+}
+
+impl Serialize for Paths<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let paths = self
+            .facts
+            .iter()
+            .filter_map(|&f| self.meta.fact_paths.get(f));
+        s.collect_seq(paths)
+    }
 }
 
 /// The output object of one evaluation as compact JSON text.
-pub fn to_json_text(meta: &Meta, as_of: i32, outcome: &Outcome) -> String {
-    let mut out = String::with_capacity(256);
-    write_json(&mut out, meta, as_of, outcome);
-    out
+pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
+    let report = Report {
+        meta,
+        as_of,
+        results,
+    };
+    serde_json::to_string(&report).unwrap_or_default()
 }
 
 /// The output object of one evaluation as a JSON value.
-pub fn to_json(meta: &Meta, as_of: i32, outcome: &Outcome) -> Json {
-    serde_json::from_str(&to_json_text(meta, as_of, outcome)).unwrap_or(Json::Null)
+pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided) -> Json {
+    let report = Report {
+        meta,
+        as_of,
+        results,
+    };
+    serde_json::to_value(&report).unwrap_or(Json::Null)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::push_str;
+    use crate::{Date, Engine, Policy};
     use proptest::prelude::*;
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any text (quotes, backslashes, control characters, non-ASCII)
+        /// comes out escaped, and the text and value forms agree.
         #[test]
-        fn strings_are_escaped_to_valid_json(s in "\\PC*|[\\x00-\\x1f\"\\\\]{0,8}") {
-            let mut out = String::new();
-            push_str(&mut out, &s);
-            let back: String = serde_json::from_str(&out).unwrap();
-            prop_assert_eq!(back, s);
+        fn text_and_value_forms_agree(s in "\\PC*|[\\x00-\\x1f\"\\\\]{0,8}") {
+            let policy = Policy::from_source(
+                "echo.rules",
+                "policy echo\ninput { name: text }\ndecision echo: text = name\n",
+            ).unwrap();
+            let facts = policy.facts().text("name", &s).build().unwrap();
+            let as_of = Date::parse("2026-01-01").unwrap();
+            let outcome = policy.evaluate_with(Engine::Interpreter, &facts, as_of).unwrap();
+            let text = super::to_json_text(policy.meta(), as_of.0, &outcome);
+            let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(&parsed, &super::to_json(policy.meta(), as_of.0, &outcome));
+            prop_assert_eq!(&parsed["decisions"]["echo"]["value"], &serde_json::json!(s));
         }
     }
 }

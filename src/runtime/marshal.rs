@@ -1,187 +1,120 @@
-//! Host side of the ABI: typed facts -> fact records in linear memory, and
-//! result records -> [`Outcome`]s.
+//! Host side of the ABI, facts in: typed facts written straight into the
+//! module's linear memory as fact records, their texts and list elements.
+//! (Result records are read by [`super::results`].)
+//!
+//! A chunk of `n` records sits in memory from the module's `heap_base`:
+//! the `n` fact records, then (8-aligned) room for the `n` result records,
+//! then the bytes of texts and the element records of lists.
 
-use super::trap_msg;
-use crate::abi::{self, DecisionKind, Layout, Meta, ValueType};
+use crate::abi::{Layout, Meta, ValueType};
 use crate::facts::{FactValue, Facts};
-use crate::num;
-use crate::outcome::{DecisionOutcome, EvalError, Outcome, Value};
 
-/// Lays out `records` as they will sit in memory from address `base`:
-/// the fact records, their texts and list elements, then room for the
-/// results. Returns (records address, results address, end address).
-pub fn write_records(
-    meta: &Meta,
-    records: &[Facts],
-    base: u32,
-    buf: &mut Vec<u8>,
-) -> Result<(u32, u32, u64), EvalError> {
-    buf.clear();
+/// Where the parts of one chunk sit in memory (absolute addresses).
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkAddrs {
+    pub records: usize,
+    pub results: usize,
+    /// First byte after the result records: texts and list elements follow.
+    pub extra: usize,
+}
+
+impl ChunkAddrs {
+    pub fn of(meta: &Meta, count: usize) -> ChunkAddrs {
+        let records = meta.heap_base as usize;
+        let results = (records + count * meta.input.size as usize).next_multiple_of(8);
+        let extra = results + count * meta.result_size as usize;
+        ChunkAddrs {
+            records,
+            results,
+            extra,
+        }
+    }
+}
+
+/// Writes the fact records of `records` into `mem` (the whole linear memory,
+/// which must hold at least up to `addrs.extra`). Returns the end of the
+/// bytes used; when that is beyond `mem.len()` the texts and lists did not
+/// fit and were only partly written: grow the memory to it and write again.
+pub fn write_records(meta: &Meta, records: &[Facts], addrs: ChunkAddrs, mem: &mut [u8]) -> usize {
+    let mut w = Writer {
+        mem,
+        heap: addrs.extra,
+    };
     let size = meta.input.size as usize;
-    buf.resize(records.len() * size, 0);
     for (i, r) in records.iter().enumerate() {
-        write_record(buf, base, i * size, &meta.input, &r.values);
+        w.record(addrs.records + i * size, &meta.input, &r.values);
     }
-    align8(buf);
-    let out = buf.len();
-    buf.resize(out + records.len() * meta.result_size as usize, 0);
-    let end = u64::from(base) + buf.len() as u64;
-    if end > abi::MAX_PAGES * abi::PAGE {
-        return Err(trap_msg(
-            "the batch does not fit in the module's memory limit",
-        ));
+    w.heap
+}
+
+struct Writer<'m> {
+    mem: &'m mut [u8],
+    /// Next free byte for texts and list elements.
+    heap: usize,
+}
+
+impl Writer<'_> {
+    /// Stores an i64 (nothing when out of bounds: the caller sees the
+    /// shortfall from the returned end and writes again).
+    fn put(&mut self, at: usize, v: i64) {
+        if let Some(dst) = self.mem.get_mut(at..at + 8) {
+            dst.copy_from_slice(&v.to_le_bytes());
+        }
     }
-    Ok((base, base + out as u32, end))
-}
 
-fn align8(buf: &mut Vec<u8>) {
-    let n = buf.len().next_multiple_of(8);
-    buf.resize(n, 0);
-}
-
-fn put_i64(buf: &mut [u8], at: usize, v: i64) {
-    if let Some(dst) = buf.get_mut(at..at + 8) {
-        dst.copy_from_slice(&v.to_le_bytes());
+    /// One record: every slot (0 when absent), then its presence words,
+    /// each built in a register and stored once.
+    fn record(&mut self, at: usize, layout: &Layout, values: &[Option<FactValue>]) {
+        let mut word = 0u64;
+        let n = layout.fields.len();
+        for (i, field) in layout.fields.iter().enumerate() {
+            let slot = match values.get(i) {
+                Some(Some(v)) => {
+                    word |= 1 << (i % 64);
+                    self.slot(v, &field.ty)
+                }
+                _ => 0,
+            };
+            self.put(at + field.offset as usize, slot);
+            if i % 64 == 63 {
+                self.put(at + i / 64 * 8, word as i64);
+                word = 0;
+            }
+        }
+        if !n.is_multiple_of(64) || n == 0 {
+            self.put(at + n / 64 * 8, word as i64);
+        }
     }
-}
 
-fn get_i64(data: &[u8], at: usize) -> Option<i64> {
-    let b: [u8; 8] = data.get(at..at + 8)?.try_into().ok()?;
-    Some(i64::from_le_bytes(b))
-}
-
-fn get_i32(data: &[u8], at: usize) -> Option<i32> {
-    let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
-    Some(i32::from_le_bytes(b))
-}
-
-fn write_record(
-    buf: &mut Vec<u8>,
-    base: u32,
-    at: usize,
-    layout: &Layout,
-    values: &[Option<FactValue>],
-) {
-    for (i, field) in layout.fields.iter().enumerate() {
-        let Some(Some(value)) = values.get(i) else {
-            continue;
-        };
-        let (word, bit) = Layout::presence_bit(i);
-        let w = at + word as usize;
-        let old = get_i64(buf, w).unwrap_or(0);
-        put_i64(buf, w, old | (1i64 << bit));
-        let slot = match (value, &field.ty) {
+    /// The slot of a known value, writing its text bytes or list elements.
+    fn slot(&mut self, value: &FactValue, ty: &ValueType) -> i64 {
+        match (value, ty) {
             (FactValue::Bool(b), _) => i64::from(*b),
             (FactValue::Num(n), _) => *n,
             (FactValue::Text(t), _) => {
-                let ptr = base as usize + buf.len();
-                buf.extend_from_slice(t.as_bytes());
-                (ptr as i64) | ((t.len() as i64) << 32)
+                let ptr = self.heap;
+                if let Some(dst) = self.mem.get_mut(ptr..ptr + t.len()) {
+                    dst.copy_from_slice(t.as_bytes());
+                }
+                self.heap += t.len();
+                packed(ptr, t.len())
             }
             (FactValue::List(items), ValueType::List { element }) => {
-                align8(buf);
-                let start = buf.len();
+                let start = self.heap.next_multiple_of(8);
                 let esize = element.size as usize;
-                buf.resize(start + items.len() * esize, 0);
+                self.heap = start + items.len() * esize;
                 for (j, item) in items.iter().enumerate() {
-                    write_record(buf, base, start + j * esize, element, item);
+                    self.record(start + j * esize, element, item);
                 }
-                ((base as usize + start) as i64) | ((items.len() as i64) << 32)
+                packed(start, items.len())
             }
             (FactValue::List(_), _) => 0,
-        };
-        put_i64(buf, at + field.offset as usize, slot);
+        }
     }
 }
 
-/// Appends the indices of the set bits of word `w` (usually none).
-fn push_bits(out: &mut Vec<usize>, w: usize, mut bits: u64) {
-    while bits != 0 {
-        out.push(w * 64 + bits.trailing_zeros() as usize);
-        bits &= bits - 1;
-    }
-}
-
-/// Decodes the result record at `at`.
-pub fn read_result(meta: &Meta, data: &[u8], at: usize, as_of: i32) -> Result<Outcome, EvalError> {
-    let bad = || trap_msg("result record out of bounds");
-    let status = get_i32(data, at).ok_or_else(bad)?;
-    let site = get_i32(data, at + 4).ok_or_else(bad)?;
-    if status != abi::STATUS_OK {
-        return Err(error(meta, status, site, as_of));
-    }
-    let words = meta.missing_words as usize;
-    let mut decisions = Vec::with_capacity(meta.decisions.len());
-    for d in &meta.decisions {
-        let off = at + d.offset as usize;
-        let value = get_i64(data, off).ok_or_else(bad)?;
-        let aux = get_i64(data, off + 8).ok_or_else(bad)?;
-        let mut missing = Vec::new();
-        for w in 0..words {
-            let bits = get_i64(data, off + 16 + 8 * w).ok_or_else(bad)? as u64;
-            push_bits(&mut missing, w, bits);
-        }
-        if !missing.is_empty() {
-            decisions.push(DecisionOutcome {
-                value: None,
-                missing,
-                reasons: Vec::new(),
-                clause: None,
-            });
-            continue;
-        }
-        let v = match d.ty {
-            ValueType::Bool => Value::Bool(value != 0),
-            ValueType::Text => {
-                let ptr = (value as u64 & 0xffff_ffff) as usize;
-                let len = (value as u64 >> 32) as usize;
-                let bytes = data.get(ptr..ptr + len).ok_or_else(bad)?;
-                Value::Text(String::from_utf8_lossy(bytes).into_owned())
-            }
-            _ => Value::Num(value),
-        };
-        let mut reasons = Vec::new();
-        if d.kind == DecisionKind::Requires {
-            let base = off + 16 + 8 * words;
-            for w in 0..d.reason_words as usize {
-                let bits = get_i64(data, base + 8 * w).ok_or_else(bad)? as u64;
-                push_bits(&mut reasons, w, bits);
-            }
-        }
-        decisions.push(DecisionOutcome {
-            value: Some(v),
-            missing: Vec::new(),
-            reasons,
-            clause: (d.kind == DecisionKind::Whens).then_some(aux as usize),
-        });
-    }
-    Ok(Outcome { decisions })
-}
-
-fn error(meta: &Meta, status: i32, site: i32, as_of: i32) -> EvalError {
-    let idx = usize::try_from(site).unwrap_or(usize::MAX);
-    let (context, line) = meta
-        .sites
-        .get(idx)
-        .map_or((String::from("?"), 0), |s| (s.context.clone(), s.line));
-    match status {
-        abi::STATUS_OVERFLOW => EvalError::Overflow { context, line },
-        abi::STATUS_DIVISION_BY_ZERO => EvalError::DivisionByZero { context, line },
-        abi::STATUS_PARAM_UNDEFINED => {
-            let p = meta.params.get(idx);
-            EvalError::ParamUndefined {
-                param: p.map_or_else(String::new, |p| p.name.clone()),
-                as_of: num::format_date(as_of),
-                first: p.and_then(|p| p.first_from.clone()).unwrap_or_default(),
-            }
-        }
-        abi::STATUS_NO_CLAUSE => EvalError::NoClause {
-            decision: meta
-                .decisions
-                .get(idx)
-                .map_or_else(String::new, |d| d.name.clone()),
-            as_of: num::format_date(as_of),
-        },
-        other => trap_msg(&format!("unknown status {other}")),
-    }
+/// `ptr | len << 32`. Addresses beyond 4 GiB never reach the module: the
+/// caller refuses a chunk larger than the module's memory limit first.
+fn packed(ptr: usize, len: usize) -> i64 {
+    (ptr as u64 as i64 & 0xffff_ffff) | ((len as i64) << 32)
 }

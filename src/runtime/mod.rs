@@ -5,7 +5,10 @@
 //! reused for every batch. Memory is bounded, and an epoch deadline stops any
 //! call that runs too long, so no module or input can hang or exhaust the host.
 
-mod marshal;
+pub mod marshal;
+mod results;
+
+pub use results::{BatchResults, Bits, DecisionView, ModuleData, RecordView};
 
 use crate::abi::{self, Meta};
 use crate::facts::Facts;
@@ -15,6 +18,9 @@ use std::time::Duration;
 use wasmtime::{
     Config, Engine, InstancePre, Linker, Memory, Module, ResourceLimiter, Store, TypedFunc,
 };
+
+/// The module's `evaluate(in_ptr, count, out_ptr, as_of) -> status` export.
+type EvaluateFn = TypedFunc<(i32, i32, i32, i32), i32>;
 
 /// How long one call into a module may run before it is stopped.
 pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
@@ -168,9 +174,81 @@ fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
     Ok(module)
 }
 
+/// Records a batch can be evaluated from: typed [`Facts`] (any input type),
+/// or a [`crate::batch::Batch`] (record images, the fastest).
+pub trait Records {
+    /// How many records there are.
+    fn count(&self) -> usize;
+    /// Why the records cannot be evaluated by a module with this metadata.
+    fn misfit(&self, _meta: &Meta) -> Option<EvalError> {
+        None
+    }
+    /// Writes records `range` into `mem` at `addrs`: see [`marshal::write_records`].
+    fn write(
+        &self,
+        range: std::ops::Range<usize>,
+        meta: &Meta,
+        addrs: marshal::ChunkAddrs,
+        mem: &mut [u8],
+    ) -> usize;
+}
+
+impl Records for [Facts] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn write(
+        &self,
+        range: std::ops::Range<usize>,
+        meta: &Meta,
+        addrs: marshal::ChunkAddrs,
+        mem: &mut [u8],
+    ) -> usize {
+        marshal::write_records(meta, self.get(range).unwrap_or(&[]), addrs, mem)
+    }
+}
+
+impl Records for Vec<Facts> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn write(
+        &self,
+        range: std::ops::Range<usize>,
+        meta: &Meta,
+        addrs: marshal::ChunkAddrs,
+        mem: &mut [u8],
+    ) -> usize {
+        self.as_slice().write(range, meta, addrs, mem)
+    }
+}
+
+impl Records for crate::batch::Batch {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn misfit(&self, meta: &Meta) -> Option<EvalError> {
+        (!self.fits(meta)).then(|| {
+            trap_msg(&format!(
+                "the batch was built for other inputs than those of policy {}",
+                meta.policy
+            ))
+        })
+    }
+    fn write(
+        &self,
+        range: std::ops::Range<usize>,
+        _meta: &Meta,
+        addrs: marshal::ChunkAddrs,
+        mem: &mut [u8],
+    ) -> usize {
+        crate::batch::Batch::write(self, range, addrs, mem)
+    }
+}
+
 /// A policy module compiled by wasmtime, ready to instantiate.
 pub struct LoadedModule {
-    meta: Arc<Meta>,
+    data: Arc<ModuleData>,
     pre: InstancePre<Limits>,
     /// Epoch ticks one call may run.
     deadline_ticks: u64,
@@ -181,7 +259,7 @@ pub struct LoadedModule {
 impl std::fmt::Debug for LoadedModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedModule")
-            .field("policy", &self.meta.policy)
+            .field("policy", &self.data.meta.policy)
             .finish()
     }
 }
@@ -201,6 +279,8 @@ impl LoadedModule {
         Self::with_module(module, meta)
     }
 
+    /// Pre-instantiates the module and makes its first instance, which also
+    /// yields the module's constant data.
     fn with_module(module: Module, meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
         let engine = engine();
         if module.imports().len() != 0 {
@@ -212,11 +292,31 @@ impl LoadedModule {
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let deadline_ticks = ticks(CALL_DEADLINE);
+        let (mut store, memory, evaluate) =
+            instantiate(&pre).map_err(|e| LoadError::Invalid(e.to_string()))?;
+        let statics = memory
+            .data(&store)
+            .get(..meta.heap_base as usize)
+            .ok_or_else(|| {
+                LoadError::NotAPolicy("its memory is smaller than its heap_base".into())
+            })?
+            .into();
+        let data = Arc::new(ModuleData::new(meta, statics));
+        store.set_epoch_deadline(deadline_ticks);
+        let first = Instance {
+            data: data.clone(),
+            deadline_ticks,
+            store,
+            memory,
+            evaluate,
+            scratch: BatchResults::default(),
+        };
         Ok(LoadedModule {
-            meta,
+            data,
             pre,
-            deadline_ticks: ticks(CALL_DEADLINE),
-            pool: Mutex::new(Vec::new()),
+            deadline_ticks,
+            pool: Mutex::new(vec![first]),
         })
     }
 
@@ -227,7 +327,7 @@ impl LoadedModule {
     }
 
     pub fn meta(&self) -> &Meta {
-        &self.meta
+        &self.data.meta
     }
 
     /// Changes how long one call may run before it is stopped (default [`CALL_DEADLINE`]).
@@ -242,28 +342,14 @@ impl LoadedModule {
 
     /// A fresh instance (its own store and memory).
     pub fn instance(&self) -> Result<Instance, EvalError> {
-        let engine = engine();
-        let mut store = Store::new(
-            engine,
-            Limits {
-                max_bytes: (abi::MAX_PAGES * abi::PAGE) as usize,
-            },
-        );
-        store.limiter(|l| l);
-        let instance = self.pre.instantiate(&mut store).map_err(trap)?;
-        let memory = instance
-            .get_memory(&mut store, abi::EXPORT_MEMORY)
-            .ok_or_else(|| trap_msg("the module exports no memory"))?;
-        let evaluate = instance
-            .get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, abi::EXPORT_EVALUATE)
-            .map_err(trap)?;
+        let (store, memory, evaluate) = instantiate(&self.pre)?;
         Ok(Instance {
-            meta: self.meta.clone(),
+            data: self.data.clone(),
             deadline_ticks: self.deadline_ticks,
             store,
             memory,
             evaluate,
-            buf: Vec::new(),
+            scratch: BatchResults::default(),
         })
     }
 
@@ -283,16 +369,60 @@ impl LoadedModule {
 
     /// Evaluates one record.
     pub fn evaluate(&self, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
-        self.with_instance(|i| i.evaluate_one(facts, as_of))?
+        self.with_instance(|i| i.evaluate_one(facts, as_of, |r| r.to_outcome()))?
+    }
+
+    /// Evaluates one record and writes its decisions JSON (LANGUAGE.md section 6).
+    pub fn evaluate_to_json_text(&self, facts: &Facts, as_of: i32) -> Result<String, EvalError> {
+        self.with_instance(|i| {
+            i.evaluate_one(facts, as_of, |r| {
+                crate::report::to_json_text(&self.data.meta, as_of, &r)
+            })
+        })?
     }
 
     /// Evaluates many records; each gets its own result.
     pub fn evaluate_batch(&self, records: &[Facts], as_of: i32) -> Vec<Result<Outcome, EvalError>> {
-        match self.with_instance(|i| i.evaluate_batch(records, as_of)) {
-            Ok(r) => r,
-            Err(e) => records.iter().map(|_| Err(e.clone())).collect(),
+        let mut results = BatchResults::default();
+        self.evaluate_into(records, as_of, &mut results);
+        results.to_outcomes()
+    }
+
+    /// Evaluates many records into `results` (replacing what it held).
+    pub fn evaluate_into(
+        &self,
+        records: &(impl Records + ?Sized),
+        as_of: i32,
+        results: &mut BatchResults,
+    ) {
+        if let Some(e) = records.misfit(&self.data.meta) {
+            return results.fail_all(records.count(), as_of, e);
+        }
+        if let Err(e) = self.with_instance(|i| i.evaluate_into(records, as_of, results)) {
+            results.fail_all(records.count(), as_of, e);
         }
     }
+}
+
+/// A new store with the memory limit, and the module instantiated in it.
+fn instantiate(
+    pre: &InstancePre<Limits>,
+) -> Result<(Store<Limits>, Memory, EvaluateFn), EvalError> {
+    let mut store = Store::new(
+        engine(),
+        Limits {
+            max_bytes: (abi::MAX_PAGES * abi::PAGE) as usize,
+        },
+    );
+    store.limiter(|l| l);
+    let instance = pre.instantiate(&mut store).map_err(trap)?;
+    let memory = instance
+        .get_memory(&mut store, abi::EXPORT_MEMORY)
+        .ok_or_else(|| trap_msg("the module exports no memory"))?;
+    let evaluate = instance
+        .get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, abi::EXPORT_EVALUATE)
+        .map_err(trap)?;
+    Ok((store, memory, evaluate))
 }
 
 fn ticks(d: Duration) -> u64 {
@@ -311,58 +441,87 @@ fn trap_msg(msg: &str) -> EvalError {
 
 /// One instance of a policy module: a store, its memory and the entry point.
 pub struct Instance {
-    meta: Arc<Meta>,
+    data: Arc<ModuleData>,
     deadline_ticks: u64,
     store: Store<Limits>,
     memory: Memory,
-    evaluate: TypedFunc<(i32, i32, i32, i32), i32>,
-    /// Host image of the memory region from heap_base, reused across calls.
-    buf: Vec<u8>,
+    evaluate: EvaluateFn,
+    /// Results of single evaluations, reused.
+    scratch: BatchResults,
 }
 
 impl Instance {
-    pub fn evaluate_one(&mut self, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
-        self.evaluate_batch(std::slice::from_ref(facts), as_of)
-            .pop()
-            .unwrap_or_else(|| Err(trap_msg("no result")))
+    /// Evaluates one record and hands its results to `f`.
+    pub fn evaluate_one<R>(
+        &mut self,
+        facts: &Facts,
+        as_of: i32,
+        f: impl FnOnce(RecordView<'_>) -> R,
+    ) -> Result<R, EvalError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.evaluate_into(std::slice::from_ref(facts), as_of, &mut scratch);
+        let r = match scratch.get(0) {
+            Some(Ok(view)) => Ok(f(view)),
+            Some(Err(e)) => Err(e),
+            None => Err(trap_msg("no result")),
+        };
+        self.scratch = scratch;
+        r
     }
 
-    /// Evaluates records in chunks; a failing record does not affect others.
-    pub fn evaluate_batch(
+    /// Evaluates records in chunks into `results`; a failing chunk does not
+    /// affect the others, and a failing record (an overflow, say) not even
+    /// the rest of its chunk.
+    pub fn evaluate_into(
         &mut self,
-        records: &[Facts],
+        records: &(impl Records + ?Sized),
         as_of: i32,
-    ) -> Vec<Result<Outcome, EvalError>> {
-        let mut out = Vec::with_capacity(records.len());
-        for chunk in records.chunks(CHUNK) {
-            match self.run_chunk(chunk, as_of) {
-                Ok(results) => out.extend(results),
-                Err(e) => out.extend(chunk.iter().map(|_| Err(e.clone()))),
+        results: &mut BatchResults,
+    ) {
+        results.reset(&self.data, as_of);
+        let count = records.count();
+        for start in (0..count).step_by(CHUNK) {
+            let chunk = start..(start + CHUNK).min(count);
+            let n = chunk.len();
+            if let Err(e) = self.run_chunk(records, chunk, as_of, results) {
+                results.fail(n, e);
             }
         }
-        out
     }
 
     fn run_chunk(
         &mut self,
-        chunk: &[Facts],
+        records: &(impl Records + ?Sized),
+        chunk: std::ops::Range<usize>,
         as_of: i32,
-    ) -> Result<Vec<Result<Outcome, EvalError>>, EvalError> {
-        let base = self.meta.heap_base;
-        let (in_ptr, out_ptr, end) =
-            marshal::write_records(&self.meta, chunk, base, &mut self.buf)?;
-        self.ensure_memory(end)?;
-        let start = base as usize;
-        self.memory
-            .data_mut(&mut self.store)
-            .get_mut(start..start + self.buf.len())
-            .ok_or_else(|| trap_msg("memory too small"))?
-            .copy_from_slice(&self.buf);
+        results: &mut BatchResults,
+    ) -> Result<(), EvalError> {
+        let data = self.data.clone();
+        let meta = &data.meta;
+        let count = chunk.len();
+        let addrs = marshal::ChunkAddrs::of(meta, count);
+        self.ensure_memory(addrs.extra)?;
+        let mem = self.memory.data_mut(&mut self.store);
+        let mut end = records.write(chunk.clone(), meta, addrs, mem);
+        if end > self.memory.data_size(&self.store) {
+            // The texts and lists did not fit: grow and write again.
+            self.ensure_memory(end)?;
+            let mem = self.memory.data_mut(&mut self.store);
+            end = records.write(chunk, meta, addrs, mem);
+            if end > self.memory.data_size(&self.store) {
+                return Err(trap_msg("the facts did not fit in the module's memory"));
+            }
+        }
         self.store.set_epoch_deadline(self.deadline_ticks);
         self.evaluate
             .call(
                 &mut self.store,
-                (in_ptr as i32, chunk.len() as i32, out_ptr as i32, as_of),
+                (
+                    addrs.records as i32,
+                    count as i32,
+                    addrs.results as i32,
+                    as_of,
+                ),
             )
             .map_err(|e| {
                 if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
@@ -374,19 +533,20 @@ impl Instance {
                     trap(e)
                 }
             })?;
-        let data = self.memory.data(&self.store);
-        Ok((0..chunk.len())
-            .map(|i| {
-                let at = out_ptr as usize + i * self.meta.result_size as usize;
-                marshal::read_result(&self.meta, data, at, as_of)
-            })
-            .collect())
+        results.append(self.memory.data(&self.store), addrs.results, count);
+        Ok(())
     }
 
-    fn ensure_memory(&mut self, end: u64) -> Result<(), EvalError> {
-        let have = self.memory.data_size(&self.store) as u64;
+    /// Grows the memory to hold `end` bytes, within the module's limit.
+    fn ensure_memory(&mut self, end: usize) -> Result<(), EvalError> {
+        if end as u64 > abi::MAX_PAGES * abi::PAGE {
+            return Err(trap_msg(
+                "the batch does not fit in the module's memory limit",
+            ));
+        }
+        let have = self.memory.data_size(&self.store);
         if end > have {
-            let pages = (end - have).div_ceil(abi::PAGE);
+            let pages = (end - have).div_ceil(abi::PAGE as usize) as u64;
             self.memory
                 .grow(&mut self.store, pages)
                 .map_err(|_| trap_msg("the batch does not fit in the module's memory limit"))?;

@@ -1,0 +1,303 @@
+//! The batch API from the outside: `evaluate_batch_into` over `Facts` and
+//! over `Batch` record images agrees with the reference interpreter record
+//! by record (random batches that cross chunk boundaries), texts survive the
+//! trip whatever their bytes, field handles refuse what does not fit, and
+//! one failing record leaves the rest of its batch alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use rulebook::abi::ValueType;
+use rulebook::batch::{self, Batch, Bool, Decimal, Enum, Field, FieldError, Int, Money, Text};
+use rulebook::facts::FactValue;
+use rulebook::outcome::{EvalError, Outcome};
+use rulebook::testing::generate::{as_of_dates, facts, FactsConfig};
+use rulebook::{BatchResults, Date, Engine, Facts, Policy};
+use std::path::Path;
+
+fn policies() -> Vec<Policy> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("rules"))
+        .unwrap()
+        .chain(std::fs::read_dir(root.join("tests/cases")).unwrap())
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for p in files {
+        match p.extension().and_then(|x| x.to_str()) {
+            Some("rules") => out.push(Policy::from_file(&p).unwrap()),
+            Some("yaml") if p.parent().is_some_and(|d| d.ends_with("cases")) => {
+                let doc: serde_yaml::Value =
+                    serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                let src = doc["policy"].as_str().unwrap();
+                out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Appends typed facts to a batch field by field, or None when the policy
+/// has a list input (batches take scalars only).
+fn push(policy: &Policy, batch: &mut Batch, facts: &Facts) -> Option<()> {
+    let meta = policy.meta();
+    let mut record = batch.record();
+    for (field, value) in meta.input.fields.iter().zip(&facts.values) {
+        let Some(value) = value else { continue };
+        let name = field.name.as_str();
+        match (&field.ty, value) {
+            (ValueType::List { .. }, _) => return None,
+            (ValueType::Bool, FactValue::Bool(b)) => {
+                record.set(policy.field::<Bool>(name).unwrap(), *b);
+            }
+            (ValueType::Int, FactValue::Num(n)) => {
+                record.set(policy.field::<Int>(name).unwrap(), *n);
+            }
+            (ValueType::Money, FactValue::Num(n)) => {
+                record.set(policy.field::<Money>(name).unwrap(), *n);
+            }
+            (ValueType::Decimal, FactValue::Num(n)) => {
+                record.set(policy.field::<Decimal>(name).unwrap(), *n);
+            }
+            (ValueType::Date, FactValue::Num(n)) => {
+                let field = policy.field::<batch::Date>(name).unwrap();
+                record.set(field, Date(i32::try_from(*n).unwrap()));
+            }
+            (ValueType::Text, FactValue::Text(t)) => {
+                record.set(policy.field::<Text>(name).unwrap(), t);
+            }
+            (ValueType::Enum { variants }, FactValue::Num(n)) => {
+                let field = policy.field::<Enum>(name).unwrap();
+                let variant = policy.variant(field, &variants[*n as usize]).unwrap();
+                record.set(field, variant);
+            }
+            other => panic!("facts do not fit their field: {other:?}"),
+        }
+    }
+    Some(())
+}
+
+/// Random batches of 0 to 1,200 records (chunks hold 512) evaluate exactly
+/// as the interpreter evaluates each record, from `Facts` and, for policies
+/// with scalar inputs only, from a `Batch`.
+#[test]
+fn batches_agree_with_the_interpreter_record_by_record() {
+    let mut batches_checked = 0;
+    for (i, policy) in policies().iter().enumerate() {
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: 6,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[i as u8 + 7; 32]),
+        );
+        let config = FactsConfig::for_policy(policy);
+        let records = prop::collection::vec(facts(policy, config), 0..1200);
+        let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
+            let as_of = Date(as_of);
+            let expected: Vec<Result<Outcome, EvalError>> = records
+                .iter()
+                .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
+                .collect();
+            let mut results = BatchResults::default();
+            policy.evaluate_batch_into(&records, as_of, &mut results);
+            if results.to_outcomes() != expected {
+                return Err(TestCaseError::fail("Facts batch differs"));
+            }
+            let mut batch = Batch::new(policy);
+            if records
+                .iter()
+                .all(|f| push(policy, &mut batch, f).is_some())
+            {
+                policy.evaluate_batch_into(&batch, as_of, &mut results);
+                if results.to_outcomes() != expected {
+                    return Err(TestCaseError::fail("Batch differs"));
+                }
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{}: {e}", policy.path());
+        }
+        batches_checked += 1;
+    }
+    assert!(batches_checked >= 10);
+}
+
+const ECHO: &str = "policy echo
+input { name: text  n: int }
+decision echo: text = name
+decision twice: int = n * 2
+";
+
+/// Text values are copied out of the module's memory before the next chunk
+/// reuses it: every record's echo is its own text, across chunk boundaries,
+/// for empty, multi-byte and long texts, with some records unknown.
+#[test]
+fn texts_survive_chunks_in_both_forms() {
+    let policy = Policy::from_source("echo.rules", ECHO).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let n: Field<Int> = policy.field("n").unwrap();
+    let texts: Vec<String> = (0..1500)
+        .map(|i| match i % 5 {
+            0 => String::new(),
+            1 => format!("record {i}"),
+            2 => "é€😀".repeat(i % 7),
+            3 => "x".repeat(i),
+            _ => format!("\"quoted\"\n{i}"),
+        })
+        .collect();
+    let mut batch = Batch::new(&policy);
+    let mut records = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        if i % 11 == 10 {
+            batch.record().set(n, i as i64);
+            records.push(policy.facts().int("n", i as i64).build().unwrap());
+        } else {
+            batch.record().set(name, t).set(n, i as i64);
+            records.push(
+                policy
+                    .facts()
+                    .text("name", t)
+                    .int("n", i as i64)
+                    .build()
+                    .unwrap(),
+            );
+        }
+    }
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut from_batch = BatchResults::default();
+    policy.evaluate_batch_into(&batch, as_of, &mut from_batch);
+    let mut from_facts = BatchResults::default();
+    policy.evaluate_batch_into(&records, as_of, &mut from_facts);
+    assert_eq!(from_batch.len(), 1500);
+    for results in [&from_batch, &from_facts] {
+        for (i, r) in results.iter().enumerate() {
+            let r = r.unwrap();
+            let echo = r.decision(0).unwrap();
+            if i % 11 == 10 {
+                assert_eq!(echo.value(), None, "record {i}");
+                assert_eq!(echo.missing().collect::<Vec<_>>(), [0], "record {i}");
+            } else {
+                assert_eq!(echo.as_text(), Some(texts[i].as_str()), "record {i}");
+            }
+            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+        }
+    }
+    // A cleared batch is reusable, and the results follow the new batch.
+    batch.clear();
+    batch.record().set(name, "again");
+    policy.evaluate_batch_into(&batch, as_of, &mut from_batch);
+    assert_eq!(from_batch.len(), 1);
+    let r = from_batch.get(0).unwrap().unwrap();
+    assert_eq!(r.decision(0).unwrap().as_text(), Some("again"));
+    assert_eq!(r.decision(1).unwrap().value(), None);
+    assert!(from_batch.get(1).is_none());
+}
+
+#[test]
+fn field_handles_refuse_what_does_not_fit() {
+    let policy = Policy::from_source(
+        "f.rules",
+        "policy f
+input { age: int  status: enum(a, b)  kids: list of { age: int } }
+decision d: bool = age > 1
+",
+    )
+    .unwrap();
+    let err = |e: FieldError| e.to_string();
+    assert_eq!(
+        err(policy.field::<Int>("agee").unwrap_err()),
+        "the policy has no input field `agee` (its inputs: age, status, kids)"
+    );
+    assert_eq!(
+        err(policy.field::<Text>("age").unwrap_err()),
+        "input field `age` is int, not text"
+    );
+    assert_eq!(
+        err(policy.field::<Int>("kids").unwrap_err()),
+        "input field `kids` is a list (use `Facts` for list inputs), not int"
+    );
+    assert_eq!(
+        err(policy.field::<Int>("status").unwrap_err()),
+        "input field `status` is an enum (a, b), not int"
+    );
+    let status: Field<Enum> = policy.field("status").unwrap();
+    assert_eq!(
+        err(policy.variant(status, "c").unwrap_err()),
+        "input field `status` has no variant `c` (its variants: a, b)"
+    );
+    assert!(policy.variant(status, "b").is_ok());
+}
+
+/// A batch filled for one policy is refused, record by record, by a policy
+/// with other inputs; a new version with the same inputs takes it.
+#[test]
+fn a_batch_fits_only_policies_with_its_inputs() {
+    let v1 = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 1\n",
+    )
+    .unwrap();
+    let v2 = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 2\n",
+    )
+    .unwrap();
+    let other = Policy::from_source(
+        "q.rules",
+        "policy q\ninput { b: int }\ndecision d: int = b\n",
+    )
+    .unwrap();
+    let mut batch = Batch::new(&v1);
+    batch.record().set(v1.field::<Int>("a").unwrap(), 40);
+    batch.record();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut results = BatchResults::default();
+    v2.evaluate_batch_into(&batch, as_of, &mut results);
+    let values: Vec<Option<i64>> = results
+        .iter()
+        .map(|r| r.unwrap().decision(0).unwrap().as_num())
+        .collect();
+    assert_eq!(values, [Some(42), None]);
+    other.evaluate_batch_into(&batch, as_of, &mut results);
+    assert_eq!(results.len(), 2);
+    for r in results.iter() {
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "evaluation error: the policy module failed: the batch was built for other inputs than those of policy q"
+        );
+    }
+}
+
+/// An overflow in one record is that record's error; its neighbours in the
+/// same chunk are decided.
+#[test]
+fn one_failing_record_leaves_its_neighbours_alone() {
+    let policy = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { a: int }\ndecision d: int = a * 1000\n",
+    )
+    .unwrap();
+    let a: Field<Int> = policy.field("a").unwrap();
+    let mut batch = Batch::new(&policy);
+    for v in [1, i64::MAX / 10, 3] {
+        batch.record().set(a, v);
+    }
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let got: Vec<Result<Option<i64>, String>> = results
+        .iter()
+        .map(|r| {
+            r.map(|r| r.decision(0).unwrap().as_num())
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    assert_eq!(got[0], Ok(Some(1000)));
+    assert!(got[1].as_ref().unwrap_err().contains("overflow"), "{got:?}");
+    assert_eq!(got[2], Ok(Some(3000)));
+}
