@@ -31,9 +31,9 @@ mod native;
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use native::{Applicant, Decision, Employment, ReportHeader, REASONS, REGIONS, ROUTES};
-use rulebook::batch::{Batch, Bool, Enum, Field, Int, Money, Text, Variant};
+use rulebook::batch::{Batch, Bool, Enum, Field, Int, Money, RecordWriter, Text, Variant};
 use rulebook::outcome::{Outcome, Value};
-use rulebook::{BatchResults, Date, Facts, Policy};
+use rulebook::{BatchResults, Date, Facts, Policy, RecordView};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -413,8 +413,12 @@ impl BatchFields {
 
     /// Appends an applicant to a batch.
     fn write(&self, batch: &mut Batch, a: &Applicant) {
-        batch
-            .record()
+        self.fill(&mut batch.record(), a);
+    }
+
+    /// Sets an applicant's facts.
+    fn fill(&self, record: &mut RecordWriter<'_>, a: &Applicant) {
+        record
             .set(self.age, a.age)
             .set(self.income_monthly, a.income_monthly)
             .set(self.savings, a.savings)
@@ -432,15 +436,14 @@ impl BatchFields {
 /// Reads both decisions of every record, as a service would: the number
 /// of eligible records plus the length of every route.
 fn read_all(fields: &BatchFields, results: &BatchResults) -> usize {
-    results
-        .iter()
-        .map(|r| {
-            let r = r.unwrap();
-            let e = r.decision(fields.eligible).and_then(|d| d.as_bool());
-            let t = r.decision(fields.route).and_then(|d| d.as_text());
-            usize::from(e == Some(true)) + t.map_or(0, str::len)
-        })
-        .sum()
+    results.iter().map(|r| read_one(fields, r.unwrap())).sum()
+}
+
+/// Reads both decisions of one record.
+fn read_one(fields: &BatchFields, r: RecordView<'_>) -> usize {
+    let e = r.decision(fields.eligible).and_then(|d| d.as_bool());
+    let t = r.decision(fields.route).and_then(|d| d.as_text());
+    usize::from(e == Some(true)) + t.map_or(0, str::len)
 }
 
 /// What the cases run on, built once.
@@ -459,9 +462,24 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
     let n = RECORDS as u64;
     vec![
         // (a) typed records, 1,000 per call. The headline: the same structs
-        // the native function reads, written into a reused `Batch` (record
-        // images), evaluated into reused results, and every record's two
-        // decisions read, all inside the measured loop.
+        // the native function reads, written straight into the module's
+        // memory, evaluated there, and every record's two decisions read
+        // there (`evaluate_each`), all inside the measured loop.
+        case("a_typed", "rulebook_evaluate_each", n, {
+            let fields = BatchFields::new(policy);
+            Box::new(move || {
+                let mut total = 0;
+                policy.evaluate_each(
+                    black_box(&d.people),
+                    as_of,
+                    |a, record| fields.fill(record, a),
+                    |_, r| total += read_one(&fields, r.unwrap()),
+                );
+                total
+            })
+        }),
+        // The same through a reused `Batch` (record images) and reused
+        // `BatchResults`.
         case("a_typed", "rulebook_batch_from_structs", n, {
             let fields = BatchFields::new(policy);
             let mut batch = Batch::new(policy);
@@ -474,6 +492,36 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
                 policy.evaluate_batch_into(&batch, as_of, &mut results);
                 read_all(&fields, &results)
             })
+        }),
+        // The parts of the headline case, one at a time.
+        case("a_parts", "fill_batch_from_structs", n, {
+            let fields = BatchFields::new(policy);
+            let mut batch = Batch::new(policy);
+            Box::new(move || {
+                batch.clear();
+                for a in black_box(&d.people) {
+                    fields.write(&mut batch, a);
+                }
+                batch.len()
+            })
+        }),
+        case("a_parts", "evaluate_filled_batch", n, {
+            let fields = BatchFields::new(policy);
+            let mut batch = Batch::new(policy);
+            for a in &d.people {
+                fields.write(&mut batch, a);
+            }
+            let mut results = BatchResults::default();
+            Box::new(move || {
+                policy.evaluate_batch_into(black_box(&batch), as_of, &mut results);
+                results.len()
+            })
+        }),
+        case("a_parts", "read_results", n, {
+            let fields = BatchFields::new(policy);
+            let mut results = BatchResults::default();
+            policy.evaluate_batch_into(&d.records, as_of, &mut results);
+            Box::new(move || read_all(&fields, black_box(&results)))
         }),
         // The same from `Facts` built before the loop.
         case("a_typed", "rulebook_evaluate_batch_into", n, {
@@ -686,6 +734,11 @@ fn print_tables(title: &str, ns: &dyn Fn(&str) -> Option<f64>) {
     println!("| --- | ---: | ---: | ---: |");
     let per = |id: &str| ns(id).map(|ns| ns / RECORDS as f64);
     for (case, engine, base) in [
+        (
+            "(a) typed, structs -> `evaluate_each`, values read",
+            "a_typed/rulebook_evaluate_each",
+            "a_typed/native",
+        ),
         (
             "(a) typed, structs -> `Batch` -> `evaluate_batch_into`, values read",
             "a_typed/rulebook_batch_from_structs",

@@ -34,7 +34,8 @@
 //! ```
 
 use crate::abi::{Layout, Meta, ValueType};
-use crate::runtime::marshal::ChunkAddrs;
+use crate::runtime::marshal::{self, ChunkAddrs};
+use crate::runtime::CHUNK;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
@@ -71,9 +72,9 @@ pub trait FieldKind: sealed::Sealed {
     /// Whether an input of type `ty` takes this kind.
     fn accepts(ty: &ValueType) -> bool;
     /// The slot of a value; a text appends its bytes to `texts` and is
-    /// encoded as its offset there (relative to the record's first text).
+    /// encoded as its offset there (relative to `chunk_texts`).
     #[doc(hidden)]
-    fn encode(value: Self::Value<'_>, texts: &mut String, record_texts: usize) -> i64;
+    fn encode(value: Self::Value<'_>, texts: &mut String, chunk_texts: usize) -> i64;
 }
 
 macro_rules! scalar_kind {
@@ -132,8 +133,8 @@ impl FieldKind for Text {
         *ty == ValueType::Text
     }
     #[inline]
-    fn encode(value: &str, texts: &mut String, record_texts: usize) -> i64 {
-        let offset = texts.len() - record_texts;
+    fn encode(value: &str, texts: &mut String, chunk_texts: usize) -> i64 {
+        let offset = texts.len() - chunk_texts;
         texts.push_str(value);
         (offset as u64 | ((value.len() as u64) << 32)) as i64
     }
@@ -236,34 +237,35 @@ fn kind_name(ty: &ValueType) -> String {
 #[derive(Debug, Clone)]
 pub struct Batch {
     meta: Arc<Meta>,
-    /// Words per record.
+    /// Bytes per record.
     size: usize,
-    images: Vec<u64>,
+    presence_words: usize,
+    /// How many records the batch holds.
+    count: usize,
+    /// Record images; only the first `count` are the batch's (the rest are
+    /// kept from before a [`Batch::clear`], to be overwritten).
+    images: Vec<u8>,
     texts: String,
-    /// Per record, where its texts start in `texts`.
-    text_starts: Vec<usize>,
-    /// Words of text fields (slots to relocate when copied into memory).
-    text_words: Arc<[u32]>,
+    /// Where the texts of each chunk of [`CHUNK`] records start in `texts`
+    /// (a text slot holds its offset from there until relocated).
+    chunk_texts: Vec<usize>,
+    /// Byte offsets of the text slots within a record.
+    text_slots: Arc<[usize]>,
 }
 
 impl Batch {
     /// An empty batch for a policy's inputs.
     pub fn new(policy: &crate::Policy) -> Batch {
         let meta = policy.shared_meta();
-        let text_words = meta
-            .input
-            .fields
-            .iter()
-            .filter(|f| f.ty == ValueType::Text)
-            .map(|f| f.offset / 8)
-            .collect();
         Batch {
-            size: meta.input.size as usize / 8,
-            meta,
+            size: meta.input.size as usize,
+            presence_words: meta.input.presence_words as usize,
+            count: 0,
             images: Vec::new(),
             texts: String::new(),
-            text_starts: Vec::new(),
-            text_words,
+            chunk_texts: Vec::new(),
+            text_slots: marshal::text_slots(&meta.input).into(),
+            meta,
         }
     }
 
@@ -271,30 +273,33 @@ impl Batch {
     /// [`RecordWriter::set`].
     #[inline]
     pub fn record(&mut self) -> RecordWriter<'_> {
-        let at = self.images.len();
-        self.images.extend(std::iter::repeat_n(0, self.size));
-        let text_start = self.texts.len();
-        self.text_starts.push(text_start);
-        RecordWriter {
-            image: self.images.get_mut(at..).unwrap_or_default(),
-            texts: &mut self.texts,
-            text_start,
+        let at = self.count * self.size;
+        let end = at + self.size;
+        if self.images.len() < end {
+            self.images.resize(end, 0);
         }
+        if self.count.is_multiple_of(CHUNK) {
+            self.chunk_texts.push(self.texts.len());
+        }
+        self.count += 1;
+        let chunk_texts = self.chunk_texts.last().copied().unwrap_or(0);
+        let image = self.images.get_mut(at..end).unwrap_or_default();
+        RecordWriter::new(image, self.presence_words, &mut self.texts, chunk_texts)
     }
 
     /// Removes every record, keeping the buffers' capacity.
     pub fn clear(&mut self) {
-        self.images.clear();
+        self.count = 0;
         self.texts.clear();
-        self.text_starts.clear();
+        self.chunk_texts.clear();
     }
 
     pub fn len(&self) -> usize {
-        self.text_starts.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.text_starts.is_empty()
+        self.count == 0
     }
 
     /// Whether the batch was built for this input layout (the same policy,
@@ -303,14 +308,14 @@ impl Batch {
         std::ptr::eq(self.meta.as_ref(), meta) || self.meta.input == meta.input
     }
 
-    /// Writes records `range` into `mem` at `addrs` (see
-    /// [`crate::runtime::marshal::write_records`] for the contract).
+    /// Writes records `range` (within one chunk of [`CHUNK`] records) into
+    /// `mem` at `addrs`, with the contract of [`marshal::write_records`].
     pub(crate) fn write(&self, range: Range<usize>, addrs: ChunkAddrs, mem: &mut [u8]) -> usize {
-        let (first, end) = (range.start, range.end);
-        let texts = self.text_starts.get(first).copied().unwrap_or(0)
+        let chunk = range.start / CHUNK;
+        let texts = self.chunk_texts.get(chunk).copied().unwrap_or(0)
             ..self
-                .text_starts
-                .get(end)
+                .chunk_texts
+                .get(chunk + 1)
                 .copied()
                 .unwrap_or(self.texts.len());
         let needed = addrs.extra + texts.len();
@@ -319,61 +324,93 @@ impl Batch {
         }
         let images = self
             .images
-            .get(first * self.size..end * self.size)
+            .get(range.start * self.size..range.end * self.size)
             .unwrap_or(&[]);
         let at = addrs.records;
-        if let Some(dst) = mem.get_mut(at..at + images.len() * 8) {
-            for (d, w) in dst.chunks_exact_mut(8).zip(images) {
-                d.copy_from_slice(&w.to_le_bytes());
-            }
+        if let Some(dst) = mem.get_mut(at..at + images.len()) {
+            dst.copy_from_slice(images);
         }
         if let (Some(dst), Some(src)) = (
             mem.get_mut(addrs.extra..needed),
-            self.texts.as_bytes().get(texts.clone()),
+            self.texts.as_bytes().get(texts),
         ) {
             dst.copy_from_slice(src);
         }
-        // Relocate the text slots: record-relative offsets -> addresses.
-        for r in first..end {
-            let record = at + (r - first) * self.size * 8;
-            let base = addrs.extra + self.text_starts.get(r).copied().unwrap_or(0) - texts.start;
-            for &w in self.text_words.iter() {
-                let slot = record + w as usize * 8;
-                let Some(b) = mem.get_mut(slot..slot + 8) else {
-                    continue;
-                };
-                // Unknown texts are relocated too: harmless, as the module
-                // never reads an absent slot.
-                let v = u64::from_le_bytes(b.try_into().unwrap_or_default());
-                let moved = ((base as u64 + (v & 0xffff_ffff)) & 0xffff_ffff) | (v & !0xffff_ffff);
-                b.copy_from_slice(&moved.to_le_bytes());
-            }
-        }
+        marshal::relocate_texts(
+            mem,
+            at,
+            range.len(),
+            self.size,
+            &self.text_slots,
+            addrs.extra,
+        );
         needed
     }
 }
 
-/// Fills in one record of a [`Batch`]; facts not set stay unknown.
+/// Fills in one record; facts not set stay unknown. The record is either
+/// in a [`Batch`] or, with `Policy::evaluate_each`, straight in the module's
+/// memory.
 pub struct RecordWriter<'b> {
     /// The record's image: presence words, then the slots.
-    image: &'b mut [u64],
+    image: &'b mut [u8],
     texts: &'b mut String,
-    /// Where the record's texts start in `texts`.
-    text_start: usize,
+    /// Where the texts of the record's chunk start in `texts`: a text slot
+    /// holds its offset from there (relocated when the chunk is placed).
+    chunk_texts: usize,
+    /// Presence bits of the first 64 fields, stored when the writer is
+    /// dropped (one store instead of a read-modify-write per field).
+    presence: u64,
 }
 
-impl RecordWriter<'_> {
+impl<'b> RecordWriter<'b> {
+    /// A writer over a record image that may hold an earlier record: its
+    /// presence words are cleared (slots are only read when present).
+    #[inline]
+    pub(crate) fn new(
+        image: &'b mut [u8],
+        presence_words: usize,
+        texts: &'b mut String,
+        chunk_texts: usize,
+    ) -> RecordWriter<'b> {
+        if let Some(words) = image.get_mut(8..8 * presence_words) {
+            words.fill(0);
+        }
+        RecordWriter {
+            image,
+            texts,
+            chunk_texts,
+            presence: 0,
+        }
+    }
+
     /// Sets a fact.
     #[inline]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
-        let slot = K::encode(value, self.texts, self.text_start);
+        let slot = K::encode(value, self.texts, self.chunk_texts);
         let i = field.index as usize;
-        if let Some(w) = self.image.get_mut(i / 64) {
-            *w |= 1 << (i % 64);
+        if i < 64 {
+            self.presence |= 1 << i;
+        } else {
+            let at = i / 64 * 8;
+            if let Some(w) = self.image.get_mut(at..at + 8) {
+                let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
+                w.copy_from_slice(&bits.to_le_bytes());
+            }
         }
-        if let Some(w) = self.image.get_mut(field.word as usize) {
-            *w = slot as u64;
+        let at = field.word as usize * 8;
+        if let Some(w) = self.image.get_mut(at..at + 8) {
+            w.copy_from_slice(&slot.to_le_bytes());
         }
         self
+    }
+}
+
+impl Drop for RecordWriter<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(w) = self.image.get_mut(..8) {
+            w.copy_from_slice(&self.presence.to_le_bytes());
+        }
     }
 }

@@ -374,6 +374,58 @@ impl Policy {
         }
     }
 
+    /// Evaluates typed items on the hot path: for each item `fill` sets its
+    /// facts (with [`batch::Field`] handles) straight into the module's
+    /// memory, and `consume` receives the item with its results, read in
+    /// place. Items are evaluated in chunks of [`runtime::CHUNK`]: no copy
+    /// of records or results, no allocation per item, memory bounded
+    /// whatever the number of items. One failing item never affects the
+    /// others. (With list inputs, use [`Facts`] and [`Policy::evaluate_batch_into`].)
+    ///
+    /// ```
+    /// use rulebook::batch::{Field, Int};
+    /// use rulebook::{Date, Policy};
+    ///
+    /// let policy = Policy::from_source("adult.rules", r#"
+    ///     policy adult
+    ///     input { age: int }
+    ///     decision adult: bool
+    ///       require age >= 18 because "Must be 18 or over"
+    /// "#).unwrap();
+    /// let age: Field<Int> = policy.field("age").unwrap();
+    /// let adult = policy.decision_index("adult").unwrap();
+    /// let people = [("Ann", 30), ("Bob", 16)];
+    /// let mut answers = Vec::new();
+    /// policy.evaluate_each(
+    ///     &people,
+    ///     Date::parse("2026-01-01").unwrap(),
+    ///     |(_, years), record| {
+    ///         record.set(age, *years);
+    ///     },
+    ///     |(name, _), results| {
+    ///         let adult = results.unwrap().decision(adult).unwrap().as_bool();
+    ///         answers.push((*name, adult));
+    ///     },
+    /// );
+    /// assert_eq!(answers, [("Ann", Some(true)), ("Bob", Some(false))]);
+    /// ```
+    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: Date, fill: F, mut consume: C)
+    where
+        I: IntoIterator,
+        F: FnMut(&I::Item, &mut batch::RecordWriter<'_>),
+        C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
+    {
+        match self.loaded() {
+            Ok(m) => m.evaluate_each(items, as_of.0, fill, consume),
+            Err(e) => {
+                let e = load_failed(e);
+                for item in items {
+                    consume(item, Err(e.clone()));
+                }
+            }
+        }
+    }
+
     /// The index of a decision by name (as [`RecordView::decision`] takes it).
     pub fn decision_index(&self, name: &str) -> Option<usize> {
         self.inner

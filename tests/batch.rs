@@ -8,7 +8,9 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rulebook::abi::ValueType;
-use rulebook::batch::{self, Batch, Bool, Decimal, Enum, Field, FieldError, Int, Money, Text};
+use rulebook::batch::{
+    self, Batch, Bool, Decimal, Enum, Field, FieldError, Int, Money, RecordWriter, Text,
+};
 use rulebook::facts::FactValue;
 use rulebook::outcome::{EvalError, Outcome};
 use rulebook::testing::generate::{as_of_dates, facts, FactsConfig};
@@ -40,16 +42,24 @@ fn policies() -> Vec<Policy> {
     out
 }
 
-/// Appends typed facts to a batch field by field, or None when the policy
-/// has a list input (batches take scalars only).
-fn push(policy: &Policy, batch: &mut Batch, facts: &Facts) -> Option<()> {
+/// Whether the policy's inputs are all scalars (what batches take).
+fn scalar_inputs(policy: &Policy) -> bool {
+    policy
+        .meta()
+        .input
+        .fields
+        .iter()
+        .all(|f| !matches!(f.ty, ValueType::List { .. }))
+}
+
+/// Writes typed facts into a record field by field (scalar inputs only).
+fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
     let meta = policy.meta();
-    let mut record = batch.record();
     for (field, value) in meta.input.fields.iter().zip(&facts.values) {
         let Some(value) = value else { continue };
         let name = field.name.as_str();
         match (&field.ty, value) {
-            (ValueType::List { .. }, _) => return None,
+            (ValueType::List { .. }, _) => panic!("a list input"),
             (ValueType::Bool, FactValue::Bool(b)) => {
                 record.set(policy.field::<Bool>(name).unwrap(), *b);
             }
@@ -77,12 +87,11 @@ fn push(policy: &Policy, batch: &mut Batch, facts: &Facts) -> Option<()> {
             other => panic!("facts do not fit their field: {other:?}"),
         }
     }
-    Some(())
 }
 
 /// Random batches of 0 to 1,200 records (chunks hold 512) evaluate exactly
 /// as the interpreter evaluates each record, from `Facts` and, for policies
-/// with scalar inputs only, from a `Batch`.
+/// with scalar inputs only, from a `Batch` and through `evaluate_each`.
 #[test]
 fn batches_agree_with_the_interpreter_record_by_record() {
     let mut batches_checked = 0;
@@ -108,15 +117,30 @@ fn batches_agree_with_the_interpreter_record_by_record() {
             if results.to_outcomes() != expected {
                 return Err(TestCaseError::fail("Facts batch differs"));
             }
+            if !scalar_inputs(policy) {
+                return Ok(());
+            }
             let mut batch = Batch::new(policy);
-            if records
-                .iter()
-                .all(|f| push(policy, &mut batch, f).is_some())
-            {
-                policy.evaluate_batch_into(&batch, as_of, &mut results);
-                if results.to_outcomes() != expected {
-                    return Err(TestCaseError::fail("Batch differs"));
-                }
+            for f in &records {
+                fill(policy, &mut batch.record(), f);
+            }
+            policy.evaluate_batch_into(&batch, as_of, &mut results);
+            if results.to_outcomes() != expected {
+                return Err(TestCaseError::fail("Batch differs"));
+            }
+            let mut each = Vec::new();
+            policy.evaluate_each(
+                records.iter().enumerate(),
+                as_of,
+                |(_, f), record| fill(policy, record, f),
+                |(i, _), r| each.push((i, r.map(|v| v.to_outcome()))),
+            );
+            let order: Vec<usize> = each.iter().map(|(i, _)| *i).collect();
+            if order != (0..records.len()).collect::<Vec<_>>() {
+                return Err(TestCaseError::fail("evaluate_each out of order"));
+            }
+            if each.into_iter().map(|(_, r)| r).collect::<Vec<_>>() != expected {
+                return Err(TestCaseError::fail("evaluate_each differs"));
             }
             Ok(())
         });
@@ -175,6 +199,25 @@ fn texts_survive_chunks_in_both_forms() {
     let mut from_facts = BatchResults::default();
     policy.evaluate_batch_into(&records, as_of, &mut from_facts);
     assert_eq!(from_batch.len(), 1500);
+    let mut streamed = 0;
+    policy.evaluate_each(
+        texts.iter().enumerate(),
+        as_of,
+        |(i, t), record| {
+            if i % 11 != 10 {
+                record.set(name, t);
+            }
+            record.set(n, *i as i64);
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            let echo = r.decision(0).unwrap().as_text();
+            assert_eq!(echo, (i % 11 != 10).then_some(t.as_str()), "record {i}");
+            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, 1500);
     for results in [&from_batch, &from_facts] {
         for (i, r) in results.iter().enumerate() {
             let r = r.unwrap();
@@ -300,4 +343,44 @@ fn one_failing_record_leaves_its_neighbours_alone() {
     assert_eq!(got[0], Ok(Some(1000)));
     assert!(got[1].as_ref().unwrap_err().contains("overflow"), "{got:?}");
     assert_eq!(got[2], Ok(Some(3000)));
+}
+
+/// Records with more than 64 inputs have several presence words.
+#[test]
+fn presence_beyond_the_first_word() {
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ {} }}\ndecision d: int = a0 + a64 + a69\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let mut batch = Batch::new(&policy);
+    batch
+        .record()
+        .set(field(0), 1)
+        .set(field(64), 2)
+        .set(field(69), 3);
+    batch.record().set(field(0), 1).set(field(69), 3);
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let first = results.get(0).unwrap().unwrap();
+    assert_eq!(first.decision(0).unwrap().as_num(), Some(6));
+    let second = results.get(1).unwrap().unwrap();
+    let d = second.decision(0).unwrap();
+    assert_eq!(d.value(), None);
+    let missing: Vec<&str> = d
+        .missing()
+        .map(|f| policy.meta().fact_paths[f].as_str())
+        .collect();
+    assert_eq!(missing, ["a64"]);
+    // Refilled after a clear, a record does not inherit earlier facts.
+    batch.clear();
+    batch.record().set(field(0), 1).set(field(69), 3);
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let again = results.get(0).unwrap().unwrap();
+    assert_eq!(
+        again.decision(0).unwrap().missing().collect::<Vec<_>>(),
+        [64]
+    );
 }

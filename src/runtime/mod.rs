@@ -8,6 +8,7 @@
 pub mod marshal;
 mod results;
 
+use crate::batch::RecordWriter;
 pub use results::{BatchResults, Bits, DecisionView, ModuleData, RecordView};
 
 use crate::abi::{self, Meta};
@@ -47,6 +48,11 @@ pub fn engine() -> &'static Engine {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // `RULEBOOK_PROFILE=perfmap` names the generated functions for
+        // `perf report` (docs/performance.md).
+        if std::env::var_os("RULEBOOK_PROFILE").is_some_and(|v| v == "perfmap") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).unwrap_or_default();
         let ticker = engine.clone();
         let _ = std::thread::Builder::new()
@@ -388,6 +394,20 @@ impl LoadedModule {
         results.to_outcomes()
     }
 
+    /// See [`Instance::evaluate_each`].
+    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: i32, fill: F, mut consume: C)
+    where
+        I: IntoIterator,
+        F: FnMut(&I::Item, &mut RecordWriter<'_>),
+        C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
+    {
+        let mut items = items.into_iter();
+        let run = self.with_instance(|i| i.evaluate_each(&mut items, as_of, fill, &mut consume));
+        if let Err(e) = run {
+            items.for_each(|item| consume(item, Err(e.clone())));
+        }
+    }
+
     /// Evaluates many records into `results` (replacing what it held).
     pub fn evaluate_into(
         &self,
@@ -469,6 +489,120 @@ impl Instance {
         r
     }
 
+    /// Evaluates `items` chunk by chunk, straight in the module's memory:
+    /// `fill` writes each item's facts into its record in place, and
+    /// `consume` receives each item with its results, read in place. No
+    /// copy of records or results is made, and memory stays bounded
+    /// whatever the number of items.
+    pub fn evaluate_each<I, F, C>(&mut self, items: I, as_of: i32, mut fill: F, mut consume: C)
+    where
+        I: IntoIterator,
+        F: FnMut(&I::Item, &mut RecordWriter<'_>),
+        C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
+    {
+        let data = self.data.clone();
+        let meta = &data.meta;
+        let (size, presence_words) = (meta.input.size as usize, meta.input.presence_words as usize);
+        let addrs = marshal::ChunkAddrs::of(meta, CHUNK);
+        let mut items = items.into_iter();
+        let mut pending = Vec::with_capacity(CHUNK);
+        let mut texts = String::new();
+        loop {
+            pending.clear();
+            texts.clear();
+            if let Err(e) = self.ensure_memory(addrs.extra) {
+                items.for_each(|item| consume(item, Err(e.clone())));
+                return;
+            }
+            let mem = self.memory.data_mut(&mut self.store);
+            for item in items.by_ref().take(CHUNK) {
+                let at = addrs.records + pending.len() * size;
+                let image = mem.get_mut(at..at + size).unwrap_or_default();
+                fill(
+                    &item,
+                    &mut RecordWriter::new(image, presence_words, &mut texts, 0),
+                );
+                pending.push(item);
+            }
+            if pending.is_empty() {
+                return;
+            }
+            let count = pending.len();
+            let ran = self
+                .place_texts(&texts, &addrs, count)
+                .and_then(|()| self.call(addrs.records, count, addrs.results, as_of));
+            let mem = self.memory.data(&self.store);
+            for (k, item) in pending.drain(..).enumerate() {
+                let result = match &ran {
+                    Ok(()) => results::view_in_memory(
+                        &data,
+                        mem,
+                        addrs.results + k * data.record_size,
+                        as_of,
+                    ),
+                    Err(e) => Err(e.clone()),
+                };
+                consume(item, result);
+            }
+        }
+    }
+
+    /// Copies a chunk's texts into memory after its results and points the
+    /// records' text slots at them.
+    fn place_texts(
+        &mut self,
+        texts: &str,
+        addrs: &marshal::ChunkAddrs,
+        count: usize,
+    ) -> Result<(), EvalError> {
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let end = addrs.extra + texts.len();
+        self.ensure_memory(end)?;
+        let mem = self.memory.data_mut(&mut self.store);
+        if let Some(dst) = mem.get_mut(addrs.extra..end) {
+            dst.copy_from_slice(texts.as_bytes());
+        }
+        let size = self.data.meta.input.size as usize;
+        marshal::relocate_texts(
+            mem,
+            addrs.records,
+            count,
+            size,
+            &self.data.text_slots,
+            addrs.extra,
+        );
+        Ok(())
+    }
+
+    /// Evaluates records `records..` into results at `results`.
+    fn call(
+        &mut self,
+        records: usize,
+        count: usize,
+        results: usize,
+        as_of: i32,
+    ) -> Result<(), EvalError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.evaluate
+            .call(
+                &mut self.store,
+                (records as i32, count as i32, results as i32, as_of),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
+                    trap_msg(&format!(
+                        "evaluation took longer than the time limit ({} ms)",
+                        self.deadline_ticks * TICK.as_millis() as u64
+                    ))
+                } else {
+                    trap(e)
+                }
+            })
+    }
+
     /// Evaluates records in chunks into `results`; a failing chunk does not
     /// affect the others, and a failing record (an overflow, say) not even
     /// the rest of its chunk.
@@ -512,27 +646,7 @@ impl Instance {
                 return Err(trap_msg("the facts did not fit in the module's memory"));
             }
         }
-        self.store.set_epoch_deadline(self.deadline_ticks);
-        self.evaluate
-            .call(
-                &mut self.store,
-                (
-                    addrs.records as i32,
-                    count as i32,
-                    addrs.results as i32,
-                    as_of,
-                ),
-            )
-            .map_err(|e| {
-                if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
-                    trap_msg(&format!(
-                        "evaluation took longer than the time limit ({} ms)",
-                        self.deadline_ticks * TICK.as_millis() as u64
-                    ))
-                } else {
-                    trap(e)
-                }
-            })?;
+        self.call(addrs.records, count, addrs.results, as_of)?;
         results.append(self.memory.data(&self.store), addrs.results, count);
         Ok(())
     }

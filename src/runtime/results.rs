@@ -1,10 +1,11 @@
-//! Host side of the ABI, results out: the result records of a batch, copied
-//! out of linear memory in one piece and read in place through views, so a
-//! batch costs no allocation per record or decision. [`BatchResults`] is
-//! reusable across batches; [`RecordView::to_outcome`] gives the owned
-//! [`Outcome`] when one is wanted.
+//! Host side of the ABI, results out: result records read in place through
+//! views ([`RecordView`], [`DecisionView`]), either straight in the module's
+//! memory (`Policy::evaluate_each`) or in a [`BatchResults`], which copies a
+//! batch's result records out in one piece per chunk. Neither costs an
+//! allocation per record or decision; [`RecordView::to_outcome`] gives the
+//! owned [`Outcome`] when one is wanted.
 
-use crate::abi::{self, DecisionKind, DecisionMeta, Meta, ValueType};
+use crate::abi::{self, DecisionKind, Meta, ValueType};
 use crate::num;
 use crate::outcome::{Decided, DecisionOutcome, EvalError, Outcome, ValueRef};
 use std::sync::Arc;
@@ -15,8 +16,9 @@ const STATUS_CHUNK_FAILED: i32 = -1;
 /// Host-only status of a result record that points outside the module's memory.
 const STATUS_MALFORMED: i32 = -2;
 
-/// What results of one module need from it: the metadata and the module's
-/// constant data (memory below `heap_base`, where constant texts live).
+/// What results of one module need from it: the metadata, the module's
+/// constant data (memory below `heap_base`, where constant texts live), and
+/// the result layout in a compact form for reading.
 #[derive(Debug)]
 pub struct ModuleData {
     pub meta: Arc<Meta>,
@@ -24,15 +26,68 @@ pub struct ModuleData {
     /// `statics` as text when it is valid UTF-8 (always, for modules this
     /// crate compiles): then a text value needs only a char-boundary check.
     statics_text: Option<Box<str>>,
+    slots: Box<[Slot]>,
+    /// Bytes per result record.
+    pub(crate) record_size: usize,
+    missing_words: usize,
+    /// Byte offsets of the text slots of a fact record.
+    pub(crate) text_slots: Box<[usize]>,
+}
+
+/// Where one decision sits in a result record, and how to read it.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Byte offset of the value within the record.
+    at: usize,
+    reason_words: usize,
+    kind: SlotKind,
+    form: Form,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotKind {
+    Expr,
+    Requires,
+    Whens,
+}
+
+/// How a value slot is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Bool,
+    Text,
+    Num,
 }
 
 impl ModuleData {
     pub fn new(meta: Arc<Meta>, statics: Box<[u8]>) -> ModuleData {
         let statics_text = std::str::from_utf8(&statics).ok().map(Into::into);
+        let slots = meta
+            .decisions
+            .iter()
+            .map(|d| Slot {
+                at: d.offset as usize,
+                reason_words: d.reason_words as usize,
+                kind: match d.kind {
+                    DecisionKind::Expr => SlotKind::Expr,
+                    DecisionKind::Requires => SlotKind::Requires,
+                    DecisionKind::Whens => SlotKind::Whens,
+                },
+                form: match d.ty {
+                    ValueType::Bool => Form::Bool,
+                    ValueType::Text => Form::Text,
+                    _ => Form::Num,
+                },
+            })
+            .collect();
         ModuleData {
+            record_size: (meta.result_size as usize).max(8),
+            text_slots: super::marshal::text_slots(&meta.input).into(),
+            missing_words: meta.missing_words as usize,
             meta,
             statics,
             statics_text,
+            slots,
         }
     }
 
@@ -76,41 +131,44 @@ impl ModuleData {
 pub struct BatchResults {
     module: Option<Arc<ModuleData>>,
     as_of: i32,
-    /// The result records as little-endian u64 words, `result_size / 8` each.
-    records: Vec<u64>,
+    /// The result records, `result_size` bytes each, as in memory.
+    records: Vec<u8>,
     /// Text values that pointed at the heap (an input text), copied; a text
     /// slot addresses them as `statics.len() + offset`.
     texts: String,
     /// Records `start..end` failed together.
     failures: Vec<(usize, usize, EvalError)>,
     len: usize,
+    /// Bytes per result record.
+    record_size: usize,
 }
 
-/// Word `i` of `words` (0 when out of range: a malformed module's result).
+/// The little-endian u64 at byte `at` (0 when out of range: a malformed
+/// module's result).
 #[inline]
-fn word(words: &[u64], i: usize) -> u64 {
-    words.get(i).copied().unwrap_or(0)
+fn word(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
 }
 
-/// The status (low half of word 0) and site (high half) of a result record.
-#[inline]
-fn status_site(words: &[u64], rec: usize) -> (i32, i32) {
-    let w = word(words, rec);
-    (w as u32 as i32, (w >> 32) as u32 as i32)
-}
-
-fn set_status(words: &mut [u64], rec: usize, status: i32) {
-    if let Some(w) = words.get_mut(rec) {
-        *w = u64::from(status as u32);
+fn set_word(bytes: &mut [u8], at: usize, v: u64) {
+    if let Some(b) = bytes.get_mut(at..at + 8) {
+        b.copy_from_slice(&v.to_le_bytes());
     }
 }
 
-/// Whether the missing-facts words from word `at` are all zero.
+/// The status (low half of the first word) of a result record.
 #[inline]
-fn known(words: &[u64], at: usize, n: usize) -> bool {
-    words
-        .get(at..at + n)
-        .is_some_and(|w| w.iter().all(|&x| x == 0))
+fn status(record: &[u8]) -> i32 {
+    word(record, 0) as u32 as i32
+}
+
+/// Whether the `n` missing-facts words from byte `at` are all zero.
+#[inline]
+fn known(bytes: &[u8], at: usize, n: usize) -> bool {
+    at + 8 * n <= bytes.len() && (0..n).all(|i| word(bytes, at + 8 * i) == 0)
 }
 
 impl BatchResults {
@@ -119,6 +177,7 @@ impl BatchResults {
         if !self.module.as_ref().is_some_and(|m| Arc::ptr_eq(m, module)) {
             self.module = Some(module.clone());
         }
+        self.record_size = module.record_size;
         self.as_of = as_of;
         self.records.clear();
         self.texts.clear();
@@ -126,49 +185,40 @@ impl BatchResults {
         self.len = 0;
     }
 
-    /// Words per result record.
-    #[inline]
-    fn record_words(&self) -> usize {
-        self.module
-            .as_ref()
-            .map_or(1, |m| (m.meta.result_size as usize / 8).max(1))
-    }
-
     /// Appends `count` result records read from `memory` at `at`.
     pub(crate) fn append(&mut self, memory: &[u8], at: usize, count: usize) {
         let Some(module) = self.module.clone() else {
             return;
         };
-        let meta = &module.meta;
-        let size = self.record_words();
+        let size = self.record_size;
         let first = self.records.len();
-        match memory.get(at..at + count * size * 8) {
-            Some(bytes) => self.records.extend(
-                bytes
-                    .chunks_exact(8)
-                    .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default())),
-            ),
+        match memory.get(at..at + count * size) {
+            Some(bytes) => self.records.extend_from_slice(bytes),
             None => {
                 self.records.resize(first + count * size, 0);
                 for i in 0..count {
-                    set_status(&mut self.records, first + i * size, STATUS_MALFORMED);
+                    set_word(
+                        &mut self.records,
+                        first + i * size,
+                        STATUS_MALFORMED as u32 as u64,
+                    );
                 }
             }
         }
         self.len += count;
         // Text values into the heap (input texts) are copied: the memory is
         // reused by the next chunk.
-        let words = meta.missing_words as usize;
-        for d in meta.decisions.iter().filter(|d| d.ty == ValueType::Text) {
+        for d in module.slots.iter().filter(|d| d.form == Form::Text) {
             for i in 0..count {
                 let rec = first + i * size;
-                let off = rec + d.offset as usize / 8;
-                if status_site(&self.records, rec).0 != abi::STATUS_OK
-                    || !known(&self.records, off + 2, words)
+                let off = rec + d.at;
+                let record = self.records.get(rec..rec + size).unwrap_or(&[]);
+                if status(record) != abi::STATUS_OK
+                    || !known(record, d.at + 16, module.missing_words)
                 {
                     continue;
                 }
-                let packed = word(&self.records, off);
+                let packed = word(record, d.at);
                 let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
                 if ptr + len <= module.statics.len() {
                     continue;
@@ -180,11 +230,9 @@ impl BatchResults {
                 match text {
                     Some(t) if moved + len <= u32::MAX as usize => {
                         self.texts.push_str(t);
-                        if let Some(w) = self.records.get_mut(off) {
-                            *w = moved as u64 | ((len as u64) << 32);
-                        }
+                        set_word(&mut self.records, off, moved as u64 | ((len as u64) << 32));
                     }
-                    _ => set_status(&mut self.records, rec, STATUS_MALFORMED),
+                    _ => set_word(&mut self.records, rec, STATUS_MALFORMED as u32 as u64),
                 }
             }
         }
@@ -192,11 +240,15 @@ impl BatchResults {
 
     /// Appends `count` records that all failed with `error`.
     pub(crate) fn fail(&mut self, count: usize, error: EvalError) {
-        let size = self.record_words();
+        let size = self.record_size.max(8);
         let first = self.records.len();
         self.records.resize(first + count * size, 0);
         for i in 0..count {
-            set_status(&mut self.records, first + i * size, STATUS_CHUNK_FAILED);
+            set_word(
+                &mut self.records,
+                first + i * size,
+                STATUS_CHUNK_FAILED as u32 as u64,
+            );
         }
         self.failures.push((self.len, self.len + count, error));
         self.len += count;
@@ -205,6 +257,7 @@ impl BatchResults {
     /// Marks every record of a batch of `count` as failed (the module could not be used).
     pub(crate) fn fail_all(&mut self, count: usize, as_of: i32, error: EvalError) {
         self.module = None;
+        self.record_size = 8;
         self.as_of = as_of;
         self.records.clear();
         self.texts.clear();
@@ -229,25 +282,35 @@ impl BatchResults {
         if i >= self.len {
             return None;
         }
-        let Some(module) = self.module.as_deref() else {
-            return Some(Err(self.failure(i)));
-        };
-        let at = i * self.record_words();
-        let (status, site) = status_site(&self.records, at);
-        if status == abi::STATUS_OK {
-            return Some(Ok(RecordView {
-                batch: self,
+        let size = self.record_size;
+        let record = self.records.get(i * size..(i + 1) * size).unwrap_or(&[]);
+        match self.module.as_deref() {
+            Some(module) if status(record) == abi::STATUS_OK => Some(Ok(RecordView {
+                record,
                 module,
-                at,
-            }));
+                heap: self.texts.as_bytes(),
+                heap_base: module.statics.len(),
+            })),
+            _ => Some(Err(self.error(i, record))),
         }
-        Some(Err(match status {
-            STATUS_CHUNK_FAILED => self.failure(i),
-            STATUS_MALFORMED => EvalError::Trap {
-                message: "the module wrote a result outside its memory".into(),
-            },
-            _ => status_error(&module.meta, status, site, self.as_of),
-        }))
+    }
+
+    /// Why record `i` has no decisions.
+    #[cold]
+    fn error(&self, i: usize, record: &[u8]) -> EvalError {
+        match (status(record), self.module.as_deref()) {
+            (STATUS_CHUNK_FAILED, _) | (_, None) => self
+                .failures
+                .iter()
+                .find(|(start, end, _)| (*start..*end).contains(&i))
+                .map_or_else(
+                    || EvalError::Trap {
+                        message: "no result".into(),
+                    },
+                    |(_, _, e)| e.clone(),
+                ),
+            (_, Some(module)) => record_error(module, record, self.as_of),
+        }
     }
 
     /// Every record's results, in order.
@@ -260,17 +323,39 @@ impl BatchResults {
     pub fn to_outcomes(&self) -> Vec<Result<Outcome, EvalError>> {
         self.iter().map(|r| r.map(|v| v.to_outcome())).collect()
     }
+}
 
-    fn failure(&self, i: usize) -> EvalError {
-        self.failures
-            .iter()
-            .find(|(start, end, _)| (*start..*end).contains(&i))
-            .map_or_else(
-                || EvalError::Trap {
-                    message: "no result".into(),
-                },
-                |(_, _, e)| e.clone(),
-            )
+/// The results of the result record at `at` in the module's `memory`, read
+/// in place (texts included: they point into the same memory).
+#[inline]
+pub(crate) fn view_in_memory<'a>(
+    module: &'a ModuleData,
+    memory: &'a [u8],
+    at: usize,
+    as_of: i32,
+) -> Result<RecordView<'a>, EvalError> {
+    let record = memory.get(at..at + module.record_size).unwrap_or(&[]);
+    if status(record) == abi::STATUS_OK {
+        Ok(RecordView {
+            record,
+            module,
+            heap: memory,
+            heap_base: 0,
+        })
+    } else {
+        Err(record_error(module, record, as_of))
+    }
+}
+
+/// The error of a result record whose status is not OK.
+#[cold]
+fn record_error(module: &ModuleData, record: &[u8], as_of: i32) -> EvalError {
+    let first = word(record, 0);
+    match first as u32 as i32 {
+        STATUS_MALFORMED => EvalError::Trap {
+            message: "the module wrote a result outside its memory".into(),
+        },
+        status => status_error(&module.meta, status, (first >> 32) as u32 as i32, as_of),
     }
 }
 
@@ -308,32 +393,36 @@ fn status_error(meta: &Meta, status: i32, site: i32, as_of: i32) -> EvalError {
 /// The decisions of one successfully evaluated record, read in place.
 #[derive(Clone, Copy)]
 pub struct RecordView<'a> {
-    batch: &'a BatchResults,
+    /// The result record's bytes.
+    record: &'a [u8],
     module: &'a ModuleData,
-    /// Index of the result record's first word in `batch.records`.
-    at: usize,
+    /// Where texts not among the module's constants live: the module's
+    /// memory, or a [`BatchResults`]' copies; `heap_base` is the address of
+    /// its first byte.
+    heap: &'a [u8],
+    heap_base: usize,
 }
 
 impl<'a> RecordView<'a> {
     /// Decision `i` (in source order; see `Policy::decision_index`).
     #[inline]
     pub fn decision(&self, i: usize) -> Option<DecisionView<'a>> {
-        let meta = self.module.meta.decisions.get(i)?;
-        let missing = self.module.meta.missing_words as usize;
-        let start = self.at + meta.offset as usize / 8;
-        let end = start + 2 + missing + meta.reason_words as usize;
+        let slot = self.module.slots.get(i)?;
+        let end = slot.at + 8 * (2 + self.module.missing_words + slot.reason_words);
         Some(DecisionView {
-            record: *self,
-            meta,
-            words: self.batch.records.get(start..end)?,
-            missing,
+            record: RecordView {
+                record: self.record.get(slot.at..end)?,
+                ..*self
+            },
+            slot,
+            index: i,
         })
     }
 
     /// Every decision, in source order.
     pub fn decisions(&self) -> impl Iterator<Item = DecisionView<'a>> + 'a {
         let record = *self;
-        (0..self.module.meta.decisions.len()).filter_map(move |i| record.decision(i))
+        (0..self.module.slots.len()).filter_map(move |i| record.decision(i))
     }
 
     /// The owned form of these results.
@@ -361,25 +450,38 @@ impl std::fmt::Debug for RecordView<'_> {
 /// One decision of a record, read in place.
 #[derive(Clone, Copy)]
 pub struct DecisionView<'a> {
+    /// `record.record` holds the decision's own words: value, aux, the
+    /// missing-facts words, the false-require words.
     record: RecordView<'a>,
-    meta: &'a DecisionMeta,
-    /// The decision's words: value, aux, the missing-facts words, the
-    /// false-require words.
-    words: &'a [u64],
-    /// How many missing-facts words there are.
-    missing: usize,
+    slot: &'a Slot,
+    index: usize,
 }
 
 impl<'a> DecisionView<'a> {
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.record.record
+    }
+
+    #[inline]
+    fn missing_words(&self) -> usize {
+        self.record.module.missing_words
+    }
+
     /// The decision's name.
     pub fn name(&self) -> &'a str {
-        &self.meta.name
+        self.record
+            .module
+            .meta
+            .decisions
+            .get(self.index)
+            .map_or("", |d| d.name.as_str())
     }
 
     /// Whether the decision is known (no facts missing).
     #[inline]
     pub fn is_known(&self) -> bool {
-        known(self.words, 2, self.missing)
+        known(self.bytes(), 16, self.missing_words())
     }
 
     /// The value; None when unknown. Numbers use the encodings of
@@ -389,21 +491,23 @@ impl<'a> DecisionView<'a> {
         if !self.is_known() {
             return None;
         }
-        let raw = word(self.words, 0);
-        Some(match self.meta.ty {
-            ValueType::Bool => ValueRef::Bool(raw != 0),
-            ValueType::Text => ValueRef::Text(self.text(raw)),
-            _ => ValueRef::Num(raw as i64),
+        let raw = word(self.bytes(), 0);
+        Some(match self.slot.form {
+            Form::Bool => ValueRef::Bool(raw != 0),
+            Form::Text => ValueRef::Text(self.text(raw)),
+            Form::Num => ValueRef::Num(raw as i64),
         })
     }
 
-    #[inline]
     fn text(&self, packed: u64) -> &'a str {
         let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-        let module = self.record.module;
-        let text = match ptr.checked_sub(module.statics.len()) {
-            None => module.static_text(ptr, len),
-            Some(off) => self.record.batch.texts.get(off..off + len),
+        let r = &self.record;
+        let text = if ptr + len <= r.module.statics.len() {
+            r.module.static_text(ptr, len)
+        } else {
+            ptr.checked_sub(r.heap_base)
+                .and_then(|at| r.heap.get(at..at + len))
+                .and_then(|b| std::str::from_utf8(b).ok())
         };
         // Constant and input texts are UTF-8 and whole; only a tampered
         // module could point elsewhere.
@@ -441,44 +545,41 @@ impl<'a> DecisionView<'a> {
     /// The facts still needed (indices into `Meta::fact_paths`), in
     /// declaration order; empty when the decision is known.
     pub fn missing(&self) -> Bits<'a> {
-        Bits::new(self.words, 2, self.missing)
+        Bits::new(self.bytes(), 16, self.missing_words())
     }
 
     /// Indices of the false requires of a `require` decision, in source order.
     pub fn reasons(&self) -> Bits<'a> {
-        if self.meta.kind != DecisionKind::Requires || !self.is_known() {
+        if self.slot.kind != SlotKind::Requires || !self.is_known() {
             return Bits::new(&[], 0, 0);
         }
-        Bits::new(
-            self.words,
-            2 + self.missing,
-            self.meta.reason_words as usize,
-        )
+        let at = 16 + 8 * self.missing_words();
+        Bits::new(self.bytes(), at, self.slot.reason_words)
     }
 
     /// Index of the `when`/`otherwise` clause that decided a known `when` decision.
     pub fn clause(&self) -> Option<usize> {
-        (self.meta.kind == DecisionKind::Whens && self.is_known())
-            .then(|| word(self.words, 1) as usize)
+        (self.slot.kind == SlotKind::Whens && self.is_known())
+            .then(|| word(self.bytes(), 8) as usize)
     }
 }
 
-/// The indices of the set bits of a run of u64 words, ascending.
+/// The indices of the set bits of a run of little-endian u64 words, ascending.
 #[derive(Clone)]
 pub struct Bits<'a> {
-    words: &'a [u64],
-    /// Index (within `words`) of the word in `current`.
+    bytes: &'a [u8],
+    /// Index of the word in `current`.
     word: usize,
     current: u64,
 }
 
 impl<'a> Bits<'a> {
-    fn new(all: &'a [u64], at: usize, n: usize) -> Bits<'a> {
-        let words = all.get(at..at + n).unwrap_or(&[]);
+    fn new(all: &'a [u8], at: usize, n: usize) -> Bits<'a> {
+        let bytes = all.get(at..at + 8 * n).unwrap_or(&[]);
         Bits {
-            words,
+            bytes,
             word: 0,
-            current: words.first().copied().unwrap_or(0),
+            current: word(bytes, 0),
         }
     }
 }
@@ -488,7 +589,10 @@ impl Iterator for Bits<'_> {
     fn next(&mut self) -> Option<usize> {
         while self.current == 0 {
             self.word += 1;
-            self.current = *self.words.get(self.word)?;
+            if 8 * self.word >= self.bytes.len() {
+                return None;
+            }
+            self.current = word(self.bytes, 8 * self.word);
         }
         let bit = self.current.trailing_zeros() as usize;
         self.current &= self.current - 1;
