@@ -12,6 +12,9 @@
 mod emit;
 mod expr;
 mod helpers;
+mod inline;
+#[cfg(test)]
+mod tests;
 
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
