@@ -546,6 +546,20 @@ impl<'a> Gen<'a> {
                     let r = g.f.i64_local();
                     let x = (v[0], ks[0]);
                     let items = v[1..].iter().copied().zip(ks[1..].iter().copied());
+                    if kind == CmpKind::Text {
+                        // the first equal item ends the search
+                        g.f.i64c(0).set(r);
+                        let done = g.f.block();
+                        for item in items {
+                            g.compare(CmpOp::Eq, kind, x, item);
+                            g.f.if_();
+                            g.f.i64c(1).set(r);
+                            g.f.br(done);
+                            g.f.end();
+                        }
+                        g.f.end();
+                        return r;
+                    }
                     g.f.i32c(0);
                     for item in items {
                         g.compare(CmpOp::Eq, kind, x, item);
@@ -636,7 +650,7 @@ impl<'a> Gen<'a> {
         let (a, b) = (a?, b?);
         let ord = match kind {
             CmpKind::Num => a.cmp(&b),
-            CmpKind::Text => return None,
+            CmpKind::Text => self.strings.text(a)?.cmp(self.strings.text(b)?),
         };
         Some(match op {
             CmpOp::Eq => ord.is_eq(),
@@ -659,8 +673,16 @@ impl<'a> Gen<'a> {
     ) {
         match kind {
             CmpKind::Text => {
-                self.f.get(a.0).get(b.0);
-                self.f.op(I::Call(helper_index(Helper::TextEq)));
+                let constant =
+                    |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
+                match (constant(a.1), constant(b.1)) {
+                    (_, Some(s)) => inline::text_eq_const(&mut self.f, a.0, &s),
+                    (Some(s), _) => inline::text_eq_const(&mut self.f, b.0, &s),
+                    _ => {
+                        self.f.get(a.0).get(b.0);
+                        self.f.op(I::Call(helper_index(Helper::TextEq)));
+                    }
+                }
                 if op == CmpOp::Ne {
                     self.f.op(I::I32Eqz);
                 }

@@ -1,12 +1,12 @@
 //! Inline fast paths for the common cases of operations that otherwise call
-//! a helper: multiplications whose product fits in 64 bits and rounding
-//! divisions. Each
+//! a helper: multiplications whose product fits in 64 bits, rounding
+//! divisions by constants, and comparisons of a text with a constant. Each
 //! function here pushes a value and leaves failures to the caller, which
 //! falls back to the exact helper outside the ranges these are valid for.
 
 use super::emit::{FnBuilder, Local};
 use crate::num::DEC_SCALE;
-use wasm_encoder::Instruction as I;
+use wasm_encoder::{Instruction as I, MemArg};
 
 /// Pushes i32: whether `x` is outside `lo..=hi` (lo <= hi).
 pub fn outside(f: &mut FnBuilder, x: Local, lo: i64, hi: i64) {
@@ -99,9 +99,81 @@ pub fn div_round_var(f: &mut FnBuilder, p: Local, b: Local) {
     f.op(I::I64Add).get(b).op(I::I64DivS);
 }
 
+fn unaligned(offset: usize) -> MemArg {
+    MemArg {
+        offset: offset as u64,
+        align: 0,
+        memory_index: 0,
+    }
+}
+
+/// The loads that cover `len` bytes without reading past them: (offset,
+/// width) with widths 8, 4, 2 or 1; the last may overlap the one before.
+pub fn chunks(len: usize) -> Vec<(usize, usize)> {
+    let width = match len {
+        0 => return Vec::new(),
+        1 => 1,
+        2..=3 => 2,
+        4..=7 => 4,
+        _ => 8,
+    };
+    let mut out: Vec<(usize, usize)> = (0..len / width).map(|i| (i * width, width)).collect();
+    if !len.is_multiple_of(width) {
+        out.push((len - width, width));
+    }
+    out
+}
+
+/// Pushes i32: whether the packed text `x` (ptr | len << 32) equals the
+/// constant bytes `s`. The lengths are compared first; the bytes are then
+/// read only inside [ptr, ptr + len), a few at a time, against immediates.
+pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
+    f.get(x).i64c(32).op(I::I64ShrU);
+    f.i64c(s.len() as i64).op(I::I64Eq);
+    if s.is_empty() {
+        return;
+    }
+    let (r, ptr) = (f.i32_local(), f.i32_local());
+    f.if_();
+    f.get(x).op(I::I32WrapI64).set(ptr);
+    for (i, (offset, width)) in chunks(s.len()).into_iter().enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes[..width].copy_from_slice(&s[offset..offset + width]);
+        let load = match width {
+            8 => I::I64Load(unaligned(offset)),
+            4 => I::I64Load32U(unaligned(offset)),
+            2 => I::I64Load16U(unaligned(offset)),
+            _ => I::I64Load8U(unaligned(offset)),
+        };
+        f.get(ptr).op(load);
+        f.i64c(i64::from_le_bytes(bytes)).op(I::I64Xor);
+        if i > 0 {
+            f.op(I::I64Or);
+        }
+    }
+    f.op(I::I64Eqz).set(r);
+    f.else_();
+    f.i32c(0).set(r);
+    f.end();
+    f.get(r);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_cover_exactly() {
+        for len in 0..40 {
+            let c = chunks(len);
+            let mut covered = vec![false; len];
+            for (o, w) in &c {
+                assert!(o + w <= len, "len {len}: {c:?}");
+                covered[*o..o + w].iter_mut().for_each(|b| *b = true);
+            }
+            assert!(covered.iter().all(|b| *b), "len {len}: {c:?}");
+        }
+    }
 
     #[test]
     fn bounds_are_exact() {

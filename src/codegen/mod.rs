@@ -135,6 +135,12 @@ impl Strings {
         };
         i64::from(ptr) | ((s.len() as i64) << 32)
     }
+    /// The bytes of a packed constant text made by [`Strings::packed`].
+    fn text(&self, packed: i64) -> Option<&[u8]> {
+        let start = (packed as u32).checked_sub(Self::BASE)? as usize;
+        let len = (packed >> 32) as usize;
+        self.bytes.get(start..start.checked_add(len)?)
+    }
     fn end(&self) -> u32 {
         Self::BASE + self.bytes.len() as u32
     }

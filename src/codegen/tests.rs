@@ -2,7 +2,7 @@
 //! policy, evaluated by the interpreter and by the compiled module over a grid
 //! of operands around every bound the fast paths switch at (32-bit limits,
 //! the ranges of constant multipliers and divisors, rounding ties, i64
-//! limits).
+//! limits), and over texts equal to, or of the same length as, constants.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::inline;
@@ -256,4 +256,72 @@ fn the_product_of_two_operands_in_i32_range_matches_the_helper_everywhere() {
         }
     }
     agree(&p, "m * d", records);
+}
+
+const TEXT_CONSTANTS: &[&str] = &[
+    "",
+    "a",
+    "ab",
+    "abc",
+    "abcd",
+    "abcde",
+    "abcdefg",
+    "abcdefgh",
+    "abcdefghi",
+    "abcdefghijklmno",
+    "abcdefghijklmnop",
+    "abcdefghijklmnopq",
+    "é€",
+    "€uro ✓",
+];
+
+/// Texts equal to a constant, of its length with one byte or character
+/// changed, one shorter or longer.
+fn texts() -> Vec<String> {
+    let mut out = vec!["ÿ".to_string(), "x".repeat(40)];
+    for c in TEXT_CONSTANTS {
+        out.push(c.to_string());
+        out.push(format!("{c}z"));
+        out.push(format!("z{c}"));
+        let chars: Vec<char> = c.chars().collect();
+        for i in 0..chars.len() {
+            let mut changed = chars.clone();
+            changed[i] = if chars[i] == 'Z' { 'Y' } else { 'Z' };
+            out.push(changed.iter().collect());
+            out.push(chars[..i].iter().collect());
+            out.push(chars[i + 1..].iter().collect());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn text_comparisons_with_constants_agree_with_the_interpreter() {
+    let quoted: Vec<String> = TEXT_CONSTANTS.iter().map(|c| format!("{c:?}")).collect();
+    let mut decisions = String::new();
+    for (k, q) in quoted.iter().enumerate() {
+        decisions.push_str(&format!("decision eq{k}: bool = t == {q}\n"));
+        decisions.push_str(&format!("decision ne{k}: bool = {q} != t\n"));
+    }
+    decisions.push_str(&format!(
+        "decision any: bool = t in [{}]\n",
+        quoted[1..].join(", ")
+    ));
+    decisions.push_str("decision some: bool = t in [\"abc\", u, \"abcdefgh\"]\n");
+    decisions.push_str("decision same: bool = t == u\n");
+    decisions.push_str("decision fixed: bool = \"abc\" == \"abc\" and \"ab\" != \"abc\"\n");
+    let src = format!("policy t\ninput {{\n  t: text\n  u: text\n}}\n{decisions}");
+    let p = Policy::from_source("texts", &src).unwrap();
+    let all = texts();
+    let mut records = Vec::new();
+    for t in &all {
+        for u in ["", "abc", "abd", t.as_str()] {
+            records.push(p.facts().text("t", t).text("u", u).build().unwrap());
+        }
+        records.push(p.facts().text("t", t).build().unwrap());
+    }
+    records.push(p.facts().build().unwrap());
+    agree(&p, "texts", records);
 }
