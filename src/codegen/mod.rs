@@ -18,7 +18,7 @@ mod tests;
 
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
-use emit::{FnBuilder, Local};
+use emit::{FnBuilder, Label, Local};
 use helpers::Helper;
 use std::collections::HashMap;
 use wasm_encoder::{
@@ -31,8 +31,7 @@ use wasm_encoder::{
 const FN_EVALUATE: u32 = 0;
 const FN_RECORD_FULL: u32 = 1;
 const FN_RECORD_FAST: u32 = 2;
-const FN_COMPLETE: u32 = 3;
-const FIRST_HELPER: u32 = 4;
+const FIRST_HELPER: u32 = 3;
 
 fn helper_index(h: Helper) -> u32 {
     FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
@@ -72,7 +71,6 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     );
     add(vec![I32, I32, I32], vec![], full);
     add(vec![I32, I32, I32], vec![], fast);
-    add(vec![I32], vec![I32], complete_function(&meta.input));
     for h in helpers::ALL {
         let (params, results) = h.signature();
         add(params, results, h.body(&helper_index));
@@ -185,18 +183,24 @@ fn mem32(offset: u32) -> MemArg {
     }
 }
 
-/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn.
+/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn,
+/// by the fast function when the record is complete.
 fn evaluate_function(meta: &Meta) -> Function {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
-    let (rec, out, i) = (f.i32_local(), f.i32_local(), f.i32_local());
+    let (rec, out, i, complete) = (f.i32_local(), f.i32_local(), f.i32_local(), f.i32_local());
     f.get(in_ptr).set(rec);
     f.get(out_ptr).set(out);
     let done = f.block();
     let top = f.loop_();
     f.get(i).get(count).op(I::I32GeU);
     f.br_if(done);
-    f.get(rec).op(I::Call(FN_COMPLETE));
+    f.i32c(0).set(complete);
+    let incomplete = f.block();
+    check_complete(&mut f, &meta.input, rec, incomplete);
+    f.i32c(1).set(complete);
+    f.end();
+    f.get(complete);
     f.if_();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FAST));
     f.else_();
@@ -218,25 +222,16 @@ fn evaluate_function(meta: &Meta) -> Function {
     f.finish()
 }
 
-/// `complete(rec) -> i32`: whether every fact of the record is present,
-/// including every field of every list element.
-fn complete_function(layout: &Layout) -> Function {
-    let mut f = FnBuilder::new(1);
-    check_complete(&mut f, layout, 0);
-    f.i32c(1);
-    f.finish()
-}
-
-fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
+/// Branches to `incomplete` unless every fact of the record at `rec` is
+/// present, including every field of every list element.
+fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
     let n = layout.fields.len();
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
         let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
         f.get(rec).op(I::I64Load(mem(w as u32 * 8)));
         f.i64c(mask).op(I::I64And).i64c(mask).op(I::I64Ne);
-        f.if_();
-        f.i32c(0).op(I::Return);
-        f.end();
+        f.br_if(incomplete);
     }
     for field in &layout.fields {
         if let abi::ValueType::List { element } = &field.ty {
@@ -249,7 +244,7 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
             let top = f.loop_();
             f.get(k).op(I::I32Eqz);
             f.br_if(done);
-            check_complete(f, element, p);
+            check_complete(f, element, p, incomplete);
             f.get(p).i32c(element.size as i32).op(I::I32Add).set(p);
             f.get(k).i32c(1).op(I::I32Sub).set(k);
             f.br(top);
