@@ -11,7 +11,7 @@ use super::{helper_index, inline, mem, mem32, Sites, Strings};
 use crate::abi::{self, FieldMeta, Layout, Meta};
 use crate::num::DEC_SCALE;
 use crate::program::*;
-use wasm_encoder::{Function, Instruction as I};
+use wasm_encoder::Instruction as I;
 
 type Set = Vec<Option<Local>>;
 
@@ -171,7 +171,7 @@ impl<'a> Gen<'a> {
     }
 
     /// Writes every decision to the result record (or the first failure).
-    pub fn finish(mut self) -> Function {
+    pub fn finish(mut self) -> FnBuilder {
         let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
         for s in &slots {
             self.f.get(s.err);
@@ -214,7 +214,7 @@ impl<'a> Gen<'a> {
                 self.f.op(I::I64Store(mem(base + 8 * w as u32)));
             }
         }
-        self.f.finish()
+        self.f
     }
 
     // ---- failures ----

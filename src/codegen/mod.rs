@@ -27,7 +27,10 @@ use wasm_encoder::{
     ValType,
 };
 
-/// Function indices: entry points first, then the helpers in [`helpers::ALL`] order.
+/// Function indices: entry points first, then the helpers the module uses,
+/// in [`helpers::ALL`] order. While the record functions are generated a
+/// helper is called by its provisional index, its position in
+/// [`helpers::ALL`] after the entry points; [`compile`] then renumbers.
 const FN_EVALUATE: u32 = 0;
 const FN_RECORD_FULL: u32 = 1;
 const FN_RECORD_FAST: u32 = 2;
@@ -35,6 +38,44 @@ const FIRST_HELPER: u32 = 3;
 
 fn helper_index(h: Helper) -> u32 {
     FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
+}
+
+/// The helpers called from `bodies` (by provisional index) and those they
+/// call in turn, in [`helpers::ALL`] order.
+fn used_helpers(bodies: &[&FnBuilder]) -> Vec<Helper> {
+    let mut used = [false; helpers::ALL.len()];
+    for body in bodies {
+        for f in body.calls() {
+            if let Some(slot) = f
+                .checked_sub(FIRST_HELPER)
+                .and_then(|i| used.get_mut(i as usize))
+            {
+                *slot = true;
+            }
+        }
+    }
+    // close over dependencies (today one pass would do: no dependency has
+    // dependencies of its own)
+    loop {
+        let mut changed = false;
+        for (i, h) in helpers::ALL.iter().enumerate() {
+            if used[i] {
+                for d in h.deps() {
+                    let j = helpers::ALL.iter().position(|x| x == d).unwrap_or(i);
+                    changed |= !used[j];
+                    used[j] = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    helpers::ALL
+        .iter()
+        .zip(used)
+        .filter_map(|(h, u)| u.then_some(*h))
+        .collect()
 }
 
 /// A compiled policy: the module bytes and their metadata.
@@ -48,8 +89,20 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let full = record_function(program, &meta, &mut strings, &mut sites, true);
-    let fast = record_function(program, &meta, &mut strings, &mut sites, false);
+    let mut full = record_function(program, &meta, &mut strings, &mut sites, true);
+    let mut fast = record_function(program, &meta, &mut strings, &mut sites, false);
+    let used = used_helpers(&[&full, &fast]);
+    let final_index =
+        |h: Helper| FIRST_HELPER + used.iter().position(|x| *x == h).unwrap_or(0) as u32;
+    let renumber = |f: u32| match f
+        .checked_sub(FIRST_HELPER)
+        .and_then(|i| helpers::ALL.get(i as usize))
+    {
+        Some(h) => final_index(*h),
+        None => f,
+    };
+    full.remap_calls(renumber);
+    fast.remap_calls(renumber);
     meta.sites = sites.list;
     meta.heap_base = strings.end().next_multiple_of(8).max(16);
 
@@ -69,11 +122,11 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         vec![I32],
         evaluate_function(&meta),
     );
-    add(vec![I32, I32, I32], vec![], full);
-    add(vec![I32, I32, I32], vec![], fast);
-    for h in helpers::ALL {
+    add(vec![I32, I32, I32], vec![], full.finish());
+    add(vec![I32, I32, I32], vec![], fast.finish());
+    for h in &used {
         let (params, results) = h.signature();
-        add(params, results, h.body(&helper_index));
+        add(params, results, h.body(&final_index));
     }
     module.section(&types);
     module.section(&functions);
@@ -262,7 +315,7 @@ fn record_function(
     strings: &mut Strings,
     sites: &mut Sites,
     track: bool,
-) -> Function {
+) -> FnBuilder {
     let mut g = expr::Gen::new(program, meta, strings, sites, track);
     for item in &program.order {
         match *item {
