@@ -639,6 +639,33 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The value of `e` when it is known at compile time and computing it
+    /// can neither fail nor emit anything but constants (as [`Gen::expr`]
+    /// then folds it).
+    fn static_value(&mut self, e: &Expr) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Const(Const::Bool(b)) => Some(i64::from(*b)),
+            ExprKind::Const(Const::Num(n)) => Some(*n),
+            ExprKind::Const(Const::Text(t)) => Some(self.strings.packed(t)),
+            ExprKind::Param(i) => match self.p.params.get(*i)?.values.as_slice() {
+                [(None, Const::Bool(b))] => Some(i64::from(*b)),
+                [(None, Const::Num(n))] => Some(*n),
+                [(None, Const::Text(t))] => Some(self.strings.packed(t)),
+                _ => None,
+            },
+            ExprKind::Promote(p, inner) => {
+                let factor = match p {
+                    Promotion::IntToDec => DEC_SCALE,
+                    Promotion::IntToMoney => 100,
+                };
+                self.static_value(inner)?.checked_mul(factor)
+            }
+            ExprKind::Neg(inner) => self.static_value(inner)?.checked_neg(),
+            ExprKind::Not(inner) => Some(self.static_value(inner)? ^ 1),
+            _ => None,
+        }
+    }
+
     /// The result of comparing two values known at compile time.
     fn fold_compare(
         &self,
@@ -932,6 +959,21 @@ impl<'a> Gen<'a> {
             if let Some(r) = kx.zip(ky).and_then(|(p, q)| p.checked_mul(q)) {
                 return self.konst(r);
             }
+            // n is within ±i64::MAX / 10^6 now, so a constant factor of at
+            // most 10^6 cannot overflow
+            let small = |k: Option<i64>| k.is_some_and(|c| c.unsigned_abs() <= DEC_SCALE as u64);
+            let (kn, kother) = if int_side == Some(1) {
+                (ky, kx)
+            } else {
+                (kx, ky)
+            };
+            if kn.is_none() && small(kother) {
+                return self.strict(&[x, y], |g, v| {
+                    let r = g.f.i64_local();
+                    g.f.get(v[0]).get(v[1]).op(I::I64Mul).set(r);
+                    r
+                });
+            }
             return self.strict(&[x, y], |g, v| g.mul_checked((v[0], kx), (v[1], ky), site));
         }
         if let Some(r) = kx.zip(ky).and_then(|(p, q)| fold_arith(op, p, q)) {
@@ -1157,6 +1199,17 @@ impl<'a> Gen<'a> {
 
     fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
         let cv = self.expr(c);
+        if let Some(cond) = cv.k {
+            return self.expr(if cond != 0 { a } else { b });
+        }
+        if self.static_value(a).is_some() && self.static_value(b).is_some() {
+            // both branches constant: a select instead of a branch
+            let (x, y) = (self.expr(a), self.expr(b));
+            return self.unless_unknown(&cv.set, |g, out, _| {
+                g.f.get(x.v).get(y.v).get(cv.v).op(I::I32WrapI64);
+                g.f.op(I::Select).set(out);
+            });
+        }
         self.unless_unknown(&cv.set, |g, out, out_set| {
             g.f.get(cv.v).op(I::I32WrapI64);
             g.f.if_();
@@ -1296,15 +1349,11 @@ impl<'a> Gen<'a> {
             }
             let v = self.expr(cond);
             let tracked = self.if_unknown_collect(&missing, &v.set);
+            // word |= (cond is false) << bit, without a branch
             let word = reasons[i / 64];
-            self.f.get(v.v).op(I::I64Eqz);
-            self.f.if_();
-            self.f
-                .get(word)
-                .i64c(1i64 << (i % 64))
-                .op(I::I64Or)
-                .set(word);
-            self.f.end();
+            self.f.get(v.v).op(I::I64Eqz).op(I::I64ExtendI32U);
+            self.f.i64c((i % 64) as i64).op(I::I64Shl);
+            self.f.get(word).op(I::I64Or).set(word);
             if tracked {
                 self.f.end();
             }
@@ -1313,19 +1362,21 @@ impl<'a> Gen<'a> {
             }
         }
         // false if any require is false (and then known), else unknown, else true
-        let value = self.f.i64_local();
+        let (value, any_false) = (self.f.i64_local(), self.f.i32_local());
         self.f.i32c(0);
         for r in &reasons {
             self.f.get(*r).i64c(0).op(I::I64Ne).op(I::I32Or);
         }
-        self.f.if_();
-        self.f.i64c(0).set(value);
+        self.f.set(any_false);
+        self.f
+            .get(any_false)
+            .op(I::I32Eqz)
+            .op(I::I64ExtendI32U)
+            .set(value);
         for m in &missing {
-            self.f.i64c(0).set(*m);
+            // a false require makes the decision known
+            self.f.i64c(0).get(*m).get(any_false).op(I::Select).set(*m);
         }
-        self.f.else_();
-        self.f.i64c(1).set(value);
-        self.f.end();
         Slot {
             value,
             set: if self.track {
