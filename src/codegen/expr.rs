@@ -58,23 +58,37 @@ pub struct Gen<'a> {
     cur: Option<Current>,
     /// Bound list elements: pointer local and element layout.
     vars: Vec<(Local, Layout)>,
+    /// The fact record (i32).
+    rec: Local,
+    /// The result record (i32).
+    out: Local,
+    /// The block around the whole evaluation, left once the result record is written.
+    body: Label,
 }
 
-const REC: Local = 0;
-const OUT: Local = 1;
-const AS_OF_PARAM: Local = 2;
+/// The locals (i32) a record evaluation reads: the fact record, the result
+/// record and `as_of`.
+pub struct Io {
+    pub rec: Local,
+    pub out: Local,
+    pub as_of: Local,
+}
 
 impl<'a> Gen<'a> {
+    /// Starts generating one record evaluation into `f`, at its current
+    /// position (a function body of its own, or inside a loop).
     pub fn new(
         p: &'a Program,
         meta: &'a Meta,
         strings: &'a mut Strings,
         sites: &'a mut Sites,
         track: bool,
+        mut f: FnBuilder,
+        io: Io,
     ) -> Self {
-        let mut f = FnBuilder::new(3);
         let as_of = f.i64_local();
-        f.get(AS_OF_PARAM).op(I::I64ExtendI32S).set(as_of);
+        f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
+        let body = f.block();
         Gen {
             p,
             meta,
@@ -88,6 +102,9 @@ impl<'a> Gen<'a> {
             decisions: vec![None; p.decisions.len()],
             cur: None,
             vars: Vec::new(),
+            rec: io.rec,
+            out: io.out,
+            body,
         }
     }
 
@@ -114,8 +131,11 @@ impl<'a> Gen<'a> {
     }
 
     fn begin_item(&mut self, context: String) -> (Local, Local) {
+        // zeroed here, not only by the function's entry: the fast evaluation
+        // runs in the loop over the records
         let err = self.f.i32_local();
         let site = self.f.i32_local();
+        self.f.i32c(0).set(err).i32c(0).set(site);
         let label = self.f.block();
         self.cur = Some(Current {
             err,
@@ -170,34 +190,36 @@ impl<'a> Gen<'a> {
         self.decisions[i] = Some(slot);
     }
 
-    /// Writes every decision to the result record (or the first failure).
+    /// Writes every decision to the result record (or the first failure)
+    /// and gives back the function builder, after the evaluation.
     pub fn finish(mut self) -> FnBuilder {
+        let out = self.out;
         let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
         for s in &slots {
             self.f.get(s.err);
             self.f.if_();
-            self.f.get(OUT).get(s.err).op(I::I32Store(mem32(0)));
-            self.f.get(OUT).get(s.site).op(I::I32Store(mem32(4)));
-            self.f.op(I::Return);
+            self.f.get(out).get(s.err).op(I::I32Store(mem32(0)));
+            self.f.get(out).get(s.site).op(I::I32Store(mem32(4)));
+            self.f.br(self.body);
             self.f.end();
         }
         self.f
-            .get(OUT)
+            .get(out)
             .i32c(abi::STATUS_OK)
             .op(I::I32Store(mem32(0)));
-        self.f.get(OUT).i32c(0).op(I::I32Store(mem32(4)));
+        self.f.get(out).i32c(0).op(I::I32Store(mem32(4)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
             let o = dm.offset;
-            self.f.get(OUT).get(s.value).op(I::I64Store(mem(o)));
-            self.f.get(OUT);
+            self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
+            self.f.get(out);
             match s.aux {
                 Some(a) => self.f.get(a),
                 None => self.f.i64c(0),
             };
             self.f.op(I::I64Store(mem(o + 8)));
             for w in 0..self.words {
-                self.f.get(OUT);
+                self.f.get(out);
                 match s.set.get(w).copied().flatten() {
                     Some(l) => self.f.get(l),
                     None => self.f.i64c(0),
@@ -206,7 +228,7 @@ impl<'a> Gen<'a> {
             }
             let base = o + 16 + 8 * self.words as u32;
             for w in 0..dm.reason_words as usize {
-                self.f.get(OUT);
+                self.f.get(out);
                 match s.reasons.get(w) {
                     Some(l) => self.f.get(*l),
                     None => self.f.i64c(0),
@@ -214,6 +236,7 @@ impl<'a> Gen<'a> {
                 self.f.op(I::I64Store(mem(base + 8 * w as u32)));
             }
         }
+        self.f.end();
         self.f
     }
 
@@ -440,7 +463,7 @@ impl<'a> Gen<'a> {
             ExprKind::Input(i) => {
                 let meta = self.meta;
                 match meta.input.fields.get(*i) {
-                    Some(field) => self.read_field(REC, *i, field),
+                    Some(field) => self.read_field(self.rec, *i, field),
                     None => self.konst(0),
                 }
             }
@@ -470,7 +493,7 @@ impl<'a> Gen<'a> {
                 _ => self.konst(0),
             },
             ExprKind::Known(t) => match *t {
-                KnownTarget::Input(i) => self.presence(REC, i),
+                KnownTarget::Input(i) => self.presence(self.rec, i),
                 KnownTarget::Element { var, index } => match self.vars.get(var).cloned() {
                     Some((ptr, _)) => self.presence(ptr, index),
                     None => self.konst(0),

@@ -19,6 +19,7 @@ mod tests;
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
+use expr::Io;
 use helpers::Helper;
 use std::collections::HashMap;
 use wasm_encoder::{
@@ -33,8 +34,7 @@ use wasm_encoder::{
 /// [`helpers::ALL`] after the entry points; [`compile`] then renumbers.
 const FN_EVALUATE: u32 = 0;
 const FN_RECORD_FULL: u32 = 1;
-const FN_RECORD_FAST: u32 = 2;
-const FIRST_HELPER: u32 = 3;
+const FIRST_HELPER: u32 = 2;
 
 fn helper_index(h: Helper) -> u32 {
     FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
@@ -89,9 +89,9 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let mut full = record_function(program, &meta, &mut strings, &mut sites, true);
-    let mut fast = record_function(program, &meta, &mut strings, &mut sites, false);
-    let used = used_helpers(&[&full, &fast]);
+    let mut full = record_function(program, &meta, &mut strings, &mut sites);
+    let mut evaluate = evaluate_function(program, &meta, &mut strings, &mut sites);
+    let used = used_helpers(&[&full, &evaluate]);
     let final_index =
         |h: Helper| FIRST_HELPER + used.iter().position(|x| *x == h).unwrap_or(0) as u32;
     let renumber = |f: u32| match f
@@ -102,7 +102,7 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         None => f,
     };
     full.remap_calls(renumber);
-    fast.remap_calls(renumber);
+    evaluate.remap_calls(renumber);
     meta.sites = sites.list;
     meta.heap_base = strings.end().next_multiple_of(8).max(16);
 
@@ -117,13 +117,8 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         code.function(&body);
     };
     use ValType::I32;
-    add(
-        vec![I32, I32, I32, I32],
-        vec![I32],
-        evaluate_function(&meta),
-    );
+    add(vec![I32, I32, I32, I32], vec![I32], evaluate.finish());
     add(vec![I32, I32, I32], vec![], full.finish());
-    add(vec![I32, I32, I32], vec![], fast.finish());
     for h in &used {
         let (params, results) = h.signature();
         add(params, results, h.body(&final_index));
@@ -236,9 +231,15 @@ fn mem32(offset: u32) -> MemArg {
     }
 }
 
-/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn,
-/// by the fast function when the record is complete.
-fn evaluate_function(meta: &Meta) -> Function {
+/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
+/// complete one by the fast evaluation, generated right into the loop, and
+/// any other by a call of the full function.
+fn evaluate_function(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
     let (rec, out, i, complete) = (f.i32_local(), f.i32_local(), f.i32_local(), f.i32_local());
@@ -255,7 +256,15 @@ fn evaluate_function(meta: &Meta) -> Function {
     f.end();
     f.get(complete);
     f.if_();
-    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FAST));
+    f = record_evaluation(
+        program,
+        meta,
+        strings,
+        sites,
+        false,
+        f,
+        Io { rec, out, as_of },
+    );
     f.else_();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
@@ -272,7 +281,7 @@ fn evaluate_function(meta: &Meta) -> Function {
     f.end();
     f.end();
     f.i32c(0);
-    f.finish()
+    f
 }
 
 /// Branches to `incomplete` unless every fact of the record at `rec` is
@@ -307,16 +316,35 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: La
     }
 }
 
-/// One evaluation of every define and decision for the record at local 0,
-/// writing the result record at local 1; local 2 is `as_of`.
+/// `record_full(rec, out, as_of)`: the full evaluation of one record, with
+/// the missing facts of every value.
 fn record_function(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-    track: bool,
 ) -> FnBuilder {
-    let mut g = expr::Gen::new(program, meta, strings, sites, track);
+    let f = FnBuilder::new(3);
+    let io = Io {
+        rec: 0,
+        out: 1,
+        as_of: 2,
+    };
+    record_evaluation(program, meta, strings, sites, true, f, io)
+}
+
+/// One evaluation of every define and decision, appended to `f`: the full
+/// one (`track`) or the fast one for complete records.
+fn record_evaluation(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+    track: bool,
+    f: FnBuilder,
+    io: Io,
+) -> FnBuilder {
+    let mut g = expr::Gen::new(program, meta, strings, sites, track, f, io);
     for item in &program.order {
         match *item {
             Computed::Define(i) => g.define(i),
