@@ -98,6 +98,23 @@ impl FnBuilder {
         self.body.push(I::BrIf(rel));
     }
 
+    /// The function indices this body calls.
+    pub fn calls(&self) -> impl Iterator<Item = u32> + '_ {
+        self.body.iter().filter_map(|i| match i {
+            I::Call(f) => Some(*f),
+            _ => None,
+        })
+    }
+
+    /// Renumbers the functions this body calls.
+    pub fn remap_calls(&mut self, map: impl Fn(u32) -> u32) {
+        for i in &mut self.body {
+            if let I::Call(f) = i {
+                *f = map(*f);
+            }
+        }
+    }
+
     pub fn finish(self) -> Function {
         let mut f = Function::new_with_locals_types(self.locals);
         for i in &self.body {

@@ -7,11 +7,11 @@
 
 use super::emit::{FnBuilder, Label, Local};
 use super::helpers::Helper;
-use super::{helper_index, mem, mem32, Sites, Strings};
+use super::{helper_index, inline, mem, mem32, Sites, Strings};
 use crate::abi::{self, FieldMeta, Layout, Meta};
 use crate::num::DEC_SCALE;
 use crate::program::*;
-use wasm_encoder::{Function, Instruction as I};
+use wasm_encoder::Instruction as I;
 
 type Set = Vec<Option<Local>>;
 
@@ -20,6 +20,9 @@ type Set = Vec<Option<Local>>;
 struct Val {
     v: Local,
     set: Set,
+    /// The value when it is known at compile time (a constant, a promoted
+    /// constant, a param with one undated value); `v` holds it too.
+    k: Option<i64>,
 }
 
 /// A computed define or decision: where its result and its failure live.
@@ -55,23 +58,37 @@ pub struct Gen<'a> {
     cur: Option<Current>,
     /// Bound list elements: pointer local and element layout.
     vars: Vec<(Local, Layout)>,
+    /// The fact record (i32).
+    rec: Local,
+    /// The result record (i32).
+    out: Local,
+    /// The block around the whole evaluation, left once the result record is written.
+    body: Label,
 }
 
-const REC: Local = 0;
-const OUT: Local = 1;
-const AS_OF_PARAM: Local = 2;
+/// The locals (i32) a record evaluation reads: the fact record, the result
+/// record and `as_of`.
+pub struct Io {
+    pub rec: Local,
+    pub out: Local,
+    pub as_of: Local,
+}
 
 impl<'a> Gen<'a> {
+    /// Starts generating one record evaluation into `f`, at its current
+    /// position (a function body of its own, or inside a loop).
     pub fn new(
         p: &'a Program,
         meta: &'a Meta,
         strings: &'a mut Strings,
         sites: &'a mut Sites,
         track: bool,
+        mut f: FnBuilder,
+        io: Io,
     ) -> Self {
-        let mut f = FnBuilder::new(3);
         let as_of = f.i64_local();
-        f.get(AS_OF_PARAM).op(I::I64ExtendI32S).set(as_of);
+        f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
+        let body = f.block();
         Gen {
             p,
             meta,
@@ -85,6 +102,9 @@ impl<'a> Gen<'a> {
             decisions: vec![None; p.decisions.len()],
             cur: None,
             vars: Vec::new(),
+            rec: io.rec,
+            out: io.out,
+            body,
         }
     }
 
@@ -111,8 +131,11 @@ impl<'a> Gen<'a> {
     }
 
     fn begin_item(&mut self, context: String) -> (Local, Local) {
+        // zeroed here, not only by the function's entry: the fast evaluation
+        // runs in the loop over the records
         let err = self.f.i32_local();
         let site = self.f.i32_local();
+        self.f.i32c(0).set(err).i32c(0).set(site);
         let label = self.f.block();
         self.cur = Some(Current {
             err,
@@ -167,34 +190,36 @@ impl<'a> Gen<'a> {
         self.decisions[i] = Some(slot);
     }
 
-    /// Writes every decision to the result record (or the first failure).
-    pub fn finish(mut self) -> Function {
+    /// Writes every decision to the result record (or the first failure)
+    /// and gives back the function builder, after the evaluation.
+    pub fn finish(mut self) -> FnBuilder {
+        let out = self.out;
         let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
         for s in &slots {
             self.f.get(s.err);
             self.f.if_();
-            self.f.get(OUT).get(s.err).op(I::I32Store(mem32(0)));
-            self.f.get(OUT).get(s.site).op(I::I32Store(mem32(4)));
-            self.f.op(I::Return);
+            self.f.get(out).get(s.err).op(I::I32Store(mem32(0)));
+            self.f.get(out).get(s.site).op(I::I32Store(mem32(4)));
+            self.f.br(self.body);
             self.f.end();
         }
         self.f
-            .get(OUT)
+            .get(out)
             .i32c(abi::STATUS_OK)
             .op(I::I32Store(mem32(0)));
-        self.f.get(OUT).i32c(0).op(I::I32Store(mem32(4)));
+        self.f.get(out).i32c(0).op(I::I32Store(mem32(4)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
             let o = dm.offset;
-            self.f.get(OUT).get(s.value).op(I::I64Store(mem(o)));
-            self.f.get(OUT);
+            self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
+            self.f.get(out);
             match s.aux {
                 Some(a) => self.f.get(a),
                 None => self.f.i64c(0),
             };
             self.f.op(I::I64Store(mem(o + 8)));
             for w in 0..self.words {
-                self.f.get(OUT);
+                self.f.get(out);
                 match s.set.get(w).copied().flatten() {
                     Some(l) => self.f.get(l),
                     None => self.f.i64c(0),
@@ -203,7 +228,7 @@ impl<'a> Gen<'a> {
             }
             let base = o + 16 + 8 * self.words as u32;
             for w in 0..dm.reason_words as usize {
-                self.f.get(OUT);
+                self.f.get(out);
                 match s.reasons.get(w) {
                     Some(l) => self.f.get(*l),
                     None => self.f.i64c(0),
@@ -211,7 +236,8 @@ impl<'a> Gen<'a> {
                 self.f.op(I::I64Store(mem(base + 8 * w as u32)));
             }
         }
-        self.f.finish()
+        self.f.end();
+        self.f
     }
 
     // ---- failures ----
@@ -353,7 +379,7 @@ impl<'a> Gen<'a> {
         let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
         if Self::is_static_empty(&set) {
             let v = compute(self, &vs);
-            return Val { v, set };
+            return Val { v, set, k: None };
         }
         let out = self.f.i64_local();
         self.push_unknown(&set);
@@ -363,7 +389,11 @@ impl<'a> Gen<'a> {
         let v = compute(self, &vs);
         self.f.get(v).set(out);
         self.f.end();
-        Val { v: out, set }
+        Val {
+            v: out,
+            set,
+            k: None,
+        }
     }
 
     fn konst(&mut self, n: i64) -> Val {
@@ -372,6 +402,7 @@ impl<'a> Gen<'a> {
         Val {
             v,
             set: self.empty_set(),
+            k: Some(n),
         }
     }
 
@@ -397,7 +428,7 @@ impl<'a> Gen<'a> {
                 *slot = Some(w);
             }
         }
-        Val { v, set }
+        Val { v, set, k: None }
     }
 
     fn presence(&mut self, rec: Local, index: usize) -> Val {
@@ -413,6 +444,7 @@ impl<'a> Gen<'a> {
         Val {
             v,
             set: self.empty_set(),
+            k: None,
         }
     }
 
@@ -431,7 +463,7 @@ impl<'a> Gen<'a> {
             ExprKind::Input(i) => {
                 let meta = self.meta;
                 match meta.input.fields.get(*i) {
-                    Some(field) => self.read_field(REC, *i, field),
+                    Some(field) => self.read_field(self.rec, *i, field),
                     None => self.konst(0),
                 }
             }
@@ -447,6 +479,7 @@ impl<'a> Gen<'a> {
             ExprKind::AsOf => Val {
                 v: self.as_of,
                 set: self.empty_set(),
+                k: None,
             },
             ExprKind::Var(_) => self.konst(0),
             ExprKind::Field(base, index) => match base.kind {
@@ -460,7 +493,7 @@ impl<'a> Gen<'a> {
                 _ => self.konst(0),
             },
             ExprKind::Known(t) => match *t {
-                KnownTarget::Input(i) => self.presence(REC, i),
+                KnownTarget::Input(i) => self.presence(self.rec, i),
                 KnownTarget::Element { var, index } => match self.vars.get(var).cloned() {
                     Some((ptr, _)) => self.presence(ptr, index),
                     None => self.konst(0),
@@ -473,14 +506,17 @@ impl<'a> Gen<'a> {
                     Promotion::IntToMoney => 100,
                 };
                 let site = self.site(e);
-                self.strict(&[&x], |g, v| {
-                    g.f.get(v[0]).i64c(factor);
-                    g.checked_call(Helper::MulChecked, site)
-                })
+                if let Some(r) = x.k.and_then(|n| n.checked_mul(factor)) {
+                    return self.konst(r);
+                }
+                self.strict(&[&x], |g, v| g.mul_const(v[0], factor, site))
             }
             ExprKind::Neg(inner) => {
                 let x = self.expr(inner);
                 let site = self.site(e);
+                if let Some(r) = x.k.and_then(i64::checked_neg) {
+                    return self.konst(r);
+                }
                 self.strict(&[&x], |g, v| {
                     g.f.get(v[0]).i64c(i64::MIN).op(I::I64Eq);
                     g.f.if_();
@@ -493,24 +529,30 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Not(inner) => {
                 let x = self.expr(inner);
+                if let Some(b) = x.k {
+                    return self.konst(b ^ 1);
+                }
                 let v = self.f.i64_local();
                 self.f.get(x.v).i64c(1).op(I::I64Xor).set(v);
-                Val { v, set: x.set }
+                Val {
+                    v,
+                    set: x.set,
+                    k: None,
+                }
             }
             ExprKind::And(a, b) => self.logic(a, b, true),
             ExprKind::Or(a, b) => self.logic(a, b, false),
-            ExprKind::Arith(op, a, b) => {
-                let (x, y) = (self.expr(a), self.expr(b));
-                let site = self.site(e);
-                let op = *op;
-                self.strict(&[&x, &y], |g, v| g.arith(op, v[0], v[1], site))
-            }
+            ExprKind::Arith(op, a, b) => self.arith_expr(*op, a, b, e),
             ExprKind::Cmp(op, kind, a, b) => {
                 let (x, y) = (self.expr(a), self.expr(b));
                 let (op, kind) = (*op, *kind);
+                if let Some(r) = self.fold_compare(op, kind, x.k, y.k) {
+                    return self.konst(i64::from(r));
+                }
+                let (kx, ky) = (x.k, y.k);
                 self.strict(&[&x, &y], |g, v| {
                     let r = g.f.i64_local();
-                    g.compare(op, kind, v[0], v[1]);
+                    g.compare(op, kind, (v[0], kx), (v[1], ky));
                     g.f.op(I::I64ExtendI32U).set(r);
                     r
                 })
@@ -521,12 +563,29 @@ impl<'a> Gen<'a> {
                     vals.push(self.expr(i));
                 }
                 let kind = *kind;
+                let ks: Vec<Option<i64>> = vals.iter().map(|v| v.k).collect();
                 let refs: Vec<&Val> = vals.iter().collect();
                 self.strict(&refs, |g, v| {
                     let r = g.f.i64_local();
+                    let x = (v[0], ks[0]);
+                    let items = v[1..].iter().copied().zip(ks[1..].iter().copied());
+                    if kind == CmpKind::Text {
+                        // the first equal item ends the search
+                        g.f.i64c(0).set(r);
+                        let done = g.f.block();
+                        for item in items {
+                            g.compare(CmpOp::Eq, kind, x, item);
+                            g.f.if_();
+                            g.f.i64c(1).set(r);
+                            g.f.br(done);
+                            g.f.end();
+                        }
+                        g.f.end();
+                        return r;
+                    }
                     g.f.i32c(0);
-                    for item in &v[1..] {
-                        g.compare(CmpOp::Eq, kind, v[0], *item);
+                    for item in items {
+                        g.compare(CmpOp::Eq, kind, x, item);
                         g.f.op(I::I32Or);
                     }
                     g.f.op(I::I64ExtendI32U).set(r);
@@ -555,6 +614,7 @@ impl<'a> Gen<'a> {
                 Val {
                     v: slot.value,
                     set: slot.set,
+                    k: None,
                 }
             }
             None => self.konst(0),
@@ -598,20 +658,87 @@ impl<'a> Gen<'a> {
         Val {
             v,
             set: self.empty_set(),
+            k: None,
         }
     }
 
-    /// Pushes the i32 result of comparing two known values.
-    fn compare(&mut self, op: CmpOp, kind: CmpKind, a: Local, b: Local) {
-        self.f.get(a).get(b);
+    /// The value of `e` when it is known at compile time and computing it
+    /// can neither fail nor emit anything but constants (as [`Gen::expr`]
+    /// then folds it).
+    fn static_value(&mut self, e: &Expr) -> Option<i64> {
+        match &e.kind {
+            ExprKind::Const(Const::Bool(b)) => Some(i64::from(*b)),
+            ExprKind::Const(Const::Num(n)) => Some(*n),
+            ExprKind::Const(Const::Text(t)) => Some(self.strings.packed(t)),
+            ExprKind::Param(i) => match self.p.params.get(*i)?.values.as_slice() {
+                [(None, Const::Bool(b))] => Some(i64::from(*b)),
+                [(None, Const::Num(n))] => Some(*n),
+                [(None, Const::Text(t))] => Some(self.strings.packed(t)),
+                _ => None,
+            },
+            ExprKind::Promote(p, inner) => {
+                let factor = match p {
+                    Promotion::IntToDec => DEC_SCALE,
+                    Promotion::IntToMoney => 100,
+                };
+                self.static_value(inner)?.checked_mul(factor)
+            }
+            ExprKind::Neg(inner) => self.static_value(inner)?.checked_neg(),
+            ExprKind::Not(inner) => Some(self.static_value(inner)? ^ 1),
+            _ => None,
+        }
+    }
+
+    /// The result of comparing two values known at compile time.
+    fn fold_compare(
+        &self,
+        op: CmpOp,
+        kind: CmpKind,
+        a: Option<i64>,
+        b: Option<i64>,
+    ) -> Option<bool> {
+        let (a, b) = (a?, b?);
+        let ord = match kind {
+            CmpKind::Num => a.cmp(&b),
+            CmpKind::Text => self.strings.text(a)?.cmp(self.strings.text(b)?),
+        };
+        Some(match op {
+            CmpOp::Eq => ord.is_eq(),
+            CmpOp::Ne => ord.is_ne(),
+            CmpOp::Lt => ord.is_lt(),
+            CmpOp::Le => ord.is_le(),
+            CmpOp::Gt => ord.is_gt(),
+            CmpOp::Ge => ord.is_ge(),
+        })
+    }
+
+    /// Pushes the i32 result of comparing two known values, each a local
+    /// and its value when known at compile time.
+    fn compare(
+        &mut self,
+        op: CmpOp,
+        kind: CmpKind,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+    ) {
         match kind {
             CmpKind::Text => {
-                self.f.op(I::Call(helper_index(Helper::TextEq)));
+                let constant =
+                    |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
+                match (constant(a.1), constant(b.1)) {
+                    (_, Some(s)) => inline::text_eq_const(&mut self.f, a.0, &s),
+                    (Some(s), _) => inline::text_eq_const(&mut self.f, b.0, &s),
+                    _ => {
+                        self.f.get(a.0).get(b.0);
+                        self.f.op(I::Call(helper_index(Helper::TextEq)));
+                    }
+                }
                 if op == CmpOp::Ne {
                     self.f.op(I::I32Eqz);
                 }
             }
             CmpKind::Num => {
+                self.f.get(a.0).get(b.0);
                 self.f.op(match op {
                     CmpOp::Eq => I::I64Eq,
                     CmpOp::Ne => I::I64Ne,
@@ -624,13 +751,50 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn checked_add(&mut self, a: Local, b: Local, site: i32, sub: bool) -> Local {
+    /// Fails with overflow when `x` is outside `lo..=hi`.
+    fn fail_outside(&mut self, x: Local, lo: i64, hi: i64, site: i32) {
+        inline::outside(&mut self.f, x, lo, hi);
+        self.f.if_();
+        self.fail(abi::STATUS_OVERFLOW, site);
+        self.f.end();
+    }
+
+    /// A copy of `x` in a new local.
+    fn copy(&mut self, x: Local) -> Local {
+        let r = self.f.i64_local();
+        self.f.get(x).set(r);
+        r
+    }
+
+    fn checked_add(
+        &mut self,
+        (a, ka): (Local, Option<i64>),
+        (b, kb): (Local, Option<i64>),
+        site: i32,
+        sub: bool,
+    ) -> Local {
         let r = self.f.i64_local();
         self.f
             .get(a)
             .get(b)
             .op(if sub { I::I64Sub } else { I::I64Add })
             .set(r);
+        // With a constant operand, one bound on the other operand decides.
+        let bounds = match (ka, kb, sub) {
+            (_, Some(c), false) => Some((a, c)),
+            (Some(c), _, false) => Some((b, c)),
+            (_, Some(c), true) => c.checked_neg().map(|n| (a, n)),
+            _ => None,
+        };
+        if let Some((x, c)) = bounds {
+            // x + c, c != i64::MIN
+            match c.cmp(&0) {
+                std::cmp::Ordering::Equal => {}
+                std::cmp::Ordering::Greater => self.fail_outside(x, i64::MIN, i64::MAX - c, site),
+                std::cmp::Ordering::Less => self.fail_outside(x, i64::MIN - c, i64::MAX, site),
+            }
+            return r;
+        }
         if sub {
             // overflow when a and b differ in sign and r differs from a
             self.f.get(a).get(b).op(I::I64Xor);
@@ -643,6 +807,134 @@ impl<'a> Gen<'a> {
         self.f.i64c(0).op(I::I64LtS);
         self.f.if_();
         self.fail(abi::STATUS_OVERFLOW, site);
+        self.f.end();
+        r
+    }
+
+    /// `a * c` for a constant `c`, failing on overflow.
+    fn mul_const(&mut self, a: Local, c: i64, site: i32) -> Local {
+        match c {
+            0 => {
+                let r = self.f.i64_local();
+                self.f.i64c(0).set(r);
+                r
+            }
+            1 => self.copy(a),
+            _ => {
+                let (lo, hi) = inline::mul_bounds(c);
+                self.fail_outside(a, lo, hi, site);
+                let r = self.f.i64_local();
+                self.f.get(a).i64c(c).op(I::I64Mul).set(r);
+                r
+            }
+        }
+    }
+
+    /// `a * b`, failing on overflow: a plain multiply when both operands fit
+    /// in 32 bits, else the helper.
+    fn mul_checked(
+        &mut self,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+        site: i32,
+    ) -> Local {
+        if let Some(c) = b.1 {
+            return self.mul_const(a.0, c, site);
+        }
+        if let Some(c) = a.1 {
+            return self.mul_const(b.0, c, site);
+        }
+        let r = self.f.i64_local();
+        inline::fit_i32(&mut self.f, &[a.0, b.0]);
+        self.f.if_();
+        self.f.get(a.0).get(b.0).op(I::I64Mul).set(r);
+        self.f.else_();
+        self.f.get(a.0).get(b.0);
+        let m = self.checked_call(Helper::MulChecked, site);
+        self.f.get(m).set(r);
+        self.f.end();
+        r
+    }
+
+    /// `round(a * b / 10^6)` half away from zero: inline while the product
+    /// fits in 64 bits, else the 128-bit helper.
+    fn mul_round(&mut self, a: (Local, Option<i64>), b: (Local, Option<i64>), site: i32) -> Local {
+        let r = self.f.i64_local();
+        let (x, c) = match (a.1, b.1) {
+            (_, Some(c)) => (a.0, Some(c)),
+            (Some(c), _) => (b.0, Some(c)),
+            _ => (a.0, None),
+        };
+        match c {
+            Some(0) => {
+                self.f.i64c(0).set(r);
+                return r;
+            }
+            Some(DEC_SCALE) => return self.copy(x),
+            Some(c) => {
+                let l = inline::mul_round_bound(c);
+                if l == 0 {
+                    return self.mul_div(a.0, Some(b.0), None, site);
+                }
+                inline::outside(&mut self.f, x, -l, l);
+                self.f.op(I::I32Eqz);
+            }
+            None => inline::fit_i32(&mut self.f, &[a.0, b.0]),
+        }
+        self.f.if_();
+        {
+            let p = self.f.i64_local();
+            self.f.get(x);
+            match c {
+                Some(c) => self.f.i64c(c),
+                None => self.f.get(b.0),
+            };
+            self.f.op(I::I64Mul).set(p);
+            inline::div_round_const(&mut self.f, p, DEC_SCALE);
+            self.f.set(r);
+        }
+        self.f.else_();
+        {
+            let m = self.mul_div(a.0, Some(b.0), None, site);
+            self.f.get(m).set(r);
+        }
+        self.f.end();
+        r
+    }
+
+    /// `round(a * 10^6 / b)` half away from zero: inline while `a * 10^6`
+    /// is far from the i64 limits and `b` is not zero, else the helper.
+    fn div_round(&mut self, a: Local, b: (Local, Option<i64>), site: i32) -> Local {
+        let r = self.f.i64_local();
+        match b.1 {
+            Some(0) => return self.mul_div(a, None, Some(b.0), site),
+            Some(c) => {
+                let l = inline::div_round_bound(c);
+                inline::outside(&mut self.f, a, -l, l);
+                self.f.op(I::I32Eqz);
+            }
+            None => {
+                let l = inline::div_round_bound(i64::MIN);
+                inline::outside(&mut self.f, a, -l, l);
+                self.f.op(I::I32Eqz);
+                self.f.get(b.0).i64c(0).op(I::I64Ne).op(I::I32And);
+            }
+        }
+        self.f.if_();
+        {
+            let p = self.f.i64_local();
+            self.f.get(a).i64c(DEC_SCALE).op(I::I64Mul).set(p);
+            match b.1 {
+                Some(c) => inline::div_round_const(&mut self.f, p, c),
+                None => inline::div_round_var(&mut self.f, p, b.0),
+            }
+            self.f.set(r);
+        }
+        self.f.else_();
+        {
+            let m = self.mul_div(a, None, Some(b.0), site);
+            self.f.get(m).set(r);
+        }
         self.f.end();
         r
     }
@@ -660,19 +952,95 @@ impl<'a> Gen<'a> {
         self.checked_call(Helper::MulDivRound, site)
     }
 
-    fn arith(&mut self, op: ArithOp, a: Local, b: Local, site: i32) -> Local {
+    /// An arithmetic expression.
+    fn arith_expr(&mut self, op: ArithOp, a: &Expr, b: &Expr, e: &Expr) -> Val {
+        use ArithOp::*;
+        // decimal or money times a promoted int n: round(x * n·10^6 / 10^6)
+        // is exactly x * n, once the promotion of n has not overflowed
+        let int_to_dec = |x: &Expr| matches!(x.kind, ExprKind::Promote(Promotion::IntToDec, _));
+        let int_side = match op {
+            MulDec | MulMoneyDec | MulDecMoney if int_to_dec(b) => Some(1),
+            MulDec | MulMoneyDec | MulDecMoney if int_to_dec(a) => Some(0),
+            _ => None,
+        };
+        let mut vals = Vec::with_capacity(2);
+        for (i, operand) in [a, b].into_iter().enumerate() {
+            match &operand.kind {
+                ExprKind::Promote(_, inner) if int_side == Some(i) => {
+                    let n = self.expr(inner);
+                    let site = self.site(operand);
+                    self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
+                    vals.push(n);
+                }
+                _ => vals.push(self.expr(operand)),
+            }
+        }
+        let site = self.site(e);
+        let (x, y) = (&vals[0], &vals[1]);
+        let (kx, ky) = (x.k, y.k);
+        if int_side.is_some() {
+            if let Some(r) = kx.zip(ky).and_then(|(p, q)| p.checked_mul(q)) {
+                return self.konst(r);
+            }
+            // n is within ±i64::MAX / 10^6 now, so a constant factor of at
+            // most 10^6 cannot overflow
+            let small = |k: Option<i64>| k.is_some_and(|c| c.unsigned_abs() <= DEC_SCALE as u64);
+            let (kn, kother) = if int_side == Some(1) {
+                (ky, kx)
+            } else {
+                (kx, ky)
+            };
+            if kn.is_none() && small(kother) {
+                return self.strict(&[x, y], |g, v| {
+                    let r = g.f.i64_local();
+                    g.f.get(v[0]).get(v[1]).op(I::I64Mul).set(r);
+                    r
+                });
+            }
+            return self.strict(&[x, y], |g, v| g.mul_checked((v[0], kx), (v[1], ky), site));
+        }
+        if let Some(r) = kx.zip(ky).and_then(|(p, q)| fold_arith(op, p, q)) {
+            return self.konst(r);
+        }
+        self.strict(&[x, y], |g, v| g.arith(op, (v[0], kx), (v[1], ky), site))
+    }
+
+    /// Fails with overflow when `x` is known and outside `lo..=hi`.
+    fn check_range(&mut self, x: &Val, lo: i64, hi: i64, site: i32) {
+        if let Some(n) = x.k {
+            if !(lo..=hi).contains(&n) {
+                self.fail(abi::STATUS_OVERFLOW, site);
+            }
+            return;
+        }
+        let tracked = self.track && !Self::is_static_empty(&x.set);
+        if tracked {
+            self.push_unknown(&x.set);
+            self.f.op(I::I32Eqz);
+            self.f.if_();
+        }
+        self.fail_outside(x.v, lo, hi, site);
+        if tracked {
+            self.f.end();
+        }
+    }
+
+    fn arith(
+        &mut self,
+        op: ArithOp,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+        site: i32,
+    ) -> Local {
         use ArithOp::*;
         match op {
             AddInt | AddDec | AddMoney => self.checked_add(a, b, site, false),
             SubInt | SubDec | SubMoney => self.checked_add(a, b, site, true),
-            MulInt => {
-                self.f.get(a).get(b);
-                self.checked_call(Helper::MulChecked, site)
-            }
+            MulInt => self.mul_checked(a, b, site),
             // round(a * b / 10^6)
-            MulDec | MulMoneyDec | MulDecMoney => self.mul_div(a, Some(b), None, site),
+            MulDec | MulMoneyDec | MulDecMoney => self.mul_round(a, b, site),
             // round(a * 10^6 / b)
-            DivInt | DivDec | DivMoneyDec | DivMoneyMoney => self.mul_div(a, None, Some(b), site),
+            DivInt | DivDec | DivMoneyDec | DivMoneyMoney => self.div_round(a.0, b, site),
         }
     }
 
@@ -766,6 +1134,7 @@ impl<'a> Gen<'a> {
             return Val {
                 v: out,
                 set: self.empty_set(),
+                k: None,
             };
         }
         let out_set = self.zero_set();
@@ -815,6 +1184,7 @@ impl<'a> Gen<'a> {
         Val {
             v: out,
             set: Self::as_set(&out_set),
+            k: None,
         }
     }
 
@@ -846,11 +1216,23 @@ impl<'a> Gen<'a> {
             } else {
                 self.empty_set()
             },
+            k: None,
         }
     }
 
     fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
         let cv = self.expr(c);
+        if let Some(cond) = cv.k {
+            return self.expr(if cond != 0 { a } else { b });
+        }
+        if self.static_value(a).is_some() && self.static_value(b).is_some() {
+            // both branches constant: a select instead of a branch
+            let (x, y) = (self.expr(a), self.expr(b));
+            return self.unless_unknown(&cv.set, |g, out, _| {
+                g.f.get(x.v).get(y.v).get(cv.v).op(I::I32WrapI64);
+                g.f.op(I::Select).set(out);
+            });
+        }
         self.unless_unknown(&cv.set, |g, out, out_set| {
             g.f.get(cv.v).op(I::I32WrapI64);
             g.f.if_();
@@ -922,7 +1304,7 @@ impl<'a> Gen<'a> {
                         self.f.get(out).get(b.v).op(I::I64Add).set(out);
                     }
                     AggKind::Sum(_) => {
-                        let r = self.checked_add(out, b.v, site, false);
+                        let r = self.checked_add((out, None), (b.v, b.k), site, false);
                         self.f.get(r).set(out);
                     }
                     AggKind::Any | AggKind::Every => {
@@ -990,15 +1372,11 @@ impl<'a> Gen<'a> {
             }
             let v = self.expr(cond);
             let tracked = self.if_unknown_collect(&missing, &v.set);
+            // word |= (cond is false) << bit, without a branch
             let word = reasons[i / 64];
-            self.f.get(v.v).op(I::I64Eqz);
-            self.f.if_();
-            self.f
-                .get(word)
-                .i64c(1i64 << (i % 64))
-                .op(I::I64Or)
-                .set(word);
-            self.f.end();
+            self.f.get(v.v).op(I::I64Eqz).op(I::I64ExtendI32U);
+            self.f.i64c((i % 64) as i64).op(I::I64Shl);
+            self.f.get(word).op(I::I64Or).set(word);
             if tracked {
                 self.f.end();
             }
@@ -1007,19 +1385,21 @@ impl<'a> Gen<'a> {
             }
         }
         // false if any require is false (and then known), else unknown, else true
-        let value = self.f.i64_local();
+        let (value, any_false) = (self.f.i64_local(), self.f.i32_local());
         self.f.i32c(0);
         for r in &reasons {
             self.f.get(*r).i64c(0).op(I::I64Ne).op(I::I32Or);
         }
-        self.f.if_();
-        self.f.i64c(0).set(value);
+        self.f.set(any_false);
+        self.f
+            .get(any_false)
+            .op(I::I32Eqz)
+            .op(I::I64ExtendI32U)
+            .set(value);
         for m in &missing {
-            self.f.i64c(0).set(*m);
+            // a false require makes the decision known
+            self.f.i64c(0).get(*m).get(any_false).op(I::Select).set(*m);
         }
-        self.f.else_();
-        self.f.i64c(1).set(value);
-        self.f.end();
         Slot {
             value,
             set: if self.track {
@@ -1098,4 +1478,27 @@ impl<'a> Gen<'a> {
             reasons: Vec::new(),
         }
     }
+}
+
+/// The value of an arithmetic operation on two constants, unless it fails.
+fn fold_arith(op: ArithOp, x: i64, y: i64) -> Option<i64> {
+    use crate::num;
+    use ArithOp::*;
+    match op {
+        AddInt => num::int_add(x, y),
+        SubInt => num::int_sub(x, y),
+        MulInt => num::int_mul(x, y),
+        DivInt => num::int_div_to_dec(x, y),
+        AddDec => num::dec_add(x, y),
+        SubDec => num::dec_sub(x, y),
+        MulDec => num::dec_mul(x, y),
+        DivDec => num::dec_div(x, y),
+        AddMoney => num::money_add(x, y),
+        SubMoney => num::money_sub(x, y),
+        MulMoneyDec => num::money_mul_dec(x, y),
+        MulDecMoney => num::dec_mul_money(x, y),
+        DivMoneyDec => num::money_div_dec(x, y),
+        DivMoneyMoney => num::money_div_money(x, y),
+    }
+    .ok()
 }

@@ -1,4 +1,4 @@
-//! Runtime helper functions emitted into every module: exact 128-bit
+//! Runtime helper functions, each emitted into the modules that use it: exact 128-bit
 //! multiply-divide with rounding, checked multiplication, rounding division,
 //! calendar arithmetic and UTF-8 text tests. Each is a plain Wasm function;
 //! codegen calls them by the indices in [`Helper`].
@@ -58,6 +58,17 @@ impl Helper {
             Helper::TextEq | Helper::StartsWith | Helper::EndsWith | Helper::Contains => {
                 (vec![I64, I64], vec![I32])
             }
+        }
+    }
+
+    /// The helpers this one calls.
+    pub fn deps(self) -> &'static [Helper] {
+        match self {
+            Helper::YearsBetween => &[Helper::Civil],
+            Helper::TextEq | Helper::StartsWith | Helper::EndsWith | Helper::Contains => {
+                &[Helper::BytesEq]
+            }
+            _ => &[],
         }
     }
 

@@ -12,10 +12,14 @@
 mod emit;
 mod expr;
 mod helpers;
+mod inline;
+#[cfg(test)]
+mod tests;
 
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
-use emit::{FnBuilder, Local};
+use emit::{FnBuilder, Label, Local};
+use expr::Io;
 use helpers::Helper;
 use std::collections::HashMap;
 use wasm_encoder::{
@@ -24,15 +28,54 @@ use wasm_encoder::{
     ValType,
 };
 
-/// Function indices: entry points first, then the helpers in [`helpers::ALL`] order.
+/// Function indices: entry points first, then the helpers the module uses,
+/// in [`helpers::ALL`] order. While the record functions are generated a
+/// helper is called by its provisional index, its position in
+/// [`helpers::ALL`] after the entry points; [`compile`] then renumbers.
 const FN_EVALUATE: u32 = 0;
 const FN_RECORD_FULL: u32 = 1;
-const FN_RECORD_FAST: u32 = 2;
-const FN_COMPLETE: u32 = 3;
-const FIRST_HELPER: u32 = 4;
+const FIRST_HELPER: u32 = 2;
 
 fn helper_index(h: Helper) -> u32 {
     FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
+}
+
+/// The helpers called from `bodies` (by provisional index) and those they
+/// call in turn, in [`helpers::ALL`] order.
+fn used_helpers(bodies: &[&FnBuilder]) -> Vec<Helper> {
+    let mut used = [false; helpers::ALL.len()];
+    for body in bodies {
+        for f in body.calls() {
+            if let Some(slot) = f
+                .checked_sub(FIRST_HELPER)
+                .and_then(|i| used.get_mut(i as usize))
+            {
+                *slot = true;
+            }
+        }
+    }
+    // close over dependencies (today one pass would do: no dependency has
+    // dependencies of its own)
+    loop {
+        let mut changed = false;
+        for (i, h) in helpers::ALL.iter().enumerate() {
+            if used[i] {
+                for d in h.deps() {
+                    let j = helpers::ALL.iter().position(|x| x == d).unwrap_or(i);
+                    changed |= !used[j];
+                    used[j] = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    helpers::ALL
+        .iter()
+        .zip(used)
+        .filter_map(|(h, u)| u.then_some(*h))
+        .collect()
 }
 
 /// A compiled policy: the module bytes and their metadata.
@@ -46,8 +89,20 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let full = record_function(program, &meta, &mut strings, &mut sites, true);
-    let fast = record_function(program, &meta, &mut strings, &mut sites, false);
+    let mut full = record_function(program, &meta, &mut strings, &mut sites);
+    let mut evaluate = evaluate_function(program, &meta, &mut strings, &mut sites);
+    let used = used_helpers(&[&full, &evaluate]);
+    let final_index =
+        |h: Helper| FIRST_HELPER + used.iter().position(|x| *x == h).unwrap_or(0) as u32;
+    let renumber = |f: u32| match f
+        .checked_sub(FIRST_HELPER)
+        .and_then(|i| helpers::ALL.get(i as usize))
+    {
+        Some(h) => final_index(*h),
+        None => f,
+    };
+    full.remap_calls(renumber);
+    evaluate.remap_calls(renumber);
     meta.sites = sites.list;
     meta.heap_base = strings.end().next_multiple_of(8).max(16);
 
@@ -62,17 +117,11 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         code.function(&body);
     };
     use ValType::I32;
-    add(
-        vec![I32, I32, I32, I32],
-        vec![I32],
-        evaluate_function(&meta),
-    );
-    add(vec![I32, I32, I32], vec![], full);
-    add(vec![I32, I32, I32], vec![], fast);
-    add(vec![I32], vec![I32], complete_function(&meta.input));
-    for h in helpers::ALL {
+    add(vec![I32, I32, I32, I32], vec![I32], evaluate.finish());
+    add(vec![I32, I32, I32], vec![], full.finish());
+    for h in &used {
         let (params, results) = h.signature();
-        add(params, results, h.body(&helper_index));
+        add(params, results, h.body(&final_index));
     }
     module.section(&types);
     module.section(&functions);
@@ -132,6 +181,12 @@ impl Strings {
         };
         i64::from(ptr) | ((s.len() as i64) << 32)
     }
+    /// The bytes of a packed constant text made by [`Strings::packed`].
+    fn text(&self, packed: i64) -> Option<&[u8]> {
+        let start = (packed as u32).checked_sub(Self::BASE)? as usize;
+        let len = (packed >> 32) as usize;
+        self.bytes.get(start..start.checked_add(len)?)
+    }
     fn end(&self) -> u32 {
         Self::BASE + self.bytes.len() as u32
     }
@@ -176,20 +231,40 @@ fn mem32(offset: u32) -> MemArg {
     }
 }
 
-/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn.
-fn evaluate_function(meta: &Meta) -> Function {
+/// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
+/// complete one by the fast evaluation, generated right into the loop, and
+/// any other by a call of the full function.
+fn evaluate_function(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
-    let (rec, out, i) = (f.i32_local(), f.i32_local(), f.i32_local());
+    let (rec, out, i, complete) = (f.i32_local(), f.i32_local(), f.i32_local(), f.i32_local());
     f.get(in_ptr).set(rec);
     f.get(out_ptr).set(out);
     let done = f.block();
     let top = f.loop_();
     f.get(i).get(count).op(I::I32GeU);
     f.br_if(done);
-    f.get(rec).op(I::Call(FN_COMPLETE));
+    f.i32c(0).set(complete);
+    let incomplete = f.block();
+    check_complete(&mut f, &meta.input, rec, incomplete);
+    f.i32c(1).set(complete);
+    f.end();
+    f.get(complete);
     f.if_();
-    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FAST));
+    f = record_evaluation(
+        program,
+        meta,
+        strings,
+        sites,
+        false,
+        f,
+        Io { rec, out, as_of },
+    );
     f.else_();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
@@ -206,28 +281,19 @@ fn evaluate_function(meta: &Meta) -> Function {
     f.end();
     f.end();
     f.i32c(0);
-    f.finish()
+    f
 }
 
-/// `complete(rec) -> i32`: whether every fact of the record is present,
-/// including every field of every list element.
-fn complete_function(layout: &Layout) -> Function {
-    let mut f = FnBuilder::new(1);
-    check_complete(&mut f, layout, 0);
-    f.i32c(1);
-    f.finish()
-}
-
-fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
+/// Branches to `incomplete` unless every fact of the record at `rec` is
+/// present, including every field of every list element.
+fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
     let n = layout.fields.len();
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
         let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
         f.get(rec).op(I::I64Load(mem(w as u32 * 8)));
         f.i64c(mask).op(I::I64And).i64c(mask).op(I::I64Ne);
-        f.if_();
-        f.i32c(0).op(I::Return);
-        f.end();
+        f.br_if(incomplete);
     }
     for field in &layout.fields {
         if let abi::ValueType::List { element } = &field.ty {
@@ -240,7 +306,7 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
             let top = f.loop_();
             f.get(k).op(I::I32Eqz);
             f.br_if(done);
-            check_complete(f, element, p);
+            check_complete(f, element, p, incomplete);
             f.get(p).i32c(element.size as i32).op(I::I32Add).set(p);
             f.get(k).i32c(1).op(I::I32Sub).set(k);
             f.br(top);
@@ -250,16 +316,35 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local) {
     }
 }
 
-/// One evaluation of every define and decision for the record at local 0,
-/// writing the result record at local 1; local 2 is `as_of`.
+/// `record_full(rec, out, as_of)`: the full evaluation of one record, with
+/// the missing facts of every value.
 fn record_function(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
+) -> FnBuilder {
+    let f = FnBuilder::new(3);
+    let io = Io {
+        rec: 0,
+        out: 1,
+        as_of: 2,
+    };
+    record_evaluation(program, meta, strings, sites, true, f, io)
+}
+
+/// One evaluation of every define and decision, appended to `f`: the full
+/// one (`track`) or the fast one for complete records.
+fn record_evaluation(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
     track: bool,
-) -> Function {
-    let mut g = expr::Gen::new(program, meta, strings, sites, track);
+    f: FnBuilder,
+    io: Io,
+) -> FnBuilder {
+    let mut g = expr::Gen::new(program, meta, strings, sites, track, f, io);
     for item in &program.order {
         match *item {
             Computed::Define(i) => g.define(i),

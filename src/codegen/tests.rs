@@ -1,0 +1,327 @@
+//! Edge-value tests of the inline fast paths: each operation, alone in a
+//! policy, evaluated by the interpreter and by the compiled module over a grid
+//! of operands around every bound the fast paths switch at (32-bit limits,
+//! the ranges of constant multipliers and divisors, rounding ties, i64
+//! limits), and over texts equal to, or of the same length as, constants.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::inline;
+use crate::facts::Facts;
+use crate::num::DEC_SCALE;
+use crate::{Date, Engine, Policy};
+
+const INPUTS: &str =
+    "input {\n  m: money\n  n: money\n  d: decimal\n  e: decimal\n  i: int\n  j: int\n}\n";
+
+/// Operations of one operand `x` (m, e, i) and constants.
+const UNARY: &[(&str, &str)] = &[
+    ("money", "m * 0.5"),
+    ("money", "m * 1.15"),
+    ("money", "1.15 * m"),
+    ("money", "m * -2.5"),
+    ("money", "m * 0.000001"),
+    ("money", "m * -0.000001"),
+    ("money", "m * 1000000.5"),
+    ("money", "m * 0"),
+    ("money", "m * 1"),
+    ("money", "m * 1.0"),
+    ("money", "m * 3"),
+    ("money", "3 * m"),
+    ("money", "m * -1"),
+    ("money", "m * 10000000000000"),
+    ("money", "m / 3"),
+    ("money", "m / -0.7"),
+    ("money", "m / 0.000001"),
+    ("money", "m / 2"),
+    ("money", "m / -1"),
+    ("money", "m / 0"),
+    ("decimal", "e * 2.5"),
+    ("decimal", "e / 1000000.5"),
+    ("decimal", "e * 7"),
+    ("int", "i * 3"),
+    ("int", "i * -7"),
+    ("int", "i * 0"),
+    ("int", "i * 1"),
+    ("int", "i * -1"),
+    ("int", "i * 9223372036854775807"),
+    ("int", "i * -9223372036854775807"),
+    ("int", "i * (-9223372036854775807 - 1)"),
+    ("decimal", "i / 7"),
+    ("decimal", "i / -2"),
+    ("decimal", "i / 1"),
+    ("int", "i + 5"),
+    ("int", "i - 5"),
+    ("int", "5 - i"),
+    ("int", "i + -3"),
+    ("int", "i - -3"),
+    ("int", "-3 + i"),
+    ("int", "i + 0"),
+    ("int", "i - 0"),
+    ("int", "0 - i"),
+    ("int", "i + 9223372036854775807"),
+    ("int", "i - 9223372036854775807"),
+    ("int", "i + (-9223372036854775807 - 1)"),
+    ("int", "i - (-9223372036854775807 - 1)"),
+    ("money", "m + 3"),
+    ("money", "m - 3"),
+    ("money", "-m"),
+    ("money", "if i > 0 then m else 0"),
+    ("decimal", "e * (if i > 0 then 1 else 2)"),
+];
+
+/// Operations of two operands `x` (m, e, i) and `y` (n, d, j).
+const BINARY: &[(&str, &str)] = &[
+    ("money", "m * d"),
+    ("money", "d * m"),
+    ("money", "m * j"),
+    ("money", "j * m"),
+    ("decimal", "e * d"),
+    ("decimal", "e * j"),
+    ("decimal", "j * e"),
+    ("int", "i * j"),
+    ("money", "m / d"),
+    ("decimal", "m / n"),
+    ("money", "m / j"),
+    ("decimal", "i / j"),
+    ("decimal", "e / d"),
+    ("int", "i + j"),
+    ("int", "i - j"),
+];
+
+/// Values around every bound of the fast paths for the constants above.
+fn values() -> Vec<i64> {
+    let mut v: Vec<i64> = vec![
+        0,
+        1,
+        2,
+        3,
+        49,
+        50,
+        51,
+        99,
+        100,
+        499_999,
+        500_000,
+        500_001,
+        1_500_000,
+        2_500_000,
+        1 << 31,
+        (1 << 31) - 1,
+        (1 << 31) + 1,
+        1 << 32,
+        3_037_000_499,
+        3_037_000_500,
+        1 << 40,
+        i64::MAX / DEC_SCALE,
+        (1 << 62) / DEC_SCALE,
+        1 << 62,
+        i64::MAX / 2,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
+    let constants = [
+        3,
+        7,
+        -7,
+        2,
+        -2,
+        100,
+        500_000,
+        1_150_000,
+        -2_500_000,
+        -700_000,
+        1,
+        -1,
+        1_000_000_500_000,
+        3_000_000,
+        2_000_000,
+        7_000_000,
+        10_000_000_000_000_000,
+        i64::MAX,
+        i64::MIN,
+        i64::MIN + 1,
+    ];
+    for c in constants {
+        let (lo, hi) = inline::mul_bounds(c);
+        v.extend([lo, hi]);
+        v.push(inline::mul_round_bound(c));
+        v.push(inline::div_round_bound(c));
+        v.push(i64::MAX - c.saturating_abs());
+    }
+    let mut out = Vec::new();
+    for x in v {
+        for y in [x.saturating_sub(1), x, x.saturating_add(1)] {
+            out.extend([y, y.saturating_neg()]);
+        }
+    }
+    out.push(i64::MIN);
+    out.push(i64::MIN + 1);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn facts(p: &Policy, x: Option<i64>, y: Option<i64>) -> Facts {
+    let mut b = p.facts();
+    if let Some(x) = x {
+        b = b.money_pence("m", x).decimal_micros("e", x).int("i", x);
+    }
+    if let Some(y) = y {
+        b = b.money_pence("n", y).decimal_micros("d", y).int("j", y);
+    }
+    b.build().unwrap()
+}
+
+fn agree(p: &Policy, what: &str, records: Vec<Facts>) {
+    let as_of = Date(20_000);
+    let wasm = p.evaluate_batch(&records, as_of);
+    for (f, w) in records.iter().zip(wasm) {
+        let i = p.evaluate_with(Engine::Interpreter, f, as_of);
+        assert_eq!(
+            i,
+            w,
+            "{what}: {:?}",
+            crate::facts::to_json(&p.meta().input, f)
+        );
+    }
+}
+
+fn policy(ty: &str, expr: &str) -> Policy {
+    let src = format!("policy t\n{INPUTS}decision r: {ty} = {expr}\n");
+    Policy::from_source("edge", &src).unwrap_or_else(|e| panic!("{expr}: {e}"))
+}
+
+#[test]
+fn arithmetic_fast_paths_agree_with_the_interpreter_at_every_bound() {
+    let vals = values();
+    for (ty, expr) in UNARY {
+        let p = policy(ty, expr);
+        let mut records: Vec<Facts> = vals.iter().map(|x| facts(&p, Some(*x), None)).collect();
+        records.push(facts(&p, None, None));
+        agree(&p, expr, records);
+    }
+    // pairs: every value against a sample of the values, and the reverse
+    let sample: Vec<i64> = vals.iter().copied().step_by(5).collect();
+    for (ty, expr) in BINARY {
+        let p = policy(ty, expr);
+        let mut records = Vec::new();
+        for x in &vals {
+            for y in &sample {
+                records.push(facts(&p, Some(*x), Some(*y)));
+                records.push(facts(&p, Some(*y), Some(*x)));
+            }
+            records.push(facts(&p, Some(*x), None));
+            records.push(facts(&p, None, Some(*x)));
+        }
+        agree(&p, expr, records);
+    }
+}
+
+#[test]
+fn the_product_of_two_operands_in_i32_range_matches_the_helper_everywhere() {
+    // dense sampling of both signs, ties and the i32 edges
+    let p = policy("money", "m * d");
+    let mut records = Vec::new();
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..4000 {
+        let x = (next() as i64) >> (next() % 64);
+        let y = (next() as i64) >> (next() % 64);
+        records.push(facts(&p, Some(x), Some(y)));
+    }
+    for x in [
+        -3_000_001i64,
+        -1_500_000,
+        -500_000,
+        -1,
+        1,
+        500_000,
+        1_500_000,
+        2_500_001,
+    ] {
+        for y in [
+            -2_147_483_648i64,
+            -1_000_000,
+            -500_000,
+            500_000,
+            1_000_000,
+            2_147_483_647,
+        ] {
+            records.push(facts(&p, Some(x), Some(y)));
+        }
+    }
+    agree(&p, "m * d", records);
+}
+
+const TEXT_CONSTANTS: &[&str] = &[
+    "",
+    "a",
+    "ab",
+    "abc",
+    "abcd",
+    "abcde",
+    "abcdefg",
+    "abcdefgh",
+    "abcdefghi",
+    "abcdefghijklmno",
+    "abcdefghijklmnop",
+    "abcdefghijklmnopq",
+    "é€",
+    "€uro ✓",
+];
+
+/// Texts equal to a constant, of its length with one byte or character
+/// changed, one shorter or longer.
+fn texts() -> Vec<String> {
+    let mut out = vec!["ÿ".to_string(), "x".repeat(40)];
+    for c in TEXT_CONSTANTS {
+        out.push(c.to_string());
+        out.push(format!("{c}z"));
+        out.push(format!("z{c}"));
+        let chars: Vec<char> = c.chars().collect();
+        for i in 0..chars.len() {
+            let mut changed = chars.clone();
+            changed[i] = if chars[i] == 'Z' { 'Y' } else { 'Z' };
+            out.push(changed.iter().collect());
+            out.push(chars[..i].iter().collect());
+            out.push(chars[i + 1..].iter().collect());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn text_comparisons_with_constants_agree_with_the_interpreter() {
+    let quoted: Vec<String> = TEXT_CONSTANTS.iter().map(|c| format!("{c:?}")).collect();
+    let mut decisions = String::new();
+    for (k, q) in quoted.iter().enumerate() {
+        decisions.push_str(&format!("decision eq{k}: bool = t == {q}\n"));
+        decisions.push_str(&format!("decision ne{k}: bool = {q} != t\n"));
+    }
+    decisions.push_str(&format!(
+        "decision any: bool = t in [{}]\n",
+        quoted[1..].join(", ")
+    ));
+    decisions.push_str("decision some: bool = t in [\"abc\", u, \"abcdefgh\"]\n");
+    decisions.push_str("decision same: bool = t == u\n");
+    decisions.push_str("decision fixed: bool = \"abc\" == \"abc\" and \"ab\" != \"abc\"\n");
+    let src = format!("policy t\ninput {{\n  t: text\n  u: text\n}}\n{decisions}");
+    let p = Policy::from_source("texts", &src).unwrap();
+    let all = texts();
+    let mut records = Vec::new();
+    for t in &all {
+        for u in ["", "abc", "abd", t.as_str()] {
+            records.push(p.facts().text("t", t).text("u", u).build().unwrap());
+        }
+        records.push(p.facts().text("t", t).build().unwrap());
+    }
+    records.push(p.facts().build().unwrap());
+    agree(&p, "texts", records);
+}
