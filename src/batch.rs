@@ -147,8 +147,11 @@ pub struct Variant(u32);
 /// A handle on one input field of a policy, checked to take values of kind `K`.
 pub struct Field<K: FieldKind> {
     index: u32,
-    /// Word of the slot within the record image.
-    word: u32,
+    /// Byte offset of the slot within the record image.
+    offset: u32,
+    /// The field's presence bit when it is in the first presence word
+    /// (index < 64), else 0.
+    mask: u64,
     kind: PhantomData<K>,
 }
 
@@ -194,7 +197,8 @@ impl<K: FieldKind> Field<K> {
         }
         Ok(Field {
             index: index as u32,
-            word: field.offset / 8,
+            offset: field.offset,
+            mask: if index < 64 { 1 << index } else { 0 },
             kind: PhantomData,
         })
     }
@@ -373,8 +377,10 @@ impl<'b> RecordWriter<'b> {
         texts: &'b mut String,
         chunk_texts: usize,
     ) -> RecordWriter<'b> {
-        if let Some(words) = image.get_mut(8..8 * presence_words) {
-            words.fill(0);
+        if presence_words > 1 {
+            if let Some(words) = image.get_mut(8..8 * presence_words) {
+                words.fill(0);
+            }
         }
         RecordWriter {
             image,
@@ -388,29 +394,37 @@ impl<'b> RecordWriter<'b> {
     #[inline]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
         let slot = K::encode(value, self.texts, self.chunk_texts);
-        let i = field.index as usize;
-        if i < 64 {
-            self.presence |= 1 << i;
-        } else {
-            let at = i / 64 * 8;
-            if let Some(w) = self.image.get_mut(at..at + 8) {
-                let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
-                w.copy_from_slice(&bits.to_le_bytes());
-            }
+        self.presence |= field.mask;
+        if field.mask == 0 {
+            self.set_high_presence(field.index as usize);
         }
-        let at = field.word as usize * 8;
-        if let Some(w) = self.image.get_mut(at..at + 8) {
-            w.copy_from_slice(&slot.to_le_bytes());
+        let at = field.offset as usize;
+        if let Some(w) = self
+            .image
+            .get_mut(at..)
+            .and_then(|s| s.first_chunk_mut::<8>())
+        {
+            *w = slot.to_le_bytes();
         }
         self
+    }
+
+    /// Sets the presence bit of field `i` >= 64 in its word of the image.
+    #[cold]
+    fn set_high_presence(&mut self, i: usize) {
+        let at = i / 64 * 8;
+        if let Some(w) = self.image.get_mut(at..at + 8) {
+            let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
+            w.copy_from_slice(&bits.to_le_bytes());
+        }
     }
 }
 
 impl Drop for RecordWriter<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(w) = self.image.get_mut(..8) {
-            w.copy_from_slice(&self.presence.to_le_bytes());
+        if let Some(w) = self.image.first_chunk_mut::<8>() {
+            *w = self.presence.to_le_bytes();
         }
     }
 }

@@ -515,9 +515,10 @@ impl Instance {
                 return;
             }
             let mem = self.memory.data_mut(&mut self.store);
-            for item in items.by_ref().take(CHUNK) {
-                let at = addrs.records + pending.len() * size;
-                let image = mem.get_mut(at..at + size).unwrap_or_default();
+            let images = mem
+                .get_mut(addrs.records..addrs.records + CHUNK * size)
+                .unwrap_or_default();
+            for (image, item) in images.chunks_exact_mut(size).zip(items.by_ref()) {
                 fill(
                     &item,
                     &mut RecordWriter::new(image, presence_words, &mut texts, 0),
@@ -532,15 +533,16 @@ impl Instance {
                 .place_texts(&texts, &addrs, count)
                 .and_then(|()| self.call(addrs.records, count, addrs.results, as_of));
             let mem = self.memory.data(&self.store);
-            for (k, item) in pending.drain(..).enumerate() {
-                let result = match &ran {
-                    Ok(()) => results::view_in_memory(
-                        &data,
-                        mem,
-                        addrs.results + k * data.record_size,
-                        as_of,
-                    ),
-                    Err(e) => Err(e.clone()),
+            let size = data.record_size;
+            let records = mem
+                .get(addrs.results..addrs.results + count * size)
+                .unwrap_or_default();
+            let mut records = records.chunks_exact(size);
+            for item in pending.drain(..) {
+                let result = match (&ran, records.next()) {
+                    (Ok(()), Some(record)) => results::view(&data, record, mem, as_of),
+                    (Ok(()), None) => Err(trap_msg("no result")),
+                    (Err(e), _) => Err(e.clone()),
                 };
                 consume(item, result);
             }

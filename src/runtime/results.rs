@@ -39,6 +39,8 @@ pub struct ModuleData {
 struct Slot {
     /// Byte offset of the value within the record.
     at: usize,
+    /// End of the decision's words within the record.
+    end: usize,
     reason_words: usize,
     kind: SlotKind,
     form: Form,
@@ -67,6 +69,8 @@ impl ModuleData {
             .iter()
             .map(|d| Slot {
                 at: d.offset as usize,
+                end: d.offset as usize
+                    + 8 * (2 + meta.missing_words as usize + d.reason_words as usize),
                 reason_words: d.reason_words as usize,
                 kind: match d.kind {
                     DecisionKind::Expr => SlotKind::Expr,
@@ -168,6 +172,9 @@ fn status(record: &[u8]) -> i32 {
 /// Whether the `n` missing-facts words from byte `at` are all zero.
 #[inline]
 fn known(bytes: &[u8], at: usize, n: usize) -> bool {
+    if n == 1 {
+        return bytes.get(at..).and_then(|b| b.first_chunk::<8>()) == Some(&[0; 8]);
+    }
     at + 8 * n <= bytes.len() && (0..n).all(|i| word(bytes, at + 8 * i) == 0)
 }
 
@@ -325,16 +332,15 @@ impl BatchResults {
     }
 }
 
-/// The results of the result record at `at` in the module's `memory`, read
-/// in place (texts included: they point into the same memory).
+/// The results in result record `record`, which sits in the module's
+/// `memory`, read in place (texts included: they point into that memory).
 #[inline]
-pub(crate) fn view_in_memory<'a>(
+pub(crate) fn view<'a>(
     module: &'a ModuleData,
+    record: &'a [u8],
     memory: &'a [u8],
-    at: usize,
     as_of: i32,
 ) -> Result<RecordView<'a>, EvalError> {
-    let record = memory.get(at..at + module.record_size).unwrap_or(&[]);
     if status(record) == abi::STATUS_OK {
         Ok(RecordView {
             record,
@@ -408,10 +414,9 @@ impl<'a> RecordView<'a> {
     #[inline]
     pub fn decision(&self, i: usize) -> Option<DecisionView<'a>> {
         let slot = self.module.slots.get(i)?;
-        let end = slot.at + 8 * (2 + self.module.missing_words + slot.reason_words);
         Some(DecisionView {
             record: RecordView {
-                record: self.record.get(slot.at..end)?,
+                record: self.record.get(slot.at..slot.end)?,
                 ..*self
             },
             slot,
@@ -499,19 +504,27 @@ impl<'a> DecisionView<'a> {
         })
     }
 
+    #[inline(never)]
     fn text(&self, packed: u64) -> &'a str {
         let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-        let r = &self.record;
-        let text = if ptr + len <= r.module.statics.len() {
-            r.module.static_text(ptr, len)
-        } else {
-            ptr.checked_sub(r.heap_base)
-                .and_then(|at| r.heap.get(at..at + len))
-                .and_then(|b| std::str::from_utf8(b).ok())
+        let module = self.record.module;
+        let text = match &module.statics_text {
+            Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len),
+            _ => self.heap_text(ptr, len),
         };
         // Constant and input texts are UTF-8 and whole; only a tampered
         // module could point elsewhere.
         text.unwrap_or("\u{fffd}")
+    }
+
+    /// A text that is not one of the module's constants (an input text).
+    fn heap_text(&self, ptr: usize, len: usize) -> Option<&'a str> {
+        let r = &self.record;
+        if ptr + len <= r.module.statics.len() {
+            return r.module.static_text(ptr, len);
+        }
+        let at = ptr.checked_sub(r.heap_base)?;
+        std::str::from_utf8(r.heap.get(at..at + len)?).ok()
     }
 
     /// The value of a known `bool` decision.
