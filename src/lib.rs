@@ -444,15 +444,22 @@ impl Policy {
     /// for services, with no intermediate `serde_json::Value` either way.
     pub fn evaluate_json_text(&self, facts_json: &str, as_of: Date) -> Result<String, Error> {
         let facts = self.parse_facts(facts_json)?;
+        Ok(self.evaluate_json_facts(&facts, as_of)?)
+    }
+
+    /// Checked facts in, decisions JSON text out (Wasm engine).
+    pub fn evaluate_json_facts(&self, facts: &Facts, as_of: Date) -> Result<String, EvalError> {
         let module = self.loaded().map_err(load_failed)?;
-        Ok(module.evaluate_to_json_text(&facts, as_of.0)?)
+        let meta = &self.inner.meta;
+        module.evaluate_view(facts, as_of.0, |r| report::to_json_text(meta, as_of.0, &r))
     }
 
     /// Facts JSON text in, decisions JSON out (Wasm engine).
     pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
         let facts = self.parse_facts(facts_json)?;
-        let outcome = self.evaluate(&facts, as_of)?;
-        Ok(self.report(&outcome, as_of))
+        let module = self.loaded().map_err(load_failed)?;
+        let meta = &self.inner.meta;
+        Ok(module.evaluate_view(&facts, as_of.0, |r| report::to_json(meta, as_of.0, &r))?)
     }
 
     /// Facts as a JSON value in, decisions JSON out, with the chosen engine.

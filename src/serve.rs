@@ -236,8 +236,8 @@ async fn evaluate(
     };
     let answer = match version.policy.parse_facts(facts_raw.get()) {
         Err(e) => Answer::Input(e.to_string()),
-        Ok(facts) => match version.policy.evaluate(&facts, as_of) {
-            Ok(o) => Answer::Decision(report::to_json_text(version.policy.meta(), as_of.0, &o)),
+        Ok(facts) => match version.policy.evaluate_json_facts(&facts, as_of) {
+            Ok(out) => Answer::Decision(out),
             Err(e) => Answer::Eval(e.to_string()),
         },
     };
@@ -349,8 +349,11 @@ fn batch_answers(state: &AppState, version: &Version, items: &[String]) -> Vec<S
     }
     for (as_of, group) in groups {
         let records: Vec<Facts> = group.iter().map(|(_, f, _)| f.clone()).collect();
-        let results = version.policy.evaluate_batch(&records, Date(as_of));
-        for ((i, _, raw), r) in group.into_iter().zip(results) {
+        let mut results = crate::BatchResults::default();
+        version
+            .policy
+            .evaluate_batch_into(&records, Date(as_of), &mut results);
+        for ((i, _, raw), r) in group.into_iter().zip(results.iter()) {
             answers[i] = Some(match r {
                 Ok(o) => {
                     let out = report::to_json_text(version.policy.meta(), as_of, &o);

@@ -378,13 +378,15 @@ impl LoadedModule {
         self.with_instance(|i| i.evaluate_one(facts, as_of, |r| r.to_outcome()))?
     }
 
-    /// Evaluates one record and writes its decisions JSON (LANGUAGE.md section 6).
-    pub fn evaluate_to_json_text(&self, facts: &Facts, as_of: i32) -> Result<String, EvalError> {
-        self.with_instance(|i| {
-            i.evaluate_one(facts, as_of, |r| {
-                crate::report::to_json_text(&self.data.meta, as_of, &r)
-            })
-        })?
+    /// Evaluates one record and hands its results, read in place, to `f`
+    /// (which writes a report, say, without an owned `Outcome` in between).
+    pub fn evaluate_view<R>(
+        &self,
+        facts: &Facts,
+        as_of: i32,
+        f: impl FnOnce(RecordView<'_>) -> R,
+    ) -> Result<R, EvalError> {
+        self.with_instance(|i| i.evaluate_one(facts, as_of, f))?
     }
 
     /// Evaluates many records; each gets its own result.
