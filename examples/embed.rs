@@ -3,6 +3,7 @@
 //!
 //! Run with `cargo run --example embed`.
 
+use rulebook::batch::{Bool, Field, Int, Money};
 use rulebook::Facts;
 use rulebook::{Date, Policy};
 
@@ -72,5 +73,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             report["decisions"]["eligible"]["value"], report["decisions"]["amount"]["value"]
         );
     }
+
+    // 4. The hot path for typed data at volume: field handles looked up once,
+    //    facts written straight into the module's memory, results read in place.
+    let age: Field<Int> = policy.field("age")?;
+    let income: Field<Money> = policy.field("income_monthly")?;
+    let resident: Field<Bool> = policy.field("resident")?;
+    let amount = policy
+        .decision_index("amount")
+        .ok_or("no decision amount")?;
+    let claimants: Vec<(i64, i64)> = (0..100_000)
+        .map(|i| (60 + i % 10, 100_000 + i % 90_000))
+        .collect();
+    let mut total_pence = 0;
+    policy.evaluate_each(
+        &claimants,
+        as_of,
+        |(years, pence), record| {
+            record
+                .set(age, *years)
+                .set(income, *pence)
+                .set(resident, true);
+        },
+        |_, results| {
+            if let Ok(r) = results {
+                total_pence += r.decision(amount).and_then(|d| d.as_num()).unwrap_or(0);
+            }
+        },
+    );
+    println!(
+        "\n{} claimants evaluated; total paid £{}.{:02}",
+        claimants.len(),
+        total_pence / 100,
+        total_pence % 100
+    );
     Ok(())
 }
