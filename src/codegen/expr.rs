@@ -700,7 +700,11 @@ impl<'a> Gen<'a> {
         let (a, b) = (a?, b?);
         let ord = match kind {
             CmpKind::Num => a.cmp(&b),
-            CmpKind::Text => self.strings.text(a)?.cmp(self.strings.text(b)?),
+            // texts only compare for equality
+            CmpKind::Text if matches!(op, CmpOp::Eq | CmpOp::Ne) => {
+                self.strings.text(a)?.cmp(self.strings.text(b)?)
+            }
+            CmpKind::Text => return None,
         };
         Some(match op {
             CmpOp::Eq => ord.is_eq(),
