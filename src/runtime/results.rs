@@ -504,27 +504,11 @@ impl<'a> DecisionView<'a> {
         })
     }
 
-    #[inline(never)]
+    /// The text a packed `ptr | len << 32` slot points at.
+    #[inline]
     fn text(&self, packed: u64) -> &'a str {
-        let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-        let module = self.record.module;
-        let text = match &module.statics_text {
-            Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len),
-            _ => self.heap_text(ptr, len),
-        };
-        // Constant and input texts are UTF-8 and whole; only a tampered
-        // module could point elsewhere.
-        text.unwrap_or("\u{fffd}")
-    }
-
-    /// A text that is not one of the module's constants (an input text).
-    fn heap_text(&self, ptr: usize, len: usize) -> Option<&'a str> {
-        let r = &self.record;
-        if ptr + len <= r.module.statics.len() {
-            return r.module.static_text(ptr, len);
-        }
-        let at = ptr.checked_sub(r.heap_base)?;
-        std::str::from_utf8(r.heap.get(at..at + len)?).ok()
+        let r = self.record;
+        text_at(r.module, r.heap, r.heap_base, packed)
     }
 
     /// The value of a known `bool` decision.
@@ -575,6 +559,26 @@ impl<'a> DecisionView<'a> {
         (self.slot.kind == SlotKind::Whens && self.is_known())
             .then(|| word(self.bytes(), 8) as usize)
     }
+}
+
+/// The text a packed `ptr | len << 32` slot points at: one of the module's
+/// constants, or a text in `heap` (whose first byte is address `heap_base`).
+/// Arguments rather than a view, so that callers keep their views in
+/// registers.
+#[inline(never)]
+fn text_at<'a>(module: &'a ModuleData, heap: &'a [u8], heap_base: usize, packed: u64) -> &'a str {
+    let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
+    let text = match &module.statics_text {
+        Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len),
+        _ if ptr + len <= module.statics.len() => module.static_text(ptr, len),
+        _ => ptr
+            .checked_sub(heap_base)
+            .and_then(|at| heap.get(at..at + len))
+            .and_then(|b| std::str::from_utf8(b).ok()),
+    };
+    // Constant and input texts are UTF-8 and whole; only a tampered module
+    // could point elsewhere.
+    text.unwrap_or("\u{fffd}")
 }
 
 /// The indices of the set bits of a run of little-endian u64 words, ascending.
