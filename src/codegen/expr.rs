@@ -3,7 +3,7 @@
 //! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
-//! exactly when its set is non-zero. The fast function has no sets at all.
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has no sets at all.
 
 use super::emit::{FnBuilder, Label, Local};
 use super::helpers::Helper;

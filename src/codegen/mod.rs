@@ -4,10 +4,10 @@
 //! [`Meta`] in the `rulebook.meta` custom section. The memory layout and value
 //! encodings are fixed in [`crate::abi`].
 //!
-//! Each record is evaluated by one of two generated functions: a fast one
-//! with no unknown-fact bookkeeping, used when every fact (and every field
-//! of every list element) is present, and a full one implementing the
-//! three-valued logic with missing-fact bitsets.
+//! A record whose every fact (and every field of every list element) is
+//! present is evaluated by code inlined in `evaluate`'s loop, with no
+//! unknown-fact bookkeeping; any other record calls the full record function,
+//! which implements the three-valued logic with missing-fact bitsets.
 
 mod emit;
 mod expr;
