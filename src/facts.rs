@@ -308,20 +308,12 @@ fn value<'a, N: Node<'a>>(
                 })
             })?
         }
-        (ValueType::Decimal, Kind::Number(t) | Kind::Str(t)) => {
-            num::parse_decimal(&t).map(FactValue::Num).map_err(|e| {
-                bad(format!(
-                    "decimal (a number with at most 6 decimal places; {e})"
-                ))
-            })?
-        }
-        (ValueType::Money, Kind::Number(t) | Kind::Str(t)) => {
-            num::parse_money(&t).map(FactValue::Num).map_err(|e| {
-                bad(format!(
-                    "money (an amount with at most 2 decimal places; {e})"
-                ))
-            })?
-        }
+        (ValueType::Decimal, Kind::Number(t) | Kind::Str(t)) => num::parse_decimal(&t)
+            .map(FactValue::Num)
+            .map_err(|e| bad(number_expected("decimal", "\"0.55\"", &e)))?,
+        (ValueType::Money, Kind::Number(t) | Kind::Str(t)) => num::parse_money(&t)
+            .map(FactValue::Num)
+            .map_err(|e| bad(number_expected("money", "\"1200.50\"", &e)))?,
         (ValueType::Date, Kind::Str(s)) => num::parse_date(&s)
             .map(|d| FactValue::Num(i64::from(d)))
             .ok_or_else(|| bad("date (a real calendar date \"YYYY-MM-DD\")".into()))?,
@@ -352,6 +344,26 @@ fn value<'a, N: Node<'a>>(
         _ => return Err(bad(expected_word(ty))),
     };
     Ok(Some(fact))
+}
+
+/// What a decimal or money fact should have been, given why its number
+/// was refused (the reason once, not repeated).
+fn number_expected(kind: &str, example: &str, e: &num::NumParseError) -> String {
+    match e {
+        num::NumParseError::TooManyDecimals { max } => {
+            format!("{kind} with at most {max} decimal places")
+        }
+        num::NumParseError::Overflow => {
+            let limit = if kind == "money" {
+                "92,233,720,368,547,758.07"
+            } else {
+                "9,223,372,036,854.775807"
+            };
+            format!("{kind} of at most about ±{limit}")
+        }
+        num::NumParseError::Exponent => format!("{kind} written out in full, without an exponent"),
+        _ => format!("{kind} (a number or a string such as {example})"),
+    }
 }
 
 fn expected_word(ty: &ValueType) -> String {
