@@ -405,14 +405,7 @@ impl<'p, 'f> Interp<'p, 'f> {
                 match (l, r) {
                     (V::K(x), V::K(y)) => {
                         let ord = order(&x, &y);
-                        V::K(Val::Bool(match op {
-                            CmpOp::Eq => ord.is_eq(),
-                            CmpOp::Ne => ord.is_ne(),
-                            CmpOp::Lt => ord.is_lt(),
-                            CmpOp::Le => ord.is_le(),
-                            CmpOp::Gt => ord.is_gt(),
-                            CmpOp::Ge => ord.is_ge(),
-                        }))
+                        V::K(Val::Bool(op.holds(ord)))
                     }
                     (l, r) => strict(vec![l, r]),
                 }

@@ -5,6 +5,8 @@
 //! one failing record leaves the rest of its batch alone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rulebook::abi::ValueType;
@@ -15,32 +17,6 @@ use rulebook::facts::FactValue;
 use rulebook::outcome::{EvalError, Outcome};
 use rulebook::testing::generate::{as_of_dates, facts, FactsConfig};
 use rulebook::{BatchResults, Date, Engine, Facts, Policy};
-use std::path::Path;
-
-fn policies() -> Vec<Policy> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(root.join("rules"))
-        .unwrap()
-        .chain(std::fs::read_dir(root.join("tests/cases")).unwrap())
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    for p in files {
-        match p.extension().and_then(|x| x.to_str()) {
-            Some("rules") => out.push(Policy::from_file(&p).unwrap()),
-            Some("yaml") if p.parent().is_some_and(|d| d.ends_with("cases")) => {
-                let doc: serde_yaml::Value =
-                    serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-                let src = doc["policy"].as_str().unwrap();
-                out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
-            }
-            _ => {}
-        }
-    }
-    out
-}
 
 /// Whether the policy's inputs are all scalars (what batches take).
 fn scalar_inputs(policy: &Policy) -> bool {
@@ -95,7 +71,7 @@ fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
 #[test]
 fn batches_agree_with_the_interpreter_record_by_record() {
     let mut batches_checked = 0;
-    for (i, policy) in policies().iter().enumerate() {
+    for (i, policy) in common::all_policies().iter().enumerate() {
         let mut runner = TestRunner::new_with_rng(
             Config {
                 cases: 6,

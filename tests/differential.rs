@@ -6,42 +6,14 @@
 //! minimal facts object, printed as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rulebook::testing::generate::{as_of_dates, facts, FactsConfig};
 use rulebook::{Date, Engine, Policy};
-use std::path::Path;
 
 /// Total generated cases across all policies (at least 10,000 per run).
 const TOTAL_CASES: u32 = 12_000;
-
-fn policies() -> Vec<Policy> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    let mut rules: Vec<_> = std::fs::read_dir(root.join("rules"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "rules"))
-        .collect();
-    rules.sort();
-    for p in rules {
-        out.push(Policy::from_file(&p).unwrap());
-    }
-    let mut cases: Vec<_> = std::fs::read_dir(root.join("tests/cases"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    cases.sort();
-    for p in cases {
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        let src = doc["policy"].as_str().unwrap();
-        out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
-    }
-    out
-}
 
 fn check(policy: &Policy, config: FactsConfig, cases: u32, seed: u8) {
     let mut runner = TestRunner::new_with_rng(
@@ -78,7 +50,7 @@ fn check(policy: &Policy, config: FactsConfig, cases: u32, seed: u8) {
 
 #[test]
 fn interpreter_and_wasm_agree_on_random_facts() {
-    let all = policies();
+    let all = common::all_policies();
     assert!(all.len() >= 3);
     let per_policy = TOTAL_CASES / all.len() as u32 + 1;
     for (i, p) in all.iter().enumerate() {
@@ -175,7 +147,7 @@ fn object_for(
 /// field paths and expectations.
 #[test]
 fn text_and_value_fact_parsers_agree() {
-    for (i, policy) in policies().iter().enumerate() {
+    for (i, policy) in common::all_policies().iter().enumerate() {
         let mut runner = TestRunner::new_with_rng(
             Config {
                 cases: 150,

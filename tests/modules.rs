@@ -4,40 +4,16 @@
 //! one that misbehaves, is refused or stopped with a clear error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use rulebook::runtime::{read_meta, LoadedModule};
 use rulebook::{Date, EvalError, LoadError, Policy};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn all_policies() -> Vec<Policy> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for dir in ["rules", "tests/cases"] {
-        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        files.sort();
-        for p in files {
-            match p.extension().and_then(|x| x.to_str()) {
-                Some("rules") => out.push(Policy::from_file(&p).unwrap()),
-                Some("yaml") if dir == "tests/cases" => {
-                    let doc: serde_yaml::Value =
-                        serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-                    let src = doc["policy"].as_str().unwrap();
-                    out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn every_emitted_module_validates_and_imports_nothing() {
-    let policies = all_policies();
+    let policies = common::all_policies();
     assert!(policies.len() > 5);
     for p in &policies {
         let wasm = p.wasm();

@@ -706,14 +706,7 @@ impl<'a> Gen<'a> {
             }
             CmpKind::Text => return None,
         };
-        Some(match op {
-            CmpOp::Eq => ord.is_eq(),
-            CmpOp::Ne => ord.is_ne(),
-            CmpOp::Lt => ord.is_lt(),
-            CmpOp::Le => ord.is_le(),
-            CmpOp::Gt => ord.is_gt(),
-            CmpOp::Ge => ord.is_ge(),
-        })
+        Some(op.holds(ord))
     }
 
     /// Pushes the i32 result of comparing two known values, each a local

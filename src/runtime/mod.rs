@@ -199,9 +199,10 @@ pub trait Records {
     ) -> usize;
 }
 
-impl Records for [Facts] {
+/// `[Facts]`, `Vec<Facts>`, arrays: anything that is a slice of facts.
+impl<T: AsRef<[Facts]> + ?Sized> Records for T {
     fn count(&self) -> usize {
-        self.len()
+        self.as_ref().len()
     }
     fn write(
         &self,
@@ -210,22 +211,7 @@ impl Records for [Facts] {
         addrs: marshal::ChunkAddrs,
         mem: &mut [u8],
     ) -> usize {
-        marshal::write_records(meta, self.get(range).unwrap_or(&[]), addrs, mem)
-    }
-}
-
-impl Records for Vec<Facts> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn write(
-        &self,
-        range: std::ops::Range<usize>,
-        meta: &Meta,
-        addrs: marshal::ChunkAddrs,
-        mem: &mut [u8],
-    ) -> usize {
-        self.as_slice().write(range, meta, addrs, mem)
+        marshal::write_records(meta, self.as_ref().get(range).unwrap_or(&[]), addrs, mem)
     }
 }
 

@@ -201,16 +201,7 @@ impl BatchResults {
         let first = self.records.len();
         match memory.get(at..at + count * size) {
             Some(bytes) => self.records.extend_from_slice(bytes),
-            None => {
-                self.records.resize(first + count * size, 0);
-                for i in 0..count {
-                    set_word(
-                        &mut self.records,
-                        first + i * size,
-                        STATUS_MALFORMED as u32 as u64,
-                    );
-                }
-            }
+            None => self.push_statuses(count, STATUS_MALFORMED),
         }
         self.len += count;
         // Text values into the heap (input texts) are copied: the memory is
@@ -245,18 +236,19 @@ impl BatchResults {
         }
     }
 
-    /// Appends `count` records that all failed with `error`.
-    pub(crate) fn fail(&mut self, count: usize, error: EvalError) {
+    /// Appends `count` records holding nothing but a (host-only) status.
+    fn push_statuses(&mut self, count: usize, status: i32) {
         let size = self.record_size.max(8);
         let first = self.records.len();
         self.records.resize(first + count * size, 0);
         for i in 0..count {
-            set_word(
-                &mut self.records,
-                first + i * size,
-                STATUS_CHUNK_FAILED as u32 as u64,
-            );
+            set_word(&mut self.records, first + i * size, status as u32 as u64);
         }
+    }
+
+    /// Appends `count` records that all failed with `error`.
+    pub(crate) fn fail(&mut self, count: usize, error: EvalError) {
+        self.push_statuses(count, STATUS_CHUNK_FAILED);
         self.failures.push((self.len, self.len + count, error));
         self.len += count;
     }
