@@ -1,6 +1,6 @@
 //! Host side of the ABI, facts in: typed facts written straight into the
 //! module's linear memory as fact records, their texts and list elements.
-//! (Result records are read by [`super::results`].)
+//! (Result records are read by `runtime::results`.)
 //!
 //! A chunk of `n` records sits in memory from the module's `heap_base`:
 //! the `n` fact records, then (8-aligned) room for the `n` result records,

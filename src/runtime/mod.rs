@@ -2,8 +2,12 @@
 //! batches of records (the only user of wasmtime). One [`Engine`] per
 //! process; per policy a [`LoadedModule`] (module + pre-instantiated linker)
 //! built once; per thread of evaluation an [`Instance`] (store + instance)
-//! reused for every batch. Memory is bounded, and an epoch deadline stops any
-//! call that runs too long, so no module or input can hang or exhaust the host.
+//! reused for every batch. Records go through in chunks of [`CHUNK`]: from
+//! any [`Records`] (`Facts`, a [`crate::batch::Batch`]) into a
+//! [`BatchResults`], or with [`Instance::evaluate_each`] filled and read in
+//! place in the module's memory. Memory is bounded, and an epoch deadline
+//! stops any call that runs too long, so no module or input can hang or
+//! exhaust the host.
 
 pub mod marshal;
 mod results;
