@@ -145,6 +145,10 @@ impl FieldKind for Text {
 pub struct Variant(u32);
 
 /// A handle on one input field of a policy, checked to take values of kind `K`.
+/// It is valid for records of that policy, and of any version of it with the
+/// same inputs; a handle from a policy with other inputs writes the wrong
+/// slot (nothing unsafe happens, but the facts are wrong), so look handles up
+/// again when the inputs change.
 pub struct Field<K: FieldKind> {
     index: u32,
     /// Byte offset of the slot within the record image.
