@@ -35,7 +35,7 @@ pub const STATUS_PARAM_UNDEFINED: i32 = 3;
 pub const STATUS_NO_CLAUSE: i32 = 4;
 
 /// How a value type is written in the metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ValueType {
     Bool,
@@ -51,14 +51,14 @@ pub enum ValueType {
 /// Layout of a record (the top-level facts, or one list element).
 /// `presence_words` u64 words of presence bits come first (bit i of the
 /// little-endian words = field i present), then one 8-byte slot per field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Layout {
     pub size: u32,
     pub presence_words: u32,
     pub fields: Vec<FieldMeta>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FieldMeta {
     pub name: String,
     /// Index in the `missing` bitsets and in `fact_paths`.
@@ -70,6 +70,16 @@ pub struct FieldMeta {
 }
 
 impl Layout {
+    /// A fingerprint of the layout: equal layouts (same fields, types and
+    /// offsets) have equal ids, so record writers can tell a field handle of
+    /// another layout.
+    pub fn id(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+
     /// Byte offset of the presence word holding field `i`, and its bit.
     pub fn presence_bit(i: usize) -> (u32, u32) {
         ((i / 64 * 8) as u32, (i % 64) as u32)

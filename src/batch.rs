@@ -146,10 +146,11 @@ pub struct Variant(u32);
 
 /// A handle on one input field of a policy, checked to take values of kind `K`.
 /// It is valid for records of that policy, and of any version of it with the
-/// same inputs; a handle from a policy with other inputs writes the wrong
-/// slot (nothing unsafe happens, but the facts are wrong), so look handles up
-/// again when the inputs change.
+/// same inputs. Setting a fact through a handle of a policy with other inputs
+/// sets nothing, and that record's result is an error saying so.
 pub struct Field<K: FieldKind> {
+    /// [`Layout::id`] of the inputs it was looked up in.
+    layout: u64,
     index: u32,
     /// Byte offset of the slot within the record image.
     offset: u32,
@@ -200,6 +201,7 @@ impl<K: FieldKind> Field<K> {
             });
         }
         Ok(Field {
+            layout: layout.id(),
             index: index as u32,
             offset: field.offset,
             mask: if index < 64 { 1 << index } else { 0 },
@@ -259,6 +261,10 @@ pub struct Batch {
     chunk_texts: Vec<usize>,
     /// Byte offsets of the text slots within a record.
     text_slots: Arc<[usize]>,
+    /// [`Layout::id`] of the inputs.
+    layout: u64,
+    /// Records given a fact through a field handle of other inputs.
+    misfits: Vec<usize>,
 }
 
 impl Batch {
@@ -273,6 +279,8 @@ impl Batch {
             texts: String::new(),
             chunk_texts: Vec::new(),
             text_slots: marshal::text_slots(&meta.input).into(),
+            layout: meta.input.id(),
+            misfits: Vec::new(),
             meta,
         }
     }
@@ -292,12 +300,21 @@ impl Batch {
         self.count += 1;
         let chunk_texts = self.chunk_texts.last().copied().unwrap_or(0);
         let image = self.images.get_mut(at..end).unwrap_or_default();
-        RecordWriter::new(image, self.presence_words, &mut self.texts, chunk_texts)
+        let mut w = RecordWriter::new(image, self.presence_words, &mut self.texts, chunk_texts);
+        w.layout = self.layout;
+        w.misfits = Some((&mut self.misfits, self.count - 1));
+        w
+    }
+
+    /// The records given a fact through a field handle of other inputs.
+    pub(crate) fn misfits(&self) -> &[usize] {
+        &self.misfits
     }
 
     /// Removes every record, keeping the buffers' capacity.
     pub fn clear(&mut self) {
         self.count = 0;
+        self.misfits.clear();
         self.texts.clear();
         self.chunk_texts.clear();
     }
@@ -369,6 +386,12 @@ pub struct RecordWriter<'b> {
     /// Presence bits of the first 64 fields, stored when the writer is
     /// dropped (one store instead of a read-modify-write per field).
     presence: u64,
+    /// [`Layout::id`] of the record's inputs (0: not checked).
+    pub(crate) layout: u64,
+    /// Set when a field handle of other inputs was used.
+    pub(crate) misfit: bool,
+    /// Where a [`Batch`] notes this record as a misfit, and its index.
+    misfits: Option<(&'b mut Vec<usize>, usize)>,
 }
 
 impl<'b> RecordWriter<'b> {
@@ -391,12 +414,19 @@ impl<'b> RecordWriter<'b> {
             texts,
             chunk_texts,
             presence: 0,
+            layout: 0,
+            misfit: false,
+            misfits: None,
         }
     }
 
     /// Sets a fact.
     #[inline]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
+        if field.layout != self.layout {
+            self.misfit = true;
+            return self;
+        }
         let slot = K::encode(value, self.texts, self.chunk_texts);
         self.presence |= field.mask;
         if field.mask == 0 {
@@ -430,5 +460,19 @@ impl Drop for RecordWriter<'_> {
         if let Some(w) = self.image.first_chunk_mut::<8>() {
             *w = self.presence.to_le_bytes();
         }
+        if self.misfit {
+            if let Some((misfits, i)) = self.misfits.take() {
+                misfits.push(i);
+            }
+        }
+    }
+}
+
+/// The error of a record given a fact through a field handle of other inputs.
+pub(crate) fn misfit_error() -> crate::EvalError {
+    crate::EvalError::Trap {
+        message: "a fact was set through a field handle looked up on a policy with other inputs: \
+                  look the handles up on this policy"
+            .into(),
     }
 }

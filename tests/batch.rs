@@ -360,3 +360,57 @@ fn presence_beyond_the_first_word() {
         [64]
     );
 }
+
+/// A fact set through a field handle of a policy with other inputs sets
+/// nothing: that record's result is an error saying so, its neighbours are
+/// decided, in a `Batch` and through `evaluate_each` alike.
+#[test]
+fn a_field_handle_of_other_inputs_is_refused_per_record() {
+    let p = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 1\n",
+    )
+    .unwrap();
+    let q = Policy::from_source(
+        "q.rules",
+        "policy q\ninput { b: bool  a: int }\ndecision d: int = a\n",
+    )
+    .unwrap();
+    let own: Field<Int> = p.field("a").unwrap();
+    let foreign: Field<Int> = q.field("a").unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let expected = [
+        Ok(Some(2)),
+        Err(
+            "evaluation error: the policy module failed: a fact was set through a field handle \
+             looked up on a policy with other inputs: look the handles up on this policy"
+                .to_string(),
+        ),
+        Ok(Some(4)),
+    ];
+    let show = |r: Result<rulebook::RecordView<'_>, EvalError>| {
+        r.map(|v| v.decision(0).unwrap().as_num())
+            .map_err(|e| e.to_string())
+    };
+    let mut batch = Batch::new(&p);
+    batch.record().set(own, 1);
+    batch.record().set(own, 2).set(foreign, 5);
+    batch.record().set(own, 3);
+    let mut results = BatchResults::default();
+    p.evaluate_batch_into(&batch, as_of, &mut results);
+    let got: Vec<_> = results.iter().map(show).collect();
+    assert_eq!(got, expected);
+    let mut got = Vec::new();
+    p.evaluate_each(
+        [1, 2, 3],
+        as_of,
+        |&v, record| {
+            record.set(own, v);
+            if v == 2 {
+                record.set(foreign, 5);
+            }
+        },
+        |_, r| got.push(show(r)),
+    );
+    assert_eq!(got, expected);
+}

@@ -193,6 +193,10 @@ pub trait Records {
     fn misfit(&self, _meta: &Meta) -> Option<EvalError> {
         None
     }
+    /// Records given a fact through a field handle of other inputs.
+    fn misfit_records(&self) -> &[usize] {
+        &[]
+    }
     /// Writes records `range` into `mem` at `addrs`: see [`marshal::write_records`].
     fn write(
         &self,
@@ -230,6 +234,9 @@ impl Records for crate::batch::Batch {
                 meta.policy
             ))
         })
+    }
+    fn misfit_records(&self) -> &[usize] {
+        self.misfits()
     }
     fn write(
         &self,
@@ -511,11 +518,10 @@ impl Instance {
                 .get_mut(addrs.records..addrs.records + CHUNK * size)
                 .unwrap_or_default();
             for (image, item) in images.chunks_exact_mut(size).zip(items.by_ref()) {
-                fill(
-                    &item,
-                    &mut RecordWriter::new(image, presence_words, &mut texts, 0),
-                );
-                pending.push(item);
+                let mut writer = RecordWriter::new(image, presence_words, &mut texts, 0);
+                writer.layout = data.input_layout;
+                fill(&item, &mut writer);
+                pending.push((item, writer.misfit));
             }
             if pending.is_empty() {
                 return;
@@ -530,8 +536,9 @@ impl Instance {
                 .get(addrs.results..addrs.results + count * size)
                 .unwrap_or_default();
             let mut records = records.chunks_exact(size);
-            for item in pending.drain(..) {
+            for (item, misfit) in pending.drain(..) {
                 let result = match (&ran, records.next()) {
+                    _ if misfit => Err(crate::batch::misfit_error()),
                     (Ok(()), Some(record)) => results::view(&data, record, mem, as_of),
                     (Ok(()), None) => Err(trap_msg("no result")),
                     (Err(e), _) => Err(e.clone()),
@@ -614,6 +621,9 @@ impl Instance {
             if let Err(e) = self.run_chunk(records, chunk, as_of, results) {
                 results.fail(n, e);
             }
+        }
+        for &i in records.misfit_records() {
+            results.mark_failed(i, crate::batch::misfit_error());
         }
     }
 

@@ -32,6 +32,8 @@ pub struct ModuleData {
     missing_words: usize,
     /// Byte offsets of the text slots of a fact record.
     pub(crate) text_slots: Box<[usize]>,
+    /// [`crate::abi::Layout::id`] of the inputs.
+    pub(crate) input_layout: u64,
 }
 
 /// Where one decision sits in a result record, and how to read it.
@@ -87,6 +89,7 @@ impl ModuleData {
         ModuleData {
             record_size: (meta.result_size as usize).max(8),
             text_slots: super::marshal::text_slots(&meta.input).into(),
+            input_layout: meta.input.id(),
             missing_words: meta.missing_words as usize,
             meta,
             statics,
@@ -251,6 +254,18 @@ impl BatchResults {
         self.push_statuses(count, STATUS_CHUNK_FAILED);
         self.failures.push((self.len, self.len + count, error));
         self.len += count;
+    }
+
+    /// Replaces record `i`'s results with `error`.
+    pub(crate) fn mark_failed(&mut self, i: usize, error: EvalError) {
+        if i < self.len {
+            set_word(
+                &mut self.records,
+                i * self.record_size.max(8),
+                STATUS_CHUNK_FAILED as u32 as u64,
+            );
+            self.failures.push((i, i + 1, error));
+        }
     }
 
     /// Marks every record of a batch of `count` as failed (the module could not be used).
