@@ -300,8 +300,13 @@ impl Batch {
         self.count += 1;
         let chunk_texts = self.chunk_texts.last().copied().unwrap_or(0);
         let image = self.images.get_mut(at..end).unwrap_or_default();
-        let mut w = RecordWriter::new(image, self.presence_words, &mut self.texts, chunk_texts);
-        w.layout = self.layout;
+        let mut w = RecordWriter::new(
+            image,
+            self.presence_words,
+            self.layout,
+            &mut self.texts,
+            chunk_texts,
+        );
         w.misfits = Some((&mut self.misfits, self.count - 1));
         w
     }
@@ -386,8 +391,9 @@ pub struct RecordWriter<'b> {
     /// Presence bits of the first 64 fields, stored when the writer is
     /// dropped (one store instead of a read-modify-write per field).
     presence: u64,
-    /// [`Layout::id`] of the record's inputs (0: not checked).
-    pub(crate) layout: u64,
+    /// [`Layout::id`] of the record's inputs: a field handle of any other
+    /// layout sets nothing.
+    layout: u64,
     /// Set when a field handle of other inputs was used.
     pub(crate) misfit: bool,
     /// Where a [`Batch`] notes this record as a misfit, and its index.
@@ -401,6 +407,7 @@ impl<'b> RecordWriter<'b> {
     pub(crate) fn new(
         image: &'b mut [u8],
         presence_words: usize,
+        layout: u64,
         texts: &'b mut String,
         chunk_texts: usize,
     ) -> RecordWriter<'b> {
@@ -414,7 +421,7 @@ impl<'b> RecordWriter<'b> {
             texts,
             chunk_texts,
             presence: 0,
-            layout: 0,
+            layout,
             misfit: false,
             misfits: None,
         }

@@ -518,8 +518,8 @@ impl Instance {
                 .get_mut(addrs.records..addrs.records + CHUNK * size)
                 .unwrap_or_default();
             for (image, item) in images.chunks_exact_mut(size).zip(items.by_ref()) {
-                let mut writer = RecordWriter::new(image, presence_words, &mut texts, 0);
-                writer.layout = data.input_layout;
+                let mut writer =
+                    RecordWriter::new(image, presence_words, data.input_layout, &mut texts, 0);
                 fill(&item, &mut writer);
                 pending.push((item, writer.misfit));
             }

@@ -575,13 +575,12 @@ impl<'a> DecisionView<'a> {
 #[inline(never)]
 fn text_at<'a>(module: &'a ModuleData, heap: &'a [u8], heap_base: usize, packed: u64) -> &'a str {
     let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-    let text = match &module.statics_text {
-        Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len),
-        _ if ptr + len <= module.statics.len() => module.static_text(ptr, len),
-        _ => ptr
-            .checked_sub(heap_base)
+    let text = if ptr + len <= module.statics.len() {
+        module.static_text(ptr, len)
+    } else {
+        ptr.checked_sub(heap_base)
             .and_then(|at| heap.get(at..at + len))
-            .and_then(|b| std::str::from_utf8(b).ok()),
+            .and_then(|b| std::str::from_utf8(b).ok())
     };
     // Constant and input texts are UTF-8 and whole; only a tampered module
     // could point elsewhere.
