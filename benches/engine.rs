@@ -31,7 +31,9 @@ mod native;
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use native::{Applicant, Decision, Employment, ReportHeader, REASONS, REGIONS, ROUTES};
-use rulebook::batch::{Batch, Bool, Enum, Field, Int, Money, RecordWriter, Text, Variant};
+use rulebook::batch::{
+    self, Batch, Bool, Enum, Field, FieldSet, Int, Money, RecordWriter, Text, Variant,
+};
 use rulebook::outcome::{Outcome, Value};
 use rulebook::{BatchResults, Date, Facts, Policy, RecordView};
 use std::hint::black_box;
@@ -239,6 +241,39 @@ fn sanity_check(
         outcomes,
         "a Batch differs from Facts"
     );
+    // evaluate_each, filled with `set_all` and with `set`, read whole and
+    // through the typed decision handles.
+    for one_call in [true, false] {
+        let mut streamed = Vec::new();
+        policy.evaluate_each(
+            people,
+            as_of,
+            |a, record| {
+                if one_call {
+                    fields.fill_all(record, a)
+                } else {
+                    fields.fill(record, a)
+                }
+            },
+            |_, r| {
+                let r = r.unwrap();
+                let o = r.to_outcome();
+                assert_eq!(
+                    o.decisions[0].value,
+                    r.get(fields.eligible).map(Value::Bool)
+                );
+                assert_eq!(
+                    o.decisions[1].value,
+                    r.get(fields.route).map(|t| Value::Text(t.into()))
+                );
+                streamed.push(Ok(o));
+            },
+        );
+        assert_eq!(
+            streamed, outcomes,
+            "evaluate_each differs (set_all: {one_call})"
+        );
+    }
     let mut reason_counts = [0usize; 6];
     let mut route_counts = [0usize; 6];
     let mut eligible = 0;
@@ -377,6 +412,18 @@ impl Case<'_> {
 }
 
 /// The benchmark policy's input fields and decisions, looked up once.
+/// The handles of the benchmark's eight inputs, in `Applicant` order.
+type ApplicantFields = (
+    Field<Int>,
+    Field<Money>,
+    Field<Money>,
+    Field<Int>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Enum>,
+    Field<Text>,
+);
+
 struct BatchFields {
     age: Field<Int>,
     income_monthly: Field<Money>,
@@ -386,28 +433,52 @@ struct BatchFields {
     has_disability: Field<Bool>,
     employment_status: Field<Enum>,
     region: Field<Text>,
+    /// The same eight handles, checked together for `set_all`.
+    all: FieldSet<ApplicantFields>,
     /// By `Employment` in `Employment::ALL` order.
     employment: [Variant; 5],
-    eligible: usize,
-    route: usize,
+    eligible: batch::Decision<Bool>,
+    route: batch::Decision<Text>,
 }
 
 impl BatchFields {
     fn new(policy: &Policy) -> BatchFields {
         let employment_status = policy.field("employment_status").unwrap();
+        let (age, income_monthly, savings, household_size) = (
+            policy.field("age").unwrap(),
+            policy.field("income_monthly").unwrap(),
+            policy.field("savings").unwrap(),
+            policy.field("household_size").unwrap(),
+        );
+        let (is_resident, has_disability, region) = (
+            policy.field("is_resident").unwrap(),
+            policy.field("has_disability").unwrap(),
+            policy.field("region").unwrap(),
+        );
         BatchFields {
-            age: policy.field("age").unwrap(),
-            income_monthly: policy.field("income_monthly").unwrap(),
-            savings: policy.field("savings").unwrap(),
-            household_size: policy.field("household_size").unwrap(),
-            is_resident: policy.field("is_resident").unwrap(),
-            has_disability: policy.field("has_disability").unwrap(),
+            age,
+            income_monthly,
+            savings,
+            household_size,
+            is_resident,
+            has_disability,
             employment_status,
-            region: policy.field("region").unwrap(),
+            region,
+            all: FieldSet::new((
+                age,
+                income_monthly,
+                savings,
+                household_size,
+                is_resident,
+                has_disability,
+                employment_status,
+                region,
+            ))
+            .unwrap(),
             employment: Employment::ALL
                 .map(|e| policy.variant(employment_status, e.name()).unwrap()),
-            eligible: policy.decision_index("eligible").unwrap(),
-            route: policy.decision_index("route").unwrap(),
+            eligible: policy.decision("eligible").unwrap(),
+            route: policy.decision("route").unwrap(),
         }
     }
 
@@ -416,9 +487,27 @@ impl BatchFields {
         self.fill(&mut batch.record(), a);
     }
 
-    /// Sets an applicant's facts (inline, as a closure written at the call
-    /// site would be).
-    #[inline]
+    /// Sets an applicant's facts in one call (inline, as a closure written
+    /// at the call site would be).
+    #[inline(always)]
+    fn fill_all(&self, record: &mut RecordWriter<'_>, a: &Applicant) {
+        record.set_all(
+            &self.all,
+            (
+                a.age,
+                a.income_monthly,
+                a.savings,
+                a.household_size,
+                a.is_resident,
+                a.has_disability,
+                self.employment[a.employment_status as usize],
+                &a.region,
+            ),
+        );
+    }
+
+    /// Sets an applicant's facts one by one.
+    #[inline(always)]
     fn fill(&self, record: &mut RecordWriter<'_>, a: &Applicant) {
         record
             .set(self.age, a.age)
@@ -443,10 +532,10 @@ fn read_all(fields: &BatchFields, results: &BatchResults) -> usize {
 
 /// Reads both decisions of one record (inline, as a closure written at
 /// the call site would be).
-#[inline]
+#[inline(always)]
 fn read_one(fields: &BatchFields, r: RecordView<'_>) -> usize {
-    let e = r.decision(fields.eligible).and_then(|d| d.as_bool());
-    let t = r.decision(fields.route).and_then(|d| d.as_text());
+    let e = r.get(fields.eligible);
+    let t = r.get(fields.route);
     usize::from(e == Some(true)) + t.map_or(0, str::len)
 }
 
@@ -470,6 +559,20 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
         // memory, evaluated there, and every record's two decisions read
         // there (`evaluate_each`), all inside the measured loop.
         case("a_typed", "rulebook_evaluate_each", n, {
+            let fields = BatchFields::new(policy);
+            Box::new(move || {
+                let mut total = 0;
+                policy.evaluate_each(
+                    black_box(&d.people),
+                    as_of,
+                    |a, record| fields.fill_all(record, a),
+                    |_, r| total += read_one(&fields, r.unwrap()),
+                );
+                total
+            })
+        }),
+        // The same, setting the facts one `set` at a time.
+        case("a_typed", "rulebook_evaluate_each_set", n, {
             let fields = BatchFields::new(policy);
             Box::new(move || {
                 let mut total = 0;
@@ -741,6 +844,11 @@ fn print_tables(title: &str, ns: &dyn Fn(&str) -> Option<f64>) {
         (
             "(a) typed, structs -> `evaluate_each`, values read",
             "a_typed/rulebook_evaluate_each",
+            "a_typed/native",
+        ),
+        (
+            "(a) typed, structs -> `evaluate_each` with `set` per field, values read",
+            "a_typed/rulebook_evaluate_each_set",
             "a_typed/native",
         ),
         (

@@ -208,6 +208,20 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// A fingerprint of the result layout: equal for modules whose result
+    /// records hold the same decisions (names, types, kinds) at the same
+    /// offsets, so that a decision handle can tell results of another layout.
+    pub fn result_layout_id(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (self.result_size, self.missing_words).hash(&mut h);
+        for d in &self.decisions {
+            (&d.name, &d.ty, d.offset, d.reason_words).hash(&mut h);
+            std::mem::discriminant(&d.kind).hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// The metadata of a checked program; `sites` and `heap_base` are filled in by codegen.
     pub fn of(program: &Program, hash: &str) -> Meta {
         let missing_words = program.schema.fact_paths.len().div_ceil(64).max(1) as u32;

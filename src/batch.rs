@@ -51,6 +51,16 @@ pub enum FieldError {
         actual: String,
         wanted: &'static str,
     },
+    #[error("a field set takes handles of one policy's inputs, and these are of several")]
+    MixedInputs,
+    #[error("the policy has no decision `{name}` (its decisions: {known})")]
+    UnknownDecision { name: String, known: String },
+    #[error("decision `{name}` is {actual}, not {wanted}")]
+    WrongDecisionKind {
+        name: String,
+        actual: String,
+        wanted: &'static str,
+    },
     #[error("input field `{name}` has no variant `{variant}` (its variants: {known})")]
     UnknownVariant {
         name: String,
@@ -69,16 +79,27 @@ pub trait FieldKind: sealed::Sealed {
     type Value<'a>;
     /// The kind's name in messages.
     const NAME: &'static str;
-    /// Whether an input of type `ty` takes this kind.
+    /// Whether an input (or decision) of type `ty` is of this kind.
     fn accepts(ty: &ValueType) -> bool;
-    /// The slot of a value; a text appends its bytes to `texts` and is
-    /// encoded as its offset there (relative to `chunk_texts`).
+    /// The slot of a value; a text's bytes go to `texts` (see [`TextSink`]),
+    /// `slot` being the slot's offset within the record.
     #[doc(hidden)]
-    fn encode(value: Self::Value<'_>, texts: &mut String, chunk_texts: usize) -> i64;
+    #[allow(private_interfaces)]
+    fn encode(value: Self::Value<'_>, texts: &mut TextSink<'_>, slot: usize) -> i64;
+}
+
+/// What a [`Decision`] handle reads: the value of a known decision of
+/// this kind, decoded from its slot (docs/abi.md).
+pub trait OutputKind: FieldKind {
+    /// The value read.
+    type Output<'a>;
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn decode<'a>(raw: u64, texts: TextSource<'a>) -> Self::Output<'a>;
 }
 
 macro_rules! scalar_kind {
-    ($(#[$doc:meta])* $kind:ident, $value:ty, $name:literal, $ty:pat, $encode:expr) => {
+    ($(#[$doc:meta])* $kind:ident, $value:ty, $name:literal, $ty:pat, $encode:expr, $decode:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub enum $kind {}
@@ -90,8 +111,17 @@ macro_rules! scalar_kind {
                 matches!(ty, $ty)
             }
             #[inline]
-            fn encode(value: $value, _: &mut String, _: usize) -> i64 {
+            #[allow(private_interfaces)]
+            fn encode(value: $value, _: &mut TextSink<'_>, _: usize) -> i64 {
                 $encode(value)
+            }
+        }
+        impl OutputKind for $kind {
+            type Output<'a> = $value;
+            #[inline]
+            #[allow(private_interfaces)]
+            fn decode<'a>(raw: u64, _: TextSource<'a>) -> $value {
+                $decode(raw)
             }
         }
     };
@@ -99,27 +129,29 @@ macro_rules! scalar_kind {
 
 scalar_kind!(
     /// An `int` input: an `i64`.
-    Int, i64, "int", ValueType::Int, |v| v
+    Int, i64, "int", ValueType::Int, |v| v, |raw| raw as i64
 );
 scalar_kind!(
     /// A `money` input, in pence: an `i64`.
-    Money, i64, "money", ValueType::Money, |v| v
+    Money, i64, "money", ValueType::Money, |v| v, |raw| raw as i64
 );
 scalar_kind!(
     /// A `decimal` input, in millionths: an `i64` (1.15 is 1_150_000).
-    Decimal, i64, "decimal", ValueType::Decimal, |v| v
+    Decimal, i64, "decimal", ValueType::Decimal, |v| v, |raw| raw as i64
 );
 scalar_kind!(
     /// A `bool` input.
-    Bool, bool, "bool", ValueType::Bool, i64::from
+    Bool, bool, "bool", ValueType::Bool, i64::from, |raw| raw != 0
 );
 scalar_kind!(
     /// A `date` input.
-    Date, crate::Date, "date", ValueType::Date, |d: crate::Date| i64::from(d.0)
+    Date, crate::Date, "date", ValueType::Date, |d: crate::Date| i64::from(d.0),
+    |raw| crate::Date(raw as i32)
 );
 scalar_kind!(
     /// An `enum` input: a [`Variant`] from `Policy::variant`.
-    Enum, Variant, "an enum", ValueType::Enum { .. }, |v: Variant| i64::from(v.0)
+    Enum, Variant, "an enum", ValueType::Enum { .. }, |v: Variant| i64::from(v.0),
+    |raw| Variant(raw as u32)
 );
 
 /// A `text` input: a `&str`.
@@ -133,16 +165,204 @@ impl FieldKind for Text {
         *ty == ValueType::Text
     }
     #[inline]
-    fn encode(value: &str, texts: &mut String, chunk_texts: usize) -> i64 {
-        let offset = texts.len() - chunk_texts;
-        texts.push_str(value);
-        (offset as u64 | ((value.len() as u64) << 32)) as i64
+    #[allow(private_interfaces)]
+    fn encode(value: &str, texts: &mut TextSink<'_>, slot: usize) -> i64 {
+        texts.put(value, slot)
     }
 }
 
-/// One variant of an enum input, resolved by name once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl OutputKind for Text {
+    type Output<'a> = &'a str;
+    #[inline]
+    #[allow(private_interfaces)]
+    fn decode<'a>(raw: u64, texts: TextSource<'a>) -> &'a str {
+        texts.text(raw)
+    }
+}
+
+pub(crate) use crate::runtime::results::TextSource;
+
+/// Where a [`RecordWriter`] puts the bytes of texts: free memory `area`,
+/// whose use `texts` keeps, for one chunk of records. `record` is the
+/// offset of the record from the chunk's first record.
+pub(crate) struct TextSink<'b> {
+    pub(crate) area: &'b mut [u8],
+    pub(crate) texts: &'b mut ChunkTexts,
+    pub(crate) record: usize,
+}
+
+impl TextSink<'_> {
+    /// Stores a text and returns its slot, for the slot at offset `slot`
+    /// of the record.
+    #[inline(always)]
+    fn put(&mut self, text: &str, slot: usize) -> i64 {
+        self.texts
+            .put(self.area, text.as_bytes(), self.record + slot)
+    }
+}
+
+/// The texts of one chunk of records. With `Policy::evaluate_each` they go
+/// straight into the free memory after the chunk's results while they fit;
+/// a [`Batch`] has no such memory. Texts that do not fit are kept aside
+/// (spilled) and placed when the chunk is in the module's memory
+/// ([`ChunkTexts::place`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChunkTexts {
+    /// Address of the first byte of the free memory.
+    base: usize,
+    /// Bytes used from `base`.
+    used: usize,
+    /// Texts that did not fit, one after another.
+    spilled: Vec<u8>,
+    /// For each spilled text: its slot's offset from the chunk's first
+    /// record, and the text's offset in `spilled` (the slot holds the
+    /// text's length and a zero address until placed).
+    fixups: Vec<(usize, usize)>,
+}
+
+impl ChunkTexts {
+    /// Starts a new chunk whose free memory starts at address `base`.
+    pub(crate) fn reset(&mut self, base: usize) {
+        self.base = base;
+        self.used = 0;
+        self.spilled.clear();
+        self.fixups.clear();
+    }
+
+    #[inline(always)]
+    fn put(&mut self, area: &mut [u8], text: &[u8], slot: usize) -> i64 {
+        let (start, end) = (self.used, self.used + text.len());
+        match area.get_mut(start..end) {
+            Some(dst) => {
+                copy_text(dst, text);
+                self.used = end;
+                marshal::packed(self.base + start, text.len())
+            }
+            None => self.spill(text, slot),
+        }
+    }
+
+    #[cold]
+    fn spill(&mut self, text: &[u8], slot: usize) -> i64 {
+        self.fixups.push((slot, self.spilled.len()));
+        self.spilled.extend_from_slice(text);
+        marshal::packed(0, text.len())
+    }
+
+    /// Where the spilled texts go when placed: right after those placed.
+    pub(crate) fn spill_at(&self) -> usize {
+        self.base + self.used
+    }
+
+    /// Bytes of the spilled texts.
+    pub(crate) fn spilled_len(&self) -> usize {
+        self.spilled.len()
+    }
+
+    /// Copies the spilled texts into `mem` at `at` and points their slots,
+    /// in the chunk's records from address `records`, at them. `mem` must
+    /// hold `at + spilled_len()` bytes.
+    pub(crate) fn place(&self, mem: &mut [u8], records: usize, at: usize) {
+        if let Some(dst) = mem.get_mut(at..at + self.spilled.len()) {
+            dst.copy_from_slice(&self.spilled);
+        }
+        for &(slot, offset) in &self.fixups {
+            let slot = records + slot;
+            if let Some(w) = mem.get_mut(slot..slot + 4) {
+                w.copy_from_slice(&((at + offset) as u32).to_le_bytes());
+            }
+        }
+    }
+
+    /// Bytes of text of the chunk, placed or not.
+    pub(crate) fn len(&self) -> usize {
+        self.used + self.spilled.len()
+    }
+}
+
+/// One variant of an enum input (or decision), resolved by name once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Variant(u32);
+
+impl Variant {
+    /// The variant's position in its enum's declaration.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A handle on one decision of a policy, checked to be of kind `K`, for
+/// reading results with [`crate::RecordView::get`]: the value when the
+/// decision is known, without looking anything up by name or index. It
+/// is valid for results of that policy, and of any version of it with the
+/// same decisions in the same result layout; on results of other
+/// decisions `get` reads nothing (`None`).
+pub struct Decision<K: OutputKind> {
+    /// [`crate::runtime::results::ModuleData`]'s result layout id.
+    layout: u64,
+    /// Byte offset of the decision's value within a result record.
+    at: u32,
+    index: u32,
+    kind: PhantomData<K>,
+}
+
+impl<K: OutputKind> Clone for Decision<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: OutputKind> Copy for Decision<K> {}
+
+impl<K: OutputKind> std::fmt::Debug for Decision<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Decision<{}>({})", K::NAME, self.index)
+    }
+}
+
+impl<K: OutputKind> Decision<K> {
+    /// The handle of decision `name` of a policy.
+    pub(crate) fn lookup(meta: &Meta, name: &str) -> Result<Decision<K>, FieldError> {
+        let Some((index, d)) = meta
+            .decisions
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.name == name)
+        else {
+            return Err(FieldError::UnknownDecision {
+                name: name.to_string(),
+                known: meta
+                    .decisions
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        if !K::accepts(&d.ty) {
+            return Err(FieldError::WrongDecisionKind {
+                name: name.to_string(),
+                actual: kind_name(&d.ty),
+                wanted: K::NAME,
+            });
+        }
+        Ok(Decision {
+            layout: meta.result_layout_id(),
+            at: d.offset,
+            index: index as u32,
+            kind: PhantomData,
+        })
+    }
+
+    /// The decision's index (as `Policy::decision_index` gives it).
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
+
+    pub(crate) fn parts(self) -> (u64, usize) {
+        (self.layout, self.at as usize)
+    }
+}
 
 /// A handle on one input field of a policy, checked to take values of kind `K`.
 /// It is valid for records of that policy, and of any version of it with the
@@ -255,12 +475,9 @@ pub struct Batch {
     /// Record images; only the first `count` are the batch's (the rest are
     /// kept from before a [`Batch::clear`], to be overwritten).
     images: Vec<u8>,
-    texts: String,
-    /// Where the texts of each chunk of [`CHUNK`] records start in `texts`
-    /// (a text slot holds its offset from there until relocated).
-    chunk_texts: Vec<usize>,
-    /// Byte offsets of the text slots within a record.
-    text_slots: Arc<[usize]>,
+    /// The texts of each chunk of [`CHUNK`] records (more may be kept
+    /// from before a [`Batch::clear`]).
+    texts: Vec<ChunkTexts>,
     /// [`Layout::id`] of the inputs.
     layout: u64,
     /// Records given a fact through a field handle of other inputs.
@@ -276,9 +493,7 @@ impl Batch {
             presence_words: meta.input.presence_words as usize,
             count: 0,
             images: Vec::new(),
-            texts: String::new(),
-            chunk_texts: Vec::new(),
-            text_slots: marshal::text_slots(&meta.input).into(),
+            texts: Vec::new(),
             layout: meta.input.id(),
             misfits: Vec::new(),
             meta,
@@ -294,19 +509,19 @@ impl Batch {
         if self.images.len() < end {
             self.images.resize(end, 0);
         }
-        if self.count.is_multiple_of(CHUNK) {
-            self.chunk_texts.push(self.texts.len());
+        let (chunk, in_chunk) = (self.count / CHUNK, self.count % CHUNK);
+        if self.texts.len() <= chunk {
+            self.texts.resize_with(chunk + 1, ChunkTexts::default);
         }
         self.count += 1;
-        let chunk_texts = self.chunk_texts.last().copied().unwrap_or(0);
         let image = self.images.get_mut(at..end).unwrap_or_default();
-        let mut w = RecordWriter::new(
-            image,
-            self.presence_words,
-            self.layout,
-            &mut self.texts,
-            chunk_texts,
-        );
+        let texts = TextSink {
+            area: &mut [],
+            // in bounds: resized above
+            texts: &mut self.texts[chunk],
+            record: in_chunk * self.size,
+        };
+        let mut w = RecordWriter::new(image, self.presence_words, self.layout, texts);
         w.misfits = Some((&mut self.misfits, self.count - 1));
         w
     }
@@ -320,8 +535,9 @@ impl Batch {
     pub fn clear(&mut self) {
         self.count = 0;
         self.misfits.clear();
-        self.texts.clear();
-        self.chunk_texts.clear();
+        for t in &mut self.texts {
+            t.reset(0);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -338,17 +554,12 @@ impl Batch {
         std::ptr::eq(self.meta.as_ref(), meta) || self.meta.input == meta.input
     }
 
-    /// Writes records `range` (within one chunk of [`CHUNK`] records) into
-    /// `mem` at `addrs`, with the contract of [`marshal::write_records`].
+    /// Writes records `range` (one chunk of [`CHUNK`] records or the last,
+    /// shorter one) into `mem` at `addrs`, with the contract of
+    /// [`marshal::write_records`].
     pub(crate) fn write(&self, range: Range<usize>, addrs: ChunkAddrs, mem: &mut [u8]) -> usize {
-        let chunk = range.start / CHUNK;
-        let texts = self.chunk_texts.get(chunk).copied().unwrap_or(0)
-            ..self
-                .chunk_texts
-                .get(chunk + 1)
-                .copied()
-                .unwrap_or(self.texts.len());
-        let needed = addrs.extra + texts.len();
+        let texts = self.texts.get(range.start / CHUNK);
+        let needed = addrs.extra + texts.map_or(0, ChunkTexts::spilled_len);
         if needed > mem.len() {
             return needed;
         }
@@ -356,24 +567,12 @@ impl Batch {
             .images
             .get(range.start * self.size..range.end * self.size)
             .unwrap_or(&[]);
-        let at = addrs.records;
-        if let Some(dst) = mem.get_mut(at..at + images.len()) {
+        if let Some(dst) = mem.get_mut(addrs.records..addrs.records + images.len()) {
             dst.copy_from_slice(images);
         }
-        if let (Some(dst), Some(src)) = (
-            mem.get_mut(addrs.extra..needed),
-            self.texts.as_bytes().get(texts),
-        ) {
-            dst.copy_from_slice(src);
+        if let Some(texts) = texts {
+            texts.place(mem, addrs.records, addrs.extra);
         }
-        marshal::relocate_texts(
-            mem,
-            at,
-            range.len(),
-            self.size,
-            &self.text_slots,
-            addrs.extra,
-        );
         needed
     }
 }
@@ -384,10 +583,7 @@ impl Batch {
 pub struct RecordWriter<'b> {
     /// The record's image: presence words, then the slots.
     image: &'b mut [u8],
-    texts: &'b mut String,
-    /// Where the texts of the record's chunk start in `texts`: a text slot
-    /// holds its offset from there (relocated when the chunk is placed).
-    chunk_texts: usize,
+    texts: TextSink<'b>,
     /// Presence bits of the first 64 fields, stored when the writer is
     /// dropped (one store instead of a read-modify-write per field).
     presence: u64,
@@ -408,8 +604,7 @@ impl<'b> RecordWriter<'b> {
         image: &'b mut [u8],
         presence_words: usize,
         layout: u64,
-        texts: &'b mut String,
-        chunk_texts: usize,
+        texts: TextSink<'b>,
     ) -> RecordWriter<'b> {
         if presence_words > 1 {
             if let Some(words) = image.get_mut(8..8 * presence_words) {
@@ -419,7 +614,6 @@ impl<'b> RecordWriter<'b> {
         RecordWriter {
             image,
             texts,
-            chunk_texts,
             presence: 0,
             layout,
             misfit: false,
@@ -434,30 +628,202 @@ impl<'b> RecordWriter<'b> {
             self.misfit = true;
             return self;
         }
-        let slot = K::encode(value, self.texts, self.chunk_texts);
         self.presence |= field.mask;
         if field.mask == 0 {
-            self.set_high_presence(field.index as usize);
+            set_high_presence(self.image, field.index as usize);
         }
-        let at = field.offset as usize;
-        if let Some(w) = self
-            .image
-            .get_mut(at..)
-            .and_then(|s| s.first_chunk_mut::<8>())
-        {
-            *w = slot.to_le_bytes();
-        }
+        field.store(self.image, &mut self.texts, value);
         self
     }
 
-    /// Sets the presence bit of field `i` >= 64 in its word of the image.
-    #[cold]
-    fn set_high_presence(&mut self, i: usize) {
-        let at = i / 64 * 8;
-        if let Some(w) = self.image.get_mut(at..at + 8) {
-            let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
-            w.copy_from_slice(&bits.to_le_bytes());
+    /// Sets the facts of a [`FieldSet`], one value per field, in one call:
+    /// the handles were checked together when the set was made, so this
+    /// costs little more than the stores themselves.
+    #[inline(always)]
+    pub fn set_all<T: FieldTuple>(
+        &mut self,
+        set: &FieldSet<T>,
+        values: T::Values<'_>,
+    ) -> &mut Self {
+        if set.layout != self.layout {
+            self.misfit = true;
+            return self;
         }
+        set.fields.store(self.image, &mut self.texts, values);
+        self.presence |= set.mask;
+        if !set.all_low {
+            set.fields.set_high_presence(self.image);
+        }
+        self
+    }
+}
+
+impl<K: FieldKind> Field<K> {
+    /// Stores a value in the field's slot of a record image (nothing more:
+    /// no presence bit, no layout check).
+    #[inline(always)]
+    fn store(self, image: &mut [u8], texts: &mut TextSink<'_>, value: K::Value<'_>) {
+        let at = self.offset as usize;
+        let slot = K::encode(value, texts, at);
+        if let Some(w) = image.get_mut(at..at + 8) {
+            w.copy_from_slice(&slot.to_le_bytes());
+        }
+    }
+}
+
+/// A tuple of field handles (of up to 12 fields), for a [`FieldSet`].
+pub trait FieldTuple: sealed::Sealed + Copy {
+    /// One value per field, in the same order.
+    type Values<'a>;
+    #[doc(hidden)]
+    fn each(&self, f: &mut dyn FnMut(u64, u32, u64));
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn store(&self, image: &mut [u8], texts: &mut TextSink<'_>, values: Self::Values<'_>);
+    #[doc(hidden)]
+    fn set_high_presence(&self, image: &mut [u8]);
+}
+
+macro_rules! field_tuple {
+    ($($K:ident $i:tt),+) => {
+        impl<$($K: FieldKind),+> sealed::Sealed for ($(Field<$K>,)+) {}
+        impl<$($K: FieldKind),+> FieldTuple for ($(Field<$K>,)+) {
+            type Values<'a> = ($($K::Value<'a>,)+);
+            fn each(&self, f: &mut dyn FnMut(u64, u32, u64)) {
+                $( f(self.$i.layout, self.$i.index, self.$i.mask); )+
+            }
+            #[inline(always)]
+            #[allow(private_interfaces)]
+            fn store(&self, image: &mut [u8], texts: &mut TextSink<'_>, values: Self::Values<'_>) {
+                $( self.$i.store(image, texts, values.$i); )+
+            }
+            #[cold]
+            fn set_high_presence(&self, image: &mut [u8]) {
+                $(
+                    if self.$i.mask == 0 {
+                        set_high_presence(image, self.$i.index as usize);
+                    }
+                )+
+            }
+        }
+    };
+}
+
+field_tuple!(A 0);
+field_tuple!(A 0, B 1);
+field_tuple!(A 0, B 1, C 2);
+field_tuple!(A 0, B 1, C 2, D 3);
+field_tuple!(A 0, B 1, C 2, D 3, E 4);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+/// Field handles of one policy's inputs, checked together once, for
+/// setting every fact they name in one call ([`RecordWriter::set_all`]):
+/// the fastest way to fill records from a host's own structs.
+///
+/// ```
+/// use rulebook::batch::{Bool, Field, FieldSet, Int, Text};
+/// use rulebook::{Date, Policy};
+///
+/// let policy = Policy::from_source("p.rules", r#"
+///     policy p
+///     input { age: int  resident: bool  region: text }
+///     decision ok: bool = resident and age >= 18 and region != "nowhere"
+/// "#).unwrap();
+/// let facts = FieldSet::new((
+///     policy.field::<Int>("age").unwrap(),
+///     policy.field::<Bool>("resident").unwrap(),
+///     policy.field::<Text>("region").unwrap(),
+/// )).unwrap();
+/// let ok = policy.decision::<Bool>("ok").unwrap();
+/// let people = [(30, true, "wales"), (12, true, "london")];
+/// let mut answers = Vec::new();
+/// policy.evaluate_each(&people, Date::parse("2026-01-01").unwrap(),
+///     |&&(age, resident, region), record| { record.set_all(&facts, (age, resident, region)); },
+///     |_, results| answers.push(results.unwrap().get(ok)));
+/// assert_eq!(answers, [Some(true), Some(false)]);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSet<T: FieldTuple> {
+    fields: T,
+    /// [`Layout::id`] shared by every handle.
+    layout: u64,
+    /// The presence bits of the fields with index < 64.
+    mask: u64,
+    /// Whether every field has index < 64 (its bit in `mask`).
+    all_low: bool,
+}
+
+impl<T: FieldTuple> FieldSet<T> {
+    /// Checks that the handles are of one policy's inputs.
+    pub fn new(fields: T) -> Result<FieldSet<T>, FieldError> {
+        let (mut layouts, mut mask, mut all_low) = (Vec::new(), 0, true);
+        fields.each(&mut |layout, _, m| {
+            layouts.push(layout);
+            mask |= m;
+            all_low &= m != 0;
+        });
+        let layout = layouts.first().copied().unwrap_or_default();
+        if layouts.iter().any(|&l| l != layout) {
+            return Err(FieldError::MixedInputs);
+        }
+        Ok(FieldSet {
+            fields,
+            layout,
+            mask,
+            all_low,
+        })
+    }
+}
+
+/// `dst.copy_from_slice(src)` for slices of equal length, without a call
+/// to `memcpy` for texts of up to 32 bytes (most names, codes and
+/// regions): two overlapping loads and stores.
+#[inline(always)]
+fn copy_text(dst: &mut [u8], src: &[u8]) {
+    fn copy<const W: usize>(dst: &mut [u8], src: &[u8]) {
+        let n = src.len();
+        if let (Some(head), Some(tail), Some(d)) = (
+            src.first_chunk::<W>(),
+            src.last_chunk::<W>(),
+            dst.get_mut(..n),
+        ) {
+            let (head, tail) = (*head, *tail);
+            if let Some(h) = d.first_chunk_mut::<W>() {
+                *h = head;
+            }
+            if let Some(t) = d.last_chunk_mut::<W>() {
+                *t = tail;
+            }
+        }
+    }
+    match src.len() {
+        0 => {}
+        1..=3 => {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        4..=7 => copy::<4>(dst, src),
+        8..=16 => copy::<8>(dst, src),
+        17..=32 => copy::<16>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Sets the presence bit of field `i` >= 64 in its word of a record image
+/// (a function of the image alone, so that a writer can live in registers).
+#[cold]
+fn set_high_presence(image: &mut [u8], i: usize) {
+    let at = i / 64 * 8;
+    if let Some(w) = image.get_mut(at..at + 8) {
+        let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
+        w.copy_from_slice(&bits.to_le_bytes());
     }
 }
 

@@ -299,6 +299,15 @@ impl Policy {
         batch::Field::lookup(&self.inner.meta.input, name)
     }
 
+    /// A handle on decision `name`, checked to be of kind `K`, for reading
+    /// results with [`RecordView::get`].
+    pub fn decision<K: batch::OutputKind>(
+        &self,
+        name: &str,
+    ) -> Result<batch::Decision<K>, batch::FieldError> {
+        batch::Decision::lookup(&self.inner.meta, name)
+    }
+
     /// The variant called `name` of an enum input field.
     pub fn variant(
         &self,

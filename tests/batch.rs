@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rulebook::abi::ValueType;
 use rulebook::batch::{
-    self, Batch, Bool, Decimal, Enum, Field, FieldError, Int, Money, RecordWriter, Text,
+    self, Batch, Bool, Decimal, Enum, Field, FieldError, FieldSet, Int, Money, RecordWriter, Text,
 };
 use rulebook::facts::FactValue;
 use rulebook::outcome::{EvalError, Outcome};
@@ -218,6 +218,39 @@ fn texts_survive_chunks_in_both_forms() {
     assert!(from_batch.get(1).is_none());
 }
 
+/// `evaluate_each` writes texts straight into the module's memory; texts
+/// of a chunk beyond the room it keeps for them are placed after growing
+/// the memory. On a fresh policy (its memory as small as it starts), chunks
+/// of long texts, then of short ones, then long again: every echo is its
+/// own text.
+#[test]
+fn evaluate_each_places_texts_beyond_its_room() {
+    let policy = Policy::from_source("echo.rules", ECHO).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let sizes = [3000, 5, 0, 70_000, 1, 20_000];
+    let texts: Vec<String> = (0..3000)
+        .map(|i| {
+            let len = sizes[i / 512 % sizes.len()] + i % 3;
+            format!("{i}:{}", "é".repeat(len / 2))
+        })
+        .collect();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut seen = 0;
+    policy.evaluate_each(
+        texts.iter().enumerate(),
+        as_of,
+        |(_, t), record| {
+            record.set(name, t);
+        },
+        |(i, t), r| {
+            let echo = r.unwrap().decision(0).unwrap().as_text();
+            assert_eq!(echo, Some(t.as_str()), "record {i}");
+            seen += 1;
+        },
+    );
+    assert_eq!(seen, texts.len());
+}
+
 #[test]
 fn field_handles_refuse_what_does_not_fit() {
     let policy = Policy::from_source(
@@ -413,4 +446,182 @@ fn a_field_handle_of_other_inputs_is_refused_per_record() {
         |_, r| got.push(show(r)),
     );
     assert_eq!(got, expected);
+}
+
+/// Decision handles read what the decision views read, for every kind of
+/// decision: the value when known, None when unknown; they are refused by
+/// name and kind when looked up, and read nothing from results of a
+/// policy with other decisions.
+#[test]
+fn decision_handles_read_every_kind() {
+    let source = "policy k
+input { n: int  name: text  level: enum(low, high)  since: date }
+decision is_big: bool = n > 10
+decision twice: int = n * 2
+decision pay: money = £1.50 * n
+decision ratio: decimal = 0.5 * n
+decision due: date = since
+decision echo: text = name
+decision band: enum(low, high) = level
+decision label: text
+  when n > 10 -> \"big\"
+  otherwise -> \"small\"
+";
+    let policy = Policy::from_source("k.rules", source).unwrap();
+    let n: Field<Int> = policy.field("n").unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let level: Field<Enum> = policy.field("level").unwrap();
+    let high = policy.variant(level, "high").unwrap();
+    let since: Field<batch::Date> = policy.field("since").unwrap();
+    let is_big: batch::Decision<Bool> = policy.decision("is_big").unwrap();
+    let twice: batch::Decision<Int> = policy.decision("twice").unwrap();
+    let pay: batch::Decision<Money> = policy.decision("pay").unwrap();
+    let ratio: batch::Decision<Decimal> = policy.decision("ratio").unwrap();
+    let due: batch::Decision<batch::Date> = policy.decision("due").unwrap();
+    let echo: batch::Decision<Text> = policy.decision("echo").unwrap();
+    let band: batch::Decision<Enum> = policy.decision("band").unwrap();
+    let label: batch::Decision<Text> = policy.decision("label").unwrap();
+    assert_eq!(label.index(), 7);
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut seen = 0;
+    policy.evaluate_each(
+        [Some(12), None],
+        as_of,
+        |v, record| {
+            if let Some(v) = v {
+                record
+                    .set(n, *v)
+                    .set(name, "Zoë")
+                    .set(level, high)
+                    .set(since, Date::parse("2026-01-13").unwrap());
+            }
+        },
+        |v, r| {
+            let r = r.unwrap();
+            // The handles agree with the views, known or not.
+            let views: Vec<_> = r.decisions().map(|d| d.value()).collect();
+            assert_eq!(r.get(is_big).map(rulebook::ValueRef::Bool), views[0]);
+            assert_eq!(r.get(twice).map(rulebook::ValueRef::Num), views[1]);
+            assert_eq!(r.get(echo).map(rulebook::ValueRef::Text), views[5]);
+            if v.is_some() {
+                assert_eq!(r.get(is_big), Some(true));
+                assert_eq!(r.get(twice), Some(24));
+                assert_eq!(r.get(pay), Some(1800));
+                assert_eq!(r.get(ratio), Some(6_000_000));
+                assert_eq!(r.get(due), Date::parse("2026-01-13"));
+                assert_eq!(r.get(echo), Some("Zoë"));
+                assert_eq!(r.get(band), Some(high));
+                assert_eq!(r.get(band).map(batch::Variant::index), Some(1));
+                assert_eq!(r.get(label), Some("big"));
+            } else {
+                assert_eq!(r.get(is_big), None);
+                assert_eq!(r.get(echo), None);
+                assert_eq!(r.get(label), None);
+            }
+            seen += 1;
+        },
+    );
+    assert_eq!(seen, 2);
+    let err = |e: FieldError| e.to_string();
+    assert_eq!(
+        err(policy.decision::<Bool>("big").unwrap_err()),
+        "the policy has no decision `big` (its decisions: is_big, twice, pay, ratio, due, echo, band, label)"
+    );
+    assert_eq!(
+        err(policy.decision::<Int>("echo").unwrap_err()),
+        "decision `echo` is text, not int"
+    );
+    // A handle of another policy whose results are laid out otherwise
+    // reads nothing; one of a version with the same decisions reads.
+    let other = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { n: int }\ndecision twice: int = n * 3\ndecision is_big: bool = n > 1\n",
+    )
+    .unwrap();
+    let same = Policy::from_source("k.rules", &source.replace("n * 2", "n * 4")).unwrap();
+    let other_twice: batch::Decision<Int> = other.decision("twice").unwrap();
+    let same_twice: batch::Decision<Int> = same.decision("twice").unwrap();
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(
+        &[policy.facts().int("n", 5).build().unwrap()],
+        as_of,
+        &mut results,
+    );
+    let r = results.get(0).unwrap().unwrap();
+    assert_eq!(r.get(twice), Some(10));
+    assert_eq!(r.get(other_twice), None);
+    assert_eq!(r.get(same_twice), Some(10));
+}
+
+/// `set_all` through a `FieldSet` fills records exactly as `set` one field
+/// at a time does, in a `Batch` and through `evaluate_each`, including
+/// fields beyond the first presence word; a set mixes no policies, and a
+/// set of another policy's handles makes the record an error.
+#[test]
+fn field_sets_fill_like_single_sets() {
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ name: text  {} }}\ndecision d: int = a0 + a64 + a69\ndecision who: text = name\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let set = FieldSet::new((field(0), name, field(64), field(69))).unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let people: Vec<(i64, String)> = (0..700).map(|i| (i, "n".repeat(i as usize % 40))).collect();
+    let mut one = Batch::new(&policy);
+    let mut each = Batch::new(&policy);
+    for (i, t) in &people {
+        one.record().set_all(&set, (*i, t, 2 * i, 3 * i));
+        each.record()
+            .set(field(0), *i)
+            .set(name, t)
+            .set(field(64), 2 * i)
+            .set(field(69), 3 * i);
+    }
+    let (mut a, mut b) = (BatchResults::default(), BatchResults::default());
+    policy.evaluate_batch_into(&one, as_of, &mut a);
+    policy.evaluate_batch_into(&each, as_of, &mut b);
+    assert_eq!(a.to_outcomes(), b.to_outcomes());
+    let d: batch::Decision<Int> = policy.decision("d").unwrap();
+    let who: batch::Decision<Text> = policy.decision("who").unwrap();
+    let mut streamed = 0;
+    policy.evaluate_each(
+        &people,
+        as_of,
+        |(i, t), record| {
+            record.set_all(&set, (*i, t, 2 * i, 3 * i));
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            assert_eq!(r.get(d), Some(6 * i));
+            assert_eq!(r.get(who), Some(t.as_str()));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, people.len());
+
+    let other = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { a0: int }\ndecision d: int = a0\n",
+    )
+    .unwrap();
+    let foreign: Field<Int> = other.field("a0").unwrap();
+    assert_eq!(
+        FieldSet::new((field(0), foreign)).unwrap_err().to_string(),
+        "a field set takes handles of one policy's inputs, and these are of several"
+    );
+    let foreign_set = FieldSet::new((foreign,)).unwrap();
+    let mut batch = Batch::new(&policy);
+    batch.record().set_all(&set, (1, "x", 2, 3));
+    batch.record().set_all(&foreign_set, (1,));
+    policy.evaluate_batch_into(&batch, as_of, &mut a);
+    assert_eq!(a.get(0).unwrap().unwrap().get(d), Some(6));
+    assert!(a
+        .get(1)
+        .unwrap()
+        .unwrap_err()
+        .to_string()
+        .contains("a field handle looked up on a policy with other inputs"));
 }

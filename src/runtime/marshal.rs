@@ -115,44 +115,6 @@ impl Writer<'_> {
 
 /// `ptr | len << 32`. Addresses beyond 4 GiB never reach the module: the
 /// caller refuses a chunk larger than the module's memory limit first.
-fn packed(ptr: usize, len: usize) -> i64 {
+pub(crate) fn packed(ptr: usize, len: usize) -> i64 {
     (ptr as u64 as i64 & 0xffff_ffff) | ((len as i64) << 32)
-}
-
-/// Byte offsets of the text slots of a record layout.
-pub fn text_slots(layout: &Layout) -> Vec<usize> {
-    layout
-        .fields
-        .iter()
-        .filter(|f| f.ty == ValueType::Text)
-        .map(|f| f.offset as usize)
-        .collect()
-}
-
-/// Adds `base` to the pointer half of every text slot of `count` records of
-/// `size` bytes from `records`: text slots filled by a
-/// [`crate::batch::RecordWriter`] hold offsets into their chunk's texts,
-/// which now sit at `base`. (An unset slot is relocated too: harmless, as
-/// the module reads a slot only when its presence bit is set.)
-pub fn relocate_texts(
-    mem: &mut [u8],
-    records: usize,
-    count: usize,
-    size: usize,
-    text_slots: &[usize],
-    base: usize,
-) {
-    if text_slots.is_empty() {
-        return;
-    }
-    for r in 0..count {
-        for &off in text_slots {
-            let at = records + r * size + off;
-            if let Some(b) = mem.get_mut(at..at + 8) {
-                let v = u64::from_le_bytes(b.try_into().unwrap_or_default());
-                let ptr = (v & 0xffff_ffff).wrapping_add(base as u64) & 0xffff_ffff;
-                b.copy_from_slice(&(ptr | (v & !0xffff_ffff)).to_le_bytes());
-            }
-        }
-    }
 }

@@ -10,9 +10,9 @@
 //! exhaust the host.
 
 pub mod marshal;
-mod results;
+pub(crate) mod results;
 
-use crate::batch::RecordWriter;
+use crate::batch::{ChunkTexts, RecordWriter, TextSink};
 pub use results::{BatchResults, Bits, DecisionView, ModuleData, RecordView};
 
 use crate::abi::{self, Meta};
@@ -33,6 +33,10 @@ pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_millis(10);
 /// Records marshalled into memory per call.
 pub const CHUNK: usize = 512;
+
+/// Free memory first kept for the texts of a chunk in `evaluate_each`
+/// (it grows to what chunks need).
+const TEXT_ROOM: usize = 16 * 1024;
 
 /// A module that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -314,6 +318,7 @@ impl LoadedModule {
             memory,
             evaluate,
             scratch: BatchResults::default(),
+            text_room: TEXT_ROOM,
         };
         Ok(LoadedModule {
             data,
@@ -353,6 +358,7 @@ impl LoadedModule {
             memory,
             evaluate,
             scratch: BatchResults::default(),
+            text_room: TEXT_ROOM,
         })
     }
 
@@ -423,6 +429,68 @@ impl LoadedModule {
     }
 }
 
+/// Fills the fact records of one chunk of `evaluate_each` in `mem`, one item
+/// at a time, noting each item in `pending` with whether its record is a
+/// misfit. (A function of its own: the compiler keeps its loop tight.)
+#[inline(never)]
+fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
+    mem: &mut [u8],
+    addrs: &marshal::ChunkAddrs,
+    (size, presence_words, layout): (usize, usize, u64),
+    items: &mut I,
+    fill: &mut F,
+    texts: &mut ChunkTexts,
+    pending: &mut Vec<(I::Item, bool)>,
+) {
+    let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
+    let images = head
+        .get_mut(addrs.records..addrs.records + CHUNK * size)
+        .unwrap_or_default();
+    for ((image, item), record) in images
+        .chunks_exact_mut(size)
+        .zip(items)
+        .zip((0..).step_by(size))
+    {
+        let sink = TextSink {
+            area: &mut *area,
+            texts: &mut *texts,
+            record,
+        };
+        let mut writer = RecordWriter::new(image, presence_words, layout, sink);
+        fill(&item, &mut writer);
+        pending.push((item, writer.misfit));
+    }
+}
+
+/// Hands each pending item of a chunk of `evaluate_each` to `consume` with
+/// its results, read in place in `mem`: the one place `consume` is called,
+/// so that it is inlined.
+#[inline(never)]
+fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
+    mem: &[u8],
+    data: &ModuleData,
+    addrs: &marshal::ChunkAddrs,
+    as_of: i32,
+    ran: &Result<(), EvalError>,
+    pending: &mut Vec<(T, bool)>,
+    consume: &mut C,
+) {
+    let size = data.record_size;
+    let records = mem
+        .get(addrs.results..addrs.results + pending.len() * size)
+        .unwrap_or_default();
+    let mut records = records.chunks_exact(size);
+    for (item, misfit) in pending.drain(..) {
+        let result = match (ran, records.next()) {
+            _ if misfit => Err(crate::batch::misfit_error()),
+            (Ok(()), Some(record)) => results::view(data, record, mem, as_of),
+            (Ok(()), None) => Err(trap_msg("no result")),
+            (Err(e), _) => Err(e.clone()),
+        };
+        consume(item, result);
+    }
+}
+
 /// A new store with the memory limit, and the module instantiated in it.
 fn instantiate(
     pre: &InstancePre<Limits>,
@@ -467,6 +535,9 @@ pub struct Instance {
     evaluate: EvaluateFn,
     /// Results of single evaluations, reused.
     scratch: BatchResults,
+    /// Bytes kept free after a chunk's results for the texts that
+    /// `evaluate_each` writes there: the most a chunk has needed so far.
+    text_room: usize,
 }
 
 impl Instance {
@@ -505,75 +576,59 @@ impl Instance {
         let addrs = marshal::ChunkAddrs::of(meta, CHUNK);
         let mut items = items.into_iter();
         let mut pending = Vec::with_capacity(CHUNK);
-        let mut texts = String::new();
+        let mut texts = ChunkTexts::default();
         loop {
             pending.clear();
-            texts.clear();
-            if let Err(e) = self.ensure_memory(addrs.extra) {
-                items.for_each(|item| consume(item, Err(e.clone())));
-                return;
-            }
-            let mem = self.memory.data_mut(&mut self.store);
-            let images = mem
-                .get_mut(addrs.records..addrs.records + CHUNK * size)
-                .unwrap_or_default();
-            for (image, item) in images.chunks_exact_mut(size).zip(items.by_ref()) {
-                let mut writer =
-                    RecordWriter::new(image, presence_words, data.input_layout, &mut texts, 0);
-                fill(&item, &mut writer);
-                pending.push((item, writer.misfit));
-            }
+            texts.reset(addrs.extra);
+            // Room for the chunk's texts after its results: as much as the
+            // largest chunk so far used; texts beyond it are spilled and
+            // placed after growing the memory.
+            let prepared = self
+                .ensure_memory(addrs.extra + self.text_room)
+                .or_else(|_| self.ensure_memory(addrs.extra));
+            let ran = match prepared {
+                Err(e) => {
+                    pending.extend(items.by_ref().take(CHUNK).map(|item| (item, false)));
+                    Err(e)
+                }
+                Ok(()) => {
+                    let mem = self.memory.data_mut(&mut self.store);
+                    fill_chunk(
+                        mem,
+                        &addrs,
+                        (size, presence_words, data.input_layout),
+                        &mut items,
+                        &mut fill,
+                        &mut texts,
+                        &mut pending,
+                    );
+                    self.text_room = self.text_room.max(texts.len());
+                    let count = pending.len();
+                    self.place_spilled(&texts, &addrs)
+                        .and_then(|()| self.call(addrs.records, count, addrs.results, as_of))
+                }
+            };
             if pending.is_empty() {
                 return;
             }
-            let count = pending.len();
-            let ran = self
-                .place_texts(&texts, &addrs, count)
-                .and_then(|()| self.call(addrs.records, count, addrs.results, as_of));
             let mem = self.memory.data(&self.store);
-            let size = data.record_size;
-            let records = mem
-                .get(addrs.results..addrs.results + count * size)
-                .unwrap_or_default();
-            let mut records = records.chunks_exact(size);
-            for (item, misfit) in pending.drain(..) {
-                let result = match (&ran, records.next()) {
-                    _ if misfit => Err(crate::batch::misfit_error()),
-                    (Ok(()), Some(record)) => results::view(&data, record, mem, as_of),
-                    (Ok(()), None) => Err(trap_msg("no result")),
-                    (Err(e), _) => Err(e.clone()),
-                };
-                consume(item, result);
-            }
+            consume_chunk(mem, &data, &addrs, as_of, &ran, &mut pending, &mut consume);
         }
     }
 
-    /// Copies a chunk's texts into memory after its results and points the
-    /// records' text slots at them.
-    fn place_texts(
+    /// Places the texts of a chunk that did not fit in the memory's free
+    /// room (growing it) and points their slots at them.
+    fn place_spilled(
         &mut self,
-        texts: &str,
+        texts: &ChunkTexts,
         addrs: &marshal::ChunkAddrs,
-        count: usize,
     ) -> Result<(), EvalError> {
-        if texts.is_empty() {
+        if texts.spilled_len() == 0 {
             return Ok(());
         }
-        let end = addrs.extra + texts.len();
-        self.ensure_memory(end)?;
-        let mem = self.memory.data_mut(&mut self.store);
-        if let Some(dst) = mem.get_mut(addrs.extra..end) {
-            dst.copy_from_slice(texts.as_bytes());
-        }
-        let size = self.data.meta.input.size as usize;
-        marshal::relocate_texts(
-            mem,
-            addrs.records,
-            count,
-            size,
-            &self.data.text_slots,
-            addrs.extra,
-        );
+        let at = texts.spill_at();
+        self.ensure_memory(at + texts.spilled_len())?;
+        texts.place(self.memory.data_mut(&mut self.store), addrs.records, at);
         Ok(())
     }
 

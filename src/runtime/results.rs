@@ -6,6 +6,7 @@
 //! owned [`Outcome`] when one is wanted.
 
 use crate::abi::{self, DecisionKind, Meta, ValueType};
+use crate::batch::{Decision, OutputKind};
 use crate::num;
 use crate::outcome::{Decided, DecisionOutcome, EvalError, Outcome, ValueRef};
 use std::sync::Arc;
@@ -30,10 +31,10 @@ pub struct ModuleData {
     /// Bytes per result record.
     pub(crate) record_size: usize,
     missing_words: usize,
-    /// Byte offsets of the text slots of a fact record.
-    pub(crate) text_slots: Box<[usize]>,
     /// [`crate::abi::Layout::id`] of the inputs.
     pub(crate) input_layout: u64,
+    /// [`Meta::result_layout_id`].
+    output_layout: u64,
 }
 
 /// Where one decision sits in a result record, and how to read it.
@@ -88,8 +89,8 @@ impl ModuleData {
             .collect();
         ModuleData {
             record_size: (meta.result_size as usize).max(8),
-            text_slots: super::marshal::text_slots(&meta.input).into(),
             input_layout: meta.input.id(),
+            output_layout: meta.result_layout_id(),
             missing_words: meta.missing_words as usize,
             meta,
             statics,
@@ -176,7 +177,7 @@ fn status(record: &[u8]) -> i32 {
 #[inline]
 fn known(bytes: &[u8], at: usize, n: usize) -> bool {
     if n == 1 {
-        return bytes.get(at..).and_then(|b| b.first_chunk::<8>()) == Some(&[0; 8]);
+        return bytes.get(at..at + 8) == Some(&[0; 8]);
     }
     at + 8 * n <= bytes.len() && (0..n).all(|i| word(bytes, at + 8 * i) == 0)
 }
@@ -431,6 +432,44 @@ impl<'a> RecordView<'a> {
         })
     }
 
+    /// The value of a decision through its typed handle
+    /// (`Policy::decision`): None when the decision is unknown, or when
+    /// the handle is of a policy with other decisions.
+    ///
+    /// ```
+    /// use rulebook::batch::{Bool, Decision, Field, Int};
+    /// use rulebook::{Date, Policy};
+    ///
+    /// let policy = Policy::from_source("adult.rules", "policy adult
+    ///     input { age: int }
+    ///     decision adult: bool = age >= 18").unwrap();
+    /// let age: Field<Int> = policy.field("age").unwrap();
+    /// let adult: Decision<Bool> = policy.decision("adult").unwrap();
+    /// let mut adults = Vec::new();
+    /// policy.evaluate_each([30, 12], Date::parse("2026-01-01").unwrap(),
+    ///     |a, record| { record.set(age, *a); },
+    ///     |_, results| adults.push(results.unwrap().get(adult)));
+    /// assert_eq!(adults, [Some(true), Some(false)]);
+    /// ```
+    #[inline(always)]
+    pub fn get<K: OutputKind>(&self, decision: Decision<K>) -> Option<K::Output<'a>> {
+        let (layout, at) = decision.parts();
+        if layout != self.module.output_layout
+            || !known(self.record, at + 16, self.module.missing_words)
+        {
+            return None;
+        }
+        let raw = word(self.record, at);
+        Some(K::decode(
+            raw,
+            TextSource {
+                module: self.module,
+                heap: self.heap,
+                heap_base: self.heap_base,
+            },
+        ))
+    }
+
     /// Every decision, in source order.
     pub fn decisions(&self) -> impl Iterator<Item = DecisionView<'a>> + 'a {
         let record = *self;
@@ -565,6 +604,27 @@ impl<'a> DecisionView<'a> {
     pub fn clause(&self) -> Option<usize> {
         (self.slot.kind == SlotKind::Whens && self.is_known())
             .then(|| word(self.bytes(), 8) as usize)
+    }
+}
+
+/// Where the texts of a result record are read from.
+#[derive(Clone, Copy)]
+pub(crate) struct TextSource<'a> {
+    module: &'a ModuleData,
+    heap: &'a [u8],
+    heap_base: usize,
+}
+
+impl<'a> TextSource<'a> {
+    /// The text a packed `ptr | len << 32` slot points at: a constant is
+    /// found inline, anything else by [`text_at`].
+    #[inline]
+    pub(crate) fn text(self, packed: u64) -> &'a str {
+        let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
+        match self.module.statics_text.as_deref() {
+            Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len).unwrap_or("\u{fffd}"),
+            _ => text_at(self.module, self.heap, self.heap_base, packed),
+        }
     }
 }
 
