@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run --example embed`.
 
-use rulebook::batch::{Bool, Field, Int, Money};
+use rulebook::batch::{Bool, Decision, FieldSet, Int, Money};
 use rulebook::Facts;
 use rulebook::{Date, Policy};
 
@@ -74,14 +74,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // 4. The hot path for typed data at volume: field handles looked up once,
-    //    facts written straight into the module's memory, results read in place.
-    let age: Field<Int> = policy.field("age")?;
-    let income: Field<Money> = policy.field("income_monthly")?;
-    let resident: Field<Bool> = policy.field("resident")?;
-    let amount = policy
-        .decision_index("amount")
-        .ok_or("no decision amount")?;
+    // 4. The hot path for typed data at volume: field and decision handles
+    //    looked up once, facts written straight into the module's memory in
+    //    one call per record, results read in place.
+    let facts = FieldSet::new((
+        policy.field::<Int>("age")?,
+        policy.field::<Money>("income_monthly")?,
+        policy.field::<Bool>("resident")?,
+    ))?;
+    let amount: Decision<Money> = policy.decision("amount")?;
     let claimants: Vec<(i64, i64)> = (0..100_000)
         .map(|i| (60 + i % 10, 100_000 + i % 90_000))
         .collect();
@@ -89,15 +90,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     policy.evaluate_each(
         &claimants,
         as_of,
-        |(years, pence), record| {
-            record
-                .set(age, *years)
-                .set(income, *pence)
-                .set(resident, true);
+        |&&(years, pence), record| {
+            record.set_all(&facts, (years, pence, true));
         },
         |_, results| {
             if let Ok(r) = results {
-                total_pence += r.decision(amount).and_then(|d| d.as_num()).unwrap_or(0);
+                total_pence += r.get(amount).unwrap_or(0);
             }
         },
     );
