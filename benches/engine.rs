@@ -550,6 +550,28 @@ struct Data {
     wasm_path: PathBuf,
 }
 
+/// A case of `evaluate_each` over the 1,000 applicants, filling each
+/// record with `fill` and reading both decisions.
+fn each_case<'d>(
+    d: &'d Data,
+    name: &'static str,
+    fill: impl Fn(&BatchFields, &mut RecordWriter<'_>, &Applicant) + 'd,
+) -> Case<'d> {
+    let fields = BatchFields::new(&d.policy);
+    case("a_typed", name, RECORDS as u64, {
+        Box::new(move || {
+            let mut total = 0;
+            d.policy.evaluate_each(
+                black_box(&d.people),
+                d.as_of,
+                |a, record| fill(&fields, record, a),
+                |_, r| total += read_one(&fields, r.unwrap()),
+            );
+            total
+        })
+    })
+}
+
 fn cases(d: &Data) -> Vec<Case<'_>> {
     let (policy, as_of) = (&d.policy, d.as_of);
     let n = RECORDS as u64;
@@ -558,33 +580,9 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
         // the native function reads, written straight into the module's
         // memory, evaluated there, and every record's two decisions read
         // there (`evaluate_each`), all inside the measured loop.
-        case("a_typed", "rulebook_evaluate_each", n, {
-            let fields = BatchFields::new(policy);
-            Box::new(move || {
-                let mut total = 0;
-                policy.evaluate_each(
-                    black_box(&d.people),
-                    as_of,
-                    |a, record| fields.fill_all(record, a),
-                    |_, r| total += read_one(&fields, r.unwrap()),
-                );
-                total
-            })
-        }),
+        each_case(d, "rulebook_evaluate_each", BatchFields::fill_all),
         // The same, setting the facts one `set` at a time.
-        case("a_typed", "rulebook_evaluate_each_set", n, {
-            let fields = BatchFields::new(policy);
-            Box::new(move || {
-                let mut total = 0;
-                policy.evaluate_each(
-                    black_box(&d.people),
-                    as_of,
-                    |a, record| fields.fill(record, a),
-                    |_, r| total += read_one(&fields, r.unwrap()),
-                );
-                total
-            })
-        }),
+        each_case(d, "rulebook_evaluate_each_set", BatchFields::fill),
         // The same through a reused `Batch` (record images) and reused
         // `BatchResults`.
         case("a_typed", "rulebook_batch_from_structs", n, {

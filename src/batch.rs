@@ -323,29 +323,17 @@ impl<K: OutputKind> std::fmt::Debug for Decision<K> {
 impl<K: OutputKind> Decision<K> {
     /// The handle of decision `name` of a policy.
     pub(crate) fn lookup(meta: &Meta, name: &str) -> Result<Decision<K>, FieldError> {
-        let Some((index, d)) = meta
-            .decisions
-            .iter()
-            .enumerate()
-            .find(|(_, d)| d.name == name)
-        else {
-            return Err(FieldError::UnknownDecision {
-                name: name.to_string(),
-                known: meta
-                    .decisions
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        if !K::accepts(&d.ty) {
-            return Err(FieldError::WrongDecisionKind {
-                name: name.to_string(),
-                actual: kind_name(&d.ty),
-                wanted: K::NAME,
-            });
-        }
+        let (index, d) = find_typed::<K, _>(
+            &meta.decisions,
+            name,
+            |d| (&d.name, &d.ty),
+            |name, known| FieldError::UnknownDecision { name, known },
+            |name, actual, wanted| FieldError::WrongDecisionKind {
+                name,
+                actual,
+                wanted,
+            },
+        )?;
         Ok(Decision {
             layout: meta.result_layout_id(),
             at: d.offset,
@@ -397,29 +385,17 @@ impl<K: FieldKind> std::fmt::Debug for Field<K> {
 impl<K: FieldKind> Field<K> {
     /// The handle of input field `name` of a policy's input layout.
     pub fn lookup(layout: &Layout, name: &str) -> Result<Field<K>, FieldError> {
-        let Some((index, field)) = layout
-            .fields
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.name == name)
-        else {
-            return Err(FieldError::Unknown {
-                name: name.to_string(),
-                known: layout
-                    .fields
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        };
-        if !K::accepts(&field.ty) {
-            return Err(FieldError::WrongKind {
-                name: name.to_string(),
-                actual: kind_name(&field.ty),
-                wanted: K::NAME,
-            });
-        }
+        let (index, field) = find_typed::<K, _>(
+            &layout.fields,
+            name,
+            |f| (&f.name, &f.ty),
+            |name, known| FieldError::Unknown { name, known },
+            |name, actual, wanted| FieldError::WrongKind {
+                name,
+                actual,
+                wanted,
+            },
+        )?;
         Ok(Field {
             layout: layout.id(),
             index: index as u32,
@@ -447,6 +423,31 @@ impl Field<Enum> {
             }),
         }
     }
+}
+
+/// The item called `name` among `items` (input fields or decisions) with
+/// its index, checked to be of kind `K`; else the error `unknown` (with the
+/// names there are) or `wrong_kind` makes.
+fn find_typed<'m, K: FieldKind, T>(
+    items: &'m [T],
+    name: &str,
+    name_and_type: impl Fn(&T) -> (&String, &ValueType),
+    unknown: impl FnOnce(String, String) -> FieldError,
+    wrong_kind: impl FnOnce(String, String, &'static str) -> FieldError,
+) -> Result<(usize, &'m T), FieldError> {
+    let Some((index, item)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, x)| name_and_type(x).0 == name)
+    else {
+        let known: Vec<&str> = items.iter().map(|x| name_and_type(x).0.as_str()).collect();
+        return Err(unknown(name.to_string(), known.join(", ")));
+    };
+    let ty = name_and_type(item).1;
+    if !K::accepts(ty) {
+        return Err(wrong_kind(name.to_string(), kind_name(ty), K::NAME));
+    }
+    Ok((index, item))
 }
 
 fn kind_name(ty: &ValueType) -> String {
