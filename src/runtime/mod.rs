@@ -406,10 +406,21 @@ impl LoadedModule {
         F: FnMut(&I::Item, &mut RecordWriter<'_>),
         C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
     {
-        let mut items = items.into_iter();
-        let run = self.with_instance(|i| i.evaluate_each(&mut items, as_of, fill, &mut consume));
-        if let Err(e) = run {
-            items.for_each(|item| consume(item, Err(e.clone())));
+        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let mut inst = match taken.map_or_else(|| self.instance(), Ok) {
+            Ok(i) => i,
+            Err(e) => {
+                for item in items {
+                    consume(item, Err(e.clone()));
+                }
+                return;
+            }
+        };
+        // `consume` moves down whole: one closure call away from its caller
+        // in the loop, so that it can be inlined there.
+        inst.evaluate_each(items, as_of, fill, consume);
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(inst);
         }
     }
 
@@ -457,7 +468,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             record,
         };
         let mut writer = RecordWriter::new(image, presence_words, layout, sink);
-        fill(&item, &mut writer);
+        (*fill)(&item, &mut writer);
         pending.push((item, writer.misfit));
     }
 }
@@ -487,7 +498,7 @@ fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
             (Ok(()), None) => Err(trap_msg("no result")),
             (Err(e), _) => Err(e.clone()),
         };
-        consume(item, result);
+        (*consume)(item, result);
     }
 }
 
