@@ -364,16 +364,25 @@ impl LoadedModule {
 
     /// Runs `f` with a pooled instance.
     pub fn with_instance<R>(&self, f: impl FnOnce(&mut Instance) -> R) -> Result<R, EvalError> {
-        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
-        let mut inst = match taken {
-            Some(i) => i,
-            None => self.instance()?,
-        };
+        let mut inst = self.take_instance()?;
         let r = f(&mut inst);
+        self.give_back(inst);
+        Ok(r)
+    }
+
+    /// An instance from the pool, or a new one when the pool is empty.
+    fn take_instance(&self) -> Result<Instance, EvalError> {
+        match self.pool.lock().ok().and_then(|mut p| p.pop()) {
+            Some(i) => Ok(i),
+            None => self.instance(),
+        }
+    }
+
+    /// Returns an instance to the pool.
+    fn give_back(&self, inst: Instance) {
         if let Ok(mut p) = self.pool.lock() {
             p.push(inst);
         }
-        Ok(r)
     }
 
     /// Evaluates one record.
@@ -406,8 +415,7 @@ impl LoadedModule {
         F: FnMut(&I::Item, &mut RecordWriter<'_>),
         C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
     {
-        let taken = self.pool.lock().ok().and_then(|mut p| p.pop());
-        let mut inst = match taken.map_or_else(|| self.instance(), Ok) {
+        let mut inst = match self.take_instance() {
             Ok(i) => i,
             Err(e) => {
                 for item in items {
@@ -419,9 +427,7 @@ impl LoadedModule {
         // `consume` moves down whole: one closure call away from its caller
         // in the loop, so that it can be inlined there.
         inst.evaluate_each(items, as_of, fill, consume);
-        if let Ok(mut p) = self.pool.lock() {
-            p.push(inst);
-        }
+        self.give_back(inst);
     }
 
     /// Evaluates many records into `results` (replacing what it held).
