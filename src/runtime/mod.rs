@@ -424,8 +424,8 @@ impl LoadedModule {
                 return;
             }
         };
-        // `consume` moves down whole: one closure call away from its caller
-        // in the loop, so that it can be inlined there.
+        // `fill` and `consume` move down whole, so that the loops call the
+        // caller's closures directly (no `&mut` forwarding in between).
         inst.evaluate_each(items, as_of, fill, consume);
         self.give_back(inst);
     }
@@ -448,7 +448,7 @@ impl LoadedModule {
 
 /// Fills the fact records of one chunk of `evaluate_each` in `mem`, one item
 /// at a time, noting each item in `pending` with whether its record is a
-/// misfit. (A function of its own: the compiler keeps its loop tight.)
+/// misfit.
 #[inline(never)]
 fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     mem: &mut [u8],
@@ -480,8 +480,8 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
 }
 
 /// Hands each pending item of a chunk of `evaluate_each` to `consume` with
-/// its results, read in place in `mem`: the one place `consume` is called,
-/// so that it is inlined.
+/// its results, read in place in `mem` (or the chunk's error, `ran`): the
+/// one place `consume` is called for evaluated chunks.
 #[inline(never)]
 fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
     mem: &[u8],
