@@ -459,15 +459,17 @@ impl<'a> RecordView<'a> {
         {
             return None;
         }
-        let raw = word(self.record, at);
-        Some(K::decode(
-            raw,
-            TextSource {
-                module: self.module,
-                heap: self.heap,
-                heap_base: self.heap_base,
-            },
-        ))
+        Some(K::decode(word(self.record, at), self.texts()))
+    }
+
+    /// Where this record's text values are read from.
+    #[inline]
+    fn texts(&self) -> TextSource<'a> {
+        TextSource {
+            module: self.module,
+            heap: self.heap,
+            heap_base: self.heap_base,
+        }
     }
 
     /// Every decision, in source order.
@@ -553,8 +555,7 @@ impl<'a> DecisionView<'a> {
     /// The text a packed `ptr | len << 32` slot points at.
     #[inline]
     fn text(&self, packed: u64) -> &'a str {
-        let r = self.record;
-        text_at(r.module, r.heap, r.heap_base, packed)
+        self.record.texts().text(packed)
     }
 
     /// The value of a known `bool` decision.
