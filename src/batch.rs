@@ -677,7 +677,8 @@ pub trait FieldTuple: sealed::Sealed + Copy {
     /// One value per field, in the same order.
     type Values<'a>;
     #[doc(hidden)]
-    fn each(&self, f: &mut dyn FnMut(u64, u32, u64));
+    /// Calls `f` with each handle's layout id and presence mask.
+    fn each(&self, f: &mut dyn FnMut(u64, u64));
     #[doc(hidden)]
     #[allow(private_interfaces)]
     fn store(&self, image: &mut [u8], texts: &mut TextSink<'_>, values: Self::Values<'_>);
@@ -690,8 +691,8 @@ macro_rules! field_tuple {
         impl<$($K: FieldKind),+> sealed::Sealed for ($(Field<$K>,)+) {}
         impl<$($K: FieldKind),+> FieldTuple for ($(Field<$K>,)+) {
             type Values<'a> = ($($K::Value<'a>,)+);
-            fn each(&self, f: &mut dyn FnMut(u64, u32, u64)) {
-                $( f(self.$i.layout, self.$i.index, self.$i.mask); )+
+            fn each(&self, f: &mut dyn FnMut(u64, u64)) {
+                $( f(self.$i.layout, self.$i.mask); )+
             }
             #[inline(always)]
             #[allow(private_interfaces)]
@@ -764,7 +765,7 @@ impl<T: FieldTuple> FieldSet<T> {
     /// Checks that the handles are of one policy's inputs.
     pub fn new(fields: T) -> Result<FieldSet<T>, FieldError> {
         let (mut layouts, mut mask, mut all_low) = (Vec::new(), 0, true);
-        fields.each(&mut |layout, _, m| {
+        fields.each(&mut |layout, m| {
             layouts.push(layout);
             mask |= m;
             all_low &= m != 0;
