@@ -3,7 +3,8 @@
 //! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
-//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has no sets at all.
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
+//! no sets at all, and leaves every failure to the full function.
 
 use super::emit::{FnBuilder, Label, Local};
 use super::helpers::Helper;
@@ -30,18 +31,42 @@ struct Val {
 struct Slot {
     value: Local,
     set: Set,
-    err: Local,
-    site: Local,
+    /// The status and site of its failure (i32, 0 when it did not fail); the
+    /// fast evaluation has none, as it never goes on after a failure.
+    failure: Option<(Local, Local)>,
     aux: Option<Local>,
     reasons: Vec<Local>,
 }
 
-/// The item being generated: where a failure branches to.
+/// Where a failure of the item being generated goes.
+#[derive(Clone, Copy)]
+enum OnFail {
+    /// The full evaluation: the status and site into the item's locals, and
+    /// out of the item (readers of the item propagate them).
+    Item {
+        err: Local,
+        site: Local,
+        label: Label,
+    },
+    /// The fast evaluation: to the full evaluation of the record, which
+    /// reports the failure exactly.
+    Fallback(Label),
+}
+
+/// The item being generated.
 struct Current {
-    err: Local,
-    site: Local,
-    label: Label,
+    on_fail: OnFail,
     context: String,
+}
+
+/// Which record evaluation to generate.
+pub enum Mode {
+    /// The full evaluation: missing-fact sets, and failures written to the
+    /// result record.
+    Full,
+    /// The fast evaluation of a complete record: no sets, and a failure
+    /// branches to `fallback`, where the full evaluation takes over.
+    Fast { fallback: Label },
 }
 
 pub struct Gen<'a> {
@@ -50,6 +75,8 @@ pub struct Gen<'a> {
     strings: &'a mut Strings,
     sites: &'a mut Sites,
     track: bool,
+    /// In the fast evaluation, where a failure goes.
+    fallback: Option<Label>,
     f: FnBuilder,
     words: usize,
     as_of: Local,
@@ -82,10 +109,14 @@ impl<'a> Gen<'a> {
         meta: &'a Meta,
         strings: &'a mut Strings,
         sites: &'a mut Sites,
-        track: bool,
+        mode: Mode,
         mut f: FnBuilder,
         io: Io,
     ) -> Self {
+        let fallback = match mode {
+            Mode::Full => None,
+            Mode::Fast { fallback } => Some(fallback),
+        };
         let as_of = f.i64_local();
         f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
         let body = f.block();
@@ -94,7 +125,8 @@ impl<'a> Gen<'a> {
             meta,
             strings,
             sites,
-            track,
+            track: fallback.is_none(),
+            fallback,
             f,
             words: meta.missing_words as usize,
             as_of,
@@ -130,38 +162,39 @@ impl<'a> Gen<'a> {
         locals.iter().map(|l| Some(*l)).collect()
     }
 
-    fn begin_item(&mut self, context: String) -> (Local, Local) {
-        // zeroed here, not only by the function's entry: the fast evaluation
-        // runs in the loop over the records
-        let err = self.f.i32_local();
-        let site = self.f.i32_local();
-        self.f.i32c(0).set(err).i32c(0).set(site);
-        let label = self.f.block();
-        self.cur = Some(Current {
-            err,
-            site,
-            label,
-            context,
-        });
-        (err, site)
+    /// Starts an item; gives the locals of its failure (see [`Slot`]).
+    fn begin_item(&mut self, context: String) -> Option<(Local, Local)> {
+        let (on_fail, failure) = match self.fallback {
+            Some(label) => (OnFail::Fallback(label), None),
+            None => {
+                let err = self.f.i32_local();
+                let site = self.f.i32_local();
+                self.f.i32c(0).set(err).i32c(0).set(site);
+                let label = self.f.block();
+                (OnFail::Item { err, site, label }, Some((err, site)))
+            }
+        };
+        self.cur = Some(Current { on_fail, context });
+        failure
     }
 
     fn end_item(&mut self) {
-        self.f.end();
+        if let Some(OnFail::Item { .. }) = self.cur.as_ref().map(|c| c.on_fail) {
+            self.f.end();
+        }
         self.cur = None;
     }
 
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
-        let (err, site) = self.begin_item(format!("define {}", d.name));
+        let failure = self.begin_item(format!("define {}", d.name));
         let v = self.expr(&d.expr);
         self.end_item();
         self.defines[i] = Some(Slot {
             value: v.v,
             set: v.set,
-            err,
-            site,
+            failure,
             aux: None,
             reasons: Vec::new(),
         });
@@ -170,21 +203,20 @@ impl<'a> Gen<'a> {
     pub fn decision(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.decisions.get(i) else { return };
-        let (err, site) = self.begin_item(format!("decision {}", d.name));
+        let failure = self.begin_item(format!("decision {}", d.name));
         let slot = match &d.body {
             Body::Expr(e) => {
                 let v = self.expr(e);
                 Slot {
                     value: v.v,
                     set: v.set,
-                    err,
-                    site,
+                    failure,
                     aux: None,
                     reasons: Vec::new(),
                 }
             }
-            Body::Requires(clauses) => self.requires(clauses, err, site),
-            Body::Whens(clauses) => self.whens(i, clauses, err, site),
+            Body::Requires(clauses) => self.requires(clauses, failure),
+            Body::Whens(clauses) => self.whens(i, clauses, failure),
         };
         self.end_item();
         self.decisions[i] = Some(slot);
@@ -195,11 +227,11 @@ impl<'a> Gen<'a> {
     pub fn finish(mut self) -> FnBuilder {
         let out = self.out;
         let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
-        for s in &slots {
-            self.f.get(s.err);
+        for (err, site) in slots.iter().filter_map(|s| s.failure) {
+            self.f.get(err);
             self.f.if_();
-            self.f.get(out).get(s.err).op(I::I32Store(mem32(0)));
-            self.f.get(out).get(s.site).op(I::I32Store(mem32(4)));
+            self.f.get(out).get(err).op(I::I32Store(mem32(0)));
+            self.f.get(out).get(site).op(I::I32Store(mem32(4)));
             self.f.br(self.body);
             self.f.end();
         }
@@ -252,13 +284,31 @@ impl<'a> Gen<'a> {
         self.sites.site(&context, line)
     }
 
+    /// Fails the current item with the status `status` pushes (i32).
+    fn fail_with(&mut self, status: impl FnOnce(&mut FnBuilder), site: i32) {
+        match self.cur.as_ref().map(|c| c.on_fail) {
+            Some(OnFail::Item {
+                err,
+                site: s,
+                label,
+            }) => {
+                status(&mut self.f);
+                self.f.set(err).i32c(site).set(s);
+                self.f.br(label);
+            }
+            Some(OnFail::Fallback(label)) => self.f.br(label),
+            None => {}
+        }
+    }
+
     /// Fails the current item with a constant status.
     fn fail(&mut self, status: i32, site: i32) {
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.i32c(status).set(err).i32c(site).set(s);
-            self.f.br(label);
-        }
+        self.fail_with(
+            |f| {
+                f.i32c(status);
+            },
+            site,
+        );
     }
 
     /// After a helper call leaving (i64, status): fails on a non-zero status,
@@ -269,22 +319,23 @@ impl<'a> Gen<'a> {
         self.f.op(I::Call(helper_index(helper))).set(st).set(v);
         self.f.get(st);
         self.f.if_();
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.get(st).set(err).i32c(site).set(s);
-            self.f.br(label);
-        }
+        self.fail_with(
+            |f| {
+                f.get(st);
+            },
+            site,
+        );
         self.f.end();
         v
     }
 
     /// Propagates the failure of a define or decision that is read.
     fn propagate(&mut self, slot: &Slot) {
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.get(slot.err);
+        let on_fail = self.cur.as_ref().map(|c| c.on_fail);
+        if let (Some((e, s)), Some(OnFail::Item { err, site, label })) = (slot.failure, on_fail) {
+            self.f.get(e);
             self.f.if_();
-            self.f.get(slot.err).set(err).get(slot.site).set(s);
+            self.f.get(e).set(err).get(s).set(site);
             self.f.br(label);
             self.f.end();
         }
@@ -1351,7 +1402,7 @@ impl<'a> Gen<'a> {
         pushed
     }
 
-    fn requires(&mut self, clauses: &[Clause], err: Local, site: Local) -> Slot {
+    fn requires(&mut self, clauses: &[Clause], failure: Option<(Local, Local)>) -> Slot {
         let missing = self.zero_set();
         let reason_words = clauses.len().div_ceil(64).max(1);
         let reasons: Vec<Local> = (0..reason_words)
@@ -1404,14 +1455,18 @@ impl<'a> Gen<'a> {
             } else {
                 self.empty_set()
             },
-            err,
-            site,
+            failure,
             aux: None,
             reasons,
         }
     }
 
-    fn whens(&mut self, decision: usize, clauses: &[Clause], err: Local, site: Local) -> Slot {
+    fn whens(
+        &mut self,
+        decision: usize,
+        clauses: &[Clause],
+        failure: Option<(Local, Local)>,
+    ) -> Slot {
         let value = self.f.i64_local();
         let aux = self.f.i64_local();
         let acc = self.zero_set();
@@ -1469,8 +1524,7 @@ impl<'a> Gen<'a> {
         Slot {
             value,
             set,
-            err,
-            site,
+            failure,
             aux: Some(aux),
             reasons: Vec::new(),
         }

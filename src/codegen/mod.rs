@@ -7,7 +7,9 @@
 //! A record whose every fact (and every field of every list element) is
 //! present is evaluated by code inlined in `evaluate`'s loop, with no
 //! unknown-fact bookkeeping; any other record calls the full record function,
-//! which implements the three-valued logic with missing-fact bitsets.
+//! which implements the three-valued logic with missing-fact bitsets. So does
+//! a complete record whose fast evaluation fails (an overflow, no clause
+//! applies, ...): the full function then reports the failure.
 
 mod emit;
 mod expr;
@@ -19,7 +21,7 @@ mod tests;
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
-use expr::Io;
+use expr::{Io, Mode};
 use helpers::Helper;
 use std::collections::HashMap;
 use wasm_encoder::{
@@ -233,7 +235,8 @@ fn mem32(offset: u32) -> MemArg {
 
 /// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
 /// complete one by the fast evaluation, generated right into the loop, and
-/// any other by a call of the full function.
+/// any other (or one whose fast evaluation fails) by a call of the full
+/// function.
 fn evaluate_function(
     program: &Program,
     meta: &Meta,
@@ -242,30 +245,28 @@ fn evaluate_function(
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
-    let (rec, out, i, complete) = (f.i32_local(), f.i32_local(), f.i32_local(), f.i32_local());
+    let (rec, out, i) = (f.i32_local(), f.i32_local(), f.i32_local());
     f.get(in_ptr).set(rec);
     f.get(out_ptr).set(out);
     let done = f.block();
     let top = f.loop_();
     f.get(i).get(count).op(I::I32GeU);
     f.br_if(done);
-    f.i32c(0).set(complete);
-    let incomplete = f.block();
-    check_complete(&mut f, &meta.input, rec, incomplete);
-    f.i32c(1).set(complete);
-    f.end();
-    f.get(complete);
-    f.if_();
+    let next = f.block();
+    let full = f.block();
+    check_complete(&mut f, &meta.input, rec, full);
+    let fast = Mode::Fast { fallback: full };
     f = record_evaluation(
         program,
         meta,
         strings,
         sites,
-        false,
+        fast,
         f,
         Io { rec, out, as_of },
     );
-    f.else_();
+    f.br(next);
+    f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
     f.get(rec)
@@ -330,21 +331,21 @@ fn record_function(
         out: 1,
         as_of: 2,
     };
-    record_evaluation(program, meta, strings, sites, true, f, io)
+    record_evaluation(program, meta, strings, sites, Mode::Full, f, io)
 }
 
 /// One evaluation of every define and decision, appended to `f`: the full
-/// one (`track`) or the fast one for complete records.
+/// one or the fast one for complete records.
 fn record_evaluation(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-    track: bool,
+    mode: Mode,
     f: FnBuilder,
     io: Io,
 ) -> FnBuilder {
-    let mut g = expr::Gen::new(program, meta, strings, sites, track, f, io);
+    let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
     for item in &program.order {
         match *item {
             Computed::Define(i) => g.define(i),

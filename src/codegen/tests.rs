@@ -325,3 +325,49 @@ fn text_comparisons_with_constants_agree_with_the_interpreter() {
     records.push(p.facts().build().unwrap());
     agree(&p, "texts", records);
 }
+
+#[test]
+fn complete_records_whose_fast_evaluation_fails_get_the_full_evaluation() {
+    // Each failure of the fast evaluation (an overflow inline and in a
+    // helper, a division by zero, a param with no value, no clause) hands
+    // the record to the full function, which reports the first failing
+    // decision in source order, or no failure at all when only an unread
+    // define fails; the records around it are evaluated by the fast path.
+    let src = "policy t
+input {
+  a: int
+  b: int
+  m: money
+  d: decimal
+  t: text
+}
+param late: int
+  from 2100-01-01 = 1
+define big: int = a * 1000000000000
+decision first: int = if a > 0 then a else big
+decision second: decimal = b / (a - 1)
+decision third: text
+  when t == \"x\" -> \"x\"
+  when b > 5 -> \"b\"
+  when b < -5 -> (if late > 0 then \"late\" else \"early\")
+  otherwise -> \"none\"
+    until 2000-01-01
+decision fourth: money = m * d
+decision fifth: bool = a + 1 > b
+";
+    let p = Policy::from_source("fallback", src).unwrap();
+    let mut records = Vec::new();
+    for a in [-20_000_000, -1, 0, 1, 2, 20_000_000] {
+        for b in [-7, 0, 7, i64::MAX] {
+            for (m, d) in [(100, 2_000_000), (i64::MAX / 2, 3_000_000)] {
+                for t in ["x", "y"] {
+                    let f = p.facts().int("a", a).int("b", b);
+                    let f = f.money_pence("m", m).decimal_micros("d", d).text("t", t);
+                    records.push(f.build().unwrap());
+                }
+            }
+        }
+    }
+    records.push(p.facts().int("a", 2).build().unwrap());
+    agree(&p, "fallback", records);
+}
