@@ -771,12 +771,9 @@ impl<'a> Gen<'a> {
     ) {
         match kind {
             CmpKind::Text => {
-                let constant =
-                    |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
-                match (constant(a.1), constant(b.1)) {
-                    (_, Some(s)) => inline::text_eq_const(&mut self.f, a.0, &s),
-                    (Some(s), _) => inline::text_eq_const(&mut self.f, b.0, &s),
-                    _ => {
+                match self.text_constant(a, b) {
+                    Some((x, s)) => inline::text_eq_const(&mut self.f, x, &s),
+                    None => {
                         self.f.get(a.0).get(b.0);
                         self.f.op(I::Call(helper_index(Helper::TextEq)));
                     }
@@ -795,6 +792,104 @@ impl<'a> Gen<'a> {
                     CmpOp::Gt => I::I64GtS,
                     CmpOp::Ge => I::I64GeS,
                 });
+            }
+        }
+    }
+
+    /// For two texts of which one is a constant: the other and the bytes of
+    /// the constant.
+    fn text_constant(
+        &self,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+    ) -> Option<(Local, Vec<u8>)> {
+        let constant = |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
+        match (constant(a.1), constant(b.1)) {
+            (_, Some(s)) => Some((a.0, s)),
+            (Some(s), _) => Some((b.0, s)),
+            _ => None,
+        }
+    }
+
+    /// [`Gen::compare`], then a branch to `target` when the result is `when`.
+    #[allow(clippy::too_many_arguments)]
+    fn branch_compare(
+        &mut self,
+        op: CmpOp,
+        kind: CmpKind,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+        when: bool,
+        target: Label,
+    ) {
+        if kind == CmpKind::Text {
+            if let Some((x, s)) = self.text_constant(a, b) {
+                let equal = when == (op == CmpOp::Eq);
+                inline::branch_text_eq_const(&mut self.f, x, &s, equal, target);
+                return;
+            }
+        }
+        self.compare(op, kind, a, b);
+        if !when {
+            self.f.op(I::I32Eqz);
+        }
+        self.f.br_if(target);
+    }
+
+    /// The fast evaluation of a condition: branches to `target` when the
+    /// bool `e` is `when`, else falls through. Comparisons, `not`, `and`,
+    /// `or` and `in` become branches, with no 0/1 value in between; they
+    /// evaluate (and fail) in the order [`Gen::expr`] does.
+    fn branch_on(&mut self, e: &Expr, when: bool, target: Label) {
+        match &e.kind {
+            ExprKind::Not(inner) => self.branch_on(inner, !when, target),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                // the value of `a` that decides: false for and, true for or
+                let decisive = matches!(e.kind, ExprKind::Or(..));
+                if when == decisive {
+                    self.branch_on(a, when, target);
+                    self.branch_on(b, when, target);
+                } else {
+                    let decided = self.f.block();
+                    self.branch_on(a, decisive, decided);
+                    self.branch_on(b, when, target);
+                    self.f.end();
+                }
+            }
+            ExprKind::Cmp(op, kind, a, b) => {
+                let (x, y) = (self.expr(a), self.expr(b));
+                match self.fold_compare(*op, *kind, x.k, y.k) {
+                    Some(r) if r == when => self.f.br(target),
+                    Some(_) => {}
+                    None => self.branch_compare(*op, *kind, (x.v, x.k), (y.v, y.k), when, target),
+                }
+            }
+            ExprKind::In(kind, x, items) => {
+                let x = self.expr(x);
+                let vals: Vec<Val> = items.iter().map(|i| self.expr(i)).collect();
+                let found = if when { target } else { self.f.block() };
+                for v in vals {
+                    let item = (v.v, v.k);
+                    self.branch_compare(CmpOp::Eq, *kind, (x.v, x.k), item, true, found);
+                }
+                if !when {
+                    self.f.br(target);
+                    self.f.end();
+                }
+            }
+            _ => {
+                let v = self.expr(e);
+                match v.k {
+                    Some(k) if (k != 0) == when => self.f.br(target),
+                    Some(_) => {}
+                    None => {
+                        self.f.get(v.v).op(I::I32WrapI64);
+                        if !when {
+                            self.f.op(I::I32Eqz);
+                        }
+                        self.f.br_if(target);
+                    }
+                }
             }
         }
     }
@@ -1269,11 +1364,31 @@ impl<'a> Gen<'a> {
     }
 
     fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
+        let both_static = self.static_value(a).is_some() && self.static_value(b).is_some();
+        if !self.track && !both_static && self.static_value(c).is_none() {
+            // the fast evaluation branches on the condition itself
+            let out = self.f.i64_local();
+            let done = self.f.block();
+            let other = self.f.block();
+            self.branch_on(c, false, other);
+            let x = self.expr(a);
+            self.f.get(x.v).set(out);
+            self.f.br(done);
+            self.f.end();
+            let y = self.expr(b);
+            self.f.get(y.v).set(out);
+            self.f.end();
+            return Val {
+                v: out,
+                set: self.empty_set(),
+                k: None,
+            };
+        }
         let cv = self.expr(c);
         if let Some(cond) = cv.k {
             return self.expr(if cond != 0 { a } else { b });
         }
-        if self.static_value(a).is_some() && self.static_value(b).is_some() {
+        if both_static {
             // both branches constant: a select instead of a branch
             let (x, y) = (self.expr(a), self.expr(b));
             return self.unless_unknown(&cv.set, |g, out, _| {
@@ -1479,12 +1594,17 @@ impl<'a> Gen<'a> {
             }
             let mut opened = 0;
             if let Some(cond) = &c.cond {
-                let v = self.expr(cond);
-                if self.if_unknown_collect(&acc, &v.set) {
-                    opened += 1;
+                if self.track {
+                    let v = self.expr(cond);
+                    if self.if_unknown_collect(&acc, &v.set) {
+                        opened += 1;
+                    }
+                    self.f.get(v.v).op(I::I32WrapI64);
+                    self.f.if_();
+                } else {
+                    let next = self.f.block();
+                    self.branch_on(cond, false, next);
                 }
-                self.f.get(v.v).op(I::I32WrapI64);
-                self.f.if_();
                 opened += 1;
             }
             let v = self.expr(c.value.as_ref().unwrap_or(&Expr {

@@ -371,3 +371,41 @@ decision fifth: bool = a + 1 > b
     records.push(p.facts().int("a", 2).build().unwrap());
     agree(&p, "fallback", records);
 }
+
+#[test]
+fn conditions_branch_as_their_values_decide() {
+    // The fast evaluation branches on `when` and `if` conditions directly:
+    // comparisons (text ones inline), not, and, or, in, each to either side,
+    // with failures only where the value would evaluate them.
+    let src = "policy t
+input {
+  t: text
+  u: text
+  n: int
+}
+decision w: text
+  when t == \"abc\" and u != \"abd\" -> \"and\"
+  when not (t == \"ab\" or u == \"\") and n < 0 -> \"not or\"
+  when t in [\"a\", \"abcdefgh\", \"é€\"] -> \"in\"
+  when not (t in [\"abcd\", u]) and t != \"\" and n > 5 -> \"not in\"
+  when t == u or n * 1000000000000 > 0 -> \"or fails\"
+  when t != \"abcdefghijklmnopq\" -> \"ne\"
+  otherwise -> \"none\"
+decision i: int =
+  if t == \"abc\" or (u == \"x\" and not (t == \"\")) then n
+  else if t in [\"ab\", \"abcdefghi\"] then n * 3
+  else if not (n >= 2) then 7 else n - 1
+";
+    let p = Policy::from_source("conditions", src).unwrap();
+    let mut records = Vec::new();
+    for t in texts() {
+        for u in ["", "abc", "abd", "x", t.as_str()] {
+            for n in [-5, 1, 2, 7, 10_000_000] {
+                let f = p.facts().text("t", &t).text("u", u).int("n", n);
+                records.push(f.build().unwrap());
+            }
+        }
+    }
+    records.push(p.facts().text("t", "abc").build().unwrap());
+    agree(&p, "conditions", records);
+}
