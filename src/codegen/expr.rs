@@ -1106,20 +1106,92 @@ impl<'a> Gen<'a> {
             MulDec | MulMoneyDec | MulDecMoney if int_to_dec(a) => Some(0),
             _ => None,
         };
-        let mut vals = Vec::with_capacity(2);
-        for (i, operand) in [a, b].into_iter().enumerate() {
-            match &operand.kind {
-                ExprKind::Promote(_, inner) if int_side == Some(i) => {
-                    let n = self.expr(inner);
-                    let site = self.site(operand);
-                    self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
-                    vals.push(n);
-                }
-                _ => vals.push(self.expr(operand)),
+        if !self.track {
+            if let Some(v) = self.arith_over_if(op, a, b, e, int_side) {
+                return v;
             }
         }
+        let x = self.operand(a, int_side == Some(0));
+        let y = self.operand(b, int_side == Some(1));
+        self.arith_vals(op, &x, &y, int_side, e)
+    }
+
+    /// An operand of [`Gen::arith_expr`]; for the promoted int of its
+    /// `int_side` (`promoted_int`), the int itself, checked to promote.
+    fn operand(&mut self, operand: &Expr, promoted_int: bool) -> Val {
+        match &operand.kind {
+            ExprKind::Promote(_, inner) if promoted_int => {
+                let n = self.expr(inner);
+                let site = self.site(operand);
+                self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
+                n
+            }
+            _ => self.expr(operand),
+        }
+    }
+
+    /// The fast evaluation of `x op (if c then k1 else k2)`, or of the `if`
+    /// on the left, for constants k1 and k2 and a non-constant x: a branch
+    /// on c, then in each branch the operation with a constant operand and
+    /// that constant's fast path (times 1 is a copy, plus 0 nothing). The
+    /// fast evaluation leaves failures to the full one, so evaluating c
+    /// after x, wherever the `if` is, changes nothing.
+    fn arith_over_if(
+        &mut self,
+        op: ArithOp,
+        a: &Expr,
+        b: &Expr,
+        e: &Expr,
+        int_side: Option<usize>,
+    ) -> Option<Val> {
+        // the side of the `if` (0 left, 1 right; the right when both are)
+        let mut found = None;
+        for (side, this, other) in [(0, a, b), (1, b, a)] {
+            if let ExprKind::If(c, p, q) = &this.kind {
+                if self.static_value(c).is_none() && self.static_value(other).is_none() {
+                    if let (Some(k1), Some(k2)) = (self.static_value(p), self.static_value(q)) {
+                        found = Some((side, other, c, [k1, k2]));
+                    }
+                }
+            }
+        }
+        let (side, other, c, ks) = found?;
+        let other = self.operand(other, int_side == Some(1 - side));
+        let out = self.f.i64_local();
+        let done = self.f.block();
+        let second = self.f.block();
+        self.branch_on(c, false, second);
+        for (i, k) in ks.into_iter().enumerate() {
+            let k = self.konst(k);
+            let (x, y) = if side == 1 {
+                (&other, &k)
+            } else {
+                (&k, &other)
+            };
+            let r = self.arith_vals(op, x, y, int_side, e);
+            self.f.get(r.v).set(out);
+            if i == 0 {
+                self.f.br(done);
+            }
+            self.f.end();
+        }
+        Some(Val {
+            v: out,
+            set: self.empty_set(),
+            k: None,
+        })
+    }
+
+    /// [`Gen::arith_expr`] once its operands are evaluated.
+    fn arith_vals(
+        &mut self,
+        op: ArithOp,
+        x: &Val,
+        y: &Val,
+        int_side: Option<usize>,
+        e: &Expr,
+    ) -> Val {
         let site = self.site(e);
-        let (x, y) = (&vals[0], &vals[1]);
         let (kx, ky) = (x.k, y.k);
         if int_side.is_some() {
             if let Some(r) = kx.zip(ky).and_then(|(p, q)| p.checked_mul(q)) {

@@ -67,6 +67,19 @@ const UNARY: &[(&str, &str)] = &[
     ("money", "-m"),
     ("money", "if i > 0 then m else 0"),
     ("decimal", "e * (if i > 0 then 1 else 2)"),
+    ("money", "m * (if i > 0 then 1.15 else 1)"),
+    ("money", "(if i > 0 then 1.15 else -0.5) * m"),
+    ("money", "m + (if i > 0 then 3 else 0)"),
+    ("money", "(if i > 0 then 3 else 0) - m"),
+    ("money", "m - (if i < 0 then 0 else -3)"),
+    ("money", "m / (if i > 0 then 0.7 else 0)"),
+    ("decimal", "(if i > 0 then 2.5 else 1) * e"),
+    ("int", "i * (if i > 0 then 9223372036854775807 else -1)"),
+    (
+        "int",
+        "(if i > 3 then 2 else 0) + (if i > 0 then 1 else -1)",
+    ),
+    ("money", "m * (if i * 3 > 0 then 2.5 else 1)"),
 ];
 
 /// Operations of two operands `x` (m, e, i) and `y` (n, d, j).
