@@ -954,6 +954,19 @@ impl<'a> Gen<'a> {
         r
     }
 
+    /// The way out of an inline fast path into `r`: the exact helper that
+    /// `call` calls; in the fast evaluation, the full evaluation, which
+    /// calls it (so that the fast loop makes no call on its common paths).
+    fn exact(&mut self, r: Local, call: impl FnOnce(&mut Self) -> Local) {
+        match self.fallback {
+            Some(label) => self.f.br(label),
+            None => {
+                let m = call(self);
+                self.f.get(m).set(r);
+            }
+        }
+    }
+
     /// `a * c` for a constant `c`, failing on overflow.
     fn mul_const(&mut self, a: Local, c: i64, site: i32) -> Local {
         match c {
@@ -992,9 +1005,10 @@ impl<'a> Gen<'a> {
         self.f.if_();
         self.f.get(a.0).get(b.0).op(I::I64Mul).set(r);
         self.f.else_();
-        self.f.get(a.0).get(b.0);
-        let m = self.checked_call(Helper::MulChecked, site);
-        self.f.get(m).set(r);
+        self.exact(r, |g| {
+            g.f.get(a.0).get(b.0);
+            g.checked_call(Helper::MulChecked, site)
+        });
         self.f.end();
         r
     }
@@ -1037,10 +1051,7 @@ impl<'a> Gen<'a> {
             self.f.set(r);
         }
         self.f.else_();
-        {
-            let m = self.mul_div(a.0, Some(b.0), None, site);
-            self.f.get(m).set(r);
-        }
+        self.exact(r, |g| g.mul_div(a.0, Some(b.0), None, site));
         self.f.end();
         r
     }
@@ -1074,10 +1085,7 @@ impl<'a> Gen<'a> {
             self.f.set(r);
         }
         self.f.else_();
-        {
-            let m = self.mul_div(a, None, Some(b.0), site);
-            self.f.get(m).set(r);
-        }
+        self.exact(r, |g| g.mul_div(a, None, Some(b.0), site));
         self.f.end();
         r
     }

@@ -244,13 +244,12 @@ fn evaluate_function(
     sites: &mut Sites,
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
-    let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
-    let (rec, out, i) = (f.i32_local(), f.i32_local(), f.i32_local());
-    f.get(in_ptr).set(rec);
-    f.get(out_ptr).set(out);
+    let (in_ptr, count, out_ptr, as_of): (Local, Local, Local, Local) = (0, 1, 2, 3);
+    // the parameters advance: the next record, its result, how many are left
+    let (rec, out, left) = (in_ptr, out_ptr, count);
     let done = f.block();
     let top = f.loop_();
-    f.get(i).get(count).op(I::I32GeU);
+    f.get(left).op(I::I32Eqz);
     f.br_if(done);
     let next = f.block();
     let full = f.block();
@@ -277,7 +276,7 @@ fn evaluate_function(
         .i32c(meta.result_size as i32)
         .op(I::I32Add)
         .set(out);
-    f.get(i).i32c(1).op(I::I32Add).set(i);
+    f.get(left).i32c(1).op(I::I32Sub).set(left);
     f.br(top);
     f.end();
     f.end();
