@@ -1607,24 +1607,43 @@ impl<'a> Gen<'a> {
                 l
             })
             .collect();
-        for (i, c) in clauses.iter().enumerate() {
-            let Some(cond) = &c.cond else { continue };
+        // whether each clause is false (1) or not (0: true, unknown, not in force)
+        let mut falses = Vec::with_capacity(clauses.len());
+        for c in clauses {
+            let Some(cond) = &c.cond else {
+                falses.push(None);
+                continue;
+            };
+            let false_ = self.f.i64_local();
+            self.f.i64c(0).set(false_);
             let gated = self.active(c);
             if gated {
                 self.f.if_();
             }
             let v = self.expr(cond);
             let tracked = self.if_unknown_collect(&missing, &v.set);
-            // word |= (cond is false) << bit, without a branch
-            let word = reasons[i / 64];
-            self.f.get(v.v).op(I::I64Eqz).op(I::I64ExtendI32U);
-            self.f.i64c((i % 64) as i64).op(I::I64Shl);
-            self.f.get(word).op(I::I64Or).set(word);
+            self.f
+                .get(v.v)
+                .op(I::I64Eqz)
+                .op(I::I64ExtendI32U)
+                .set(false_);
             if tracked {
                 self.f.end();
             }
             if gated {
                 self.f.end();
+            }
+            falses.push(Some(false_));
+        }
+        // each word from its last clause down: word = word << 1 + false, one
+        // x86 lea a clause, without a branch
+        for (word, chunk) in reasons.iter().zip(falses.chunks(64)) {
+            for false_ in chunk.iter().rev() {
+                self.f.get(*word).i64c(1).op(I::I64Shl);
+                if let Some(l) = false_ {
+                    self.f.get(*l).op(I::I64Add);
+                }
+                self.f.set(*word);
             }
         }
         // false if any require is false (and then known), else unknown, else true

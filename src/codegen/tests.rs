@@ -422,3 +422,33 @@ decision i: int =
     records.push(p.facts().text("t", "abc").build().unwrap());
     agree(&p, "conditions", records);
 }
+
+#[test]
+fn reason_bits_of_many_requires_agree_with_the_interpreter() {
+    // 70 requires: two reason words, each built from its last clause down;
+    // some clauses not in force on the date, some unknown.
+    let mut clauses = String::new();
+    for k in 0..70 {
+        let cond = match k % 3 {
+            0 => format!("i > {k}"),
+            1 => format!("j < {k}"),
+            _ => format!("i + j != {k}"),
+        };
+        clauses.push_str(&format!("  require {cond}\n"));
+        match k % 7 {
+            3 => clauses.push_str("    from 2100-01-01\n"),
+            5 => clauses.push_str("    until 2000-01-01\n"),
+            _ => {}
+        }
+    }
+    let src = format!("policy t\n{INPUTS}decision r: bool\n{clauses}");
+    let p = Policy::from_source("requires", &src).unwrap();
+    let mut records = Vec::new();
+    for i in [-1, 0, 1, 2, 30, 64, 65, 69, 70, 100] {
+        for j in [-1, 0, 1, 33, 64, 65, 69, 70, 100] {
+            records.push(facts(&p, Some(i), Some(j)));
+        }
+        records.push(facts(&p, Some(i), None));
+    }
+    agree(&p, "requires", records);
+}
