@@ -245,12 +245,23 @@ fn evaluate_function(
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of): (Local, Local, Local, Local) = (0, 1, 2, 3);
-    // the parameters advance: the next record, its result, how many are left
-    let (rec, out, left) = (in_ptr, out_ptr, count);
+    // The record's address as an i64 that never wraps, up to the end of the
+    // records (so that only it and `out` change from one record to the
+    // next); the address the record is read at is its low 32 bits.
+    let (at, end, rec) = (f.i64_local(), f.i64_local(), f.i32_local());
+    let out = out_ptr;
+    let in_size = i64::from(meta.input.size);
+    f.get(in_ptr).op(I::I64ExtendI32U).set(at);
+    f.get(count)
+        .op(I::I64ExtendI32U)
+        .i64c(in_size)
+        .op(I::I64Mul);
+    f.get(at).op(I::I64Add).set(end);
     let done = f.block();
     let top = f.loop_();
-    f.get(left).op(I::I32Eqz);
+    f.get(at).get(end).op(I::I64Eq);
     f.br_if(done);
+    f.get(at).op(I::I32WrapI64).set(rec);
     let next = f.block();
     let full = f.block();
     check_complete(&mut f, &meta.input, rec, full);
@@ -268,15 +279,11 @@ fn evaluate_function(
     f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
-    f.get(rec)
-        .i32c(meta.input.size as i32)
-        .op(I::I32Add)
-        .set(rec);
+    f.get(at).i64c(in_size).op(I::I64Add).set(at);
     f.get(out)
         .i32c(meta.result_size as i32)
         .op(I::I32Add)
         .set(out);
-    f.get(left).i32c(1).op(I::I32Sub).set(left);
     f.br(top);
     f.end();
     f.end();
