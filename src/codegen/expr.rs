@@ -235,11 +235,11 @@ impl<'a> Gen<'a> {
             self.f.br(self.body);
             self.f.end();
         }
+        // status ok and detail 0, both i32, in one little-endian i64
         self.f
             .get(out)
-            .i32c(abi::STATUS_OK)
-            .op(I::I32Store(mem32(0)));
-        self.f.get(out).i32c(0).op(I::I32Store(mem32(4)));
+            .i64c(i64::from(abi::STATUS_OK))
+            .op(I::I64Store(mem(0)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
             let o = dm.offset;
