@@ -298,8 +298,24 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: La
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
         let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
-        f.get(rec).op(I::I64Load(mem(w as u32 * 8)));
-        f.i64c(mask).op(I::I64And).i64c(mask).op(I::I64Ne);
+        // the narrowest load that holds the word's bits (little-endian)
+        let at = |align: u32| MemArg {
+            offset: w as u64 * 8,
+            align,
+            memory_index: 0,
+        };
+        let (load, width) = match bits {
+            0 => continue,
+            1..=8 => (I::I64Load8U(at(0)), 8),
+            9..=16 => (I::I64Load16U(at(1)), 16),
+            17..=32 => (I::I64Load32U(at(2)), 32),
+            _ => (I::I64Load(at(3)), 64),
+        };
+        f.get(rec).op(load);
+        if bits < width {
+            f.i64c(mask).op(I::I64And);
+        }
+        f.i64c(mask).op(I::I64Ne);
         f.br_if(incomplete);
     }
     for field in &layout.fields {

@@ -452,3 +452,28 @@ fn reason_bits_of_many_requires_agree_with_the_interpreter() {
     }
     agree(&p, "requires", records);
 }
+
+#[test]
+fn a_record_missing_any_fact_is_not_evaluated_by_the_fast_path() {
+    // The presence words are checked with the narrowest load that holds
+    // their bits: field counts at every width's edge, one fact missing at
+    // each position, or none.
+    for n in [1, 8, 9, 16, 17, 32, 33, 64, 65, 72] {
+        let inputs: String = (0..n).map(|k| format!("  f{k}: int\n")).collect();
+        let sum: Vec<String> = (0..n).map(|k| format!("f{k}")).collect();
+        let src = format!(
+            "policy t\ninput {{\n{inputs}}}\ndecision r: int = {}\n",
+            sum.join(" + ")
+        );
+        let p = Policy::from_source("presence", &src).unwrap();
+        let mut records = Vec::new();
+        for missing in (0..n).map(Some).chain([None]) {
+            let mut b = p.facts();
+            for k in (0..n).filter(|k| Some(*k) != missing) {
+                b = b.int(&format!("f{k}"), k as i64);
+            }
+            records.push(b.build().unwrap());
+        }
+        agree(&p, &format!("{n} fields"), records);
+    }
+}
