@@ -4,7 +4,8 @@
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
 //! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
-//! no sets at all, and leaves every failure to the full function.
+//! no sets at all, and leaves every failure, and every operand outside an
+//! inline fast path's range, to the full function.
 
 use super::emit::{FnBuilder, Label, Local};
 use super::helpers::Helper;

@@ -1,8 +1,9 @@
 //! Inline fast paths for the common cases of operations that otherwise call
 //! a helper: multiplications whose product fits in 64 bits, rounding
 //! divisions by constants, and comparisons of a text with a constant. Each
-//! function here pushes a value and leaves failures to the caller, which
-//! falls back to the exact helper outside the ranges these are valid for.
+//! function here pushes a value (or branches on one) and leaves failures to
+//! the caller, which falls back to the exact helper (or the full evaluation)
+//! outside the ranges these are valid for.
 
 use super::emit::{FnBuilder, Label, Local};
 use crate::num::DEC_SCALE;

@@ -9,7 +9,8 @@
 //! unknown-fact bookkeeping; any other record calls the full record function,
 //! which implements the three-valued logic with missing-fact bitsets. So does
 //! a complete record whose fast evaluation fails (an overflow, no clause
-//! applies, ...): the full function then reports the failure.
+//! applies, ...) or leaves the range of an inline fast path: the full
+//! function then reports the failure, or computes the value exactly.
 
 mod emit;
 mod expr;
@@ -244,7 +245,7 @@ fn evaluate_function(
     sites: &mut Sites,
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
-    let (in_ptr, count, out_ptr, as_of): (Local, Local, Local, Local) = (0, 1, 2, 3);
+    let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
     // The record's address as an i64 that never wraps, up to the end of the
     // records (so that only it and `out` change from one record to the
     // next); the address the record is read at is its low 32 bits.
