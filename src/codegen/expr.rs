@@ -3,7 +3,9 @@
 //! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
-//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has no sets at all.
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
+//! no sets at all, and leaves every failure, and every operand outside an
+//! inline fast path's range, to the full function.
 
 use super::emit::{FnBuilder, Label, Local};
 use super::helpers::Helper;
@@ -30,18 +32,42 @@ struct Val {
 struct Slot {
     value: Local,
     set: Set,
-    err: Local,
-    site: Local,
+    /// The status and site of its failure (i32, 0 when it did not fail); the
+    /// fast evaluation has none, as it never goes on after a failure.
+    failure: Option<(Local, Local)>,
     aux: Option<Local>,
     reasons: Vec<Local>,
 }
 
-/// The item being generated: where a failure branches to.
+/// Where a failure of the item being generated goes.
+#[derive(Clone, Copy)]
+enum OnFail {
+    /// The full evaluation: the status and site into the item's locals, and
+    /// out of the item (readers of the item propagate them).
+    Item {
+        err: Local,
+        site: Local,
+        label: Label,
+    },
+    /// The fast evaluation: to the full evaluation of the record, which
+    /// reports the failure exactly.
+    Fallback(Label),
+}
+
+/// The item being generated.
 struct Current {
-    err: Local,
-    site: Local,
-    label: Label,
+    on_fail: OnFail,
     context: String,
+}
+
+/// Which record evaluation to generate.
+pub enum Mode {
+    /// The full evaluation: missing-fact sets, and failures written to the
+    /// result record.
+    Full,
+    /// The fast evaluation of a complete record: no sets, and a failure
+    /// branches to `fallback`, where the full evaluation takes over.
+    Fast { fallback: Label },
 }
 
 pub struct Gen<'a> {
@@ -50,6 +76,8 @@ pub struct Gen<'a> {
     strings: &'a mut Strings,
     sites: &'a mut Sites,
     track: bool,
+    /// In the fast evaluation, where a failure goes.
+    fallback: Option<Label>,
     f: FnBuilder,
     words: usize,
     as_of: Local,
@@ -82,10 +110,14 @@ impl<'a> Gen<'a> {
         meta: &'a Meta,
         strings: &'a mut Strings,
         sites: &'a mut Sites,
-        track: bool,
+        mode: Mode,
         mut f: FnBuilder,
         io: Io,
     ) -> Self {
+        let fallback = match mode {
+            Mode::Full => None,
+            Mode::Fast { fallback } => Some(fallback),
+        };
         let as_of = f.i64_local();
         f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
         let body = f.block();
@@ -94,7 +126,8 @@ impl<'a> Gen<'a> {
             meta,
             strings,
             sites,
-            track,
+            track: fallback.is_none(),
+            fallback,
             f,
             words: meta.missing_words as usize,
             as_of,
@@ -130,38 +163,39 @@ impl<'a> Gen<'a> {
         locals.iter().map(|l| Some(*l)).collect()
     }
 
-    fn begin_item(&mut self, context: String) -> (Local, Local) {
-        // zeroed here, not only by the function's entry: the fast evaluation
-        // runs in the loop over the records
-        let err = self.f.i32_local();
-        let site = self.f.i32_local();
-        self.f.i32c(0).set(err).i32c(0).set(site);
-        let label = self.f.block();
-        self.cur = Some(Current {
-            err,
-            site,
-            label,
-            context,
-        });
-        (err, site)
+    /// Starts an item; gives the locals of its failure (see [`Slot`]).
+    fn begin_item(&mut self, context: String) -> Option<(Local, Local)> {
+        let (on_fail, failure) = match self.fallback {
+            Some(label) => (OnFail::Fallback(label), None),
+            None => {
+                let err = self.f.i32_local();
+                let site = self.f.i32_local();
+                self.f.i32c(0).set(err).i32c(0).set(site);
+                let label = self.f.block();
+                (OnFail::Item { err, site, label }, Some((err, site)))
+            }
+        };
+        self.cur = Some(Current { on_fail, context });
+        failure
     }
 
     fn end_item(&mut self) {
-        self.f.end();
+        if let Some(OnFail::Item { .. }) = self.cur.as_ref().map(|c| c.on_fail) {
+            self.f.end();
+        }
         self.cur = None;
     }
 
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
-        let (err, site) = self.begin_item(format!("define {}", d.name));
+        let failure = self.begin_item(format!("define {}", d.name));
         let v = self.expr(&d.expr);
         self.end_item();
         self.defines[i] = Some(Slot {
             value: v.v,
             set: v.set,
-            err,
-            site,
+            failure,
             aux: None,
             reasons: Vec::new(),
         });
@@ -170,21 +204,20 @@ impl<'a> Gen<'a> {
     pub fn decision(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.decisions.get(i) else { return };
-        let (err, site) = self.begin_item(format!("decision {}", d.name));
+        let failure = self.begin_item(format!("decision {}", d.name));
         let slot = match &d.body {
             Body::Expr(e) => {
                 let v = self.expr(e);
                 Slot {
                     value: v.v,
                     set: v.set,
-                    err,
-                    site,
+                    failure,
                     aux: None,
                     reasons: Vec::new(),
                 }
             }
-            Body::Requires(clauses) => self.requires(clauses, err, site),
-            Body::Whens(clauses) => self.whens(i, clauses, err, site),
+            Body::Requires(clauses) => self.requires(clauses, failure),
+            Body::Whens(clauses) => self.whens(i, clauses, failure),
         };
         self.end_item();
         self.decisions[i] = Some(slot);
@@ -195,19 +228,19 @@ impl<'a> Gen<'a> {
     pub fn finish(mut self) -> FnBuilder {
         let out = self.out;
         let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
-        for s in &slots {
-            self.f.get(s.err);
+        for (err, site) in slots.iter().filter_map(|s| s.failure) {
+            self.f.get(err);
             self.f.if_();
-            self.f.get(out).get(s.err).op(I::I32Store(mem32(0)));
-            self.f.get(out).get(s.site).op(I::I32Store(mem32(4)));
+            self.f.get(out).get(err).op(I::I32Store(mem32(0)));
+            self.f.get(out).get(site).op(I::I32Store(mem32(4)));
             self.f.br(self.body);
             self.f.end();
         }
+        // status ok and detail 0, both i32, in one little-endian i64
         self.f
             .get(out)
-            .i32c(abi::STATUS_OK)
-            .op(I::I32Store(mem32(0)));
-        self.f.get(out).i32c(0).op(I::I32Store(mem32(4)));
+            .i64c(i64::from(abi::STATUS_OK))
+            .op(I::I64Store(mem(0)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
             let o = dm.offset;
@@ -252,13 +285,31 @@ impl<'a> Gen<'a> {
         self.sites.site(&context, line)
     }
 
+    /// Fails the current item with the status `status` pushes (i32).
+    fn fail_with(&mut self, status: impl FnOnce(&mut FnBuilder), site: i32) {
+        match self.cur.as_ref().map(|c| c.on_fail) {
+            Some(OnFail::Item {
+                err,
+                site: s,
+                label,
+            }) => {
+                status(&mut self.f);
+                self.f.set(err).i32c(site).set(s);
+                self.f.br(label);
+            }
+            Some(OnFail::Fallback(label)) => self.f.br(label),
+            None => {}
+        }
+    }
+
     /// Fails the current item with a constant status.
     fn fail(&mut self, status: i32, site: i32) {
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.i32c(status).set(err).i32c(site).set(s);
-            self.f.br(label);
-        }
+        self.fail_with(
+            |f| {
+                f.i32c(status);
+            },
+            site,
+        );
     }
 
     /// After a helper call leaving (i64, status): fails on a non-zero status,
@@ -269,22 +320,23 @@ impl<'a> Gen<'a> {
         self.f.op(I::Call(helper_index(helper))).set(st).set(v);
         self.f.get(st);
         self.f.if_();
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.get(st).set(err).i32c(site).set(s);
-            self.f.br(label);
-        }
+        self.fail_with(
+            |f| {
+                f.get(st);
+            },
+            site,
+        );
         self.f.end();
         v
     }
 
     /// Propagates the failure of a define or decision that is read.
     fn propagate(&mut self, slot: &Slot) {
-        if let Some(c) = &self.cur {
-            let (err, s, label) = (c.err, c.site, c.label);
-            self.f.get(slot.err);
+        let on_fail = self.cur.as_ref().map(|c| c.on_fail);
+        if let (Some((e, s)), Some(OnFail::Item { err, site, label })) = (slot.failure, on_fail) {
+            self.f.get(e);
             self.f.if_();
-            self.f.get(slot.err).set(err).get(slot.site).set(s);
+            self.f.get(e).set(err).get(s).set(site);
             self.f.br(label);
             self.f.end();
         }
@@ -720,12 +772,9 @@ impl<'a> Gen<'a> {
     ) {
         match kind {
             CmpKind::Text => {
-                let constant =
-                    |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
-                match (constant(a.1), constant(b.1)) {
-                    (_, Some(s)) => inline::text_eq_const(&mut self.f, a.0, &s),
-                    (Some(s), _) => inline::text_eq_const(&mut self.f, b.0, &s),
-                    _ => {
+                match self.text_constant(a, b) {
+                    Some((x, s)) => inline::text_eq_const(&mut self.f, x, &s),
+                    None => {
                         self.f.get(a.0).get(b.0);
                         self.f.op(I::Call(helper_index(Helper::TextEq)));
                     }
@@ -744,6 +793,104 @@ impl<'a> Gen<'a> {
                     CmpOp::Gt => I::I64GtS,
                     CmpOp::Ge => I::I64GeS,
                 });
+            }
+        }
+    }
+
+    /// For two texts of which one is a constant: the other and the bytes of
+    /// the constant.
+    fn text_constant(
+        &self,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+    ) -> Option<(Local, Vec<u8>)> {
+        let constant = |k: Option<i64>| k.and_then(|k| self.strings.text(k)).map(<[u8]>::to_vec);
+        match (constant(a.1), constant(b.1)) {
+            (_, Some(s)) => Some((a.0, s)),
+            (Some(s), _) => Some((b.0, s)),
+            _ => None,
+        }
+    }
+
+    /// [`Gen::compare`], then a branch to `target` when the result is `when`.
+    #[allow(clippy::too_many_arguments)]
+    fn branch_compare(
+        &mut self,
+        op: CmpOp,
+        kind: CmpKind,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+        when: bool,
+        target: Label,
+    ) {
+        if kind == CmpKind::Text {
+            if let Some((x, s)) = self.text_constant(a, b) {
+                let equal = when == (op == CmpOp::Eq);
+                inline::branch_text_eq_const(&mut self.f, x, &s, equal, target);
+                return;
+            }
+        }
+        self.compare(op, kind, a, b);
+        if !when {
+            self.f.op(I::I32Eqz);
+        }
+        self.f.br_if(target);
+    }
+
+    /// The fast evaluation of a condition: branches to `target` when the
+    /// bool `e` is `when`, else falls through. Comparisons, `not`, `and`,
+    /// `or` and `in` become branches, with no 0/1 value in between; they
+    /// evaluate (and fail) in the order [`Gen::expr`] does.
+    fn branch_on(&mut self, e: &Expr, when: bool, target: Label) {
+        match &e.kind {
+            ExprKind::Not(inner) => self.branch_on(inner, !when, target),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                // the value of `a` that decides: false for and, true for or
+                let decisive = matches!(e.kind, ExprKind::Or(..));
+                if when == decisive {
+                    self.branch_on(a, when, target);
+                    self.branch_on(b, when, target);
+                } else {
+                    let decided = self.f.block();
+                    self.branch_on(a, decisive, decided);
+                    self.branch_on(b, when, target);
+                    self.f.end();
+                }
+            }
+            ExprKind::Cmp(op, kind, a, b) => {
+                let (x, y) = (self.expr(a), self.expr(b));
+                match self.fold_compare(*op, *kind, x.k, y.k) {
+                    Some(r) if r == when => self.f.br(target),
+                    Some(_) => {}
+                    None => self.branch_compare(*op, *kind, (x.v, x.k), (y.v, y.k), when, target),
+                }
+            }
+            ExprKind::In(kind, x, items) => {
+                let x = self.expr(x);
+                let vals: Vec<Val> = items.iter().map(|i| self.expr(i)).collect();
+                let found = if when { target } else { self.f.block() };
+                for v in vals {
+                    let item = (v.v, v.k);
+                    self.branch_compare(CmpOp::Eq, *kind, (x.v, x.k), item, true, found);
+                }
+                if !when {
+                    self.f.br(target);
+                    self.f.end();
+                }
+            }
+            _ => {
+                let v = self.expr(e);
+                match v.k {
+                    Some(k) if (k != 0) == when => self.f.br(target),
+                    Some(_) => {}
+                    None => {
+                        self.f.get(v.v).op(I::I32WrapI64);
+                        if !when {
+                            self.f.op(I::I32Eqz);
+                        }
+                        self.f.br_if(target);
+                    }
+                }
             }
         }
     }
@@ -808,6 +955,19 @@ impl<'a> Gen<'a> {
         r
     }
 
+    /// The way out of an inline fast path into `r`: the exact helper that
+    /// `call` calls; in the fast evaluation, the full evaluation, which
+    /// calls it (so that the fast loop makes no call on its common paths).
+    fn exact(&mut self, r: Local, call: impl FnOnce(&mut Self) -> Local) {
+        match self.fallback {
+            Some(label) => self.f.br(label),
+            None => {
+                let m = call(self);
+                self.f.get(m).set(r);
+            }
+        }
+    }
+
     /// `a * c` for a constant `c`, failing on overflow.
     fn mul_const(&mut self, a: Local, c: i64, site: i32) -> Local {
         match c {
@@ -846,9 +1006,10 @@ impl<'a> Gen<'a> {
         self.f.if_();
         self.f.get(a.0).get(b.0).op(I::I64Mul).set(r);
         self.f.else_();
-        self.f.get(a.0).get(b.0);
-        let m = self.checked_call(Helper::MulChecked, site);
-        self.f.get(m).set(r);
+        self.exact(r, |g| {
+            g.f.get(a.0).get(b.0);
+            g.checked_call(Helper::MulChecked, site)
+        });
         self.f.end();
         r
     }
@@ -891,10 +1052,7 @@ impl<'a> Gen<'a> {
             self.f.set(r);
         }
         self.f.else_();
-        {
-            let m = self.mul_div(a.0, Some(b.0), None, site);
-            self.f.get(m).set(r);
-        }
+        self.exact(r, |g| g.mul_div(a.0, Some(b.0), None, site));
         self.f.end();
         r
     }
@@ -928,10 +1086,7 @@ impl<'a> Gen<'a> {
             self.f.set(r);
         }
         self.f.else_();
-        {
-            let m = self.mul_div(a, None, Some(b.0), site);
-            self.f.get(m).set(r);
-        }
+        self.exact(r, |g| g.mul_div(a, None, Some(b.0), site));
         self.f.end();
         r
     }
@@ -960,20 +1115,92 @@ impl<'a> Gen<'a> {
             MulDec | MulMoneyDec | MulDecMoney if int_to_dec(a) => Some(0),
             _ => None,
         };
-        let mut vals = Vec::with_capacity(2);
-        for (i, operand) in [a, b].into_iter().enumerate() {
-            match &operand.kind {
-                ExprKind::Promote(_, inner) if int_side == Some(i) => {
-                    let n = self.expr(inner);
-                    let site = self.site(operand);
-                    self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
-                    vals.push(n);
-                }
-                _ => vals.push(self.expr(operand)),
+        if !self.track {
+            if let Some(v) = self.arith_over_if(op, a, b, e, int_side) {
+                return v;
             }
         }
+        let x = self.operand(a, int_side == Some(0));
+        let y = self.operand(b, int_side == Some(1));
+        self.arith_vals(op, &x, &y, int_side, e)
+    }
+
+    /// An operand of [`Gen::arith_expr`]; for the promoted int of its
+    /// `int_side` (`promoted_int`), the int itself, checked to promote.
+    fn operand(&mut self, operand: &Expr, promoted_int: bool) -> Val {
+        match &operand.kind {
+            ExprKind::Promote(_, inner) if promoted_int => {
+                let n = self.expr(inner);
+                let site = self.site(operand);
+                self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
+                n
+            }
+            _ => self.expr(operand),
+        }
+    }
+
+    /// The fast evaluation of `x op (if c then k1 else k2)`, or of the `if`
+    /// on the left, for constants k1 and k2 and a non-constant x: a branch
+    /// on c, then in each branch the operation with a constant operand and
+    /// that constant's fast path (times 1 is a copy, plus 0 nothing). The
+    /// fast evaluation leaves failures to the full one, so evaluating c
+    /// after x, wherever the `if` is, changes nothing.
+    fn arith_over_if(
+        &mut self,
+        op: ArithOp,
+        a: &Expr,
+        b: &Expr,
+        e: &Expr,
+        int_side: Option<usize>,
+    ) -> Option<Val> {
+        // the side of the `if` (0 left, 1 right; the right when both are)
+        let mut found = None;
+        for (side, this, other) in [(0, a, b), (1, b, a)] {
+            if let ExprKind::If(c, p, q) = &this.kind {
+                if self.static_value(c).is_none() && self.static_value(other).is_none() {
+                    if let (Some(k1), Some(k2)) = (self.static_value(p), self.static_value(q)) {
+                        found = Some((side, other, c, [k1, k2]));
+                    }
+                }
+            }
+        }
+        let (side, other, c, ks) = found?;
+        let other = self.operand(other, int_side == Some(1 - side));
+        let out = self.f.i64_local();
+        let done = self.f.block();
+        let second = self.f.block();
+        self.branch_on(c, false, second);
+        for (i, k) in ks.into_iter().enumerate() {
+            let k = self.konst(k);
+            let (x, y) = if side == 1 {
+                (&other, &k)
+            } else {
+                (&k, &other)
+            };
+            let r = self.arith_vals(op, x, y, int_side, e);
+            self.f.get(r.v).set(out);
+            if i == 0 {
+                self.f.br(done);
+            }
+            self.f.end();
+        }
+        Some(Val {
+            v: out,
+            set: self.empty_set(),
+            k: None,
+        })
+    }
+
+    /// [`Gen::arith_expr`] once its operands are evaluated.
+    fn arith_vals(
+        &mut self,
+        op: ArithOp,
+        x: &Val,
+        y: &Val,
+        int_side: Option<usize>,
+        e: &Expr,
+    ) -> Val {
         let site = self.site(e);
-        let (x, y) = (&vals[0], &vals[1]);
         let (kx, ky) = (x.k, y.k);
         if int_side.is_some() {
             if let Some(r) = kx.zip(ky).and_then(|(p, q)| p.checked_mul(q)) {
@@ -1218,11 +1445,31 @@ impl<'a> Gen<'a> {
     }
 
     fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
+        let both_static = self.static_value(a).is_some() && self.static_value(b).is_some();
+        if !self.track && !both_static && self.static_value(c).is_none() {
+            // the fast evaluation branches on the condition itself
+            let out = self.f.i64_local();
+            let done = self.f.block();
+            let other = self.f.block();
+            self.branch_on(c, false, other);
+            let x = self.expr(a);
+            self.f.get(x.v).set(out);
+            self.f.br(done);
+            self.f.end();
+            let y = self.expr(b);
+            self.f.get(y.v).set(out);
+            self.f.end();
+            return Val {
+                v: out,
+                set: self.empty_set(),
+                k: None,
+            };
+        }
         let cv = self.expr(c);
         if let Some(cond) = cv.k {
             return self.expr(if cond != 0 { a } else { b });
         }
-        if self.static_value(a).is_some() && self.static_value(b).is_some() {
+        if both_static {
             // both branches constant: a select instead of a branch
             let (x, y) = (self.expr(a), self.expr(b));
             return self.unless_unknown(&cv.set, |g, out, _| {
@@ -1351,7 +1598,7 @@ impl<'a> Gen<'a> {
         pushed
     }
 
-    fn requires(&mut self, clauses: &[Clause], err: Local, site: Local) -> Slot {
+    fn requires(&mut self, clauses: &[Clause], failure: Option<(Local, Local)>) -> Slot {
         let missing = self.zero_set();
         let reason_words = clauses.len().div_ceil(64).max(1);
         let reasons: Vec<Local> = (0..reason_words)
@@ -1361,24 +1608,43 @@ impl<'a> Gen<'a> {
                 l
             })
             .collect();
-        for (i, c) in clauses.iter().enumerate() {
-            let Some(cond) = &c.cond else { continue };
+        // whether each clause is false (1) or not (0: true, unknown, not in force)
+        let mut falses = Vec::with_capacity(clauses.len());
+        for c in clauses {
+            let Some(cond) = &c.cond else {
+                falses.push(None);
+                continue;
+            };
+            let false_ = self.f.i64_local();
+            self.f.i64c(0).set(false_);
             let gated = self.active(c);
             if gated {
                 self.f.if_();
             }
             let v = self.expr(cond);
             let tracked = self.if_unknown_collect(&missing, &v.set);
-            // word |= (cond is false) << bit, without a branch
-            let word = reasons[i / 64];
-            self.f.get(v.v).op(I::I64Eqz).op(I::I64ExtendI32U);
-            self.f.i64c((i % 64) as i64).op(I::I64Shl);
-            self.f.get(word).op(I::I64Or).set(word);
+            self.f
+                .get(v.v)
+                .op(I::I64Eqz)
+                .op(I::I64ExtendI32U)
+                .set(false_);
             if tracked {
                 self.f.end();
             }
             if gated {
                 self.f.end();
+            }
+            falses.push(Some(false_));
+        }
+        // each word from its last clause down: word = word << 1 + false, one
+        // x86 lea a clause, without a branch
+        for (word, chunk) in reasons.iter().zip(falses.chunks(64)) {
+            for false_ in chunk.iter().rev() {
+                self.f.get(*word).i64c(1).op(I::I64Shl);
+                if let Some(l) = false_ {
+                    self.f.get(*l).op(I::I64Add);
+                }
+                self.f.set(*word);
             }
         }
         // false if any require is false (and then known), else unknown, else true
@@ -1404,14 +1670,18 @@ impl<'a> Gen<'a> {
             } else {
                 self.empty_set()
             },
-            err,
-            site,
+            failure,
             aux: None,
             reasons,
         }
     }
 
-    fn whens(&mut self, decision: usize, clauses: &[Clause], err: Local, site: Local) -> Slot {
+    fn whens(
+        &mut self,
+        decision: usize,
+        clauses: &[Clause],
+        failure: Option<(Local, Local)>,
+    ) -> Slot {
         let value = self.f.i64_local();
         let aux = self.f.i64_local();
         let acc = self.zero_set();
@@ -1424,12 +1694,17 @@ impl<'a> Gen<'a> {
             }
             let mut opened = 0;
             if let Some(cond) = &c.cond {
-                let v = self.expr(cond);
-                if self.if_unknown_collect(&acc, &v.set) {
-                    opened += 1;
+                if self.track {
+                    let v = self.expr(cond);
+                    if self.if_unknown_collect(&acc, &v.set) {
+                        opened += 1;
+                    }
+                    self.f.get(v.v).op(I::I32WrapI64);
+                    self.f.if_();
+                } else {
+                    let next = self.f.block();
+                    self.branch_on(cond, false, next);
                 }
-                self.f.get(v.v).op(I::I32WrapI64);
-                self.f.if_();
                 opened += 1;
             }
             let v = self.expr(c.value.as_ref().unwrap_or(&Expr {
@@ -1469,8 +1744,7 @@ impl<'a> Gen<'a> {
         Slot {
             value,
             set,
-            err,
-            site,
+            failure,
             aux: Some(aux),
             reasons: Vec::new(),
         }

@@ -1,10 +1,11 @@
 //! Inline fast paths for the common cases of operations that otherwise call
 //! a helper: multiplications whose product fits in 64 bits, rounding
 //! divisions by constants, and comparisons of a text with a constant. Each
-//! function here pushes a value and leaves failures to the caller, which
-//! falls back to the exact helper outside the ranges these are valid for.
+//! function here pushes a value (or branches on one) and leaves failures to
+//! the caller, which falls back to the exact helper (or the full evaluation)
+//! outside the ranges these are valid for.
 
-use super::emit::{FnBuilder, Local};
+use super::emit::{FnBuilder, Label, Local};
 use crate::num::DEC_SCALE;
 use wasm_encoder::{Instruction as I, MemArg};
 
@@ -124,18 +125,9 @@ pub fn chunks(len: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Pushes i32: whether the packed text `x` (ptr | len << 32) equals the
-/// constant bytes `s`. The lengths are compared first; the bytes are then
-/// read only inside [ptr, ptr + len), a few at a time, against immediates.
-pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
-    f.get(x).i64c(32).op(I::I64ShrU);
-    f.i64c(s.len() as i64).op(I::I64Eq);
-    if s.is_empty() {
-        return;
-    }
-    let (r, ptr) = (f.i32_local(), f.i32_local());
-    f.if_();
-    f.get(x).op(I::I32WrapI64).set(ptr);
+/// Pushes i64: zero exactly when the `s.len()` bytes at `ptr` (i32) are
+/// `s`, read a few at a time and compared with immediates (`s` not empty).
+fn text_diff(f: &mut FnBuilder, ptr: Local, s: &[u8]) {
     for (i, (offset, width)) in chunks(s.len()).into_iter().enumerate() {
         let mut bytes = [0u8; 8];
         bytes[..width].copy_from_slice(&s[offset..offset + width]);
@@ -151,11 +143,60 @@ pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
             f.op(I::I64Or);
         }
     }
+}
+
+/// Pushes i32: whether the length of the packed text `x` is not `len`.
+fn len_differs(f: &mut FnBuilder, x: Local, len: usize) {
+    f.get(x).i64c(32).op(I::I64ShrU);
+    f.i64c(len as i64).op(I::I64Ne);
+}
+
+/// Pushes i32: whether the packed text `x` (ptr | len << 32) equals the
+/// constant bytes `s`. The lengths are compared first; the bytes are then
+/// read only inside [ptr, ptr + len), a few at a time, against immediates.
+pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
+    len_differs(f, x, s.len());
+    f.op(I::I32Eqz);
+    if s.is_empty() {
+        return;
+    }
+    let (r, ptr) = (f.i32_local(), f.i32_local());
+    f.if_();
+    f.get(x).op(I::I32WrapI64).set(ptr);
+    text_diff(f, ptr, s);
     f.op(I::I64Eqz).set(r);
     f.else_();
     f.i32c(0).set(r);
     f.end();
     f.get(r);
+}
+
+/// Branches to `target` when the packed text `x` equals the constant `s`
+/// (`equal`) or when it differs (`!equal`), with the reads of
+/// [`text_eq_const`] and no 0/1 value in between.
+pub fn branch_text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8], equal: bool, target: Label) {
+    if s.is_empty() {
+        len_differs(f, x, 0);
+        if equal {
+            f.op(I::I32Eqz);
+        }
+        f.br_if(target);
+        return;
+    }
+    let ptr = f.i32_local();
+    let differs = if equal { f.block() } else { target };
+    len_differs(f, x, s.len());
+    f.br_if(differs);
+    f.get(x).op(I::I32WrapI64).set(ptr);
+    text_diff(f, ptr, s);
+    if equal {
+        f.op(I::I64Eqz);
+        f.br_if(target);
+        f.end();
+    } else {
+        f.i64c(0).op(I::I64Ne);
+        f.br_if(target);
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 //! A record whose every fact (and every field of every list element) is
 //! present is evaluated by code inlined in `evaluate`'s loop, with no
 //! unknown-fact bookkeeping; any other record calls the full record function,
-//! which implements the three-valued logic with missing-fact bitsets.
+//! which implements the three-valued logic with missing-fact bitsets. So does
+//! a complete record whose fast evaluation fails (an overflow, no clause
+//! applies, ...) or leaves the range of an inline fast path: the full
+//! function then reports the failure, or computes the value exactly.
 
 mod emit;
 mod expr;
@@ -19,7 +22,7 @@ mod tests;
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
-use expr::Io;
+use expr::{Io, Mode};
 use helpers::Helper;
 use std::collections::HashMap;
 use wasm_encoder::{
@@ -233,7 +236,8 @@ fn mem32(offset: u32) -> MemArg {
 
 /// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
 /// complete one by the fast evaluation, generated right into the loop, and
-/// any other by a call of the full function.
+/// any other (or one whose fast evaluation fails) by a call of the full
+/// function.
 fn evaluate_function(
     program: &Program,
     meta: &Meta,
@@ -242,41 +246,45 @@ fn evaluate_function(
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
-    let (rec, out, i, complete) = (f.i32_local(), f.i32_local(), f.i32_local(), f.i32_local());
-    f.get(in_ptr).set(rec);
-    f.get(out_ptr).set(out);
+    // The record's address as an i64 that never wraps, up to the end of the
+    // records (so that only it and `out` change from one record to the
+    // next); the address the record is read at is its low 32 bits.
+    let (at, end, rec) = (f.i64_local(), f.i64_local(), f.i32_local());
+    let out = out_ptr;
+    let in_size = i64::from(meta.input.size);
+    f.get(in_ptr).op(I::I64ExtendI32U).set(at);
+    f.get(count)
+        .op(I::I64ExtendI32U)
+        .i64c(in_size)
+        .op(I::I64Mul);
+    f.get(at).op(I::I64Add).set(end);
     let done = f.block();
     let top = f.loop_();
-    f.get(i).get(count).op(I::I32GeU);
+    f.get(at).get(end).op(I::I64Eq);
     f.br_if(done);
-    f.i32c(0).set(complete);
-    let incomplete = f.block();
-    check_complete(&mut f, &meta.input, rec, incomplete);
-    f.i32c(1).set(complete);
-    f.end();
-    f.get(complete);
-    f.if_();
+    f.get(at).op(I::I32WrapI64).set(rec);
+    let next = f.block();
+    let full = f.block();
+    check_complete(&mut f, &meta.input, rec, full);
+    let fast = Mode::Fast { fallback: full };
     f = record_evaluation(
         program,
         meta,
         strings,
         sites,
-        false,
+        fast,
         f,
         Io { rec, out, as_of },
     );
-    f.else_();
+    f.br(next);
+    f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
-    f.get(rec)
-        .i32c(meta.input.size as i32)
-        .op(I::I32Add)
-        .set(rec);
+    f.get(at).i64c(in_size).op(I::I64Add).set(at);
     f.get(out)
         .i32c(meta.result_size as i32)
         .op(I::I32Add)
         .set(out);
-    f.get(i).i32c(1).op(I::I32Add).set(i);
     f.br(top);
     f.end();
     f.end();
@@ -291,8 +299,24 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: La
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
         let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
-        f.get(rec).op(I::I64Load(mem(w as u32 * 8)));
-        f.i64c(mask).op(I::I64And).i64c(mask).op(I::I64Ne);
+        // the narrowest load that holds the word's bits (little-endian)
+        let at = |align: u32| MemArg {
+            offset: w as u64 * 8,
+            align,
+            memory_index: 0,
+        };
+        let (load, width) = match bits {
+            0 => continue,
+            1..=8 => (I::I64Load8U(at(0)), 8),
+            9..=16 => (I::I64Load16U(at(1)), 16),
+            17..=32 => (I::I64Load32U(at(2)), 32),
+            _ => (I::I64Load(at(3)), 64),
+        };
+        f.get(rec).op(load);
+        if bits < width {
+            f.i64c(mask).op(I::I64And);
+        }
+        f.i64c(mask).op(I::I64Ne);
         f.br_if(incomplete);
     }
     for field in &layout.fields {
@@ -330,21 +354,21 @@ fn record_function(
         out: 1,
         as_of: 2,
     };
-    record_evaluation(program, meta, strings, sites, true, f, io)
+    record_evaluation(program, meta, strings, sites, Mode::Full, f, io)
 }
 
 /// One evaluation of every define and decision, appended to `f`: the full
-/// one (`track`) or the fast one for complete records.
+/// one or the fast one for complete records.
 fn record_evaluation(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-    track: bool,
+    mode: Mode,
     f: FnBuilder,
     io: Io,
 ) -> FnBuilder {
-    let mut g = expr::Gen::new(program, meta, strings, sites, track, f, io);
+    let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
     for item in &program.order {
         match *item {
             Computed::Define(i) => g.define(i),

@@ -67,6 +67,19 @@ const UNARY: &[(&str, &str)] = &[
     ("money", "-m"),
     ("money", "if i > 0 then m else 0"),
     ("decimal", "e * (if i > 0 then 1 else 2)"),
+    ("money", "m * (if i > 0 then 1.15 else 1)"),
+    ("money", "(if i > 0 then 1.15 else -0.5) * m"),
+    ("money", "m + (if i > 0 then 3 else 0)"),
+    ("money", "(if i > 0 then 3 else 0) - m"),
+    ("money", "m - (if i < 0 then 0 else -3)"),
+    ("money", "m / (if i > 0 then 0.7 else 0)"),
+    ("decimal", "(if i > 0 then 2.5 else 1) * e"),
+    ("int", "i * (if i > 0 then 9223372036854775807 else -1)"),
+    (
+        "int",
+        "(if i > 3 then 2 else 0) + (if i > 0 then 1 else -1)",
+    ),
+    ("money", "m * (if i * 3 > 0 then 2.5 else 1)"),
 ];
 
 /// Operations of two operands `x` (m, e, i) and `y` (n, d, j).
@@ -324,4 +337,143 @@ fn text_comparisons_with_constants_agree_with_the_interpreter() {
     }
     records.push(p.facts().build().unwrap());
     agree(&p, "texts", records);
+}
+
+#[test]
+fn complete_records_whose_fast_evaluation_fails_get_the_full_evaluation() {
+    // Each failure of the fast evaluation (an overflow inline and in a
+    // helper, a division by zero, a param with no value, no clause) hands
+    // the record to the full function, which reports the first failing
+    // decision in source order, or no failure at all when only an unread
+    // define fails; the records around it are evaluated by the fast path.
+    let src = "policy t
+input {
+  a: int
+  b: int
+  m: money
+  d: decimal
+  t: text
+}
+param late: int
+  from 2100-01-01 = 1
+define big: int = a * 1000000000000
+decision first: int = if a > 0 then a else big
+decision second: decimal = b / (a - 1)
+decision third: text
+  when t == \"x\" -> \"x\"
+  when b > 5 -> \"b\"
+  when b < -5 -> (if late > 0 then \"late\" else \"early\")
+  otherwise -> \"none\"
+    until 2000-01-01
+decision fourth: money = m * d
+decision fifth: bool = a + 1 > b
+";
+    let p = Policy::from_source("fallback", src).unwrap();
+    let mut records = Vec::new();
+    for a in [-20_000_000, -1, 0, 1, 2, 20_000_000] {
+        for b in [-7, 0, 7, i64::MAX] {
+            for (m, d) in [(100, 2_000_000), (i64::MAX / 2, 3_000_000)] {
+                for t in ["x", "y"] {
+                    let f = p.facts().int("a", a).int("b", b);
+                    let f = f.money_pence("m", m).decimal_micros("d", d).text("t", t);
+                    records.push(f.build().unwrap());
+                }
+            }
+        }
+    }
+    records.push(p.facts().int("a", 2).build().unwrap());
+    agree(&p, "fallback", records);
+}
+
+#[test]
+fn conditions_branch_as_their_values_decide() {
+    // The fast evaluation branches on `when` and `if` conditions directly:
+    // comparisons (text ones inline), not, and, or, in, each to either side,
+    // with failures only where the value would evaluate them.
+    let src = "policy t
+input {
+  t: text
+  u: text
+  n: int
+}
+decision w: text
+  when t == \"abc\" and u != \"abd\" -> \"and\"
+  when not (t == \"ab\" or u == \"\") and n < 0 -> \"not or\"
+  when t in [\"a\", \"abcdefgh\", \"é€\"] -> \"in\"
+  when not (t in [\"abcd\", u]) and t != \"\" and n > 5 -> \"not in\"
+  when t == u or n * 1000000000000 > 0 -> \"or fails\"
+  when t != \"abcdefghijklmnopq\" -> \"ne\"
+  otherwise -> \"none\"
+decision i: int =
+  if t == \"abc\" or (u == \"x\" and not (t == \"\")) then n
+  else if t in [\"ab\", \"abcdefghi\"] then n * 3
+  else if not (n >= 2) then 7 else n - 1
+";
+    let p = Policy::from_source("conditions", src).unwrap();
+    let mut records = Vec::new();
+    for t in texts() {
+        for u in ["", "abc", "abd", "x", t.as_str()] {
+            for n in [-5, 1, 2, 7, 10_000_000] {
+                let f = p.facts().text("t", &t).text("u", u).int("n", n);
+                records.push(f.build().unwrap());
+            }
+        }
+    }
+    records.push(p.facts().text("t", "abc").build().unwrap());
+    agree(&p, "conditions", records);
+}
+
+#[test]
+fn reason_bits_of_many_requires_agree_with_the_interpreter() {
+    // 70 requires: two reason words, each built from its last clause down;
+    // some clauses not in force on the date, some unknown.
+    let mut clauses = String::new();
+    for k in 0..70 {
+        let cond = match k % 3 {
+            0 => format!("i > {k}"),
+            1 => format!("j < {k}"),
+            _ => format!("i + j != {k}"),
+        };
+        clauses.push_str(&format!("  require {cond}\n"));
+        match k % 7 {
+            3 => clauses.push_str("    from 2100-01-01\n"),
+            5 => clauses.push_str("    until 2000-01-01\n"),
+            _ => {}
+        }
+    }
+    let src = format!("policy t\n{INPUTS}decision r: bool\n{clauses}");
+    let p = Policy::from_source("requires", &src).unwrap();
+    let mut records = Vec::new();
+    for i in [-1, 0, 1, 2, 30, 64, 65, 69, 70, 100] {
+        for j in [-1, 0, 1, 33, 64, 65, 69, 70, 100] {
+            records.push(facts(&p, Some(i), Some(j)));
+        }
+        records.push(facts(&p, Some(i), None));
+    }
+    agree(&p, "requires", records);
+}
+
+#[test]
+fn a_record_missing_any_fact_is_not_evaluated_by_the_fast_path() {
+    // The presence words are checked with the narrowest load that holds
+    // their bits: field counts at every width's edge, one fact missing at
+    // each position, or none.
+    for n in [1, 8, 9, 16, 17, 32, 33, 64, 65, 72] {
+        let inputs: String = (0..n).map(|k| format!("  f{k}: int\n")).collect();
+        let sum: Vec<String> = (0..n).map(|k| format!("f{k}")).collect();
+        let src = format!(
+            "policy t\ninput {{\n{inputs}}}\ndecision r: int = {}\n",
+            sum.join(" + ")
+        );
+        let p = Policy::from_source("presence", &src).unwrap();
+        let mut records = Vec::new();
+        for missing in (0..n).map(Some).chain([None]) {
+            let mut b = p.facts();
+            for k in (0..n).filter(|k| Some(*k) != missing) {
+                b = b.int(&format!("f{k}"), k as i64);
+            }
+            records.push(b.build().unwrap());
+        }
+        agree(&p, &format!("{n} fields"), records);
+    }
 }
