@@ -311,15 +311,7 @@ impl LoadedModule {
             .into();
         let data = Arc::new(ModuleData::new(meta, statics));
         store.set_epoch_deadline(deadline_ticks);
-        let first = Instance {
-            data: data.clone(),
-            deadline_ticks,
-            store,
-            memory,
-            evaluate,
-            scratch: BatchResults::default(),
-            text_room: TEXT_ROOM,
-        };
+        let first = Instance::new(data.clone(), deadline_ticks, (store, memory, evaluate));
         Ok(LoadedModule {
             data,
             pre,
@@ -350,16 +342,8 @@ impl LoadedModule {
 
     /// A fresh instance (its own store and memory).
     pub fn instance(&self) -> Result<Instance, EvalError> {
-        let (store, memory, evaluate) = instantiate(&self.pre)?;
-        Ok(Instance {
-            data: self.data.clone(),
-            deadline_ticks: self.deadline_ticks,
-            store,
-            memory,
-            evaluate,
-            scratch: BatchResults::default(),
-            text_room: TEXT_ROOM,
-        })
+        let parts = instantiate(&self.pre)?;
+        Ok(Instance::new(self.data.clone(), self.deadline_ticks, parts))
     }
 
     /// Runs `f` with a pooled instance.
@@ -558,6 +542,24 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// An instance over a freshly instantiated store, with empty scratch
+    /// results and the initial text room.
+    fn new(
+        data: Arc<ModuleData>,
+        deadline_ticks: u64,
+        (store, memory, evaluate): (Store<Limits>, Memory, EvaluateFn),
+    ) -> Instance {
+        Instance {
+            data,
+            deadline_ticks,
+            store,
+            memory,
+            evaluate,
+            scratch: BatchResults::default(),
+            text_room: TEXT_ROOM,
+        }
+    }
+
     /// Evaluates one record and hands its results to `f`.
     pub fn evaluate_one<R>(
         &mut self,
