@@ -829,13 +829,22 @@ fn set_high_presence(image: &mut [u8], i: usize) {
     }
 }
 
-impl Drop for RecordWriter<'_> {
-    #[inline]
-    fn drop(&mut self) {
+impl RecordWriter<'_> {
+    /// Stores the first presence word; returns whether the record is a
+    /// misfit. For writers that are not dropped (`evaluate_each`'s).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self) -> bool {
         if let Some(w) = self.image.first_chunk_mut::<8>() {
             *w = self.presence.to_le_bytes();
         }
-        if self.misfit {
+        self.misfit
+    }
+}
+
+impl Drop for RecordWriter<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.finish() {
             if let Some((misfits, i)) = self.misfits.take() {
                 misfits.push(i);
             }

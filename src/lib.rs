@@ -418,7 +418,7 @@ impl Policy {
     /// );
     /// assert_eq!(answers, [("Ann", Some(true)), ("Bob", Some(false))]);
     /// ```
-    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: Date, fill: F, mut consume: C)
+    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: Date, fill: F, consume: C)
     where
         I: IntoIterator,
         F: FnMut(&I::Item, &mut batch::RecordWriter<'_>),
@@ -426,12 +426,7 @@ impl Policy {
     {
         match self.loaded() {
             Ok(m) => m.evaluate_each(items, as_of.0, fill, consume),
-            Err(e) => {
-                let e = load_failed(e);
-                for item in items {
-                    consume(item, Err(e.clone()));
-                }
-            }
+            Err(e) => runtime::fail_each(items, &load_failed(e), consume),
         }
     }
 

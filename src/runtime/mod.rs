@@ -393,7 +393,7 @@ impl LoadedModule {
     }
 
     /// See [`Instance::evaluate_each`].
-    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: i32, fill: F, mut consume: C)
+    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: i32, fill: F, consume: C)
     where
         I: IntoIterator,
         F: FnMut(&I::Item, &mut RecordWriter<'_>),
@@ -401,12 +401,7 @@ impl LoadedModule {
     {
         let mut inst = match self.take_instance() {
             Ok(i) => i,
-            Err(e) => {
-                for item in items {
-                    consume(item, Err(e.clone()));
-                }
-                return;
-            }
+            Err(e) => return fail_each(items, &e, consume),
         };
         // `fill` and `consume` move down whole, so that the loops call the
         // caller's closures directly (no `&mut` forwarding in between).
@@ -457,36 +452,73 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             texts: &mut *texts,
             record,
         };
-        let mut writer = RecordWriter::new(image, presence_words, layout, sink);
+        // Not dropped: `finish` stores the presence word instead.
+        let mut writer =
+            std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
         (*fill)(&item, &mut writer);
-        pending.push((item, writer.misfit));
+        pending.push((item, writer.finish()));
+    }
+}
+
+/// How a chunk of `evaluate_each` ended.
+#[derive(Clone, Copy)]
+enum ChunkRun<'a> {
+    /// Evaluated: the result records are at `results` in `mem`.
+    Ran {
+        mem: &'a [u8],
+        data: &'a ModuleData,
+        results: usize,
+    },
+    /// Not evaluated: every item gets this error.
+    Failed(&'a EvalError),
+}
+
+/// Hands every item to `consume` with the same error (the module could not
+/// be loaded or instantiated), through [`consume_chunk`].
+pub fn fail_each<I, C>(items: I, e: &EvalError, mut consume: C)
+where
+    I: IntoIterator,
+    C: FnMut(I::Item, Result<RecordView<'_>, EvalError>),
+{
+    let mut items = items.into_iter();
+    let mut pending = Vec::new();
+    loop {
+        pending.extend(items.by_ref().take(CHUNK).map(|item| (item, false)));
+        if pending.is_empty() {
+            return;
+        }
+        consume_chunk(ChunkRun::Failed(e), 0, &mut pending, &mut consume);
     }
 }
 
 /// Hands each pending item of a chunk of `evaluate_each` to `consume` with
-/// its results, read in place in `mem` (or the chunk's error, `ran`): the
-/// one place `consume` is called for evaluated chunks.
+/// its results, read in place (or the chunk's error): the one place
+/// `consume` is called, so that the compiler can inline the caller's
+/// closure here.
 #[inline(never)]
 fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
-    mem: &[u8],
-    data: &ModuleData,
-    addrs: &marshal::ChunkAddrs,
+    run: ChunkRun<'_>,
     as_of: i32,
-    ran: &Result<(), EvalError>,
     pending: &mut Vec<(T, bool)>,
     consume: &mut C,
 ) {
-    let size = data.record_size;
-    let records = mem
-        .get(addrs.results..addrs.results + pending.len() * size)
-        .unwrap_or_default();
+    let (size, records) = match run {
+        ChunkRun::Ran { mem, data, results } => {
+            let size = data.record_size;
+            let records = mem.get(results..results + pending.len() * size);
+            (size, records.unwrap_or_default())
+        }
+        ChunkRun::Failed(_) => (1, &[][..]),
+    };
     let mut records = records.chunks_exact(size);
     for (item, misfit) in pending.drain(..) {
-        let result = match (ran, records.next()) {
+        let result = match (&run, records.next()) {
             _ if misfit => Err(crate::batch::misfit_error()),
-            (Ok(()), Some(record)) => results::view(data, record, mem, as_of),
-            (Ok(()), None) => Err(trap_msg("no result")),
-            (Err(e), _) => Err(e.clone()),
+            (ChunkRun::Ran { mem, data, .. }, Some(record)) => {
+                results::view(data, record, mem, as_of)
+            }
+            (ChunkRun::Failed(e), _) => Err((*e).clone()),
+            (ChunkRun::Ran { .. }, None) => Err(trap_msg("no result")),
         };
         (*consume)(item, result);
     }
@@ -630,8 +662,15 @@ impl Instance {
             if pending.is_empty() {
                 return;
             }
-            let mem = self.memory.data(&self.store);
-            consume_chunk(mem, &data, &addrs, as_of, &ran, &mut pending, &mut consume);
+            let run = match &ran {
+                Ok(()) => ChunkRun::Ran {
+                    mem: self.memory.data(&self.store),
+                    data: &data,
+                    results: addrs.results,
+                },
+                Err(e) => ChunkRun::Failed(e),
+            };
+            consume_chunk(run, as_of, &mut pending, &mut consume);
         }
     }
 
