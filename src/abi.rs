@@ -33,6 +33,11 @@ pub const STATUS_DIVISION_BY_ZERO: i32 = 2;
 pub const STATUS_PARAM_UNDEFINED: i32 = 3;
 /// The i32 after the status is the decision index.
 pub const STATUS_NO_CLAUSE: i32 = 4;
+/// The detail of an OK record whose decisions are all known (no missing
+/// bit set anywhere), so that a host may skip the missing words. An OK
+/// record with any unknown decision has detail 0 (as had every OK record of
+/// modules compiled before this flag: 0 therefore only says "look").
+pub const ALL_KNOWN: i32 = 1;
 
 /// How a value type is written in the metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

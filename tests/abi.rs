@@ -650,6 +650,13 @@ fn decode(meta: &Meta, data: &[u8], at: usize, as_of: i64) -> Result<Value, Stri
         }
         decisions.insert(d.name.clone(), Value::Object(obj));
     }
+    // An OK record's detail: 1 (all known) exactly when no decision misses
+    // a fact, else 0.
+    assert_eq!(
+        detail,
+        usize::from(all_missing.is_empty()),
+        "detail of an OK record with missing facts {all_missing:?}"
+    );
     let mut out = Map::new();
     out.insert("policy".into(), Value::String(meta.policy.clone()));
     out.insert("version".into(), meta.version.clone());

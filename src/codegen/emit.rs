@@ -32,6 +32,10 @@ impl FnBuilder {
         self.locals.push(ty);
         self.params + self.locals.len() as u32 - 1
     }
+    /// Instructions emitted so far.
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
     pub fn i64_local(&mut self) -> Local {
         self.local(ValType::I64)
     }

@@ -96,6 +96,7 @@ pub struct Gen<'a> {
 
 /// The locals (i32) a record evaluation reads: the fact record, the result
 /// record and `as_of`.
+#[derive(Clone, Copy)]
 pub struct Io {
     pub rec: Local,
     pub out: Local,
@@ -236,11 +237,35 @@ impl<'a> Gen<'a> {
             self.f.br(self.body);
             self.f.end();
         }
-        // status ok and detail 0, both i32, in one little-endian i64
-        self.f
-            .get(out)
-            .i64c(i64::from(abi::STATUS_OK))
-            .op(I::I64Store(mem(0)));
+        // Status ok, and detail ALL_KNOWN when no decision misses a fact
+        // (else 0), both i32, in one little-endian i64. A complete record's
+        // (fast) evaluation misses none: a constant.
+        let missing: Vec<Local> = (slots.iter())
+            .flat_map(|s| s.set.iter().take(self.words).copied().flatten())
+            .collect();
+        self.f.get(out);
+        match missing.split_first() {
+            None => {
+                let ok_known = i64::from(abi::STATUS_OK) | (i64::from(abi::ALL_KNOWN) << 32);
+                self.f.i64c(ok_known);
+            }
+            Some((first, rest)) => {
+                self.f.get(*first);
+                for l in rest {
+                    self.f.get(*l).op(I::I64Or);
+                }
+                // i64.eqz gives 1 = ALL_KNOWN when every word is zero
+                self.f
+                    .op(I::I64Eqz)
+                    .op(I::I64ExtendI32U)
+                    .i64c(32)
+                    .op(I::I64Shl);
+                if abi::STATUS_OK != 0 {
+                    self.f.i64c(i64::from(abi::STATUS_OK)).op(I::I64Or);
+                }
+            }
+        }
+        self.f.op(I::I64Store(mem(0)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
             let o = dm.offset;

@@ -260,6 +260,39 @@ fn evaluate_function(
     f.get(at).op(I::I64Add).set(end);
     let done = f.block();
     let top = f.loop_();
+    // Two records an iteration when one's evaluation is short: wasmtime
+    // checks its epoch deadline at each loop header, a cost that is then
+    // shared by two records.
+    let start = f.len();
+    let io = Io { rec, out, as_of };
+    f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+    if f.len() - start <= UNROLL_MAX_INSTRUCTIONS {
+        f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+    }
+    f.br(top);
+    f.end();
+    f.end();
+    f.i32c(0);
+    f
+}
+
+/// The most wasm instructions one record's evaluation may take for the
+/// record loop to evaluate two records an iteration.
+const UNROLL_MAX_INSTRUCTIONS: usize = 4000;
+
+/// One record of the record loop: leaves to `done` at the end of the
+/// records, else evaluates the record at `at` (fast when complete, by the
+/// full function otherwise) and moves `at` and `out` to the next.
+fn one_record(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+    mut f: FnBuilder,
+    (at, end, done): (Local, Local, Label),
+    io: Io,
+) -> FnBuilder {
+    let Io { rec, out, as_of } = io;
     f.get(at).get(end).op(I::I64Eq);
     f.br_if(done);
     f.get(at).op(I::I32WrapI64).set(rec);
@@ -267,28 +300,17 @@ fn evaluate_function(
     let full = f.block();
     check_complete(&mut f, &meta.input, rec, full);
     let fast = Mode::Fast { fallback: full };
-    f = record_evaluation(
-        program,
-        meta,
-        strings,
-        sites,
-        fast,
-        f,
-        Io { rec, out, as_of },
-    );
+    f = record_evaluation(program, meta, strings, sites, fast, f, io);
     f.br(next);
     f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
+    let in_size = i64::from(meta.input.size);
     f.get(at).i64c(in_size).op(I::I64Add).set(at);
     f.get(out)
         .i32c(meta.result_size as i32)
         .op(I::I32Add)
         .set(out);
-    f.br(top);
-    f.end();
-    f.end();
-    f.i32c(0);
     f
 }
 
