@@ -383,6 +383,30 @@ impl<K: FieldKind> std::fmt::Debug for Field<K> {
 }
 
 impl<K: FieldKind> Field<K> {
+    /// [`Field::store`] without the bounds check.
+    ///
+    /// # Safety
+    /// The slot (offset + 8) must lie within `image`.
+    #[inline(always)]
+    unsafe fn store_unchecked(
+        self,
+        image: &mut [u8],
+        texts: &mut TextSink<'_>,
+        value: K::Value<'_>,
+    ) {
+        let at = self.offset as usize;
+        let slot = K::encode(value, texts, at);
+        debug_assert!(at + 8 <= image.len());
+        // SAFETY: `at + 8 <= image.len()`, by the caller.
+        unsafe {
+            image
+                .as_mut_ptr()
+                .add(at)
+                .cast::<[u8; 8]>()
+                .write_unaligned(slot.to_le_bytes());
+        }
+    }
+
     /// The handle of input field `name` of a policy's input layout.
     pub fn lookup(layout: &Layout, name: &str) -> Result<Field<K>, FieldError> {
         let (index, field) = find_typed::<K, _>(
@@ -650,7 +674,16 @@ impl<'b> RecordWriter<'b> {
             self.misfit = true;
             return self;
         }
-        set.fields.store(self.image, &mut self.texts, values);
+        match self.image.get_mut(..set.end) {
+            // SAFETY: every slot of the set ends at or before `set.end`
+            // (`FieldSet::new` computed it from the handles, which are
+            // immutable), and `image` is `set.end` bytes long.
+            Some(image) => unsafe { set.fields.store_unchecked(image, &mut self.texts, values) },
+            None => {
+                self.misfit = true;
+                return self;
+            }
+        }
         self.presence |= set.mask;
         if !set.all_low {
             set.fields.set_high_presence(self.image);
@@ -677,11 +710,19 @@ pub trait FieldTuple: sealed::Sealed + Copy {
     /// One value per field, in the same order.
     type Values<'a>;
     #[doc(hidden)]
-    /// Calls `f` with each handle's layout id and presence mask.
-    fn each(&self, f: &mut dyn FnMut(u64, u64));
+    /// Calls `f` with each handle's layout id, presence mask and the end
+    /// of its slot (offset + 8).
+    fn each(&self, f: &mut dyn FnMut(u64, u64, usize));
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn store(&self, image: &mut [u8], texts: &mut TextSink<'_>, values: Self::Values<'_>);
+    /// # Safety
+    /// Every handle's slot (offset + 8) must lie within `image`.
+    unsafe fn store_unchecked(
+        &self,
+        image: &mut [u8],
+        texts: &mut TextSink<'_>,
+        values: Self::Values<'_>,
+    );
     #[doc(hidden)]
     fn set_high_presence(&self, image: &mut [u8]);
 }
@@ -691,13 +732,19 @@ macro_rules! field_tuple {
         impl<$($K: FieldKind),+> sealed::Sealed for ($(Field<$K>,)+) {}
         impl<$($K: FieldKind),+> FieldTuple for ($(Field<$K>,)+) {
             type Values<'a> = ($($K::Value<'a>,)+);
-            fn each(&self, f: &mut dyn FnMut(u64, u64)) {
-                $( f(self.$i.layout, self.$i.mask); )+
+            fn each(&self, f: &mut dyn FnMut(u64, u64, usize)) {
+                $( f(self.$i.layout, self.$i.mask, self.$i.offset as usize + 8); )+
             }
             #[inline(always)]
             #[allow(private_interfaces)]
-            fn store(&self, image: &mut [u8], texts: &mut TextSink<'_>, values: Self::Values<'_>) {
-                $( self.$i.store(image, texts, values.$i); )+
+            unsafe fn store_unchecked(
+                &self,
+                image: &mut [u8],
+                texts: &mut TextSink<'_>,
+                values: Self::Values<'_>,
+            ) {
+                // SAFETY: passed on from the caller.
+                $( unsafe { self.$i.store_unchecked(image, texts, values.$i) }; )+
             }
             #[cold]
             fn set_high_presence(&self, image: &mut [u8]) {
@@ -759,16 +806,19 @@ pub struct FieldSet<T: FieldTuple> {
     mask: u64,
     /// Whether every field has index < 64 (its bit in `mask`).
     all_low: bool,
+    /// The end of the last slot: no field's slot reaches beyond it.
+    end: usize,
 }
 
 impl<T: FieldTuple> FieldSet<T> {
     /// Checks that the handles are of one policy's inputs.
     pub fn new(fields: T) -> Result<FieldSet<T>, FieldError> {
-        let (mut layouts, mut mask, mut all_low) = (Vec::new(), 0, true);
-        fields.each(&mut |layout, m| {
+        let (mut layouts, mut mask, mut all_low, mut end) = (Vec::new(), 0, true, 0);
+        fields.each(&mut |layout, m, slot_end| {
             layouts.push(layout);
             mask |= m;
             all_low &= m != 0;
+            end = end.max(slot_end);
         });
         let layout = layouts.first().copied().unwrap_or_default();
         if layouts.iter().any(|&l| l != layout) {
@@ -779,6 +829,7 @@ impl<T: FieldTuple> FieldSet<T> {
             layout,
             mask,
             all_low,
+            end,
         })
     }
 }

@@ -427,26 +427,25 @@ impl LoadedModule {
 
 /// Fills the fact records of one chunk of `evaluate_each` in `mem`, one item
 /// at a time, noting each item in `pending` with whether its record is a
-/// misfit.
+/// misfit. `items` moves in and back out, so that the loop keeps it in
+/// registers.
 #[inline(never)]
 fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     mem: &mut [u8],
     addrs: &marshal::ChunkAddrs,
     (size, presence_words, layout): (usize, usize, u64),
-    items: &mut I,
+    mut items: I,
     fill: &mut F,
     texts: &mut ChunkTexts,
     pending: &mut Vec<(I::Item, bool)>,
-) {
+) -> I {
     let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
     let images = head
         .get_mut(addrs.records..addrs.records + CHUNK * size)
         .unwrap_or_default();
-    for ((image, item), record) in images
-        .chunks_exact_mut(size)
-        .zip(items)
-        .zip((0..).step_by(size))
-    {
+    let mut record = 0;
+    for image in images.chunks_exact_mut(size) {
+        let Some(item) = items.next() else { break };
         let sink = TextSink {
             area: &mut *area,
             texts: &mut *texts,
@@ -457,7 +456,9 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
         (*fill)(&item, &mut writer);
         pending.push((item, writer.finish()));
+        record += size;
     }
+    items
 }
 
 /// How a chunk of `evaluate_each` ended.
@@ -644,11 +645,11 @@ impl Instance {
                 }
                 Ok(()) => {
                     let mem = self.memory.data_mut(&mut self.store);
-                    fill_chunk(
+                    items = fill_chunk(
                         mem,
                         &addrs,
                         (size, presence_words, data.input_layout),
-                        &mut items,
+                        items,
                         &mut fill,
                         &mut texts,
                         &mut pending,

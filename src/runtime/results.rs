@@ -25,8 +25,9 @@ pub struct ModuleData {
     pub meta: Arc<Meta>,
     pub statics: Box<[u8]>,
     /// `statics` as text when it is valid UTF-8 (always, for modules this
-    /// crate compiles): then a text value needs only a char-boundary check.
-    statics_text: Option<Box<str>>,
+    /// crate compiles; otherwise empty): then a text value needs only a
+    /// char-boundary check.
+    statics_text: Box<str>,
     slots: Box<[Slot]>,
     /// Bytes per result record.
     pub(crate) record_size: usize,
@@ -66,7 +67,7 @@ enum Form {
 
 impl ModuleData {
     pub fn new(meta: Arc<Meta>, statics: Box<[u8]>) -> ModuleData {
-        let statics_text = std::str::from_utf8(&statics).ok().map(Into::into);
+        let statics_text = std::str::from_utf8(&statics).unwrap_or_default().into();
         let slots = meta
             .decisions
             .iter()
@@ -102,8 +103,8 @@ impl ModuleData {
     /// The constant text at `ptr..ptr + len`, if it is one.
     #[inline]
     fn static_text(&self, ptr: usize, len: usize) -> Option<&str> {
-        match &self.statics_text {
-            Some(t) => t.get(ptr..ptr + len),
+        match self.statics_text.get(ptr..ptr + len) {
+            Some(t) => Some(t),
             None => std::str::from_utf8(self.statics.get(ptr..ptr + len)?).ok(),
         }
     }
@@ -173,6 +174,13 @@ fn status(record: &[u8]) -> i32 {
     word(record, 0) as u32 as i32
 }
 
+/// Whether an OK result record says that all its decisions are known (its
+/// detail is [`abi::ALL_KNOWN`]), so that no missing word need be read.
+#[inline]
+fn all_known(record: &[u8]) -> bool {
+    record.get(4..8) == Some(&abi::ALL_KNOWN.to_le_bytes()[..])
+}
+
 /// Whether the `n` missing-facts words from byte `at` are all zero.
 #[inline]
 fn known(bytes: &[u8], at: usize, n: usize) -> bool {
@@ -181,7 +189,6 @@ fn known(bytes: &[u8], at: usize, n: usize) -> bool {
     }
     at + 8 * n <= bytes.len() && (0..n).all(|i| word(bytes, at + 8 * i) == 0)
 }
-
 impl BatchResults {
     /// Empties the results for a new batch of `module`.
     pub(crate) fn reset(&mut self, module: &Arc<ModuleData>, as_of: i32) {
@@ -455,7 +462,7 @@ impl<'a> RecordView<'a> {
     pub fn get<K: OutputKind>(&self, decision: Decision<K>) -> Option<K::Output<'a>> {
         let (layout, at) = decision.parts();
         if layout != self.module.output_layout
-            || !known(self.record, at + 16, self.module.missing_words)
+            || !(all_known(self.record) || known(self.record, at + 16, self.module.missing_words))
         {
             return None;
         }
@@ -622,9 +629,9 @@ impl<'a> TextSource<'a> {
     #[inline]
     pub(crate) fn text(self, packed: u64) -> &'a str {
         let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-        match self.module.statics_text.as_deref() {
-            Some(t) if ptr + len <= t.len() => t.get(ptr..ptr + len).unwrap_or("\u{fffd}"),
-            _ => text_at(self.module, self.heap, self.heap_base, packed),
+        match self.module.statics_text.get(ptr..ptr + len) {
+            Some(t) => t,
+            None => text_at(self.module, self.heap, self.heap_base, packed),
         }
     }
 }
