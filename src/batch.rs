@@ -540,6 +540,7 @@ impl Batch {
         }
         self.count += 1;
         let image = self.images.get_mut(at..end).unwrap_or_default();
+        clear_high_presence(image, self.presence_words);
         let texts = TextSink {
             area: &mut [],
             // in bounds: resized above
@@ -622,8 +623,9 @@ pub struct RecordWriter<'b> {
 }
 
 impl<'b> RecordWriter<'b> {
-    /// A writer over a record image that may hold an earlier record: its
-    /// presence words are cleared (slots are only read when present).
+    /// A writer over a record image whose presence words after the first
+    /// are clear ([`clear_high_presence`]); the first is stored by the
+    /// writer. Slots are only read when present.
     #[inline]
     pub(crate) fn new(
         image: &'b mut [u8],
@@ -631,11 +633,9 @@ impl<'b> RecordWriter<'b> {
         layout: u64,
         texts: TextSink<'b>,
     ) -> RecordWriter<'b> {
-        if presence_words > 1 {
-            if let Some(words) = image.get_mut(8..8 * presence_words) {
-                words.fill(0);
-            }
-        }
+        debug_assert!(image
+            .get(8..8 * presence_words)
+            .is_none_or(|w| w.iter().all(|b| *b == 0)));
         RecordWriter {
             image,
             texts,
@@ -855,7 +855,12 @@ fn copy_text(dst: &mut [u8], src: &[u8]) {
             }
         }
     }
-    match src.len() {
+    let n = src.len();
+    // The usual lengths first, in one compare.
+    if n.wrapping_sub(8) <= 8 {
+        return copy::<8>(dst, src);
+    }
+    match n {
         0 => {}
         1..=3 => {
             for (d, s) in dst.iter_mut().zip(src) {
@@ -863,9 +868,19 @@ fn copy_text(dst: &mut [u8], src: &[u8]) {
             }
         }
         4..=7 => copy::<4>(dst, src),
-        8..=16 => copy::<8>(dst, src),
         17..=32 => copy::<16>(dst, src),
         _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Clears the presence words after the first of a record image that may
+/// hold an earlier record (those of fields 64 and up).
+#[inline]
+pub(crate) fn clear_high_presence(image: &mut [u8], presence_words: usize) {
+    if presence_words > 1 {
+        if let Some(words) = image.get_mut(8..8 * presence_words) {
+            words.fill(0);
+        }
     }
 }
 

@@ -483,3 +483,42 @@ fn a_record_missing_any_fact_is_not_evaluated_by_the_fast_path() {
         agree(&p, &format!("{n} fields"), records);
     }
 }
+
+/// How many records one iteration of the record loop of `p` evaluates: the
+/// calls of the full function in `evaluate` (one a record).
+fn records_an_iteration(p: &Policy) -> usize {
+    let program = p.program().unwrap();
+    let meta = crate::abi::Meta::of(program, "test");
+    let (mut strings, mut sites) = (super::Strings::default(), super::Sites::default());
+    let f = super::evaluate_function(program, &meta, &mut strings, &mut sites);
+    f.calls().filter(|&c| c == super::FN_RECORD_FULL).count()
+}
+
+#[test]
+fn batches_of_every_length_agree_whether_the_loop_takes_one_record_or_two() {
+    // A short evaluation goes two records an iteration, a long one (past
+    // UNROLL_MAX_INSTRUCTIONS) one: batches of odd and even lengths, with
+    // complete and incomplete records at every position, both ways.
+    let short = policy("money", "m + n");
+    let requires: Vec<String> = (0..400)
+        .map(|k| format!("  require m + n > {k} because \"r{k}\"\n"))
+        .collect();
+    let long_src = format!("policy t\n{INPUTS}decision r: bool\n{}", requires.concat());
+    let long = Policy::from_source("long", &long_src).unwrap();
+    assert_eq!(records_an_iteration(&short), 2);
+    assert_eq!(records_an_iteration(&long), 1);
+    for p in [&short, &long] {
+        for n in 0..=9 {
+            let records: Vec<Facts> = (0..n)
+                .map(|i| match i % 3 {
+                    0 => facts(p, Some(i as i64 * 100), Some(7)),
+                    1 => facts(p, Some(i as i64), None),
+                    _ => facts(p, None, Some(i as i64 * 1000)),
+                })
+                .collect();
+            let got = p.evaluate_batch(&records, Date(20_000));
+            assert_eq!(got.len(), n);
+            agree(p, &format!("batch of {n}"), records);
+        }
+    }
+}

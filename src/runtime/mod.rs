@@ -443,6 +443,11 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     let images = head
         .get_mut(addrs.records..addrs.records + CHUNK * size)
         .unwrap_or_default();
+    if presence_words > 1 {
+        for image in images.chunks_exact_mut(size) {
+            crate::batch::clear_high_presence(image, presence_words);
+        }
+    }
     let mut record = 0;
     for image in images.chunks_exact_mut(size) {
         let Some(item) = items.next() else { break };

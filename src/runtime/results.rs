@@ -28,6 +28,9 @@ pub struct ModuleData {
     /// crate compiles; otherwise empty): then a text value needs only a
     /// char-boundary check.
     statics_text: Box<str>,
+    /// Whether `statics` is all ASCII (usual): then any range of it is a
+    /// text, with no char-boundary check.
+    statics_ascii: bool,
     slots: Box<[Slot]>,
     /// Bytes per result record.
     pub(crate) record_size: usize,
@@ -94,6 +97,7 @@ impl ModuleData {
             output_layout: meta.result_layout_id(),
             missing_words: meta.missing_words as usize,
             meta,
+            statics_ascii: statics.is_ascii(),
             statics,
             statics_text,
             slots,
@@ -629,10 +633,17 @@ impl<'a> TextSource<'a> {
     #[inline]
     pub(crate) fn text(self, packed: u64) -> &'a str {
         let (ptr, len) = ((packed & 0xffff_ffff) as usize, (packed >> 32) as usize);
-        match self.module.statics_text.get(ptr..ptr + len) {
-            Some(t) => t,
-            None => text_at(self.module, self.heap, self.heap_base, packed),
+        let module = self.module;
+        if module.statics_ascii {
+            if let Some(bytes) = module.statics.get(ptr..ptr + len) {
+                // SAFETY: `statics` is all ASCII (checked when the module
+                // was loaded), and any run of ASCII bytes is UTF-8.
+                return unsafe { std::str::from_utf8_unchecked(bytes) };
+            }
+        } else if let Some(t) = module.statics_text.get(ptr..ptr + len) {
+            return t;
         }
+        text_at(module, self.heap, self.heap_base, packed)
     }
 }
 
