@@ -625,3 +625,37 @@ fn field_sets_fill_like_single_sets() {
         .to_string()
         .contains("a field handle looked up on a policy with other inputs"));
 }
+
+#[test]
+fn constant_texts_read_whole_whether_ascii_or_not() {
+    // An all-ASCII module's constants are read without char-boundary
+    // checks, any other module's with them: both give the whole constant,
+    // through a decision handle and through the decisions' views.
+    for (name, constants) in [
+        ("ascii", ["wales", "scotland", "elsewhere"]),
+        ("utf8", ["Cymru — Wales", "Alba 🏴", "£ elsewhere"]),
+    ] {
+        let source = format!(
+            "policy {name}\ninput {{ n: int }}\ndecision where: text\n  when n == 1 -> \"{}\"\n  when n == 2 -> \"{}\"\n  otherwise -> \"{}\"\n",
+            constants[0], constants[1], constants[2]
+        );
+        let policy = Policy::from_source("t.rules", &source).unwrap();
+        let n: Field<Int> = policy.field("n").unwrap();
+        let place: batch::Decision<Text> = policy.decision("where").unwrap();
+        let mut got = Vec::new();
+        policy.evaluate_each(
+            [1, 2, 3],
+            Date::parse("2026-01-01").unwrap(),
+            |v, record| {
+                record.set(n, *v);
+            },
+            |_, r| {
+                let r = r.unwrap();
+                let by_view = r.decision(0).unwrap().as_text().map(str::to_owned);
+                assert_eq!(r.get(place).map(str::to_owned), by_view);
+                got.push(by_view.unwrap());
+            },
+        );
+        assert_eq!(got, constants, "{name}");
+    }
+}
