@@ -260,13 +260,14 @@ fn evaluate_function(
     f.get(at).op(I::I64Add).set(end);
     let done = f.block();
     let top = f.loop_();
-    // Two records an iteration when one's evaluation is short: wasmtime
-    // checks its epoch deadline at each loop header, a cost that is then
-    // shared by two records.
+    // Up to four records an iteration when one's evaluation is short:
+    // wasmtime checks its epoch deadline at each loop header, a cost that
+    // is then shared by them.
     let start = f.len();
     let io = Io { rec, out, as_of };
     f = one_record(program, meta, strings, sites, f, (at, end, done), io);
-    if f.len() - start <= UNROLL_MAX_INSTRUCTIONS {
+    let copies = UNROLL_BUDGET / (f.len() - start).max(1);
+    for _ in 1..copies.clamp(1, 4) {
         f = one_record(program, meta, strings, sites, f, (at, end, done), io);
     }
     f.br(top);
@@ -276,9 +277,10 @@ fn evaluate_function(
     f
 }
 
-/// The most wasm instructions one record's evaluation may take for the
-/// record loop to evaluate two records an iteration.
-const UNROLL_MAX_INSTRUCTIONS: usize = 4000;
+/// The wasm instructions the record loop's body may take when it evaluates
+/// more than one record an iteration: up to four records a loop while
+/// their evaluations fit in it.
+const UNROLL_BUDGET: usize = 4000;
 
 /// One record of the record loop: leaves to `done` at the end of the
 /// records, else evaluates the record at `at` (fast when complete, by the

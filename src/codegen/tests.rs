@@ -495,19 +495,24 @@ fn records_an_iteration(p: &Policy) -> usize {
 }
 
 #[test]
-fn batches_of_every_length_agree_whether_the_loop_takes_one_record_or_two() {
-    // A short evaluation goes two records an iteration, a long one (past
-    // UNROLL_MAX_INSTRUCTIONS) one: batches of odd and even lengths, with
-    // complete and incomplete records at every position, both ways.
+fn batches_of_every_length_agree_however_many_records_the_loop_takes() {
+    // A short evaluation goes four records an iteration, longer ones (as
+    // their size nears UNROLL_BUDGET) two or one: batches of every length
+    // up to 9, with complete and incomplete records at every position,
+    // every way.
     let short = policy("money", "m + n");
-    let requires: Vec<String> = (0..400)
-        .map(|k| format!("  require m + n > {k} because \"r{k}\"\n"))
-        .collect();
-    let long_src = format!("policy t\n{INPUTS}decision r: bool\n{}", requires.concat());
-    let long = Policy::from_source("long", &long_src).unwrap();
-    assert_eq!(records_an_iteration(&short), 2);
+    let requiring = |n: usize| {
+        let requires: Vec<String> = (0..n)
+            .map(|k| format!("  require m + n > {k} because \"r{k}\"\n"))
+            .collect();
+        let src = format!("policy t\n{INPUTS}decision r: bool\n{}", requires.concat());
+        Policy::from_source("requires", &src).unwrap()
+    };
+    let (medium, long) = (requiring(35), requiring(200));
+    assert_eq!(records_an_iteration(&short), 4);
+    assert_eq!(records_an_iteration(&medium), 2);
     assert_eq!(records_an_iteration(&long), 1);
-    for p in [&short, &long] {
+    for p in [&short, &medium, &long] {
         for n in 0..=9 {
             let records: Vec<Facts> = (0..n)
                 .map(|i| match i % 3 {
