@@ -193,6 +193,7 @@ fn known(bytes: &[u8], at: usize, n: usize) -> bool {
     }
     at + 8 * n <= bytes.len() && (0..n).all(|i| word(bytes, at + 8 * i) == 0)
 }
+
 impl BatchResults {
     /// Empties the results for a new batch of `module`.
     pub(crate) fn reset(&mut self, module: &Arc<ModuleData>, as_of: i32) {
@@ -515,7 +516,8 @@ impl std::fmt::Debug for RecordView<'_> {
 #[derive(Clone, Copy)]
 pub struct DecisionView<'a> {
     /// `record.record` holds the decision's own words: value, aux, the
-    /// missing-facts words, the false-require words.
+    /// missing-facts words, the false-require words. Never handed out: a
+    /// `RecordView`'s own methods (`get`) expect the whole result record.
     record: RecordView<'a>,
     slot: &'a Slot,
     index: usize,
