@@ -659,3 +659,18 @@ fn constant_texts_read_whole_whether_ascii_or_not() {
         assert_eq!(got, constants, "{name}");
     }
 }
+
+#[test]
+fn a_module_that_cannot_run_gives_every_item_its_error_in_order() {
+    // The path of `evaluate_each` when the module cannot be loaded or
+    // instantiated: every item, across chunks, once, in order.
+    let error = EvalError::Trap {
+        message: "the module could not be instantiated".into(),
+    };
+    let mut seen = Vec::new();
+    rulebook::runtime::fail_each(0..1100, &error, |i, r| {
+        assert_eq!(r.err().as_ref(), Some(&error), "item {i}");
+        seen.push(i);
+    });
+    assert_eq!(seen, (0..1100).collect::<Vec<_>>());
+}
