@@ -448,8 +448,15 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             crate::batch::clear_high_presence(image, presence_words);
         }
     }
-    let mut record = 0;
-    for image in images.chunks_exact_mut(size) {
+    // The items go straight into `pending`'s spare room (one length update
+    // for the chunk instead of a `push` per item).
+    pending.clear();
+    pending.reserve(CHUNK);
+    let (mut record, mut filled) = (0, 0);
+    for (image, slot) in images
+        .chunks_exact_mut(size)
+        .zip(pending.spare_capacity_mut())
+    {
         let Some(item) = items.next() else { break };
         let sink = TextSink {
             area: &mut *area,
@@ -460,9 +467,14 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
         let mut writer =
             std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
         (*fill)(&item, &mut writer);
-        pending.push((item, writer.finish()));
+        slot.write((item, writer.finish()));
         record += size;
+        filled += 1;
     }
+    // SAFETY: the loop wrote the first `filled` slots of the spare room
+    // (`filled` counts the writes, and no slot is written twice). Were `fill`
+    // to panic, the items written would leak, never be read uninitialised.
+    unsafe { pending.set_len(filled) };
     items
 }
 
