@@ -394,7 +394,22 @@ impl<K: FieldKind> Field<K> {
         texts: &mut TextSink<'_>,
         value: K::Value<'_>,
     ) {
-        let at = self.offset as usize;
+        // SAFETY: passed on from the caller.
+        unsafe { Self::store_at_unchecked(image, texts, value, self.offset as usize) }
+    }
+
+    /// Stores a value of this kind in the slot at `at` of a record image,
+    /// without the bounds check.
+    ///
+    /// # Safety
+    /// The slot (`at` + 8) must lie within `image`.
+    #[inline(always)]
+    unsafe fn store_at_unchecked(
+        image: &mut [u8],
+        texts: &mut TextSink<'_>,
+        value: K::Value<'_>,
+        at: usize,
+    ) {
         let slot = K::encode(value, texts, at);
         debug_assert!(at + 8 <= image.len());
         // SAFETY: `at + 8 <= image.len()`, by the caller.
@@ -677,8 +692,18 @@ impl<'b> RecordWriter<'b> {
         match self.image.get_mut(..set.end) {
             // SAFETY: every slot of the set ends at or before `set.end`
             // (`FieldSet::new` computed it from the handles, which are
-            // immutable), and `image` is `set.end` bytes long.
-            Some(image) => unsafe { set.fields.store_unchecked(image, &mut self.texts, values) },
+            // immutable), and `image` is `set.end` bytes long; when
+            // `run_from` is `Some(first)`, field `i`'s slot is at
+            // `first + 8 * i` (`FieldSet::new` checked it).
+            Some(image) => unsafe {
+                match set.run_from {
+                    Some(first) => {
+                        set.fields
+                            .store_run_unchecked(image, &mut self.texts, values, first)
+                    }
+                    None => set.fields.store_unchecked(image, &mut self.texts, values),
+                }
+            },
             None => {
                 self.misfit = true;
                 return self;
@@ -723,6 +748,21 @@ pub trait FieldTuple: sealed::Sealed + Copy {
         texts: &mut TextSink<'_>,
         values: Self::Values<'_>,
     );
+    /// [`FieldTuple::store_unchecked`] for handles whose slots follow one
+    /// another from `first` (field `i` at `first + 8 * i`): the offsets are
+    /// then constants, not loads.
+    ///
+    /// # Safety
+    /// Field `i`'s slot must be at `first + 8 * i`, within `image`.
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    unsafe fn store_run_unchecked(
+        &self,
+        image: &mut [u8],
+        texts: &mut TextSink<'_>,
+        values: Self::Values<'_>,
+        first: usize,
+    );
     #[doc(hidden)]
     fn set_high_presence(&self, image: &mut [u8]);
 }
@@ -745,6 +785,18 @@ macro_rules! field_tuple {
             ) {
                 // SAFETY: passed on from the caller.
                 $( unsafe { self.$i.store_unchecked(image, texts, values.$i) }; )+
+            }
+            #[inline(always)]
+            #[allow(private_interfaces)]
+            unsafe fn store_run_unchecked(
+                &self,
+                image: &mut [u8],
+                texts: &mut TextSink<'_>,
+                values: Self::Values<'_>,
+                first: usize,
+            ) {
+                // SAFETY: passed on from the caller.
+                $( unsafe { Field::<$K>::store_at_unchecked(image, texts, values.$i, first + 8 * $i) }; )+
             }
             #[cold]
             fn set_high_presence(&self, image: &mut [u8]) {
@@ -808,28 +860,37 @@ pub struct FieldSet<T: FieldTuple> {
     all_low: bool,
     /// The end of the last slot: no field's slot reaches beyond it.
     end: usize,
+    /// `Some(first)` when field `i`'s slot is at `first + 8 * i` (the
+    /// handles name consecutive inputs in source order).
+    run_from: Option<usize>,
 }
 
 impl<T: FieldTuple> FieldSet<T> {
     /// Checks that the handles are of one policy's inputs.
     pub fn new(fields: T) -> Result<FieldSet<T>, FieldError> {
-        let (mut layouts, mut mask, mut all_low, mut end) = (Vec::new(), 0, true, 0);
+        let (mut layouts, mut mask, mut all_low, mut ends) = (Vec::new(), 0, true, Vec::new());
         fields.each(&mut |layout, m, slot_end| {
             layouts.push(layout);
             mask |= m;
             all_low &= m != 0;
-            end = end.max(slot_end);
+            ends.push(slot_end);
         });
         let layout = layouts.first().copied().unwrap_or_default();
         if layouts.iter().any(|&l| l != layout) {
             return Err(FieldError::MixedInputs);
         }
+        let first = ends.first().map_or(0, |end| end - 8);
+        let consecutive = ends
+            .iter()
+            .enumerate()
+            .all(|(i, &end)| end == first + 8 * i + 8);
         Ok(FieldSet {
             fields,
             layout,
             mask,
             all_low,
-            end,
+            end: ends.iter().copied().max().unwrap_or(0),
+            run_from: consecutive.then_some(first),
         })
     }
 }

@@ -627,6 +627,63 @@ fn field_sets_fill_like_single_sets() {
 }
 
 #[test]
+fn field_sets_of_consecutive_inputs_fill_like_single_sets() {
+    // Handles of inputs that follow one another in source order are stored
+    // at constant offsets from the first: whatever input the run starts at,
+    // across the 64th input (the second presence word), and with a text in
+    // it, the records are those the single sets write.
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ name: text  {} }}\ndecision d: int = a0 + a1 + a62 + a63 + a64\ndecision who: text = name\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let from_first = FieldSet::new((name, field(0), field(1))).unwrap();
+    let across_words = FieldSet::new((field(62), field(63), field(64))).unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let people: Vec<(i64, String)> = (0..600).map(|i| (i, "n".repeat(i as usize % 30))).collect();
+    let (mut sets, mut singles) = (Batch::new(&policy), Batch::new(&policy));
+    for (i, t) in &people {
+        sets.record()
+            .set_all(&from_first, (t, *i, 2 * i))
+            .set_all(&across_words, (3 * i, 4 * i, 5 * i));
+        singles
+            .record()
+            .set(name, t)
+            .set(field(0), *i)
+            .set(field(1), 2 * i)
+            .set(field(62), 3 * i)
+            .set(field(63), 4 * i)
+            .set(field(64), 5 * i);
+    }
+    let (mut a, mut b) = (BatchResults::default(), BatchResults::default());
+    policy.evaluate_batch_into(&sets, as_of, &mut a);
+    policy.evaluate_batch_into(&singles, as_of, &mut b);
+    assert_eq!(a.to_outcomes(), b.to_outcomes());
+    let d: batch::Decision<Int> = policy.decision("d").unwrap();
+    let who: batch::Decision<Text> = policy.decision("who").unwrap();
+    let mut streamed = 0;
+    policy.evaluate_each(
+        &people,
+        as_of,
+        |(i, t), record| {
+            record
+                .set_all(&from_first, (t, *i, 2 * i))
+                .set_all(&across_words, (3 * i, 4 * i, 5 * i));
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            assert_eq!(r.get(d), Some(15 * i));
+            assert_eq!(r.get(who), Some(t.as_str()));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, people.len());
+}
+
+#[test]
 fn constant_texts_read_whole_whether_ascii_or_not() {
     // An all-ASCII module's constants are read without char-boundary
     // checks, any other module's with them: both give the whole constant,
