@@ -13,6 +13,7 @@ use super::{helper_index, inline, mem, mem32, Sites, Strings};
 use crate::abi::{self, FieldMeta, Layout, Meta};
 use crate::num::DEC_SCALE;
 use crate::program::*;
+use std::collections::HashMap;
 use wasm_encoder::Instruction as I;
 
 type Set = Vec<Option<Local>>;
@@ -92,6 +93,11 @@ pub struct Gen<'a> {
     out: Local,
     /// The block around the whole evaluation, left once the result record is written.
     body: Label,
+    /// In the fast evaluation, the bounds that some fresh locals' values
+    /// are known to lie within (set where the local is defined, so they
+    /// hold wherever it is read): an overflow check they rule out is not
+    /// emitted.
+    bounds: HashMap<Local, (i64, i64)>,
 }
 
 /// The locals (i32) a record evaluation reads: the fact record, the result
@@ -139,7 +145,16 @@ impl<'a> Gen<'a> {
             rec: io.rec,
             out: io.out,
             body,
+            bounds: HashMap::new(),
         }
+    }
+
+    /// The bounds of a value of the fast evaluation, where known.
+    fn fast_bounds(&self, x: Local) -> Option<(i64, i64)> {
+        if self.track {
+            return None;
+        }
+        self.bounds.get(&x).copied()
     }
 
     fn empty_set(&self) -> Set {
@@ -956,7 +971,14 @@ impl<'a> Gen<'a> {
             _ => None,
         };
         if let Some((x, c)) = bounds {
-            // x + c, c != i64::MIN
+            // x + c, c != i64::MIN; none when x's bounds rule overflow out
+            let sum = self
+                .fast_bounds(x)
+                .and_then(|(lo, hi)| lo.checked_add(c).zip(hi.checked_add(c)));
+            if let Some(sum) = sum {
+                self.bounds.insert(r, sum);
+                return r;
+            }
             match c.cmp(&0) {
                 std::cmp::Ordering::Equal => {}
                 std::cmp::Ordering::Greater => self.fail_outside(x, i64::MIN, i64::MAX - c, site),
@@ -1155,13 +1177,48 @@ impl<'a> Gen<'a> {
     fn operand(&mut self, operand: &Expr, promoted_int: bool) -> Val {
         match &operand.kind {
             ExprKind::Promote(_, inner) if promoted_int => {
-                let n = self.expr(inner);
                 let site = self.site(operand);
-                self.check_range(&n, i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE, site);
+                let (lo, hi) = (i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE);
+                if let Some(n) = self.offset_in_range(inner, (lo, hi), site) {
+                    return n;
+                }
+                let n = self.expr(inner);
+                self.check_range(&n, lo, hi, site);
                 n
             }
             _ => self.expr(operand),
         }
+    }
+
+    /// In the fast evaluation, an int `x + k` or `x - k` (k a constant)
+    /// that must lie within `lo..=hi`: one range check on x, shifted by k,
+    /// for the two checks (the sum's overflow, then the range), as the sum
+    /// cannot overflow once x is within the shifted range. None (and no
+    /// code) for anything else.
+    fn offset_in_range(&mut self, e: &Expr, (lo, hi): (i64, i64), site: i32) -> Option<Val> {
+        if self.track {
+            return None;
+        }
+        let ExprKind::Arith(op @ (ArithOp::AddInt | ArithOp::SubInt), a, b) = &e.kind else {
+            return None;
+        };
+        let (x, k) = match (self.static_value(a), self.static_value(b), op) {
+            (None, Some(k), ArithOp::AddInt) => (a, k),
+            (None, Some(k), _) => (a, k.checked_neg()?),
+            (Some(k), None, ArithOp::AddInt) => (b, k),
+            _ => return None,
+        };
+        let (x_lo, x_hi) = (lo.checked_sub(k)?, hi.checked_sub(k)?);
+        let x = self.expr(x);
+        self.fail_outside(x.v, x_lo, x_hi, site);
+        let r = self.f.i64_local();
+        self.f.get(x.v).i64c(k).op(I::I64Add).set(r);
+        self.bounds.insert(r, (lo, hi));
+        Some(Val {
+            v: r,
+            set: self.empty_set(),
+            k: None,
+        })
     }
 
     /// The fast evaluation of `x op (if c then k1 else k2)`, or of the `if`
@@ -1240,9 +1297,20 @@ impl<'a> Gen<'a> {
                 (kx, ky)
             };
             if kn.is_none() && small(kother) {
+                let n_side = int_side.unwrap_or(0);
                 return self.strict(&[x, y], |g, v| {
                     let r = g.f.i64_local();
                     g.f.get(v[0]).get(v[1]).op(I::I64Mul).set(r);
+                    let product = |(lo, hi): (i64, i64), c: i64| {
+                        let (p, q) = (lo.checked_mul(c)?, hi.checked_mul(c)?);
+                        Some((p.min(q), p.max(q)))
+                    };
+                    if let Some(b) = kother
+                        .zip(g.fast_bounds(v[n_side]))
+                        .and_then(|(c, b)| product(b, c))
+                    {
+                        g.bounds.insert(r, b);
+                    }
                     r
                 });
             }

@@ -526,3 +526,50 @@ fn batches_of_every_length_agree_however_many_records_the_loop_takes() {
         }
     }
 }
+
+#[test]
+fn offset_int_operands_and_their_bounds_agree_with_the_interpreter() {
+    // `x ± k` promoted to decimal or money is checked once, on x shifted
+    // by k, in the fast evaluation; the bounds that check gives the product
+    // and the sums after it leave their overflow checks out. Around every
+    // shifted bound and the i64 limits, both engines agree.
+    let exprs = [
+        ("money", "m * (i - 1)"),
+        ("money", "£350 * (i - 1)"),
+        ("money", "£350 * (i - 1) + £1200"),
+        (
+            "money",
+            "£1200 + £350 * (5 + i) + (if j > 3 then £400 else 0)",
+        ),
+        ("money", "£350 * (i + 5) - £1200"),
+        (
+            "money",
+            "(£1200 + £350 * (i - 1)) * (if j > 3 then 1.15 else 1)",
+        ),
+        ("money", "£10000 * (i - 1) + £92233720368547"),
+        ("money", "£1000000 * (i - 1)"),
+        ("decimal", "(i - 1) * 2.5"),
+        ("decimal", "0.5 * (i + 9223372036854775807)"),
+        ("decimal", "-1 * (i - 3)"),
+    ];
+    let mut xs = values();
+    for bound in [i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE] {
+        for k in [1, -1, 5, -5, 3] {
+            xs.extend((-2..=2).map(|d| bound - k + d));
+        }
+    }
+    xs.sort_unstable();
+    xs.dedup();
+    for (ty, expr) in exprs {
+        let p = policy(ty, expr);
+        let mut records = Vec::new();
+        for x in &xs {
+            // complete (the fast evaluation), and without j (the full one
+            // where the expression reads j)
+            records.push(facts(&p, Some(*x), Some(0)));
+            records.push(facts(&p, Some(*x), Some(4)));
+            records.push(facts(&p, Some(*x), None));
+        }
+        agree(&p, expr, records);
+    }
+}
