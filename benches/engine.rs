@@ -810,6 +810,30 @@ fn cpu_ns_per_call(case: &mut Case<'_>, window: Duration) -> Option<f64> {
     Some(cpu as f64 / calls as f64)
 }
 
+/// The ratio of two cases' CPU time per decision, measured in turns
+/// (`rounds` rounds of `window` for each case, the two cases alternately):
+/// the median and the range of the per-round ratios. Both cases of a round
+/// run within a fraction of a second of each other, so a change in the
+/// machine's speed (another process, the clock) moves both: the figure to
+/// quote for a target stated as a ratio.
+fn paired_ratio(
+    cases: &mut [Case<'_>],
+    (engine, base): (&str, &str),
+    rounds: usize,
+    window: Duration,
+) -> Option<(f64, f64, f64)> {
+    let i = cases.iter().position(|c| c.name() == engine)?;
+    let j = cases.iter().position(|c| c.name() == base)?;
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let e = cpu_ns_per_call(&mut cases[i], window)? / cases[i].decisions as f64;
+        let n = cpu_ns_per_call(&mut cases[j], window)? / cases[j].decisions as f64;
+        ratios.push(e / n);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Some((ratios[rounds / 2], ratios[0], ratios[rounds - 1]))
+}
+
 /// Time per call in ns from criterion's latest estimate of a case: the one it
 /// prints as `time:` (the slope of the linear regression when it has one,
 /// otherwise the mean).
@@ -974,6 +998,33 @@ fn main() {
             "summary: thread CPU time (from /proc/thread-self/schedstat, 2 s per case)",
             &|id| cpu.iter().find(|(n, _)| n == id).and_then(|(_, ns)| *ns),
         );
+        const ROUNDS: usize = 15;
+        println!(
+            "\nsummary: paired thread CPU time, Rulebook and native in turns \
+             ({ROUNDS} rounds of 0.2 s each; the ratio of each round)"
+        );
+        println!("| case | median ratio | range |");
+        println!("| --- | ---: | ---: |");
+        for (case, pair) in [
+            (
+                "(a) typed, structs -> `evaluate_each`, values read",
+                ("a_typed/rulebook_evaluate_each", "a_typed/native"),
+            ),
+            (
+                "(b) JSON text in and out, `evaluate_json_text`",
+                (
+                    "b_json/rulebook_evaluate_json_text",
+                    "b_json/native_serde_json_value",
+                ),
+            ),
+        ] {
+            match paired_ratio(&mut cases, pair, ROUNDS, Duration::from_millis(200)) {
+                Some((median, lo, hi)) => {
+                    println!("| {case} | {median:.2}x | {lo:.2}x to {hi:.2}x |")
+                }
+                None => println!("| {case} | (not measured) | |"),
+            }
+        }
     }
     drop(cases);
     let _ = std::fs::remove_dir_all(&scratch);
