@@ -31,6 +31,9 @@ mod native;
 // The records, shared with the peer engines' benchmark (peers/benches/peers.rs).
 #[path = "engine/data.rs"]
 mod data;
+// How figures are read, shared with it too.
+#[path = "engine/measure.rs"]
+mod measure;
 
 use criterion::{Criterion, SamplingMode, Throughput};
 use data::{applicants, facts_json, report_header, Rng};
@@ -42,7 +45,7 @@ use rulebook::outcome::{Outcome, Value};
 use rulebook::{BatchResults, Date, Facts, Policy, RecordView};
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SOURCE: &str = include_str!("benchmark.rules");
 const RECORDS: usize = 1_000;
@@ -676,27 +679,12 @@ fn criterion_groups(c: &mut Criterion, cases: &mut [Case<'_>]) {
     }
 }
 
-/// CPU time of the calling thread in ns, from the scheduler's accounting
-/// (Linux). Updated at scheduler ticks: good for windows of a second or more.
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
 /// CPU ns per call of a case, over about `window` of wall time.
 fn cpu_ns_per_call(case: &mut Case<'_>, window: Duration) -> Option<f64> {
     set_cache_off(case.cache_off);
-    black_box(case.call());
-    let cpu0 = thread_cpu_ns()?;
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while calls == 0 || start.elapsed() < window {
-        black_box(case.call());
-        calls += 1;
-    }
-    let cpu = thread_cpu_ns()?.saturating_sub(cpu0);
+    let ns = measure::cpu_ns_per_call(&mut *case.run, window);
     set_cache_off(false);
-    Some(cpu as f64 / calls as f64)
+    ns
 }
 
 /// The ratio of two cases' CPU time per decision, measured in turns
@@ -721,28 +709,6 @@ fn paired_ratio(
     }
     ratios.sort_by(f64::total_cmp);
     Some((ratios[rounds / 2], ratios[0], ratios[rounds - 1]))
-}
-
-/// Time per call in ns from criterion's latest estimate of a case: the one it
-/// prints as `time:` (the slope of the linear regression when it has one,
-/// otherwise the mean).
-fn criterion_ns(case: &str) -> Option<f64> {
-    let path = criterion_dir().join(case).join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["slope"]["point_estimate"]
-        .as_f64()
-        .or_else(|| v["mean"]["point_estimate"].as_f64())
-}
-
-/// Where criterion writes its estimates (the rule criterion follows).
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        PathBuf::from(home)
-    } else if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        PathBuf::from(target).join("criterion")
-    } else {
-        PathBuf::from("target/criterion")
-    }
 }
 
 /// The tables of docs/performance.md, from `ns(case name)` per call.
@@ -874,7 +840,7 @@ fn main() {
     if measuring {
         print_tables(
             "summary: criterion's estimates (wall time; per decision = per record)",
-            &criterion_ns,
+            &measure::criterion_ns,
         );
         // Thread CPU time is insensitive to other processes competing for
         // the core, which wall time is not (the figures to trust on a busy

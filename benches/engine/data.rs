@@ -89,10 +89,16 @@ pub fn money_text(pence: i64) -> String {
 
 /// The facts JSON text of an applicant (money as strings, as docs/language.md advises).
 pub fn facts_json(a: &Applicant) -> String {
+    facts_json_with(a, |pence| money_text(pence).into())
+}
+
+/// The facts JSON text of an applicant, with each amount of money (in
+/// pence) written as `money` makes it.
+pub fn facts_json_with(a: &Applicant, money: impl Fn(i64) -> serde_json::Value) -> String {
     serde_json::json!({
         "age": a.age,
-        "income_monthly": money_text(a.income_monthly),
-        "savings": money_text(a.savings),
+        "income_monthly": money(a.income_monthly),
+        "savings": money(a.savings),
         "household_size": a.household_size,
         "is_resident": a.is_resident,
         "has_disability": a.has_disability,

@@ -30,19 +30,20 @@
 // The native baseline and the records of benches/engine.rs, shared with it.
 #[path = "../../benches/engine/data.rs"]
 mod data;
+#[path = "../../benches/engine/measure.rs"]
+mod measure;
 #[path = "../../benches/engine/native.rs"]
 mod native;
 
 use criterion::{Criterion, Throughput};
-use data::{applicants, facts_json, money_text, report_header, Rng};
+use data::{applicants, facts_json, facts_json_with, money_text, report_header, Rng};
 use native::{Applicant, Decision, ReportHeader, REASONS, ROUTES};
 use rulebook::{Date, Policy};
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SOURCE: &str = include_str!("../../benches/benchmark.rules");
 const REGO: &str = include_str!("../policies/benchmark.rego");
@@ -100,18 +101,9 @@ impl Got {
 /// instead of Rulebook's strings (`"1234.56"`), for the peers, none of which
 /// has a money type: the same applicant, the same digits.
 fn facts_json_numbers(a: &Applicant) -> String {
-    let pounds = |pence| serde_json::Value::Number(money_text(pence).parse().unwrap());
-    serde_json::json!({
-        "age": a.age,
-        "income_monthly": pounds(a.income_monthly),
-        "savings": pounds(a.savings),
-        "household_size": a.household_size,
-        "is_resident": a.is_resident,
-        "has_disability": a.has_disability,
-        "employment_status": a.employment_status.name(),
-        "region": a.region,
+    facts_json_with(a, |pence| {
+        serde_json::Value::Number(money_text(pence).parse().unwrap())
     })
-    .to_string()
 }
 
 // ---- Rego (regorus) ------------------------------------------------------
@@ -547,42 +539,6 @@ fn sanity_check(d: &Data) {
     );
 }
 
-/// CPU time of the calling thread in ns (as in benches/engine.rs).
-fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}
-
-/// CPU ns per call of a case, over about `window` of wall time.
-fn cpu_ns_per_call(case: &mut Case<'_>, window: Duration) -> Option<f64> {
-    black_box((case.run)());
-    let cpu0 = thread_cpu_ns()?;
-    let start = Instant::now();
-    let mut calls = 0u64;
-    while calls == 0 || start.elapsed() < window {
-        black_box((case.run)());
-        calls += 1;
-    }
-    let cpu = thread_cpu_ns()?.saturating_sub(cpu0);
-    Some(cpu as f64 / calls as f64)
-}
-
-/// criterion's `time:` estimate of a case in ns per call (as in benches/engine.rs).
-fn criterion_ns(case: &str) -> Option<f64> {
-    let dir = if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        PathBuf::from(home)
-    } else if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        PathBuf::from(target).join("criterion")
-    } else {
-        PathBuf::from("target/criterion")
-    };
-    let path = dir.join(case).join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["slope"]["point_estimate"]
-        .as_f64()
-        .or_else(|| v["mean"]["point_estimate"].as_f64())
-}
-
 /// The tables of docs/performance.md ("Peer engines"), from `ns(case)` per
 /// call: ns per decision, and the ratio to each native baseline.
 fn print_tables(title: &str, ns: &dyn Fn(&str) -> Option<f64>) {
@@ -693,11 +649,14 @@ fn main() {
     if measuring {
         print_tables(
             "summary: criterion's estimates (wall time; per decision = per record)",
-            &criterion_ns,
+            &measure::criterion_ns,
         );
         let cpu: Vec<(String, Option<f64>)> = cases
             .iter_mut()
-            .map(|case| (case.name(), cpu_ns_per_call(case, Duration::from_secs(2))))
+            .map(|case| {
+                let ns = measure::cpu_ns_per_call(&mut *case.run, Duration::from_secs(2));
+                (case.name(), ns)
+            })
             .collect();
         print_tables(
             "summary: thread CPU time (from /proc/thread-self/schedstat, 2 s per case)",
