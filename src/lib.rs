@@ -208,8 +208,14 @@ impl Policy {
 
     /// A policy from a compiled module (`rulebook compile`), without its source:
     /// the metadata and ABI version are checked and the module is loaded now.
+    ///
+    /// The policy is identified by the module's own bytes: its [`hash`](Policy::hash)
+    /// is the SHA-256 of `wasm`, never the source hash the metadata claims
+    /// (a module's metadata is only a claim: anyone can write any hash into it).
     pub fn from_wasm(path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
-        let meta = Arc::new(runtime::read_meta(&wasm)?);
+        let mut meta = runtime::read_meta(&wasm)?;
+        meta.hash = sha256_hex(&wasm);
+        let meta = Arc::new(meta);
         let loaded = runtime::LoadedModule::new_cached(&wasm, meta.clone())?;
         let cell = OnceLock::new();
         let _ = cell.set(Ok(loaded));
@@ -253,7 +259,9 @@ impl Policy {
     pub fn name(&self) -> &str {
         &self.inner.meta.policy
     }
-    /// SHA-256 hex of the rule file's bytes.
+    /// What identifies this version: the SHA-256 hex of the bytes it was
+    /// loaded from (the rule file's, or the module's for a policy loaded
+    /// from a compiled module).
     pub fn hash(&self) -> &str {
         &self.inner.meta.hash
     }

@@ -6,36 +6,17 @@
 //! detect a changed byte).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use rulebook::decision_log::{self, DecisionLog};
-use rulebook::serve::{AppState, Limits};
-use rulebook::store::PolicyStore;
+use rulebook::serve::{LogFacts, Logging};
+use rulebook::store::{PolicyStore, StoreOptions};
 use std::collections::HashSet;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// One HTTP/1.1 request over a fresh connection: (status, body).
-fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
+use support::{http, Server, Setup};
 
 fn good_policy(version: u32) -> String {
     format!(
@@ -45,37 +26,25 @@ fn good_policy(version: u32) -> String {
 
 const TESTS: &str = "cases:\n  - name: d doubles a\n    as_of: 2026-01-01\n    input: { a: 21 }\n    expect: { d: 42 }\n";
 
-struct Server {
-    addr: SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
-
 fn start(dir: &Path, log: Option<Arc<DecisionLog>>) -> (Server, Arc<PolicyStore>) {
-    let (store, report) = PolicyStore::open(dir).unwrap();
-    assert_eq!(report.rejected(), 0, "{report:?}");
-    let store = Arc::new(store);
-    let state = AppState::new(store.clone(), log, Limits::default());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(rulebook::serve::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    (
-        Server {
-            addr,
-            _runtime: runtime,
+    let server = support::start(
+        dir,
+        Setup {
+            logging: log.map(|log| Logging {
+                log,
+                facts: LogFacts::All,
+                key: None,
+            }),
+            store: StoreOptions {
+                allow_untested: true,
+                ..StoreOptions::default()
+            },
+            ..Setup::default()
         },
-        store,
-    )
+    );
+    assert_eq!(server.report.rejected(), 0, "{:?}", server.report);
+    let store = server.store.clone();
+    (server, store)
 }
 
 #[test]
@@ -89,7 +58,9 @@ fn live_edits_never_fail_a_request_and_broken_versions_never_serve() {
     let log_path = dir.join("decisions.jsonl");
     let log = Arc::new(DecisionLog::open(&log_path).unwrap());
     let (server, store) = start(&dir, Some(log.clone()));
-    let _watch = store.watch(Duration::from_millis(20), Duration::from_millis(60), |_| {});
+    let _watch = store
+        .watch(Duration::from_millis(20), Duration::from_millis(60), |_| {})
+        .unwrap();
 
     let good_hashes = Arc::new(Mutex::new(HashSet::from([rulebook::sha256_hex(
         good_policy(0).as_bytes(),
@@ -212,7 +183,7 @@ fn the_api_answers_bad_requests_with_clear_errors() {
     assert_eq!(s, 200);
     let list: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(list["policies"][0]["name"], "t");
-    assert_eq!(list["policies"][0]["tests"]["status"], "no_tests");
+    assert_eq!(list["policies"][0]["tests"]["status"], "untested");
     assert_eq!(http(a, "POST", "/v1/policies/nope/evaluate", "{}").0, 404);
     let (s, body) = http(a, "POST", "/v1/policies/t/evaluate", "{not json");
     assert_eq!(s, 400, "{body}");
@@ -270,7 +241,8 @@ fn the_api_answers_bad_requests_with_clear_errors() {
         metrics.contains("rulebook_request_duration_seconds_bucket"),
         "{metrics}"
     );
+    // admin endpoints are off without an admin token
     let (s, body) = http(a, "POST", "/v1/reload", "");
-    assert_eq!(s, 200, "{body}");
+    assert_eq!(s, 403, "{body}");
     assert_eq!(http(a, "GET", "/nowhere", "").0, 404);
 }

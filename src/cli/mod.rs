@@ -1,5 +1,7 @@
 //! The command line (LANGUAGE.md section 7): the only place that prints or exits.
 
+mod serve;
+
 use clap::{Parser, Subcommand};
 use rulebook::{testing, Date, Engine, Policy};
 use std::io::Read;
@@ -55,28 +57,7 @@ enum Command {
         output: PathBuf,
     },
     /// Serve the policies of a folder over HTTP, reloading them live when they change.
-    Serve {
-        /// Folder of .rules (and .wasm) files, each with its NAME.test.yaml.
-        dir: PathBuf,
-        /// Address to listen on (loopback by default).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: String,
-        /// Append every decision to this tamper-evident log (JSON lines).
-        #[arg(long, value_name = "FILE")]
-        decision_log: Option<PathBuf>,
-        /// Do not watch the folder (reload only on POST /v1/reload).
-        #[arg(long)]
-        no_watch: bool,
-        /// Largest request body in bytes.
-        #[arg(long, default_value_t = 16 * 1024 * 1024)]
-        max_body: usize,
-        /// Most records in one batch request.
-        #[arg(long, default_value_t = 10_000)]
-        max_batch: usize,
-        /// Longest time one request may take, in milliseconds.
-        #[arg(long, default_value_t = 10_000)]
-        timeout_ms: u64,
-    },
+    Serve(serve::ServeArgs),
     /// Decision logs.
     Log {
         #[command(subcommand)]
@@ -153,22 +134,7 @@ pub fn main() -> ExitCode {
             )
         }
         Command::Compile { policy, output } => compile(&policy, &output),
-        Command::Serve {
-            dir,
-            addr,
-            decision_log,
-            no_watch,
-            max_body,
-            max_batch,
-            timeout_ms,
-        } => {
-            let limits = rulebook::serve::Limits {
-                max_body,
-                max_batch,
-                timeout: std::time::Duration::from_millis(timeout_ms),
-            };
-            serve(&dir, &addr, decision_log.as_deref(), !no_watch, limits)
-        }
+        Command::Serve(args) => serve::run(args),
         Command::Log {
             command: LogCommand::Verify { file, head },
         } => verify_log(&file, head.as_deref()),
@@ -520,94 +486,6 @@ fn test(
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-fn print_reload(report: &rulebook::store::ReloadReport) {
-    use rulebook::store::Change;
-    for c in &report.changes {
-        match c {
-            Change::Added { policy, hash } => eprintln!("loaded {policy} ({hash})"),
-            Change::Updated { policy, from, to } => eprintln!("updated {policy}: {from} -> {to}"),
-            Change::Removed { policy } => eprintln!("removed {policy}"),
-            Change::Rejected { file, reason } => {
-                eprintln!("rejected {file}: the running version stays\n{reason}")
-            }
-        }
-    }
-}
-
-fn serve(
-    dir: &Path,
-    addr: &str,
-    log: Option<&Path>,
-    watch: bool,
-    limits: rulebook::serve::Limits,
-) -> ExitCode {
-    use rulebook::serve::AppState;
-    use rulebook::store::PolicyStore;
-    use std::sync::Arc;
-    let (store, report) = match PolicyStore::open(dir) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    print_reload(&report);
-    let store = Arc::new(store);
-    let log = match log.map(rulebook::decision_log::DecisionLog::open) {
-        None => None,
-        Some(Ok(l)) => Some(Arc::new(l)),
-        Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let state = AppState::new(store.clone(), log.clone(), limits);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the server runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let _watch = watch.then(|| {
-        let state = state.clone();
-        store.watch(
-            std::time::Duration::from_millis(100),
-            std::time::Duration::from_millis(150),
-            move |report| {
-                print_reload(report);
-                rulebook::serve::record_reload(&state, report);
-            },
-        )
-    });
-    let result = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
-        println!("listening on http://{local}");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        rulebook::serve::serve(listener, state, shutdown).await
-    });
-    if let Some(log) = &log {
-        if let Err(e) = log.flush() {
-            eprintln!("error: {e}");
-        }
-    }
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {addr}: {e}");
-            ExitCode::FAILURE
-        }
     }
 }
 

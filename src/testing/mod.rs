@@ -186,8 +186,33 @@ pub fn run_file_against(
     run_file_on(test_file, Some(policy), options)
 }
 
+/// Runs the text of a test file (read by the caller, so that what is tested
+/// is exactly what it hashed) against a policy already compiled; `test_file`
+/// names it in messages.
+pub fn run_text_against(
+    test_file: &Path,
+    text: &str,
+    policy: &Policy,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    run_text_on(test_file, text, Some(policy), options)
+}
+
 fn run_file_on(
     test_file: &Path,
+    given: Option<&Policy>,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    let text = std::fs::read_to_string(test_file).map_err(|e| TestFileError {
+        path: test_file.display().to_string(),
+        message: e.to_string(),
+    })?;
+    run_text_on(test_file, &text, given, options)
+}
+
+fn run_text_on(
+    test_file: &Path,
+    text: &str,
     given: Option<&Policy>,
     options: &RunOptions,
 ) -> Result<FileReport, TestFileError> {
@@ -195,8 +220,7 @@ fn run_file_on(
         path: test_file.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(test_file).map_err(|e| file_err(e.to_string()))?;
-    let parsed: TestFile = serde_yaml::from_str(&text).map_err(|e| match e.location() {
+    let parsed: TestFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
         Some(loc) => TestFileError {
             path: format!("{}:{}:{}", test_file.display(), loc.line(), loc.column()),
             message: format!("not a valid test file: {e}"),
@@ -213,7 +237,7 @@ fn run_file_on(
             ))
         })?,
     };
-    let lines = item_lines(&text, "cases");
+    let lines = item_lines(text, "cases");
     let mut coverage = options.coverage.then(|| coverage::Coverage::new(&policy));
     let mut cases = Vec::new();
     for (i, c) in parsed.cases.iter().enumerate() {
@@ -229,7 +253,7 @@ fn run_file_on(
             cov.record_case(&policy, c);
         }
     }
-    let prop_lines = item_lines(&text, "properties");
+    let prop_lines = item_lines(text, "properties");
     let properties = parsed
         .properties
         .iter()
