@@ -1,0 +1,93 @@
+//! `personal` input fields (LANGUAGE.md section 15): the mark reaches the
+//! compiled module's metadata, and what the decision log may keep of facts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rulebook::abi::{Layout, ValueType, META_SECTION};
+use rulebook::Policy;
+
+const POLICY: &str = r#"
+policy benefit
+input {
+  date_of_birth: date personal
+  age: int
+  household: list of {
+    name: text personal
+    age: int
+  }
+  addresses: list of { postcode: text, years: int } personal
+}
+decision adult: bool = age >= 18
+"#;
+
+/// The field `name` of a layout.
+fn field<'a>(layout: &'a Layout, name: &str) -> &'a rulebook::abi::FieldMeta {
+    layout.fields.iter().find(|f| f.name == name).unwrap()
+}
+
+fn element(layout: &Layout, list: &str) -> Layout {
+    match &field(layout, list).ty {
+        ValueType::List { element } => element.clone(),
+        t => panic!("{list} is {t:?}"),
+    }
+}
+
+/// The JSON text of a module's `rulebook.meta` section.
+fn meta_text(wasm: &[u8]) -> String {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let wasmparser::Payload::CustomSection(c) = payload.unwrap() {
+            if c.name() == META_SECTION {
+                return String::from_utf8(c.data().to_vec()).unwrap();
+            }
+        }
+    }
+    panic!("no {META_SECTION} section");
+}
+
+#[test]
+fn personal_marks_reach_the_metadata_of_a_module_loaded_without_its_source() {
+    let compiled = Policy::from_source("benefit.rules", POLICY).unwrap();
+    let loaded = Policy::from_wasm("benefit.wasm", compiled.wasm().to_vec()).unwrap();
+    assert!(loaded.program().is_none());
+    let input = &loaded.meta().input;
+    assert!(field(input, "date_of_birth").personal);
+    assert!(!field(input, "age").personal);
+    assert!(!field(input, "household").personal);
+    let household = element(input, "household");
+    assert!(field(&household, "name").personal);
+    assert!(!field(&household, "age").personal);
+    assert!(field(input, "addresses").personal);
+    let addresses = element(input, "addresses");
+    assert!(!field(&addresses, "postcode").personal);
+    // the metadata says so in JSON, once per marked field
+    assert_eq!(
+        meta_text(compiled.wasm())
+            .matches("\"personal\":true")
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn metadata_without_personal_marks_is_unchanged_and_still_loads() {
+    // a policy without `personal` writes no `personal` key: its metadata is
+    // what modules compiled before the mark existed carry
+    let plain = Policy::from_source("plain.rules", &POLICY.replace(" personal", "")).unwrap();
+    let text = meta_text(plain.wasm());
+    assert!(!text.contains("personal"), "{text}");
+    let loaded = Policy::from_wasm("plain.wasm", plain.wasm().to_vec()).unwrap();
+    assert!(loaded.meta().input.fields.iter().all(|f| !f.personal));
+    // a field entry without the key reads as not personal
+    let f: rulebook::abi::FieldMeta =
+        serde_json::from_str(r#"{"name": "age", "fact": 0, "offset": 8, "type": {"kind": "int"}}"#)
+            .unwrap();
+    assert!(!f.personal);
+}
+
+#[test]
+fn personal_does_not_change_the_layout_id() {
+    // field handles of one layout work on the other: the slots are the same
+    let marked = Policy::from_source("a.rules", POLICY).unwrap();
+    let plain = Policy::from_source("b.rules", &POLICY.replace(" personal", "")).unwrap();
+    assert_ne!(marked.meta().input, plain.meta().input);
+    assert_eq!(marked.meta().input.id(), plain.meta().input.id());
+}
