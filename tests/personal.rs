@@ -91,3 +91,33 @@ fn personal_does_not_change_the_layout_id() {
     assert_ne!(marked.meta().input, plain.meta().input);
     assert_eq!(marked.meta().input.id(), plain.meta().input.id());
 }
+
+#[test]
+fn a_module_loaded_without_its_source_hashes_its_personal_facts() {
+    let compiled = Policy::from_source("benefit.rules", POLICY).unwrap();
+    let loaded = Policy::from_wasm("benefit.wasm", compiled.wasm().to_vec()).unwrap();
+    let text = r#"{"date_of_birth": "1950-01-31", "age": 76, "other": 1,
+                   "household": [{"name": "Ann", "age": 70}],
+                   "addresses": [{"postcode": "EH1 1AA", "years": 3}]}"#;
+    let facts = loaded.parse_facts(text).unwrap();
+    let from_module = loaded.facts_for_log(&facts, Some(b"key")).unwrap();
+    let from_source = compiled
+        .facts_for_log(&compiled.parse_facts(text).unwrap(), Some(b"key"))
+        .unwrap();
+    assert_eq!(from_module, from_source);
+    let v: serde_json::Value = serde_json::from_str(&from_module).unwrap();
+    assert_eq!(v["age"], 76);
+    assert!(v.get("other").is_none());
+    assert!(v["date_of_birth"]["hmac_sha256"].is_string());
+    assert!(v["household"][0]["name"]["hmac_sha256"].is_string());
+    assert_eq!(v["household"][0]["age"], 70);
+    assert!(v["addresses"]["hmac_sha256"].is_string());
+    for clear in ["1950", "Ann", "EH1"] {
+        assert!(!from_module.contains(clear), "{clear} in {from_module}");
+    }
+    let err = loaded.facts_for_log(&facts, None).unwrap_err();
+    assert_eq!(
+        err.facts,
+        ["date_of_birth", "household[].name", "addresses"]
+    );
+}
