@@ -121,3 +121,45 @@ fn a_module_loaded_without_its_source_hashes_its_personal_facts() {
         ["date_of_birth", "household[].name", "addresses"]
     );
 }
+
+#[test]
+fn the_shipped_examples_log_no_date_of_birth_postcode_or_reference() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for (name, personal) in [
+        (
+            "pension_credit",
+            &["date_of_birth", "partner_date_of_birth"][..],
+        ),
+        (
+            "casework_routing",
+            &["reference", "postcode", "claimant_date_of_birth"][..],
+        ),
+        (
+            "council_tax_reduction",
+            &["applicant_date_of_birth", "household[].date_of_birth"][..],
+        ),
+    ] {
+        let policy = Policy::from_file(root.join(format!("{name}.rules"))).unwrap();
+        let text = std::fs::read_to_string(root.join(format!("{name}.example.json"))).unwrap();
+        let facts = policy.parse_facts(&text).unwrap();
+        let err = policy.facts_for_log(&facts, None).unwrap_err();
+        assert_eq!(err.facts, personal, "{name}");
+        let logged = policy.facts_for_log(&facts, Some(b"k")).unwrap();
+        let given: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for path in personal {
+            let top = path.split('[').next().unwrap();
+            let clear = match &given[top] {
+                serde_json::Value::String(s) => vec![s.clone()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i["date_of_birth"].as_str().map(String::from))
+                    .collect(),
+                v => panic!("{name}: {path} is {v}"),
+            };
+            assert!(!clear.is_empty(), "{name}: {path}");
+            for value in clear {
+                assert!(!logged.contains(&value), "{name}: {value} in {logged}");
+            }
+        }
+    }
+}
