@@ -63,7 +63,7 @@ pub struct Layout {
     pub fields: Vec<FieldMeta>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldMeta {
     pub name: String,
     /// Index in the `missing` bitsets and in `fact_paths`.
@@ -72,6 +72,26 @@ pub struct FieldMeta {
     pub offset: u32,
     #[serde(rename = "type")]
     pub ty: ValueType,
+    /// Marked `personal` in the rule file: the decision log keeps a keyed
+    /// hash of the value, never the value (for a list, of the whole list).
+    /// Written only when true, so modules compiled before it still load.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub personal: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `personal` is left out: it says how the log treats a value, not where the
+/// value lives, so it does not change a layout's [`Layout::id`].
+impl std::hash::Hash for FieldMeta {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        self.fact.hash(state);
+        self.offset.hash(state);
+        self.ty.hash(state);
+    }
 }
 
 impl Layout {
@@ -83,6 +103,22 @@ impl Layout {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         self.hash(&mut h);
         h.finish()
+    }
+
+    /// Paths of the fields marked `personal` (`date_of_birth`, `household[].name`).
+    pub fn personal_paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.fields {
+            if f.personal {
+                out.push(f.name.clone());
+            }
+            if let ValueType::List { element } = &f.ty {
+                for inner in element.personal_paths() {
+                    out.push(format!("{}[].{inner}", f.name));
+                }
+            }
+        }
+        out
     }
 
     /// Byte offset of the presence word holding field `i`, and its bit.
@@ -104,6 +140,7 @@ impl Layout {
                     fact: f.fact as u32,
                     offset: base + 8 * i as u32,
                     ty: value_type(&f.ty),
+                    personal: f.personal,
                 })
                 .collect(),
         }

@@ -52,6 +52,31 @@ pub struct InputBlock {
 pub struct Field {
     pub name: Ident,
     pub ty: TypeExpr,
+    /// What follows the type (`personal`), in source order, repeats kept so
+    /// the checker can report them.
+    pub modifiers: Vec<FieldModifier>,
+}
+
+/// One modifier written after a field's type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldModifier {
+    pub kind: FieldModifierKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldModifierKind {
+    /// `personal`: the value never reaches the decision log in the clear.
+    Personal,
+}
+
+impl FieldModifierKind {
+    /// How the modifier is written.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FieldModifierKind::Personal => "personal",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

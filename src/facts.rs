@@ -32,9 +32,21 @@ pub struct Facts {
 pub struct FieldProblem {
     /// `age`, `children[1].age`, or empty for the whole object.
     pub path: String,
-    /// The offending value as JSON text (shortened when long).
+    /// The offending value as JSON text (shortened when long); for a field
+    /// given twice, its second value.
     pub value: String,
     pub expected: String,
+    pub kind: ProblemKind,
+}
+
+/// Why a value is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The value does not fit the field's type (or the top level is not an object).
+    Value,
+    /// The field is given more than once in one JSON object: which value was
+    /// meant is not guessed.
+    GivenTwice,
 }
 
 /// The facts do not fit the policy's input schema.
@@ -48,7 +60,12 @@ fn render(problems: &[FieldProblem]) -> String {
     problems
         .iter()
         .map(|p| {
-            if p.path.is_empty() {
+            if p.kind == ProblemKind::GivenTwice {
+                format!(
+                    "input error at {}: the field is given twice in one object (again as {}); give each field once",
+                    p.path, p.value
+                )
+            } else if p.path.is_empty() {
                 format!("input error: expected {}, got {}", p.expected, p.value)
             } else {
                 format!(
@@ -68,6 +85,7 @@ impl InputError {
                 path: path.to_string(),
                 value: value.to_string(),
                 expected: expected.into(),
+                kind: ProblemKind::Value,
             }],
         }
     }
@@ -265,12 +283,29 @@ fn record<'a, N: Node<'a>>(
     problems: &mut Vec<FieldProblem>,
 ) -> Vec<Option<FactValue>> {
     let mut values = vec![None; layout.fields.len()];
+    let mut given = Given::new(layout.fields.len());
     for (key, node) in entries {
         let Some(i) = layout.fields.iter().position(|f| f.name == key) else {
             continue; // facts the policy does not declare are ignored
         };
         let field = &layout.fields[i];
         let path = Path::Field(at, &field.name);
+        if given.mark(i) {
+            // only JSON text can say a key twice (a `serde_json::Value` keeps one)
+            let rendered = path.render();
+            let reported = problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::GivenTwice && p.path == rendered);
+            if !reported {
+                problems.push(FieldProblem {
+                    path: rendered,
+                    value: node.show(),
+                    expected: "each field once".into(),
+                    kind: ProblemKind::GivenTwice,
+                });
+            }
+            continue;
+        }
         values[i] = match value(&field.ty, node, &path, problems) {
             Ok(v) => v,
             Err(p) => {
@@ -280,6 +315,38 @@ fn record<'a, N: Node<'a>>(
         };
     }
     values
+}
+
+/// Which fields of one object have been given (bits, without allocating
+/// for records of up to 64 fields).
+enum Given {
+    Few(u64),
+    Many(Vec<u64>),
+}
+
+impl Given {
+    fn new(fields: usize) -> Given {
+        if fields <= 64 {
+            Given::Few(0)
+        } else {
+            Given::Many(vec![0; fields.div_ceil(64)])
+        }
+    }
+
+    /// Marks field `i` as given; true when it already was.
+    fn mark(&mut self, i: usize) -> bool {
+        let bit = 1u64 << (i % 64);
+        let word = match self {
+            Given::Few(w) => w,
+            Given::Many(words) => match words.get_mut(i / 64) {
+                Some(w) => w,
+                None => return false,
+            },
+        };
+        let before = *word & bit != 0;
+        *word |= bit;
+        before
+    }
 }
 
 /// A present value of a field: None when the JSON is null (unknown).
@@ -293,6 +360,7 @@ fn value<'a, N: Node<'a>>(
         path: path.render(),
         value: v.show(),
         expected,
+        kind: ProblemKind::Value,
     };
     let kind = v.kind();
     let fact = match (ty, kind) {
@@ -334,6 +402,7 @@ fn value<'a, N: Node<'a>>(
                             path: at.render(),
                             value: item.show(),
                             expected: "an object (a list element)".into(),
+                            kind: ProblemKind::Value,
                         });
                         records.push(Vec::new());
                     }
@@ -448,11 +517,13 @@ impl<'a> FactsBuilder<'a> {
                 path: name.to_string(),
                 value: shown,
                 expected: expected_word(&self.layout.fields[i].ty),
+                kind: ProblemKind::Value,
             }),
             None => self.problems.push(FieldProblem {
                 path: name.to_string(),
                 value: shown,
                 expected: format!("a declared input field (not {what})"),
+                kind: ProblemKind::Value,
             }),
         }
         self
@@ -547,6 +618,7 @@ impl<'a> FactsBuilder<'a> {
                     path: name.to_string(),
                     value: format!("{variant:?}"),
                     expected,
+                    kind: ProblemKind::Value,
                 });
                 self
             }

@@ -34,6 +34,7 @@ pub mod facts;
 pub mod interp;
 pub mod num;
 pub mod outcome;
+pub mod personal;
 pub mod program;
 pub mod report;
 pub mod runtime;
@@ -47,6 +48,7 @@ use diagnostic::Diagnostic;
 pub use facts::{Facts, InputError};
 pub use outcome::ValueRef;
 pub use outcome::{EvalError, Outcome};
+pub use personal::PersonalKeyMissing;
 pub use runtime::{BatchResults, DecisionView, LoadError, RecordView};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -333,6 +335,21 @@ impl Policy {
     /// Checks facts given as a JSON value against the input schema.
     pub fn facts_from_value(&self, json: &serde_json::Value) -> Result<Facts, InputError> {
         facts::from_json(&self.inner.meta.input, json)
+    }
+
+    /// The JSON text of `facts` that the decision log keeps: only the
+    /// declared facts, as parsed (the encodings of the decisions output),
+    /// with every `personal` value replaced by `{"hmac_sha256": "<hex>"}`
+    /// under `personal_key` (see [`personal`]). Unknown facts are left out.
+    /// Without a key (or with an empty one), facts holding a personal value
+    /// are refused, naming each such fact: they are never logged in the clear.
+    pub fn facts_for_log(
+        &self,
+        facts: &Facts,
+        personal_key: Option<&[u8]>,
+    ) -> Result<String, PersonalKeyMissing> {
+        let key = personal_key.and_then(personal::PersonalKey::new);
+        personal::facts_for_log(&self.inner.meta.input, facts, key.as_ref())
     }
 
     /// Evaluates every decision for one record with the Wasm engine.

@@ -59,6 +59,9 @@ pub struct RecordField {
     pub name: String,
     pub ty: Type,
     pub fact: FactId,
+    /// Marked `personal`: the value never reaches the decision log in the
+    /// clear (for a list, the whole list).
+    pub personal: bool,
 }
 
 /// The typed inputs of a policy.

@@ -195,6 +195,18 @@ fn the_api_answers_bad_requests_with_clear_errors() {
     );
     assert_eq!(s, 400);
     assert!(body.contains("input error at a"), "{body}");
+    // a fact given twice is refused, not one of its values silently taken
+    let (s, body) = http(
+        a,
+        "POST",
+        "/v1/policies/t/evaluate",
+        r#"{"facts": {"a": 70, "a": 20}}"#,
+    );
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body.contains("input error at a: the field is given twice"),
+        "{body}"
+    );
     let (s, body) = http(
         a,
         "POST",

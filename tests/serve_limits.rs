@@ -418,3 +418,43 @@ fn the_log_can_keep_only_a_digest_of_the_facts() {
     assert_ne!(digests[0], digests[2]);
     assert!(!std::fs::read_to_string(&path).unwrap().contains("\"a\""));
 }
+
+#[test]
+fn personal_facts_reach_the_log_only_as_keyed_hashes() {
+    let dir = folder("personal");
+    std::fs::write(
+        dir.join("p.rules"),
+        "policy p\ninput {\n  dob: date personal\n  a: int\n}\ndecision d: int = a * 2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("p.test.yaml"), TESTS.replace("d is", "p d is")).unwrap();
+    let body = r#"{"facts":{"dob":"1950-03-04","a":1}}"#;
+    for key in [Some(b"0123456789abcdef-key".to_vec()), None] {
+        let path = folder("personal-log").join("log.jsonl");
+        let server = start(
+            &dir,
+            Setup {
+                logging: Some(Logging {
+                    log: Arc::new(DecisionLog::open(&path).unwrap()),
+                    facts: LogFacts::All,
+                    key: key.clone(),
+                }),
+                ..Setup::default()
+            },
+        );
+        let (s, answer) = http(server.addr, "POST", "/v1/policies/p/evaluate", body);
+        let log = std::fs::read_to_string(&path).unwrap();
+        assert!(!log.contains("1950-03-04"), "{log}");
+        if key.is_some() {
+            assert_eq!(s, 200, "{answer}");
+            let line: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+            assert!(line["facts"]["dob"]["hmac_sha256"].is_string(), "{line}");
+            assert_eq!(line["facts"]["a"], 1);
+        } else {
+            // never answered unlogged, never logged in the clear
+            assert_eq!(s, 503, "{answer}");
+            assert!(answer.contains("--log-key-file"), "{answer}");
+            assert!(log.is_empty(), "{log}");
+        }
+    }
+}

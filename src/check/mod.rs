@@ -257,12 +257,37 @@ impl Checker<'_> {
                 }
                 _ => self.scalar_type(&f.ty),
             };
+            let personal = self.personal(f);
             out.push(RecordField {
                 name: f.name.name.clone(),
                 ty,
                 fact,
+                personal,
             });
         }
+    }
+
+    /// Whether a field is marked `personal`; a modifier written twice is an error.
+    fn personal(&mut self, f: &ast::Field) -> bool {
+        let mut seen: Vec<ast::FieldModifierKind> = Vec::new();
+        for m in &f.modifiers {
+            if seen.contains(&m.kind) {
+                self.errors.push(
+                    Diagnostic::error(
+                        m.span,
+                        format!(
+                            "`{}` is given twice for field `{}`",
+                            m.kind.keyword(),
+                            f.name.name
+                        ),
+                    )
+                    .with_help("write it once"),
+                );
+            } else {
+                seen.push(m.kind);
+            }
+        }
+        seen.contains(&ast::FieldModifierKind::Personal)
     }
 
     fn scalar_type(&mut self, t: &ast::TypeExpr) -> Type {

@@ -24,7 +24,8 @@ pub struct ServeArgs {
     /// only a digest of them.
     #[arg(long, value_enum, default_value = "all")]
     log_facts: LogFactsArg,
-    /// Key (at least 16 bytes) for the log's keyed hashes (digests of facts).
+    /// Key (at least 16 bytes) for the log's keyed hashes: of `personal`
+    /// facts, and of the facts' digest with `--log-facts none`.
     #[arg(long, value_name = "FILE")]
     log_key_file: Option<PathBuf>,
     /// File holding the admin token (at least 16 characters); without it the
@@ -149,6 +150,22 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
             key,
         }),
     };
+    if let Some(l) = &logging {
+        if l.key.is_none() {
+            // personal values are never logged in the clear: refuse now
+            // rather than refuse every decision of such a policy
+            for (name, v) in &store.snapshot().policies {
+                let personal = v.policy.meta().input.personal_paths();
+                if !personal.is_empty() {
+                    return Err(format!(
+                        "policy `{name}` marks {} personal: with --decision-log, give \
+                         --log-key-file so that the log keeps keyed hashes of them",
+                        personal.join(", ")
+                    ));
+                }
+            }
+        }
+    }
     let log = logging.as_ref().map(|l| l.log.clone());
     let defaults = Limits::default();
     let limits = Limits {

@@ -325,10 +325,13 @@ fn list_elements(facts: &Facts) -> usize {
     facts.values.iter().flatten().map(count).sum()
 }
 
-/// What the log keeps of some facts: the declared facts as parsed, or a
-/// digest of them.
+/// What the log keeps of some facts: the declared facts as parsed, with
+/// personal values as keyed hashes, or only a digest of that.
 fn logged_facts(logging: &Logging, version: &Version, facts: &Facts) -> Result<String, String> {
-    let declared = crate::facts::to_json(&version.policy.meta().input, facts).to_string();
+    let declared = version
+        .policy
+        .facts_for_log(facts, logging.key.as_deref())
+        .map_err(|e| format!("{e}; start the server with --log-key-file"))?;
     match logging.facts {
         LogFacts::All => Ok(declared),
         LogFacts::None => {

@@ -142,7 +142,22 @@ fn field(p: Pair<Rule>) -> Res<Field> {
     let mut k = Kids::of(p);
     let name = ident(k.next()?);
     let ty = type_expr(k.next()?)?;
-    Ok(Field { name, ty })
+    let mut modifiers = Vec::new();
+    while let Ok(m) = k.next() {
+        let kind = match m.as_rule() {
+            Rule::personal => FieldModifierKind::Personal,
+            _ => return Err(internal(&m)),
+        };
+        modifiers.push(FieldModifier {
+            kind,
+            span: span(&m),
+        });
+    }
+    Ok(Field {
+        name,
+        ty,
+        modifiers,
+    })
 }
 
 fn type_expr(p: Pair<Rule>) -> Res<TypeExpr> {

@@ -97,6 +97,7 @@ fn is_keyword(w: &str) -> bool {
             | "list"
             | "of"
             | "enum"
+            | "personal"
             | "bool"
             | "int"
             | "decimal"
@@ -123,6 +124,24 @@ fn hint(source: &str, pos: usize) -> Option<String> {
         {
             return Some(format!(
                 "`{word}` is a reserved keyword and cannot be used as a name"
+            ));
+        }
+    }
+    if rest.starts_with(':') {
+        // `age: int  personal: bool`: a reserved word used as a field name
+        // after another field is read as that field's modifier
+        let before = source.get(..pos).unwrap_or("").trim_end();
+        let last: String = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if is_keyword(&last) {
+            return Some(format!(
+                "`{last}` is a reserved keyword and cannot be used as a name"
             ));
         }
     }
@@ -156,6 +175,7 @@ fn word(rule: Rule) -> &'static str {
             "a type (bool, int, decimal, money, date, text, enum(...), list of {...})"
         }
         Rule::kw_enum => "`enum`",
+        Rule::personal | Rule::kw_personal => "`personal`",
         Rule::kw_list => "`list`",
         Rule::kw_of => "`of`",
         Rule::param_const | Rule::param_dated | Rule::param_from => {
