@@ -264,3 +264,32 @@ fn eval_refuses_a_file_that_is_not_a_policy_module() {
         stderr(&o)
     );
 }
+
+#[test]
+fn compile_never_writes_a_module_that_cannot_be_loaded() {
+    // more requires than one function may have locals for (see issue 25 for
+    // generating code that fits): refused before anything is written
+    let mut source = String::from("policy big\ninput { a: int }\ndecision ok: bool\n");
+    for i in 0..8400 {
+        source.push_str(&format!("  require a != {i}\n"));
+    }
+    let rules = temp_file("big.rules", source.as_bytes());
+    let out = rules.with_file_name("big.wasm");
+    let _ = std::fs::remove_file(&out);
+    let o = rulebook(
+        &[
+            "compile",
+            rules.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot be loaded, so nothing was written"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}

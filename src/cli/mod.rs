@@ -252,15 +252,23 @@ fn compile(policy: &Path, output: &Path) -> ExitCode {
         Err(code) => return code,
     };
     eprint!("{}", policy.warnings());
+    // compiled to native code (and cached) before anything is written: a
+    // module wasmtime would refuse is never written
+    if let Err(e) = policy.warm_cache() {
+        eprintln!(
+            "error: {}: the compiled module cannot be loaded, so nothing was written: {e}",
+            policy.path()
+        );
+        return ExitCode::FAILURE;
+    }
     match std::fs::write(output, policy.wasm()) {
         Ok(()) => {
-            // best effort: the first `eval --wasm` or server load then skips compilation
-            let _ = policy.warm_cache();
             println!(
-                "wrote {} ({} bytes, policy {}, sha256 {})",
+                "wrote {} ({} bytes, policy {}, module sha256 {}, source sha256 {})",
                 output.display(),
                 policy.wasm().len(),
                 policy.name(),
+                rulebook::sha256_hex(policy.wasm()),
                 policy.hash()
             );
             ExitCode::SUCCESS
