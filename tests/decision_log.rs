@@ -84,12 +84,17 @@ fn thousand_entries_from_four_threads_verify() {
         report,
         VerifyReport::Intact {
             entries: 1000,
+            events: 0,
+            files: 1,
             head_sha256: head.sha256.clone()
         }
     );
     assert_eq!(
         render_report(&report),
-        format!("decision log ok: 1000 entries, head sha256 {}", head.sha256)
+        format!(
+            "decision log ok: 1000 entries (1000 decisions, 0 events) in 1 file, head sha256 {}",
+            head.sha256
+        )
     );
     let text = std::fs::read_to_string(&path).unwrap();
     for (i, line) in text.lines().enumerate() {
@@ -137,7 +142,10 @@ fn tampering_is_detected() {
     bad.remove(6);
     std::fs::write(&path, bad.concat()).unwrap();
     let report = verify(&path).unwrap();
-    assert!(render_report(&report).starts_with("decision log BROKEN at line 7: "));
+    assert!(render_report(&report).starts_with(&format!(
+        "decision log BROKEN at line 7 of {}: ",
+        path.display()
+    )));
 
     // Two lines swapped.
     let mut bad = lines.clone();
@@ -181,9 +189,17 @@ fn reopening_continues_and_a_broken_tail_is_refused() {
     let err = DecisionLog::open(&path).unwrap_err();
     let message = err.to_string();
     assert!(
-        matches!(err, LogError::Corrupt { line: 8, .. }),
+        matches!(
+            err,
+            LogError::TornTail {
+                line: 8,
+                len: 17,
+                ..
+            }
+        ),
         "{message}"
     );
+    assert!(message.contains("rulebook log repair"), "{message}");
     assert!(message.contains("decisions.jsonl"), "{message}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     assert_eq!(broken_line(verify(&path).unwrap()), 8);
@@ -210,6 +226,8 @@ fn invalid_entries_are_refused() {
         verify(&path).unwrap(),
         VerifyReport::Intact {
             entries: 0,
+            events: 0,
+            files: 1,
             head_sha256: GENESIS.to_string()
         }
     );

@@ -2,18 +2,147 @@
 //! checking one line on its own, and timestamps.
 
 use super::{Entry, LogError, MAX_JSON_DEPTH, MAX_LINE_BYTES};
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// `,"sha256":"` + 64 hex digits + `"}`.
-pub(super) const SUFFIX_LEN: usize = 77;
-pub(super) const SUFFIX_START: &[u8] = b",\"sha256\":\"";
+/// `,"sha256":"` (the seal of a line of a log without key).
+pub(super) const SHA256_FIELD: &[u8] = b",\"sha256\":\"";
+/// `,"hmac":"` (the seal of a line of a keyed log).
+pub(super) const HMAC_FIELD: &[u8] = b",\"hmac\":\"";
 pub(super) const SUFFIX_END: &[u8] = b"\"}";
+/// The longest seal: `,"sha256":"` + 64 hex digits + `"}`.
+pub(super) const SUFFIX_LEN: usize = 77;
 /// `{"seq":` + at most 20 digits + `,"prev":"` + 64 hex digits + `"`.
 pub(super) const PREFIX_MAX: usize = 101;
+/// The label under which the chain key is derived from the key given
+/// (the same key also keys other hashes, under other labels).
+const CHAIN_LABEL: &[u8] = b"rulebook decision-log chain v1";
+/// The longest event kind.
+pub(super) const MAX_EVENT_KIND: usize = 64;
+
+/// The key that seals the lines of a keyed log: HMAC-SHA256(key,
+/// [`CHAIN_LABEL`]) of the key the operator gave.
+#[derive(Clone)]
+pub(super) struct ChainKey(Hmac<Sha256>);
+
+impl ChainKey {
+    /// Derives the chain key; refuses an empty key or one shorter than
+    /// [`MIN_KEY_BYTES`](super::MIN_KEY_BYTES) bytes.
+    pub(super) fn derive(key: &[u8]) -> Result<ChainKey, LogError> {
+        if key.len() < super::MIN_KEY_BYTES {
+            return Err(LogError::InvalidKey(format!(
+                "the key is {} bytes long; a decision log key must have at least {} bytes",
+                key.len(),
+                super::MIN_KEY_BYTES
+            )));
+        }
+        let unusable = |e: hmac::digest::InvalidLength| {
+            LogError::InvalidKey(format!("the key cannot key HMAC-SHA256: {e}"))
+        };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(unusable)?;
+        mac.update(CHAIN_LABEL);
+        let derived = mac.finalize().into_bytes();
+        Ok(ChainKey(
+            <Hmac<Sha256> as Mac>::new_from_slice(&derived).map_err(unusable)?,
+        ))
+    }
+
+    fn seal_hex(&self, body: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        mac.update(body);
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for ChainKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainKey(..)")
+    }
+}
+
+/// One admin event to log, in the same chain as the decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event<'a> {
+    /// What happened: `reload`, `rollback`, `shadow`, `start`, `stop`, …
+    /// (1 to 64 characters among `a-z`, `0-9`, `_`, `-` and `.`).
+    pub kind: &'a str,
+    /// The details, a JSON object text, checked and embedded like
+    /// [`Entry::facts`].
+    pub details: &'a str,
+}
+
+/// Formats `,"time":…,"event":…,"details":{…}`.
+pub(super) fn format_event_tail(event: &Event<'_>, now: SystemTime) -> Result<Vec<u8>, LogError> {
+    let kind_ok = !event.kind.is_empty()
+        && event.kind.len() <= MAX_EVENT_KIND
+        && event
+            .kind
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.'));
+    if !kind_ok {
+        return Err(LogError::InvalidEntry(format!(
+            "event kind {:?} is not 1 to {MAX_EVENT_KIND} characters among a-z, 0-9, _, - and .",
+            event.kind
+        )));
+    }
+    let details = embeddable_json("details", event.details)?;
+    if !details.starts_with('{') {
+        return Err(LogError::InvalidEntry(
+            "details is not a JSON object".to_string(),
+        ));
+    }
+    let mut out = Vec::with_capacity(64 + event.kind.len() + details.len());
+    out.extend_from_slice(b",\"time\":\"");
+    out.extend_from_slice(format_timestamp(now).as_bytes());
+    out.extend_from_slice(b"\",\"event\":");
+    push_json_string(&mut out, event.kind);
+    out.extend_from_slice(b",\"details\":");
+    out.extend_from_slice(details.as_bytes());
+    check_length(&out)?;
+    Ok(out)
+}
+
+fn check_length(tail: &[u8]) -> Result<(), LogError> {
+    if PREFIX_MAX + tail.len() + SUFFIX_LEN > MAX_LINE_BYTES {
+        return Err(LogError::InvalidEntry(format!(
+            "the entry would be {} bytes long, more than the {MAX_LINE_BYTES} a line may have",
+            PREFIX_MAX + tail.len() + SUFFIX_LEN
+        )));
+    }
+    Ok(())
+}
+
+/// Appends the complete line `{"seq":SEQ,"prev":"PREV"TAIL,"sha256":"…"}\n`
+/// (`"hmac"` with a key) to `out`; returns the seal (the next line's `prev`).
+pub(super) fn push_line(
+    out: &mut Vec<u8>,
+    seq: u64,
+    prev: &str,
+    tail: &[u8],
+    key: Option<&ChainKey>,
+) -> String {
+    let start = out.len();
+    out.extend_from_slice(b"{\"seq\":");
+    out.extend_from_slice(seq.to_string().as_bytes());
+    out.extend_from_slice(b",\"prev\":\"");
+    out.extend_from_slice(prev.as_bytes());
+    out.push(b'"');
+    out.extend_from_slice(tail);
+    let body = out.get(start..).unwrap_or_default();
+    let (field, seal) = match key {
+        Some(key) => (HMAC_FIELD, key.seal_hex(body)),
+        None => (SHA256_FIELD, sha256_hex(body)),
+    };
+    out.extend_from_slice(field);
+    out.extend_from_slice(seal.as_bytes());
+    out.extend_from_slice(SUFFIX_END);
+    out.push(b'\n');
+    seal
+}
 
 /// Formats `,"time":…,"policy":…,"hash":…,"as_of":…,"facts":…,"result":…`.
 pub(super) fn format_tail(entry: &Entry<'_>, now: SystemTime) -> Result<Vec<u8>, LogError> {
@@ -34,12 +163,7 @@ pub(super) fn format_tail(entry: &Entry<'_>, now: SystemTime) -> Result<Vec<u8>,
     out.extend_from_slice(facts.as_bytes());
     out.extend_from_slice(b",\"result\":");
     out.extend_from_slice(result.as_bytes());
-    if PREFIX_MAX + out.len() + SUFFIX_LEN > MAX_LINE_BYTES {
-        return Err(LogError::InvalidEntry(format!(
-            "the entry would be {} bytes long, more than the {MAX_LINE_BYTES} a line may have",
-            PREFIX_MAX + out.len() + SUFFIX_LEN
-        )));
-    }
+    check_length(&out)?;
     Ok(out)
 }
 
@@ -153,43 +277,93 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
 }
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
 
-/// The fields of a line, as [`check_line`] reads them.
+/// The fields of a line, as [`check_line`] reads them: a decision has
+/// `policy` … `result`, an event has `event` and `details`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct LineFields<'a> {
+struct LineFields<'a> {
     seq: u64,
     #[serde(borrow)]
     prev: Cow<'a, str>,
     #[serde(borrow)]
     time: Cow<'a, str>,
-    #[serde(borrow, rename = "policy")]
-    _policy: Cow<'a, str>,
-    #[serde(borrow, rename = "hash")]
-    _hash: Cow<'a, str>,
-    #[serde(borrow, rename = "as_of")]
-    _as_of: Cow<'a, str>,
-    #[serde(borrow, rename = "facts")]
-    _facts: &'a RawValue,
-    #[serde(borrow, rename = "result")]
-    _result: &'a RawValue,
-    #[serde(borrow)]
-    sha256: Cow<'a, str>,
+    #[serde(borrow, default)]
+    policy: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    hash: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    as_of: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    facts: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    details: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sha256: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    hmac: Option<Cow<'a, str>>,
 }
 
+/// A JSON value that is there (`null` included), for `Option<&RawValue>`
+/// fields whose absence is `None`.
+fn present<'de: 'a, 'a, D>(d: D) -> Result<Option<&'a RawValue>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    <&'a RawValue as Deserialize<'de>>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LineInfo {
     pub(super) seq: u64,
     pub(super) prev: String,
+    /// The line's seal: its `sha256`, or its `hmac` in a keyed log.
     pub(super) sha256: String,
+    /// An admin event rather than a decision.
+    pub(super) event: bool,
+}
+
+/// Why a line does not check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum LineError {
+    /// The line is sealed with an `hmac` and no key was given.
+    NeedsKey,
+    /// The line is sealed with a plain `sha256` and a key was given.
+    NotKeyed,
+    /// Anything else; the text completes "the line …".
+    Bad(String),
+}
+
+impl LineError {
+    /// The reason, completing "the line …".
+    pub(super) fn reason(&self) -> String {
+        match self {
+            LineError::NeedsKey => "is sealed with an hmac: the log is keyed, \
+                 and can only be checked with its key"
+                .to_string(),
+            LineError::NotKeyed => "is sealed with a plain sha256, not an hmac: \
+                 it was not written with the key (the log is not keyed, \
+                 or the line was added by someone without the key)"
+                .to_string(),
+            LineError::Bad(reason) => reason.clone(),
+        }
+    }
 }
 
 pub(super) fn is_hex64(s: &[u8]) -> bool {
@@ -208,50 +382,102 @@ pub(super) fn is_timestamp(s: &str) -> bool {
         })
 }
 
-/// Checks one line (without its '\n') on its own: shape, own hash, fields.
-/// The error completes "the line …" / "line N: …".
-pub(super) fn check_line(line: &[u8]) -> Result<LineInfo, String> {
-    let shape_error = || {
-        "does not end with ,\"sha256\":\"<64 lowercase hex digits>\"} \
-         (it is not a decision log entry, or it was modified)"
-            .to_string()
+/// Checks one line (without its '\n') on its own: shape, own seal (the
+/// `sha256`, or with `key` the `hmac`), fields.
+pub(super) fn check_line(line: &[u8], key: Option<&ChainKey>) -> Result<LineInfo, LineError> {
+    let bad = |s: &str| Err(LineError::Bad(s.to_string()));
+    let shape_error = "does not end with ,\"sha256\":\"<64 lowercase hex digits>\"} \
+         or ,\"hmac\":\"<64 lowercase hex digits>\"} \
+         (it is not a decision log entry, or it was modified)";
+    let Some(rest) = line.strip_suffix(SUFFIX_END) else {
+        return bad(shape_error);
     };
-    let Some(body_len) = line.len().checked_sub(SUFFIX_LEN) else {
-        return Err(shape_error());
+    let Some(hex_start) = rest.len().checked_sub(64) else {
+        return bad(shape_error);
     };
-    let (body, suffix) = line.split_at(body_len);
-    let hex = suffix
-        .get(SUFFIX_START.len()..SUFFIX_LEN - SUFFIX_END.len())
-        .unwrap_or_default();
-    if body.is_empty()
-        || !suffix.starts_with(SUFFIX_START)
-        || !suffix.ends_with(SUFFIX_END)
-        || !is_hex64(hex)
-    {
-        return Err(shape_error());
+    let (rest, seal) = rest.split_at(hex_start);
+    let (body, keyed) = if let Some(body) = rest.strip_suffix(SHA256_FIELD) {
+        (body, false)
+    } else if let Some(body) = rest.strip_suffix(HMAC_FIELD) {
+        (body, true)
+    } else {
+        return bad(shape_error);
+    };
+    if body.is_empty() || !is_hex64(seal) {
+        return bad(shape_error);
     }
-    let computed = sha256_hex(body);
-    if computed.as_bytes() != hex {
-        return Err("has been modified: its sha256 does not match its content".to_string());
+    let computed = match (keyed, key) {
+        (true, None) => return Err(LineError::NeedsKey),
+        (false, Some(_)) => return Err(LineError::NotKeyed),
+        (true, Some(key)) => key.seal_hex(body),
+        (false, None) => sha256_hex(body),
+    };
+    if computed.as_bytes() != seal {
+        return bad(if keyed {
+            "has been modified: its hmac does not match its content \
+             (or the key is not the one the log was written with)"
+        } else {
+            "has been modified: its sha256 does not match its content"
+        });
     }
-    let text = std::str::from_utf8(line).map_err(|_| "is not valid UTF-8".to_string())?;
-    let fields: LineFields<'_> =
-        serde_json::from_str(text).map_err(|e| format!("is not a valid entry: {e}"))?;
-    if fields.sha256.as_bytes() != hex {
-        return Err("is not a valid entry: sha256 is not its last field".to_string());
+    let text =
+        std::str::from_utf8(line).map_err(|_| LineError::Bad("is not valid UTF-8".into()))?;
+    let fields: LineFields<'_> = serde_json::from_str(text)
+        .map_err(|e| LineError::Bad(format!("is not a valid entry: {e}")))?;
+    let (last, other, name) = if keyed {
+        (&fields.hmac, &fields.sha256, "hmac")
+    } else {
+        (&fields.sha256, &fields.hmac, "sha256")
+    };
+    if last.as_deref().map(str::as_bytes) != Some(seal) || other.is_some() {
+        return Err(LineError::Bad(format!(
+            "is not a valid entry: {name} is not its only seal and last field"
+        )));
     }
     if !is_hex64(fields.prev.as_bytes()) {
-        return Err("is not a valid entry: prev is not 64 lowercase hex digits".to_string());
+        return bad("is not a valid entry: prev is not 64 lowercase hex digits");
     }
     if !is_timestamp(&fields.time) {
-        return Err(
-            "is not a valid entry: time is not of the form YYYY-MM-DDTHH:MM:SS.mmmZ".to_string(),
-        );
+        return bad("is not a valid entry: time is not of the form YYYY-MM-DDTHH:MM:SS.mmmZ");
     }
+    let decision = [
+        ("policy", fields.policy.is_some()),
+        ("hash", fields.hash.is_some()),
+        ("as_of", fields.as_of.is_some()),
+        ("facts", fields.facts.is_some()),
+        ("result", fields.result.is_some()),
+    ];
+    let event = match (&fields.event, fields.details) {
+        (None, None) => {
+            if let Some((missing, _)) = decision.iter().find(|(_, there)| !there) {
+                return Err(LineError::Bad(format!(
+                    "is not a valid entry: missing field `{missing}`"
+                )));
+            }
+            false
+        }
+        (Some(kind), Some(details)) => {
+            if let Some((field, _)) = decision.iter().find(|(_, there)| *there) {
+                return Err(LineError::Bad(format!(
+                    "is not a valid entry: an event line has a `{field}` field"
+                )));
+            }
+            if kind.is_empty() || kind.len() > MAX_EVENT_KIND {
+                return bad("is not a valid entry: the event kind is empty or too long");
+            }
+            if !details.get().starts_with('{') {
+                return bad("is not a valid entry: details is not an object");
+            }
+            true
+        }
+        (Some(_), None) => return bad("is not a valid entry: missing field `details`"),
+        (None, Some(_)) => return bad("is not a valid entry: missing field `event`"),
+    };
     Ok(LineInfo {
         seq: fields.seq,
         prev: fields.prev.into_owned(),
         sha256: computed,
+        event,
     })
 }
 

@@ -89,6 +89,17 @@ fn write_log(path: &Path, n: usize) -> Head {
     head
 }
 
+/// Limits of the queue for [`DecisionLog::start`]: at most `entries`
+/// entries, the default byte bound, no key, no rotation.
+fn limits(entries: usize) -> Limits {
+    Limits {
+        max_queue_bytes: DEFAULT_MAX_QUEUE_BYTES,
+        max_queue_entries: entries,
+        key: None,
+        rotate_bytes: None,
+    }
+}
+
 fn check(bytes: &[u8]) -> VerifyReport {
     verify_reader(bytes, None).unwrap()
 }
@@ -241,6 +252,8 @@ fn round_trip_from_four_threads() {
         report,
         VerifyReport::Intact {
             entries: 1000,
+            events: 0,
+            files: 1,
             head_sha256: head.sha256.clone()
         }
     );
@@ -351,6 +364,7 @@ fn removed_inserted_and_reordered_lines_are_detected() {
     assert_eq!(
         report,
         VerifyReport::Broken {
+            file: None,
             line: 7,
             reason: "prev does not match line 6: line 6 was rewritten, \
                      or lines were removed, inserted or reordered"
@@ -382,6 +396,8 @@ fn removed_inserted_and_reordered_lines_are_detected() {
         check(b""),
         VerifyReport::Intact {
             entries: 0,
+            events: 0,
+            files: 1,
             head_sha256: GENESIS.to_string()
         }
     );
@@ -464,6 +480,8 @@ fn reopening_continues_the_chain() {
         verify(&path).unwrap(),
         VerifyReport::Intact {
             entries: 5,
+            events: 0,
+            files: 1,
             head_sha256: head.sha256.clone()
         }
     );
@@ -494,9 +512,19 @@ fn open_refuses_a_broken_last_line() {
     std::fs::write(&path, &bad).unwrap();
     let err = DecisionLog::open(&path).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, LogError::Corrupt { line: 5, .. }), "{msg}");
     assert!(
-        msg.contains("log.jsonl") && msg.contains("line 5") && msg.contains("incomplete"),
+        matches!(err, LogError::TornTail { line: 5, len: 40, offset, .. } if offset == good.len() as u64),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("log.jsonl")
+            && msg.contains("line 5")
+            && msg.contains("incomplete")
+            && msg.contains(&format!(
+                "the last 40 bytes, from byte offset {}",
+                good.len()
+            ))
+            && msg.contains(&format!("rulebook log repair {}", path.display())),
         "{msg}"
     );
 
@@ -505,7 +533,9 @@ fn open_refuses_a_broken_last_line() {
     let n = bad.len();
     bad[n - 100] ^= 1;
     std::fs::write(&path, &bad).unwrap();
-    let msg = DecisionLog::open(&path).unwrap_err().to_string();
+    let err = DecisionLog::open(&path).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, LogError::TornTail { line: 4, .. }), "{msg}");
     assert!(msg.contains("line 4") && msg.contains("modified"), "{msg}");
 
     // Garbage without any newline at all.
@@ -674,7 +704,7 @@ fn a_failed_write_is_reported_and_the_partial_line_removed() {
     let len = std::fs::metadata(&path).unwrap().len();
     let file = OpenOptions::new().append(true).open(&path).unwrap();
     let sink = FullAfter { file, budget: 0 };
-    let log = DecisionLog::start(path.clone(), sink, head.clone(), len, 16).unwrap();
+    let log = DecisionLog::start(path.clone(), sink, head.clone(), len, limits(16)).unwrap();
     append_n(&log, 3, 1);
     let err = log.flush().unwrap_err();
     assert!(matches!(err, LogError::Failed(_)));
@@ -721,7 +751,7 @@ fn entries_queued_before_a_failure_are_counted_as_lost() {
     // Room for about 2 lines: some entries are written, the batch that
     // overflows is lost, later ones are refused or counted.
     let sink = FullAfter { file, budget: 500 };
-    let log = DecisionLog::start(path.clone(), sink, Head::genesis(), 0, 4).unwrap();
+    let log = DecisionLog::start(path.clone(), sink, Head::genesis(), 0, limits(4)).unwrap();
     let mut accepted = 0u64;
     for i in 0..50 {
         let (f, r) = (facts(i), result(i));
@@ -746,6 +776,8 @@ fn entries_queued_before_a_failure_are_counted_as_lost() {
         verify_with_head(&path, &status.head.sha256).unwrap(),
         VerifyReport::Intact {
             entries: status.head.entries,
+            events: 0,
+            files: 1,
             head_sha256: status.head.sha256.clone()
         }
     );
@@ -785,22 +817,37 @@ fn render_report_lines() {
     assert_eq!(
         render_report(&VerifyReport::Intact {
             entries: 1000,
+            events: 2,
+            files: 3,
             head_sha256: sha.clone()
         }),
-        format!("decision log ok: 1000 entries, head sha256 {sha}")
+        format!(
+            "decision log ok: 1000 entries (998 decisions, 2 events) in 3 files, head sha256 {sha}"
+        )
     );
     assert_eq!(
         render_report(&VerifyReport::Intact {
             entries: 1,
+            events: 0,
+            files: 1,
             head_sha256: sha.clone()
         }),
-        format!("decision log ok: 1 entry, head sha256 {sha}")
+        format!("decision log ok: 1 entry (1 decision, 0 events) in 1 file, head sha256 {sha}")
     );
     assert_eq!(
         render_report(&VerifyReport::Broken {
+            file: None,
             line: 17,
             reason: "prev does not match line 16".into()
         }),
         "decision log BROKEN at line 17: prev does not match line 16"
+    );
+    assert_eq!(
+        render_report(&VerifyReport::Broken {
+            file: Some(PathBuf::from("d.jsonl.000002")),
+            line: 1,
+            reason: "seq is 9, expected 5".into()
+        }),
+        "decision log BROKEN at line 1 of d.jsonl.000002: seq is 9, expected 5"
     );
 }
