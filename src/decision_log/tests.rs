@@ -7,6 +7,7 @@ use super::*;
 use std::fs::File;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicU64;
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 use std::time::UNIX_EPOCH;
 
@@ -849,5 +850,360 @@ fn render_report_lines() {
             reason: "seq is 9, expected 5".into()
         }),
         "decision log BROKEN at line 1 of d.jsonl.000002: seq is 9, expected 5"
+    );
+}
+
+// ---------------------------------------------------------------- durable submit
+
+fn entry<'a>(facts: &'a str, result: &'a str) -> Entry<'a> {
+    Entry {
+        policy: "pension_credit",
+        hash: "ab12",
+        as_of: "2026-11-27",
+        facts,
+        result,
+    }
+}
+
+fn submit(log: &DecisionLog, i: usize) -> Result<Pending, LogError> {
+    let (f, r) = (facts(i), result(i));
+    log.submit(entry(&f, &r))
+}
+
+/// A file sink whose syncs take `delay`, and that counts them.
+struct SlowSync {
+    file: File,
+    delay: Duration,
+}
+
+impl Sink for SlowSync {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        std::thread::sleep(self.delay);
+        self.file.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+/// A gate that holds the writer thread until opened.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+    /// Set once the writer is waiting at the gate.
+    reached: Mutex<bool>,
+    arrived: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        *self.reached.lock().unwrap() = true;
+        self.arrived.notify_all();
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.opened.wait(open).unwrap();
+        }
+    }
+    fn wait_until_reached(&self) {
+        let mut reached = self.reached.lock().unwrap();
+        while !*reached {
+            reached = self.arrived.wait(reached).unwrap();
+        }
+    }
+    fn release(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+}
+
+/// A file sink whose first write waits at a gate, then succeeds or fails
+/// (`fail_write`), and whose syncs fail when `fail_sync`.
+struct Gated {
+    file: File,
+    gate: Arc<Gate>,
+    fail_write: bool,
+    fail_sync: bool,
+}
+
+impl Sink for Gated {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.gate.wait();
+        if self.fail_write {
+            self.file.write_all(&bytes[..bytes.len() / 2])?;
+            return Err(io::Error::other("I/O error (simulated)"));
+        }
+        self.file.write_all(bytes)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        if self.fail_sync {
+            return Err(io::Error::other("fsync failed (simulated)"));
+        }
+        self.file.sync_data()
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
+/// Opens the gate when a test ends, even by a failed assertion, so that
+/// dropping the log (which joins the writer) does not hang.
+struct ReleaseOnDrop(Arc<Gate>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        self.0.release();
+    }
+}
+
+fn byte_limits(max_queue_bytes: usize) -> Limits {
+    Limits {
+        max_queue_bytes,
+        max_queue_entries: usize::MAX,
+        key: None,
+        rotate_bytes: None,
+    }
+}
+
+#[test]
+fn concurrent_submissions_share_syncs() {
+    let dir = TempDir::new("group");
+    let path = dir.file("log.jsonl");
+    let file = File::create(&path).unwrap();
+    let sink = SlowSync {
+        file,
+        delay: Duration::from_millis(20),
+    };
+    let log = Arc::new(
+        DecisionLog::start(path.clone(), sink, Head::genesis(), 0, byte_limits(1 << 20)).unwrap(),
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    submit(&log, t * 10 + i).unwrap().wait().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let status = log.status();
+    assert_eq!(status.head.entries, 80);
+    assert_eq!(status.queued_bytes, 0);
+    // Each thread waits for its entry before the next, so a group has at
+    // most 8 entries: at least 10 syncs, and, with 8 threads submitting
+    // while the writer syncs for 20 ms, far fewer than 80.
+    assert!(
+        status.syncs >= 10 && status.syncs < 40,
+        "{} syncs for 80 entries",
+        status.syncs
+    );
+    drop(log);
+    assert!(matches!(
+        verify(&path).unwrap(),
+        VerifyReport::Intact { entries: 80, .. }
+    ));
+}
+
+#[test]
+fn submit_is_busy_at_the_byte_bound_and_never_blocks() {
+    let dir = TempDir::new("busy");
+    let path = dir.file("log.jsonl");
+    let gate = Arc::new(Gate::default());
+    let sink = Gated {
+        file: File::create(&path).unwrap(),
+        gate: Arc::clone(&gate),
+        fail_write: false,
+        fail_sync: false,
+    };
+    let tail_len = |i: usize| {
+        format_tail(&entry(&facts(i), &result(i)), SystemTime::now())
+            .unwrap()
+            .len()
+    };
+    let three = tail_len(10) + tail_len(11) + tail_len(12);
+    // Room for entries 10 to 12, not for 13 as well.
+    let bound = three + tail_len(13) / 2;
+    let log =
+        DecisionLog::start(path.clone(), sink, Head::genesis(), 0, byte_limits(bound)).unwrap();
+    let _release = ReleaseOnDrop(Arc::clone(&gate));
+    let first = submit(&log, 10).unwrap();
+    gate.wait_until_reached(); // the writer holds entry 0 at the gate
+    let second = submit(&log, 11).unwrap();
+    let third = submit(&log, 12).unwrap();
+    let started = std::time::Instant::now();
+    let err = submit(&log, 13).unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(500));
+    let msg = err.to_string();
+    assert!(matches!(err, LogError::Busy(_)), "{msg}");
+    assert!(
+        msg.contains("log.jsonl") && msg.contains(&format!("bound of {bound} bytes")),
+        "{msg}"
+    );
+    // Nothing of the refused entry was queued.
+    assert_eq!(log.status().queued_bytes, three);
+    gate.release();
+    for pending in [first, second, third] {
+        pending.wait().unwrap();
+    }
+    // Once the queue drained there is room again.
+    submit(&log, 13).unwrap().wait().unwrap();
+    let status = log.status();
+    assert_eq!((status.head.entries, status.queued_bytes), (4, 0));
+    drop(log);
+    assert!(matches!(
+        verify(&path).unwrap(),
+        VerifyReport::Intact { entries: 4, .. }
+    ));
+}
+
+#[test]
+fn a_failed_write_reaches_every_pending_entry() {
+    let dir = TempDir::new("fail-write");
+    let path = dir.file("log.jsonl");
+    let head = write_log(&path, 2);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let gate = Arc::new(Gate::default());
+    let sink = Gated {
+        file: OpenOptions::new().append(true).open(&path).unwrap(),
+        gate: Arc::clone(&gate),
+        fail_write: true,
+        fail_sync: false,
+    };
+    let log =
+        DecisionLog::start(path.clone(), sink, head.clone(), len, byte_limits(1 << 20)).unwrap();
+    let _release = ReleaseOnDrop(Arc::clone(&gate));
+    let mut pending = vec![submit(&log, 2).unwrap()];
+    gate.wait_until_reached();
+    // These queue behind the first group, which is about to fail.
+    pending.extend((3..7).map(|i| submit(&log, i).unwrap()));
+    gate.release();
+    for p in pending {
+        let err = p.wait().unwrap_err();
+        assert!(matches!(err, LogError::Failed(_)), "{err}");
+        assert!(err.to_string().contains("I/O error (simulated)"), "{err}");
+    }
+    let status = log.status();
+    assert_eq!((status.lost, status.syncs), (5, 0));
+    assert_eq!(status.head, head);
+    assert!(matches!(submit(&log, 7), Err(LogError::Failed(_))));
+    drop(log);
+    // The half-written line was cut off.
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+}
+
+#[test]
+fn a_failed_sync_fails_the_group_and_cuts_its_lines() {
+    let dir = TempDir::new("fail-sync");
+    let path = dir.file("log.jsonl");
+    let head = write_log(&path, 2);
+    let len = std::fs::metadata(&path).unwrap().len();
+    let gate = Arc::new(Gate::default());
+    gate.release();
+    let sink = Gated {
+        file: OpenOptions::new().append(true).open(&path).unwrap(),
+        gate,
+        fail_write: false,
+        fail_sync: true,
+    };
+    let log =
+        DecisionLog::start(path.clone(), sink, head.clone(), len, byte_limits(1 << 20)).unwrap();
+    let pending: Vec<_> = (2..6).map(|i| submit(&log, i).unwrap()).collect();
+    for p in pending {
+        let err = p.wait().unwrap_err();
+        assert!(
+            err.to_string().contains("sync failed: fsync failed"),
+            "{err}"
+        );
+    }
+    assert!(log.flush().is_err());
+    assert_eq!(log.head(), head);
+    drop(log);
+    // Lines written but not synced were cut: their submitters were told
+    // they failed.
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    assert!(verify_with_head(&path, &head.sha256).unwrap().is_intact());
+}
+
+#[test]
+fn events_are_in_the_chain() {
+    let dir = TempDir::new("events");
+    let path = dir.file("log.jsonl");
+    let log = DecisionLog::open(&path).unwrap();
+    let start = log
+        .submit_event(Event {
+            kind: "start",
+            details: r#"{"version":"0.1.0"}"#,
+        })
+        .unwrap();
+    let decision = submit(&log, 0).unwrap();
+    let rollback = log
+        .submit_event(Event {
+            kind: "rollback",
+            details: "{\n \"policy\": \"pension_credit\",\n \"to\": \"20a5\"\n}",
+        })
+        .unwrap();
+    for p in [start, decision, rollback] {
+        p.wait().unwrap();
+    }
+    for (kind, details, want) in [
+        ("", "{}", "event kind"),
+        ("Roll back", "{}", "event kind"),
+        ("reload", "[1]", "details is not a JSON object"),
+        ("reload", "{", "details is not valid JSON"),
+    ] {
+        let err = log.submit_event(Event { kind, details }).unwrap_err();
+        assert!(matches!(err, LogError::InvalidEntry(_)), "{err}");
+        assert!(err.to_string().contains(want), "{err}");
+    }
+    log.close().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let third = text.lines().nth(2).unwrap();
+    assert!(
+        third.contains(
+            r#","event":"rollback","details":{"policy":"pension_credit","to":"20a5"},"sha256":""#
+        ),
+        "{third}"
+    );
+    let report = verify(&path).unwrap();
+    assert!(
+        matches!(
+            report,
+            VerifyReport::Intact {
+                entries: 3,
+                events: 2,
+                files: 1,
+                ..
+            }
+        ),
+        "{report:?}"
+    );
+    assert!(render_report(&report).contains("3 entries (1 decision, 2 events) in 1 file"));
+    // An event line mixing in decision fields, or missing details, is broken.
+    let with_hash =
+        |body: &str| format!("{body},\"sha256\":\"{}\"}}\n", sha256_hex(body.as_bytes()));
+    let p = format!(r#"{{"seq":0,"prev":"{GENESIS}","time":"2026-01-01T00:00:00.000Z""#);
+    for (body, want) in [
+        (
+            format!(r#"{p},"event":"stop","details":{{}},"policy":"p""#),
+            "an event line has a `policy` field",
+        ),
+        (format!(r#"{p},"event":"stop""#), "missing field `details`"),
+        (
+            format!(r#"{p},"event":"stop","details":3"#),
+            "details is not an object",
+        ),
+    ] {
+        let report = check(with_hash(&body).as_bytes());
+        assert!(render_report(&report).contains(want), "{want}: {report:?}");
+    }
+    assert!(
+        check(with_hash(&format!(r#"{p},"event":"stop","details":{{}}"#)).as_bytes()).is_intact()
     );
 }
