@@ -265,7 +265,7 @@ fn entry_texts(i: usize) -> (String, String) {
         format!(r#"{{"age":{},"name":"person {i}"}}"#, 60 + i % 30),
         format!(
             r#"{{"decisions":{{"eligible":{{"value":{}}}}}}}"#,
-            i % 3 == 0
+            i.is_multiple_of(3)
         ),
     )
 }
