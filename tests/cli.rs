@@ -293,3 +293,90 @@ fn compile_never_writes_a_module_that_cannot_be_loaded() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn log_repair_cuts_a_torn_tail_and_verify_takes_a_key_file() {
+    use rulebook::decision_log::{DecisionLog, Entry, LogOptions};
+    let dir = std::env::temp_dir().join(format!("rulebook-cli-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("log.key");
+    std::fs::write(&key_file, b"0123456789abcdef0123\n").unwrap();
+    let path = dir.join("decisions.jsonl");
+    let log = DecisionLog::open_with(
+        &path,
+        LogOptions {
+            chain_key: Some(b"0123456789abcdef0123".to_vec()),
+            ..LogOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..3 {
+        let facts = format!(r#"{{"age":{i}}}"#);
+        log.submit(Entry {
+            policy: "adult",
+            hash: "h",
+            as_of: "2026-01-01",
+            facts: &facts,
+            result: "{}",
+        })
+        .unwrap()
+        .wait()
+        .unwrap();
+    }
+    drop(log);
+    let good = std::fs::read(&path).unwrap();
+    let (p, k) = (path.to_str().unwrap(), key_file.to_str().unwrap());
+
+    let o = rulebook(&["log", "verify", p, "--key-file", k], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("decision log ok: 3 entries (3 decisions, 0 events) in 1 file"),
+        "{out}"
+    );
+    // Without the key: refused, saying why.
+    let o = rulebook(&["log", "verify", p], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is keyed"), "{}", stderr(&o));
+    // A short or empty key file is refused.
+    let short = temp_file("short.key", b"too short\n");
+    let o = rulebook(
+        &["log", "verify", p, "--key-file", short.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("at least 16 bytes"), "{}", stderr(&o));
+    let empty = temp_file("empty.key", b"\n");
+    let o = rulebook(
+        &["log", "verify", p, "--key-file", empty.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        stderr(&o).contains("the key file is empty"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Nothing to repair.
+    let o = rulebook(&["log", "repair", p, "--key-file", k], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("nothing to repair"));
+
+    // A torn write: repair cuts exactly it and says what it cut.
+    let mut bytes = good.clone();
+    bytes.extend_from_slice(b"{\"seq\":3,\"prev\"");
+    std::fs::write(&path, &bytes).unwrap();
+    let o = rulebook(&["log", "repair", p, "--key-file", k], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("cut 15 bytes at byte offset {}", good.len()))
+            && out.contains(r#"cut text: "{\"seq\":3,\"prev\"""#),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+    let o = rulebook(&["log", "verify", p, "--key-file", k], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}

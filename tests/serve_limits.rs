@@ -458,3 +458,88 @@ fn personal_facts_reach_the_log_only_as_keyed_hashes() {
         }
     }
 }
+
+/// A log whose disk has stopped: a FIFO nobody reads until the end. No
+/// decision may be answered before its entry is written; the others get 503
+/// quickly, and `/healthz` says the log is behind.
+#[cfg(unix)]
+#[test]
+fn a_stalled_log_gets_503s_never_unlogged_answers() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = folder("stalled");
+    std::fs::write(
+        dir.join("t.rules"),
+        "policy t\ninput {\n  a: int\n  note: text\n}\ndecision d: int = a * 2\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
+    let fifo = dir.join("log.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let log = DecisionLog::open_with(
+        &fifo,
+        rulebook::decision_log::LogOptions {
+            max_queue_bytes: 64 * 1024,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let server = start(
+        &dir,
+        Setup {
+            logging: Some(Logging {
+                log: Arc::new(log),
+                facts: LogFacts::All,
+                key: None,
+            }),
+            limits: Limits {
+                timeout: Duration::from_millis(800),
+                ..Limits::default()
+            },
+            ..Setup::default()
+        },
+    );
+    let a = server.addr;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let busy = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..8)
+        .map(|c| {
+            let (answered, busy) = (answered.clone(), busy.clone());
+            std::thread::spawn(move || {
+                let body = format!(r#"{{"facts":{{"a":{c},"note":"{}"}}}}"#, "n".repeat(1000));
+                for _ in 0..15 {
+                    match http(a, "POST", "/v1/policies/t/evaluate", &body) {
+                        (200, _) => answered.fetch_add(1, Ordering::SeqCst),
+                        (503, _) => busy.fetch_add(1, Ordering::SeqCst),
+                        (s, b) => panic!("{s}: {b}"),
+                    };
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let (s, health) = http(a, "GET", "/healthz", "");
+    assert_eq!(s, 503, "{health}");
+    assert!(health.contains("log_behind"), "{health}");
+    assert!(busy.load(Ordering::SeqCst) > 0);
+    // the disk comes back: read everything the log writes until it closes
+    let mut reader = std::fs::File::open(&fifo).unwrap();
+    let drained = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut reader, &mut all);
+        all
+    });
+    drop(server);
+    let written = drained.join().unwrap();
+    let lines = written.iter().filter(|&&b| b == b'\n').count();
+    let answered = answered.load(Ordering::SeqCst);
+    assert!(
+        answered <= lines,
+        "{answered} decisions answered, {lines} entries written"
+    );
+}

@@ -87,12 +87,22 @@ enum Command {
 
 #[derive(Subcommand)]
 enum LogCommand {
-    /// Check a decision log's hash chain; report the first broken link.
+    /// Check a decision log's hash chain (with its rotated files FILE.NNNNNN); report the first broken link.
     Verify {
         file: PathBuf,
         /// The sha256 of the last entry as recorded elsewhere (detects truncation).
         #[arg(long)]
         head: Option<String>,
+        /// The key of a keyed log (the file's bytes, less one trailing newline; at least 16).
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+    },
+    /// Cut a torn last line (an interrupted write) off a decision log; never a line that verifies.
+    Repair {
+        file: PathBuf,
+        /// The key of a keyed log.
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
     },
 }
 
@@ -136,8 +146,16 @@ pub fn main() -> ExitCode {
         Command::Compile { policy, output } => compile(&policy, &output),
         Command::Serve(args) => serve::run(args),
         Command::Log {
-            command: LogCommand::Verify { file, head },
-        } => verify_log(&file, head.as_deref()),
+            command:
+                LogCommand::Verify {
+                    file,
+                    head,
+                    key_file,
+                },
+        } => verify_log(&file, head.as_deref(), key_file.as_deref()),
+        Command::Log {
+            command: LogCommand::Repair { file, key_file },
+        } => repair_log(&file, key_file.as_deref()),
         Command::Test {
             paths,
             format,
@@ -497,13 +515,30 @@ fn test(
     }
 }
 
-fn verify_log(file: &Path, head: Option<&str>) -> ExitCode {
+fn log_key(key_file: Option<&Path>) -> Result<Option<Vec<u8>>, ExitCode> {
+    match key_file
+        .map(rulebook::decision_log::read_key_file)
+        .transpose()
+    {
+        Ok(key) => Ok(key),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn verify_log(file: &Path, head: Option<&str>, key_file: Option<&Path>) -> ExitCode {
     use rulebook::decision_log as dl;
-    let report = match head {
-        Some(h) => dl::verify_with_head(file, h),
-        None => dl::verify(file),
+    let key = match log_key(key_file) {
+        Ok(key) => key,
+        Err(code) => return code,
     };
-    match report {
+    let options = dl::VerifyOptions {
+        expected_head: head,
+        key: key.as_deref(),
+    };
+    match dl::verify_with(file, options) {
         Ok(r) => {
             println!("{}", dl::render_report(&r));
             if r.is_intact() {
@@ -511,6 +546,24 @@ fn verify_log(file: &Path, head: Option<&str>) -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn repair_log(file: &Path, key_file: Option<&Path>) -> ExitCode {
+    use rulebook::decision_log as dl;
+    let key = match log_key(key_file) {
+        Ok(key) => key,
+        Err(code) => return code,
+    };
+    match dl::repair_with_key(file, key.as_deref()) {
+        Ok(report) => {
+            println!("{}", dl::render_repair(&report));
+            ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");

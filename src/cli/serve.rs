@@ -1,7 +1,7 @@
 //! `rulebook serve`: the command line of the HTTP service (options, start-up
 //! checks, signals); the service itself is `rulebook::serve`.
 
-use rulebook::decision_log::DecisionLog;
+use rulebook::decision_log::{DecisionLog, LogOptions};
 use rulebook::serve::{AdminToken, AppState, Limits, LogFacts, Logging};
 use rulebook::store::{Change, PolicyStore, ReloadReport, StoreOptions};
 use std::path::{Path, PathBuf};
@@ -24,10 +24,20 @@ pub struct ServeArgs {
     /// only a digest of them.
     #[arg(long, value_enum, default_value = "all")]
     log_facts: LogFactsArg,
-    /// Key (at least 16 bytes) for the log's keyed hashes: of `personal`
-    /// facts, and of the facts' digest with `--log-facts none`.
+    /// Key (at least 16 bytes) for the log: the chain is sealed with
+    /// HMAC-SHA256 under it (an appended forged line fails verification),
+    /// `personal` facts are kept as keyed hashes, and so is the facts'
+    /// digest with `--log-facts none`.
     #[arg(long, value_name = "FILE")]
     log_key_file: Option<PathBuf>,
+    /// Most bytes of log entries waiting to be written; beyond it decisions
+    /// get 503 (the log cannot keep up) instead of waiting.
+    #[arg(long, default_value_t = rulebook::decision_log::DEFAULT_MAX_QUEUE_BYTES)]
+    log_queue_bytes: usize,
+    /// Start a new log file when the current one is larger than this; the
+    /// old one is renamed FILE.000001, ... and the chain continues.
+    #[arg(long, value_name = "BYTES")]
+    log_rotate_bytes: Option<u64>,
     /// File holding the admin token (at least 16 characters); without it the
     /// admin endpoints (reload, rollback) answer 403.
     #[arg(long, value_name = "FILE")]
@@ -117,19 +127,7 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
     };
     let key = match &args.log_key_file {
         None => None,
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read the log key file {}: {e}", path.display()))?;
-            let key = bytes.strip_suffix(b"\n").unwrap_or(&bytes).to_vec();
-            if key.len() < 16 {
-                return Err(format!(
-                    "{}: the log key is {} bytes long; it must have at least 16",
-                    path.display(),
-                    key.len()
-                ));
-            }
-            Some(key)
-        }
+        Some(path) => Some(rulebook::decision_log::read_key_file(path).map_err(|e| e.to_string())?),
     };
     let options = StoreOptions {
         allow_untested: args.allow_untested,
@@ -142,7 +140,17 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
     let logging = match &args.decision_log {
         None => None,
         Some(path) => Some(Logging {
-            log: Arc::new(DecisionLog::open(path).map_err(|e| e.to_string())?),
+            log: Arc::new(
+                DecisionLog::open_with(
+                    path,
+                    LogOptions {
+                        max_queue_bytes: args.log_queue_bytes,
+                        chain_key: key.clone(),
+                        rotate_bytes: args.log_rotate_bytes,
+                    },
+                )
+                .map_err(|e| e.to_string())?,
+            ),
             facts: match args.log_facts {
                 LogFactsArg::All => LogFacts::All,
                 LogFactsArg::None => LogFacts::None,
@@ -185,6 +193,7 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         eprintln!("{event}")
     })
     .map_err(|e| format!("cannot start the evaluation threads: {e}"))?;
+    rulebook::serve::record_start(&state);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -212,8 +221,9 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         println!("listening on http://{local}");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        rulebook::serve::serve(listener, state, shutdown_signal()).await
+        rulebook::serve::serve(listener, state.clone(), shutdown_signal()).await
     });
+    rulebook::serve::record_stop(&state);
     drop(_watch);
     if let Some(log) = &log {
         if let Err(e) = log.flush() {

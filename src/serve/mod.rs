@@ -17,9 +17,9 @@ pub mod pool;
 pub use admin::AdminToken;
 pub use metrics::Metrics;
 
-use crate::decision_log::{self, DecisionLog, Entry};
+use crate::decision_log::{self, DecisionLog, Entry, Event, LogError, Pending};
 use crate::facts::FactValue;
-use crate::store::{Change, PolicyStore, ReloadReport, StoreError, Version};
+use crate::store::{PolicyStore, ReloadReport, StoreError, Version};
 use crate::{num, report, Date, Facts};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -336,7 +336,12 @@ fn logged_facts(logging: &Logging, version: &Version, facts: &Facts) -> Result<S
         LogFacts::All => Ok(declared),
         LogFacts::None => {
             let digest = match &logging.key {
-                Some(key) => format!("hmac-sha256:{}", admin::hmac_hex(key, declared.as_bytes())?),
+                Some(key) => {
+                    // a label keeps these hashes apart from the key's other uses
+                    let labelled =
+                        [&b"rulebook facts digest v1\0"[..], declared.as_bytes()].concat();
+                    format!("hmac-sha256:{}", admin::hmac_hex(key, &labelled)?)
+                }
                 None => format!("sha256:{}", crate::sha256_hex(declared.as_bytes())),
             };
             Ok(json!({ "digest": digest }).to_string())
@@ -344,37 +349,65 @@ fn logged_facts(logging: &Logging, version: &Version, facts: &Facts) -> Result<S
     }
 }
 
-/// Writes one decision to the log and waits until it is durable; an entry
-/// that cannot be written refuses the decision rather than answer it unlogged.
-fn log_decision(
+const UNLOGGED: &str = "the decision could not be logged, so it is not answered";
+
+/// Queues one decision's log entry. The caller answers it only once the
+/// returned [`Pending`] is durable; an entry that cannot be queued (the log
+/// has failed, or cannot keep up) refuses the decision rather than answer it
+/// unlogged. `None` without a log.
+fn submit_decision(
     state: &AppState,
     v: &Version,
     as_of: Date,
     facts: &Facts,
     result: &str,
-) -> Result<(), String> {
+) -> Result<Option<Pending>, String> {
     let Some(logging) = &state.logging else {
-        return Ok(());
+        return Ok(None);
     };
     let as_of = num::format_date(as_of.0);
-    let facts = logged_facts(logging, v, facts)
-        .map_err(|e| format!("the decision could not be logged, so it is not answered: {e}"))?;
-    logging
+    let facts = logged_facts(logging, v, facts).map_err(|e| format!("{UNLOGGED}: {e}"))?;
+    let pending = logging.log.submit(Entry {
+        policy: v.policy.name(),
+        hash: v.policy.hash(),
+        as_of: &as_of,
+        facts: &facts,
+        result,
+    });
+    match pending {
+        Ok(p) => Ok(Some(p)),
+        Err(e) => {
+            if matches!(e, LogError::Busy(_)) {
+                state.metrics.refused("log_busy");
+            }
+            Err(format!("{UNLOGGED}: {e}"))
+        }
+    }
+}
+
+/// Writes an admin event (reload, rollback) to the log and waits until it
+/// is on disk. Called from blocking threads only.
+fn log_event(state: &AppState, kind: &str, details: &Json) {
+    let Some(logging) = &state.logging else {
+        return;
+    };
+    let details = details.to_string();
+    let written = logging
         .log
-        .append(Entry {
-            policy: v.policy.name(),
-            hash: v.policy.hash(),
-            as_of: &as_of,
-            facts: &facts,
-            result,
+        .submit_event(Event {
+            kind,
+            details: &details,
         })
-        .and_then(|()| logging.log.flush())
-        .map_err(|e| format!("the decision could not be logged, so it is not answered: {e}"))
+        .and_then(Pending::wait);
+    if let Err(e) = written {
+        state.event(&format!("error: the {kind} event could not be logged: {e}"));
+    }
 }
 
 /// One evaluated request, as the handlers answer it.
 enum Answer {
-    Decision(String),
+    /// The decisions JSON, answered once its log entry (if any) is durable.
+    Decision(String, Option<Pending>),
     Input(String),
     TooLarge(String),
     Eval(String),
@@ -399,8 +432,8 @@ fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
     }
     match version.policy.evaluate_json_facts(&facts, as_of) {
         Err(e) => Answer::Eval(e.to_string()),
-        Ok(out) => match log_decision(state, version, as_of, &facts, &out) {
-            Ok(()) => Answer::Decision(out),
+        Ok(out) => match submit_decision(state, version, as_of, &facts, &out) {
+            Ok(pending) => Answer::Decision(out, pending),
             Err(e) => Answer::Unlogged(e),
         },
     }
@@ -465,9 +498,25 @@ async fn evaluate(
         }
     };
     let response = match answer {
-        Answer::Decision(out) => {
-            state.metrics.decision(&name, "ok");
-            json_response(StatusCode::OK, out, Some(version.policy.hash()))
+        Answer::Decision(out, pending) => {
+            let logged = match pending {
+                Some(p) => p.durable().await,
+                None => Ok(()),
+            };
+            match logged {
+                Ok(()) => {
+                    state.metrics.decision(&name, "ok");
+                    json_response(StatusCode::OK, out, Some(version.policy.hash()))
+                }
+                Err(e) => {
+                    state.metrics.decision(&name, "log_error");
+                    error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!("{UNLOGGED}: {e}"),
+                        Some(&version),
+                    )
+                }
+            }
         }
         Answer::Input(e) => {
             state.metrics.decision(&name, "input_error");
@@ -647,6 +696,8 @@ fn chunk_answers(
         }
     }
     let mut results = crate::BatchResults::default();
+    // each answer with its log entry, answered once the entry is durable
+    let mut pending: Vec<(usize, Pending)> = Vec::new();
     for (as_of, group) in groups {
         let (places, records): (Vec<usize>, Vec<Facts>) = group.into_iter().unzip();
         version
@@ -656,8 +707,12 @@ fn chunk_answers(
             answers[*i] = Some(match r {
                 Ok(o) => {
                     let out = report::to_json_text(version.policy.meta(), as_of, &o);
-                    match log_decision(state, version, Date(as_of), facts, &out) {
-                        Ok(()) => {
+                    match submit_decision(state, version, Date(as_of), facts, &out) {
+                        Ok(Some(p)) => {
+                            pending.push((*i, p));
+                            out
+                        }
+                        Ok(None) => {
                             state.metrics.decision(name, "ok");
                             out
                         }
@@ -672,6 +727,16 @@ fn chunk_answers(
                     json!({ "error": e.to_string() }).to_string()
                 }
             });
+        }
+    }
+    // the chunk's entries share one write and one fsync (group commit)
+    for (i, p) in pending {
+        match p.wait() {
+            Ok(()) => state.metrics.decision(name, "ok"),
+            Err(e) => {
+                state.metrics.decision(name, "log_error");
+                answers[i] = Some(json!({ "error": format!("{UNLOGGED}: {e}") }).to_string());
+            }
         }
     }
     Ok(answers
@@ -724,14 +789,18 @@ fn reload_result(report: &ReloadReport) -> &'static str {
 }
 
 /// Counts, announces and logs a reload (from a request or the watcher).
+/// Blocks until the log has the event: call it from a blocking thread.
 pub fn record_reload(state: &AppState, trigger: &str, report: &ReloadReport) {
     state.metrics.reload(reload_result(report));
     for change in &report.changes {
-        let text = match serde_json::to_string(change) {
-            Ok(t) => t,
-            Err(e) => format!("{{\"error\":{:?}}}", e.to_string()),
-        };
-        state.event(&format!("{trigger}: {text}"));
+        state.event(&format!("{trigger}: {}", json!(change)));
+    }
+    if !report.changes.is_empty() {
+        log_event(
+            state,
+            "reload",
+            &json!({ "trigger": trigger, "changes": report.changes }),
+        );
     }
 }
 
@@ -739,11 +808,16 @@ async fn reload(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respo
     if let Err(r) = admin::authorize(&state, &headers, "reload") {
         return *r;
     }
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.try_reload()).await {
+    let s = state.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let report = s.store.try_reload()?;
+        record_reload(&s, "reload (admin request)", &report);
+        Ok::<_, StoreError>(report)
+    })
+    .await;
+    match done {
         Ok(Ok(report)) => {
             state.metrics.admin("reload", "ok");
-            record_reload(&state, "reload (admin request)", &report);
             json_response(StatusCode::OK, json!(report).to_string(), None)
         }
         Ok(Err(StoreError::Busy)) => {
@@ -763,16 +837,18 @@ async fn rollback(
     if let Err(r) = admin::authorize(&state, &headers, "rollback") {
         return *r;
     }
-    let store = state.store.clone();
+    let s = state.clone();
     let n = name.clone();
-    match tokio::task::spawn_blocking(move || store.rollback(&n)).await {
+    let done = tokio::task::spawn_blocking(move || {
+        let change = s.store.rollback(&n)?;
+        s.event(&format!("rollback (admin request): {}", json!(change)));
+        log_event(&s, "rollback", &json!(change));
+        Ok::<_, StoreError>(change)
+    })
+    .await;
+    match done {
         Ok(Ok(change)) => {
             state.metrics.admin("rollback", "ok");
-            if let Change::Updated { from, to, .. } = &change {
-                state.event(&format!(
-                    "rollback (admin request): `{name}` from {from} to {to}"
-                ));
-            }
             json_response(StatusCode::OK, json!(change).to_string(), None)
         }
         Ok(Err(StoreError::Busy)) => {
@@ -785,35 +861,53 @@ async fn rollback(
     }
 }
 
+/// Logs that the server has stopped serving (after the requests in flight).
+pub fn record_stop(state: &AppState) {
+    log_event(state, "stop", &json!({}));
+}
+
+/// Logs that the server starts serving, with the versions it serves.
+pub fn record_start(state: &AppState) {
+    let served: BTreeMap<String, String> = state
+        .store
+        .snapshot()
+        .policies
+        .iter()
+        .map(|(n, v)| (n.clone(), v.policy.hash().to_string()))
+        .collect();
+    log_event(state, "start", &json!({ "policies": served }));
+}
+
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let policies = state.store.snapshot().policies.len();
-    match state.logging.as_ref().map(|l| l.log.status()) {
-        Some(st) if !st.is_ok() => json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({
-                "status": "failing",
-                "policies": policies,
-                "decision_log": st.error,
-            })
-            .to_string(),
-            None,
-        ),
-        Some(st) => json_response(
-            StatusCode::OK,
-            json!({
-                "status": "ok",
-                "policies": policies,
-                "decision_log": { "entries": st.head.entries, "head_sha256": st.head.sha256 },
-            })
-            .to_string(),
-            None,
-        ),
-        None => json_response(
+    let Some(st) = state.logging.as_ref().map(|l| l.log.status()) else {
+        return json_response(
             StatusCode::OK,
             json!({"status": "ok", "policies": policies}).to_string(),
             None,
-        ),
-    }
+        );
+    };
+    let log = json!({
+        "entries": st.head.entries,
+        "head_sha256": st.head.sha256,
+        "queued_bytes": st.queued_bytes,
+        "max_queue_bytes": st.max_queue_bytes,
+        "syncs": st.syncs,
+        "error": st.error,
+    });
+    // failing, or three quarters full: decisions are (or soon will be) refused
+    let (status, code) = if !st.is_ok() {
+        ("failing", StatusCode::SERVICE_UNAVAILABLE)
+    } else if st.queued_bytes.saturating_mul(4) >= st.max_queue_bytes.saturating_mul(3) {
+        ("log_behind", StatusCode::SERVICE_UNAVAILABLE)
+    } else {
+        ("ok", StatusCode::OK)
+    };
+    json_response(
+        code,
+        json!({ "status": status, "policies": policies, "decision_log": log }).to_string(),
+        None,
+    )
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
