@@ -10,6 +10,11 @@
 //! (stopping early after `--seconds`), then prints throughput, latency
 //! percentiles and the status codes seen. It refuses any address that is not
 //! on this machine's loopback interface.
+//!
+//! `--flood N --flood-body FILE` also runs N threads that post FILE (a batch
+//! body) to `evaluate-batch` over and over while the evaluate requests are
+//! measured, and prints their status codes; `--server-pid PID` prints the
+//! server's peak resident memory (VmHWM) at the end.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -22,6 +27,9 @@ struct Args {
     requests: usize,
     concurrency: usize,
     seconds: u64,
+    flood: usize,
+    flood_body: Option<String>,
+    server_pid: Option<u32>,
 }
 
 fn args() -> Result<Args, String> {
@@ -30,6 +38,7 @@ fn args() -> Result<Args, String> {
     let mut facts = "rules/pension_credit.example.json".to_string();
     let mut as_of = "2026-11-27".to_string();
     let (mut requests, mut concurrency, mut seconds) = (10_000usize, 4usize, 60u64);
+    let (mut flood, mut flood_body, mut server_pid) = (0usize, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -43,6 +52,13 @@ fn args() -> Result<Args, String> {
                 concurrency = value.parse().map_err(|e| format!("--concurrency: {e}"))?
             }
             "--seconds" => seconds = value.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--flood" => flood = value.parse().map_err(|e| format!("--flood: {e}"))?,
+            "--flood-body" => {
+                flood_body = Some(std::fs::read_to_string(&value).map_err(|e| format!("{value}: {e}"))?)
+            }
+            "--server-pid" => {
+                server_pid = Some(value.parse().map_err(|e| format!("--server-pid: {e}"))?)
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -60,6 +76,9 @@ fn args() -> Result<Args, String> {
         requests: requests.min(10_000_000),
         concurrency: concurrency.clamp(1, 64),
         seconds: seconds.min(3600),
+        flood: flood.min(64),
+        flood_body,
+        server_pid,
     })
 }
 
@@ -99,6 +118,32 @@ fn main() {
         a.body.len()
     );
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooders: Vec<_> = match &a.flood_body {
+        None => Vec::new(),
+        Some(body) => (0..a.flood)
+            .map(|_| {
+                let message = format!(
+                    "POST /v1/policies/{}/evaluate-batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    a.policy,
+                    body.len()
+                )
+                .into_bytes();
+                let (addr, stop) = (a.addr, stop.clone());
+                std::thread::spawn(move || {
+                    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let status = TcpStream::connect(addr)
+                            .map(BufReader::new)
+                            .and_then(|mut c| request(&mut c, &message))
+                            .unwrap_or(0);
+                        *statuses.entry(status).or_default() += 1;
+                    }
+                    statuses
+                })
+            })
+            .collect(),
+    };
     let per_worker = a.requests.div_ceil(a.concurrency);
     let start = Instant::now();
     let workers: Vec<_> = (0..a.concurrency)
@@ -147,6 +192,15 @@ fn main() {
         }
     }
     let elapsed = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut flooded = std::collections::BTreeMap::<u16, usize>::new();
+    for f in flooders {
+        if let Ok(s) = f.join() {
+            for (k, v) in s {
+                *flooded.entry(k).or_default() += v;
+            }
+        }
+    }
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -169,4 +223,13 @@ fn main() {
         latencies.last().copied().unwrap_or_default()
     );
     println!("status codes (0 = connection error): {statuses:?}");
+    if a.flood_body.is_some() {
+        println!("batch flood ({} threads) status codes: {flooded:?}", a.flood);
+    }
+    if let Some(pid) = a.server_pid {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        for line in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
+            println!("server {line}");
+        }
+    }
 }

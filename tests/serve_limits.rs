@@ -543,3 +543,28 @@ fn a_stalled_log_gets_503s_never_unlogged_answers() {
         "{answered} decisions answered, {lines} entries written"
     );
 }
+
+#[test]
+fn bodies_over_the_limit_get_413_on_both_endpoints() {
+    let dir = folder("body");
+    std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
+    std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
+    let server = start(
+        &dir,
+        Setup {
+            limits: Limits {
+                max_body: 1000,
+                ..Limits::default()
+            },
+            ..Setup::default()
+        },
+    );
+    let record = r#"{"facts":{"a":1}}"#;
+    let big = format!("[{}]", vec![record; 100].join(","));
+    for path in ["/v1/policies/t/evaluate", "/v1/policies/t/evaluate-batch"] {
+        let (s, body) = http(server.addr, "POST", path, &big);
+        assert_eq!(s, 413, "{path}: {body}");
+    }
+    let small = format!("[{}]", vec![record; 10].join(","));
+    assert_eq!(http(server.addr, "POST", "/v1/policies/t/evaluate-batch", &small).0, 200);
+}

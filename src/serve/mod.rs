@@ -564,7 +564,7 @@ async fn evaluate_batch(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let start = Instant::now();
     if let Err(r) = check_content_type(&headers, &["application/json", "application/x-ndjson"]) {
@@ -584,6 +584,31 @@ async fn evaluate_batch(
             ),
             Some(&version),
         );
+    };
+    // read only once the batch may run: a refused batch costs no reading
+    let body = match axum::body::to_bytes(body, state.limits.max_body).await {
+        Ok(b) => b,
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                state.metrics.refused("too_large");
+                error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "the body is larger than {} bytes, the limit",
+                        state.limits.max_body
+                    ),
+                    Some(&version),
+                )
+            } else {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the body could not be read: {e}"),
+                    Some(&version),
+                )
+            };
+        }
     };
     let (s, v) = (state.clone(), version.clone());
     let answer = state
