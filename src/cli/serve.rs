@@ -70,7 +70,7 @@ pub struct ServeArgs {
     #[arg(long)]
     max_concurrent_batches: Option<usize>,
     /// Connections open at once; further clients wait to be accepted.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 512)]
     max_connections: usize,
     /// Time a connection has to send a request head, in milliseconds (also
     /// the longest idle time of a keep-alive connection).

@@ -70,7 +70,7 @@ impl Default for Limits {
             eval_threads: cores,
             eval_queue: 1024,
             max_concurrent_batches: cores,
-            max_connections: 1024,
+            max_connections: 512,
             header_timeout: Duration::from_secs(10),
         }
     }
