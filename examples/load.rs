@@ -54,7 +54,8 @@ fn args() -> Result<Args, String> {
             "--seconds" => seconds = value.parse().map_err(|e| format!("--seconds: {e}"))?,
             "--flood" => flood = value.parse().map_err(|e| format!("--flood: {e}"))?,
             "--flood-body" => {
-                flood_body = Some(std::fs::read_to_string(&value).map_err(|e| format!("{value}: {e}"))?)
+                flood_body =
+                    Some(std::fs::read_to_string(&value).map_err(|e| format!("{value}: {e}"))?)
             }
             "--server-pid" => {
                 server_pid = Some(value.parse().map_err(|e| format!("--server-pid: {e}"))?)
@@ -224,11 +225,17 @@ fn main() {
     );
     println!("status codes (0 = connection error): {statuses:?}");
     if a.flood_body.is_some() {
-        println!("batch flood ({} threads) status codes: {flooded:?}", a.flood);
+        println!(
+            "batch flood ({} threads) status codes: {flooded:?}",
+            a.flood
+        );
     }
     if let Some(pid) = a.server_pid {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        for line in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
+        for line in status
+            .lines()
+            .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+        {
             println!("server {line}");
         }
     }

@@ -566,5 +566,8 @@ fn bodies_over_the_limit_get_413_on_both_endpoints() {
         assert_eq!(s, 413, "{path}: {body}");
     }
     let small = format!("[{}]", vec![record; 10].join(","));
-    assert_eq!(http(server.addr, "POST", "/v1/policies/t/evaluate-batch", &small).0, 200);
+    assert_eq!(
+        http(server.addr, "POST", "/v1/policies/t/evaluate-batch", &small).0,
+        200
+    );
 }
