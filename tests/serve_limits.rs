@@ -565,7 +565,7 @@ fn bodies_over_the_limit_get_413_on_both_endpoints() {
         let (s, body) = http(server.addr, "POST", path, &big);
         assert_eq!(s, 413, "{path}: {body}");
     }
-    let small = format!("[{}]", vec![record; 10].join(","));
+    let small = format!("[{}]", [record; 10].join(","));
     assert_eq!(
         http(server.addr, "POST", "/v1/policies/t/evaluate-batch", &small).0,
         200
