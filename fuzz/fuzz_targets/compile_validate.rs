@@ -1,8 +1,8 @@
-//! Fuzz target: see `rulebook::testing::fuzz::compile_validate` for the property.
+//! Fuzz target: see `rulebook_testing::fuzz::compile_validate` for the property.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    rulebook::testing::fuzz::compile_validate(data);
+    rulebook_testing::fuzz::compile_validate(data);
 });

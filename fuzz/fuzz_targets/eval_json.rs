@@ -1,8 +1,8 @@
-//! Fuzz target: see `rulebook::testing::fuzz::eval_json` for the property.
+//! Fuzz target: see `rulebook_testing::fuzz::eval_json` for the property.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    rulebook::testing::fuzz::eval_json(data);
+    rulebook_testing::fuzz::eval_json(data);
 });

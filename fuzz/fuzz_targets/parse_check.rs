@@ -1,8 +1,8 @@
-//! Fuzz target: see `rulebook::testing::fuzz::parse_check` for the property.
+//! Fuzz target: see `rulebook_testing::fuzz::parse_check` for the property.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    rulebook::testing::fuzz::parse_check(data);
+    rulebook_testing::fuzz::parse_check(data);
 });

@@ -28,11 +28,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 // The native baseline and the records of benches/engine.rs, shared with it.
-#[path = "../../benches/engine/data.rs"]
+#[path = "../../crates/rulebook/benches/engine/data.rs"]
 mod data;
-#[path = "../../benches/engine/measure.rs"]
+#[path = "../../crates/rulebook/benches/engine/measure.rs"]
 mod measure;
-#[path = "../../benches/engine/native.rs"]
+#[path = "../../crates/rulebook/benches/engine/native.rs"]
 mod native;
 
 use criterion::{Criterion, Throughput};
@@ -45,7 +45,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-const SOURCE: &str = include_str!("../../benches/benchmark.rules");
+const SOURCE: &str = include_str!("../../crates/rulebook/benches/benchmark.rules");
 const REGO: &str = include_str!("../policies/benchmark.rego");
 const CEL: &str = include_str!("../policies/benchmark.cel");
 const JDM: &str = include_str!("../policies/benchmark.jdm.json");

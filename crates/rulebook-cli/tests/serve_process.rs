@@ -1,0 +1,296 @@
+//! `rulebook serve` as a process, stopped the hard ways: `kill -9` and
+//! SIGTERM while clients are being answered, with large log entries. Every
+//! answered decision must be in the log, and the log must verify.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../rulebook-serve/tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{folder, http};
+
+const POLICY: &str = "policy t\ninput {\n  a: int\n  note: text\n}\ndecision d: int = a * 2\n";
+const TESTS: &str =
+    "cases:\n  - name: doubles\n    as_of: 2026-01-01\n    input: { a: 2 }\n    expect: { d: 4 }\n";
+
+/// Starts the server on a free port and waits until it listens.
+fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args([
+            "serve",
+            dir.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--no-watch",
+        ])
+        .arg("--decision-log")
+        .arg(log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+/// Clients sending large entries until `stop`; returns the count answered 200.
+fn load(addr: SocketAddr, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<u64>> {
+    let note = "n".repeat(1 << 20);
+    (0..4)
+        .map(|c| {
+            let stop = stop.clone();
+            let body = format!(r#"{{"facts":{{"a":{c},"note":"{note}"}}}}"#);
+            std::thread::spawn(move || {
+                let mut ok = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let s = std::net::TcpStream::connect(addr);
+                    if s.is_err() {
+                        break;
+                    }
+                    drop(s);
+                    match std::panic::catch_unwind(|| {
+                        http(addr, "POST", "/v1/policies/t/evaluate", &body)
+                    }) {
+                        Ok((200, _)) => ok += 1,
+                        _ => break,
+                    }
+                }
+                ok
+            })
+        })
+        .collect()
+}
+
+fn logged(log: &std::path::Path) -> u64 {
+    let report = rulebook_serve::decision_log::verify(log).unwrap();
+    assert!(
+        report.is_intact(),
+        "{}",
+        rulebook_serve::decision_log::render_report(&report)
+    );
+    std::fs::read_to_string(log).unwrap().lines().count() as u64
+}
+
+fn setup(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = folder(name);
+    std::fs::write(dir.join("t.rules"), POLICY).unwrap();
+    std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
+    let log = folder(&format!("{name}-log")).join("decisions.jsonl");
+    (dir, log)
+}
+
+#[test]
+fn kill_9_under_load_loses_no_answered_decision() {
+    let (dir, log) = setup("kill9");
+    let (mut child, addr) = spawn_server(&dir, &log);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(addr, stop.clone());
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(answered > 0, "no request was answered");
+    let in_log = logged(&log);
+    assert!(
+        in_log >= answered,
+        "{answered} decisions answered, {in_log} in the log"
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_loses_no_answered_decision() {
+    let (dir, log) = setup("sigterm");
+    let (mut child, addr) = spawn_server(&dir, &log);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = load(addr, stop.clone());
+    std::thread::sleep(Duration::from_millis(1500));
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(status.success(), "exit status after SIGTERM: {status:?}");
+    assert!(answered > 0);
+    let in_log = logged(&log);
+    assert!(
+        in_log >= answered,
+        "{answered} decisions answered, {in_log} in the log"
+    );
+}
+
+#[test]
+fn a_torn_log_tail_stops_the_start_until_repaired() {
+    let (dir, log) = setup("torn");
+    let mut bytes = Vec::new();
+    {
+        let (mut child, addr) = spawn_server(&dir, &log);
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/v1/policies/t/evaluate",
+                r#"{"facts":{"a":1}}"#
+            )
+            .0,
+            200
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        bytes.extend(std::fs::read(&log).unwrap());
+    }
+    // a crash in the middle of a line
+    std::fs::write(&log, [&bytes[..], b"{\"seq\":3,\"prev\":\"ab"].concat()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args([
+            "serve",
+            dir.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--no-watch",
+        ])
+        .arg("--decision-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rulebook log repair"), "{stderr}");
+    let repair = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(["log", "repair"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        repair.status.success(),
+        "{}",
+        String::from_utf8_lossy(&repair.stderr)
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), bytes);
+    let (mut child, addr) = spawn_server(&dir, &log);
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/v1/policies/t/evaluate",
+            r#"{"facts":{"a":1}}"#
+        )
+        .0,
+        200
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    logged(&log);
+}
+
+#[test]
+fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
+    let (dir, log) = setup("keyed");
+    let secrets = folder("keyed-secrets");
+    let key = secrets.join("log.key");
+    std::fs::write(&key, "a-log-key-of-32-bytes-0123456789\n").unwrap();
+    let token = secrets.join("admin.token");
+    std::fs::write(&token, "admin-token-0123456789\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args([
+            "serve",
+            dir.to_str().unwrap(),
+            "--addr",
+            "127.0.0.1:0",
+            "--no-watch",
+        ])
+        .arg("--decision-log")
+        .arg(&log)
+        .arg("--log-key-file")
+        .arg(&key)
+        .arg("--admin-token-file")
+        .arg(&token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr: SocketAddr = line.trim()["listening on http://".len()..].parse().unwrap();
+    assert_eq!(
+        http(
+            addr,
+            "POST",
+            "/v1/policies/t/evaluate",
+            r#"{"facts":{"a":1}}"#
+        )
+        .0,
+        200
+    );
+    std::fs::write(dir.join("t.rules"), POLICY.replace("a * 2", "2 * a")).unwrap();
+    let auth = "Authorization: Bearer admin-token-0123456789";
+    let r = support::request(addr, "POST", "/v1/reload", &[auth], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = support::request(addr, "POST", "/v1/policies/t/rollback", &[auth], "");
+    assert_eq!(r.status, 200, "{}", r.body);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("rollback (admin request)"), "{stderr}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    for event in ["\"start\"", "\"reload\"", "\"rollback\"", "\"stop\""] {
+        assert!(text.contains(event), "no {event} event in\n{text}");
+    }
+    let verify = |extra: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(["log", "verify"])
+            .arg(&log)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(verify(&["--key-file".as_ref(), key.as_os_str()])
+        .status
+        .success());
+    assert!(!verify(&[]).status.success(), "a keyed log needs its key");
+    // a line appended by someone without the key, hashes recomputed
+    let last = text.lines().last().unwrap();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    let seq = v["seq"].as_u64().unwrap() + 1;
+    let seal = if v.get("hmac").is_some() {
+        "hmac"
+    } else {
+        "sha256"
+    };
+    let prev = v[seal].as_str().unwrap();
+    let body = format!(
+        r#"{{"seq":{seq},"prev":"{prev}","time":"2026-12-01T00:00:00.000Z","policy":"t","hash":"x","as_of":"2026-12-01","facts":{{"a":1}},"result":{{}}"#
+    );
+    let forged = format!(
+        "{body},\"{seal}\":\"{}\"}}\n",
+        rulebook::sha256_hex(body.as_bytes())
+    );
+    std::fs::write(&log, format!("{text}{forged}")).unwrap();
+    assert!(!verify(&["--key-file".as_ref(), key.as_os_str()])
+        .status
+        .success());
+}

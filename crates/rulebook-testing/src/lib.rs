@@ -1,0 +1,480 @@
+//! Test files for policy authors (LANGUAGE.md section 9, extended in
+//! docs/testing.md): `NAME.test.yaml` cases run against a policy through the
+//! Wasm engine and compared decision by decision; clause coverage
+//! ([`coverage`]); and property suites checked on generated facts
+//! ([`properties`]).
+
+pub mod coverage;
+pub mod fuzz;
+pub mod generate;
+pub mod properties;
+
+use rulebook::{num, Date, Engine, Policy};
+use serde::Deserialize;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestFile {
+    policy: Option<String>,
+    #[serde(default)]
+    cases: Vec<Case>,
+    #[serde(default)]
+    properties: Vec<properties::Property>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Case {
+    name: String,
+    as_of: Option<String>,
+    #[serde(default)]
+    input: serde_yaml::Value,
+    #[serde(default)]
+    expect: serde_yaml::Mapping,
+    missing: Option<Vec<String>>,
+    /// Extension: the case expects an input or evaluation error containing this text.
+    error: Option<String>,
+}
+
+/// How to run test files.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Only cases and properties whose name contains this text.
+    pub filter: Option<String>,
+    /// Record clause coverage (runs each case through the interpreter too).
+    pub coverage: bool,
+    /// Seed of the property generators.
+    pub seed: u64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            filter: None,
+            coverage: false,
+            seed: properties::DEFAULT_SEED,
+        }
+    }
+}
+
+/// One difference between what a case expects and what the policy decided.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mismatch {
+    /// The decision (None for the top-level `missing` or the whole case).
+    pub decision: Option<String>,
+    /// `value`, `missing`, `reasons`, `line`, `error` ...
+    pub field: String,
+    pub expected: String,
+    pub got: String,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseReport {
+    pub name: String,
+    /// 1-based line of the case in the test file.
+    pub line: usize,
+    /// What differed; empty when the case passed.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl CaseReport {
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+    /// The mismatches as readable lines.
+    pub fn failures(&self) -> Vec<String> {
+        self.mismatches
+            .iter()
+            .map(|m| match &m.decision {
+                Some(d) => format!("{d}.{}: expected {}, got {}", m.field, m.expected, m.got),
+                None => format!("{}: expected {}, got {}", m.field, m.expected, m.got),
+            })
+            .collect()
+    }
+}
+
+/// The results of one test file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub test_file: PathBuf,
+    pub policy_file: PathBuf,
+    pub policy: Policy,
+    pub cases: Vec<CaseReport>,
+    pub properties: Vec<properties::PropertyReport>,
+    /// Clause coverage of this file's cases, when requested.
+    pub coverage: Option<coverage::Coverage>,
+}
+
+/// A test file that could not be run at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct TestFileError {
+    /// `file` or `file:line:col`.
+    pub path: String,
+    pub message: String,
+}
+
+/// Finds `*.test.yaml` files under the given files and folders, sorted.
+pub fn find_test_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        collect(p, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        if let Ok(entries) = std::fs::read_dir(p) {
+            for e in entries.flatten() {
+                collect(&e.path(), out);
+            }
+        }
+    } else if p
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
+    {
+        out.push(p.to_path_buf());
+    }
+}
+
+/// The policy a test file belongs to: its `policy:` key, else NAME.rules beside NAME.test.yaml.
+fn policy_path(test_file: &Path, declared: Option<&str>) -> PathBuf {
+    let dir = test_file.parent().unwrap_or(Path::new("."));
+    match declared {
+        Some(p) => dir.join(p),
+        None => {
+            let name = test_file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .trim_end_matches(".yaml")
+                .trim_end_matches(".yml")
+                .trim_end_matches(".test");
+            dir.join(format!("{name}.rules"))
+        }
+    }
+}
+
+fn matches_filter(name: &str, options: &RunOptions) -> bool {
+    options.filter.as_deref().is_none_or(|f| name.contains(f))
+}
+
+/// Runs the cases of one test file (all of them, with default options).
+pub fn run_file(test_file: &Path) -> Result<FileReport, TestFileError> {
+    run_file_with(test_file, &RunOptions::default())
+}
+
+/// Runs the cases and properties of one test file.
+pub fn run_file_with(test_file: &Path, options: &RunOptions) -> Result<FileReport, TestFileError> {
+    run_file_on(test_file, None, options)
+}
+
+/// Runs a test file against a policy already compiled (ignoring its `policy:`
+/// key): how a policy store gates a new version on its tests.
+pub fn run_file_against(
+    test_file: &Path,
+    policy: &Policy,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    run_file_on(test_file, Some(policy), options)
+}
+
+/// Runs the text of a test file (read by the caller, so that what is tested
+/// is exactly what it hashed) against a policy already compiled; `test_file`
+/// names it in messages.
+pub fn run_text_against(
+    test_file: &Path,
+    text: &str,
+    policy: &Policy,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    run_text_on(test_file, text, Some(policy), options)
+}
+
+fn run_file_on(
+    test_file: &Path,
+    given: Option<&Policy>,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    let text = std::fs::read_to_string(test_file).map_err(|e| TestFileError {
+        path: test_file.display().to_string(),
+        message: e.to_string(),
+    })?;
+    run_text_on(test_file, &text, given, options)
+}
+
+fn run_text_on(
+    test_file: &Path,
+    text: &str,
+    given: Option<&Policy>,
+    options: &RunOptions,
+) -> Result<FileReport, TestFileError> {
+    let file_err = |message: String| TestFileError {
+        path: test_file.display().to_string(),
+        message,
+    };
+    let parsed: TestFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(loc) => TestFileError {
+            path: format!("{}:{}:{}", test_file.display(), loc.line(), loc.column()),
+            message: format!("not a valid test file: {e}"),
+        },
+        None => file_err(format!("not a valid test file: {e}")),
+    })?;
+    let policy_file = policy_path(test_file, parsed.policy.as_deref());
+    let policy = match given {
+        Some(p) => p.clone(),
+        None => Policy::from_file(&policy_file).map_err(|e| {
+            file_err(format!(
+                "policy {} does not compile:\n{e}",
+                policy_file.display()
+            ))
+        })?,
+    };
+    let lines = item_lines(text, "cases");
+    let mut coverage = options.coverage.then(|| coverage::Coverage::new(&policy));
+    let mut cases = Vec::new();
+    for (i, c) in parsed.cases.iter().enumerate() {
+        if !matches_filter(&c.name, options) {
+            continue;
+        }
+        cases.push(CaseReport {
+            name: c.name.clone(),
+            line: lines.get(i).copied().unwrap_or(0),
+            mismatches: run_case(&policy, c),
+        });
+        if let Some(cov) = coverage.as_mut() {
+            cov.record_case(&policy, c);
+        }
+    }
+    let prop_lines = item_lines(text, "properties");
+    let properties = parsed
+        .properties
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches_filter(&p.name, options))
+        .map(|(i, p)| {
+            properties::check(
+                &policy,
+                p,
+                prop_lines.get(i).copied().unwrap_or(0),
+                options.seed,
+            )
+        })
+        .collect();
+    Ok(FileReport {
+        test_file: test_file.to_path_buf(),
+        policy_file,
+        policy,
+        cases,
+        properties,
+        coverage,
+    })
+}
+
+/// Lines where each item (`- name:`) of the top-level list `key` starts.
+fn item_lines(text: &str, key: &str) -> Vec<usize> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if !l.starts_with(' ') && !l.starts_with('-') && !l.trim().is_empty() && !l.starts_with('#')
+        {
+            inside = l
+                .trim_end()
+                .strip_suffix(':')
+                .is_some_and(|k| k.trim() == key);
+            continue;
+        }
+        let t = l.trim_start();
+        if inside && t.starts_with('-') && t[1..].trim_start().starts_with("name:") {
+            out.push(i + 1);
+        }
+    }
+    out
+}
+
+impl Case {
+    pub(crate) fn as_of(&self) -> Result<Date, String> {
+        match &self.as_of {
+            None => Ok(Date::today()),
+            Some(s) => {
+                Date::parse(s).ok_or_else(|| format!("as_of `{s}` is not a date YYYY-MM-DD"))
+            }
+        }
+    }
+    pub(crate) fn input_json(&self) -> Result<Json, String> {
+        match serde_json::to_value(&self.input) {
+            Ok(Json::Null) => Ok(Json::Object(Default::default())),
+            Ok(v) => Ok(v),
+            Err(e) => Err(format!("input is not valid facts: {e}")),
+        }
+    }
+}
+
+fn whole_case(field: &str, expected: impl Into<String>, got: impl Into<String>) -> Mismatch {
+    Mismatch {
+        decision: None,
+        field: field.to_string(),
+        expected: expected.into(),
+        got: got.into(),
+    }
+}
+
+fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
+    let as_of = match case.as_of() {
+        Ok(d) => d,
+        Err(e) => return vec![whole_case("as_of", "a date YYYY-MM-DD", e)],
+    };
+    let input = match case.input_json() {
+        Ok(v) => v,
+        Err(e) => return vec![whole_case("input", "a facts object", e)],
+    };
+    let out = match policy.evaluate_value_with(Engine::Wasm, &input, as_of) {
+        Ok(out) => out,
+        Err(e) => {
+            let msg = e.to_string();
+            return match &case.error {
+                Some(want) if msg.contains(want.as_str()) => Vec::new(),
+                Some(want) => vec![whole_case(
+                    "error",
+                    format!("an error containing {want:?}"),
+                    msg,
+                )],
+                None => vec![whole_case("result", "decisions", msg)],
+            };
+        }
+    };
+    let mut mismatches = Vec::new();
+    if let Some(want) = &case.error {
+        mismatches.push(whole_case(
+            "error",
+            format!("an error containing {want:?}"),
+            "evaluation succeeded",
+        ));
+    }
+    for (name, want) in &case.expect {
+        let Some(name) = name.as_str() else {
+            mismatches.push(whole_case(
+                "expect",
+                "decision names as keys",
+                format!("{name:?}"),
+            ));
+            continue;
+        };
+        let Some(got) = out["decisions"].get(name) else {
+            let names: Vec<&str> = policy
+                .meta()
+                .decisions
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
+            mismatches.push(Mismatch {
+                decision: Some(name.to_string()),
+                field: "name".into(),
+                expected: format!("one of the policy's decisions ({})", names.join(", ")),
+                got: "no such decision".into(),
+            });
+            continue;
+        };
+        let want: Json = serde_json::to_value(want).unwrap_or(Json::Null);
+        compare_decision(name, &want, got, &mut mismatches);
+    }
+    if let Some(want) = &case.missing {
+        let got: Vec<String> = out["missing"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if *want != got {
+            mismatches.push(whole_case(
+                "missing",
+                format!("{want:?}"),
+                format!("{got:?}"),
+            ));
+        }
+    }
+    mismatches
+}
+
+/// An expectation is a value, or (extension) an object with any of
+/// `value`, `missing`, `reasons` (a list of `because` texts) and `line`.
+fn compare_decision(name: &str, want: &Json, got: &Json, out: &mut Vec<Mismatch>) {
+    let mismatch = |field: &str, expected: String, got: String| Mismatch {
+        decision: Some(name.to_string()),
+        field: field.to_string(),
+        expected,
+        got,
+    };
+    let shown_value = |got: &Json| match got.get("missing") {
+        Some(m) => format!("{} (unknown; missing {m})", got["value"]),
+        None => got["value"].to_string(),
+    };
+    let Some(obj) = want.as_object().filter(|o| {
+        o.contains_key("value") || o.contains_key("missing") || o.contains_key("reasons")
+    }) else {
+        if !same_value(want, &got["value"]) {
+            out.push(mismatch("value", want.to_string(), shown_value(got)));
+        }
+        return;
+    };
+    if let Some(w) = obj.get("value") {
+        if !same_value(w, &got["value"]) {
+            out.push(mismatch("value", w.to_string(), shown_value(got)));
+        }
+    }
+    if let Some(w) = obj.get("missing") {
+        let g = got
+            .get("missing")
+            .cloned()
+            .unwrap_or(Json::Array(Vec::new()));
+        if *w != g {
+            out.push(mismatch("missing", w.to_string(), g.to_string()));
+        }
+    }
+    if let Some(w) = obj.get("reasons") {
+        let g: Vec<Json> = got
+            .get("reasons")
+            .and_then(Json::as_array)
+            .map(|rs| rs.iter().map(|r| r["because"].clone()).collect())
+            .unwrap_or_default();
+        if *w != Json::Array(g.clone()) {
+            out.push(mismatch(
+                "reasons",
+                w.to_string(),
+                Json::Array(g).to_string(),
+            ));
+        }
+    }
+    if let Some(w) = obj.get("line") {
+        let g = got.get("line").cloned().unwrap_or(Json::Null);
+        if *w != g {
+            out.push(mismatch("line", w.to_string(), g.to_string()));
+        }
+    }
+}
+
+/// Compares an expected value with an output value; numbers written as
+/// strings or numbers compare by decimal value.
+pub fn same_value(want: &Json, got: &Json) -> bool {
+    if want == got {
+        return true;
+    }
+    let as_dec = |v: &Json| match v {
+        Json::String(s) => num::parse_decimal(s).ok(),
+        Json::Number(n) => num::parse_decimal(&n.to_string()).ok(),
+        _ => None,
+    };
+    match (as_dec(want), as_dec(got)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}

@@ -1,0 +1,734 @@
+//! The batch API from the outside: `evaluate_batch_into` over `Facts` and
+//! over `Batch` record images agrees with the reference interpreter record
+//! by record (random batches that cross chunk boundaries), texts survive the
+//! trip whatever their bytes, field handles refuse what does not fit, and
+//! one failing record leaves the rest of its batch alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../rulebook/tests/common/mod.rs"]
+mod common;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use rulebook::abi::ValueType;
+use rulebook::batch::{
+    self, Batch, Bool, Decimal, Enum, Field, FieldError, FieldSet, Int, Money, RecordWriter, Text,
+};
+use rulebook::facts::FactValue;
+use rulebook::outcome::{EvalError, Outcome};
+use rulebook::{BatchResults, Date, Engine, Facts, Policy};
+use rulebook_testing::generate::{as_of_dates, facts, FactsConfig};
+
+/// Whether the policy's inputs are all scalars (what batches take).
+fn scalar_inputs(policy: &Policy) -> bool {
+    policy
+        .meta()
+        .input
+        .fields
+        .iter()
+        .all(|f| !matches!(f.ty, ValueType::List { .. }))
+}
+
+/// Writes typed facts into a record field by field (scalar inputs only).
+fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
+    let meta = policy.meta();
+    for (field, value) in meta.input.fields.iter().zip(&facts.values) {
+        let Some(value) = value else { continue };
+        let name = field.name.as_str();
+        match (&field.ty, value) {
+            (ValueType::List { .. }, _) => panic!("a list input"),
+            (ValueType::Bool, FactValue::Bool(b)) => {
+                record.set(policy.field::<Bool>(name).unwrap(), *b);
+            }
+            (ValueType::Int, FactValue::Num(n)) => {
+                record.set(policy.field::<Int>(name).unwrap(), *n);
+            }
+            (ValueType::Money, FactValue::Num(n)) => {
+                record.set(policy.field::<Money>(name).unwrap(), *n);
+            }
+            (ValueType::Decimal, FactValue::Num(n)) => {
+                record.set(policy.field::<Decimal>(name).unwrap(), *n);
+            }
+            (ValueType::Date, FactValue::Num(n)) => {
+                let field = policy.field::<batch::Date>(name).unwrap();
+                record.set(field, Date(i32::try_from(*n).unwrap()));
+            }
+            (ValueType::Text, FactValue::Text(t)) => {
+                record.set(policy.field::<Text>(name).unwrap(), t);
+            }
+            (ValueType::Enum { variants }, FactValue::Num(n)) => {
+                let field = policy.field::<Enum>(name).unwrap();
+                let variant = policy.variant(field, &variants[*n as usize]).unwrap();
+                record.set(field, variant);
+            }
+            other => panic!("facts do not fit their field: {other:?}"),
+        }
+    }
+}
+
+/// Random batches of 0 to 1,200 records (chunks hold 512) evaluate exactly
+/// as the interpreter evaluates each record, from `Facts` and, for policies
+/// with scalar inputs only, from a `Batch` and through `evaluate_each`.
+#[test]
+fn batches_agree_with_the_interpreter_record_by_record() {
+    let mut batches_checked = 0;
+    for (i, policy) in common::all_policies().iter().enumerate() {
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: 6,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[i as u8 + 7; 32]),
+        );
+        let config = FactsConfig::for_policy(policy);
+        let records = prop::collection::vec(facts(policy, config), 0..1200);
+        let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
+            let as_of = Date(as_of);
+            let expected: Vec<Result<Outcome, EvalError>> = records
+                .iter()
+                .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
+                .collect();
+            let mut results = BatchResults::default();
+            policy.evaluate_batch_into(&records, as_of, &mut results);
+            if results.to_outcomes() != expected {
+                return Err(TestCaseError::fail("Facts batch differs"));
+            }
+            if !scalar_inputs(policy) {
+                return Ok(());
+            }
+            let mut batch = Batch::new(policy);
+            for f in &records {
+                fill(policy, &mut batch.record(), f);
+            }
+            policy.evaluate_batch_into(&batch, as_of, &mut results);
+            if results.to_outcomes() != expected {
+                return Err(TestCaseError::fail("Batch differs"));
+            }
+            let mut each = Vec::new();
+            policy.evaluate_each(
+                records.iter().enumerate(),
+                as_of,
+                |(_, f), record| fill(policy, record, f),
+                |(i, _), r| each.push((i, r.map(|v| v.to_outcome()))),
+            );
+            let order: Vec<usize> = each.iter().map(|(i, _)| *i).collect();
+            if order != (0..records.len()).collect::<Vec<_>>() {
+                return Err(TestCaseError::fail("evaluate_each out of order"));
+            }
+            if each.into_iter().map(|(_, r)| r).collect::<Vec<_>>() != expected {
+                return Err(TestCaseError::fail("evaluate_each differs"));
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{}: {e}", policy.path());
+        }
+        batches_checked += 1;
+    }
+    assert!(batches_checked >= 10);
+}
+
+const ECHO: &str = "policy echo
+input { name: text  n: int }
+decision echo: text = name
+decision twice: int = n * 2
+";
+
+/// Text values are copied out of the module's memory before the next chunk
+/// reuses it: every record's echo is its own text, across chunk boundaries,
+/// for empty, multi-byte and long texts, with some records unknown.
+#[test]
+fn texts_survive_chunks_in_both_forms() {
+    let policy = Policy::from_source("echo.rules", ECHO).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let n: Field<Int> = policy.field("n").unwrap();
+    let texts: Vec<String> = (0..1500)
+        .map(|i| match i % 5 {
+            0 => String::new(),
+            1 => format!("record {i}"),
+            2 => "é€😀".repeat(i % 7),
+            3 => "x".repeat(i),
+            _ => format!("\"quoted\"\n{i}"),
+        })
+        .collect();
+    let mut batch = Batch::new(&policy);
+    let mut records = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        if i % 11 == 10 {
+            batch.record().set(n, i as i64);
+            records.push(policy.facts().int("n", i as i64).build().unwrap());
+        } else {
+            batch.record().set(name, t).set(n, i as i64);
+            records.push(
+                policy
+                    .facts()
+                    .text("name", t)
+                    .int("n", i as i64)
+                    .build()
+                    .unwrap(),
+            );
+        }
+    }
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut from_batch = BatchResults::default();
+    policy.evaluate_batch_into(&batch, as_of, &mut from_batch);
+    let mut from_facts = BatchResults::default();
+    policy.evaluate_batch_into(&records, as_of, &mut from_facts);
+    assert_eq!(from_batch.len(), 1500);
+    let mut streamed = 0;
+    policy.evaluate_each(
+        texts.iter().enumerate(),
+        as_of,
+        |(i, t), record| {
+            if i % 11 != 10 {
+                record.set(name, t);
+            }
+            record.set(n, *i as i64);
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            let echo = r.decision(0).unwrap().as_text();
+            assert_eq!(echo, (i % 11 != 10).then_some(t.as_str()), "record {i}");
+            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, 1500);
+    for results in [&from_batch, &from_facts] {
+        for (i, r) in results.iter().enumerate() {
+            let r = r.unwrap();
+            let echo = r.decision(0).unwrap();
+            if i % 11 == 10 {
+                assert_eq!(echo.value(), None, "record {i}");
+                assert_eq!(echo.missing().collect::<Vec<_>>(), [0], "record {i}");
+            } else {
+                assert_eq!(echo.as_text(), Some(texts[i].as_str()), "record {i}");
+            }
+            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+        }
+    }
+    // A cleared batch is reusable, and the results follow the new batch.
+    batch.clear();
+    batch.record().set(name, "again");
+    policy.evaluate_batch_into(&batch, as_of, &mut from_batch);
+    assert_eq!(from_batch.len(), 1);
+    let r = from_batch.get(0).unwrap().unwrap();
+    assert_eq!(r.decision(0).unwrap().as_text(), Some("again"));
+    assert_eq!(r.decision(1).unwrap().value(), None);
+    assert!(from_batch.get(1).is_none());
+}
+
+/// `evaluate_each` writes texts straight into the module's memory; texts
+/// of a chunk beyond the room it keeps for them are placed after growing
+/// the memory. On a fresh policy (its memory as small as it starts), chunks
+/// of long texts, then of short ones, then long again: every echo is its
+/// own text.
+#[test]
+fn evaluate_each_places_texts_beyond_its_room() {
+    let policy = Policy::from_source("echo.rules", ECHO).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let sizes = [3000, 5, 0, 70_000, 1, 20_000];
+    let texts: Vec<String> = (0..3000)
+        .map(|i| {
+            let len = sizes[i / 512 % sizes.len()] + i % 3;
+            format!("{i}:{}", "é".repeat(len / 2))
+        })
+        .collect();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut seen = 0;
+    policy.evaluate_each(
+        texts.iter().enumerate(),
+        as_of,
+        |(_, t), record| {
+            record.set(name, t);
+        },
+        |(i, t), r| {
+            let echo = r.unwrap().decision(0).unwrap().as_text();
+            assert_eq!(echo, Some(t.as_str()), "record {i}");
+            seen += 1;
+        },
+    );
+    assert_eq!(seen, texts.len());
+}
+
+#[test]
+fn field_handles_refuse_what_does_not_fit() {
+    let policy = Policy::from_source(
+        "f.rules",
+        "policy f
+input { age: int  status: enum(a, b)  kids: list of { age: int } }
+decision d: bool = age > 1
+",
+    )
+    .unwrap();
+    let err = |e: FieldError| e.to_string();
+    assert_eq!(
+        err(policy.field::<Int>("agee").unwrap_err()),
+        "the policy has no input field `agee` (its inputs: age, status, kids)"
+    );
+    assert_eq!(
+        err(policy.field::<Text>("age").unwrap_err()),
+        "input field `age` is int, not text"
+    );
+    assert_eq!(
+        err(policy.field::<Int>("kids").unwrap_err()),
+        "input field `kids` is a list (use `Facts` for list inputs), not int"
+    );
+    assert_eq!(
+        err(policy.field::<Int>("status").unwrap_err()),
+        "input field `status` is an enum (a, b), not int"
+    );
+    let status: Field<Enum> = policy.field("status").unwrap();
+    assert_eq!(
+        err(policy.variant(status, "c").unwrap_err()),
+        "input field `status` has no variant `c` (its variants: a, b)"
+    );
+    assert!(policy.variant(status, "b").is_ok());
+}
+
+/// A batch filled for one policy is refused, record by record, by a policy
+/// with other inputs; a new version with the same inputs takes it.
+#[test]
+fn a_batch_fits_only_policies_with_its_inputs() {
+    let v1 = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 1\n",
+    )
+    .unwrap();
+    let v2 = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 2\n",
+    )
+    .unwrap();
+    let other = Policy::from_source(
+        "q.rules",
+        "policy q\ninput { b: int }\ndecision d: int = b\n",
+    )
+    .unwrap();
+    let mut batch = Batch::new(&v1);
+    batch.record().set(v1.field::<Int>("a").unwrap(), 40);
+    batch.record();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut results = BatchResults::default();
+    v2.evaluate_batch_into(&batch, as_of, &mut results);
+    let values: Vec<Option<i64>> = results
+        .iter()
+        .map(|r| r.unwrap().decision(0).unwrap().as_num())
+        .collect();
+    assert_eq!(values, [Some(42), None]);
+    other.evaluate_batch_into(&batch, as_of, &mut results);
+    assert_eq!(results.len(), 2);
+    for r in results.iter() {
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "evaluation error: the policy module failed: the batch was built for other inputs than those of policy q"
+        );
+    }
+}
+
+/// An overflow in one record is that record's error; its neighbours in the
+/// same chunk are decided.
+#[test]
+fn one_failing_record_leaves_its_neighbours_alone() {
+    let policy = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { a: int }\ndecision d: int = a * 1000\n",
+    )
+    .unwrap();
+    let a: Field<Int> = policy.field("a").unwrap();
+    let mut batch = Batch::new(&policy);
+    for v in [1, i64::MAX / 10, 3] {
+        batch.record().set(a, v);
+    }
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let got: Vec<Result<Option<i64>, String>> = results
+        .iter()
+        .map(|r| {
+            r.map(|r| r.decision(0).unwrap().as_num())
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    assert_eq!(got[0], Ok(Some(1000)));
+    assert!(got[1].as_ref().unwrap_err().contains("overflow"), "{got:?}");
+    assert_eq!(got[2], Ok(Some(3000)));
+}
+
+/// Records with more than 64 inputs have several presence words.
+#[test]
+fn presence_beyond_the_first_word() {
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ {} }}\ndecision d: int = a0 + a64 + a69\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let mut batch = Batch::new(&policy);
+    batch
+        .record()
+        .set(field(0), 1)
+        .set(field(64), 2)
+        .set(field(69), 3);
+    batch.record().set(field(0), 1).set(field(69), 3);
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let first = results.get(0).unwrap().unwrap();
+    assert_eq!(first.decision(0).unwrap().as_num(), Some(6));
+    let second = results.get(1).unwrap().unwrap();
+    let d = second.decision(0).unwrap();
+    assert_eq!(d.value(), None);
+    let missing: Vec<&str> = d
+        .missing()
+        .map(|f| policy.meta().fact_paths[f].as_str())
+        .collect();
+    assert_eq!(missing, ["a64"]);
+    // Refilled after a clear, a record does not inherit earlier facts.
+    batch.clear();
+    batch.record().set(field(0), 1).set(field(69), 3);
+    policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
+    let again = results.get(0).unwrap().unwrap();
+    assert_eq!(
+        again.decision(0).unwrap().missing().collect::<Vec<_>>(),
+        [64]
+    );
+}
+
+/// A fact set through a field handle of a policy with other inputs sets
+/// nothing: that record's result is an error saying so, its neighbours are
+/// decided, in a `Batch` and through `evaluate_each` alike.
+#[test]
+fn a_field_handle_of_other_inputs_is_refused_per_record() {
+    let p = Policy::from_source(
+        "p.rules",
+        "policy p\ninput { a: int }\ndecision d: int = a + 1\n",
+    )
+    .unwrap();
+    let q = Policy::from_source(
+        "q.rules",
+        "policy q\ninput { b: bool  a: int }\ndecision d: int = a\n",
+    )
+    .unwrap();
+    let own: Field<Int> = p.field("a").unwrap();
+    let foreign: Field<Int> = q.field("a").unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let expected = [
+        Ok(Some(2)),
+        Err(
+            "evaluation error: the policy module failed: a fact was set through a field handle \
+             looked up on a policy with other inputs: look the handles up on this policy"
+                .to_string(),
+        ),
+        Ok(Some(4)),
+    ];
+    let show = |r: Result<rulebook::RecordView<'_>, EvalError>| {
+        r.map(|v| v.decision(0).unwrap().as_num())
+            .map_err(|e| e.to_string())
+    };
+    let mut batch = Batch::new(&p);
+    batch.record().set(own, 1);
+    batch.record().set(own, 2).set(foreign, 5);
+    batch.record().set(own, 3);
+    let mut results = BatchResults::default();
+    p.evaluate_batch_into(&batch, as_of, &mut results);
+    let got: Vec<_> = results.iter().map(show).collect();
+    assert_eq!(got, expected);
+    let mut got = Vec::new();
+    p.evaluate_each(
+        [1, 2, 3],
+        as_of,
+        |&v, record| {
+            record.set(own, v);
+            if v == 2 {
+                record.set(foreign, 5);
+            }
+        },
+        |_, r| got.push(show(r)),
+    );
+    assert_eq!(got, expected);
+}
+
+/// Decision handles read what the decision views read, for every kind of
+/// decision: the value when known, None when unknown; they are refused by
+/// name and kind when looked up, and read nothing from results of a
+/// policy with other decisions.
+#[test]
+fn decision_handles_read_every_kind() {
+    let source = "policy k
+input { n: int  name: text  level: enum(low, high)  since: date }
+decision is_big: bool = n > 10
+decision twice: int = n * 2
+decision pay: money = £1.50 * n
+decision ratio: decimal = 0.5 * n
+decision due: date = since
+decision echo: text = name
+decision band: enum(low, high) = level
+decision label: text
+  when n > 10 -> \"big\"
+  otherwise -> \"small\"
+";
+    let policy = Policy::from_source("k.rules", source).unwrap();
+    let n: Field<Int> = policy.field("n").unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let level: Field<Enum> = policy.field("level").unwrap();
+    let high = policy.variant(level, "high").unwrap();
+    let since: Field<batch::Date> = policy.field("since").unwrap();
+    let is_big: batch::Decision<Bool> = policy.decision("is_big").unwrap();
+    let twice: batch::Decision<Int> = policy.decision("twice").unwrap();
+    let pay: batch::Decision<Money> = policy.decision("pay").unwrap();
+    let ratio: batch::Decision<Decimal> = policy.decision("ratio").unwrap();
+    let due: batch::Decision<batch::Date> = policy.decision("due").unwrap();
+    let echo: batch::Decision<Text> = policy.decision("echo").unwrap();
+    let band: batch::Decision<Enum> = policy.decision("band").unwrap();
+    let label: batch::Decision<Text> = policy.decision("label").unwrap();
+    assert_eq!(label.index(), 7);
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let mut seen = 0;
+    policy.evaluate_each(
+        [Some(12), None],
+        as_of,
+        |v, record| {
+            if let Some(v) = v {
+                record
+                    .set(n, *v)
+                    .set(name, "Zoë")
+                    .set(level, high)
+                    .set(since, Date::parse("2026-01-13").unwrap());
+            }
+        },
+        |v, r| {
+            let r = r.unwrap();
+            // The handles agree with the views, known or not.
+            let views: Vec<_> = r.decisions().map(|d| d.value()).collect();
+            assert_eq!(r.get(is_big).map(rulebook::ValueRef::Bool), views[0]);
+            assert_eq!(r.get(twice).map(rulebook::ValueRef::Num), views[1]);
+            assert_eq!(r.get(echo).map(rulebook::ValueRef::Text), views[5]);
+            if v.is_some() {
+                assert_eq!(r.get(is_big), Some(true));
+                assert_eq!(r.get(twice), Some(24));
+                assert_eq!(r.get(pay), Some(1800));
+                assert_eq!(r.get(ratio), Some(6_000_000));
+                assert_eq!(r.get(due), Date::parse("2026-01-13"));
+                assert_eq!(r.get(echo), Some("Zoë"));
+                assert_eq!(r.get(band), Some(high));
+                assert_eq!(r.get(band).map(batch::Variant::index), Some(1));
+                assert_eq!(r.get(label), Some("big"));
+            } else {
+                assert_eq!(r.get(is_big), None);
+                assert_eq!(r.get(echo), None);
+                assert_eq!(r.get(label), None);
+            }
+            seen += 1;
+        },
+    );
+    assert_eq!(seen, 2);
+    let err = |e: FieldError| e.to_string();
+    assert_eq!(
+        err(policy.decision::<Bool>("big").unwrap_err()),
+        "the policy has no decision `big` (its decisions: is_big, twice, pay, ratio, due, echo, band, label)"
+    );
+    assert_eq!(
+        err(policy.decision::<Int>("echo").unwrap_err()),
+        "decision `echo` is text, not int"
+    );
+    // A handle of another policy whose results are laid out otherwise
+    // reads nothing; one of a version with the same decisions reads.
+    let other = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { n: int }\ndecision twice: int = n * 3\ndecision is_big: bool = n > 1\n",
+    )
+    .unwrap();
+    let same = Policy::from_source("k.rules", &source.replace("n * 2", "n * 4")).unwrap();
+    let other_twice: batch::Decision<Int> = other.decision("twice").unwrap();
+    let same_twice: batch::Decision<Int> = same.decision("twice").unwrap();
+    let mut results = BatchResults::default();
+    policy.evaluate_batch_into(
+        &[policy.facts().int("n", 5).build().unwrap()],
+        as_of,
+        &mut results,
+    );
+    let r = results.get(0).unwrap().unwrap();
+    assert_eq!(r.get(twice), Some(10));
+    assert_eq!(r.get(other_twice), None);
+    assert_eq!(r.get(same_twice), Some(10));
+}
+
+/// `set_all` through a `FieldSet` fills records exactly as `set` one field
+/// at a time does, in a `Batch` and through `evaluate_each`, including
+/// fields beyond the first presence word; a set mixes no policies, and a
+/// set of another policy's handles makes the record an error.
+#[test]
+fn field_sets_fill_like_single_sets() {
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ name: text  {} }}\ndecision d: int = a0 + a64 + a69\ndecision who: text = name\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let set = FieldSet::new((field(0), name, field(64), field(69))).unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let people: Vec<(i64, String)> = (0..700).map(|i| (i, "n".repeat(i as usize % 40))).collect();
+    let mut one = Batch::new(&policy);
+    let mut each = Batch::new(&policy);
+    for (i, t) in &people {
+        one.record().set_all(&set, (*i, t, 2 * i, 3 * i));
+        each.record()
+            .set(field(0), *i)
+            .set(name, t)
+            .set(field(64), 2 * i)
+            .set(field(69), 3 * i);
+    }
+    let (mut a, mut b) = (BatchResults::default(), BatchResults::default());
+    policy.evaluate_batch_into(&one, as_of, &mut a);
+    policy.evaluate_batch_into(&each, as_of, &mut b);
+    assert_eq!(a.to_outcomes(), b.to_outcomes());
+    let d: batch::Decision<Int> = policy.decision("d").unwrap();
+    let who: batch::Decision<Text> = policy.decision("who").unwrap();
+    let mut streamed = 0;
+    policy.evaluate_each(
+        &people,
+        as_of,
+        |(i, t), record| {
+            record.set_all(&set, (*i, t, 2 * i, 3 * i));
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            assert_eq!(r.get(d), Some(6 * i));
+            assert_eq!(r.get(who), Some(t.as_str()));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, people.len());
+
+    let other = Policy::from_source(
+        "o.rules",
+        "policy o\ninput { a0: int }\ndecision d: int = a0\n",
+    )
+    .unwrap();
+    let foreign: Field<Int> = other.field("a0").unwrap();
+    assert_eq!(
+        FieldSet::new((field(0), foreign)).unwrap_err().to_string(),
+        "a field set takes handles of one policy's inputs, and these are of several"
+    );
+    let foreign_set = FieldSet::new((foreign,)).unwrap();
+    let mut batch = Batch::new(&policy);
+    batch.record().set_all(&set, (1, "x", 2, 3));
+    batch.record().set_all(&foreign_set, (1,));
+    policy.evaluate_batch_into(&batch, as_of, &mut a);
+    assert_eq!(a.get(0).unwrap().unwrap().get(d), Some(6));
+    assert!(a
+        .get(1)
+        .unwrap()
+        .unwrap_err()
+        .to_string()
+        .contains("a field handle looked up on a policy with other inputs"));
+}
+
+#[test]
+fn field_sets_of_consecutive_inputs_fill_like_single_sets() {
+    // Handles of inputs that follow one another in source order are stored
+    // at constant offsets from the first: whatever input the run starts at,
+    // across the 64th input (the second presence word), and with a text in
+    // it, the records are those the single sets write.
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let source = format!(
+        "policy wide\ninput {{ name: text  {} }}\ndecision d: int = a0 + a1 + a62 + a63 + a64\ndecision who: text = name\n",
+        inputs.join("  ")
+    );
+    let policy = Policy::from_source("wide.rules", &source).unwrap();
+    let field = |i: usize| policy.field::<Int>(&format!("a{i}")).unwrap();
+    let name: Field<Text> = policy.field("name").unwrap();
+    let from_first = FieldSet::new((name, field(0), field(1))).unwrap();
+    let across_words = FieldSet::new((field(62), field(63), field(64))).unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let people: Vec<(i64, String)> = (0..600).map(|i| (i, "n".repeat(i as usize % 30))).collect();
+    let (mut sets, mut singles) = (Batch::new(&policy), Batch::new(&policy));
+    for (i, t) in &people {
+        sets.record()
+            .set_all(&from_first, (t, *i, 2 * i))
+            .set_all(&across_words, (3 * i, 4 * i, 5 * i));
+        singles
+            .record()
+            .set(name, t)
+            .set(field(0), *i)
+            .set(field(1), 2 * i)
+            .set(field(62), 3 * i)
+            .set(field(63), 4 * i)
+            .set(field(64), 5 * i);
+    }
+    let (mut a, mut b) = (BatchResults::default(), BatchResults::default());
+    policy.evaluate_batch_into(&sets, as_of, &mut a);
+    policy.evaluate_batch_into(&singles, as_of, &mut b);
+    assert_eq!(a.to_outcomes(), b.to_outcomes());
+    let d: batch::Decision<Int> = policy.decision("d").unwrap();
+    let who: batch::Decision<Text> = policy.decision("who").unwrap();
+    let mut streamed = 0;
+    policy.evaluate_each(
+        &people,
+        as_of,
+        |(i, t), record| {
+            record
+                .set_all(&from_first, (t, *i, 2 * i))
+                .set_all(&across_words, (3 * i, 4 * i, 5 * i));
+        },
+        |(i, t), r| {
+            let r = r.unwrap();
+            assert_eq!(r.get(d), Some(15 * i));
+            assert_eq!(r.get(who), Some(t.as_str()));
+            streamed += 1;
+        },
+    );
+    assert_eq!(streamed, people.len());
+}
+
+#[test]
+fn constant_texts_read_whole_whether_ascii_or_not() {
+    // An all-ASCII module's constants are read without char-boundary
+    // checks, any other module's with them: both give the whole constant,
+    // through a decision handle and through the decisions' views.
+    for (name, constants) in [
+        ("ascii", ["wales", "scotland", "elsewhere"]),
+        ("utf8", ["Cymru — Wales", "Alba 🏴", "£ elsewhere"]),
+    ] {
+        let source = format!(
+            "policy {name}\ninput {{ n: int }}\ndecision where: text\n  when n == 1 -> \"{}\"\n  when n == 2 -> \"{}\"\n  otherwise -> \"{}\"\n",
+            constants[0], constants[1], constants[2]
+        );
+        let policy = Policy::from_source("t.rules", &source).unwrap();
+        let n: Field<Int> = policy.field("n").unwrap();
+        let place: batch::Decision<Text> = policy.decision("where").unwrap();
+        let mut got = Vec::new();
+        policy.evaluate_each(
+            [1, 2, 3],
+            Date::parse("2026-01-01").unwrap(),
+            |v, record| {
+                record.set(n, *v);
+            },
+            |_, r| {
+                let r = r.unwrap();
+                let by_view = r.decision(0).unwrap().as_text().map(str::to_owned);
+                assert_eq!(r.get(place).map(str::to_owned), by_view);
+                got.push(by_view.unwrap());
+            },
+        );
+        assert_eq!(got, constants, "{name}");
+    }
+}
+
+#[test]
+fn a_module_that_cannot_run_gives_every_item_its_error_in_order() {
+    // The path of `evaluate_each` when the module cannot be loaded or
+    // instantiated: every item, across chunks, once, in order.
+    let error = EvalError::Trap {
+        message: "the module could not be instantiated".into(),
+    };
+    let mut seen = Vec::new();
+    rulebook::runtime::fail_each(0..1100, &error, |i, r| {
+        assert_eq!(r.err().as_ref(), Some(&error), "item {i}");
+        seen.push(i);
+    });
+    assert_eq!(seen, (0..1100).collect::<Vec<_>>());
+}

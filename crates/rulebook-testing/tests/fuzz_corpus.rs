@@ -1,0 +1,52 @@
+//! The fuzz targets (src/testing/fuzz.rs, run by cargo-fuzz from fuzz/) over
+//! every file of their committed seed corpus in fuzz/seeds/<target>/, so the
+//! targets keep compiling and their properties keep holding on stable in
+//! `cargo test`. Crashing inputs the fuzzer found are added to the seeds.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rulebook_testing::fuzz;
+use std::path::{Path, PathBuf};
+
+fn seeds(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .join("fuzz/seeds")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} has no seeds", dir.display());
+    files
+}
+
+fn run(target: &str, f: fn(&[u8])) {
+    for path in seeds(target) {
+        let data = std::fs::read(&path).unwrap();
+        let result = std::panic::catch_unwind(|| f(&data));
+        if let Err(e) = result {
+            let message = e
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| e.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            panic!("{target} failed on {}: {message}", path.display());
+        }
+    }
+}
+
+#[test]
+fn parse_check_seeds() {
+    run("parse_check", fuzz::parse_check);
+}
+
+#[test]
+fn compile_validate_seeds() {
+    run("compile_validate", fuzz::compile_validate);
+}
+
+#[test]
+fn eval_json_seeds() {
+    run("eval_json", fuzz::eval_json);
+}

@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rulebook::Policy;
+use std::path::Path;
+
+/// Every shipped policy (`rules/*.rules`) and every policy of the
+/// data-driven cases (`tests/cases/*.yaml`), in file name order.
+pub fn all_policies() -> Vec<Policy> {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let mut out = Vec::new();
+    for dir in ["rules", "crates/rulebook/tests/cases"] {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for p in files {
+            match p.extension().and_then(|x| x.to_str()) {
+                Some("rules") => out.push(Policy::from_file(&p).unwrap()),
+                Some("yaml") if dir == "crates/rulebook/tests/cases" => {
+                    let doc: serde_yaml::Value =
+                        serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+                    let src = doc["policy"].as_str().unwrap();
+                    out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
