@@ -567,8 +567,8 @@ impl<'a> FactsBuilder<'a> {
             num::format_decimal(v),
         )
     }
-    /// A date as days since 1970-01-01 (see [`crate::Date`]).
-    pub fn date(self, name: &str, date: crate::Date) -> Self {
+    /// A date as days since 1970-01-01 (see [`crate::num::Date`]).
+    pub fn date(self, name: &str, date: crate::num::Date) -> Self {
         self.put(
             name,
             |t| *t == ValueType::Date,

@@ -25,10 +25,10 @@
 
 pub mod abi;
 pub mod ast;
-pub mod batch;
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
+pub mod digest;
 pub mod facts;
 pub mod interp;
 pub mod num;
@@ -37,40 +37,21 @@ pub mod personal;
 pub mod program;
 pub mod report;
 pub mod runtime;
+pub use runtime::batch;
 pub mod syntax;
 
 use abi::Meta;
 use diagnostic::Diagnostic;
+pub use digest::sha256_hex;
 pub use facts::{Facts, InputError};
+pub use num::Date;
 pub use outcome::ValueRef;
 pub use outcome::{EvalError, Outcome};
 pub use personal::PersonalKeyMissing;
 pub use runtime::{BatchResults, DecisionView, LoadError, RecordView};
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-
-/// A calendar date (days since 1970-01-01).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date(pub i32);
-
-impl Date {
-    /// Parses `YYYY-MM-DD`; None unless it is a real calendar date.
-    pub fn parse(s: &str) -> Option<Date> {
-        num::parse_date(s).map(Date)
-    }
-    /// Today's date in UTC.
-    pub fn today() -> Date {
-        Date(num::today_utc())
-    }
-}
-
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&num::format_date(self.0))
-    }
-}
 
 /// A rule file that did not compile: every diagnostic found, with the source
 /// to render them against.
@@ -140,16 +121,17 @@ struct Inner {
     source: String,
 }
 
-/// SHA-256 of some bytes, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::Io {
         path: path.display().to_string(),
         message: e.to_string(),
+    }
+}
+
+impl batch::Batch {
+    /// An empty batch for a policy's inputs.
+    pub fn new(policy: &Policy) -> batch::Batch {
+        batch::Batch::for_meta(policy.shared_meta())
     }
 }
 

@@ -1440,3 +1440,24 @@ mod tests {
         assert!(t < date("2200-01-01"));
     }
 }
+
+/// A calendar date (days since 1970-01-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub i32);
+
+impl Date {
+    /// Parses `YYYY-MM-DD`; None unless it is a real calendar date.
+    pub fn parse(s: &str) -> Option<Date> {
+        parse_date(s).map(Date)
+    }
+    /// Today's date in UTC.
+    pub fn today() -> Date {
+        Date(today_utc())
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_date(self.0))
+    }
+}

@@ -5,7 +5,7 @@ use super::{Entry, LogError, MAX_JSON_DEPTH, MAX_LINE_BYTES};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -276,19 +276,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * bytes.len());
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
-}
+pub(super) use rulebook::digest::{hex, sha256_hex};
 
 /// The fields of a line, as [`check_line`] reads them: a decision has
 /// `policy` … `result`, an event has `event` and `details`.
@@ -495,7 +483,10 @@ pub fn format_timestamp(t: SystemTime) -> String {
         }
     };
     const DAY_MS: i64 = 86_400_000;
-    let (year, month, day) = civil_from_days(ms.div_euclid(DAY_MS));
+    let Some((year, month, day)) = civil_from_days(ms.div_euclid(DAY_MS)) else {
+        // SystemTime this far from 1970 does not occur on a real clock
+        return format!("{ms} ms since 1970-01-01T00:00:00Z");
+    };
     let in_day = ms.rem_euclid(DAY_MS);
     format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
@@ -506,18 +497,11 @@ pub fn format_timestamp(t: SystemTime) -> String {
     )
 }
 
-/// Days since 1970-01-01 → proleptic Gregorian (year, month, day); the
-/// inverse of days-from-civil (H. Hinnant, "chrono-compatible low-level date
-/// algorithms").
-pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468; // days since 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365], from March 1
-    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
-    let day = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month as u32, day as u32)
+/// Days since 1970-01-01 → proleptic Gregorian (year, month, day), by the
+/// core's calendar ([`rulebook::num::civil_from_days`]); a day count beyond
+/// its range (millions of years away) is refused rather than wrapped.
+pub(super) fn civil_from_days(days: i64) -> Option<(i64, u32, u32)> {
+    let days = i32::try_from(days).ok()?;
+    let (y, m, d) = rulebook::num::civil_from_days(days);
+    Some((i64::from(y), m, d))
 }

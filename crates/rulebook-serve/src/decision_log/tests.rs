@@ -166,7 +166,7 @@ fn timestamps() {
 
 #[test]
 fn civil_from_days_walks_the_calendar() {
-    // Step day by day from 1600-03-01 over 800 years against a naive
+    // (the log's timestamps use the core's calendar) Step day by day from 1600-03-01 over 800 years against a naive
     // calendar.
     let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let month_len = |y: i64, m: u32| match m {
@@ -176,10 +176,10 @@ fn civil_from_days_walks_the_calendar() {
         _ => 31,
     };
     let start = -135_080; // 1600-03-01
-    assert_eq!(civil_from_days(start), (1600, 3, 1));
+    assert_eq!(civil_from_days(start), Some((1600, 3, 1)));
     let (mut y, mut m, mut d) = (1600i64, 3u32, 1u32);
     for days in start..start + 800 * 366 {
-        assert_eq!(civil_from_days(days), (y, m, d), "day {days}");
+        assert_eq!(civil_from_days(days), Some((y, m, d)), "day {days}");
         d += 1;
         if d > month_len(y, m) {
             d = 1;

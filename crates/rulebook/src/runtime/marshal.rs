@@ -9,6 +9,9 @@
 use crate::abi::{Layout, Meta, ValueType};
 use crate::facts::{FactValue, Facts};
 
+/// Records marshalled into memory per call.
+pub const CHUNK: usize = 512;
+
 /// Where the parts of one chunk sit in memory (absolute addresses).
 #[derive(Debug, Clone, Copy)]
 pub struct ChunkAddrs {

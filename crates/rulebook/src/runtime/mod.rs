@@ -3,7 +3,7 @@
 //! process; per policy a [`LoadedModule`] (module + pre-instantiated linker)
 //! built once; per thread of evaluation an [`Instance`] (store + instance)
 //! reused for every batch. Records go through in chunks of [`CHUNK`]: from
-//! any [`Records`] (`Facts`, a [`crate::batch::Batch`]) into a
+//! any [`Records`] (`Facts`, a [`batch::Batch`]) into a
 //! [`BatchResults`], or with [`Instance::evaluate_each`] filled and read in
 //! place in the module's memory. Memory is bounded, and an epoch deadline
 //! stops any call that runs too long, so no module or input can hang or
@@ -12,7 +12,9 @@
 pub mod marshal;
 pub(crate) mod results;
 
-use crate::batch::{ChunkTexts, RecordWriter, TextSink};
+pub mod batch;
+
+use batch::{ChunkTexts, RecordWriter, TextSink};
 pub use results::{BatchResults, Bits, DecisionView, ModuleData, RecordView};
 
 use crate::abi::{self, Meta};
@@ -31,8 +33,7 @@ type EvaluateFn = TypedFunc<(i32, i32, i32, i32), i32>;
 pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
 /// Epoch tick period.
 const TICK: Duration = Duration::from_millis(10);
-/// Records marshalled into memory per call.
-pub const CHUNK: usize = 512;
+pub use marshal::CHUNK;
 
 /// Free memory first kept for the texts of a chunk in `evaluate_each`
 /// (it grows to what chunks need).
@@ -47,30 +48,41 @@ pub enum LoadError {
     AbiVersion { found: u32, expected: u32 },
     #[error("the module is not valid WebAssembly: {0}")]
     Invalid(String),
+    /// The evaluation engine itself could not be set up.
+    #[error("the evaluation engine is unavailable: {0}")]
+    Engine(String),
 }
 
-/// The process-wide wasmtime engine, with a ticker thread driving epoch deadlines.
-pub fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-        // `RULEBOOK_PROFILE=perfmap` names the generated functions for
-        // `perf report` (docs/performance.md).
-        if std::env::var_os("RULEBOOK_PROFILE").is_some_and(|v| v == "perfmap") {
-            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-        }
-        let engine = Engine::new(&config).unwrap_or_default();
-        let ticker = engine.clone();
-        let _ = std::thread::Builder::new()
-            .name("rulebook-epoch".into())
-            .spawn(move || loop {
-                std::thread::sleep(TICK);
-                ticker.increment_epoch();
-            });
-        engine
-    })
+/// The process-wide wasmtime engine, with a ticker thread driving epoch
+/// deadlines. Both are made once; if either cannot be made (wasmtime refuses
+/// the configuration, or no thread can be started), every load reports it:
+/// an engine without its ticker would never stop a looping evaluation.
+pub fn engine() -> Result<&'static Engine, LoadError> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            config.epoch_interruption(true);
+            config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+            // `RULEBOOK_PROFILE=perfmap` names the generated functions for
+            // `perf report` (docs/performance.md).
+            if std::env::var_os("RULEBOOK_PROFILE").is_some_and(|v| v == "perfmap") {
+                config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+            }
+            let engine = Engine::new(&config)
+                .map_err(|e| format!("wasmtime refused the engine configuration: {e:#}"))?;
+            let ticker = engine.clone();
+            std::thread::Builder::new()
+                .name("rulebook-epoch".into())
+                .spawn(move || loop {
+                    std::thread::sleep(TICK);
+                    ticker.increment_epoch();
+                })
+                .map_err(|e| format!("cannot start the thread that bounds evaluation time: {e}"))?;
+            Ok(engine)
+        })
+        .as_ref()
+        .map_err(|e| LoadError::Engine(e.clone()))
 }
 
 /// Store data: the memory limit.
@@ -162,7 +174,7 @@ fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
     engine.precompile_compatibility_hash().hash(&mut h);
     let path = dir.join(format!(
         "{}-{:016x}.cwasm",
-        crate::sha256_hex(wasm),
+        crate::digest::sha256_hex(wasm),
         h.finish()
     ));
     // Read the artifact into memory rather than map the file: a mapped file
@@ -189,7 +201,7 @@ fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
 }
 
 /// Records a batch can be evaluated from: typed [`Facts`] (any input type),
-/// or a [`crate::batch::Batch`] (record images, the fastest).
+/// or a [`batch::Batch`] (record images, the fastest).
 pub trait Records {
     /// How many records there are.
     fn count(&self) -> usize;
@@ -227,7 +239,7 @@ impl<T: AsRef<[Facts]> + ?Sized> Records for T {
     }
 }
 
-impl Records for crate::batch::Batch {
+impl Records for batch::Batch {
     fn count(&self) -> usize {
         self.len()
     }
@@ -249,7 +261,7 @@ impl Records for crate::batch::Batch {
         addrs: marshal::ChunkAddrs,
         mem: &mut [u8],
     ) -> usize {
-        crate::batch::Batch::write(self, range, addrs, mem)
+        batch::Batch::write(self, range, addrs, mem)
     }
 }
 
@@ -275,21 +287,21 @@ impl LoadedModule {
     /// Compiles module bytes whose metadata has already been read.
     pub fn new(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
         let module =
-            Module::new(engine(), wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+            Module::new(engine()?, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         Self::with_module(module, meta)
     }
 
     /// Like [`LoadedModule::new`], reusing native code cached by an earlier
     /// process for the same bytes (see [`cache_dir`]): for modules read from disk.
     pub fn new_cached(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
-        let module = cached_module(engine(), wasm)?;
+        let module = cached_module(engine()?, wasm)?;
         Self::with_module(module, meta)
     }
 
     /// Pre-instantiates the module and makes its first instance, which also
     /// yields the module's constant data.
     fn with_module(module: Module, meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
-        let engine = engine();
+        let engine = module.engine();
         if module.imports().len() != 0 {
             return Err(LoadError::NotAPolicy(
                 "it imports functions from the host".into(),
@@ -445,7 +457,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
         .unwrap_or_default();
     if presence_words > 1 {
         for image in images.chunks_exact_mut(size) {
-            crate::batch::clear_high_presence(image, presence_words);
+            batch::clear_high_presence(image, presence_words);
         }
     }
     // The items go straight into `pending`'s spare room (one length update
@@ -531,7 +543,7 @@ fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
     let mut records = records.chunks_exact(size);
     for (item, misfit) in pending.drain(..) {
         let result = match (&run, records.next()) {
-            _ if misfit => Err(crate::batch::misfit_error()),
+            _ if misfit => Err(batch::misfit_error()),
             (ChunkRun::Ran { mem, data, .. }, Some(record)) => {
                 results::view(data, record, mem, as_of)
             }
@@ -547,7 +559,7 @@ fn instantiate(
     pre: &InstancePre<Limits>,
 ) -> Result<(Store<Limits>, Memory, EvaluateFn), EvalError> {
     let mut store = Store::new(
-        engine(),
+        pre.module().engine(),
         Limits {
             max_bytes: (abi::MAX_PAGES * abi::PAGE) as usize,
         },
@@ -754,7 +766,7 @@ impl Instance {
             }
         }
         for &i in records.misfit_records() {
-            results.mark_failed(i, crate::batch::misfit_error());
+            results.mark_failed(i, batch::misfit_error());
         }
     }
 

@@ -6,7 +6,6 @@
 //! owned [`Outcome`] when one is wanted.
 
 use crate::abi::{self, DecisionKind, Meta, ValueType};
-use crate::batch::{Decision, OutputKind};
 use crate::num;
 use crate::outcome::{Decided, DecisionOutcome, EvalError, Outcome, ValueRef};
 use std::sync::Arc;
@@ -444,34 +443,22 @@ impl<'a> RecordView<'a> {
         })
     }
 
-    /// The value of a decision through its typed handle
-    /// (`Policy::decision`): None when the decision is unknown, or when
-    /// the handle is of a policy with other decisions.
-    ///
-    /// ```
-    /// use rulebook::batch::{Bool, Decision, Field, Int};
-    /// use rulebook::{Date, Policy};
-    ///
-    /// let policy = Policy::from_source("adult.rules", "policy adult
-    ///     input { age: int }
-    ///     decision adult: bool = age >= 18").unwrap();
-    /// let age: Field<Int> = policy.field("age").unwrap();
-    /// let adult: Decision<Bool> = policy.decision("adult").unwrap();
-    /// let mut adults = Vec::new();
-    /// policy.evaluate_each([30, 12], Date::parse("2026-01-01").unwrap(),
-    ///     |a, record| { record.set(age, *a); },
-    ///     |_, results| adults.push(results.unwrap().get(adult)));
-    /// assert_eq!(adults, [Some(true), Some(false)]);
-    /// ```
+    /// The raw slot at `at` decoded by `decode`, when these results have
+    /// the result layout `layout` and the decision there is known: how
+    /// typed decision handles read (`RecordView::get`, in `batch`).
     #[inline(always)]
-    pub fn get<K: OutputKind>(&self, decision: Decision<K>) -> Option<K::Output<'a>> {
-        let (layout, at) = decision.parts();
+    pub(crate) fn read_slot<T>(
+        &self,
+        layout: u64,
+        at: usize,
+        decode: impl FnOnce(u64, TextSource<'a>) -> T,
+    ) -> Option<T> {
         if layout != self.module.output_layout
             || !(all_known(self.record) || known(self.record, at + 16, self.module.missing_words))
         {
             return None;
         }
-        Some(K::decode(word(self.record, at), self.texts()))
+        Some(decode(word(self.record, at), self.texts()))
     }
 
     /// Where this record's text values are read from.

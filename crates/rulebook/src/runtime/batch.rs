@@ -33,9 +33,10 @@
 //! assert_eq!(queues, [Some("cymru"), Some("england"), None]);
 //! ```
 
+use super::marshal::{self, ChunkAddrs, CHUNK};
+use super::results::{RecordView, TextSource};
 use crate::abi::{Layout, Meta, ValueType};
-use crate::runtime::marshal::{self, ChunkAddrs};
-use crate::runtime::CHUNK;
+use crate::num::Date as DateValue;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
@@ -145,8 +146,8 @@ scalar_kind!(
 );
 scalar_kind!(
     /// A `date` input.
-    Date, crate::Date, "date", ValueType::Date, |d: crate::Date| i64::from(d.0),
-    |raw| crate::Date(raw as i32)
+    Date, DateValue, "date", ValueType::Date, |d: DateValue| i64::from(d.0),
+    |raw| DateValue(raw as i32)
 );
 scalar_kind!(
     /// An `enum` input: a [`Variant`] from `Policy::variant`.
@@ -179,8 +180,6 @@ impl OutputKind for Text {
         texts.text(raw)
     }
 }
-
-pub(crate) use crate::runtime::results::TextSource;
 
 /// Where a [`RecordWriter`] puts the bytes of texts: free memory `area`,
 /// whose use `texts` keeps, for one chunk of records. `record` is the
@@ -525,9 +524,9 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// An empty batch for a policy's inputs.
-    pub fn new(policy: &crate::Policy) -> Batch {
-        let meta = policy.shared_meta();
+    /// An empty batch for the inputs of the module `meta` describes
+    /// (`Batch::new(&policy)` is the usual way in).
+    pub(crate) fn for_meta(meta: Arc<Meta>) -> Batch {
         Batch {
             size: meta.input.size as usize,
             presence_words: meta.input.presence_words as usize,
@@ -980,10 +979,37 @@ impl Drop for RecordWriter<'_> {
 }
 
 /// The error of a record given a fact through a field handle of other inputs.
-pub(crate) fn misfit_error() -> crate::EvalError {
-    crate::EvalError::Trap {
+pub(crate) fn misfit_error() -> crate::outcome::EvalError {
+    crate::outcome::EvalError::Trap {
         message: "a fact was set through a field handle looked up on a policy with other inputs: \
                   look the handles up on this policy"
             .into(),
+    }
+}
+
+impl<'a> RecordView<'a> {
+    /// The value of a decision through its typed handle
+    /// (`Policy::decision`): None when the decision is unknown, or when
+    /// the handle is of a policy with other decisions.
+    ///
+    /// ```
+    /// use rulebook::batch::{Bool, Decision, Field, Int};
+    /// use rulebook::{Date, Policy};
+    ///
+    /// let policy = Policy::from_source("adult.rules", "policy adult
+    ///     input { age: int }
+    ///     decision adult: bool = age >= 18").unwrap();
+    /// let age: Field<Int> = policy.field("age").unwrap();
+    /// let adult: Decision<Bool> = policy.decision("adult").unwrap();
+    /// let mut adults = Vec::new();
+    /// policy.evaluate_each([30, 12], Date::parse("2026-01-01").unwrap(),
+    ///     |a, record| { record.set(age, *a); },
+    ///     |_, results| adults.push(results.unwrap().get(adult)));
+    /// assert_eq!(adults, [Some(true), Some(false)]);
+    /// ```
+    #[inline(always)]
+    pub fn get<K: OutputKind>(&self, decision: Decision<K>) -> Option<K::Output<'a>> {
+        let (layout, at) = decision.parts();
+        self.read_slot(layout, at, K::decode)
     }
 }
