@@ -1,5 +1,6 @@
-//! The fuzz targets (src/testing/fuzz.rs, run by cargo-fuzz from fuzz/) over
-//! every file of their committed seed corpus in fuzz/seeds/<target>/, so the
+//! The fuzz targets (crates/rulebook-testing/src/fuzz.rs, run by cargo-fuzz from fuzz/) over
+//! every file of their committed seed corpus (fuzz/seeds/rules/ for the two
+//! rule-file targets, one copy; fuzz/seeds/eval_json/ for facts), so the
 //! targets keep compiling and their properties keep holding on stable in
 //! `cargo test`. Crashing inputs the fuzzer found are added to the seeds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -7,10 +8,10 @@
 use rulebook_testing::fuzz;
 use std::path::{Path, PathBuf};
 
-fn seeds(target: &str) -> Vec<PathBuf> {
+fn seeds(corpus: &str) -> Vec<PathBuf> {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .join("fuzz/seeds")
-        .join(target);
+        .join(corpus);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -21,8 +22,8 @@ fn seeds(target: &str) -> Vec<PathBuf> {
     files
 }
 
-fn run(target: &str, f: fn(&[u8])) {
-    for path in seeds(target) {
+fn run(corpus: &str, f: fn(&[u8])) {
+    for path in seeds(corpus) {
         let data = std::fs::read(&path).unwrap();
         let result = std::panic::catch_unwind(|| f(&data));
         if let Err(e) = result {
@@ -31,19 +32,19 @@ fn run(target: &str, f: fn(&[u8])) {
                 .map(String::as_str)
                 .or_else(|| e.downcast_ref::<&str>().copied())
                 .unwrap_or("(no message)");
-            panic!("{target} failed on {}: {message}", path.display());
+            panic!("{corpus} seed failed: {}: {message}", path.display());
         }
     }
 }
 
 #[test]
 fn parse_check_seeds() {
-    run("parse_check", fuzz::parse_check);
+    run("rules", fuzz::parse_check);
 }
 
 #[test]
 fn compile_validate_seeds() {
-    run("compile_validate", fuzz::compile_validate);
+    run("rules", fuzz::compile_validate);
 }
 
 #[test]
