@@ -1,0 +1,250 @@
+//! Three-valued control flow: `and`/`or`, `if`, and folds over lists.
+
+use super::*;
+
+impl Gen<'_> {
+    /// Kleene `and` (is_and) or `or`, short-circuiting left to right.
+    pub(super) fn logic(&mut self, a: &Expr, b: &Expr, is_and: bool) -> Val {
+        // the value that decides: false for and, true for or
+        let decisive: i64 = if is_and { 0 } else { 1 };
+        let l = self.expr(a);
+        let out = self.f.i64_local();
+        if !self.track {
+            self.f.get(l.v).set(out);
+            self.f.get(l.v).i64c(decisive).op(I::I64Ne);
+            self.f.if_();
+            let r = self.expr(b);
+            self.f.get(r.v).set(out);
+            self.f.end();
+            return Val {
+                v: out,
+                set: self.empty_set(),
+                k: None,
+            };
+        }
+        let out_set = self.zero_set();
+        let lu = self.f.i32_local();
+        self.push_unknown(&l.set);
+        self.f.set(lu);
+        self.f.i64c(decisive).set(out);
+        // left known and decisive: done
+        self.f.get(lu).op(I::I32Eqz);
+        self.f
+            .get(l.v)
+            .i64c(decisive)
+            .op(I::I64Eq)
+            .op(I::I32And)
+            .op(I::I32Eqz);
+        self.f.if_();
+        {
+            let r = self.expr(b);
+            self.f.get(lu).op(I::I32Eqz);
+            self.f.if_();
+            {
+                // left known, not decisive: the right decides
+                self.f.get(r.v).set(out);
+                self.assign_set(&out_set, &r.set);
+            }
+            self.f.else_();
+            {
+                self.push_unknown(&r.set);
+                self.f.op(I::I32Eqz);
+                self.f.if_();
+                {
+                    self.f.get(r.v).i64c(decisive).op(I::I64Ne);
+                    self.f.if_();
+                    self.assign_set(&out_set, &l.set);
+                    self.f.end();
+                }
+                self.f.else_();
+                {
+                    let both = self.union(&[&l.set, &r.set]);
+                    self.assign_set(&out_set, &both);
+                }
+                self.f.end();
+            }
+            self.f.end();
+        }
+        self.f.end();
+        Val {
+            v: out,
+            set: Self::as_set(&out_set),
+            k: None,
+        }
+    }
+
+    /// A value computed by `body` only when the `guard` set is empty (the
+    /// guarding value known); otherwise unknown with the guard's set. `body`
+    /// assigns the result local and its set locals.
+    pub(super) fn unless_unknown(
+        &mut self,
+        guard: &Set,
+        body: impl FnOnce(&mut Self, Local, &[Local]),
+    ) -> Val {
+        let out = self.f.i64_local();
+        let out_set = self.zero_set();
+        let tracked = self.track && !Self::is_static_empty(guard);
+        if tracked {
+            self.push_unknown(guard);
+            self.f.if_();
+            self.assign_set(&out_set, guard);
+            self.f.else_();
+        }
+        body(self, out, &out_set);
+        if tracked {
+            self.f.end();
+        }
+        Val {
+            v: out,
+            set: if self.track {
+                Self::as_set(&out_set)
+            } else {
+                self.empty_set()
+            },
+            k: None,
+        }
+    }
+
+    pub(super) fn if_expr(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Val {
+        let both_static = self.static_value(a).is_some() && self.static_value(b).is_some();
+        if !self.track && !both_static && self.static_value(c).is_none() {
+            // the fast evaluation branches on the condition itself
+            let out = self.f.i64_local();
+            let done = self.f.block();
+            let other = self.f.block();
+            self.branch_on(c, false, other);
+            let x = self.expr(a);
+            self.f.get(x.v).set(out);
+            self.f.br(done);
+            self.f.end();
+            let y = self.expr(b);
+            self.f.get(y.v).set(out);
+            self.f.end();
+            return Val {
+                v: out,
+                set: self.empty_set(),
+                k: None,
+            };
+        }
+        let cv = self.expr(c);
+        if let Some(cond) = cv.k {
+            return self.expr(if cond != 0 { a } else { b });
+        }
+        if both_static {
+            // both branches constant: a select instead of a branch
+            let (x, y) = (self.expr(a), self.expr(b));
+            return self.unless_unknown(&cv.set, |g, out, _| {
+                g.f.get(x.v).get(y.v).get(cv.v).op(I::I32WrapI64);
+                g.f.op(I::Select).set(out);
+            });
+        }
+        self.unless_unknown(&cv.set, |g, out, out_set| {
+            g.f.get(cv.v).op(I::I32WrapI64);
+            g.f.if_();
+            let x = g.expr(a);
+            g.f.get(x.v).set(out);
+            g.assign_set(out_set, &x.set);
+            g.f.else_();
+            let y = g.expr(b);
+            g.f.get(y.v).set(out);
+            g.assign_set(out_set, &y.set);
+            g.f.end();
+        })
+    }
+
+    pub(super) fn aggregate(
+        &mut self,
+        kind: AggKind,
+        list: &Expr,
+        body: Option<&Expr>,
+        e: &Expr,
+    ) -> Val {
+        let lv = self.expr(list);
+        self.unless_unknown(&lv.set, |g, out, out_set| {
+            g.fold_list(kind, &lv, list, body, e, out, out_set)
+        })
+    }
+
+    /// The loop of an aggregation over a known list, into `out` and `out_set`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fold_list(
+        &mut self,
+        kind: AggKind,
+        lv: &Val,
+        list: &Expr,
+        body: Option<&Expr>,
+        e: &Expr,
+        out: Local,
+        out_set: &[Local],
+    ) {
+        match body {
+            None => {
+                self.f.get(lv.v).i64c(32).op(I::I64ShrU).set(out);
+            }
+            Some(body) => {
+                let layout = match abi::value_type(&list.ty) {
+                    abi::ValueType::List { element } => element,
+                    _ => Layout {
+                        size: 8,
+                        presence_words: 1,
+                        fields: Vec::new(),
+                    },
+                };
+                let site = self.site(e);
+                let (p, n) = (self.f.i32_local(), self.f.i32_local());
+                self.f.get(lv.v).op(I::I32WrapI64).set(p);
+                self.f
+                    .get(lv.v)
+                    .i64c(32)
+                    .op(I::I64ShrU)
+                    .op(I::I32WrapI64)
+                    .set(n);
+                let init = if kind == AggKind::Every { 1 } else { 0 };
+                self.f.i64c(init).set(out);
+                let acc_set = self.zero_set();
+                let size = layout.size;
+                self.vars.push((p, layout));
+                let done = self.f.block();
+                let top = self.f.loop_();
+                self.f.get(n).op(I::I32Eqz);
+                self.f.br_if(done);
+                let b = self.expr(body);
+                let body_tracked = self.if_unknown_collect(&acc_set, &b.set);
+                match kind {
+                    AggKind::Count => {
+                        self.f.get(out).get(b.v).op(I::I64Add).set(out);
+                    }
+                    AggKind::Sum(_) => {
+                        let r = self.checked_add((out, None), (b.v, b.k), site, false);
+                        self.f.get(r).set(out);
+                    }
+                    AggKind::Any | AggKind::Every => {
+                        // a deciding element: true for any, false for every
+                        let deciding = i64::from(kind == AggKind::Any);
+                        self.f.get(b.v).i64c(deciding).op(I::I64Eq);
+                        self.f.if_();
+                        self.f.i64c(deciding).set(out);
+                        for l in &acc_set {
+                            self.f.i64c(0).set(*l);
+                        }
+                        self.f.br(done);
+                        self.f.end();
+                    }
+                }
+                if body_tracked {
+                    self.f.end();
+                }
+                self.f.get(p).i32c(size as i32).op(I::I32Add).set(p);
+                self.f.get(n).i32c(1).op(I::I32Sub).set(n);
+                self.f.br(top);
+                self.f.end();
+                self.f.end();
+                self.vars.pop();
+                let acc = Self::as_set(&acc_set);
+                self.assign_set(out_set, &acc);
+            }
+        }
+    }
+
+    // ---- decisions ----
+}

@@ -1,0 +1,761 @@
+//! Code for defines, decisions and expressions inside a record function.
+//!
+//! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
+//! function each value also has a missing-facts set: one i64 local per
+//! 64 facts, or `None` where the word is statically zero. A value is unknown
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
+//! no sets at all, and leaves every failure, and every operand outside an
+//! inline fast path's range, to the full function.
+
+use super::emit::{FnBuilder, Label, Local};
+use super::helpers::Helper;
+use super::{helper_index, inline, mem, mem32, Sites, Strings};
+use crate::abi::{self, FieldMeta, Layout, Meta};
+use crate::num::DEC_SCALE;
+use crate::program::*;
+use std::collections::HashMap;
+use wasm_encoder::Instruction as I;
+
+mod arith;
+mod clauses;
+mod compare;
+mod control;
+
+type Set = Vec<Option<Local>>;
+
+/// A value and its missing-facts set.
+#[derive(Clone)]
+struct Val {
+    v: Local,
+    set: Set,
+    /// The value when it is known at compile time (a constant, a promoted
+    /// constant, a param with one undated value); `v` holds it too.
+    k: Option<i64>,
+}
+
+/// A computed define or decision: where its result and its failure live.
+#[derive(Clone)]
+struct Slot {
+    value: Local,
+    set: Set,
+    /// The status and site of its failure (i32, 0 when it did not fail); the
+    /// fast evaluation has none, as it never goes on after a failure.
+    failure: Option<(Local, Local)>,
+    aux: Option<Local>,
+    reasons: Vec<Local>,
+}
+
+/// Where a failure of the item being generated goes.
+#[derive(Clone, Copy)]
+enum OnFail {
+    /// The full evaluation: the status and site into the item's locals, and
+    /// out of the item (readers of the item propagate them).
+    Item {
+        err: Local,
+        site: Local,
+        label: Label,
+    },
+    /// The fast evaluation: to the full evaluation of the record, which
+    /// reports the failure exactly.
+    Fallback(Label),
+}
+
+/// The item being generated.
+struct Current {
+    on_fail: OnFail,
+    context: String,
+}
+
+/// Which record evaluation to generate.
+pub enum Mode {
+    /// The full evaluation: missing-fact sets, and failures written to the
+    /// result record.
+    Full,
+    /// The fast evaluation of a complete record: no sets, and a failure
+    /// branches to `fallback`, where the full evaluation takes over.
+    Fast { fallback: Label },
+}
+
+pub struct Gen<'a> {
+    p: &'a Program,
+    meta: &'a Meta,
+    strings: &'a mut Strings,
+    sites: &'a mut Sites,
+    track: bool,
+    /// In the fast evaluation, where a failure goes.
+    fallback: Option<Label>,
+    f: FnBuilder,
+    words: usize,
+    as_of: Local,
+    defines: Vec<Option<Slot>>,
+    decisions: Vec<Option<Slot>>,
+    cur: Option<Current>,
+    /// Bound list elements: pointer local and element layout.
+    vars: Vec<(Local, Layout)>,
+    /// The fact record (i32).
+    rec: Local,
+    /// The result record (i32).
+    out: Local,
+    /// The block around the whole evaluation, left once the result record is written.
+    body: Label,
+    /// In the fast evaluation, the bounds that some fresh locals' values
+    /// are known to lie within (set where the local is defined, so they
+    /// hold wherever it is read): an overflow check they rule out is not
+    /// emitted.
+    bounds: HashMap<Local, (i64, i64)>,
+}
+
+/// The locals (i32) a record evaluation reads: the fact record, the result
+/// record and `as_of`.
+#[derive(Clone, Copy)]
+pub struct Io {
+    pub rec: Local,
+    pub out: Local,
+    pub as_of: Local,
+}
+
+impl<'a> Gen<'a> {
+    /// Starts generating one record evaluation into `f`, at its current
+    /// position (a function body of its own, or inside a loop).
+    pub fn new(
+        p: &'a Program,
+        meta: &'a Meta,
+        strings: &'a mut Strings,
+        sites: &'a mut Sites,
+        mode: Mode,
+        mut f: FnBuilder,
+        io: Io,
+    ) -> Self {
+        let fallback = match mode {
+            Mode::Full => None,
+            Mode::Fast { fallback } => Some(fallback),
+        };
+        let as_of = f.i64_local();
+        f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
+        let body = f.block();
+        Gen {
+            p,
+            meta,
+            strings,
+            sites,
+            track: fallback.is_none(),
+            fallback,
+            f,
+            words: meta.missing_words as usize,
+            as_of,
+            defines: vec![None; p.defines.len()],
+            decisions: vec![None; p.decisions.len()],
+            cur: None,
+            vars: Vec::new(),
+            rec: io.rec,
+            out: io.out,
+            body,
+            bounds: HashMap::new(),
+        }
+    }
+
+    /// The bounds of a value of the fast evaluation, where known.
+    fn fast_bounds(&self, x: Local) -> Option<(i64, i64)> {
+        if self.track {
+            return None;
+        }
+        self.bounds.get(&x).copied()
+    }
+
+    fn empty_set(&self) -> Set {
+        vec![None; self.words]
+    }
+
+    /// K fresh set locals, zeroed.
+    fn zero_set(&mut self) -> Vec<Local> {
+        if !self.track {
+            return Vec::new();
+        }
+        (0..self.words)
+            .map(|_| {
+                let l = self.f.i64_local();
+                self.f.i64c(0).set(l);
+                l
+            })
+            .collect()
+    }
+
+    fn as_set(locals: &[Local]) -> Set {
+        locals.iter().map(|l| Some(*l)).collect()
+    }
+
+    /// Starts an item; gives the locals of its failure (see [`Slot`]).
+    fn begin_item(&mut self, context: String) -> Option<(Local, Local)> {
+        let (on_fail, failure) = match self.fallback {
+            Some(label) => (OnFail::Fallback(label), None),
+            None => {
+                let err = self.f.i32_local();
+                let site = self.f.i32_local();
+                self.f.i32c(0).set(err).i32c(0).set(site);
+                let label = self.f.block();
+                (OnFail::Item { err, site, label }, Some((err, site)))
+            }
+        };
+        self.cur = Some(Current { on_fail, context });
+        failure
+    }
+
+    fn end_item(&mut self) {
+        if let Some(OnFail::Item { .. }) = self.cur.as_ref().map(|c| c.on_fail) {
+            self.f.end();
+        }
+        self.cur = None;
+    }
+
+    pub fn define(&mut self, i: usize) {
+        let p = self.p;
+        let Some(d) = p.defines.get(i) else { return };
+        let failure = self.begin_item(format!("define {}", d.name));
+        let v = self.expr(&d.expr);
+        self.end_item();
+        self.defines[i] = Some(Slot {
+            value: v.v,
+            set: v.set,
+            failure,
+            aux: None,
+            reasons: Vec::new(),
+        });
+    }
+
+    pub fn decision(&mut self, i: usize) {
+        let p = self.p;
+        let Some(d) = p.decisions.get(i) else { return };
+        let failure = self.begin_item(format!("decision {}", d.name));
+        let slot = match &d.body {
+            Body::Expr(e) => {
+                let v = self.expr(e);
+                Slot {
+                    value: v.v,
+                    set: v.set,
+                    failure,
+                    aux: None,
+                    reasons: Vec::new(),
+                }
+            }
+            Body::Requires(clauses) => self.requires(clauses, failure),
+            Body::Whens(clauses) => self.whens(i, clauses, failure),
+        };
+        self.end_item();
+        self.decisions[i] = Some(slot);
+    }
+
+    /// Writes every decision to the result record (or the first failure)
+    /// and gives back the function builder, after the evaluation.
+    pub fn finish(mut self) -> FnBuilder {
+        let out = self.out;
+        let slots: Vec<Slot> = self.decisions.iter().flatten().cloned().collect();
+        for (err, site) in slots.iter().filter_map(|s| s.failure) {
+            self.f.get(err);
+            self.f.if_();
+            self.f.get(out).get(err).op(I::I32Store(mem32(0)));
+            self.f.get(out).get(site).op(I::I32Store(mem32(4)));
+            self.f.br(self.body);
+            self.f.end();
+        }
+        // Status ok, and detail ALL_KNOWN when no decision misses a fact
+        // (else 0), both i32, in one little-endian i64. A complete record's
+        // (fast) evaluation misses none: a constant.
+        let missing: Vec<Local> = (slots.iter())
+            .flat_map(|s| s.set.iter().take(self.words).copied().flatten())
+            .collect();
+        self.f.get(out);
+        match missing.split_first() {
+            None => {
+                let ok_known = i64::from(abi::STATUS_OK) | (i64::from(abi::ALL_KNOWN) << 32);
+                self.f.i64c(ok_known);
+            }
+            Some((first, rest)) => {
+                self.f.get(*first);
+                for l in rest {
+                    self.f.get(*l).op(I::I64Or);
+                }
+                // i64.eqz gives 1 = ALL_KNOWN when every word is zero
+                self.f
+                    .op(I::I64Eqz)
+                    .op(I::I64ExtendI32U)
+                    .i64c(32)
+                    .op(I::I64Shl);
+                if abi::STATUS_OK != 0 {
+                    self.f.i64c(i64::from(abi::STATUS_OK)).op(I::I64Or);
+                }
+            }
+        }
+        self.f.op(I::I64Store(mem(0)));
+        let decisions = &self.meta.decisions;
+        for (s, dm) in slots.iter().zip(decisions) {
+            let o = dm.offset;
+            self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
+            self.f.get(out);
+            match s.aux {
+                Some(a) => self.f.get(a),
+                None => self.f.i64c(0),
+            };
+            self.f.op(I::I64Store(mem(o + 8)));
+            for w in 0..self.words {
+                self.f.get(out);
+                match s.set.get(w).copied().flatten() {
+                    Some(l) => self.f.get(l),
+                    None => self.f.i64c(0),
+                };
+                self.f.op(I::I64Store(mem(o + 16 + 8 * w as u32)));
+            }
+            let base = o + 16 + 8 * self.words as u32;
+            for w in 0..dm.reason_words as usize {
+                self.f.get(out);
+                match s.reasons.get(w) {
+                    Some(l) => self.f.get(*l),
+                    None => self.f.i64c(0),
+                };
+                self.f.op(I::I64Store(mem(base + 8 * w as u32)));
+            }
+        }
+        self.f.end();
+        self.f
+    }
+
+    // ---- failures ----
+
+    fn site(&mut self, e: &Expr) -> i32 {
+        let line = self.p.line_of(e.span.start);
+        let context = self
+            .cur
+            .as_ref()
+            .map_or("", |c| c.context.as_str())
+            .to_string();
+        self.sites.site(&context, line)
+    }
+
+    /// Fails the current item with the status `status` pushes (i32).
+    fn fail_with(&mut self, status: impl FnOnce(&mut FnBuilder), site: i32) {
+        match self.cur.as_ref().map(|c| c.on_fail) {
+            Some(OnFail::Item {
+                err,
+                site: s,
+                label,
+            }) => {
+                status(&mut self.f);
+                self.f.set(err).i32c(site).set(s);
+                self.f.br(label);
+            }
+            Some(OnFail::Fallback(label)) => self.f.br(label),
+            None => {}
+        }
+    }
+
+    /// Fails the current item with a constant status.
+    fn fail(&mut self, status: i32, site: i32) {
+        self.fail_with(
+            |f| {
+                f.i32c(status);
+            },
+            site,
+        );
+    }
+
+    /// After a helper call leaving (i64, status): fails on a non-zero status,
+    /// else leaves the value in a new local.
+    fn checked_call(&mut self, helper: Helper, site: i32) -> Local {
+        let v = self.f.i64_local();
+        let st = self.f.i32_local();
+        self.f.op(I::Call(helper_index(helper))).set(st).set(v);
+        self.f.get(st);
+        self.f.if_();
+        self.fail_with(
+            |f| {
+                f.get(st);
+            },
+            site,
+        );
+        self.f.end();
+        v
+    }
+
+    /// Propagates the failure of a define or decision that is read.
+    fn propagate(&mut self, slot: &Slot) {
+        let on_fail = self.cur.as_ref().map(|c| c.on_fail);
+        if let (Some((e, s)), Some(OnFail::Item { err, site, label })) = (slot.failure, on_fail) {
+            self.f.get(e);
+            self.f.if_();
+            self.f.get(e).set(err).get(s).set(site);
+            self.f.br(label);
+            self.f.end();
+        }
+    }
+
+    // ---- sets ----
+
+    fn union(&mut self, sets: &[&Set]) -> Set {
+        (0..self.words)
+            .map(|w| {
+                let words: Vec<Local> = sets
+                    .iter()
+                    .filter_map(|s| s.get(w).copied().flatten())
+                    .collect();
+                match words.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    [first, rest @ ..] => {
+                        let l = self.f.i64_local();
+                        self.f.get(*first);
+                        for r in rest {
+                            self.f.get(*r).op(I::I64Or);
+                        }
+                        self.f.set(l);
+                        Some(l)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn is_static_empty(set: &Set) -> bool {
+        set.iter().all(Option::is_none)
+    }
+
+    /// Pushes i32: whether the set is non-zero (the value unknown).
+    fn push_unknown(&mut self, set: &Set) {
+        let mut first = true;
+        for l in set.iter().flatten() {
+            self.f.get(*l);
+            if !first {
+                self.f.op(I::I64Or);
+            }
+            first = false;
+        }
+        if first {
+            self.f.i32c(0);
+        } else {
+            self.f.i64c(0).op(I::I64Ne);
+        }
+    }
+
+    fn assign_set(&mut self, target: &[Local], src: &Set) {
+        for (w, t) in target.iter().enumerate() {
+            match src.get(w).copied().flatten() {
+                Some(l) => self.f.get(l),
+                None => self.f.i64c(0),
+            };
+            self.f.set(*t);
+        }
+    }
+
+    fn or_into(&mut self, target: &[Local], src: &Set) {
+        for (w, t) in target.iter().enumerate() {
+            if let Some(l) = src.get(w).copied().flatten() {
+                self.f.get(*t).get(l).op(I::I64Or).set(*t);
+            }
+        }
+    }
+
+    /// When `set` may be non-zero, emits `if unknown { acc |= set } else {`
+    /// and returns true: the caller emits the known case, then `end`.
+    fn if_unknown_collect(&mut self, acc: &[Local], set: &Set) -> bool {
+        if !self.track || Self::is_static_empty(set) {
+            return false;
+        }
+        self.push_unknown(set);
+        self.f.if_();
+        self.or_into(acc, set);
+        self.f.else_();
+        true
+    }
+
+    /// A strict operation: `compute` runs only when every operand is known.
+    fn strict(
+        &mut self,
+        operands: &[&Val],
+        compute: impl FnOnce(&mut Self, &[Local]) -> Local,
+    ) -> Val {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        if Self::is_static_empty(&set) {
+            let v = compute(self, &vs);
+            return Val { v, set, k: None };
+        }
+        let out = self.f.i64_local();
+        self.push_unknown(&set);
+        self.f.if_();
+        self.f.i64c(0).set(out);
+        self.f.else_();
+        let v = compute(self, &vs);
+        self.f.get(v).set(out);
+        self.f.end();
+        Val {
+            v: out,
+            set,
+            k: None,
+        }
+    }
+
+    fn konst(&mut self, n: i64) -> Val {
+        let v = self.f.i64_local();
+        self.f.i64c(n).set(v);
+        Val {
+            v,
+            set: self.empty_set(),
+            k: Some(n),
+        }
+    }
+
+    // ---- facts ----
+
+    fn read_field(&mut self, rec: Local, index: usize, field: &FieldMeta) -> Val {
+        let v = self.f.i64_local();
+        self.f.get(rec).op(I::I64Load(mem(field.offset))).set(v);
+        let mut set = self.empty_set();
+        if self.track {
+            let (word_off, bit) = Layout::presence_bit(index);
+            let fact = field.fact as usize;
+            let w = self.f.i64_local();
+            self.f.get(rec).op(I::I64Load(mem(word_off)));
+            self.f
+                .i64c(i64::from(bit))
+                .op(I::I64ShrU)
+                .i64c(1)
+                .op(I::I64And);
+            self.f.i64c(1).op(I::I64Xor);
+            self.f.i64c((fact % 64) as i64).op(I::I64Shl).set(w);
+            if let Some(slot) = set.get_mut(fact / 64) {
+                *slot = Some(w);
+            }
+        }
+        Val { v, set, k: None }
+    }
+
+    fn presence(&mut self, rec: Local, index: usize) -> Val {
+        let (word_off, bit) = Layout::presence_bit(index);
+        let v = self.f.i64_local();
+        self.f.get(rec).op(I::I64Load(mem(word_off)));
+        self.f
+            .i64c(i64::from(bit))
+            .op(I::I64ShrU)
+            .i64c(1)
+            .op(I::I64And)
+            .set(v);
+        Val {
+            v,
+            set: self.empty_set(),
+            k: None,
+        }
+    }
+
+    // ---- expressions ----
+
+    fn expr(&mut self, e: &Expr) -> Val {
+        match &e.kind {
+            ExprKind::Const(c) => {
+                let n = match c {
+                    Const::Bool(b) => i64::from(*b),
+                    Const::Num(n) => *n,
+                    Const::Text(t) => self.strings.packed(t),
+                };
+                self.konst(n)
+            }
+            ExprKind::Input(i) => {
+                let meta = self.meta;
+                match meta.input.fields.get(*i) {
+                    Some(field) => self.read_field(self.rec, *i, field),
+                    None => self.konst(0),
+                }
+            }
+            ExprKind::Param(i) => self.param(*i),
+            ExprKind::Define(i) => {
+                let slot = self.defines.get(*i).cloned().flatten();
+                self.read_slot(slot)
+            }
+            ExprKind::Decision(i) => {
+                let slot = self.decisions.get(*i).cloned().flatten();
+                self.read_slot(slot)
+            }
+            ExprKind::AsOf => Val {
+                v: self.as_of,
+                set: self.empty_set(),
+                k: None,
+            },
+            ExprKind::Var(_) => self.konst(0),
+            ExprKind::Field(base, index) => match base.kind {
+                ExprKind::Var(j) => match self.vars.get(j).cloned() {
+                    Some((ptr, layout)) => match layout.fields.get(*index) {
+                        Some(field) => self.read_field(ptr, *index, field),
+                        None => self.konst(0),
+                    },
+                    None => self.konst(0),
+                },
+                _ => self.konst(0),
+            },
+            ExprKind::Known(t) => match *t {
+                KnownTarget::Input(i) => self.presence(self.rec, i),
+                KnownTarget::Element { var, index } => match self.vars.get(var).cloned() {
+                    Some((ptr, _)) => self.presence(ptr, index),
+                    None => self.konst(0),
+                },
+            },
+            ExprKind::Promote(p, inner) => {
+                let x = self.expr(inner);
+                let factor = match p {
+                    Promotion::IntToDec => DEC_SCALE,
+                    Promotion::IntToMoney => 100,
+                };
+                let site = self.site(e);
+                if let Some(r) = x.k.and_then(|n| n.checked_mul(factor)) {
+                    return self.konst(r);
+                }
+                self.strict(&[&x], |g, v| g.mul_const(v[0], factor, site))
+            }
+            ExprKind::Neg(inner) => {
+                let x = self.expr(inner);
+                let site = self.site(e);
+                if let Some(r) = x.k.and_then(i64::checked_neg) {
+                    return self.konst(r);
+                }
+                self.strict(&[&x], |g, v| {
+                    g.f.get(v[0]).i64c(i64::MIN).op(I::I64Eq);
+                    g.f.if_();
+                    g.fail(abi::STATUS_OVERFLOW, site);
+                    g.f.end();
+                    let r = g.f.i64_local();
+                    g.f.i64c(0).get(v[0]).op(I::I64Sub).set(r);
+                    r
+                })
+            }
+            ExprKind::Not(inner) => {
+                let x = self.expr(inner);
+                if let Some(b) = x.k {
+                    return self.konst(b ^ 1);
+                }
+                let v = self.f.i64_local();
+                self.f.get(x.v).i64c(1).op(I::I64Xor).set(v);
+                Val {
+                    v,
+                    set: x.set,
+                    k: None,
+                }
+            }
+            ExprKind::And(a, b) => self.logic(a, b, true),
+            ExprKind::Or(a, b) => self.logic(a, b, false),
+            ExprKind::Arith(op, a, b) => self.arith_expr(*op, a, b, e),
+            ExprKind::Cmp(op, kind, a, b) => {
+                let (x, y) = (self.expr(a), self.expr(b));
+                let (op, kind) = (*op, *kind);
+                if let Some(r) = self.fold_compare(op, kind, x.k, y.k) {
+                    return self.konst(i64::from(r));
+                }
+                let (kx, ky) = (x.k, y.k);
+                self.strict(&[&x, &y], |g, v| {
+                    let r = g.f.i64_local();
+                    g.compare(op, kind, (v[0], kx), (v[1], ky));
+                    g.f.op(I::I64ExtendI32U).set(r);
+                    r
+                })
+            }
+            ExprKind::In(kind, x, items) => {
+                let mut vals = vec![self.expr(x)];
+                for i in items {
+                    vals.push(self.expr(i));
+                }
+                let kind = *kind;
+                let ks: Vec<Option<i64>> = vals.iter().map(|v| v.k).collect();
+                let refs: Vec<&Val> = vals.iter().collect();
+                self.strict(&refs, |g, v| {
+                    let r = g.f.i64_local();
+                    let x = (v[0], ks[0]);
+                    let items = v[1..].iter().copied().zip(ks[1..].iter().copied());
+                    if kind == CmpKind::Text {
+                        // the first equal item ends the search
+                        g.f.i64c(0).set(r);
+                        let done = g.f.block();
+                        for item in items {
+                            g.compare(CmpOp::Eq, kind, x, item);
+                            g.f.if_();
+                            g.f.i64c(1).set(r);
+                            g.f.br(done);
+                            g.f.end();
+                        }
+                        g.f.end();
+                        return r;
+                    }
+                    g.f.i32c(0);
+                    for item in items {
+                        g.compare(CmpOp::Eq, kind, x, item);
+                        g.f.op(I::I32Or);
+                    }
+                    g.f.op(I::I64ExtendI32U).set(r);
+                    r
+                })
+            }
+            ExprKind::If(c, a, b) => self.if_expr(c, a, b),
+            ExprKind::Call(func, args) => {
+                let vals: Vec<Val> = args.iter().map(|a| self.expr(a)).collect();
+                let refs: Vec<&Val> = vals.iter().collect();
+                let site = self.site(e);
+                let func = *func;
+                self.strict(&refs, |g, v| g.call(func, v, site))
+            }
+            ExprKind::Aggregate { kind, list, body } => {
+                self.aggregate(*kind, list, body.as_deref(), e)
+            }
+        }
+    }
+
+    /// Reads a computed define or decision, propagating its failure.
+    fn read_slot(&mut self, slot: Option<Slot>) -> Val {
+        match slot {
+            Some(slot) => {
+                self.propagate(&slot);
+                Val {
+                    v: slot.value,
+                    set: slot.set,
+                    k: None,
+                }
+            }
+            None => self.konst(0),
+        }
+    }
+
+    fn param(&mut self, i: usize) -> Val {
+        let p = self.p;
+        let Some(param) = p.params.get(i) else {
+            return self.konst(0);
+        };
+        let num = |c: &Const, strings: &mut Strings| match c {
+            Const::Bool(b) => i64::from(*b),
+            Const::Num(n) => *n,
+            Const::Text(t) => strings.packed(t),
+        };
+        if let [(None, c)] = param.values.as_slice() {
+            let n = num(c, self.strings);
+            return self.konst(n);
+        }
+        let v = self.f.i64_local();
+        let found = self.f.block();
+        for (from, c) in param.values.iter().rev() {
+            let n = num(c, self.strings);
+            match from {
+                Some(d) => {
+                    self.f.get(self.as_of).i64c(i64::from(*d)).op(I::I64GeS);
+                    self.f.if_();
+                    self.f.i64c(n).set(v);
+                    self.f.br(found);
+                    self.f.end();
+                }
+                None => {
+                    self.f.i64c(n).set(v);
+                    self.f.br(found);
+                }
+            }
+        }
+        self.fail(abi::STATUS_PARAM_UNDEFINED, i as i32);
+        self.f.end();
+        Val {
+            v,
+            set: self.empty_set(),
+            k: None,
+        }
+    }
+}
