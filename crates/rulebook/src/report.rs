@@ -194,6 +194,10 @@ pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
         as_of,
         results,
     };
+    // `Report`'s `Serialize` writes only strings, numbers, bools, null and
+    // string-keyed maps and never returns an error of its own, so writing it
+    // to a string cannot fail (the report tests compare both forms on every
+    // shape of result).
     serde_json::to_string(&report).unwrap_or_default()
 }
 
@@ -204,6 +208,7 @@ pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided) -> Json {
         as_of,
         results,
     };
+    // cannot fail, as for `to_json_text` above
     serde_json::to_value(&report).unwrap_or(Json::Null)
 }
 

@@ -29,6 +29,8 @@ pub enum Helper {
     Contains,
 }
 
+/// Every helper, in index order. `every_helper_is_listed` fails to compile
+/// when a variant is added without its place here.
 pub const ALL: [Helper; 10] = [
     Helper::MulChecked,
     Helper::MulDivRound,
@@ -507,4 +509,30 @@ fn contains(bytes_eq_fn: u32) -> Function {
     f.end();
     f.i32c(0);
     f.finish()
+}
+
+#[cfg(test)]
+mod all_tests {
+    use super::{Helper, ALL};
+
+    /// The exhaustive match makes a new variant a compile error here, and
+    /// the position check makes it a test failure until it is in `ALL`.
+    #[test]
+    fn every_helper_is_listed() {
+        let place = |h: Helper| match h {
+            Helper::MulChecked => 0,
+            Helper::MulDivRound => 1,
+            Helper::DivMode => 2,
+            Helper::Civil => 3,
+            Helper::YearsBetween => 4,
+            Helper::BytesEq => 5,
+            Helper::TextEq => 6,
+            Helper::StartsWith => 7,
+            Helper::EndsWith => 8,
+            Helper::Contains => 9,
+        };
+        for (i, h) in ALL.iter().enumerate() {
+            assert_eq!(place(*h), i);
+        }
+    }
 }

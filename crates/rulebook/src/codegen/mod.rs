@@ -40,6 +40,8 @@ const FN_RECORD_FULL: u32 = 1;
 const FIRST_HELPER: u32 = 2;
 
 fn helper_index(h: Helper) -> u32 {
+    // `helpers::ALL` lists every `Helper` variant (`every_helper_is_listed`), so
+    // `position` always finds `h`: the 0 is never taken.
     FIRST_HELPER + helpers::ALL.iter().position(|x| *x == h).unwrap_or(0) as u32
 }
 
@@ -151,6 +153,10 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         );
     }
     module.section(&data);
+    // `Meta` holds only strings, numbers, bools and vectors of structs of
+    // them (no maps with non-string keys, no custom serializers), so
+    // serializing it cannot fail; the module tests read every module's
+    // metadata back and compare it with the policy's.
     let meta_json = serde_json::to_vec(&meta).unwrap_or_default();
     module.section(&CustomSection {
         name: abi::META_SECTION.into(),
