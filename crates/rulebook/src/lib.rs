@@ -1,7 +1,7 @@
 //! Rulebook: policy rules as programs.
 //!
-//! A rule file (`.rules`, see docs/language.md) is parsed ([`syntax`]),
-//! checked into a typed [`program::Program`] ([`check`]), and evaluated on
+//! A rule file (`.rules`, see docs/language.md) is parsed (`syntax`),
+//! checked into a typed [`program::Program`] (`check`), and evaluated on
 //! facts ([`facts`]) by an engine ([`interp`] for now), producing an
 //! [`outcome::Outcome`] that [`report`] turns into the decisions JSON.
 //!
@@ -24,9 +24,9 @@
 //! ```
 
 pub mod abi;
-pub mod ast;
-pub mod check;
-pub mod codegen;
+mod ast;
+mod check;
+mod codegen;
 pub mod diagnostic;
 pub mod digest;
 pub mod facts;
@@ -38,9 +38,10 @@ pub mod program;
 pub mod report;
 pub mod runtime;
 pub use runtime::batch;
-pub mod syntax;
+mod syntax;
 
 use abi::Meta;
+pub use ast::Span;
 use diagnostic::Diagnostic;
 pub use digest::sha256_hex;
 pub use facts::{Facts, InputError};

@@ -1,4 +1,4 @@
-//! The checked, typed program: what [`crate::check`] produces and every later
+//! The checked, typed program: what the checker produces and every later
 //! stage (interpreter, codegen, report) consumes. Names are resolved to
 //! indices, promotions are explicit nodes and every operator names the exact
 //! arithmetic it performs, so no later stage re-derives types.

@@ -504,7 +504,7 @@ enum ChunkRun<'a> {
 }
 
 /// Hands every item to `consume` with the same error (the module could not
-/// be loaded or instantiated), through [`consume_chunk`].
+/// be loaded or instantiated), through `consume_chunk`.
 pub fn fail_each<I, C>(items: I, e: &EvalError, mut consume: C)
 where
     I: IntoIterator,
