@@ -116,7 +116,9 @@ struct Inner {
     program: Option<program::Program>,
     meta: Arc<Meta>,
     wasm: Vec<u8>,
-    loaded: OnceLock<Result<runtime::LoadedModule, LoadError>>,
+    /// Set once loading succeeds; a failed load is tried again on the next
+    /// use (its cause, such as an address-space limit, may pass).
+    loaded: OnceLock<runtime::LoadedModule>,
     path: String,
     warnings: Vec<Diagnostic>,
     source: String,
@@ -199,7 +201,7 @@ impl Policy {
         let meta = Arc::new(meta);
         let loaded = runtime::LoadedModule::new_cached(&wasm, meta.clone())?;
         let cell = OnceLock::new();
-        let _ = cell.set(Ok(loaded));
+        let _ = cell.set(loaded);
         Ok(Policy {
             inner: Arc::new(Inner {
                 program: None,
@@ -265,13 +267,15 @@ impl Policy {
         runtime::LoadedModule::new_cached(&self.inner.wasm, self.inner.meta.clone()).map(|_| ())
     }
 
-    /// The module loaded into wasmtime (compiled on first use).
+    /// The module loaded into wasmtime (compiled on first use). A failure
+    /// is returned and not kept: the next call tries again.
     pub fn loaded(&self) -> Result<&runtime::LoadedModule, LoadError> {
-        self.inner
-            .loaded
-            .get_or_init(|| runtime::LoadedModule::new(&self.inner.wasm, self.inner.meta.clone()))
-            .as_ref()
-            .map_err(Clone::clone)
+        if let Some(m) = self.inner.loaded.get() {
+            return Ok(m);
+        }
+        let module = runtime::LoadedModule::new(&self.inner.wasm, self.inner.meta.clone())?;
+        // two threads may both load: the first to finish is kept
+        Ok(self.inner.loaded.get_or_init(|| module))
     }
 
     /// A builder for typed facts of this policy's inputs.
