@@ -19,18 +19,19 @@ const POLICY: &str = "policy t\ninput {\n  a: int\n  note: text\n}\ndecision d: 
 const TESTS: &str =
     "cases:\n  - name: doubles\n    as_of: 2026-01-01\n    input: { a: 2 }\n    expect: { d: 4 }\n";
 
-/// Starts the server on a free port and waits until it listens.
-fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args([
-            "serve",
-            dir.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-            "--no-watch",
-        ])
-        .arg("--decision-log")
-        .arg(log)
+/// `rulebook serve DIR` on a free port with the decision log `log`.
+fn serve_command(dir: &std::path::Path, log: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rulebook"));
+    command
+        .args(["serve", dir.to_str().unwrap()])
+        .args(["--addr", "127.0.0.1:0", "--no-watch", "--decision-log"])
+        .arg(log);
+    command
+}
+
+/// Starts the server and waits until it listens.
+fn spawn(mut command: Command) -> (Child, SocketAddr) {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -46,6 +47,21 @@ fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketA
         .parse()
         .unwrap();
     (child, addr)
+}
+
+fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketAddr) {
+    spawn(serve_command(dir, log))
+}
+
+/// One evaluation's status.
+fn evaluate(addr: SocketAddr) -> u16 {
+    http(
+        addr,
+        "POST",
+        "/v1/policies/t/evaluate",
+        r#"{"facts":{"a":1}}"#,
+    )
+    .0
 }
 
 /// Clients sending large entries until `stop`; returns the count answered 200.
@@ -150,34 +166,14 @@ fn a_torn_log_tail_stops_the_start_until_repaired() {
     let mut bytes = Vec::new();
     {
         let (mut child, addr) = spawn_server(&dir, &log);
-        assert_eq!(
-            http(
-                addr,
-                "POST",
-                "/v1/policies/t/evaluate",
-                r#"{"facts":{"a":1}}"#
-            )
-            .0,
-            200
-        );
+        assert_eq!(evaluate(addr), 200);
         child.kill().unwrap();
         child.wait().unwrap();
         bytes.extend(std::fs::read(&log).unwrap());
     }
     // a crash in the middle of a line
     std::fs::write(&log, [&bytes[..], b"{\"seq\":3,\"prev\":\"ab"].concat()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args([
-            "serve",
-            dir.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-            "--no-watch",
-        ])
-        .arg("--decision-log")
-        .arg(&log)
-        .output()
-        .unwrap();
+    let out = serve_command(&dir, &log).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("rulebook log repair"), "{stderr}");
@@ -193,16 +189,7 @@ fn a_torn_log_tail_stops_the_start_until_repaired() {
     );
     assert_eq!(std::fs::read(&log).unwrap(), bytes);
     let (mut child, addr) = spawn_server(&dir, &log);
-    assert_eq!(
-        http(
-            addr,
-            "POST",
-            "/v1/policies/t/evaluate",
-            r#"{"facts":{"a":1}}"#
-        )
-        .0,
-        200
-    );
+    assert_eq!(evaluate(addr), 200);
     child.kill().unwrap();
     child.wait().unwrap();
     logged(&log);
@@ -216,39 +203,14 @@ fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
     std::fs::write(&key, "a-log-key-of-32-bytes-0123456789\n").unwrap();
     let token = secrets.join("admin.token");
     std::fs::write(&token, "admin-token-0123456789\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args([
-            "serve",
-            dir.to_str().unwrap(),
-            "--addr",
-            "127.0.0.1:0",
-            "--no-watch",
-        ])
-        .arg("--decision-log")
-        .arg(&log)
+    let mut command = serve_command(&dir, &log);
+    command
         .arg("--log-key-file")
         .arg(&key)
         .arg("--admin-token-file")
-        .arg(&token)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr: SocketAddr = line.trim()["listening on http://".len()..].parse().unwrap();
-    assert_eq!(
-        http(
-            addr,
-            "POST",
-            "/v1/policies/t/evaluate",
-            r#"{"facts":{"a":1}}"#
-        )
-        .0,
-        200
-    );
+        .arg(&token);
+    let (child, addr) = spawn(command);
+    assert_eq!(evaluate(addr), 200);
     std::fs::write(dir.join("t.rules"), POLICY.replace("a * 2", "2 * a")).unwrap();
     let auth = "Authorization: Bearer admin-token-0123456789";
     let r = support::request(addr, "POST", "/v1/reload", &[auth], "");

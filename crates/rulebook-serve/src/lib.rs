@@ -130,19 +130,7 @@ impl AppState {
         limits: Limits,
         admin: Option<AdminToken>,
     ) -> std::io::Result<Arc<AppState>> {
-        let pool = EvalPool::new(limits.eval_threads, limits.eval_queue)?;
-        Ok(Arc::new(AppState {
-            store,
-            logging,
-            batches: Arc::new(tokio::sync::Semaphore::new(
-                limits.max_concurrent_batches.max(1),
-            )),
-            limits,
-            metrics: Metrics::default(),
-            admin,
-            pool,
-            on_event: None,
-        }))
+        AppState::build(store, logging, limits, admin, None)
     }
 
     /// [`AppState::new`] with a callback told of every admin action and
@@ -153,6 +141,16 @@ impl AppState {
         limits: Limits,
         admin: Option<AdminToken>,
         on_event: impl Fn(&str) + Send + Sync + 'static,
+    ) -> std::io::Result<Arc<AppState>> {
+        AppState::build(store, logging, limits, admin, Some(Box::new(on_event)))
+    }
+
+    fn build(
+        store: Arc<PolicyStore>,
+        logging: Option<Logging>,
+        limits: Limits,
+        admin: Option<AdminToken>,
+        on_event: Option<EventSink>,
     ) -> std::io::Result<Arc<AppState>> {
         let pool = EvalPool::new(limits.eval_threads, limits.eval_queue)?;
         Ok(Arc::new(AppState {
@@ -165,7 +163,7 @@ impl AppState {
             metrics: Metrics::default(),
             admin,
             pool,
-            on_event: Some(Box::new(on_event)),
+            on_event,
         }))
     }
 
