@@ -68,7 +68,8 @@ impl<D: Decided> Serialize for Decisions<'_, '_, D> {
 }
 
 /// One decision: `value`, then `missing` (unknown), `reasons` (a false
-/// require decision) or `line` (the `when` clause that decided).
+/// require decision) or `line` with the `because` and `source` written on
+/// it (the `when` clause that decided).
 struct DecisionJson<'r, 'a, D: Decided> {
     report: &'r Report<'a, D>,
     def: &'a DecisionMeta,
@@ -101,6 +102,12 @@ impl<D: Decided> Serialize for DecisionJson<'_, '_, D> {
             DecisionKind::Whens => {
                 if let Some(c) = results.clause(d).and_then(|i| def.clauses.get(i)) {
                     m.serialize_entry("line", &c.line)?;
+                    if let Some(because) = &c.because {
+                        m.serialize_entry("because", because)?;
+                    }
+                    if let Some(source) = &c.source {
+                        m.serialize_entry("source", source)?;
+                    }
                 }
             }
             DecisionKind::Expr => {}
