@@ -18,6 +18,9 @@ pub struct Report<'a, D: Decided> {
     pub meta: &'a Meta,
     pub as_of: i32,
     pub results: &'a D,
+    /// Facts given that the policy does not declare (`ignored`, left out
+    /// when empty).
+    pub ignored: &'a [String],
 }
 
 impl<D: Decided> Serialize for Report<'_, D> {
@@ -29,7 +32,7 @@ impl<D: Decided> Serialize for Report<'_, D> {
         }
         all_missing.sort_unstable();
         all_missing.dedup();
-        let mut m = s.serialize_map(Some(6))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("policy", &meta.policy)?;
         m.serialize_entry("version", &meta.version)?;
         m.serialize_entry("hash", &meta.hash)?;
@@ -42,6 +45,9 @@ impl<D: Decided> Serialize for Report<'_, D> {
                 facts: &all_missing,
             },
         )?;
+        if !self.ignored.is_empty() {
+            m.serialize_entry("ignored", self.ignored)?;
+        }
         m.end()
     }
 }
@@ -196,20 +202,44 @@ impl Serialize for Paths<'_> {
 
 /// The output object of one evaluation as compact JSON text.
 pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
+    to_json_text_with_ignored(meta, as_of, results, &[])
+}
+
+/// The output object as compact JSON text, with `ignored` listing the
+/// undeclared facts given (left out when empty).
+pub fn to_json_text_with_ignored(
+    meta: &Meta,
+    as_of: i32,
+    results: &impl Decided,
+    ignored: &[String],
+) -> String {
     let report = Report {
         meta,
         as_of,
         results,
+        ignored,
     };
     serde_json::to_string(&report).unwrap_or_default()
 }
 
 /// The output object of one evaluation as a JSON value.
 pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided) -> Json {
+    to_json_with_ignored(meta, as_of, results, &[])
+}
+
+/// The output object as a JSON value, with `ignored` listing the undeclared
+/// facts given (left out when empty).
+pub fn to_json_with_ignored(
+    meta: &Meta,
+    as_of: i32,
+    results: &impl Decided,
+    ignored: &[String],
+) -> Json {
     let report = Report {
         meta,
         as_of,
         results,
+        ignored,
     };
     serde_json::to_value(&report).unwrap_or(Json::Null)
 }

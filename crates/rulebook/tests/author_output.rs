@@ -43,9 +43,7 @@ fn policies() -> Vec<(String, Policy, Engine)> {
 fn the_when_clause_that_decided_is_reported_with_its_reason_and_citation() {
     for (label, policy, engine) in policies() {
         let out = |facts: serde_json::Value| {
-            policy
-                .evaluate_value_with(engine, &facts, as_of())
-                .unwrap()["decisions"]["queue"]
+            policy.evaluate_value_with(engine, &facts, as_of()).unwrap()["decisions"]["queue"]
                 .clone()
         };
         assert_eq!(
@@ -71,4 +69,56 @@ fn the_when_clause_that_decided_is_reported_with_its_reason_and_citation() {
             "{label}"
         );
     }
+}
+
+#[test]
+fn facts_the_policy_does_not_declare_are_listed_as_ignored() {
+    let facts = json!({
+        "age": 30,
+        "recieves_universal_credit": true,
+        "postcode": "EH1",
+        "children": [{"age": 3, "agee": 4}, {"agee": 5, "name": "x"}]
+    });
+    let want = json!([
+        "recieves_universal_credit",
+        "postcode",
+        "children[].agee",
+        "children[].name"
+    ]);
+    for (label, policy, engine) in policies() {
+        let out = policy.evaluate_value_with(engine, &facts, as_of()).unwrap();
+        assert_eq!(out["ignored"], want, "{label}: evaluate_value_with");
+        let text = facts.to_string();
+        let out = policy.evaluate_json(&text, as_of()).unwrap();
+        assert_eq!(out["ignored"], want, "{label}: evaluate_json");
+        let out: serde_json::Value =
+            serde_json::from_str(&policy.evaluate_json_text(&text, as_of()).unwrap()).unwrap();
+        assert_eq!(out["ignored"], want, "{label}: evaluate_json_text");
+        // the undeclared facts change nothing else: the misspelt one is missing
+        assert_eq!(
+            out["decisions"]["queue"]["missing"],
+            json!(["receives_universal_credit"]),
+            "{label}"
+        );
+        assert_eq!(out["decisions"]["kids"]["value"], 2, "{label}");
+    }
+    // omitted when every fact given is declared
+    let policy = &policies()[0].1;
+    let out = policy.evaluate_json(r#"{"age": 3}"#, as_of()).unwrap();
+    assert!(out.get("ignored").is_none(), "{out}");
+}
+
+#[test]
+fn an_undeclared_fact_gets_a_did_you_mean() {
+    let policy = &policies()[2].1;
+    assert_eq!(
+        policy.did_you_mean("recieves_universal_credit").as_deref(),
+        Some("receives_universal_credit")
+    );
+    assert_eq!(
+        policy.did_you_mean("children[].agee").as_deref(),
+        Some("children[].age")
+    );
+    assert_eq!(policy.did_you_mean("postcode"), None);
+    assert_eq!(policy.did_you_mean("nothing[].age"), None);
 }
