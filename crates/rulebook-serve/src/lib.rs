@@ -33,6 +33,7 @@ use rulebook::{num, report, Date, Facts};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value as Json};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,7 +178,8 @@ impl AppState {
 /// The HTTP API.
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = state.limits.clone();
-    Router::new()
+    let max_body = state.limits.max_body;
+    let api = Router::new()
         .route("/v1/policies", get(list))
         .route("/v1/policies/{name}/evaluate", post(evaluate))
         .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
@@ -209,7 +211,76 @@ pub fn router(state: Arc<AppState>) -> Router {
             },
         ))
         .layer(DefaultBodyLimit::max(state.limits.max_body))
-        .with_state(state)
+        .with_state(state);
+    // around the whole router, so that it sees answers as they leave it
+    // (a 405 with its `Allow` header, which the router adds last)
+    Router::new()
+        .fallback_service(api)
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                json_errors(req, next, max_body)
+            },
+        ))
+}
+
+/// Makes every error answer a JSON `{"error": "..."}`: those the handlers
+/// write already are; those axum writes itself (the body limit's 413, the
+/// method router's 405, an extractor's 400) come as plain text or empty,
+/// and are rewritten here in the API's words, keeping status and headers.
+async fn json_errors(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    max_body: usize,
+) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .map_or(String::new(), |v| {
+                    format!("; use {}", v.replace(',', " or"))
+                });
+            format!("{method} is not allowed on {path}{allowed}")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the body is larger than {max_body} bytes, the limit")
+        }
+        StatusCode::NOT_FOUND => format!("no such endpoint: {path} (see docs/serving.md)"),
+        StatusCode::BAD_REQUEST if text.starts_with("Invalid URL") => {
+            format!("the address {path} could not be read: a policy name is UTF-8 text")
+        }
+        _ if text.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_lowercase(),
+        _ => format!("the request could not be read: {text}"),
+    };
+    let body = json!({ "error": message }).to_string();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Serves until `shutdown` completes, within the connection limits of `state`.
@@ -280,19 +351,79 @@ fn check_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), Box<
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The shape of an evaluation request, as its error messages describe it.
+const REQUEST_SHAPE: &str = r#"{"facts": {...}, "as_of": "YYYY-MM-DD"} (as_of optional)"#;
+
+/// One evaluation request: its facts (parsed later, against the policy) and
+/// its `as_of` text. Read by hand so every complaint is in the words of the
+/// API, not of the Rust types behind it.
 struct EvalRequest<'a> {
-    #[serde(borrow)]
     facts: &'a RawValue,
-    #[serde(default)]
-    as_of: Option<String>,
+    as_of: Option<Cow<'a, str>>,
+}
+
+impl<'de> Deserialize<'de> for EvalRequest<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EvalRequest<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "a request object {REQUEST_SHAPE}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let mut facts: Option<&'de RawValue> = None;
+                let mut as_of: Option<Option<Cow<'de, str>>> = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match &*key {
+                        "facts" if facts.is_some() => {
+                            return Err(A::Error::custom("`facts` is given twice"))
+                        }
+                        "facts" => facts = Some(map.next_value()?),
+                        "as_of" if as_of.is_some() => {
+                            return Err(A::Error::custom("`as_of` is given twice"))
+                        }
+                        "as_of" => {
+                            let raw: &RawValue = map.next_value()?;
+                            let date = match serde_json::from_str::<Option<Cow<str>>>(raw.get()) {
+                                Ok(d) => d,
+                                Err(_) => {
+                                    return Err(A::Error::custom(format!(
+                                        "`as_of` must be a date \"YYYY-MM-DD\", got {}",
+                                        raw.get()
+                                    )))
+                                }
+                            };
+                            as_of = Some(date);
+                        }
+                        other => {
+                            return Err(A::Error::custom(format!(
+                                "unknown key `{other}`: a request has only `facts` and `as_of`, as in {REQUEST_SHAPE}"
+                            )))
+                        }
+                    }
+                }
+                let facts = facts.ok_or_else(|| {
+                    A::Error::custom(format!(
+                        "the request has no `facts`: expected {REQUEST_SHAPE}"
+                    ))
+                })?;
+                Ok(EvalRequest {
+                    facts,
+                    as_of: as_of.flatten(),
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 fn parse_request(text: &str) -> Result<(&RawValue, Date), String> {
-    let req: EvalRequest = serde_json::from_str(text).map_err(|e| {
-        format!("input error: expected {{\"facts\": {{...}}, \"as_of\": \"YYYY-MM-DD\"?}}: {e}")
-    })?;
+    let req: EvalRequest =
+        serde_json::from_str(text).map_err(|e| format!("input error: {}", json_problem(&e)))?;
     let as_of = match &req.as_of {
         None => Date::today(),
         Some(s) => Date::parse(s).ok_or_else(|| {
@@ -300,6 +431,39 @@ fn parse_request(text: &str) -> Result<(&RawValue, Date), String> {
         })?,
     };
     Ok((req.facts, as_of))
+}
+
+/// What is wrong with a request body, in the API's words: where the JSON
+/// is broken, or what the request should have been.
+fn json_problem(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("the body is not valid JSON ({e})")
+        }
+        serde_json::error::Category::Data if e.to_string().starts_with("invalid type") => {
+            format!("expected a request object {REQUEST_SHAPE}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The decisions JSON text of an answer with `"ignored"` (the facts given
+/// that the policy does not declare) added as its last key, when there are
+/// any. What the decision log keeps is the answer without them.
+fn with_ignored(mut out: String, ignored: &[String]) -> String {
+    if ignored.is_empty() || !out.ends_with('}') {
+        return out;
+    }
+    match serde_json::to_string(ignored) {
+        Ok(list) => {
+            out.pop();
+            out.push_str(",\"ignored\":");
+            out.push_str(&list);
+            out.push('}');
+            out
+        }
+        Err(_) => out,
+    }
 }
 
 fn get_policy(state: &AppState, name: &str) -> Result<Arc<Version>, Box<Response>> {
@@ -419,7 +583,11 @@ fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
         Ok(x) => x,
         Err(e) => return Answer::Input(e),
     };
-    let facts = match version.policy.parse_facts(facts_raw.get()) {
+    let mut ignored = Vec::new();
+    let facts = match version
+        .policy
+        .parse_facts_noting(facts_raw.get(), &mut ignored)
+    {
         Ok(f) => f,
         Err(e) => return Answer::Input(e.to_string()),
     };
@@ -433,7 +601,7 @@ fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
     match version.policy.evaluate_json_facts(&facts, as_of) {
         Err(e) => Answer::Eval(e.to_string()),
         Ok(out) => match submit_decision(state, version, as_of, &facts, &out) {
-            Ok(pending) => Answer::Decision(out, pending),
+            Ok(pending) => Answer::Decision(with_ignored(out, &ignored), pending),
             Err(e) => Answer::Unlogged(e),
         },
     }
@@ -695,14 +863,20 @@ fn chunk_answers(
     let mut answers: Vec<Option<String>> = vec![None; items.len()];
     // records that parse, grouped by date so each group is one call into the module
     let mut groups: BTreeMap<i32, Vec<(usize, Facts)>> = BTreeMap::new();
+    // the undeclared facts of each record, kept only for records that have some
+    let mut ignored: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (i, text) in items.iter().enumerate() {
+        let mut noted = Vec::new();
         let parsed = parse_request(text).and_then(|(facts, as_of)| {
             version
                 .policy
-                .parse_facts(facts.get())
+                .parse_facts_noting(facts.get(), &mut noted)
                 .map(|f| (f, as_of))
                 .map_err(|e| e.to_string())
         });
+        if !noted.is_empty() {
+            ignored.insert(i, noted);
+        }
         match parsed {
             Ok((f, as_of)) => {
                 *elements += list_elements(&f);
@@ -732,7 +906,12 @@ fn chunk_answers(
             answers[*i] = Some(match r {
                 Ok(o) => {
                     let out = report::to_json_text(version.policy.meta(), as_of, &o);
-                    match submit_decision(state, version, Date(as_of), facts, &out) {
+                    let submitted = submit_decision(state, version, Date(as_of), facts, &out);
+                    let out = match ignored.get(i) {
+                        Some(noted) => with_ignored(out, noted),
+                        None => out,
+                    };
+                    match submitted {
                         Ok(Some(p)) => {
                             pending.push((*i, p));
                             out

@@ -14,13 +14,11 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A test file's contents, read by [`parse_test_file`].
+#[derive(Debug, Default)]
 struct TestFile {
     policy: Option<String>,
-    #[serde(default)]
     cases: Vec<Case>,
-    #[serde(default)]
     properties: Vec<properties::Property>,
 }
 
@@ -220,13 +218,7 @@ fn run_text_on(
         path: test_file.display().to_string(),
         message,
     };
-    let parsed: TestFile = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(loc) => TestFileError {
-            path: format!("{}:{}:{}", test_file.display(), loc.line(), loc.column()),
-            message: format!("not a valid test file: {e}"),
-        },
-        None => file_err(format!("not a valid test file: {e}")),
-    })?;
+    let parsed = parse_test_file(test_file, text)?;
     let policy_file = policy_path(test_file, parsed.policy.as_deref());
     let policy = match given {
         Some(p) => p.clone(),
@@ -278,9 +270,11 @@ fn run_text_on(
     })
 }
 
-/// Lines where each item (`- name:`) of the top-level list `key` starts.
+/// Lines where each item (`- ...`) of the top-level list `key` starts: the
+/// lines that start with `-` at the indentation of its first item.
 fn item_lines(text: &str, key: &str) -> Vec<usize> {
     let mut inside = false;
+    let mut indent: Option<usize> = None;
     let mut out = Vec::new();
     for (i, l) in text.lines().enumerate() {
         if !l.starts_with(' ') && !l.starts_with('-') && !l.trim().is_empty() && !l.starts_with('#')
@@ -289,14 +283,200 @@ fn item_lines(text: &str, key: &str) -> Vec<usize> {
                 .trim_end()
                 .strip_suffix(':')
                 .is_some_and(|k| k.trim() == key);
+            indent = None;
             continue;
         }
         let t = l.trim_start();
-        if inside && t.starts_with('-') && t[1..].trim_start().starts_with("name:") {
+        let at = l.len() - t.len();
+        if inside && (t == "-" || t.starts_with("- ")) && indent.is_none_or(|d| d == at) {
+            indent = Some(at);
             out.push(i + 1);
         }
     }
     out
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// The line of top-level key `key` (1 when it cannot be found).
+fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map_or(1, |i| i + 1)
+}
+
+/// Most rounds of merging: merged mappings that themselves hold merge keys
+/// are resolved one level a round.
+const MAX_MERGE_DEPTH: usize = 32;
+
+/// Reads a test file: YAML with anchors, aliases and merge keys (`<<: *base`,
+/// `<<: [*a, *b]`, the keys written beside them winning), and top-level
+/// `x-...` keys ignored (a place for the anchors cases share). What this
+/// runner does not support (YAML tags) and what does not fit a test file
+/// is refused with its location.
+fn parse_test_file(test_file: &Path, text: &str) -> Result<TestFile, TestFileError> {
+    use serde_yaml::Value as Yaml;
+    let at = |line: usize, col: Option<usize>, message: String| TestFileError {
+        path: match col {
+            Some(c) => format!("{}:{line}:{c}", test_file.display()),
+            None => format!("{}:{line}", test_file.display()),
+        },
+        message,
+    };
+    let mut doc: Yaml = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(loc) => at(
+            loc.line(),
+            Some(loc.column()),
+            format!("not a valid test file: {e}"),
+        ),
+        None => TestFileError {
+            path: test_file.display().to_string(),
+            message: format!("not a valid test file: {e}"),
+        },
+    })?;
+    if let Some(tag) = first_tag(&doc) {
+        let written = tag.to_string();
+        let (line, col) = text
+            .find(&written)
+            .map_or((1, 1), |offset| line_col(text, offset));
+        return Err(at(
+            line,
+            Some(col),
+            format!(
+                "YAML tags are not supported in test files (tag `{written}`): write the plain value"
+            ),
+        ));
+    }
+    let mut rounds = 0;
+    while has_merge_key(&doc) {
+        rounds += 1;
+        if rounds > MAX_MERGE_DEPTH {
+            return Err(TestFileError {
+                path: test_file.display().to_string(),
+                message: format!("merge keys (`<<`) nest more than {MAX_MERGE_DEPTH} deep"),
+            });
+        }
+        doc.apply_merge().map_err(|e| {
+            let line = text
+                .find("<<")
+                .map_or(1, |offset| line_col(text, offset).0);
+            at(
+                line,
+                None,
+                format!("a merge key `<<` takes an alias of a mapping (`<<: *base`) or a list of them (`<<: [*a, *b]`): {e}"),
+            )
+        })?;
+    }
+    let top = match doc {
+        Yaml::Mapping(m) => m,
+        Yaml::Null => serde_yaml::Mapping::new(),
+        _ => return Err(at(
+            1,
+            None,
+            "a test file is a mapping with `cases:` (and optionally `policy:` and `properties:`)"
+                .into(),
+        )),
+    };
+    let mut file = TestFile::default();
+    for (key, value) in top {
+        let Some(name) = key.as_str() else {
+            return Err(at(
+                1,
+                None,
+                "the keys of a test file are `policy`, `cases` and `properties`".into(),
+            ));
+        };
+        let line = key_line(text, name);
+        match name {
+            "policy" => match value {
+                Yaml::String(p) => file.policy = Some(p),
+                Yaml::Null => {}
+                _ => {
+                    return Err(at(
+                        line,
+                        None,
+                        "`policy` is the path of the rule file, relative to this file".into(),
+                    ))
+                }
+            },
+            "cases" => file.cases = items(value, "cases", text, &at)?,
+            "properties" => file.properties = items(value, "properties", text, &at)?,
+            _ if name.starts_with("x-") => {}
+            _ => {
+                return Err(at(
+                    line,
+                    None,
+                    format!(
+                        "unknown key `{name}`: a test file has `policy`, `cases` and `properties` (and `x-...` keys for shared YAML anchors)"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// The items of the top-level list `key`, each read on its own so an error
+/// names the item's line.
+fn items<T: serde::de::DeserializeOwned>(
+    value: serde_yaml::Value,
+    key: &str,
+    text: &str,
+    at: &dyn Fn(usize, Option<usize>, String) -> TestFileError,
+) -> Result<Vec<T>, TestFileError> {
+    let list = match value {
+        serde_yaml::Value::Sequence(list) => list,
+        serde_yaml::Value::Null => return Ok(Vec::new()),
+        _ => {
+            return Err(at(
+                key_line(text, key),
+                None,
+                format!("`{key}` is a list (each item starting with `- `)"),
+            ))
+        }
+    };
+    let lines = item_lines(text, key);
+    let what = key.trim_end_matches('s');
+    list.into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            T::deserialize(item).map_err(|e| {
+                let line = lines.get(i).copied().unwrap_or_else(|| key_line(text, key));
+                at(line, None, format!("{what} {}: {e}", i + 1))
+            })
+        })
+        .collect()
+}
+
+/// The first YAML tag (`!name value`) anywhere in a document.
+fn first_tag(v: &serde_yaml::Value) -> Option<serde_yaml::value::Tag> {
+    match v {
+        serde_yaml::Value::Tagged(t) => Some(t.tag.clone()),
+        serde_yaml::Value::Sequence(items) => items.iter().find_map(first_tag),
+        serde_yaml::Value::Mapping(m) => m
+            .iter()
+            .find_map(|(k, v)| first_tag(k).or_else(|| first_tag(v))),
+        _ => None,
+    }
+}
+
+/// Whether any mapping in a document still has a merge key `<<`.
+fn has_merge_key(v: &serde_yaml::Value) -> bool {
+    match v {
+        serde_yaml::Value::Sequence(items) => items.iter().any(has_merge_key),
+        serde_yaml::Value::Mapping(m) => m.contains_key("<<") || m.values().any(has_merge_key),
+        serde_yaml::Value::Tagged(t) => has_merge_key(&t.value),
+        _ => false,
+    }
 }
 
 impl Case {
@@ -335,6 +515,24 @@ fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
         Ok(v) => v,
         Err(e) => return vec![whole_case("input", "a facts object", e)],
     };
+    // an undeclared fact in a test is a mistake (a misspelt name would
+    // otherwise leave its decisions silently unknown)
+    let mut ignored = Vec::new();
+    if policy.facts_from_value_noting(&input, &mut ignored).is_ok() && !ignored.is_empty() {
+        return ignored
+            .iter()
+            .map(|fact| {
+                let hint = policy
+                    .did_you_mean(fact)
+                    .map_or(String::new(), |d| format!("; did you mean `{d}`?"));
+                whole_case(
+                    "input",
+                    "only facts the policy declares",
+                    format!("`{fact}` is not an input of {}{hint}", policy.name()),
+                )
+            })
+            .collect();
+    }
     let out = match policy.evaluate_value_with(Engine::Wasm, &input, as_of) {
         Ok(out) => out,
         Err(e) => {
@@ -360,10 +558,11 @@ fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
     }
     for (name, want) in &case.expect {
         let Some(name) = name.as_str() else {
+            let written = serde_yaml::to_string(name).unwrap_or_default();
             mismatches.push(whole_case(
                 "expect",
                 "decision names as keys",
-                format!("{name:?}"),
+                format!("`{}`", written.trim()),
             ));
             continue;
         };

@@ -325,7 +325,13 @@ fn range(meta: &rulebook::abi::Meta, name: &str, r: &Range) -> Result<(i64, i64)
         let text = match v {
             serde_yaml::Value::String(s) => s.clone(),
             serde_yaml::Value::Number(n) => n.to_string(),
-            other => return Err(format!("facts.{name}: {other:?} is not a number or date")),
+            other => {
+                let written = serde_yaml::to_string(other).unwrap_or_default();
+                return Err(format!(
+                    "facts.{name}: `{}` is not a number or date",
+                    written.trim()
+                ));
+            }
         };
         let parsed = match field.ty {
             ValueType::Int => num::parse_int(&text).map_err(|e| e.to_string()),
@@ -345,6 +351,30 @@ fn outcome_value(r: &Result<Outcome, EvalError>, decision: usize) -> Result<Opti
     match r {
         Ok(o) => Ok(o.decisions.get(decision).and_then(|d| d.value.clone())),
         Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A decision's value as the decisions JSON writes it (`"12.50"` for money,
+/// the variant's name for an enum), or `unknown`.
+fn shown(policy: &Policy, decision: usize, v: Option<&Value>) -> String {
+    let ty = policy.meta().decisions.get(decision).map(|d| &d.ty);
+    match (ty, v) {
+        (_, None) => "unknown".into(),
+        (_, Some(Value::Bool(b))) => b.to_string(),
+        (_, Some(Value::Text(t))) => serde_json::Value::String(t.to_string()).to_string(),
+        (Some(ValueType::Money), Some(Value::Num(n))) => format!("\"{}\"", num::format_money(*n)),
+        (Some(ValueType::Decimal), Some(Value::Num(n))) => {
+            format!("\"{}\"", num::format_decimal(*n))
+        }
+        (Some(ValueType::Date), Some(Value::Num(n))) => i32::try_from(*n).map_or_else(
+            |_| n.to_string(),
+            |d| format!("\"{}\"", num::format_date(d)),
+        ),
+        (Some(ValueType::Enum { variants }), Some(Value::Num(n))) => usize::try_from(*n)
+            .ok()
+            .and_then(|i| variants.get(i))
+            .map_or_else(|| n.to_string(), |v| format!("\"{v}\"")),
+        (_, Some(Value::Num(n))) => n.to_string(),
     }
 }
 
@@ -422,7 +452,9 @@ fn run_one(
                         Ok(true)
                     } else {
                         Err(format!(
-                            "raising the fact by {delta} moved the decision from {a:?} to {b:?}"
+                            "raising the fact by {delta} moved the decision from {} to {}",
+                            shown(policy, *decision, a.as_ref()),
+                            shown(policy, *decision, b.as_ref())
                         ))
                     }
                 }
@@ -439,7 +471,9 @@ fn run_one(
                 Ok(a.is_some())
             } else {
                 Err(format!(
-                    "two records that agree on the listed facts got {a:?} and {b:?}"
+                    "two records that agree on the listed facts got {} and {}",
+                    shown(policy, *decision, a.as_ref()),
+                    shown(policy, *decision, b.as_ref())
                 ))
             }
         }

@@ -101,20 +101,78 @@ pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
             "a JSON object of facts",
         )
     })?;
-    facts_from(schema, Raw(root))
+    facts_from(schema, Raw(root), &mut None)
 }
 
 /// Checks a JSON value against the policy's input layout.
 pub fn from_json(schema: &Layout, json: &Json) -> Result<Facts, InputError> {
-    facts_from(schema, json)
+    facts_from(schema, json, &mut None)
 }
 
-fn facts_from<'a, N: Node<'a>>(schema: &Layout, root: N) -> Result<Facts, InputError> {
+/// Like [`from_json_str`], and also appends to `ignored` the name of every
+/// fact given that the layout does not declare (each once, in the order
+/// given): `name` at the top level, `list[].name` inside a list element.
+/// Nothing is allocated for it when every fact given is declared.
+pub fn from_json_str_noting(
+    schema: &Layout,
+    text: &str,
+    ignored: &mut Vec<String>,
+) -> Result<Facts, InputError> {
+    let root: &RawValue = serde_json::from_str(text).map_err(|e| {
+        InputError::one(
+            "",
+            &format!("text that is not valid JSON ({e})"),
+            "a JSON object of facts",
+        )
+    })?;
+    facts_from(schema, Raw(root), &mut Some(ignored))
+}
+
+/// Like [`from_json`], noting undeclared facts as [`from_json_str_noting`] does.
+pub fn from_json_noting(
+    schema: &Layout,
+    json: &Json,
+    ignored: &mut Vec<String>,
+) -> Result<Facts, InputError> {
+    facts_from(schema, json, &mut Some(ignored))
+}
+
+/// The declared fact a misspelt fact path most likely meant (`recieves_uc`
+/// -> `receives_uc`, `children[].agee` -> `children[].age`), by edit distance
+/// among the fields declared at the same place; None when nothing is close.
+pub fn did_you_mean(schema: &Layout, path: &str) -> Option<String> {
+    let mut layout = schema;
+    let mut prefix = String::new();
+    let mut parts = path.split("[].").peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            let names = layout.fields.iter().map(|f| f.name.as_str());
+            return crate::check::suggest::closest(part, names).map(|n| format!("{prefix}{n}"));
+        }
+        let field = layout.fields.iter().find(|f| f.name == part)?;
+        let ValueType::List { element } = &field.ty else {
+            return None;
+        };
+        prefix.push_str(part);
+        prefix.push_str("[].");
+        layout = element;
+    }
+    None
+}
+
+/// Where undeclared fact names go, when the caller wants them.
+type Ignored<'v> = Option<&'v mut Vec<String>>;
+
+fn facts_from<'a, N: Node<'a>>(
+    schema: &Layout,
+    root: N,
+    ignored: &mut Ignored,
+) -> Result<Facts, InputError> {
     let Kind::Object(entries) = root.kind() else {
         return Err(InputError::one("", &root.show(), "a JSON object of facts"));
     };
     let mut problems = Vec::new();
-    let values = record(schema, entries, &Path::Root, &mut problems);
+    let values = record(schema, entries, &Path::Root, &mut problems, ignored);
     if problems.is_empty() {
         Ok(Facts { values })
     } else {
@@ -274,6 +332,34 @@ impl Path<'_> {
             Path::Index(parent, i) => format!("{}[{i}]", parent.render()),
         }
     }
+
+    /// The path of a fact named `name` at this place, as `fact_paths` writes
+    /// it: list elements as `[]`, without their index (`children[].age`).
+    fn fact_path(&self, name: &str) -> String {
+        fn prefix(p: &Path, out: &mut String) {
+            match p {
+                Path::Root => {}
+                Path::Field(parent, field) => {
+                    prefix(parent, out);
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(field);
+                }
+                Path::Index(parent, _) => {
+                    prefix(parent, out);
+                    out.push_str("[]");
+                }
+            }
+        }
+        let mut out = String::new();
+        prefix(self, &mut out);
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(name);
+        out
+    }
 }
 
 fn record<'a, N: Node<'a>>(
@@ -281,12 +367,20 @@ fn record<'a, N: Node<'a>>(
     entries: Vec<(Cow<'a, str>, N)>,
     at: &Path,
     problems: &mut Vec<FieldProblem>,
+    ignored: &mut Ignored,
 ) -> Vec<Option<FactValue>> {
     let mut values = vec![None; layout.fields.len()];
     let mut given = Given::new(layout.fields.len());
     for (key, node) in entries {
         let Some(i) = layout.fields.iter().position(|f| f.name == key) else {
-            continue; // facts the policy does not declare are ignored
+            // facts the policy does not declare are ignored (and noted when asked)
+            if let Some(list) = ignored.as_deref_mut() {
+                let path = at.fact_path(&key);
+                if !list.contains(&path) {
+                    list.push(path);
+                }
+            }
+            continue;
         };
         let field = &layout.fields[i];
         let path = Path::Field(at, &field.name);
@@ -306,7 +400,7 @@ fn record<'a, N: Node<'a>>(
             }
             continue;
         }
-        values[i] = match value(&field.ty, node, &path, problems) {
+        values[i] = match value(&field.ty, node, &path, problems, ignored) {
             Ok(v) => v,
             Err(p) => {
                 problems.push(p);
@@ -355,6 +449,7 @@ fn value<'a, N: Node<'a>>(
     v: N,
     path: &Path,
     problems: &mut Vec<FieldProblem>,
+    ignored: &mut Ignored,
 ) -> Result<Option<FactValue>, FieldProblem> {
     let bad = |expected: String| FieldProblem {
         path: path.render(),
@@ -396,7 +491,9 @@ fn value<'a, N: Node<'a>>(
             for (i, item) in items.into_iter().enumerate() {
                 let at = Path::Index(path, i);
                 match item.kind() {
-                    Kind::Object(entries) => records.push(record(element, entries, &at, problems)),
+                    Kind::Object(entries) => {
+                        records.push(record(element, entries, &at, problems, ignored))
+                    }
                     _ => {
                         problems.push(FieldProblem {
                             path: at.render(),

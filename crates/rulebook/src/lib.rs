@@ -320,6 +320,33 @@ impl Policy {
         facts::from_json(&self.inner.meta.input, json)
     }
 
+    /// Like [`Policy::parse_facts`], also appending to `ignored` every fact
+    /// given that the policy does not declare (`name`, or `list[].name`
+    /// inside list elements), each once.
+    pub fn parse_facts_noting(
+        &self,
+        json: &str,
+        ignored: &mut Vec<String>,
+    ) -> Result<Facts, InputError> {
+        facts::from_json_str_noting(&self.inner.meta.input, json, ignored)
+    }
+
+    /// Like [`Policy::facts_from_value`], noting undeclared facts as
+    /// [`Policy::parse_facts_noting`] does.
+    pub fn facts_from_value_noting(
+        &self,
+        json: &serde_json::Value,
+        ignored: &mut Vec<String>,
+    ) -> Result<Facts, InputError> {
+        facts::from_json_noting(&self.inner.meta.input, json, ignored)
+    }
+
+    /// The declared fact an undeclared fact path (as noted by
+    /// [`Policy::parse_facts_noting`]) most likely meant, if one is close.
+    pub fn did_you_mean(&self, fact: &str) -> Option<String> {
+        facts::did_you_mean(&self.inner.meta.input, fact)
+    }
+
     /// The JSON text of `facts` that the decision log keeps: only the
     /// declared facts, as parsed (the encodings of the decisions output),
     /// with every `personal` value replaced by `{"hmac_sha256": "<hex>"}`
@@ -452,38 +479,70 @@ impl Policy {
         report::to_json(&self.inner.meta, as_of.0, outcome)
     }
 
+    /// The decisions JSON of an outcome, with `ignored` listing the
+    /// undeclared facts that were given (left out when empty).
+    pub fn report_with_ignored(
+        &self,
+        outcome: &Outcome,
+        as_of: Date,
+        ignored: &[String],
+    ) -> serde_json::Value {
+        report::to_json_with_ignored(&self.inner.meta, as_of.0, outcome, ignored)
+    }
+
     /// Facts JSON text in, decisions JSON text out (Wasm engine): the fast path
     /// for services, with no intermediate `serde_json::Value` either way.
+    /// Facts the policy does not declare are listed under `ignored`.
     pub fn evaluate_json_text(&self, facts_json: &str, as_of: Date) -> Result<String, Error> {
-        let facts = self.parse_facts(facts_json)?;
-        Ok(self.evaluate_json_facts(&facts, as_of)?)
+        let mut ignored = Vec::new();
+        let facts = self.parse_facts_noting(facts_json, &mut ignored)?;
+        Ok(self.evaluate_json_facts_with_ignored(&facts, as_of, &ignored)?)
     }
 
     /// Checked facts in, decisions JSON text out (Wasm engine).
     pub fn evaluate_json_facts(&self, facts: &Facts, as_of: Date) -> Result<String, EvalError> {
-        let module = self.loaded().map_err(load_failed)?;
-        let meta = &self.inner.meta;
-        module.evaluate_view(facts, as_of.0, |r| report::to_json_text(meta, as_of.0, &r))
+        self.evaluate_json_facts_with_ignored(facts, as_of, &[])
     }
 
-    /// Facts JSON text in, decisions JSON out (Wasm engine).
-    pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
-        let facts = self.parse_facts(facts_json)?;
+    /// Checked facts in, decisions JSON text out (Wasm engine), with
+    /// `ignored` (the undeclared facts noted while parsing them) in the output.
+    pub fn evaluate_json_facts_with_ignored(
+        &self,
+        facts: &Facts,
+        as_of: Date,
+        ignored: &[String],
+    ) -> Result<String, EvalError> {
         let module = self.loaded().map_err(load_failed)?;
         let meta = &self.inner.meta;
-        Ok(module.evaluate_view(&facts, as_of.0, |r| report::to_json(meta, as_of.0, &r))?)
+        module.evaluate_view(facts, as_of.0, |r| {
+            report::to_json_text_with_ignored(meta, as_of.0, &r, ignored)
+        })
+    }
+
+    /// Facts JSON text in, decisions JSON out (Wasm engine). Facts the
+    /// policy does not declare are listed under `ignored`.
+    pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
+        let mut ignored = Vec::new();
+        let facts = self.parse_facts_noting(facts_json, &mut ignored)?;
+        let module = self.loaded().map_err(load_failed)?;
+        let meta = &self.inner.meta;
+        Ok(module.evaluate_view(&facts, as_of.0, |r| {
+            report::to_json_with_ignored(meta, as_of.0, &r, &ignored)
+        })?)
     }
 
     /// Facts as a JSON value in, decisions JSON out, with the chosen engine.
+    /// Facts the policy does not declare are listed under `ignored`.
     pub fn evaluate_value_with(
         &self,
         engine: Engine,
         facts_json: &serde_json::Value,
         as_of: Date,
     ) -> Result<serde_json::Value, Error> {
-        let facts = self.facts_from_value(facts_json)?;
+        let mut ignored = Vec::new();
+        let facts = self.facts_from_value_noting(facts_json, &mut ignored)?;
         let outcome = self.evaluate_with(engine, &facts, as_of)?;
-        Ok(self.report(&outcome, as_of))
+        Ok(self.report_with_ignored(&outcome, as_of, &ignored))
     }
 
     /// Facts as a JSON value in, decisions JSON out (Wasm engine).

@@ -18,6 +18,9 @@ pub struct Report<'a, D: Decided> {
     pub meta: &'a Meta,
     pub as_of: i32,
     pub results: &'a D,
+    /// Facts given that the policy does not declare (`ignored`, left out
+    /// when empty).
+    pub ignored: &'a [String],
 }
 
 impl<D: Decided> Serialize for Report<'_, D> {
@@ -29,7 +32,7 @@ impl<D: Decided> Serialize for Report<'_, D> {
         }
         all_missing.sort_unstable();
         all_missing.dedup();
-        let mut m = s.serialize_map(Some(6))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("policy", &meta.policy)?;
         m.serialize_entry("version", &meta.version)?;
         m.serialize_entry("hash", &meta.hash)?;
@@ -42,6 +45,9 @@ impl<D: Decided> Serialize for Report<'_, D> {
                 facts: &all_missing,
             },
         )?;
+        if !self.ignored.is_empty() {
+            m.serialize_entry("ignored", self.ignored)?;
+        }
         m.end()
     }
 }
@@ -68,7 +74,8 @@ impl<D: Decided> Serialize for Decisions<'_, '_, D> {
 }
 
 /// One decision: `value`, then `missing` (unknown), `reasons` (a false
-/// require decision) or `line` (the `when` clause that decided).
+/// require decision) or `line` with the `because` and `source` written on
+/// it (the `when` clause that decided).
 struct DecisionJson<'r, 'a, D: Decided> {
     report: &'r Report<'a, D>,
     def: &'a DecisionMeta,
@@ -101,6 +108,12 @@ impl<D: Decided> Serialize for DecisionJson<'_, '_, D> {
             DecisionKind::Whens => {
                 if let Some(c) = results.clause(d).and_then(|i| def.clauses.get(i)) {
                     m.serialize_entry("line", &c.line)?;
+                    if let Some(because) = &c.because {
+                        m.serialize_entry("because", because)?;
+                    }
+                    if let Some(source) = &c.source {
+                        m.serialize_entry("source", source)?;
+                    }
                 }
             }
             DecisionKind::Expr => {}
@@ -189,10 +202,22 @@ impl Serialize for Paths<'_> {
 
 /// The output object of one evaluation as compact JSON text.
 pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
+    to_json_text_with_ignored(meta, as_of, results, &[])
+}
+
+/// The output object as compact JSON text, with `ignored` listing the
+/// undeclared facts given (left out when empty).
+pub fn to_json_text_with_ignored(
+    meta: &Meta,
+    as_of: i32,
+    results: &impl Decided,
+    ignored: &[String],
+) -> String {
     let report = Report {
         meta,
         as_of,
         results,
+        ignored,
     };
     // `Report`'s `Serialize` writes only strings, numbers, bools, null and
     // string-keyed maps and never returns an error of its own, so writing it
@@ -203,10 +228,22 @@ pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
 
 /// The output object of one evaluation as a JSON value.
 pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided) -> Json {
+    to_json_with_ignored(meta, as_of, results, &[])
+}
+
+/// The output object as a JSON value, with `ignored` listing the undeclared
+/// facts given (left out when empty).
+pub fn to_json_with_ignored(
+    meta: &Meta,
+    as_of: i32,
+    results: &impl Decided,
+    ignored: &[String],
+) -> Json {
     let report = Report {
         meta,
         as_of,
         results,
+        ignored,
     };
     // cannot fail, as for `to_json_text` above
     serde_json::to_value(&report).unwrap_or(Json::Null)

@@ -645,6 +645,12 @@ fn decode(meta: &Meta, data: &[u8], at: usize, as_of: i64) -> Result<Value, Stri
             Kind::Whens => {
                 let clause = &d.clauses[usize::try_from(aux).unwrap()];
                 obj.insert("line".into(), json!(clause.line));
+                if let Some(b) = &clause.because {
+                    obj.insert("because".into(), Value::String(b.clone()));
+                }
+                if let Some(s) = &clause.source {
+                    obj.insert("source".into(), Value::String(s.clone()));
+                }
             }
             Kind::Expr => {}
         }

@@ -340,11 +340,23 @@ fn eval(
             return ExitCode::FAILURE;
         }
     };
+    let mut ignored = Vec::new();
     let result = policy
-        .parse_facts(&facts)
+        .parse_facts_noting(&facts, &mut ignored)
         .map_err(rulebook::Error::from)
         .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?))
-        .map(|outcome| policy.report(&outcome, as_of));
+        .map(|outcome| policy.report_with_ignored(&outcome, as_of, &ignored));
+    // facts meant for other policies are accepted, but a typo should not
+    // pass unnoticed: every decision it feeds would just say "missing"
+    for fact in &ignored {
+        let hint = policy
+            .did_you_mean(fact)
+            .map_or(String::new(), |d| format!("; did you mean `{d}`?"));
+        eprintln!(
+            "warning: fact `{fact}` is not an input of {}{hint}",
+            policy.name()
+        );
+    }
     match result {
         Ok(out) => {
             let text = if compact {

@@ -4,7 +4,7 @@
 //! error it finds in one run.
 
 mod expr;
-mod suggest;
+pub(crate) mod suggest;
 
 use crate::ast::{self, Span};
 use crate::diagnostic::{line_col, Diagnostic};

@@ -1,0 +1,209 @@
+//! Test files as a policy author writes them: YAML merge keys (`<<: *base`)
+//! to share facts between cases, a located error for YAML this runner does
+//! not support (tags), and an undeclared (misspelt) fact in a case is an
+//! error naming the case and suggesting the declared name.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rulebook_testing as testing;
+use std::path::PathBuf;
+
+const POLICY: &str = "policy pension_credit
+input {
+  a: int
+  b: int
+  receives_universal_credit: bool
+  children: list of { age: int }
+}
+decision total: int = a + b
+decision uc: bool = receives_universal_credit
+decision ages: int = sum(c in children: c.age)
+";
+
+fn write(name: &str, yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rulebook-yaml-authoring-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pension_credit.rules"), POLICY).unwrap();
+    let file = dir.join("pension_credit.test.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    file
+}
+
+fn failures(report: &testing::FileReport) -> Vec<String> {
+    report
+        .cases
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| format!("{} (line {}): {}", c.name, c.line, c.failures().join("; ")))
+        .collect()
+}
+
+#[test]
+fn merge_keys_share_facts_between_cases() {
+    let file = write(
+        "merge",
+        "x-base: &base { a: 1, b: 2, receives_universal_credit: true }
+x-kids: &kids { children: [{ age: 3 }] }
+cases:
+  - name: the base facts alone
+    as_of: 2026-01-01
+    input: *base
+    expect: { total: 3, uc: true }
+  - name: a merge with an override
+    as_of: 2026-01-01
+    input: { <<: *base, b: 5 }
+    expect: { total: 6, uc: true }
+  - name: a merge of several mappings, the first winning
+    as_of: 2026-01-01
+    input:
+      <<: [*kids, *base]
+      a: 10
+    expect: { total: 12, ages: 3 }
+  - &shared
+    name: a whole case as an anchor
+    as_of: 2026-01-01
+    input: { <<: *base }
+    expect: { total: 3 }
+  - <<: *shared
+    name: a case merged from another, with its own facts
+    input: { <<: *base, a: 100 }
+    expect: { total: 102 }
+",
+    );
+    let report = testing::run_file(&file).unwrap();
+    assert_eq!(report.cases.len(), 5);
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    // each case is found on its own line, anchored and merged ones too
+    assert_eq!(report.cases[3].line, 18);
+    assert_eq!(report.cases[4].line, 23);
+}
+
+#[test]
+fn tags_are_refused_with_their_location() {
+    let file = write(
+        "tags",
+        "cases:
+  - name: tagged
+    as_of: 2026-01-01
+    input: { a: !secret 1, b: 2 }
+    expect: { total: 3 }
+",
+    );
+    let e = testing::run_file(&file).unwrap_err();
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with(&format!("{}:4:17: ", file.display())),
+        "{shown}"
+    );
+    assert!(shown.contains("tag `!secret`"), "{shown}");
+}
+
+#[test]
+fn a_bad_merge_is_a_clear_error() {
+    let file = write(
+        "badmerge",
+        "cases:
+  - name: merging a number
+    as_of: 2026-01-01
+    input: { <<: 5, b: 2 }
+    expect: { total: 3 }
+",
+    );
+    let e = testing::run_file(&file).unwrap_err().to_string();
+    assert!(e.contains("merge"), "{e}");
+    assert!(!e.contains("ScalarInMerge"), "{e}");
+}
+
+#[test]
+fn an_unknown_key_in_a_case_names_the_case_and_its_line() {
+    let file = write(
+        "unknown",
+        "x-base: &base { a: 1 }
+cases:
+  - name: fine
+    input: *base
+  - name: typo
+    input: *base
+    expcet: { total: 1 }
+",
+    );
+    let e = testing::run_file(&file).unwrap_err().to_string();
+    assert!(e.starts_with(&format!("{}:5:", file.display())), "{e}");
+    assert!(e.contains("`expcet`"), "{e}");
+}
+
+#[test]
+fn an_undeclared_fact_fails_its_case_with_a_did_you_mean() {
+    let file = write(
+        "undeclared",
+        "cases:
+  - name: misspelt fact
+    as_of: 2026-01-01
+    input: { a: 1, b: 2, recieves_universal_credit: true }
+    expect: { total: 3 }
+  - name: misspelt list field
+    as_of: 2026-01-01
+    input: { a: 1, b: 2, children: [{ agee: 3 }] }
+    expect: { total: 3 }
+  - name: fine
+    as_of: 2026-01-01
+    input: { a: 1, b: 2 }
+    expect: { total: 3 }
+",
+    );
+    let report = testing::run_file(&file).unwrap();
+    let f = failures(&report);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert!(f[0].starts_with("misspelt fact (line 2): input:"), "{f:?}");
+    assert!(
+        f[0].contains("`recieves_universal_credit` is not an input of pension_credit; did you mean `receives_universal_credit`?"),
+        "{f:?}"
+    );
+    assert!(
+        f[1].contains(
+            "`children[].agee` is not an input of pension_credit; did you mean `children[].age`?"
+        ),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn property_failures_show_values_as_the_decisions_json_does() {
+    let dir = std::env::temp_dir().join(format!("rulebook-yaml-props-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("p.rules"),
+        "policy p\ninput {\n  a: int\n  b: int\n}\ndecision label: text = if a > b then \"high\" else \"low\"\ndecision pay: money = a * £1.50\n",
+    )
+    .unwrap();
+    let file = dir.join("p.test.yaml");
+    std::fs::write(
+        &file,
+        "properties:
+  - name: label ignores b
+    complete: true
+    depends_only_on: { decision: label, facts: [a] }
+  - name: pay falls with a
+    complete: true
+    facts: { a: { min: 1, max: 100 } }
+    monotone: { fact: a, decision: pay, direction: non_increasing }
+",
+    )
+    .unwrap();
+    let report = testing::run_file(&file).unwrap();
+    assert_eq!(report.properties.len(), 2);
+    for p in &report.properties {
+        let message = p.message.clone().unwrap_or_default();
+        assert!(!p.passed, "{p:?}");
+        for internal in ["Some(", "Text(", "Num("] {
+            assert!(!message.contains(internal), "{internal} in {message}");
+        }
+    }
+    let m = report.properties[0].message.clone().unwrap();
+    assert!(m.contains(r#""high""#) && m.contains(r#""low""#), "{m}");
+    let m = report.properties[1].message.clone().unwrap();
+    assert!(m.contains("moved the decision from \""), "{m}");
+}
