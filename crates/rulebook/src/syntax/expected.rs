@@ -364,7 +364,10 @@ fn found_at(source: &str, pos: usize) -> (String, usize) {
     } else if c == '\n' || c == '\r' {
         ("end of line".to_string(), 0)
     } else if c.is_control() {
-        (format!("the control character {:?}", c), c.len_utf8())
+        (
+            format!("the control character U+{:04X}", u32::from(c)),
+            c.len_utf8(),
+        )
     } else {
         (format!("`{c}`"), c.len_utf8())
     }
