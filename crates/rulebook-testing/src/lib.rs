@@ -1,5 +1,5 @@
-//! Test files for policy authors (LANGUAGE.md section 9, extended in
-//! docs/testing.md): `NAME.test.yaml` cases run against a policy through the
+//! Test files for policy authors (docs/testing.md and docs/language.md
+//! section 19): `NAME.test.yaml` cases run against a policy through the
 //! Wasm engine and compared decision by decision; clause coverage
 //! ([`coverage`]); and property suites checked on generated facts
 //! ([`properties`]).

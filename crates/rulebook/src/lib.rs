@@ -506,7 +506,7 @@ impl Policy {
             .position(|d| d.name == name)
     }
 
-    /// The decisions JSON (LANGUAGE.md section 6) of an outcome.
+    /// The decisions JSON (docs/language.md section 17) of an outcome.
     pub fn report(&self, outcome: &Outcome, as_of: Date) -> serde_json::Value {
         report::to_json(&self.inner.meta, as_of.0, outcome)
     }
