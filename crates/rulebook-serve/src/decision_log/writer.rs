@@ -208,18 +208,20 @@ impl<S: Sink> Writer<S> {
         let entries = group.iter().filter(|i| i.tail.is_some()).count();
         let bytes: usize = group.iter().map(Item::bytes).sum();
         let outcome = self.write_group(&group, entries);
-        for item in group {
-            if let Some(done) = item.done {
-                // The submitter may have gone away; nothing to tell then.
-                let _ = done.send(outcome.clone());
-            }
-        }
+        // The group leaves the queue before its submitters hear of it, so a
+        // submitter that has its answer sees the room it freed.
         {
             let mut queue = self.shared.lock_queue();
             queue.pending_bytes = queue.pending_bytes.saturating_sub(bytes);
             queue.pending_entries = queue.pending_entries.saturating_sub(entries);
         }
         self.shared.room.notify_all();
+        for item in group {
+            if let Some(done) = item.done {
+                // The submitter may have gone away; nothing to tell then.
+                let _ = done.send(outcome.clone());
+            }
+        }
         if outcome.is_ok() {
             self.maybe_rotate();
         }
