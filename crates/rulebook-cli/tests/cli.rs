@@ -1,5 +1,5 @@
 //! The command line as a user runs it: exit codes, stdout JSON, stderr
-//! messages (LANGUAGE.md section 7), and hostile inputs that must never crash.
+//! messages (docs/language.md section 18), and hostile inputs that must never crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;

@@ -1,5 +1,5 @@
-//! Test files for policy authors (LANGUAGE.md section 9, extended in
-//! docs/testing.md): `NAME.test.yaml` cases run against a policy through the
+//! Test files for policy authors (docs/testing.md and docs/language.md
+//! section 19): `NAME.test.yaml` cases run against a policy through the
 //! Wasm engine and compared decision by decision; clause coverage
 //! ([`coverage`]); and property suites checked on generated facts
 //! ([`properties`]).
@@ -445,16 +445,40 @@ fn items<T: serde::de::DeserializeOwned>(
         }
     };
     let lines = item_lines(text, key);
-    let what = key.trim_end_matches('s');
+    let what = if key == "cases" { "case" } else { "property" };
     list.into_iter()
         .enumerate()
         .map(|(i, item)| {
             T::deserialize(item).map_err(|e| {
                 let line = lines.get(i).copied().unwrap_or_else(|| key_line(text, key));
-                at(line, None, format!("{what} {}: {e}", i + 1))
+                at(
+                    line,
+                    None,
+                    format!("{what} {}: {}", i + 1, in_authors_words(&e.to_string())),
+                )
             })
         })
         .collect()
+}
+
+/// A deserialiser's message with the names of Rust types put in YAML's
+/// words (`expected struct Monotone` -> `expected a mapping`).
+fn in_authors_words(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("struct ") {
+        out.push_str(&rest[..at]);
+        out.push_str("a mapping");
+        let after = &rest[at + "struct ".len()..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        rest = &after[name_len..];
+    }
+    out.push_str(rest);
+    out.replace("expected u32", "expected a whole number (0 or more)")
+        .replace("expected u64", "expected a whole number (0 or more)")
+        .replace("a sequence", "a list")
 }
 
 /// The first YAML tag (`!name value`) anywhere in a document.

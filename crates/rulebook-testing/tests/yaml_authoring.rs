@@ -207,3 +207,22 @@ fn property_failures_show_values_as_the_decisions_json_does() {
     let m = report.properties[1].message.clone().unwrap();
     assert!(m.contains("moved the decision from \""), "{m}");
 }
+
+#[test]
+fn malformed_items_are_described_without_rust_type_names() {
+    for (name, yaml) in [
+        ("monotone", "properties:\n  - name: p\n    monotone: 5\n"),
+        (
+            "cases",
+            "properties:\n  - name: p\n    cases: -1\n    always: true\n",
+        ),
+        ("missing", "cases:\n  - name: c\n    missing: 5\n"),
+    ] {
+        let file = write(name, yaml);
+        let e = testing::run_file(&file).unwrap_err().to_string();
+        assert!(e.contains(":2: "), "{e}");
+        for internal in ["struct ", "u32", "Monotone", "sequence", "mappingping"] {
+            assert!(!e.contains(internal), "{internal} in {e}");
+        }
+    }
+}

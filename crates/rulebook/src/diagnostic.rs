@@ -1,6 +1,6 @@
 //! Compile-time diagnostics: what went wrong, where (a [`Span`]), and how to
 //! render it as `path:line:col: error: message` followed by the source line and
-//! a caret, the format LANGUAGE.md section 7 fixes.
+//! a caret, the format docs/language.md section 18 fixes.
 
 use crate::ast::Span;
 use std::fmt::Write as _;

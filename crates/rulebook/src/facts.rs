@@ -1,5 +1,5 @@
 //! Facts in: a JSON object checked against a policy's input schema
-//! (LANGUAGE.md section 6) into typed slots. Absent and `null` values are
+//! (docs/language.md section 16) into typed slots. Absent and `null` values are
 //! unknown; a value of the wrong type is an [`InputError`] naming the field
 //! path, the value and what was expected.
 

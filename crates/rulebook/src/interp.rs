@@ -1,5 +1,5 @@
 //! The reference interpreter: evaluates a checked [`Program`] directly on
-//! [`Facts`], implementing LANGUAGE.md sections 3 to 5 (exact arithmetic,
+//! [`Facts`], implementing docs/language.md sections 12, 13 and 15 (exact arithmetic,
 //! Kleene logic with missing sets, effective dates). It is the oracle the
 //! Wasm engine is tested against, so it stays simple and shares no evaluation
 //! code with codegen.

@@ -161,7 +161,26 @@ impl Policy {
             source: source.clone(),
             diagnostics,
         };
-        let file = syntax::parse(&source).map_err(fail)?;
+        let file = match syntax::parse_recovering(&source) {
+            Ok(file) => file,
+            Err(recovered) => {
+                // a syntax error in one item does not hide the errors of the others
+                let mut diagnostics = recovered.errors;
+                if let Some(file) = &recovered.file {
+                    if let Err(more) = check::check(file, &source) {
+                        let lost = |d: &Diagnostic| {
+                            recovered
+                                .lost_names
+                                .iter()
+                                .any(|n| d.message.starts_with(&format!("unknown name `{n}`")))
+                        };
+                        diagnostics.extend(more.into_iter().filter(|d| d.is_error() && !lost(d)));
+                    }
+                }
+                diagnostics.sort_by_key(|d| d.span.start);
+                return Err(fail(diagnostics));
+            }
+        };
         let (program, warnings) = check::check(&file, &source).map_err(fail)?;
         let compiled = codegen::compile(&program, &hash);
         Ok(Policy {
@@ -474,7 +493,7 @@ impl Policy {
             .position(|d| d.name == name)
     }
 
-    /// The decisions JSON (LANGUAGE.md section 6) of an outcome.
+    /// The decisions JSON (docs/language.md section 17) of an outcome.
     pub fn report(&self, outcome: &Outcome, as_of: Date) -> serde_json::Value {
         report::to_json(&self.inner.meta, as_of.0, outcome)
     }

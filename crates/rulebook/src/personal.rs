@@ -1,5 +1,5 @@
-//! What the decision log may keep of one record's facts (LANGUAGE.md
-//! section 15): the declared facts, as parsed, in the JSON encodings of
+//! What the decision log may keep of one record's facts (docs/serving.md,
+//! the decision log): the declared facts, as parsed, in the JSON encodings of
 //! [`facts::to_json`], with every `personal` value (a scalar, a field of a
 //! list's elements, or a whole list) replaced by its keyed hash
 //! `{"hmac_sha256": "<hex>"}`.

@@ -1,4 +1,4 @@
-//! `personal` input fields (LANGUAGE.md section 15): the mark reaches the
+//! `personal` input fields (docs/serving.md, the decision log): the mark reaches the
 //! compiled module's metadata, and what the decision log may keep of facts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,4 @@
-//! The command line (LANGUAGE.md section 7): the only place that prints or exits.
+//! The command line (docs/language.md section 18): the only place that prints or exits.
 
 mod serve;
 
@@ -66,6 +66,7 @@ enum Command {
     },
     /// Run *.test.yaml files (or folders of them): cases, properties, coverage.
     Test {
+        /// Test files (*.test.yaml) or folders containing them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Output format.
@@ -90,6 +91,7 @@ enum Command {
 enum LogCommand {
     /// Check a decision log's hash chain (with its rotated files FILE.NNNNNN); report the first broken link.
     Verify {
+        /// The decision log (its rotated files FILE.NNNNNN are found beside it).
         file: PathBuf,
         /// The sha256 of the last entry as recorded elsewhere (detects truncation).
         #[arg(long)]
@@ -100,6 +102,7 @@ enum LogCommand {
     },
     /// Cut a torn last line (an interrupted write) off a decision log; never a line that verifies.
     Repair {
+        /// The decision log.
         file: PathBuf,
         /// The key of a keyed log.
         #[arg(long, value_name = "FILE")]

@@ -1,4 +1,4 @@
-//! The checker: resolves names, infers and checks types (LANGUAGE.md section 3),
+//! The checker: resolves names, infers and checks types (docs/language.md section 12),
 //! checks decision forms, dates and literals, orders dependencies and finds
 //! cycles. It turns an [`ast::File`] into a typed [`Program`], reporting every
 //! error it finds in one run.

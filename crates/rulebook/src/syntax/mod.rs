@@ -18,32 +18,107 @@ pub(crate) struct PolicyParser;
 /// Deepest expression tree the front end accepts; bounds every later recursion.
 pub const MAX_EXPR_DEPTH: usize = 200;
 
-/// Parses a rule file into its syntax tree, or every syntax error found.
-pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
+/// A file with syntax errors, and what could still be read of it.
+#[derive(Debug)]
+pub struct Recovered {
+    /// Every syntax error found.
+    pub errors: Vec<Diagnostic>,
+    /// The file without its broken items, so the others can still be
+    /// checked; None when even that does not parse (a broken header).
+    pub file: Option<Box<File>>,
+    /// The names the broken items declare: the checker cannot know them,
+    /// so "unknown name" errors about them are not errors of their own.
+    pub lost_names: Vec<String>,
+}
+
+/// Parses a rule file into its syntax tree, or its syntax errors with the
+/// items that do parse.
+pub fn parse_recovering(source: &str) -> Result<File, Recovered> {
+    let fail = |errors| Recovered {
+        errors,
+        file: None,
+        lost_names: Vec::new(),
+    };
     let text = source.trim_start_matches('\u{feff}');
     if text.trim().is_empty() || only_comments(text) {
-        return Err(vec![Diagnostic::error(
+        return Err(fail(vec![Diagnostic::error(
             Span::new(0, 0),
             "the file is empty: a rule file starts with `policy NAME`",
-        )]);
+        )]));
     }
     let prescan = prescan::check(source);
     if !prescan.is_empty() {
-        return Err(prescan);
+        return Err(fail(prescan));
     }
     match PolicyParser::parse(Rule::file, source) {
         Ok(mut pairs) => match pairs.next() {
-            Some(file) => build::file(file),
-            None => Err(vec![Diagnostic::error(Span::new(0, 0), "empty parse")]),
+            Some(file) => build::file(file).map_err(fail),
+            None => Err(fail(vec![Diagnostic::error(
+                Span::new(0, 0),
+                "empty parse",
+            )])),
         },
         Err(first) => {
-            let mut errors = recover_per_item(source);
+            let (mut errors, broken) = recover_per_item(source);
             if errors.is_empty() {
                 errors.push(expected::describe(source, &first, 0));
+                return Err(fail(errors));
             }
-            Err(errors)
+            let (file, lost_names) = without(source, &broken);
+            Err(Recovered {
+                errors,
+                file,
+                lost_names,
+            })
         }
     }
+}
+
+/// The file with the broken items blanked out (offsets kept, so spans
+/// still point into `source`), and the names those items declare.
+fn without(source: &str, broken: &[(usize, usize)]) -> (Option<Box<File>>, Vec<String>) {
+    let mut masked = source.as_bytes().to_vec();
+    let mut lost = Vec::new();
+    for &(start, end) in broken {
+        if start == 0 {
+            return (None, lost); // the header: nothing to check against
+        }
+        let chunk = source.get(start..end).unwrap_or("");
+        let words = expected::words(source, start, end);
+        match words.first().map(|(_, w)| *w) {
+            Some("input") => {
+                // every `name:` of the block
+                for (at, w) in &words {
+                    let after = source.get(at + w.len()..).unwrap_or("");
+                    if after.trim_start().starts_with(':') {
+                        lost.push((*w).to_string());
+                    }
+                }
+            }
+            Some(_) => {
+                if let Some((_, name)) = words.get(1) {
+                    lost.push((*name).to_string());
+                }
+            }
+            None => {}
+        }
+        for (i, b) in chunk.bytes().enumerate() {
+            if b != b'\n' {
+                if let Some(slot) = masked.get_mut(start + i) {
+                    *slot = b' ';
+                }
+            }
+        }
+    }
+    let Ok(masked) = String::from_utf8(masked) else {
+        return (None, lost);
+    };
+    let file = PolicyParser::parse(Rule::file, &masked)
+        .ok()
+        .and_then(|mut pairs| pairs.next())
+        .and_then(|pair| build::file(pair).ok())
+        .map(Box::new);
+    (file, lost)
 }
 
 fn only_comments(source: &str) -> bool {
@@ -53,10 +128,12 @@ fn only_comments(source: &str) -> bool {
 }
 
 /// Splits the file at lines that start an item and parses each chunk alone,
-/// collecting the syntax errors of every chunk that fails.
-fn recover_per_item(source: &str) -> Vec<Diagnostic> {
+/// collecting the syntax errors of every chunk that fails, and where those
+/// chunks are.
+fn recover_per_item(source: &str) -> (Vec<Diagnostic>, Vec<(usize, usize)>) {
     let starts = item_starts(source);
     let mut errors = Vec::new();
+    let mut broken = Vec::new();
     let mut bounds: Vec<usize> = vec![0];
     bounds.extend(starts.iter().copied().filter(|&s| s > 0));
     bounds.push(source.len());
@@ -70,9 +147,10 @@ fn recover_per_item(source: &str) -> Vec<Diagnostic> {
         };
         if let Err(e) = PolicyParser::parse(rule, chunk) {
             errors.push(expected::describe(source, &e, start));
+            broken.push((start, end));
         }
     }
-    errors
+    (errors, broken)
 }
 
 /// Byte offsets of lines whose first word is `input`, `param`, `define` or `decision`.
