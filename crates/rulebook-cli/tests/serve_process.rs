@@ -53,6 +53,14 @@ fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketA
     spawn(serve_command(dir, log))
 }
 
+/// Sends SIGTERM with the shell's own `kill` (no procps needed).
+fn sigterm(pid: u32) -> std::process::ExitStatus {
+    Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .unwrap()
+}
+
 /// One evaluation's status.
 fn evaluate(addr: SocketAddr) -> u16 {
     http(
@@ -143,10 +151,7 @@ fn sigterm_stops_cleanly_and_loses_no_answered_decision() {
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(addr, stop.clone());
     std::thread::sleep(Duration::from_millis(1500));
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let term = sigterm(child.id());
     assert!(term.success());
     let status = child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
@@ -217,10 +222,7 @@ fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
     assert_eq!(r.status, 200, "{}", r.body);
     let r = support::request(addr, "POST", "/v1/policies/t/rollback", &[auth], "");
     assert_eq!(r.status, 200, "{}", r.body);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    sigterm(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
