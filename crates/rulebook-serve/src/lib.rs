@@ -648,7 +648,7 @@ async fn evaluate(
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let Ok(text) = String::from_utf8(body.to_vec()) else {
+    let Ok(text) = std::str::from_utf8(&body) else {
         state.metrics.decision(&name, "input_error");
         return error(
             StatusCode::BAD_REQUEST,
@@ -657,9 +657,9 @@ async fn evaluate(
         );
     };
     let answer = if is_short_work(&version, text.len()) {
-        evaluate_one(&state, &version, &text)
+        evaluate_one(&state, &version, text)
     } else {
-        let (s, v) = (state.clone(), version.clone());
+        let (s, v, text) = (state.clone(), version.clone(), text.to_owned());
         match state.pool.run(move |_| evaluate_one(&s, &v, &text)).await {
             Ok(a) => a,
             Err(e) => return pool_refused(&state, &e, Some(&version)),

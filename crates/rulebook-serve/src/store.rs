@@ -222,11 +222,16 @@ fn policy_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     Ok(files)
 }
 
-/// NAME.test.yaml beside NAME.rules / NAME.wasm.
+/// Where the tests of NAME.rules / NAME.wasm are: NAME.test.yaml beside it.
+fn test_path(file: &Path) -> PathBuf {
+    // policy files are NAME.rules or NAME.wasm, so there is a stem
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    file.with_file_name(format!("{stem}.test.yaml"))
+}
+
+/// The test file of a policy file, when there is one.
 fn test_file_for(file: &Path) -> Option<PathBuf> {
-    let stem = file.file_stem()?.to_str()?;
-    let t = file.with_file_name(format!("{stem}.test.yaml"));
-    t.is_file().then_some(t)
+    Some(test_path(file)).filter(|t| t.is_file())
 }
 
 /// The bytes of one file version: the policy file and its test file.
@@ -765,11 +770,7 @@ fn fingerprint(dir: &Path) -> Fingerprint {
 }
 
 fn test_name(file: &Path) -> String {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("{stem}.test.yaml")
+    file_name(&test_path(file))
 }
 
 /// Stops the watcher when dropped.
