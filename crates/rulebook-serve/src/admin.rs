@@ -103,15 +103,3 @@ pub(super) fn authorize(
     );
     Err(Box::new(response))
 }
-
-/// HMAC-SHA256 of `data` under `key`, as lowercase hex.
-pub(super) fn hmac_hex(key: &[u8], data: &[u8]) -> Result<String, String> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .map_err(|e| format!("the log key cannot key HMAC-SHA256: {e}"))?;
-    m.update(data);
-    Ok(m.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}

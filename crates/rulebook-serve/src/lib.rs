@@ -28,6 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use pool::{Cancel, EvalPool, PoolError};
+use rulebook::digest::LabelledKey;
 use rulebook::facts::FactValue;
 use rulebook::{num, report, Date, Facts};
 use serde::Deserialize;
@@ -501,10 +502,11 @@ fn logged_facts(logging: &Logging, version: &Version, facts: &Facts) -> Result<S
         LogFacts::None => {
             let digest = match &logging.key {
                 Some(key) => {
-                    // a label keeps these hashes apart from the key's other uses
-                    let labelled =
-                        [&b"rulebook facts digest v1\0"[..], declared.as_bytes()].concat();
-                    format!("hmac-sha256:{}", admin::hmac_hex(key, &labelled)?)
+                    // a label of its own keeps these hashes apart from the
+                    // key's other uses (the chain, personal facts)
+                    let digest = LabelledKey::derive(key, b"rulebook facts digest v1")
+                        .ok_or("the log key is empty")?;
+                    format!("hmac-sha256:{}", digest.hex(&[declared.as_bytes()]))
                 }
                 None => format!("sha256:{}", rulebook::sha256_hex(declared.as_bytes())),
             };

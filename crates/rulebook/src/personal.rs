@@ -13,10 +13,9 @@
 //! the value cannot be read back (or tried against guesses).
 
 use crate::abi::{Layout, ValueType};
+use crate::digest::LabelledKey;
 use crate::facts::{self, Facts};
-use hmac::{Hmac, Mac};
 use serde_json::Value as Json;
-use sha2::Sha256;
 
 /// The label the personal-hash key is derived under (a new label, a new
 /// scheme: hashes under different labels never match).
@@ -39,13 +38,11 @@ pub struct PersonalKeyMissing {
     pub facts: Vec<String>,
 }
 
-type HmacSha256 = Hmac<Sha256>;
-
 /// A key ready to hash personal values, derived once from the operator's key.
 #[derive(Clone)]
 pub struct PersonalKey {
     /// HMAC-SHA256 keyed with the derived key, cloned for each value.
-    mac: HmacSha256,
+    mac: LabelledKey,
 }
 
 impl std::fmt::Debug for PersonalKey {
@@ -58,28 +55,14 @@ impl PersonalKey {
     /// Derives the hashing key from the operator's key; None when `key` is
     /// empty (an empty key would let anyone recompute the hashes).
     pub fn new(key: &[u8]) -> Option<PersonalKey> {
-        if key.is_empty() {
-            return None;
-        }
-        // HMAC takes keys of any length: neither call can fail
-        let mut derive = HmacSha256::new_from_slice(key).ok()?;
-        derive.update(KEY_LABEL);
-        let mac = HmacSha256::new_from_slice(&derive.finalize().into_bytes()).ok()?;
-        Some(PersonalKey { mac })
+        LabelledKey::derive(key, KEY_LABEL).map(|mac| PersonalKey { mac })
     }
 
     /// The lowercase hex HMAC of one value of the fact at `fact_path`, given
     /// as its JSON text.
     pub fn hash(&self, fact_path: &str, value_json: &str) -> String {
-        let mut mac = self.mac.clone();
-        mac.update(fact_path.as_bytes());
-        mac.update(&[0]);
-        mac.update(value_json.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        self.mac
+            .hex(&[fact_path.as_bytes(), &[0], value_json.as_bytes()])
     }
 }
 
@@ -170,7 +153,10 @@ mod tests {
             .map(|t| serde_json::from_str(&t).unwrap())
     }
 
+    /// The scheme written out independently of `LabelledKey`.
     fn expected_hash(key: &[u8], path: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac};
+        type HmacSha256 = Hmac<sha2::Sha256>;
         let mut derive = HmacSha256::new_from_slice(key).unwrap();
         derive.update(b"rulebook personal v1");
         let derived = derive.finalize().into_bytes();

@@ -2,10 +2,9 @@
 //! checking one line on its own, and timestamps.
 
 use super::{Entry, LogError, MAX_JSON_DEPTH, MAX_LINE_BYTES};
-use hmac::{Hmac, Mac};
+use rulebook::digest::LabelledKey;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use sha2::Sha256;
 use std::borrow::Cow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -27,7 +26,7 @@ pub(super) const MAX_EVENT_KIND: usize = 64;
 /// The key that seals the lines of a keyed log: HMAC-SHA256(key,
 /// [`CHAIN_LABEL`]) of the key the operator gave.
 #[derive(Clone)]
-pub(super) struct ChainKey(Hmac<Sha256>);
+pub(super) struct ChainKey(LabelledKey);
 
 impl ChainKey {
     /// Derives the chain key; refuses an empty key or one shorter than
@@ -40,21 +39,13 @@ impl ChainKey {
                 super::MIN_KEY_BYTES
             )));
         }
-        let unusable = |e: hmac::digest::InvalidLength| {
-            LogError::InvalidKey(format!("the key cannot key HMAC-SHA256: {e}"))
-        };
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(unusable)?;
-        mac.update(CHAIN_LABEL);
-        let derived = mac.finalize().into_bytes();
-        Ok(ChainKey(
-            <Hmac<Sha256> as Mac>::new_from_slice(&derived).map_err(unusable)?,
-        ))
+        LabelledKey::derive(key, CHAIN_LABEL)
+            .map(ChainKey)
+            .ok_or_else(|| LogError::InvalidKey("the key cannot key HMAC-SHA256".into()))
     }
 
     fn seal_hex(&self, body: &[u8]) -> String {
-        let mut mac = self.0.clone();
-        mac.update(body);
-        hex(&mac.finalize().into_bytes())
+        self.0.hex(&[body])
     }
 }
 
@@ -276,7 +267,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-pub(super) use rulebook::digest::{hex, sha256_hex};
+pub(super) use rulebook::digest::sha256_hex;
 
 /// The fields of a line, as [`check_line`] reads them: a decision has
 /// `policy` … `result`, an event has `event` and `details`.
