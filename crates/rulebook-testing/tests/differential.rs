@@ -17,6 +17,8 @@ use rulebook_testing::generate::{as_of_dates, facts, FactsConfig};
 const TOTAL_CASES: u32 = 12_000;
 
 fn check(policy: &Policy, config: FactsConfig, cases: u32, seed: u8) {
+    // the same policy as a large one is compiled: one function an item
+    let split = policy.split_every_item().unwrap();
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases,
@@ -32,6 +34,12 @@ fn check(policy: &Policy, config: FactsConfig, cases: u32, seed: u8) {
         if a != b {
             return Err(TestCaseError::fail(format!(
                 "interpreter: {a:?}\nwasm:        {b:?}"
+            )));
+        }
+        let c = split.evaluate_with(Engine::Wasm, &f, Date(as_of));
+        if a != c {
+            return Err(TestCaseError::fail(format!(
+                "interpreter: {a:?}\nsplit wasm:  {c:?}"
             )));
         }
         Ok(())

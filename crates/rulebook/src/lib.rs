@@ -196,6 +196,28 @@ impl Policy {
         })
     }
 
+    /// The same policy with its record evaluation split into one function
+    /// an item, as a large policy's is: for tests of those code paths on
+    /// small policies. Not part of the API. `None` for a policy loaded from
+    /// a compiled module.
+    #[doc(hidden)]
+    pub fn split_every_item(&self) -> Option<Policy> {
+        let program = self.inner.program.as_ref()?;
+        let hash = &self.inner.meta.hash;
+        let compiled = codegen::compile_with(program, hash, codegen::Split::EveryItem);
+        Some(Policy {
+            inner: Arc::new(Inner {
+                program: Some(program.clone()),
+                meta: Arc::new(compiled.meta),
+                wasm: compiled.wasm,
+                loaded: OnceLock::new(),
+                path: self.inner.path.clone(),
+                warnings: self.inner.warnings.clone(),
+                source: self.inner.source.clone(),
+            }),
+        })
+    }
+
     /// Checks and compiles rule-file text.
     pub fn from_source(path: &str, source: &str) -> Result<Policy, CompileError> {
         Self::from_bytes(path, source.as_bytes())

@@ -1,6 +1,8 @@
-//! A small function builder over wasm-encoder: typed locals, instruction
-//! list, and block-depth bookkeeping so that branches to an enclosing block
-//! can be named by the block instead of by a relative index.
+//! A small function builder over wasm-encoder: typed locals (reused once
+//! released, so that a long function needs only as many locals as it has
+//! values live at once), instruction list, and block-depth bookkeeping so
+//! that branches to an enclosing block can be named by the block instead of
+//! by a relative index.
 
 use wasm_encoder::{BlockType, Function, Instruction as I, ValType};
 
@@ -14,23 +16,81 @@ pub struct Label(u32);
 pub struct FnBuilder {
     params: u32,
     locals: Vec<ValType>,
+    /// Released locals of each type, ready for reuse.
+    free_i64: Vec<Local>,
+    free_i32: Vec<Local>,
+    /// Every local handed out and not released, in the order it was.
+    taken: Vec<Local>,
     body: Vec<I<'static>>,
     depth: u32,
 }
+
+/// A point in the handing out of locals: the locals handed out after it can
+/// be released together ([`FnBuilder::release`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope(usize);
 
 impl FnBuilder {
     pub fn new(params: u32) -> Self {
         FnBuilder {
             params,
             locals: Vec::new(),
+            free_i64: Vec::new(),
+            free_i32: Vec::new(),
+            taken: Vec::new(),
             body: Vec::new(),
             depth: 0,
         }
     }
 
+    /// A local of type `ty`: a released one when there is one. Its value is
+    /// whatever was last stored in it, so code must set a local before it
+    /// reads it (as it must anyway: the fast evaluation runs in a loop).
     pub fn local(&mut self, ty: ValType) -> Local {
-        self.locals.push(ty);
-        self.params + self.locals.len() as u32 - 1
+        let free = match ty {
+            ValType::I64 => self.free_i64.pop(),
+            ValType::I32 => self.free_i32.pop(),
+            _ => None,
+        };
+        let l = free.unwrap_or_else(|| {
+            self.locals.push(ty);
+            self.params + self.locals.len() as u32 - 1
+        });
+        self.taken.push(l);
+        l
+    }
+    /// The point from which [`FnBuilder::release`] gives locals back.
+    pub fn scope(&self) -> Scope {
+        Scope(self.taken.len())
+    }
+    /// Gives back every local handed out since `scope` except those in
+    /// `keep` (which then belong to the enclosing scope), for reuse by code
+    /// generated from here on: none of them may be read again. Returns the
+    /// released locals.
+    pub fn release(&mut self, scope: Scope, keep: &[Local]) -> Vec<Local> {
+        let since = self.taken.split_off(scope.0.min(self.taken.len()));
+        let mut released = Vec::new();
+        for l in since {
+            if keep.contains(&l) {
+                self.taken.push(l);
+                continue;
+            }
+            let ty = l
+                .checked_sub(self.params)
+                .and_then(|i| self.locals.get(i as usize));
+            match ty {
+                Some(ValType::I64) => self.free_i64.push(l),
+                Some(ValType::I32) => self.free_i32.push(l),
+                _ => continue,
+            }
+            released.push(l);
+        }
+        released
+    }
+    /// The size so far: instructions, and locals declared (not counting
+    /// parameters).
+    pub fn size(&self) -> (usize, usize) {
+        (self.body.len(), self.locals.len())
     }
     /// Instructions emitted so far.
     pub fn len(&self) -> usize {

@@ -16,11 +16,14 @@ mod emit;
 mod expr;
 mod helpers;
 mod inline;
+mod scratch;
+mod split;
 #[cfg(test)]
 mod tests;
 
 use crate::abi::{self, Layout, Meta};
-use crate::program::{Computed, Program};
+use crate::program::Program;
+pub use split::Split;
 use emit::{FnBuilder, Label, Local};
 use expr::{Io, Mode};
 use helpers::Helper;
@@ -91,23 +94,50 @@ pub struct Compiled {
 
 /// Compiles a checked program. `hash` is the SHA-256 hex of its source.
 pub fn compile(program: &Program, hash: &str) -> Compiled {
+    compile_with(program, hash, Split::Auto)
+}
+
+/// Compiles a checked program, splitting its record evaluation as `split`
+/// says (see [`split`]).
+pub fn compile_with(program: &Program, hash: &str, split: Split) -> Compiled {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let mut full = record_function(program, &meta, &mut strings, &mut sites);
-    let mut evaluate = evaluate_function(program, &meta, &mut strings, &mut sites);
-    let used = used_helpers(&[&full, &evaluate]);
+    let full = record_function(program, &meta, &mut strings, &mut sites);
+    // entry points, then the parts of a split evaluation (the helpers are
+    // placed between them below)
+    let (mut entries, mut parts) = if split == Split::EveryItem || split::too_large(full.size()) {
+        let scratch = split::scratch(program, &meta);
+        strings = Strings::from(scratch.end().next_multiple_of(8));
+        sites = Sites::default();
+        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split);
+        let full = split::record_function(parts.len(), scratch);
+        let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, false);
+        ([evaluate, full], parts)
+    } else {
+        let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, true);
+        ([evaluate, full], Vec::new())
+    };
+    let bodies: Vec<&FnBuilder> = entries.iter().chain(&parts).collect();
+    let used = used_helpers(&bodies);
     let final_index =
         |h: Helper| FIRST_HELPER + used.iter().position(|x| *x == h).unwrap_or(0) as u32;
-    let renumber = |f: u32| match f
-        .checked_sub(FIRST_HELPER)
-        .and_then(|i| helpers::ALL.get(i as usize))
-    {
-        Some(h) => final_index(*h),
-        None => f,
+    let first_part = FIRST_HELPER + used.len() as u32;
+    let renumber = |f: u32| {
+        if let Some(k) = f.checked_sub(split::FIRST_PART_TAG) {
+            return first_part + k;
+        }
+        match f
+            .checked_sub(FIRST_HELPER)
+            .and_then(|i| helpers::ALL.get(i as usize))
+        {
+            Some(h) => final_index(*h),
+            None => f,
+        }
     };
-    full.remap_calls(renumber);
-    evaluate.remap_calls(renumber);
+    for body in entries.iter_mut().chain(&mut parts) {
+        body.remap_calls(renumber);
+    }
     meta.sites = sites.list;
     meta.heap_base = strings.end().next_multiple_of(8).max(16);
 
@@ -122,11 +152,15 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
         code.function(&body);
     };
     use ValType::I32;
+    let [evaluate, full] = entries;
     add(vec![I32, I32, I32, I32], vec![I32], evaluate.finish());
     add(vec![I32, I32, I32], vec![], full.finish());
     for h in &used {
         let (params, results) = h.signature();
         add(params, results, h.body(&final_index));
+    }
+    for part in parts {
+        add(vec![I32, I32, I32], vec![], part.finish());
     }
     module.section(&types);
     module.section(&functions);
@@ -148,7 +182,7 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     if !strings.bytes.is_empty() {
         data.active(
             0,
-            &ConstExpr::i32_const(Strings::BASE as i32),
+            &ConstExpr::i32_const(strings.base as i32),
             strings.bytes.iter().copied(),
         );
     }
@@ -168,21 +202,34 @@ pub fn compile(program: &Program, hash: &str) -> Compiled {
     }
 }
 
-/// Text constants, placed in a data segment.
-#[derive(Default)]
+/// Text constants, placed in a data segment from address `base`.
 struct Strings {
+    base: u32,
     bytes: Vec<u8>,
     index: HashMap<String, u32>,
 }
 
+impl Default for Strings {
+    fn default() -> Self {
+        Strings::from(16)
+    }
+}
+
 impl Strings {
-    const BASE: u32 = 16;
+    /// No texts yet; the first will be placed at address `base`.
+    fn from(base: u32) -> Self {
+        Strings {
+            base,
+            bytes: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
     /// The packed `ptr | len << 32` of a constant text.
     fn packed(&mut self, s: &str) -> i64 {
         let ptr = match self.index.get(s) {
             Some(p) => *p,
             None => {
-                let p = Self::BASE + self.bytes.len() as u32;
+                let p = self.base + self.bytes.len() as u32;
                 self.bytes.extend_from_slice(s.as_bytes());
                 self.index.insert(s.to_string(), p);
                 p
@@ -192,12 +239,12 @@ impl Strings {
     }
     /// The bytes of a packed constant text made by [`Strings::packed`].
     fn text(&self, packed: i64) -> Option<&[u8]> {
-        let start = (packed as u32).checked_sub(Self::BASE)? as usize;
+        let start = (packed as u32).checked_sub(self.base)? as usize;
         let len = (packed >> 32) as usize;
         self.bytes.get(start..start.checked_add(len)?)
     }
     fn end(&self) -> u32 {
-        Self::BASE + self.bytes.len() as u32
+        self.base + self.bytes.len() as u32
     }
 }
 
@@ -249,6 +296,7 @@ fn evaluate_function(
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
+    fast: bool,
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
@@ -271,10 +319,18 @@ fn evaluate_function(
     // is then shared by them.
     let start = f.len();
     let io = Io { rec, out, as_of };
-    f = one_record(program, meta, strings, sites, f, (at, end, done), io);
-    let copies = UNROLL_BUDGET / (f.len() - start).max(1);
-    for _ in 1..copies.clamp(1, 4) {
+    if fast {
         f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+        let copies = UNROLL_BUDGET / (f.len() - start).max(1);
+        for _ in 1..copies.clamp(1, 4) {
+            f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+        }
+    } else {
+        f.get(at).get(end).op(I::I64Eq);
+        f.br_if(done);
+        f.get(at).op(I::I32WrapI64).set(rec);
+        f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
+        next_record(&mut f, meta, at, out);
     }
     f.br(top);
     f.end();
@@ -313,13 +369,18 @@ fn one_record(
     f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
     f.end();
+    next_record(&mut f, meta, at, out);
+    f
+}
+
+/// Moves `at` and `out` on to the next record.
+fn next_record(f: &mut FnBuilder, meta: &Meta, at: Local, out: Local) {
     let in_size = i64::from(meta.input.size);
     f.get(at).i64c(in_size).op(I::I64Add).set(at);
     f.get(out)
         .i32c(meta.result_size as i32)
         .op(I::I32Add)
         .set(out);
-    f
 }
 
 /// Branches to `incomplete` unless every fact of the record at `rec` is
@@ -400,10 +461,7 @@ fn record_evaluation(
 ) -> FnBuilder {
     let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
     for item in &program.order {
-        match *item {
-            Computed::Define(i) => g.define(i),
-            Computed::Decision(i) => g.decision(i),
-        }
+        g.item(*item);
     }
     g.finish()
 }

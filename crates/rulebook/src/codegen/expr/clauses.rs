@@ -20,62 +20,76 @@ impl Gen<'_> {
         pushed
     }
 
-    pub(super) fn requires(&mut self, clauses: &[Clause], failure: Option<(Local, Local)>) -> Slot {
+    /// A `require` decision (number `decision`): its reason words (bit k of
+    /// word k / 64: whether require k is false) go to the result record as
+    /// each is complete, so that only one is live at a time.
+    pub(super) fn requires(
+        &mut self,
+        decision: usize,
+        clauses: &[Clause],
+        failure: Option<(Local, Local)>,
+    ) -> Slot {
         let missing = self.zero_set();
-        let reason_words = clauses.len().div_ceil(64).max(1);
-        let reasons: Vec<Local> = (0..reason_words)
-            .map(|_| {
-                let l = self.f.i64_local();
-                self.f.i64c(0).set(l);
-                l
-            })
-            .collect();
-        // whether each clause is false (1) or not (0: true, unknown, not in force)
-        let mut falses = Vec::with_capacity(clauses.len());
-        for c in clauses {
-            let Some(cond) = &c.cond else {
-                falses.push(None);
-                continue;
-            };
-            let false_ = self.f.i64_local();
-            self.f.i64c(0).set(false_);
-            let gated = self.active(c);
-            if gated {
-                self.f.if_();
-            }
-            let v = self.expr(cond);
-            let tracked = self.if_unknown_collect(&missing, &v.set);
-            self.f
-                .get(v.v)
-                .op(I::I64Eqz)
-                .op(I::I64ExtendI32U)
-                .set(false_);
-            if tracked {
-                self.f.end();
-            }
-            if gated {
-                self.f.end();
-            }
-            falses.push(Some(false_));
-        }
-        // each word from its last clause down: word = word << 1 + false, one
-        // x86 lea a clause, without a branch
-        for (word, chunk) in reasons.iter().zip(falses.chunks(64)) {
-            for false_ in chunk.iter().rev() {
-                self.f.get(*word).i64c(1).op(I::I64Shl);
-                if let Some(l) = false_ {
-                    self.f.get(*l).op(I::I64Add);
+        let meta = self.meta;
+        let (offset, reason_words) = meta
+            .decisions
+            .get(decision)
+            .map_or((0, 0), |d| (d.offset, d.reason_words as usize));
+        let reasons_at = offset + 16 + 8 * self.words as u32;
+        // whether a require is false and known, so far
+        let any_false = self.f.i32_local();
+        self.f.i32c(0).set(any_false);
+        // whether the clause is false (1) or not (0: true, unknown, not in
+        // force), added into its reason bit as soon as it is known: each
+        // clause's locals are released after it, so that a decision of
+        // thousands of requires needs no more locals than one
+        let false_ = self.f.i64_local();
+        for (w, chunk) in clauses.chunks(64).enumerate() {
+            let word_scope = self.f.scope();
+            let word = self.f.i64_local();
+            self.f.i64c(0).set(word);
+            for (bit, c) in chunk.iter().enumerate() {
+                let Some(cond) = &c.cond else { continue };
+                let scope = self.f.scope();
+                self.f.i64c(0).set(false_);
+                let gated = self.active(c);
+                if gated {
+                    self.f.if_();
                 }
-                self.f.set(*word);
+                let v = self.expr(cond);
+                let tracked = self.if_unknown_collect(&missing, &v.set);
+                self.f
+                    .get(v.v)
+                    .op(I::I64Eqz)
+                    .op(I::I64ExtendI32U)
+                    .set(false_);
+                if tracked {
+                    self.f.end();
+                }
+                if gated {
+                    self.f.end();
+                }
+                self.f.get(word).get(false_);
+                if bit != 0 {
+                    self.f.i64c(bit as i64).op(I::I64Shl);
+                }
+                self.f.op(I::I64Or).set(word);
+                self.release(scope, &[]);
             }
+            if w < reason_words {
+                let at = mem(reasons_at + 8 * w as u32);
+                self.f.get(self.out).get(word).op(I::I64Store(at));
+            }
+            self.f.get(word).i64c(0).op(I::I64Ne);
+            self.f.get(any_false).op(I::I32Or).set(any_false);
+            self.release(word_scope, &[]);
+        }
+        for w in clauses.len().div_ceil(64)..reason_words {
+            let at = mem(reasons_at + 8 * w as u32);
+            self.f.get(self.out).i64c(0).op(I::I64Store(at));
         }
         // false if any require is false (and then known), else unknown, else true
-        let (value, any_false) = (self.f.i64_local(), self.f.i32_local());
-        self.f.i32c(0);
-        for r in &reasons {
-            self.f.get(*r).i64c(0).op(I::I64Ne).op(I::I32Or);
-        }
-        self.f.set(any_false);
+        let value = self.f.i64_local();
         self.f
             .get(any_false)
             .op(I::I32Eqz)
@@ -94,7 +108,6 @@ impl Gen<'_> {
             },
             failure,
             aux: None,
-            reasons,
         }
     }
 
@@ -110,6 +123,7 @@ impl Gen<'_> {
         let chosen_set = self.zero_set();
         let done = self.f.block();
         for (i, c) in clauses.iter().enumerate() {
+            let scope = self.f.scope();
             let gated = self.active(c);
             if gated {
                 self.f.if_();
@@ -144,6 +158,7 @@ impl Gen<'_> {
             if gated {
                 self.f.end();
             }
+            self.release(scope, &[]);
         }
         // no clause applies: unknown if an earlier condition was, else an error
         if self.track {
@@ -168,7 +183,6 @@ impl Gen<'_> {
             set,
             failure,
             aux: Some(aux),
-            reasons: Vec::new(),
         }
     }
 }

@@ -7,8 +7,9 @@
 //! no sets at all, and leaves every failure, and every operand outside an
 //! inline fast path's range, to the full function.
 
-use super::emit::{FnBuilder, Label, Local};
+use super::emit::{FnBuilder, Label, Local, Scope};
 use super::helpers::Helper;
+use super::scratch::Scratch;
 use super::{helper_index, inline, mem, mem32, Sites, Strings};
 use crate::abi::{self, FieldMeta, Layout, Meta};
 use crate::num::DEC_SCALE;
@@ -42,7 +43,17 @@ struct Slot {
     /// fast evaluation has none, as it never goes on after a failure.
     failure: Option<(Local, Local)>,
     aux: Option<Local>,
-    reasons: Vec<Local>,
+}
+
+impl Slot {
+    /// Every local the slot names: they live as long as the slot is read.
+    fn locals(&self) -> Vec<Local> {
+        let mut l = vec![self.value];
+        l.extend(self.set.iter().flatten());
+        l.extend(self.failure.iter().flat_map(|(e, s)| [*e, *s]));
+        l.extend(self.aux);
+        l
+    }
 }
 
 /// Where a failure of the item being generated goes.
@@ -103,6 +114,9 @@ pub struct Gen<'a> {
     /// hold wherever it is read): an overflow check they rule out is not
     /// emitted.
     bounds: HashMap<Local, (i64, i64)>,
+    /// In one function of a split evaluation, where the items computed by
+    /// the functions before it are (see [`super::split`]).
+    scratch: Option<Scratch>,
 }
 
 /// The locals (i32) a record evaluation reads: the fact record, the result
@@ -151,6 +165,7 @@ impl<'a> Gen<'a> {
             out: io.out,
             body,
             bounds: HashMap::new(),
+            scratch: None,
         }
     }
 
@@ -207,24 +222,56 @@ impl<'a> Gen<'a> {
         self.cur = None;
     }
 
+    /// Makes this one function of a split evaluation: items it does not
+    /// compute itself are read from `scratch`, and [`Gen::finish_part`]
+    /// ends it.
+    pub fn in_part(mut self, scratch: Scratch) -> Self {
+        self.scratch = Some(scratch);
+        self
+    }
+
+    /// The instructions and locals of the function so far.
+    pub fn size(&self) -> (usize, usize) {
+        self.f.size()
+    }
+
+    /// Computes a define or a decision.
+    pub fn item(&mut self, item: Computed) {
+        match item {
+            Computed::Define(i) => self.define(i),
+            Computed::Decision(i) => self.decision(i),
+        }
+    }
+
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
+        let scope = self.f.scope();
         let failure = self.begin_item(format!("define {}", d.name));
         let v = self.expr(&d.expr);
         self.end_item();
-        self.defines[i] = Some(Slot {
+        let slot = Slot {
             value: v.v,
             set: v.set,
             failure,
             aux: None,
-            reasons: Vec::new(),
-        });
+        };
+        self.release(scope, &slot.locals());
+        self.defines[i] = Some(slot);
+    }
+
+    /// Releases the locals handed out since `scope` except `keep`, and
+    /// forgets what was known of their values.
+    pub(super) fn release(&mut self, scope: Scope, keep: &[Local]) {
+        for l in self.f.release(scope, keep) {
+            self.bounds.remove(&l);
+        }
     }
 
     pub fn decision(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.decisions.get(i) else { return };
+        let scope = self.f.scope();
         let failure = self.begin_item(format!("decision {}", d.name));
         let slot = match &d.body {
             Body::Expr(e) => {
@@ -234,13 +281,13 @@ impl<'a> Gen<'a> {
                     set: v.set,
                     failure,
                     aux: None,
-                    reasons: Vec::new(),
                 }
             }
-            Body::Requires(clauses) => self.requires(clauses, failure),
+            Body::Requires(clauses) => self.requires(i, clauses, failure),
             Body::Whens(clauses) => self.whens(i, clauses, failure),
         };
         self.end_item();
+        self.release(scope, &slot.locals());
         self.decisions[i] = Some(slot);
     }
 
@@ -288,34 +335,154 @@ impl<'a> Gen<'a> {
         self.f.op(I::I64Store(mem(0)));
         let decisions = &self.meta.decisions;
         for (s, dm) in slots.iter().zip(decisions) {
-            let o = dm.offset;
-            self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
+            self.write_decision(s, dm);
+        }
+        self.f.end();
+        self.f
+    }
+
+    /// Writes a decision's value, clause and missing facts to its place in
+    /// the result record (a `require` decision has written its reasons).
+    fn write_decision(&mut self, s: &Slot, dm: &abi::DecisionMeta) {
+        let out = self.out;
+        let o = dm.offset;
+        self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
+        self.f.get(out);
+        match s.aux {
+            Some(a) => self.f.get(a),
+            None => self.f.i64c(0),
+        };
+        self.f.op(I::I64Store(mem(o + 8)));
+        for w in 0..self.words {
             self.f.get(out);
-            match s.aux {
-                Some(a) => self.f.get(a),
+            match s.set.get(w).copied().flatten() {
+                Some(l) => self.f.get(l),
                 None => self.f.i64c(0),
             };
-            self.f.op(I::I64Store(mem(o + 8)));
+            self.f.op(I::I64Store(mem(o + 16 + 8 * w as u32)));
+        }
+    }
+
+    /// Ends one function of a split evaluation: the defines it computed go
+    /// to the scratch area; the decisions to the result record, with their
+    /// failures and missing facts to the scratch area (the calling function
+    /// writes the record's status once every part has run).
+    pub fn finish_part(mut self) -> FnBuilder {
+        let Some(scratch) = self.scratch else {
+            return self.finish();
+        };
+        let zero = |f: &mut FnBuilder| {
+            f.i32c(0);
+        };
+        for i in 0..self.defines.len() {
+            let Some(slot) = self.defines.get(i).cloned().flatten() else {
+                continue;
+            };
+            zero(&mut self.f);
+            self.f.get(slot.value);
+            self.f.op(I::I64Store(mem(scratch.define_value(i))));
+            self.store_failure(&slot, scratch.define_failure(i));
             for w in 0..self.words {
-                self.f.get(out);
-                match s.set.get(w).copied().flatten() {
+                zero(&mut self.f);
+                match slot.set.get(w).copied().flatten() {
                     Some(l) => self.f.get(l),
                     None => self.f.i64c(0),
                 };
-                self.f.op(I::I64Store(mem(o + 16 + 8 * w as u32)));
+                self.f.op(I::I64Store(mem(scratch.define_word(i, w))));
             }
-            let base = o + 16 + 8 * self.words as u32;
-            for w in 0..dm.reason_words as usize {
-                self.f.get(out);
-                match s.reasons.get(w) {
-                    Some(l) => self.f.get(*l),
-                    None => self.f.i64c(0),
-                };
-                self.f.op(I::I64Store(mem(base + 8 * w as u32)));
+        }
+        let decisions = &self.meta.decisions;
+        for (i, dm) in decisions.iter().enumerate() {
+            let Some(slot) = self.decisions.get(i).cloned().flatten() else {
+                continue;
+            };
+            self.write_decision(&slot, dm);
+            self.store_failure(&slot, scratch.decision_failure(i));
+            let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
+            if !words.is_empty() {
+                let at = mem(scratch.missing());
+                zero(&mut self.f);
+                zero(&mut self.f);
+                self.f.op(I::I64Load(at));
+                for w in words {
+                    self.f.get(w).op(I::I64Or);
+                }
+                self.f.op(I::I64Store(at));
             }
         }
         self.f.end();
         self.f
+    }
+
+    /// Stores a slot's failure at `at`: status | site << 32, 0 for none.
+    fn store_failure(&mut self, slot: &Slot, at: u32) {
+        self.f.i32c(0);
+        match slot.failure {
+            Some((err, site)) => {
+                self.f.get(err).op(I::I64ExtendI32U);
+                self.f.get(site).op(I::I64ExtendI32U);
+                self.f.i64c(32).op(I::I64Shl).op(I::I64Or);
+            }
+            None => {
+                self.f.i64c(0);
+            }
+        }
+        self.f.op(I::I64Store(mem(at)));
+    }
+
+    /// A define computed by an earlier function of a split evaluation.
+    fn stored_define(&mut self, i: usize) -> Option<Slot> {
+        let scratch = self.scratch?;
+        let value = self.f.i64_local();
+        self.f.i32c(0).op(I::I64Load(mem(scratch.define_value(i))));
+        self.f.set(value);
+        let failure = self.load_failure(scratch.define_failure(i));
+        let set = (0..self.words)
+            .map(|w| {
+                let l = self.f.i64_local();
+                self.f.i32c(0).op(I::I64Load(mem(scratch.define_word(i, w))));
+                self.f.set(l);
+                Some(l)
+            })
+            .collect();
+        Some(Slot {
+            value,
+            set,
+            failure,
+            aux: None,
+        })
+    }
+
+    /// A decision computed by an earlier function of a split evaluation
+    /// (its value and missing facts from the result record).
+    fn stored_decision(&mut self, i: usize) -> Option<Slot> {
+        let scratch = self.scratch?;
+        let o = self.meta.decisions.get(i)?.offset;
+        let value = self.f.i64_local();
+        self.f.get(self.out).op(I::I64Load(mem(o))).set(value);
+        let failure = self.load_failure(scratch.decision_failure(i));
+        let set = (0..self.words)
+            .map(|w| {
+                let l = self.f.i64_local();
+                self.f.get(self.out);
+                self.f.op(I::I64Load(mem(o + 16 + 8 * w as u32))).set(l);
+                Some(l)
+            })
+            .collect();
+        Some(Slot {
+            value,
+            set,
+            failure,
+            aux: None,
+        })
+    }
+
+    /// The status and site of a failure stored at `at`.
+    fn load_failure(&mut self, at: u32) -> Option<(Local, Local)> {
+        let (err, site) = (self.f.i32_local(), self.f.i32_local());
+        self.f.i32c(0).op(I::I32Load(mem32(at))).set(err);
+        self.f.i32c(0).op(I::I32Load(mem32(at + 4))).set(site);
+        Some((err, site))
     }
 
     // ---- failures ----
@@ -566,11 +733,17 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Param(i) => self.param(*i),
             ExprKind::Define(i) => {
-                let slot = self.defines.get(*i).cloned().flatten();
+                let slot = match self.defines.get(*i).cloned().flatten() {
+                    Some(slot) => Some(slot),
+                    None => self.stored_define(*i),
+                };
                 self.read_slot(slot)
             }
             ExprKind::Decision(i) => {
-                let slot = self.decisions.get(*i).cloned().flatten();
+                let slot = match self.decisions.get(*i).cloned().flatten() {
+                    Some(slot) => Some(slot),
+                    None => self.stored_decision(*i),
+                };
                 self.read_slot(slot)
             }
             ExprKind::AsOf => Val {
