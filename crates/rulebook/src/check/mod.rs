@@ -27,6 +27,8 @@ type Node = Computed;
 
 struct Checker<'a> {
     source: &'a str,
+    /// The offset of each line's first byte, for clause lines.
+    line_starts: Vec<usize>,
     errors: Vec<Diagnostic>,
     globals: HashMap<String, (Global, Span)>,
     schema: Schema,
@@ -46,6 +48,9 @@ pub fn check(
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         source,
+        line_starts: std::iter::once(0)
+            .chain(source.match_indices('\n').map(|(i, _)| i + 1))
+            .collect(),
         errors: Vec::new(),
         globals: HashMap::new(),
         schema: Schema {
@@ -181,9 +186,7 @@ pub fn check(
                 defines: define_defs,
                 decisions: decision_defs,
                 order: topological_order(&graph),
-                line_starts: std::iter::once(0)
-                    .chain(source.match_indices('\n').map(|(i, _)| i + 1))
-                    .collect(),
+                line_starts: c.line_starts,
             },
             warnings,
         ))
@@ -490,7 +493,7 @@ impl Checker<'_> {
         Clause {
             cond,
             value,
-            line: line_col(self.source, keyword.start).0 as u32,
+            line: self.line_starts.partition_point(|&s| s <= keyword.start) as u32,
             because: meta.because.clone(),
             source: meta.source.clone(),
             text: raw.split_whitespace().collect::<Vec<_>>().join(" "),
