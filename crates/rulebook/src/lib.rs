@@ -138,6 +138,37 @@ impl batch::Batch {
     }
 }
 
+/// The diagnostic of a program the code generator refused.
+fn refusal(program: &program::Program, refused: codegen::Refused) -> Diagnostic {
+    match refused {
+        codegen::Refused::TooLarge(item) => {
+            let (what, name, span) = match item {
+                program::Computed::Define(i) => match program.defines.get(i) {
+                    Some(d) => ("define", d.name.as_str(), d.expr.span),
+                    None => ("define", "?", Span::default()),
+                },
+                program::Computed::Decision(i) => match program.decisions.get(i) {
+                    Some(d) => ("decision", d.name.as_str(), d.span),
+                    None => ("decision", "?", Span::default()),
+                },
+            };
+            Diagnostic::error(
+                span,
+                format!(
+                    "{what} `{name}` is too large to compile: it needs more than {} values \
+                     in one function, the most a WebAssembly engine allows; split it into \
+                     several defines",
+                    codegen::MAX_LOCALS
+                ),
+            )
+        }
+        codegen::Refused::Invalid(e) => Diagnostic::error(
+            Span::default(),
+            format!("internal error: the compiled module is not valid WebAssembly ({e}); please report this policy"),
+        ),
+    }
+}
+
 impl Policy {
     /// Checks and compiles rule-file bytes; `path` names the file in diagnostics.
     pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Policy, CompileError> {
@@ -182,7 +213,8 @@ impl Policy {
             }
         };
         let (program, warnings) = check::check(&file, &source).map_err(fail)?;
-        let compiled = codegen::compile(&program, &hash);
+        let compiled = codegen::compile(&program, &hash)
+            .map_err(|refused| fail(vec![refusal(&program, refused)]))?;
         Ok(Policy {
             inner: Arc::new(Inner {
                 program: Some(program),
@@ -199,12 +231,12 @@ impl Policy {
     /// The same policy with its record evaluation split into one function
     /// an item, as a large policy's is: for tests of those code paths on
     /// small policies. Not part of the API. `None` for a policy loaded from
-    /// a compiled module.
+    /// a compiled module, or when the split module is refused.
     #[doc(hidden)]
     pub fn split_every_item(&self) -> Option<Policy> {
         let program = self.inner.program.as_ref()?;
         let hash = &self.inner.meta.hash;
-        let compiled = codegen::compile_with(program, hash, codegen::Split::EveryItem);
+        let compiled = codegen::compile_with(program, hash, codegen::Split::EveryItem).ok()?;
         Some(Policy {
             inner: Arc::new(Inner {
                 program: Some(program.clone()),

@@ -22,11 +22,11 @@ mod split;
 mod tests;
 
 use crate::abi::{self, Layout, Meta};
-use crate::program::Program;
-pub use split::Split;
+use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
 use expr::{Io, Mode};
 use helpers::Helper;
+pub use split::{Split, MAX_LOCALS};
 use std::collections::HashMap;
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, DataSection, ExportKind, ExportSection, Function,
@@ -92,14 +92,25 @@ pub struct Compiled {
     pub meta: Meta,
 }
 
+/// Why a checked program has no module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// One define or decision needs more locals in one function than the
+    /// engine allows ([`split::MAX_LOCALS`]).
+    TooLarge(Computed),
+    /// The module is not valid WebAssembly: a bug of this compiler, caught
+    /// before the module is written or loaded.
+    Invalid(String),
+}
+
 /// Compiles a checked program. `hash` is the SHA-256 hex of its source.
-pub fn compile(program: &Program, hash: &str) -> Compiled {
+pub fn compile(program: &Program, hash: &str) -> Result<Compiled, Refused> {
     compile_with(program, hash, Split::Auto)
 }
 
 /// Compiles a checked program, splitting its record evaluation as `split`
-/// says (see [`split`]).
-pub fn compile_with(program: &Program, hash: &str, split: Split) -> Compiled {
+/// says (see [`split`]), and validates the module.
+pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compiled, Refused> {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
@@ -110,7 +121,8 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Compiled {
         let scratch = split::scratch(program, &meta);
         strings = Strings::from(scratch.end().next_multiple_of(8));
         sites = Sites::default();
-        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split);
+        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split)
+            .map_err(Refused::TooLarge)?;
         let full = split::record_function(parts.len(), scratch);
         let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, false);
         ([evaluate, full], parts)
@@ -196,10 +208,11 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Compiled {
         name: abi::META_SECTION.into(),
         data: meta_json.into(),
     });
-    Compiled {
-        wasm: module.finish(),
-        meta,
-    }
+    let wasm = module.finish();
+    wasmparser::Validator::new()
+        .validate_all(&wasm)
+        .map_err(|e| Refused::Invalid(e.to_string()))?;
+    Ok(Compiled { wasm, meta })
 }
 
 /// Text constants, placed in a data segment from address `base`.

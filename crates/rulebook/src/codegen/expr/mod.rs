@@ -440,7 +440,9 @@ impl<'a> Gen<'a> {
         let set = (0..self.words)
             .map(|w| {
                 let l = self.f.i64_local();
-                self.f.i32c(0).op(I::I64Load(mem(scratch.define_word(i, w))));
+                self.f
+                    .i32c(0)
+                    .op(I::I64Load(mem(scratch.define_word(i, w))));
                 self.f.set(l);
                 Some(l)
             })
