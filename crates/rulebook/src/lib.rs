@@ -337,7 +337,7 @@ impl Policy {
     /// Compiles the module's native code into the artifact cache now, so the
     /// first load of the written `.wasm` (by another process) is fast.
     pub fn warm_cache(&self) -> Result<(), LoadError> {
-        runtime::LoadedModule::new_cached(&self.inner.wasm, self.inner.meta.clone()).map(|_| ())
+        self.loaded().map(|_| ())
     }
 
     /// The module loaded into wasmtime (compiled on first use). A failure
@@ -346,7 +346,9 @@ impl Policy {
         if let Some(m) = self.inner.loaded.get() {
             return Ok(m);
         }
-        let module = runtime::LoadedModule::new(&self.inner.wasm, self.inner.meta.clone())?;
+        // through the native-code cache, as a module read from disk is: a
+        // rule file evaluated again is not compiled again
+        let module = runtime::LoadedModule::new_cached(&self.inner.wasm, self.inner.meta.clone())?;
         // two threads may both load: the first to finish is kept
         Ok(self.inner.loaded.get_or_init(|| module))
     }
