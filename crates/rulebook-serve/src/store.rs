@@ -319,7 +319,7 @@ fn compile_and_test(v: FileVersion) -> Outcome {
         Err(reason) => return refused(None, reason),
     };
     // native code now, in this thread, never on a request
-    if let Err(e) = policy.loaded() {
+    if let Err(e) = policy.load() {
         return refused(Some(policy.name()), e.to_string());
     }
     let tests = match &v.tests {

@@ -103,7 +103,8 @@ pub fn evaluate_traced(
             None => return (Err(internal("a decision was not evaluated")), trace),
         }
     }
-    (Ok(Outcome { decisions }), trace)
+    // the layout is the caller's to set (`Policy::evaluate_with`)
+    (Ok(Outcome::new(decisions, 0)), trace)
 }
 
 fn internal(what: &str) -> EvalError {

@@ -1441,14 +1441,24 @@ mod tests {
     }
 }
 
-/// A calendar date (days since 1970-01-01).
+/// A calendar date: days since 1970-01-01. Written and read as
+/// `YYYY-MM-DD` (`"2026-11-27".parse::<Date>()`); with the `serde`
+/// feature, serialised as that text too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub i32);
 
+/// Text that is not a real calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a date: expected a real calendar date written YYYY-MM-DD")]
+pub struct DateError {
+    /// The text refused, shortened when long.
+    pub text: String,
+}
+
 impl Date {
-    /// Parses `YYYY-MM-DD`; None unless it is a real calendar date.
-    pub fn parse(s: &str) -> Option<Date> {
-        parse_date(s).map(Date)
+    /// Parses `YYYY-MM-DD` (the same as `text.parse::<Date>()`).
+    pub fn parse(text: &str) -> Result<Date, DateError> {
+        text.parse()
     }
     /// Today's date in UTC.
     pub fn today() -> Date {
@@ -1456,8 +1466,32 @@ impl Date {
     }
 }
 
+impl std::str::FromStr for Date {
+    type Err = DateError;
+    fn from_str(text: &str) -> Result<Date, DateError> {
+        parse_date(text).map(Date).ok_or_else(|| DateError {
+            text: text.chars().take(40).collect(),
+        })
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&format_date(self.0))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }

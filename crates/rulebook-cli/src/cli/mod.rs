@@ -172,6 +172,7 @@ pub fn main() -> ExitCode {
                 filter,
                 coverage: coverage || min_coverage.is_some(),
                 seed: seed.unwrap_or(testing::properties::DEFAULT_SEED),
+                ..testing::RunOptions::default()
             };
             test(&paths, format, &options, min_coverage)
         }
@@ -313,8 +314,8 @@ fn eval(
     let as_of = match as_of {
         None => Date::today(),
         Some(s) => match Date::parse(s) {
-            Some(d) => d,
-            None => {
+            Ok(d) => d,
+            Err(_) => {
                 eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
                 return ExitCode::FAILURE;
             }
@@ -347,8 +348,7 @@ fn eval(
     let result = policy
         .parse_facts_noting(&facts, &mut ignored)
         .map_err(rulebook::Error::from)
-        .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?))
-        .map(|outcome| policy.report_with_ignored(&outcome, as_of, &ignored));
+        .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?));
     // facts meant for other policies are accepted, but a typo should not
     // pass unnoticed: every decision it feeds would just say "missing"
     for fact in &ignored {
@@ -361,7 +361,8 @@ fn eval(
         );
     }
     match result {
-        Ok(out) => {
+        Ok(outcome) => {
+            let out = policy.report(&outcome, as_of).with_ignored(&ignored);
             let text = if compact {
                 serde_json::to_string(&out)
             } else {

@@ -2,7 +2,7 @@
 //! checking one line on its own, and timestamps.
 
 use super::{Entry, LogError, MAX_JSON_DEPTH, MAX_LINE_BYTES};
-use rulebook::digest::LabelledKey;
+use rulebook::__private::LabelledKey;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -267,7 +267,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-pub(super) use rulebook::digest::sha256_hex;
+pub(super) use rulebook::sha256_hex;
 
 /// The fields of a line, as [`check_line`] reads them: a decision has
 /// `policy` … `result`, an event has `event` and `details`.
@@ -489,10 +489,10 @@ pub fn format_timestamp(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 → proleptic Gregorian (year, month, day), by the
-/// core's calendar ([`rulebook::num::civil_from_days`]); a day count beyond
+/// core's calendar ([`rulebook::__private::num::civil_from_days`]); a day count beyond
 /// its range (millions of years away) is refused rather than wrapped.
 pub(super) fn civil_from_days(days: i64) -> Option<(i64, u32, u32)> {
     let days = i32::try_from(days).ok()?;
-    let (y, m, d) = rulebook::num::civil_from_days(days);
+    let (y, m, d) = rulebook::__private::num::civil_from_days(days);
     Some((i64::from(y), m, d))
 }
