@@ -233,8 +233,8 @@ impl batch::Batch {
 impl Runtime {
     /// Checks and compiles rule-file text into a policy run on this
     /// runtime (see [`Policy::from_source`]).
-    pub fn compile(&self, path: &str, source: &str) -> Result<Policy, CompileError> {
-        Policy::compile(Some(self.clone()), path, source.as_bytes())
+    pub fn compile(&self, path: &str, source: impl AsRef<[u8]>) -> Result<Policy, CompileError> {
+        Policy::compile(Some(self.clone()), path, source.as_ref())
     }
 
     /// Reads, checks and compiles a rule file into a policy run on this

@@ -135,6 +135,8 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         allow_untested: args.allow_untested,
         max_policy_bytes: args.max_policy_bytes,
         load_budget: Duration::from_millis(args.load_budget_ms),
+        // the shared runtime: the RULEBOOK_* environment overrides apply
+        ..StoreOptions::default()
     };
     let (store, report) = PolicyStore::open_with(&args.dir, options).map_err(|e| e.to_string())?;
     print_reload(&report);
