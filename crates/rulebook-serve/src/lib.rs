@@ -248,6 +248,7 @@ async fn json_errors(
     let (mut parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 4096)
         .await
+        // an unreadable or long body: the status's own words below
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let message = match status {
@@ -271,6 +272,7 @@ async fn json_errors(
         }
         _ if text.is_empty() => status
             .canonical_reason()
+            // statuses without a standard reason phrase
             .unwrap_or("the request failed")
             .to_lowercase(),
         _ => format!("the request could not be read: {text}"),
@@ -334,6 +336,7 @@ fn check_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), Box<
         .map(|v| {
             v.split(';')
                 .next()
+                // `split` yields at least one piece
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase()
@@ -951,6 +954,7 @@ fn chunk_answers(
     }
     Ok(answers
         .into_iter()
+        // every line got an answer above; this only guards a missed one
         .map(|a| a.unwrap_or_else(|| json!({"error": "not evaluated"}).to_string()))
         .collect())
 }

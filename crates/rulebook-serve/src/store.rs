@@ -356,6 +356,7 @@ fn compile_and_test(v: FileVersion, runtime: Option<&Runtime>) -> Outcome {
                     shown.display(),
                     p.line,
                     p.name,
+                    // a property failure without a message (vacuous ones have one)
                     p.message.as_deref().unwrap_or("failed")
                 ));
             }
@@ -617,6 +618,7 @@ impl PolicyStore {
                         reason: removed_reason
                             .get(name)
                             .cloned()
+                            // removed without a refusal: its file is gone
                             .unwrap_or_else(|| "no file declares it any more".to_string()),
                     });
                     state.pinned.remove(name);
@@ -689,6 +691,7 @@ impl PolicyStore {
             .outcomes
             .get(&current.file)
             .map(|(k, _)| k.clone())
+            // the file is gone from disk: pin the version served
             .unwrap_or_else(|| current.key.clone());
         state.pinned.insert(name.to_string(), on_disk);
         let mut next = old.policies.clone();

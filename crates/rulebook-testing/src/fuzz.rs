@@ -74,6 +74,7 @@ fn check_compile_error(e: &CompileError, len: usize) {
         );
     }
     let rendered = e.render();
+    // an empty rendering fails the check below
     let first = rendered.lines().next().unwrap_or_default();
     assert!(
         header_ok(first),
@@ -161,6 +162,7 @@ pub fn eval_json(data: &[u8]) {
                 .as_ref()
                 .err()
                 .map(CompileError::render)
+                // compiled: no message
                 .unwrap_or_default()
         );
         let Ok(policy) = compiled else { continue };

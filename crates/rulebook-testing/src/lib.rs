@@ -208,6 +208,7 @@ fn policy_path(test_file: &Path, declared: Option<&str>) -> PathBuf {
             let name = test_file
                 .file_name()
                 .and_then(|n| n.to_str())
+                // a test file found by its name has a UTF-8 one
                 .unwrap_or("")
                 .trim_end_matches(".yaml")
                 .trim_end_matches(".yml")
@@ -300,6 +301,7 @@ fn run_text_on(
         }
         cases.push(CaseReport {
             name: c.name.clone(),
+            // 0 when the item's line was not found (shown as the file)
             line: lines.get(i).copied().unwrap_or(0),
             mismatches: run_case(&policy, c, options.engine),
         });
@@ -317,6 +319,7 @@ fn run_text_on(
             properties::check(
                 &policy,
                 p,
+                // 0 when the item's line was not found (shown as the file)
                 prop_lines.get(i).copied().unwrap_or(0),
                 options.seed,
             )
@@ -545,6 +548,7 @@ fn items<T: serde::de::DeserializeOwned>(
         .enumerate()
         .map(|(i, item)| {
             T::deserialize(item).map_err(|e| {
+                // the item's own line, else the list's
                 let line = lines.get(i).copied().unwrap_or_else(|| key_line(text, key));
                 at(
                     line,
@@ -690,6 +694,7 @@ fn run_case(policy: &Policy, case: &Case, engine: Engine) -> Vec<Mismatch> {
     }
     for (name, want) in &case.expect {
         let Some(name) = name.as_str() else {
+            // only for the message: a YAML value always serialises
             let written = serde_yaml::to_string(name).unwrap_or_default();
             mismatches.push(whole_case(
                 "expect",
@@ -713,6 +718,7 @@ fn run_case(policy: &Policy, case: &Case, engine: Engine) -> Vec<Mismatch> {
             });
             continue;
         };
+        // YAML values without tags (refused at parse) always convert
         let want: Json = serde_json::to_value(want).unwrap_or(Json::Null);
         compare_decision(name, &want, got, &mut mismatches);
     }
@@ -766,6 +772,7 @@ fn compare_decision(name: &str, want: &Json, got: &Json, out: &mut Vec<Mismatch>
         let g = got
             .get("missing")
             .cloned()
+            // a known decision has no `missing`: none
             .unwrap_or(Json::Array(Vec::new()));
         if *w != g {
             out.push(mismatch("missing", w.to_string(), g.to_string()));
@@ -798,6 +805,7 @@ fn compare_decision(name: &str, want: &Json, got: &Json, out: &mut Vec<Mismatch>
         }
     }
     if let Some(w) = obj.get("line") {
+        // no clause decided: compared as null
         let g = got.get("line").cloned().unwrap_or(Json::Null);
         if *w != g {
             out.push(mismatch("line", w.to_string(), g.to_string()));

@@ -240,6 +240,7 @@ pub fn check(policy: &Policy, p: &Property, line: usize, seed: u64) -> PropertyR
         },
         None => in_force_dates(policy),
     };
+    // the documented default
     let cases = p.cases.unwrap_or(DEFAULT_CASES);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
@@ -325,6 +326,7 @@ fn range(meta: &rulebook::meta::Meta, name: &str, r: &Range) -> Result<(i64, i64
             serde_yaml::Value::String(s) => s.clone(),
             serde_yaml::Value::Number(n) => n.to_string(),
             other => {
+                // only for the message: a YAML value always serialises
                 let written = serde_yaml::to_string(other).unwrap_or_default();
                 return Err(format!(
                     "facts.{name}: `{}` is not a number or date",
@@ -525,8 +527,10 @@ fn in_force_dates(policy: &Policy) -> BoxedStrategy<i32> {
                 .iter()
                 .filter_map(|param| param.values.first().and_then(|(from, _)| *from))
                 .max()
+                // no dated param: any date
                 .unwrap_or(i32::MIN)
         })
+        // a module without its source: no param dates known
         .unwrap_or(i32::MIN);
     let mut dates = FactsConfig::for_policy(policy).dates;
     dates.extend(dates.clone().iter().map(|d| d - 1));

@@ -317,7 +317,9 @@ fn classify_bad(s: &str) -> NumParseError {
     let Some((mantissa, exponent)) = s.split_once(['e', 'E']) else {
         return NumParseError::Invalid;
     };
+    // the sign is optional
     let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
+    // the exponent's sign is optional too
     let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
     if is_plain_unsigned(mantissa) && all_digits(exponent) {
         NumParseError::Exponent
@@ -354,6 +356,7 @@ fn parse_scaled(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseE
     if !is_plain_unsigned(body) {
         return Err(classify_bad(s));
     }
+    // no point: a whole number
     let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
     let frac_len = u32::try_from(frac_part.len())
         .map_err(|_| NumParseError::TooManyDecimals { max: places })?;
@@ -517,6 +520,7 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     (
+        // from an i32 day count: y is within i32 and m, d within 1..=12, 1..=31
         i32::try_from(y).unwrap_or(0),
         u32::try_from(m).unwrap_or(1),
         u32::try_from(d).unwrap_or(1),
@@ -584,10 +588,12 @@ pub fn days_between(d1: i32, d2: i32) -> i64 {
 pub fn today_utc() -> i32 {
     const DAY: u64 = 86_400;
     let days = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        // days since 1970 fit i64 (and i32 for 5 million years)
         Ok(after) => i64::try_from(after.as_secs() / DAY).unwrap_or(0),
         Err(before) => {
             let dur = before.duration();
             let secs = dur.as_secs();
+            // as above: fits
             let whole = i64::try_from(secs / DAY).unwrap_or(0);
             let exact = secs % DAY == 0 && dur.subsec_nanos() == 0;
             if exact {
@@ -597,6 +603,7 @@ pub fn today_utc() -> i32 {
             }
         }
     };
+    // a clock beyond year 5,000,000 reads as 1970
     i32::try_from(days).unwrap_or(0)
 }
 

@@ -187,6 +187,7 @@ impl Serialize for Typed<'_> {
             (ValueType::Decimal, ValueRef::Num(n)) => s.serialize_str(&num::format_decimal(n)),
             (ValueType::Money, ValueRef::Num(n)) => s.serialize_str(&num::format_money(n)),
             (ValueType::Date, ValueRef::Num(n)) => {
+                // a date value is an i32 day count (both engines): in range
                 s.serialize_str(&num::format_date(i32::try_from(n).unwrap_or_default()))
             }
             (ValueType::Enum { variants }, ValueRef::Num(n)) => s.serialize_str(

@@ -171,6 +171,7 @@ pub fn main() -> ExitCode {
             let options = testing::RunOptions {
                 filter,
                 coverage: coverage || min_coverage.is_some(),
+                // no --seed: the documented fixed seed
                 seed: seed.unwrap_or(testing::properties::DEFAULT_SEED),
                 ..testing::RunOptions::default()
             };
@@ -522,6 +523,7 @@ fn test(
                 "passed": passed,
                 "failed": failed,
             });
+            // a Value always serialises (string keys only)
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
     }

@@ -185,10 +185,12 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         max_batch: args.max_batch,
         max_list_elements: args.max_list_elements,
         timeout: Duration::from_millis(args.timeout_ms),
+        // options not given take the documented defaults
         eval_threads: args.eval_threads.unwrap_or(defaults.eval_threads),
         eval_queue: args.eval_queue,
         max_concurrent_batches: args
             .max_concurrent_batches
+            // not given: the documented default
             .unwrap_or(defaults.max_concurrent_batches),
         max_connections: args.max_connections,
         header_timeout: Duration::from_millis(args.header_timeout_ms),

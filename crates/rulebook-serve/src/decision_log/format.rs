@@ -123,6 +123,7 @@ pub(super) fn push_line(
     out.extend_from_slice(prev.as_bytes());
     out.push(b'"');
     out.extend_from_slice(tail);
+    // `start` was `out.len()` before the pushes above: in bounds
     let body = out.get(start..).unwrap_or_default();
     let (field, seal) = match key {
         Some(key) => (HMAC_FIELD, key.seal_hex(body)),
@@ -253,6 +254,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
             0x00..=0x1f => b"",
             _ => continue,
         };
+        // start <= i < bytes.len(): in bounds
         out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             out.extend_from_slice(b"\\u00");
@@ -263,6 +265,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
+    // start <= bytes.len(): in bounds
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }

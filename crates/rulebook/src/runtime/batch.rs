@@ -714,6 +714,7 @@ impl Batch {
             self.texts.resize_with(chunk + 1, ChunkTexts::default);
         }
         self.count += 1;
+        // resized to `end` above: in bounds
         let image = self.images.get_mut(at..end).unwrap_or_default();
         clear_high_presence(image, self.presence_words);
         let texts = TextSink {
@@ -1083,6 +1084,7 @@ impl<T: FieldTuple> FieldSet<T> {
             all_low &= m != 0;
             ends.push(slot_end);
         });
+        // a tuple of handles has at least one
         let layout = layouts.first().copied().unwrap_or_default();
         if layouts.iter().any(|&l| l != layout) {
             return Err(FieldError::MixedInputs);
@@ -1159,6 +1161,7 @@ pub(crate) fn clear_high_presence(image: &mut [u8], presence_words: usize) {
 fn set_high_presence(image: &mut [u8], i: usize) {
     let at = i / 64 * 8;
     if let Some(w) = image.get_mut(at..at + 8) {
+        // `w` is 8 bytes: the conversion cannot fail
         let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
         w.copy_from_slice(&bits.to_le_bytes());
     }

@@ -69,6 +69,7 @@ enum Form {
 
 impl ModuleData {
     pub fn new(meta: Arc<Meta>, statics: Box<[u8]>) -> ModuleData {
+        // not UTF-8 (never for modules this crate compiles): texts are checked one by one
         let statics_text = std::str::from_utf8(&statics).unwrap_or_default().into();
         let slots = meta
             .decisions
@@ -226,6 +227,7 @@ impl BatchResults {
             for i in 0..count {
                 let rec = first + i * size;
                 let off = rec + d.at;
+                // appended above: in bounds
                 let record = self.records.get(rec..rec + size).unwrap_or(&[]);
                 if status(record) != abi::STATUS_OK
                     || !known(record, d.at + 16, module.missing_words)
@@ -310,6 +312,7 @@ impl BatchResults {
             return None;
         }
         let size = self.record_size;
+        // i < len, and `records` holds len records: in bounds
         let record = self.records.get(i * size..(i + 1) * size).unwrap_or(&[]);
         match self.module.as_deref() {
             Some(module) if status(record) == abi::STATUS_OK => Some(Ok(RecordView {
@@ -400,6 +403,7 @@ fn status_error(meta: &Meta, status: i32, site: i32, as_of: i32) -> EvalError {
             EvalError::ParamUndefined {
                 param: p.map_or_else(String::new, |p| p.name.clone()),
                 as_of: num::format_date(as_of),
+                // only a tampered module names a param without its first `from`
                 first: p.and_then(|p| p.first_from.clone()).unwrap_or_default(),
             }
         }
@@ -698,6 +702,7 @@ pub struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(all: &'a [u8], at: usize, n: usize) -> Bits<'a> {
+        // a view's words are within its record (a malformed one reads no bits)
         let bytes = all.get(at..at + 8 * n).unwrap_or(&[]);
         Bits {
             bytes,
