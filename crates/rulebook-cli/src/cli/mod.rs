@@ -227,7 +227,7 @@ fn check(paths: &[PathBuf]) -> ExitCode {
             Err(e) => {
                 failed = true;
                 errors += 1;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", with_causes(&e));
             }
         }
     }
@@ -264,7 +264,7 @@ fn load(policy: Option<&Path>, wasm: Option<&Path>) -> Result<Policy, ExitCode> 
     loaded.map_err(|e| {
         match e {
             rulebook::Error::Compile(e) => eprint!("{}", e.render()),
-            e => eprintln!("error: {e}"),
+            e => eprintln!("error: {}", with_causes(&e)),
         }
         ExitCode::FAILURE
     })
@@ -589,4 +589,18 @@ fn repair_log(file: &Path, key_file: Option<&Path>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error's message followed by its causes' (`cannot read x.rules: No
+/// such file or directory`): the library's errors keep each message once,
+/// with the cause as `source()`.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
