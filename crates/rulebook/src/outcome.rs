@@ -1,6 +1,7 @@
 //! Raw results of evaluating one record, as every engine (interpreter or
-//! Wasm) produces them, and the evaluation errors. [`crate::report`] turns an
-//! [`Outcome`] into the decisions JSON.
+//! Wasm) produces them, and the evaluation and load errors.
+//! [`crate::report`] turns an [`Outcome`] into the decisions JSON; typed
+//! decision handles read one with `Outcome::get` (in `runtime::batch`).
 
 use crate::program::FactId;
 
@@ -99,8 +100,8 @@ pub struct DecisionOutcome {
 }
 
 /// The results of every decision of a policy for one record, in source
-/// order. Read one through a typed handle with [`Outcome::get`] or
-/// [`Outcome::decision`].
+/// order. Read one through a typed handle with `Outcome::get` or
+/// `Outcome::decision`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub decisions: Vec<DecisionOutcome>,
@@ -112,33 +113,6 @@ impl Outcome {
     /// The results of `decisions` made by a policy whose result layout is `layout`.
     pub(crate) fn new(decisions: Vec<DecisionOutcome>, layout: u64) -> Outcome {
         Outcome { decisions, layout }
-    }
-
-    /// The value of a decision through its typed handle: `Ok(None)` when
-    /// the decision is unknown, an error when the handle is of a policy
-    /// with other decisions.
-    pub fn get<K: crate::batch::OutputKind>(
-        &self,
-        decision: crate::batch::Decision<K>,
-    ) -> Result<Option<K::Output<'_>>, WrongPolicy> {
-        Ok(self
-            .decision(decision)?
-            .value
-            .as_ref()
-            .map(|v| K::from_value(v.as_ref(), decision.owner())))
-    }
-
-    /// The whole result of a decision (value, missing facts, reasons,
-    /// clause) through its handle.
-    pub fn decision<K: crate::batch::OutputKind>(
-        &self,
-        decision: crate::batch::Decision<K>,
-    ) -> Result<&DecisionOutcome, WrongPolicy> {
-        let (layout, _) = decision.parts();
-        match self.decisions.get(decision.index()) {
-            Some(d) if layout == self.layout => Ok(d),
-            _ => Err(WrongPolicy::Decision),
-        }
     }
 }
 
@@ -174,7 +148,7 @@ pub enum EvalError {
     TimeLimit { limit_ms: u64 },
     /// The policy's module could not be loaded (or instantiated).
     #[error(transparent)]
-    Load(#[from] crate::runtime::LoadError),
+    Load(#[from] LoadError),
     /// The interpreter was asked to evaluate a policy loaded from a module,
     /// without its source.
     #[error("evaluation error: the interpreter needs the policy's source, not only its module")]
@@ -199,4 +173,24 @@ pub enum WrongPolicy {
     Field,
     #[error("the decision handle was looked up on a policy with other decisions than those of these results: look it up on the policy that made them")]
     Decision,
+}
+
+/// A module that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("not a Rulebook policy module: {0}")]
+    NotAPolicy(String),
+    #[error("the module was built for ABI version {found}, this Rulebook reads version {expected}: recompile the policy")]
+    AbiVersion { found: u32, expected: u32 },
+    #[error("the module is not valid WebAssembly: {0}")]
+    Invalid(String),
+    /// The module is valid but could not be made ready to run (wasmtime
+    /// could not compile or instantiate it: out of memory or address space,
+    /// say). It may succeed later: the next use tries again.
+    #[error("the module could not be made ready to run: {0}")]
+    Instantiate(String),
+    /// The evaluation engine itself could not be set up.
+    #[error("the evaluation engine is unavailable: {0}")]
+    Engine(String),
 }

@@ -37,7 +37,7 @@ use super::marshal::{self, ChunkAddrs, CHUNK};
 use super::results::{DecisionView, RecordView, TextSource};
 use crate::abi::{Layout, Meta, ValueType};
 use crate::num::Date;
-use crate::outcome::{ValueRef, WrongPolicy};
+use crate::outcome::{DecisionOutcome, Outcome, ValueRef, WrongPolicy};
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
@@ -1235,6 +1235,36 @@ impl<'a> RecordView<'a> {
         let (layout, _) = decision.parts();
         match self.decision_at(decision.index()) {
             Some(view) if layout == self.result_layout() => Ok(view),
+            _ => Err(WrongPolicy::Decision),
+        }
+    }
+}
+
+impl Outcome {
+    /// The value of a decision through its typed handle: `Ok(None)` when
+    /// the decision is unknown, an error when the handle is of a policy
+    /// with other decisions.
+    pub fn get<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<Option<K::Output<'_>>, WrongPolicy> {
+        let owner = decision.owner();
+        Ok(self
+            .decision(decision)?
+            .value
+            .as_ref()
+            .map(|v| K::from_value(v.as_ref(), owner)))
+    }
+
+    /// The whole result of a decision (value, missing facts, reasons,
+    /// clause) through its handle.
+    pub fn decision<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<&DecisionOutcome, WrongPolicy> {
+        let (layout, _) = decision.parts();
+        match self.decisions.get(decision.index()) {
+            Some(d) if layout == self.layout => Ok(d),
             _ => Err(WrongPolicy::Decision),
         }
     }

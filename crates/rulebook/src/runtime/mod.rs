@@ -23,6 +23,7 @@ pub use results::{BatchResults, Bits, DecisionView, RecordView};
 
 use crate::abi::{self, Meta};
 use crate::facts::Facts;
+pub use crate::outcome::LoadError;
 use crate::outcome::{EvalError, Outcome, WrongPolicy};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,26 +42,6 @@ pub use marshal::CHUNK;
 /// Free memory first kept for the texts of a chunk in `evaluate_each`
 /// (it grows to what chunks need).
 const TEXT_ROOM: usize = 16 * 1024;
-
-/// A module that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoadError {
-    #[error("not a Rulebook policy module: {0}")]
-    NotAPolicy(String),
-    #[error("the module was built for ABI version {found}, this Rulebook reads version {expected}: recompile the policy")]
-    AbiVersion { found: u32, expected: u32 },
-    #[error("the module is not valid WebAssembly: {0}")]
-    Invalid(String),
-    /// The module is valid but could not be made ready to run (wasmtime
-    /// could not compile or instantiate it: out of memory or address space,
-    /// say). It may succeed later: the next use tries again.
-    #[error("the module could not be made ready to run: {0}")]
-    Instantiate(String),
-    /// The evaluation engine itself could not be set up.
-    #[error("the evaluation engine is unavailable: {0}")]
-    Engine(String),
-}
 
 /// How policies are run, chosen by the host (as wasmtime's `Config`):
 /// `RuntimeConfig::default()` is what [`crate::Policy::from_file`] and the
