@@ -414,3 +414,19 @@ fn eval_reports_a_fact_given_twice_with_exit_code_1() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_missing_file_is_named_with_its_cause() {
+    let out = rulebook(
+        &["eval", "no/such/policy.rules", "--as-of", "2026-01-01"],
+        Some(b"{}"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    // the message once, then the io::Error that caused it
+    assert!(
+        err.starts_with("error: cannot read no/such/policy.rules: "),
+        "{err}"
+    );
+    assert_eq!(err.matches("cannot read").count(), 1, "{err}");
+}

@@ -29,6 +29,7 @@ impl AdminToken {
     pub fn from_file_text(text: &str) -> Result<AdminToken, String> {
         let token = text
             .strip_suffix('\n')
+            // one final line end (\n or \r\n) is not part of the token; none is fine too
             .map(|t| t.strip_suffix('\r').unwrap_or(t))
             .unwrap_or(text);
         if token.len() < MIN_TOKEN_BYTES {

@@ -28,9 +28,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use pool::{Cancel, EvalPool, PoolError};
-use rulebook::digest::LabelledKey;
-use rulebook::facts::FactValue;
-use rulebook::{num, report, Date, Facts};
+use rulebook::__private::FactValue;
+use rulebook::__private::LabelledKey;
+use rulebook::{Date, Facts};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value as Json};
@@ -248,6 +248,7 @@ async fn json_errors(
     let (mut parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, 4096)
         .await
+        // an unreadable or long body: the status's own words below
         .map(|b| String::from_utf8_lossy(&b).trim().to_string())
         .unwrap_or_default();
     let message = match status {
@@ -271,6 +272,7 @@ async fn json_errors(
         }
         _ if text.is_empty() => status
             .canonical_reason()
+            // statuses without a standard reason phrase
             .unwrap_or("the request failed")
             .to_lowercase(),
         _ => format!("the request could not be read: {text}"),
@@ -334,6 +336,7 @@ fn check_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), Box<
         .map(|v| {
             v.split(';')
                 .next()
+                // `split` yields at least one piece
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase()
@@ -427,7 +430,7 @@ fn parse_request(text: &str) -> Result<(&RawValue, Date), String> {
         serde_json::from_str(text).map_err(|e| format!("input error: {}", json_problem(&e)))?;
     let as_of = match &req.as_of {
         None => Date::today(),
-        Some(s) => Date::parse(s).ok_or_else(|| {
+        Some(s) => Date::parse(s).map_err(|_| {
             format!("input error at as_of: expected a date \"YYYY-MM-DD\", got {s:?}")
         })?,
     };
@@ -487,7 +490,11 @@ fn list_elements(facts: &Facts) -> usize {
             _ => 0,
         }
     }
-    facts.values.iter().flatten().map(count).sum()
+    rulebook::__private::values(facts)
+        .iter()
+        .flatten()
+        .map(count)
+        .sum()
 }
 
 /// What the log keeps of some facts: the declared facts as parsed, with
@@ -531,7 +538,7 @@ fn submit_decision(
     let Some(logging) = &state.logging else {
         return Ok(None);
     };
-    let as_of = num::format_date(as_of.0);
+    let as_of = as_of.to_string();
     let facts = logged_facts(logging, v, facts).map_err(|e| format!("{UNLOGGED}: {e}"))?;
     let pending = logging.log.submit(Entry {
         policy: v.policy.name(),
@@ -600,7 +607,7 @@ fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
             state.limits.max_list_elements
         ));
     }
-    match version.policy.evaluate_json_facts(&facts, as_of) {
+    match version.policy.evaluate_report(&facts, as_of, &[]) {
         Err(e) => Answer::Eval(e.to_string()),
         Ok(out) => match submit_decision(state, version, as_of, &facts, &out) {
             Ok(pending) => Answer::Decision(with_ignored(out, &ignored), pending),
@@ -628,7 +635,7 @@ fn is_short_work(version: &Version, body_len: usize) -> bool {
             .input
             .fields
             .iter()
-            .any(|f| matches!(f.ty, rulebook::abi::ValueType::List { .. }))
+            .any(|f| matches!(f.ty, rulebook::meta::ValueType::List { .. }))
 }
 
 fn pool_refused(state: &AppState, e: &PoolError, version: Option<&Version>) -> Response {
@@ -907,7 +914,7 @@ fn chunk_answers(
         for ((i, facts), r) in places.iter().zip(&records).zip(results.iter()) {
             answers[*i] = Some(match r {
                 Ok(o) => {
-                    let out = report::to_json_text(version.policy.meta(), as_of, &o);
+                    let out = version.policy.report(&o, Date(as_of)).to_string();
                     let submitted = submit_decision(state, version, Date(as_of), facts, &out);
                     let out = match ignored.get(i) {
                         Some(noted) => with_ignored(out, noted),
@@ -947,6 +954,7 @@ fn chunk_answers(
     }
     Ok(answers
         .into_iter()
+        // every line got an answer above; this only guards a missed one
         .map(|a| a.unwrap_or_else(|| json!({"error": "not evaluated"}).to_string()))
         .collect())
 }

@@ -17,7 +17,7 @@
 //! same way whether a version is met on a reload or after a restart, and a
 //! broken file is compiled once, not on every reload.
 
-use rulebook::Policy;
+use rulebook::{Policy, Runtime};
 use rulebook_testing::{self as testing, RunOptions};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -37,6 +37,9 @@ pub struct StoreOptions {
     pub max_policy_bytes: u64,
     /// Longest time compiling a version and running its tests may take.
     pub load_budget: Duration,
+    /// The runtime versions are loaded on (their deadline, cache, pool and
+    /// memory); `None` for the shared one (`Runtime::shared`).
+    pub runtime: Option<Runtime>,
 }
 
 impl Default for StoreOptions {
@@ -45,6 +48,7 @@ impl Default for StoreOptions {
             allow_untested: false,
             max_policy_bytes: 1 << 20,
             load_budget: Duration::from_secs(60),
+            runtime: None,
         }
     }
 }
@@ -276,12 +280,13 @@ fn read_version(file: &Path, max_bytes: u64) -> Result<FileVersion, String> {
 }
 
 /// Compiles a file version to native code and runs its tests, within `budget`.
-fn load(v: FileVersion, budget: Duration) -> Outcome {
+fn load(v: FileVersion, budget: Duration, runtime: Option<Runtime>) -> Outcome {
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new()
         .name("rulebook-load".into())
         .spawn(move || {
-            let _ = tx.send(compile_and_test(v));
+            // the receiver may have given up waiting: nothing to tell then
+            let _ = tx.send(compile_and_test(v, runtime.as_ref()));
         });
     if let Err(e) = spawned {
         return Outcome::Refused {
@@ -303,23 +308,25 @@ fn load(v: FileVersion, budget: Duration) -> Outcome {
     }
 }
 
-fn compile_and_test(v: FileVersion) -> Outcome {
+fn compile_and_test(v: FileVersion, runtime: Option<&Runtime>) -> Outcome {
     let label = file_name(&v.file);
     let refused = |policy: Option<&str>, reason: String| Outcome::Refused {
         policy: policy.map(str::to_string),
         reason,
     };
-    let compiled = if v.file.extension().is_some_and(|x| x == "wasm") {
-        Policy::from_wasm(&label, v.bytes).map_err(|e| e.to_string())
-    } else {
-        Policy::from_bytes(&label, &v.bytes).map_err(|e| e.render())
+    let wasm = v.file.extension().is_some_and(|x| x == "wasm");
+    let compiled = match (wasm, runtime) {
+        (true, None) => Policy::from_wasm(&label, v.bytes).map_err(|e| e.to_string()),
+        (true, Some(r)) => r.load_wasm(&label, v.bytes).map_err(|e| e.to_string()),
+        (false, None) => Policy::from_bytes(&label, &v.bytes).map_err(|e| e.render()),
+        (false, Some(r)) => r.compile(&label, &v.bytes).map_err(|e| e.render()),
     };
     let policy = match compiled {
         Ok(p) => p,
         Err(reason) => return refused(None, reason),
     };
     // native code now, in this thread, never on a request
-    if let Err(e) = policy.loaded() {
+    if let Err(e) = policy.load() {
         return refused(Some(policy.name()), e.to_string());
     }
     let tests = match &v.tests {
@@ -349,6 +356,7 @@ fn compile_and_test(v: FileVersion) -> Outcome {
                     shown.display(),
                     p.line,
                     p.name,
+                    // a property failure without a message (vacuous ones have one)
                     p.message.as_deref().unwrap_or("failed")
                 ));
             }
@@ -476,7 +484,10 @@ impl PolicyStore {
                     Some((key, outcome)) if *key == v.key => (key.clone(), outcome.clone()),
                     _ => {
                         let key = v.key.clone();
-                        (key, load(v, self.options.load_budget))
+                        (
+                            key,
+                            load(v, self.options.load_budget, self.options.runtime.clone()),
+                        )
                     }
                 },
             };
@@ -607,6 +618,7 @@ impl PolicyStore {
                         reason: removed_reason
                             .get(name)
                             .cloned()
+                            // removed without a refusal: its file is gone
                             .unwrap_or_else(|| "no file declares it any more".to_string()),
                     });
                     state.pinned.remove(name);
@@ -679,6 +691,7 @@ impl PolicyStore {
             .outcomes
             .get(&current.file)
             .map(|(k, _)| k.clone())
+            // the file is gone from disk: pin the version served
             .unwrap_or_else(|| current.key.clone());
         state.pinned.insert(name.to_string(), on_disk);
         let mut next = old.policies.clone();

@@ -5,8 +5,8 @@
 //! the Wasm engine.
 
 use super::Case;
-use rulebook::interp;
-use rulebook::program::Body;
+use rulebook::__private::program::Body;
+use rulebook::__private::{interp, program};
 use rulebook::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,7 +62,7 @@ impl Coverage {
     /// Every goal of the policy, none covered yet.
     pub fn new(policy: &Policy) -> Coverage {
         let mut goals = Vec::new();
-        if let Some(p) = policy.program() {
+        if let Some(p) = program(policy) {
             for d in &p.decisions {
                 match &d.body {
                     Body::Expr(_) => {}
@@ -119,11 +119,11 @@ impl Coverage {
     /// Traces one case and marks what it covered.
     pub(crate) fn record_case(&mut self, policy: &Policy, case: &Case) {
         let (Some(program), Ok(as_of), Ok(input)) =
-            (policy.program(), case.as_of(), case.input_json())
+            (program(policy), case.as_of(), case.input_text())
         else {
             return;
         };
-        let Ok(facts) = policy.facts_from_value(&input) else {
+        let Ok(facts) = policy.parse_facts(&input) else {
             return;
         };
         let (result, trace) = interp::evaluate_traced(program, &facts, as_of.0);

@@ -4,9 +4,9 @@
 //! boundaries, the policy's own text constants) mixed in.
 
 use proptest::prelude::*;
-use rulebook::abi::{Layout, ValueType};
-use rulebook::facts::{FactValue, Facts};
-use rulebook::Policy;
+use rulebook::__private::abi::{Layout, ValueType};
+use rulebook::__private::{program, FactValue};
+use rulebook::{Facts, Policy};
 use std::sync::Arc;
 
 /// What the generator may produce.
@@ -44,7 +44,7 @@ impl FactsConfig {
     /// A configuration seeded with a policy's own text constants and dates.
     pub fn for_policy(policy: &Policy) -> Self {
         let mut c = FactsConfig::default();
-        if let Some(p) = policy.program() {
+        if let Some(p) = program(policy) {
             let (texts, dates) = constants(p);
             c.texts = texts;
             c.dates = dates;
@@ -73,7 +73,10 @@ pub fn facts(policy: &Policy, config: FactsConfig) -> BoxedStrategy<Facts> {
             optional(v, config.absent)
         })
         .collect();
-    fields.prop_map(|values| Facts { values }).boxed()
+    let layout = layout.clone();
+    fields
+        .prop_map(move |values| rulebook::__private::facts(&layout, values))
+        .boxed()
 }
 
 fn optional(v: BoxedStrategy<FactValue>, absent: f64) -> BoxedStrategy<Option<FactValue>> {
@@ -173,8 +176,8 @@ fn value(ty: &ValueType, config: &Arc<FactsConfig>) -> BoxedStrategy<FactValue> 
 }
 
 /// Text constants and dates appearing in a program.
-fn constants(p: &rulebook::program::Program) -> (Vec<String>, Vec<i32>) {
-    use rulebook::program::{Body, Const, Expr, ExprKind, Type};
+fn constants(p: &rulebook::__private::program::Program) -> (Vec<String>, Vec<i32>) {
+    use rulebook::__private::program::{Body, Const, Expr, ExprKind, Type};
     let mut texts = Vec::new();
     let mut dates = Vec::new();
     fn walk(e: &Expr, texts: &mut Vec<String>, dates: &mut Vec<i32>) {
@@ -225,8 +228,10 @@ fn constants(p: &rulebook::program::Program) -> (Vec<String>, Vec<i32>) {
 }
 
 /// The direct sub-expressions of an expression.
-pub fn children(e: &rulebook::program::Expr) -> Vec<&rulebook::program::Expr> {
-    use rulebook::program::ExprKind::*;
+pub fn children(
+    e: &rulebook::__private::program::Expr,
+) -> Vec<&rulebook::__private::program::Expr> {
+    use rulebook::__private::program::ExprKind::*;
     match &e.kind {
         Const(_) | Input(_) | Param(_) | Define(_) | Decision(_) | AsOf | Var(_) | Known(_) => {
             Vec::new()

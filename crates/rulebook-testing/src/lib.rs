@@ -9,7 +9,8 @@ pub mod fuzz;
 pub mod generate;
 pub mod properties;
 
-use rulebook::{num, Date, Engine, Policy};
+use rulebook::__private::num;
+use rulebook::{Date, Engine, Policy};
 use serde::Deserialize;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Default)]
 struct TestFile {
     policy: Option<String>,
+    /// The policy's text, written in the test file itself (instead of `policy`).
+    source: Option<String>,
     cases: Vec<Case>,
     properties: Vec<properties::Property>,
 }
@@ -32,8 +35,59 @@ pub(crate) struct Case {
     #[serde(default)]
     expect: serde_yaml::Mapping,
     missing: Option<Vec<String>>,
-    /// Extension: the case expects an input or evaluation error containing this text.
-    error: Option<String>,
+    /// Extension: the case expects an input or evaluation error.
+    error: Option<ExpectedError>,
+    /// Extension: facts the policy does not declare that the case gives on
+    /// purpose (to show they are ignored), in any order.
+    ignored: Option<Vec<String>>,
+}
+
+/// The error a case expects: any error whose message contains a text, or
+/// one of a kind (`input` or `eval`) whose message contains it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum ExpectedError {
+    Text(String),
+    Kind { kind: ErrorKind, contains: String },
+}
+
+/// The kinds of errors a case can expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ErrorKind {
+    /// The facts do not fit the policy's inputs.
+    Input,
+    /// The evaluation failed (overflow, division by zero, ...).
+    Eval,
+}
+
+impl ExpectedError {
+    fn matches(&self, kind: ErrorKind, message: &str) -> bool {
+        match self {
+            ExpectedError::Text(t) => message.contains(t.as_str()),
+            ExpectedError::Kind { kind: k, contains } => {
+                *k == kind && message.contains(contains.as_str())
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            ExpectedError::Text(t) => format!("an error containing {t:?}"),
+            ExpectedError::Kind {
+                kind: ErrorKind::Input,
+                contains,
+            } => {
+                format!("an input error containing {contains:?}")
+            }
+            ExpectedError::Kind {
+                kind: ErrorKind::Eval,
+                contains,
+            } => {
+                format!("an evaluation error containing {contains:?}")
+            }
+        }
+    }
 }
 
 /// How to run test files.
@@ -45,6 +99,8 @@ pub struct RunOptions {
     pub coverage: bool,
     /// Seed of the property generators.
     pub seed: u64,
+    /// The engine cases run on (properties always run on the Wasm engine).
+    pub engine: Engine,
 }
 
 impl Default for RunOptions {
@@ -53,6 +109,7 @@ impl Default for RunOptions {
             filter: None,
             coverage: false,
             seed: properties::DEFAULT_SEED,
+            engine: Engine::Wasm,
         }
     }
 }
@@ -151,6 +208,7 @@ fn policy_path(test_file: &Path, declared: Option<&str>) -> PathBuf {
             let name = test_file
                 .file_name()
                 .and_then(|n| n.to_str())
+                // a test file found by its name has a UTF-8 one
                 .unwrap_or("")
                 .trim_end_matches(".yaml")
                 .trim_end_matches(".yml")
@@ -219,10 +277,15 @@ fn run_text_on(
         message,
     };
     let parsed = parse_test_file(test_file, text)?;
-    let policy_file = policy_path(test_file, parsed.policy.as_deref());
-    let policy = match given {
-        Some(p) => p.clone(),
-        None => Policy::from_file(&policy_file).map_err(|e| {
+    let policy_file = match &parsed.source {
+        Some(_) => test_file.to_path_buf(),
+        None => policy_path(test_file, parsed.policy.as_deref()),
+    };
+    let policy = match (given, &parsed.source) {
+        (Some(p), _) => p.clone(),
+        (None, Some(source)) => Policy::from_source(&test_file.display().to_string(), source)
+            .map_err(|e| file_err(format!("the policy in this file does not compile:\n{e}")))?,
+        (None, None) => Policy::from_file(&policy_file).map_err(|e| {
             file_err(format!(
                 "policy {} does not compile:\n{e}",
                 policy_file.display()
@@ -238,8 +301,9 @@ fn run_text_on(
         }
         cases.push(CaseReport {
             name: c.name.clone(),
+            // 0 when the item's line was not found (shown as the file)
             line: lines.get(i).copied().unwrap_or(0),
-            mismatches: run_case(&policy, c),
+            mismatches: run_case(&policy, c, options.engine),
         });
         if let Some(cov) = coverage.as_mut() {
             cov.record_case(&policy, c);
@@ -255,6 +319,7 @@ fn run_text_on(
             properties::check(
                 &policy,
                 p,
+                // 0 when the item's line was not found (shown as the file)
                 prop_lines.get(i).copied().unwrap_or(0),
                 options.seed,
             )
@@ -382,17 +447,18 @@ fn parse_test_file(test_file: &Path, text: &str) -> Result<TestFile, TestFileErr
         _ => return Err(at(
             1,
             None,
-            "a test file is a mapping with `cases:` (and optionally `policy:` and `properties:`)"
+            "a test file is a mapping with `cases:` (and optionally `policy:` or `source:`, `as_of:` and `properties:`)"
                 .into(),
         )),
     };
     let mut file = TestFile::default();
+    let mut as_of = None;
     for (key, value) in top {
         let Some(name) = key.as_str() else {
             return Err(at(
                 1,
                 None,
-                "the keys of a test file are `policy`, `cases` and `properties`".into(),
+                "the keys of a test file are `policy` or `source`, `as_of`, `cases` and `properties`".into(),
             ));
         };
         let line = key_line(text, name);
@@ -408,6 +474,26 @@ fn parse_test_file(test_file: &Path, text: &str) -> Result<TestFile, TestFileErr
                     ))
                 }
             },
+            "source" => match value {
+                Yaml::String(p) => file.source = Some(p),
+                _ => {
+                    return Err(at(
+                        line,
+                        None,
+                        "`source` is the policy's text (`source: |` then the policy, indented)".into(),
+                    ))
+                }
+            },
+            "as_of" => match value {
+                Yaml::String(d) => as_of = Some(d),
+                _ => {
+                    return Err(at(
+                        line,
+                        None,
+                        "`as_of` is the date cases are evaluated on when they give none (YYYY-MM-DD)".into(),
+                    ))
+                }
+            },
             "cases" => file.cases = items(value, "cases", text, &at)?,
             "properties" => file.properties = items(value, "properties", text, &at)?,
             _ if name.starts_with("x-") => {}
@@ -416,10 +502,22 @@ fn parse_test_file(test_file: &Path, text: &str) -> Result<TestFile, TestFileErr
                     line,
                     None,
                     format!(
-                        "unknown key `{name}`: a test file has `policy`, `cases` and `properties` (and `x-...` keys for shared YAML anchors)"
+                        "unknown key `{name}`: a test file has `policy` or `source`, `as_of`, `cases` and `properties` (and `x-...` keys for shared YAML anchors)"
                     ),
                 ))
             }
+        }
+    }
+    if file.policy.is_some() && file.source.is_some() {
+        return Err(at(
+            key_line(text, "source"),
+            None,
+            "a test file names its policy (`policy:`) or holds it (`source:`), not both".into(),
+        ));
+    }
+    for case in &mut file.cases {
+        if case.as_of.is_none() {
+            case.as_of.clone_from(&as_of);
         }
     }
     Ok(file)
@@ -450,6 +548,7 @@ fn items<T: serde::de::DeserializeOwned>(
         .enumerate()
         .map(|(i, item)| {
             T::deserialize(item).map_err(|e| {
+                // the item's own line, else the list's
                 let line = lines.get(i).copied().unwrap_or_else(|| key_line(text, key));
                 at(
                     line,
@@ -507,15 +606,14 @@ impl Case {
     pub(crate) fn as_of(&self) -> Result<Date, String> {
         match &self.as_of {
             None => Ok(Date::today()),
-            Some(s) => {
-                Date::parse(s).ok_or_else(|| format!("as_of `{s}` is not a date YYYY-MM-DD"))
-            }
+            Some(s) => Date::parse(s).map_err(|e| format!("as_of: {e}")),
         }
     }
-    pub(crate) fn input_json(&self) -> Result<Json, String> {
+    /// The case's facts as JSON text (`{}` when it gives none).
+    pub(crate) fn input_text(&self) -> Result<String, String> {
         match serde_json::to_value(&self.input) {
-            Ok(Json::Null) => Ok(Json::Object(Default::default())),
-            Ok(v) => Ok(v),
+            Ok(Json::Null) => Ok("{}".into()),
+            Ok(v) => Ok(v.to_string()),
             Err(e) => Err(format!("input is not valid facts: {e}")),
         }
     }
@@ -530,19 +628,43 @@ fn whole_case(field: &str, expected: impl Into<String>, got: impl Into<String>) 
     }
 }
 
-fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
+/// The mismatches of a case that ended in an error of `kind`.
+fn error_case(case: &Case, kind: ErrorKind, message: String) -> Vec<Mismatch> {
+    match &case.error {
+        Some(want) if want.matches(kind, &message) => Vec::new(),
+        Some(want) => vec![whole_case("error", want.describe(), message)],
+        None => vec![whole_case("result", "decisions", message)],
+    }
+}
+
+fn run_case(policy: &Policy, case: &Case, engine: Engine) -> Vec<Mismatch> {
     let as_of = match case.as_of() {
         Ok(d) => d,
         Err(e) => return vec![whole_case("as_of", "a date YYYY-MM-DD", e)],
     };
-    let input = match case.input_json() {
+    let input = match case.input_text() {
         Ok(v) => v,
         Err(e) => return vec![whole_case("input", "a facts object", e)],
     };
-    // an undeclared fact in a test is a mistake (a misspelt name would
-    // otherwise leave its decisions silently unknown)
     let mut ignored = Vec::new();
-    if policy.facts_from_value_noting(&input, &mut ignored).is_ok() && !ignored.is_empty() {
+    let facts = match policy.parse_facts_noting(&input, &mut ignored) {
+        Ok(facts) => facts,
+        Err(e) => return error_case(case, ErrorKind::Input, e.to_string()),
+    };
+    if let Some(want) = &case.ignored {
+        let (mut want, mut got) = (want.clone(), ignored.clone());
+        want.sort();
+        got.sort();
+        if want != got {
+            return vec![whole_case(
+                "ignored",
+                format!("{want:?}"),
+                format!("{got:?}"),
+            )];
+        }
+    } else if !ignored.is_empty() {
+        // an undeclared fact in a test is a mistake (a misspelt name would
+        // otherwise leave its decisions silently unknown)
         return ignored
             .iter()
             .map(|fact| {
@@ -557,31 +679,22 @@ fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
             })
             .collect();
     }
-    let out = match policy.evaluate_value_with(Engine::Wasm, &input, as_of) {
+    let outcome = match policy.evaluate_with(engine, &facts, as_of) {
+        Ok(outcome) => outcome,
+        Err(e) => return error_case(case, ErrorKind::Eval, e.to_string()),
+    };
+    let out: Json = match serde_json::to_value(policy.report(&outcome, as_of)) {
         Ok(out) => out,
-        Err(e) => {
-            let msg = e.to_string();
-            return match &case.error {
-                Some(want) if msg.contains(want.as_str()) => Vec::new(),
-                Some(want) => vec![whole_case(
-                    "error",
-                    format!("an error containing {want:?}"),
-                    msg,
-                )],
-                None => vec![whole_case("result", "decisions", msg)],
-            };
-        }
+        // a report is strings, numbers, bools and maps: always a Value
+        Err(e) => return vec![whole_case("result", "decisions JSON", e.to_string())],
     };
     let mut mismatches = Vec::new();
     if let Some(want) = &case.error {
-        mismatches.push(whole_case(
-            "error",
-            format!("an error containing {want:?}"),
-            "evaluation succeeded",
-        ));
+        mismatches.push(whole_case("error", want.describe(), "evaluation succeeded"));
     }
     for (name, want) in &case.expect {
         let Some(name) = name.as_str() else {
+            // only for the message: a YAML value always serialises
             let written = serde_yaml::to_string(name).unwrap_or_default();
             mismatches.push(whole_case(
                 "expect",
@@ -605,6 +718,7 @@ fn run_case(policy: &Policy, case: &Case) -> Vec<Mismatch> {
             });
             continue;
         };
+        // YAML values without tags (refused at parse) always convert
         let want: Json = serde_json::to_value(want).unwrap_or(Json::Null);
         compare_decision(name, &want, got, &mut mismatches);
     }
@@ -658,31 +772,59 @@ fn compare_decision(name: &str, want: &Json, got: &Json, out: &mut Vec<Mismatch>
         let g = got
             .get("missing")
             .cloned()
+            // a known decision has no `missing`: none
             .unwrap_or(Json::Array(Vec::new()));
         if *w != g {
             out.push(mismatch("missing", w.to_string(), g.to_string()));
         }
     }
     if let Some(w) = obj.get("reasons") {
-        let g: Vec<Json> = got
+        let got_reasons = got
             .get("reasons")
             .and_then(Json::as_array)
-            .map(|rs| rs.iter().map(|r| r["because"].clone()).collect())
-            .unwrap_or_default();
-        if *w != Json::Array(g.clone()) {
+            .map_or(&[][..], Vec::as_slice);
+        if !same_reasons(w, got_reasons) {
+            // shown as written: `because` texts, or whole reasons when
+            // the expectation gives whole reasons
+            let whole = w.as_array().is_some_and(|w| w.iter().any(Json::is_object));
+            let shown: Vec<Json> = got_reasons
+                .iter()
+                .map(|r| {
+                    if whole {
+                        r.clone()
+                    } else {
+                        r["because"].clone()
+                    }
+                })
+                .collect();
             out.push(mismatch(
                 "reasons",
                 w.to_string(),
-                Json::Array(g).to_string(),
+                Json::Array(shown).to_string(),
             ));
         }
     }
     if let Some(w) = obj.get("line") {
+        // no clause decided: compared as null
         let g = got.get("line").cloned().unwrap_or(Json::Null);
         if *w != g {
             out.push(mismatch("line", w.to_string(), g.to_string()));
         }
     }
+}
+
+/// Whether the reasons of a decision are those expected, in order: each
+/// written as its `because` text, or as an object whose keys (`because`,
+/// `source`, `line`) must all be the reason's.
+fn same_reasons(want: &Json, got: &[Json]) -> bool {
+    let Some(want) = want.as_array() else {
+        return false;
+    };
+    want.len() == got.len()
+        && want.iter().zip(got).all(|(w, g)| match w {
+            Json::Object(keys) => keys.iter().all(|(k, v)| g.get(k) == Some(v)),
+            because => g.get("because") == Some(because),
+        })
 }
 
 /// Compares an expected value with an output value; numbers written as

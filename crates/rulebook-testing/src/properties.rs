@@ -8,9 +8,8 @@
 use super::generate::{self, FactsConfig};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use rulebook::facts::{FactValue, Facts};
-use rulebook::outcome::{EvalError, Outcome, Value};
-use rulebook::{abi::ValueType, num, Date, Engine, Policy};
+use rulebook::__private::{abi::ValueType, num, program, values_mut, FactValue};
+use rulebook::{Date, Engine, EvalError, Facts, Outcome, Policy, Value};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -236,11 +235,12 @@ pub fn check(policy: &Policy, p: &Property, line: usize, seed: u64) -> PropertyR
     }
     let as_of = match &p.as_of {
         Some(s) => match Date::parse(s) {
-            Some(d) => Just(d.0).boxed(),
-            None => return failed(p, line, format!("as_of `{s}` is not a date YYYY-MM-DD")),
+            Ok(d) => Just(d.0).boxed(),
+            Err(e) => return failed(p, line, format!("as_of: {e}")),
         },
         None => in_force_dates(policy),
     };
+    // the documented default
     let cases = p.cases.unwrap_or(DEFAULT_CASES);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
@@ -314,7 +314,7 @@ pub fn check(policy: &Policy, p: &Property, line: usize, seed: u64) -> PropertyR
 }
 
 /// A range written in a fact's own units, in its slot encoding.
-fn range(meta: &rulebook::abi::Meta, name: &str, r: &Range) -> Result<(i64, i64), String> {
+fn range(meta: &rulebook::meta::Meta, name: &str, r: &Range) -> Result<(i64, i64), String> {
     let field = meta
         .input
         .fields
@@ -326,6 +326,7 @@ fn range(meta: &rulebook::abi::Meta, name: &str, r: &Range) -> Result<(i64, i64)
             serde_yaml::Value::String(s) => s.clone(),
             serde_yaml::Value::Number(n) => n.to_string(),
             other => {
+                // only for the message: a YAML value always serialises
                 let written = serde_yaml::to_string(other).unwrap_or_default();
                 return Err(format!(
                     "facts.{name}: `{}` is not a number or date",
@@ -389,8 +390,10 @@ fn order(v: &Value) -> Option<i64> {
 /// `g` with the listed facts taken from `f`.
 fn with_facts_from(g: &Facts, f: &Facts, keep: &[usize]) -> Facts {
     let mut h = g.clone();
+    let from = rulebook::__private::values(f);
+    let values = values_mut(&mut h);
     for &i in keep {
-        if let (Some(slot), Some(v)) = (h.values.get_mut(i), f.values.get(i)) {
+        if let (Some(slot), Some(v)) = (values.get_mut(i), from.get(i)) {
             *slot = v.clone();
         }
     }
@@ -400,7 +403,7 @@ fn with_facts_from(g: &Facts, f: &Facts, keep: &[usize]) -> Facts {
 /// `f` with the fact grown by `delta` (set to `delta` when absent).
 fn grown(f: &Facts, fact: usize, delta: i64) -> Facts {
     let mut h = f.clone();
-    if let Some(slot) = h.values.get_mut(fact) {
+    if let Some(slot) = values_mut(&mut h).get_mut(fact) {
         *slot = Some(FactValue::Num(match slot {
             Some(FactValue::Num(n)) => n.saturating_add(delta),
             _ => delta,
@@ -491,14 +494,17 @@ fn counter_inputs(check: &Check, f: &Facts, g: &Facts, delta: i64) -> Vec<Facts>
 
 /// A test case (YAML, indented for a `cases:` list) pinning what the policy decides now.
 fn paste_case(policy: &Policy, property: &str, facts: &Facts, as_of: Date) -> String {
-    let input = rulebook::facts::to_json(&policy.meta().input, facts);
+    let input = rulebook::__private::to_json_text(&policy.meta().input, facts);
     let outcome = match policy.evaluate(facts, as_of) {
         Ok(o) => {
-            let out = policy.report(&o, as_of);
+            // a report is strings, numbers, bools and maps: always a Value
+            let out = serde_json::to_value(policy.report(&o, as_of)).unwrap_or_default();
             let mut lines = vec!["    expect:".to_string()];
-            if let Some(ds) = out["decisions"].as_object() {
-                for (name, d) in ds.iter().filter(|(n, _)| *n != PROPERTY_DECISION) {
-                    lines.push(format!("      {name}: {}", d["value"]));
+            // in source order
+            for d in &policy.meta().decisions {
+                if d.name != PROPERTY_DECISION {
+                    let value = &out["decisions"][&d.name]["value"];
+                    lines.push(format!("      {}: {value}", d.name));
                 }
             }
             lines.join("\n")
@@ -515,15 +521,16 @@ fn paste_case(policy: &Policy, property: &str, facts: &Facts, as_of: Date) -> St
 /// dates (and the day before each), keeping only dates on which every
 /// effective-dated param has a value.
 fn in_force_dates(policy: &Policy) -> BoxedStrategy<i32> {
-    let earliest = policy
-        .program()
+    let earliest = program(policy)
         .map(|p| {
             p.params
                 .iter()
                 .filter_map(|param| param.values.first().and_then(|(from, _)| *from))
                 .max()
+                // no dated param: any date
                 .unwrap_or(i32::MIN)
         })
+        // a module without its source: no param dates known
         .unwrap_or(i32::MIN);
     let mut dates = FactsConfig::for_policy(policy).dates;
     dates.extend(dates.clone().iter().map(|d| d - 1));

@@ -10,13 +10,13 @@ mod common;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use rulebook::abi::ValueType;
+use rulebook::__private::FactValue;
 use rulebook::batch::{
     self, Batch, Bool, Decimal, Enum, Field, FieldError, FieldSet, Int, Money, RecordWriter, Text,
 };
-use rulebook::facts::FactValue;
-use rulebook::outcome::{EvalError, Outcome};
+use rulebook::meta::ValueType;
 use rulebook::{BatchResults, Date, Engine, Facts, Policy};
+use rulebook::{EvalError, Outcome, WrongPolicy};
 use rulebook_testing::generate::{as_of_dates, facts, FactsConfig};
 
 /// Whether the policy's inputs are all scalars (what batches take).
@@ -32,7 +32,12 @@ fn scalar_inputs(policy: &Policy) -> bool {
 /// Writes typed facts into a record field by field (scalar inputs only).
 fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
     let meta = policy.meta();
-    for (field, value) in meta.input.fields.iter().zip(&facts.values) {
+    for (field, value) in meta
+        .input
+        .fields
+        .iter()
+        .zip(rulebook::__private::values(facts))
+    {
         let Some(value) = value else { continue };
         let name = field.name.as_str();
         match (&field.ty, value) {
@@ -50,7 +55,7 @@ fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
                 record.set(policy.field::<Decimal>(name).unwrap(), *n);
             }
             (ValueType::Date, FactValue::Num(n)) => {
-                let field = policy.field::<batch::Date>(name).unwrap();
+                let field = policy.field::<Date>(name).unwrap();
                 record.set(field, Date(i32::try_from(*n).unwrap()));
             }
             (ValueType::Text, FactValue::Text(t)) => {
@@ -188,9 +193,9 @@ fn texts_survive_chunks_in_both_forms() {
         },
         |(i, t), r| {
             let r = r.unwrap();
-            let echo = r.decision(0).unwrap().as_text();
+            let echo = r.decision_at(0).unwrap().as_text();
             assert_eq!(echo, (i % 11 != 10).then_some(t.as_str()), "record {i}");
-            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+            assert_eq!(r.decision_at(1).unwrap().as_num(), Some(2 * i as i64));
             streamed += 1;
         },
     );
@@ -198,14 +203,14 @@ fn texts_survive_chunks_in_both_forms() {
     for results in [&from_batch, &from_facts] {
         for (i, r) in results.iter().enumerate() {
             let r = r.unwrap();
-            let echo = r.decision(0).unwrap();
+            let echo = r.decision_at(0).unwrap();
             if i % 11 == 10 {
                 assert_eq!(echo.value(), None, "record {i}");
                 assert_eq!(echo.missing().collect::<Vec<_>>(), [0], "record {i}");
             } else {
                 assert_eq!(echo.as_text(), Some(texts[i].as_str()), "record {i}");
             }
-            assert_eq!(r.decision(1).unwrap().as_num(), Some(2 * i as i64));
+            assert_eq!(r.decision_at(1).unwrap().as_num(), Some(2 * i as i64));
         }
     }
     // A cleared batch is reusable, and the results follow the new batch.
@@ -214,8 +219,8 @@ fn texts_survive_chunks_in_both_forms() {
     policy.evaluate_batch_into(&batch, as_of, &mut from_batch);
     assert_eq!(from_batch.len(), 1);
     let r = from_batch.get(0).unwrap().unwrap();
-    assert_eq!(r.decision(0).unwrap().as_text(), Some("again"));
-    assert_eq!(r.decision(1).unwrap().value(), None);
+    assert_eq!(r.decision_at(0).unwrap().as_text(), Some("again"));
+    assert_eq!(r.decision_at(1).unwrap().value(), None);
     assert!(from_batch.get(1).is_none());
 }
 
@@ -244,7 +249,7 @@ fn evaluate_each_places_texts_beyond_its_room() {
             record.set(name, t);
         },
         |(i, t), r| {
-            let echo = r.unwrap().decision(0).unwrap().as_text();
+            let echo = r.unwrap().decision_at(0).unwrap().as_text();
             assert_eq!(echo, Some(t.as_str()), "record {i}");
             seen += 1;
         },
@@ -314,15 +319,20 @@ fn a_batch_fits_only_policies_with_its_inputs() {
     v2.evaluate_batch_into(&batch, as_of, &mut results);
     let values: Vec<Option<i64>> = results
         .iter()
-        .map(|r| r.unwrap().decision(0).unwrap().as_num())
+        .map(|r| r.unwrap().decision_at(0).unwrap().as_num())
         .collect();
     assert_eq!(values, [Some(42), None]);
     other.evaluate_batch_into(&batch, as_of, &mut results);
     assert_eq!(results.len(), 2);
     for r in results.iter() {
+        let e = r.unwrap_err();
+        assert!(
+            matches!(&e, EvalError::WrongPolicy(WrongPolicy::Batch { policy }) if policy == "q"),
+            "{e:?}"
+        );
         assert_eq!(
-            r.unwrap_err().to_string(),
-            "evaluation error: the policy module failed: the batch was built for other inputs than those of policy q"
+            e.to_string(),
+            "the batch was built for other inputs than those of policy q: build it with this policy"
         );
     }
 }
@@ -346,7 +356,7 @@ fn one_failing_record_leaves_its_neighbours_alone() {
     let got: Vec<Result<Option<i64>, String>> = results
         .iter()
         .map(|r| {
-            r.map(|r| r.decision(0).unwrap().as_num())
+            r.map(|r| r.decision_at(0).unwrap().as_num())
                 .map_err(|e| e.to_string())
         })
         .collect();
@@ -375,9 +385,9 @@ fn presence_beyond_the_first_word() {
     let mut results = BatchResults::default();
     policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
     let first = results.get(0).unwrap().unwrap();
-    assert_eq!(first.decision(0).unwrap().as_num(), Some(6));
+    assert_eq!(first.decision_at(0).unwrap().as_num(), Some(6));
     let second = results.get(1).unwrap().unwrap();
-    let d = second.decision(0).unwrap();
+    let d = second.decision_at(0).unwrap();
     assert_eq!(d.value(), None);
     let missing: Vec<&str> = d
         .missing()
@@ -390,7 +400,7 @@ fn presence_beyond_the_first_word() {
     policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
     let again = results.get(0).unwrap().unwrap();
     assert_eq!(
-        again.decision(0).unwrap().missing().collect::<Vec<_>>(),
+        again.decision_at(0).unwrap().missing().collect::<Vec<_>>(),
         [64]
     );
 }
@@ -415,15 +425,11 @@ fn a_field_handle_of_other_inputs_is_refused_per_record() {
     let as_of = Date::parse("2026-01-01").unwrap();
     let expected = [
         Ok(Some(2)),
-        Err(
-            "evaluation error: the policy module failed: a fact was set through a field handle \
-             looked up on a policy with other inputs: look the handles up on this policy"
-                .to_string(),
-        ),
+        Err(EvalError::WrongPolicy(WrongPolicy::Field).to_string()),
         Ok(Some(4)),
     ];
     let show = |r: Result<rulebook::RecordView<'_>, EvalError>| {
-        r.map(|v| v.decision(0).unwrap().as_num())
+        r.map(|v| v.decision_at(0).unwrap().as_num())
             .map_err(|e| e.to_string())
     };
     let mut batch = Batch::new(&p);
@@ -451,8 +457,8 @@ fn a_field_handle_of_other_inputs_is_refused_per_record() {
 
 /// Decision handles read what the decision views read, for every kind of
 /// decision: the value when known, None when unknown; they are refused by
-/// name and kind when looked up, and read nothing from results of a
-/// policy with other decisions.
+/// name and kind when looked up, and are refused (an error, never
+/// `None`) on results of a policy with other decisions.
 #[test]
 fn decision_handles_read_every_kind() {
     let source = "policy k
@@ -473,15 +479,16 @@ decision label: text
     let name: Field<Text> = policy.field("name").unwrap();
     let level: Field<Enum> = policy.field("level").unwrap();
     let high = policy.variant(level, "high").unwrap();
-    let since: Field<batch::Date> = policy.field("since").unwrap();
+    let since: Field<Date> = policy.field("since").unwrap();
     let is_big: batch::Decision<Bool> = policy.decision("is_big").unwrap();
     let twice: batch::Decision<Int> = policy.decision("twice").unwrap();
     let pay: batch::Decision<Money> = policy.decision("pay").unwrap();
     let ratio: batch::Decision<Decimal> = policy.decision("ratio").unwrap();
-    let due: batch::Decision<batch::Date> = policy.decision("due").unwrap();
+    let due: batch::Decision<Date> = policy.decision("due").unwrap();
     let echo: batch::Decision<Text> = policy.decision("echo").unwrap();
     let band: batch::Decision<Enum> = policy.decision("band").unwrap();
     let label: batch::Decision<Text> = policy.decision("label").unwrap();
+    let high_band = policy.decision_variant(band, "high").unwrap();
     assert_eq!(label.index(), 7);
     let as_of = Date::parse("2026-01-01").unwrap();
     let mut seen = 0;
@@ -501,23 +508,29 @@ decision label: text
             let r = r.unwrap();
             // The handles agree with the views, known or not.
             let views: Vec<_> = r.decisions().map(|d| d.value()).collect();
-            assert_eq!(r.get(is_big).map(rulebook::ValueRef::Bool), views[0]);
-            assert_eq!(r.get(twice).map(rulebook::ValueRef::Num), views[1]);
-            assert_eq!(r.get(echo).map(rulebook::ValueRef::Text), views[5]);
+            assert_eq!(
+                r.get(is_big).unwrap().map(rulebook::ValueRef::Bool),
+                views[0]
+            );
+            assert_eq!(r.get(twice).unwrap().map(rulebook::ValueRef::Num), views[1]);
+            assert_eq!(r.get(echo).unwrap().map(rulebook::ValueRef::Text), views[5]);
             if v.is_some() {
-                assert_eq!(r.get(is_big), Some(true));
-                assert_eq!(r.get(twice), Some(24));
-                assert_eq!(r.get(pay), Some(1800));
-                assert_eq!(r.get(ratio), Some(6_000_000));
-                assert_eq!(r.get(due), Date::parse("2026-01-13"));
-                assert_eq!(r.get(echo), Some("Zoë"));
-                assert_eq!(r.get(band), Some(high));
-                assert_eq!(r.get(band).map(batch::Variant::index), Some(1));
-                assert_eq!(r.get(label), Some("big"));
+                assert_eq!(r.get(is_big).unwrap(), Some(true));
+                assert_eq!(r.get(twice).unwrap(), Some(24));
+                assert_eq!(r.get(pay).unwrap(), Some(1800));
+                assert_eq!(r.get(ratio).unwrap(), Some(6_000_000));
+                assert_eq!(r.get(due).unwrap(), Date::parse("2026-01-13").ok());
+                assert_eq!(r.get(echo).unwrap(), Some("Zoë"));
+                assert_eq!(r.get(band).unwrap(), Some(high_band));
+                // a variant belongs to its field (or decision): an input's
+                // is not a decision's, though both are `high`
+                assert_ne!(r.get(band).unwrap(), Some(high));
+                assert_eq!(r.get(band).unwrap().map(batch::Variant::index), Some(1));
+                assert_eq!(r.get(label).unwrap(), Some("big"));
             } else {
-                assert_eq!(r.get(is_big), None);
-                assert_eq!(r.get(echo), None);
-                assert_eq!(r.get(label), None);
+                assert_eq!(r.get(is_big).unwrap(), None);
+                assert_eq!(r.get(echo).unwrap(), None);
+                assert_eq!(r.get(label).unwrap(), None);
             }
             seen += 1;
         },
@@ -532,8 +545,8 @@ decision label: text
         err(policy.decision::<Int>("echo").unwrap_err()),
         "decision `echo` is text, not int"
     );
-    // A handle of another policy whose results are laid out otherwise
-    // reads nothing; one of a version with the same decisions reads.
+    // A handle of another policy whose results are laid out otherwise is
+    // refused; one of a version with the same decisions reads.
     let other = Policy::from_source(
         "o.rules",
         "policy o\ninput { n: int }\ndecision twice: int = n * 3\ndecision is_big: bool = n > 1\n",
@@ -549,9 +562,10 @@ decision label: text
         &mut results,
     );
     let r = results.get(0).unwrap().unwrap();
-    assert_eq!(r.get(twice), Some(10));
-    assert_eq!(r.get(other_twice), None);
-    assert_eq!(r.get(same_twice), Some(10));
+    assert_eq!(r.get(twice).unwrap(), Some(10));
+    assert_eq!(r.get(other_twice), Err(rulebook::WrongPolicy::Decision));
+    assert!(r.decision(other_twice).is_err());
+    assert_eq!(r.get(same_twice).unwrap(), Some(10));
 }
 
 /// `set_all` through a `FieldSet` fills records exactly as `set` one field
@@ -596,8 +610,8 @@ fn field_sets_fill_like_single_sets() {
         },
         |(i, t), r| {
             let r = r.unwrap();
-            assert_eq!(r.get(d), Some(6 * i));
-            assert_eq!(r.get(who), Some(t.as_str()));
+            assert_eq!(r.get(d).unwrap(), Some(6 * i));
+            assert_eq!(r.get(who).unwrap(), Some(t.as_str()));
             streamed += 1;
         },
     );
@@ -618,13 +632,13 @@ fn field_sets_fill_like_single_sets() {
     batch.record().set_all(&set, (1, "x", 2, 3));
     batch.record().set_all(&foreign_set, (1,));
     policy.evaluate_batch_into(&batch, as_of, &mut a);
-    assert_eq!(a.get(0).unwrap().unwrap().get(d), Some(6));
+    assert_eq!(a.get(0).unwrap().unwrap().get(d).unwrap(), Some(6));
     assert!(a
         .get(1)
         .unwrap()
         .unwrap_err()
         .to_string()
-        .contains("a field handle looked up on a policy with other inputs"));
+        .contains("a field handle or enum variant of another policy"));
 }
 
 #[test]
@@ -676,8 +690,8 @@ fn field_sets_of_consecutive_inputs_fill_like_single_sets() {
         },
         |(i, t), r| {
             let r = r.unwrap();
-            assert_eq!(r.get(d), Some(15 * i));
-            assert_eq!(r.get(who), Some(t.as_str()));
+            assert_eq!(r.get(d).unwrap(), Some(15 * i));
+            assert_eq!(r.get(who).unwrap(), Some(t.as_str()));
             streamed += 1;
         },
     );
@@ -709,8 +723,8 @@ fn constant_texts_read_whole_whether_ascii_or_not() {
             },
             |_, r| {
                 let r = r.unwrap();
-                let by_view = r.decision(0).unwrap().as_text().map(str::to_owned);
-                assert_eq!(r.get(place).map(str::to_owned), by_view);
+                let by_view = r.decision_at(0).unwrap().as_text().map(str::to_owned);
+                assert_eq!(r.get(place).unwrap().map(str::to_owned), by_view);
                 got.push(by_view.unwrap());
             },
         );
@@ -726,7 +740,7 @@ fn a_module_that_cannot_run_gives_every_item_its_error_in_order() {
         message: "the module could not be instantiated".into(),
     };
     let mut seen = Vec::new();
-    rulebook::runtime::fail_each(0..1100, &error, |i, r| {
+    rulebook::__private::fail_each(0..1100, &error, |i, r| {
         assert_eq!(r.err().as_ref(), Some(&error), "item {i}");
         seen.push(i);
     });

@@ -48,7 +48,7 @@ fn check(policy: &Policy, config: FactsConfig, cases: u32, seed: u8) {
         let detail = match &e {
             proptest::test_runner::TestError::Fail(msg, (f, as_of)) => format!(
                 "{msg}\nfacts: {}\nas_of: {}",
-                rulebook::facts::to_json(&policy.meta().input, f),
+                rulebook::__private::to_json_text(&policy.meta().input, f),
                 Date(*as_of)
             ),
             other => other.to_string(),
@@ -72,7 +72,7 @@ fn interpreter_and_wasm_agree_on_random_facts() {
 
 /// A JSON value that may or may not fit a field of type `ty`.
 fn json_for(
-    ty: &rulebook::abi::ValueType,
+    ty: &rulebook::meta::ValueType,
     depth: u32,
 ) -> proptest::strategy::BoxedStrategy<serde_json::Value> {
     use proptest::prelude::*;
@@ -107,14 +107,14 @@ fn json_for(
     ]
     .boxed();
     match ty {
-        rulebook::abi::ValueType::List { element } if depth < 2 => {
+        rulebook::meta::ValueType::List { element } if depth < 2 => {
             let element = element.clone();
             prop_oneof![
                 1 => leaf,
                 3 => prop::collection::vec(
                     prop_oneof![
                         4 => object_for(&element, depth + 1),
-                        1 => json_for(&rulebook::abi::ValueType::Int, depth + 1),
+                        1 => json_for(&rulebook::meta::ValueType::Int, depth + 1),
                     ],
                     0..3
                 )
@@ -127,7 +127,7 @@ fn json_for(
 }
 
 fn object_for(
-    layout: &rulebook::abi::Layout,
+    layout: &rulebook::meta::Layout,
     depth: u32,
 ) -> proptest::strategy::BoxedStrategy<serde_json::Value> {
     use proptest::prelude::*;
@@ -151,11 +151,11 @@ fn object_for(
         .boxed()
 }
 
-/// The facts parser reading JSON text directly and the one reading a parsed
-/// `serde_json::Value` accept and refuse the same inputs, naming the same
-/// field paths and expectations.
+/// The facts parser accepts and refuses the same inputs whatever their
+/// layout as text (pretty or compact), naming the same field paths and
+/// expectations.
 #[test]
-fn text_and_value_fact_parsers_agree() {
+fn pretty_and_compact_facts_texts_parse_alike() {
     for (i, policy) in common::all_policies().iter().enumerate() {
         let mut runner = TestRunner::new_with_rng(
             Config {
@@ -176,16 +176,19 @@ fn text_and_value_fact_parsers_agree() {
                 })
             };
             let from_text = key(policy.parse_facts(&pretty));
-            let from_value = key(policy.facts_from_value(&json));
-            if from_text != from_value {
+            let compact = key(policy.parse_facts(&json.to_string()));
+            if from_text != compact {
                 return Err(TestCaseError::fail(format!(
-                    "text:  {from_text:?}\nvalue: {from_value:?}"
+                    "pretty:  {from_text:?}\ncompact: {compact:?}"
                 )));
             }
             Ok(())
         });
         if let Err(e) = result {
-            panic!("{}: the two fact parsers disagree: {e}", policy.path());
+            panic!(
+                "{}: pretty and compact facts parse differently: {e}",
+                policy.path()
+            );
         }
     }
 }

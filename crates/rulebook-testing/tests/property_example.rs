@@ -6,8 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proptest::prelude::*;
-use rulebook::outcome::Value;
-use rulebook::{Date, Policy};
+use rulebook::{Date, Policy, Value};
 use rulebook_testing::generate::{as_of_dates, facts, FactsConfig};
 use std::sync::OnceLock;
 

@@ -6,9 +6,7 @@
 //!
 //! `cargo bench -p rulebook --bench compile_size` (release build).
 
-use rulebook::runtime::LoadedModule;
-use rulebook::Policy;
-use std::sync::Arc;
+use rulebook::{Runtime, RuntimeConfig};
 use std::time::Instant;
 
 const INPUTS: &str = "policy scaling\ninput {\n  x: int\n  m: money\n  t: text\n}\n";
@@ -66,6 +64,10 @@ const SHAPES: &[&str] = &[
 ];
 
 fn main() {
+    // no native-code cache: every size is compiled
+    let mut config = RuntimeConfig::default();
+    config.cache_dir = None;
+    let runtime = Runtime::new(config).expect("a runtime");
     println!("| shape | clauses | source KB | check+codegen ms | native compile ms | ms / 1,000 clauses | x smallest |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for shape in SHAPES {
@@ -73,7 +75,7 @@ fn main() {
         for n in [1_000, 2_500, 5_000, 10_000] {
             let source = policy(shape, n);
             let start = Instant::now();
-            let p = match Policy::from_source("scaling.rules", &source) {
+            let p = match runtime.compile("scaling.rules", &source) {
                 Ok(p) => p,
                 Err(e) => {
                     println!(
@@ -85,8 +87,7 @@ fn main() {
             };
             let checked = start.elapsed();
             let start = Instant::now();
-            let meta = Arc::new(p.meta().clone());
-            if let Err(e) = LoadedModule::new(p.wasm(), meta) {
+            if let Err(e) = p.load() {
                 println!("| {shape} | {n} | not loaded: {e} |");
                 continue;
             }

@@ -41,8 +41,9 @@ use native::{Applicant, Decision, Employment, ReportHeader, REASONS, ROUTES};
 use rulebook::batch::{
     self, Batch, Bool, Enum, Field, FieldSet, Int, Money, RecordWriter, Text, Variant,
 };
-use rulebook::outcome::{Outcome, Value};
-use rulebook::{BatchResults, Date, Facts, Policy, RecordView};
+use rulebook::{
+    BatchResults, Date, Facts, Outcome, Policy, RecordView, Runtime, RuntimeConfig, Value,
+};
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -152,11 +153,11 @@ fn sanity_check(
                 let o = r.to_outcome();
                 assert_eq!(
                     o.decisions[0].value,
-                    r.get(fields.eligible).map(Value::Bool)
+                    r.get(fields.eligible).unwrap().map(Value::Bool)
                 );
                 assert_eq!(
                     o.decisions[1].value,
-                    r.get(fields.route).map(|t| Value::Text(t.into()))
+                    r.get(fields.route).unwrap().map(|t| Value::Text(t.into()))
                 );
                 streamed.push(Ok(o));
             },
@@ -273,8 +274,6 @@ struct Case<'a> {
     group: &'static str,
     id: &'static str,
     decisions: u64,
-    /// Sets `RULEBOOK_CACHE=off` around the routine.
-    cache_off: bool,
     run: Box<dyn FnMut() -> usize + 'a>,
 }
 
@@ -289,7 +288,6 @@ fn case<'a>(
         group,
         id,
         decisions,
-        cache_off: false,
         run,
     }
 }
@@ -428,7 +426,7 @@ fn read_all(fields: &BatchFields, results: &BatchResults) -> usize {
 fn read_one(fields: &BatchFields, r: RecordView<'_>) -> usize {
     let e = r.get(fields.eligible);
     let t = r.get(fields.route);
-    usize::from(e == Some(true)) + t.map_or(0, str::len)
+    usize::from(e == Ok(Some(true))) + t.map_or(0, |t| t.map_or(0, str::len))
 }
 
 /// What the cases run on, built once.
@@ -440,6 +438,10 @@ struct Data {
     texts: Vec<String>,
     header: ReportHeader,
     wasm_path: PathBuf,
+    /// A runtime whose native-code cache is in the scratch folder, and
+    /// one without a cache.
+    cached: Runtime,
+    uncached: Runtime,
 }
 
 /// A case of `evaluate_each` over the 1,000 applicants, filling each
@@ -605,8 +607,11 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
             "source_to_ready_module",
             0,
             Box::new(move || {
-                let p = Policy::from_source("benchmark.rules", black_box(SOURCE)).unwrap();
-                p.loaded().unwrap();
+                let p = d
+                    .cached
+                    .compile("benchmark.rules", black_box(SOURCE))
+                    .unwrap();
+                p.load().unwrap();
                 p.wasm().len()
             }),
         ),
@@ -630,31 +635,20 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
             "from_wasm_file_and_evaluate_cached",
             0,
             Box::new(move || {
-                let p = Policy::from_wasm_file(black_box(&d.wasm_path)).unwrap();
+                let p = d.cached.load_wasm_file(black_box(&d.wasm_path)).unwrap();
                 p.evaluate(&d.records[0], as_of).unwrap().decisions.len()
             }),
         ),
-        Case {
-            cache_off: true,
-            ..case(
-                "d_cold_start",
-                "from_wasm_file_and_evaluate_cache_off",
-                0,
-                Box::new(move || {
-                    let p = Policy::from_wasm_file(black_box(&d.wasm_path)).unwrap();
-                    p.evaluate(&d.records[0], as_of).unwrap().decisions.len()
-                }),
-            )
-        },
+        case(
+            "d_cold_start",
+            "from_wasm_file_and_evaluate_cache_off",
+            0,
+            Box::new(move || {
+                let p = d.uncached.load_wasm_file(black_box(&d.wasm_path)).unwrap();
+                p.evaluate(&d.records[0], as_of).unwrap().decisions.len()
+            }),
+        ),
     ]
-}
-
-fn set_cache_off(off: bool) {
-    if off {
-        std::env::set_var("RULEBOOK_CACHE", "off");
-    } else {
-        std::env::remove_var("RULEBOOK_CACHE");
-    }
 }
 
 fn criterion_groups(c: &mut Criterion, cases: &mut [Case<'_>]) {
@@ -670,9 +664,7 @@ fn criterion_groups(c: &mut Criterion, cases: &mut [Case<'_>]) {
         }
         while i < cases.len() && cases[i].group == group {
             let case = &mut cases[i];
-            set_cache_off(case.cache_off);
             g.bench_function(case.id, |b| b.iter(|| case.call()));
-            set_cache_off(false);
             i += 1;
         }
         g.finish();
@@ -681,10 +673,7 @@ fn criterion_groups(c: &mut Criterion, cases: &mut [Case<'_>]) {
 
 /// CPU ns per call of a case, over about `window` of wall time.
 fn cpu_ns_per_call(case: &mut Case<'_>, window: Duration) -> Option<f64> {
-    set_cache_off(case.cache_off);
-    let ns = measure::cpu_ns_per_call(&mut *case.run, window);
-    set_cache_off(false);
-    ns
+    measure::cpu_ns_per_call(&mut *case.run, window)
 }
 
 /// The ratio of two cases' CPU time per decision, measured in turns
@@ -799,16 +788,17 @@ fn main() {
 
     let scratch = scratch_dir();
     std::fs::create_dir_all(&scratch).unwrap();
-    // Before any other thread exists.
-    std::env::set_var("RULEBOOK_CACHE_DIR", scratch.join("cache"));
-    set_cache_off(false);
+    let mut config = RuntimeConfig::from_env();
+    config.cache_dir = Some(scratch.join("cache"));
+    let cached = Runtime::new(config.clone()).unwrap();
+    config.cache_dir = None;
+    let uncached = Runtime::new(config).unwrap();
 
     let as_of = Date::parse("2026-11-27").unwrap();
-    // The process-wide wasmtime Engine is created on first use: create it now
-    // so that no case below pays for it.
-    let _ = rulebook::runtime::engine();
-    let policy = Policy::from_source("benchmark.rules", SOURCE).unwrap();
-    policy.loaded().unwrap();
+    // The runtimes (wasmtime engines) are made above, so that no case
+    // below pays for one.
+    let policy = cached.compile("benchmark.rules", SOURCE).unwrap();
+    policy.load().unwrap();
 
     if measuring {
         peak_memory(&policy, as_of);
@@ -830,6 +820,8 @@ fn main() {
         texts,
         header,
         wasm_path,
+        cached,
+        uncached,
     };
     let mut cases = cases(&data);
 

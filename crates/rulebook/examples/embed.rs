@@ -37,7 +37,7 @@ decision amount: money = if eligible then payment else 0
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Compile once (parse, check, generate the Wasm module); share the Policy across threads.
     let policy = Policy::from_source("winter_support.rules", POLICY)?;
-    let as_of = Date::parse("2026-11-27").ok_or("bad date")?;
+    let as_of: Date = "2026-11-27".parse()?;
 
     // 1. JSON facts in, decisions JSON out.
     let out = policy.evaluate_json(
@@ -66,11 +66,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .build()
         })
         .collect::<Result<Vec<Facts>, _>>()?;
+    let eligible: Decision<Bool> = policy.decision("eligible")?;
+    let amount: Decision<Money> = policy.decision("amount")?;
     for (age, result) in ages.iter().zip(policy.evaluate_batch(&records, as_of)) {
-        let report = policy.report(&result?, as_of);
+        let outcome = result?;
         println!(
-            "age {age}: eligible {}, amount {}",
-            report["decisions"]["eligible"]["value"], report["decisions"]["amount"]["value"]
+            "age {age}: eligible {:?}, amount {:?} pence",
+            outcome.get(eligible)?,
+            outcome.get(amount)?
         );
     }
 
@@ -82,7 +85,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         policy.field::<Money>("income_monthly")?,
         policy.field::<Bool>("resident")?,
     ))?;
-    let amount: Decision<Money> = policy.decision("amount")?;
     let claimants: Vec<(i64, i64)> = (0..100_000)
         .map(|i| (60 + i % 10, 100_000 + i % 90_000))
         .collect();
@@ -93,10 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |&&(years, pence), record| {
             record.set_all(&facts, (years, pence, true));
         },
-        |_, results| {
-            if let Ok(r) = results {
-                total_pence += r.get(amount).unwrap_or(0);
-            }
+        |_, results| match results.and_then(|r| Ok(r.get(amount)?)) {
+            Ok(Some(pence)) => total_pence += pence,
+            Ok(None) => {} // unknown: not in these records, every fact is set
+            Err(e) => eprintln!("a claimant could not be evaluated: {e}"),
         },
     );
     println!(

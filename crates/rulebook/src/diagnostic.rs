@@ -103,6 +103,7 @@ fn render_one(out: &mut String, path: &str, source: &str, d: &Diagnostic) {
         (0, "")
     };
     let last = (first + 2 * WINDOW).min(text.len());
+    // first <= last <= text.len(): in bounds
     let shown: String = text.get(first..last).unwrap_or(&[]).iter().collect();
     let suffix = if last < text.len() { "..." } else { "" };
     let gutter = line.to_string().len();

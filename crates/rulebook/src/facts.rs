@@ -5,8 +5,8 @@
 
 use crate::abi::{Layout, ValueType};
 use crate::num;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::value::RawValue;
-use serde_json::Value as Json;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -21,10 +21,31 @@ pub enum FactValue {
     List(Vec<Vec<Option<FactValue>>>),
 }
 
-/// The facts of one record: one optional value per top-level input field.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The facts of one record, checked against one policy's inputs: one
+/// optional value per top-level input field. They are bound to those
+/// inputs: evaluated by a policy (or version) with other inputs, they are
+/// refused ([`crate::WrongPolicy::Facts`]), never read in the wrong slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
-    pub values: Vec<Option<FactValue>>,
+    pub(crate) values: Vec<Option<FactValue>>,
+    /// [`Layout::id`] of the inputs they were checked against.
+    pub(crate) layout: u64,
+}
+
+impl Facts {
+    /// Facts of `layout` from their values (one per field, in order).
+    pub(crate) fn new(layout: &Layout, values: Vec<Option<FactValue>>) -> Facts {
+        Facts {
+            values,
+            layout: layout.id(),
+        }
+    }
+
+    /// Whether these facts were checked against `layout`.
+    #[inline]
+    pub(crate) fn fits(&self, layout: &Layout) -> bool {
+        self.layout == layout.id()
+    }
 }
 
 /// What is wrong with one input value.
@@ -104,11 +125,6 @@ pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
     facts_from(schema, Raw(root), &mut None)
 }
 
-/// Checks a JSON value against the policy's input layout.
-pub fn from_json(schema: &Layout, json: &Json) -> Result<Facts, InputError> {
-    facts_from(schema, json, &mut None)
-}
-
 /// Like [`from_json_str`], and also appends to `ignored` the name of every
 /// fact given that the layout does not declare (each once, in the order
 /// given): `name` at the top level, `list[].name` inside a list element.
@@ -126,15 +142,6 @@ pub fn from_json_str_noting(
         )
     })?;
     facts_from(schema, Raw(root), &mut Some(ignored))
-}
-
-/// Like [`from_json`], noting undeclared facts as [`from_json_str_noting`] does.
-pub fn from_json_noting(
-    schema: &Layout,
-    json: &Json,
-    ignored: &mut Vec<String>,
-) -> Result<Facts, InputError> {
-    facts_from(schema, json, &mut Some(ignored))
 }
 
 /// The declared fact a misspelt fact path most likely meant (`recieves_uc`
@@ -174,7 +181,7 @@ fn facts_from<'a, N: Node<'a>>(
     let mut problems = Vec::new();
     let values = record(schema, entries, &Path::Root, &mut problems, ignored);
     if problems.is_empty() {
-        Ok(Facts { values })
+        Ok(Facts::new(schema, values))
     } else {
         Err(InputError { problems })
     }
@@ -193,31 +200,13 @@ enum Kind<'a, N> {
     Invalid,
 }
 
-/// A JSON node: a parsed `serde_json::Value`, or a slice of raw JSON text.
+/// A JSON node, read from raw JSON text: numbers stay as their text, so
+/// they are parsed exactly (no `f64` on the way, and no serde_json feature
+/// that would change the host's own parsing).
 trait Node<'a>: Sized {
     fn kind(&self) -> Kind<'a, Self>;
     /// The node as JSON text, cut to a readable length.
     fn show(&self) -> String;
-}
-
-impl<'a> Node<'a> for &'a Json {
-    fn kind(&self) -> Kind<'a, Self> {
-        match self {
-            Json::Null => Kind::Null,
-            Json::Bool(b) => Kind::Bool(*b),
-            Json::Number(n) => Kind::Number(Cow::Owned(n.to_string())),
-            Json::String(s) => Kind::Str(Cow::Borrowed(s)),
-            Json::Array(items) => Kind::Array(items.iter().collect()),
-            Json::Object(map) => Kind::Object(
-                map.iter()
-                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), v))
-                    .collect(),
-            ),
-        }
-    }
-    fn show(&self) -> String {
-        shorten(self.to_string())
-    }
 }
 
 /// Raw JSON text of one value.
@@ -545,45 +534,75 @@ fn expected_word(ty: &ValueType) -> String {
     }
 }
 
-/// The JSON facts object of typed facts (the inverse of [`from_json`]):
-/// absent facts are left out; money, decimals and dates are strings.
-pub fn to_json(layout: &Layout, facts: &Facts) -> Json {
-    record_json(layout, &facts.values)
+/// The JSON facts object of typed facts as text (the inverse of
+/// [`from_json_str`]), fields in declaration order: absent facts are left
+/// out; money, decimals and dates are strings.
+pub fn to_json_text(layout: &Layout, facts: &Facts) -> String {
+    // Writing strings, numbers, bools and string-keyed maps to a string
+    // never fails (`RecordJson` returns no error of its own).
+    serde_json::to_string(&RecordJson(layout, &facts.values)).unwrap_or_default()
 }
 
-fn record_json(layout: &Layout, values: &[Option<FactValue>]) -> Json {
-    let mut map = serde_json::Map::new();
-    for (field, v) in layout.fields.iter().zip(values) {
-        let Some(v) = v else { continue };
-        let json = match (&field.ty, v) {
-            (_, FactValue::Bool(b)) => Json::Bool(*b),
-            (ValueType::Money, FactValue::Num(n)) => Json::String(num::format_money(*n)),
-            (ValueType::Decimal, FactValue::Num(n)) => Json::String(num::format_decimal(*n)),
-            (ValueType::Date, FactValue::Num(n)) => {
-                Json::String(num::format_date(i32::try_from(*n).unwrap_or_default()))
+/// The JSON facts object of typed facts as a `serde_json::Value` (see
+/// [`to_json_text`]).
+#[cfg(test)]
+pub(crate) fn to_json(layout: &Layout, facts: &Facts) -> serde_json::Value {
+    // as for `to_json_text`: cannot fail
+    serde_json::to_value(RecordJson(layout, &facts.values)).unwrap_or_default()
+}
+
+/// One record of facts as a JSON object, in declaration order.
+pub(crate) struct RecordJson<'a>(pub(crate) &'a Layout, pub(crate) &'a [Option<FactValue>]);
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (field, v) in self.0.fields.iter().zip(self.1) {
+            if let Some(v) = v {
+                map.serialize_entry(&field.name, &ValueJson(&field.ty, v))?;
             }
-            (ValueType::Enum { variants }, FactValue::Num(n)) => Json::String(
-                usize::try_from(*n)
-                    .ok()
-                    .and_then(|i| variants.get(i))
-                    .cloned()
-                    .unwrap_or_default(),
-            ),
-            (_, FactValue::Num(n)) => Json::from(*n),
-            (_, FactValue::Text(t)) => Json::String(t.to_string()),
-            (ValueType::List { element }, FactValue::List(items)) => {
-                Json::Array(items.iter().map(|r| record_json(element, r)).collect())
-            }
-            (_, FactValue::List(_)) => Json::Null,
-        };
-        map.insert(field.name.clone(), json);
+        }
+        map.end()
     }
-    Json::Object(map)
+}
+
+/// One known fact value as JSON, as the decisions output writes values.
+pub(crate) struct ValueJson<'a>(pub(crate) &'a ValueType, pub(crate) &'a FactValue);
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.0, self.1) {
+            (_, FactValue::Bool(b)) => s.serialize_bool(*b),
+            (ValueType::Money, FactValue::Num(n)) => s.serialize_str(&num::format_money(*n)),
+            (ValueType::Decimal, FactValue::Num(n)) => s.serialize_str(&num::format_decimal(*n)),
+            (ValueType::Date, FactValue::Num(n)) => match i32::try_from(*n) {
+                Ok(days) => s.serialize_str(&num::format_date(days)),
+                // facts are checked: a date is always a day in i32 range
+                Err(_) => s.serialize_none(),
+            },
+            (ValueType::Enum { variants }, FactValue::Num(n)) => {
+                match usize::try_from(*n).ok().and_then(|i| variants.get(i)) {
+                    Some(v) => s.serialize_str(v),
+                    // facts are checked: an enum value is one of its variants
+                    None => s.serialize_none(),
+                }
+            }
+            (_, FactValue::Num(n)) => s.serialize_i64(*n),
+            (_, FactValue::Text(t)) => s.serialize_str(t),
+            (ValueType::List { element }, FactValue::List(items)) => {
+                s.collect_seq(items.iter().map(|r| RecordJson(element, r)))
+            }
+            // facts are checked: a list value belongs to a list field
+            (_, FactValue::List(_)) => s.serialize_none(),
+        }
+    }
 }
 
 /// Builds typed facts by field name, for hosts that already hold typed data
-/// (no JSON on the way). Wrong names or types are collected and reported by
-/// [`FactsBuilder::build`] like JSON input errors.
+/// (no JSON on the way): `policy.facts().int("age", 30).build()`. A fact
+/// not set is unknown. Wrong names, types or variants are collected and
+/// reported together by [`FactsBuilder::build`], like JSON input errors.
+/// (List inputs are given as JSON text: [`crate::Policy::parse_facts`].)
 pub struct FactsBuilder<'a> {
     layout: &'a Layout,
     values: Vec<Option<FactValue>>,
@@ -626,6 +645,7 @@ impl<'a> FactsBuilder<'a> {
         self
     }
 
+    /// Sets the `bool` fact `name`.
     pub fn bool(self, name: &str, v: bool) -> Self {
         self.put(
             name,
@@ -635,6 +655,7 @@ impl<'a> FactsBuilder<'a> {
             v.to_string(),
         )
     }
+    /// Sets the `int` fact `name`.
     pub fn int(self, name: &str, v: i64) -> Self {
         self.put(
             name,
@@ -644,7 +665,7 @@ impl<'a> FactsBuilder<'a> {
             v.to_string(),
         )
     }
-    /// Money in pence.
+    /// Sets the `money` fact `name`, in pence (£12.50 is 1250).
     pub fn money_pence(self, name: &str, pence: i64) -> Self {
         self.put(
             name,
@@ -654,7 +675,7 @@ impl<'a> FactsBuilder<'a> {
             num::format_money(pence),
         )
     }
-    /// A decimal as an integer count of millionths.
+    /// Sets the `decimal` fact `name`, in millionths (1.15 is 1_150_000).
     pub fn decimal_micros(self, name: &str, v: i64) -> Self {
         self.put(
             name,
@@ -664,7 +685,7 @@ impl<'a> FactsBuilder<'a> {
             num::format_decimal(v),
         )
     }
-    /// A date as days since 1970-01-01 (see [`crate::num::Date`]).
+    /// Sets the `date` fact `name`.
     pub fn date(self, name: &str, date: crate::num::Date) -> Self {
         self.put(
             name,
@@ -674,6 +695,7 @@ impl<'a> FactsBuilder<'a> {
             date.to_string(),
         )
     }
+    /// Sets the `text` fact `name`.
     pub fn text(self, name: &str, v: &str) -> Self {
         self.put(
             name,
@@ -683,7 +705,7 @@ impl<'a> FactsBuilder<'a> {
             format!("{v:?}"),
         )
     }
-    /// An enum fact by variant name.
+    /// Sets the enum fact `name` to its variant called `variant`.
     pub fn variant(mut self, name: &str, variant: &str) -> Self {
         let index = self
             .layout
@@ -725,9 +747,7 @@ impl<'a> FactsBuilder<'a> {
     /// The facts, or every problem found.
     pub fn build(self) -> Result<Facts, InputError> {
         if self.problems.is_empty() {
-            Ok(Facts {
-                values: self.values,
-            })
+            Ok(Facts::new(self.layout, self.values))
         } else {
             Err(InputError {
                 problems: self.problems,

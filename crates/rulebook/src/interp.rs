@@ -103,7 +103,8 @@ pub fn evaluate_traced(
             None => return (Err(internal("a decision was not evaluated")), trace),
         }
     }
-    (Ok(Outcome { decisions }), trace)
+    // the layout is the caller's to set (`Policy::evaluate_with`)
+    (Ok(Outcome::new(decisions, 0)), trace)
 }
 
 fn internal(what: &str) -> EvalError {
@@ -293,6 +294,7 @@ impl<'p, 'f> Interp<'p, 'f> {
                 .first()
                 .and_then(|(f, _)| *f)
                 .map(num::format_date)
+                // a dated param always has a first `from`; undated ones never get here
                 .unwrap_or_default(),
         });
         self.params[i] = Some(r.clone());
@@ -557,7 +559,9 @@ fn call<'f>(f: Func, args: &[Val<'f>]) -> Result<Val<'f>, ArithError> {
         _ => Arc::from(""),
     };
     Ok(match f {
+        // the checker requires at least one argument: never empty
         Func::Min => Val::Num((0..args.len()).map(n).min().unwrap_or(0)),
+        // as for min: never empty
         Func::Max => Val::Num((0..args.len()).map(n).max().unwrap_or(0)),
         Func::Abs => Val::Num(num::int_abs(n(0))?),
         Func::Floor(k) | Func::Ceil(k) | Func::Round(k) => {

@@ -1,9 +1,11 @@
 //! Rulebook: policy rules as programs.
 //!
-//! A rule file (`.rules`, see docs/language.md) is parsed (`syntax`),
-//! checked into a typed [`program::Program`] (`check`), and evaluated on
-//! facts ([`facts`]) by an engine ([`interp`] for now), producing an
-//! [`outcome::Outcome`] that [`report`] turns into the decisions JSON.
+//! A rule file (`.rules`, see docs/language.md) is parsed, checked into a
+//! typed program, compiled to a sandboxed WebAssembly module and evaluated
+//! on [`Facts`] (under wasmtime, or by the reference interpreter),
+//! producing decisions: values, the facts still missing, and the reasons.
+//! The embedding guide is docs/embedding.md; this crate's public API is
+//! what it documents.
 //!
 //! ```
 //! use rulebook::{Date, Policy};
@@ -13,46 +15,125 @@
 //!     input { age: int }
 //!     decision adult: bool
 //!       require age >= 18 because "Must be 18 or over"
-//! "#).unwrap();
-//! let out = policy.evaluate_json(r#"{"age": 16}"#, Date::parse("2026-01-01").unwrap()).unwrap();
+//! "#)?;
+//! let as_of: Date = "2026-01-01".parse()?;
+//! let out = policy.evaluate_json(r#"{"age": 16}"#, as_of)?;
 //! assert_eq!(out["decisions"]["adult"]["value"], false);
 //! assert_eq!(out["decisions"]["adult"]["reasons"][0]["because"], "Must be 18 or over");
 //!
 //! // Unknown facts: the decision names what it still needs.
-//! let out = policy.evaluate_json("{}", Date::parse("2026-01-01").unwrap()).unwrap();
+//! let out = policy.evaluate_json("{}", as_of)?;
 //! assert_eq!(out["missing"], serde_json::json!(["age"]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod abi;
+mod abi;
 mod ast;
 mod check;
 mod codegen;
-pub mod diagnostic;
-pub mod digest;
-pub mod facts;
-pub mod interp;
-pub mod num;
-pub mod outcome;
-pub mod personal;
-pub mod program;
-pub mod report;
-pub mod runtime;
-pub use runtime::batch;
+mod diagnostic;
+mod digest;
+mod facts;
+mod interp;
+mod num;
+mod outcome;
+mod personal;
+mod program;
+mod report;
+mod runtime;
 mod syntax;
 
-use abi::Meta;
+/// Typed handles for evaluating at volume: input [`batch::Field`]s and
+/// decision [`batch::Decision`]s looked up once by name and kind,
+/// [`batch::FieldSet`]s, [`batch::Batch`]es of record images, and the
+/// record writer of [`Policy::evaluate_each`].
+pub mod batch {
+    /// The `date` kind is the value type itself: `Field<Date>`, `Decision<Date>`.
+    pub use crate::num::Date;
+    pub use crate::runtime::batch::{
+        Batch, Bool, Decimal, Decision, Enum, Field, FieldError, FieldKind, FieldSet, FieldTuple,
+        Int, Money, OutputKind, RecordWriter, Text, Variant,
+    };
+    pub use crate::runtime::Records;
+}
+
+/// What a compiled module says about itself (docs/abi.md): its inputs,
+/// decisions, clauses and facts, as [`Policy::meta`] gives them.
+pub mod meta {
+    pub use crate::abi::{
+        ClauseMeta, DecisionKind, DecisionMeta, FieldMeta, Layout, Meta, ParamMeta, SiteMeta,
+        ValueType, ABI_VERSION, META_SECTION,
+    };
+}
+
 pub use ast::Span;
-use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Severity};
 pub use digest::sha256_hex;
-pub use facts::{Facts, InputError};
-pub use num::Date;
-pub use outcome::ValueRef;
-pub use outcome::{EvalError, Outcome};
+pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
+pub use num::{Date, DateError};
+pub use outcome::{Decided, DecisionOutcome, EvalError, Outcome, Value, ValueRef, WrongPolicy};
 pub use personal::PersonalKeyMissing;
-pub use runtime::{BatchResults, DecisionView, LoadError, RecordView};
+pub use report::Report;
+pub use runtime::{
+    BatchResults, Bits, DecisionView, LoadError, RecordView, Runtime, RuntimeConfig, CHUNK,
+};
+
+use abi::Meta;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+
+/// Items the other crates of this workspace (the test runner, the server,
+/// the CLI, the fuzz targets and benchmarks) and its tests need, and an
+/// embedder does not: the compiler's program, the interpreter's trace,
+/// exact number helpers, raw fact values. Not a stable API: it changes
+/// with the workspace (see ARCHITECTURE.md, "The public API").
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::diagnostic::{line_col, render};
+    pub use crate::digest::LabelledKey;
+    pub use crate::facts::{to_json_text, FactValue};
+    pub use crate::runtime::{fail_each, read_meta};
+    use crate::{Facts, Policy};
+
+    /// The module contract (docs/abi.md).
+    pub mod abi {
+        pub use crate::abi::*;
+    }
+    /// Keyed digests.
+    pub mod digest {
+        pub use crate::digest::*;
+    }
+    /// The reference interpreter, with clause traces.
+    pub mod interp {
+        pub use crate::interp::*;
+    }
+    /// Exact numbers and dates.
+    pub mod num {
+        pub use crate::num::*;
+    }
+    /// The checked program.
+    pub mod program {
+        pub use crate::program::*;
+    }
+
+    /// The checked program of a policy compiled from source.
+    pub fn program(policy: &Policy) -> Option<&program::Program> {
+        policy.program()
+    }
+    /// The values of facts, one per input field.
+    pub fn values(facts: &Facts) -> &[Option<FactValue>] {
+        &facts.values
+    }
+    /// The values of facts, to change (they stay bound to their inputs).
+    pub fn values_mut(facts: &mut Facts) -> &mut Vec<Option<FactValue>> {
+        &mut facts.values
+    }
+    /// Facts of `layout` from values (the generators of property tests).
+    pub fn facts(layout: &abi::Layout, values: Vec<Option<FactValue>>) -> Facts {
+        Facts::new(layout, values)
+    }
+}
 
 /// A rule file that did not compile: every diagnostic found, with the source
 /// to render them against.
@@ -78,18 +159,26 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// Every way using a policy can fail.
+/// Every way using a policy can fail. Each variant's message is its
+/// cause's (`#[error(transparent)]`), except [`Error::Io`], whose
+/// `io::Error` is its [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
-    #[error("{0}")]
+    /// A file could not be read.
+    #[error("cannot read {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
     Compile(#[from] CompileError),
-    #[error("{0}")]
+    #[error(transparent)]
     Load(#[from] LoadError),
-    #[error("{0}")]
+    #[error(transparent)]
     Input(#[from] InputError),
-    #[error("{0}")]
+    #[error(transparent)]
     Eval(#[from] EvalError),
 }
 
@@ -116,6 +205,9 @@ struct Inner {
     program: Option<program::Program>,
     meta: Arc<Meta>,
     wasm: Vec<u8>,
+    /// The runtime it is loaded on; None for the shared one
+    /// ([`Runtime::shared`]), found on first load.
+    runtime: Option<Runtime>,
     /// Set once loading succeeds; a failed load is tried again on the next
     /// use (its cause, such as an address-space limit, may pass).
     loaded: OnceLock<runtime::LoadedModule>,
@@ -124,11 +216,11 @@ struct Inner {
     source: String,
 }
 
-fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    }
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl batch::Batch {
@@ -169,9 +261,48 @@ fn refusal(program: &program::Program, refused: codegen::Refused) -> Diagnostic 
     }
 }
 
+impl Runtime {
+    /// Checks and compiles rule-file text into a policy run on this
+    /// runtime (see [`Policy::from_source`]).
+    pub fn compile(&self, path: &str, source: impl AsRef<[u8]>) -> Result<Policy, CompileError> {
+        Policy::compile(Some(self.clone()), path, source.as_ref())
+    }
+
+    /// Reads, checks and compiles a rule file into a policy run on this
+    /// runtime (see [`Policy::from_file`]).
+    pub fn compile_file(&self, path: impl AsRef<Path>) -> Result<Policy, Error> {
+        let path = path.as_ref();
+        let bytes = read(path)?;
+        Ok(Policy::compile(
+            Some(self.clone()),
+            &path.display().to_string(),
+            &bytes,
+        )?)
+    }
+
+    /// A policy from a compiled module, loaded on this runtime now (see
+    /// [`Policy::from_wasm`]).
+    pub fn load_wasm(&self, path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
+        Policy::load_module(self.clone(), path, wasm)
+    }
+
+    /// Reads a compiled module from disk and loads it on this runtime.
+    pub fn load_wasm_file(&self, path: impl AsRef<Path>) -> Result<Policy, Error> {
+        let path = path.as_ref();
+        let bytes = read(path)?;
+        Ok(self.load_wasm(&path.display().to_string(), bytes)?)
+    }
+}
+
 impl Policy {
-    /// Checks and compiles rule-file bytes; `path` names the file in diagnostics.
+    /// Checks and compiles rule-file bytes; `path` names the file in
+    /// diagnostics. Like every `Policy` constructor, it runs on the shared
+    /// runtime ([`Runtime::shared`]); [`Runtime::compile`] chooses another.
     pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Policy, CompileError> {
+        Self::compile(None, path, bytes)
+    }
+
+    fn compile(runtime: Option<Runtime>, path: &str, bytes: &[u8]) -> Result<Policy, CompileError> {
         let hash = sha256_hex(bytes);
         let source = match std::str::from_utf8(bytes) {
             Ok(s) => s.to_string(),
@@ -220,6 +351,7 @@ impl Policy {
                 program: Some(program),
                 meta: Arc::new(compiled.meta),
                 wasm: compiled.wasm,
+                runtime,
                 loaded: OnceLock::new(),
                 path: path.to_string(),
                 warnings,
@@ -242,6 +374,7 @@ impl Policy {
                 program: Some(program.clone()),
                 meta: Arc::new(compiled.meta),
                 wasm: compiled.wasm,
+                runtime: self.inner.runtime.clone(),
                 loaded: OnceLock::new(),
                 path: self.inner.path.clone(),
                 warnings: self.inner.warnings.clone(),
@@ -258,7 +391,7 @@ impl Policy {
     /// Reads, checks and compiles a rule file.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = read(path)?;
         Ok(Self::from_bytes(&path.display().to_string(), &bytes)?)
     }
 
@@ -269,17 +402,23 @@ impl Policy {
     /// is the SHA-256 of `wasm`, never the source hash the metadata claims
     /// (a module's metadata is only a claim: anyone can write any hash into it).
     pub fn from_wasm(path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
+        Self::load_module(Runtime::shared()?, path, wasm)
+    }
+
+    fn load_module(runtime: Runtime, path: &str, wasm: Vec<u8>) -> Result<Policy, LoadError> {
         let mut meta = runtime::read_meta(&wasm)?;
         meta.hash = sha256_hex(&wasm);
         let meta = Arc::new(meta);
-        let loaded = runtime::LoadedModule::new_cached(&wasm, meta.clone())?;
+        let loaded = runtime::LoadedModule::new_cached(&runtime, &wasm, meta.clone())?;
         let cell = OnceLock::new();
+        // a new cell is empty: this `set` always succeeds
         let _ = cell.set(loaded);
         Ok(Policy {
             inner: Arc::new(Inner {
                 program: None,
                 meta,
                 wasm,
+                runtime: Some(runtime),
                 loaded: cell,
                 path: path.to_string(),
                 warnings: Vec::new(),
@@ -291,12 +430,12 @@ impl Policy {
     /// Reads a compiled module from disk.
     pub fn from_wasm_file(path: impl AsRef<Path>) -> Result<Policy, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| io_error(path, e))?;
+        let bytes = read(path)?;
         Ok(Self::from_wasm(&path.display().to_string(), bytes)?)
     }
 
     /// The checked program, when the policy was compiled from source.
-    pub fn program(&self) -> Option<&program::Program> {
+    pub(crate) fn program(&self) -> Option<&program::Program> {
         self.inner.program.as_ref()
     }
     /// The module metadata (schema, decisions, clauses, hash).
@@ -310,6 +449,13 @@ impl Policy {
     /// The metadata, shared.
     pub(crate) fn shared_meta(&self) -> Arc<Meta> {
         self.inner.meta.clone()
+    }
+    /// The runtime it runs on.
+    fn runtime(&self) -> Result<Runtime, LoadError> {
+        match &self.inner.runtime {
+            Some(r) => Ok(r.clone()),
+            None => Runtime::shared(),
+        }
     }
     /// The policy's name (`policy NAME`).
     pub fn name(&self) -> &str {
@@ -340,21 +486,33 @@ impl Policy {
         self.loaded().map(|_| ())
     }
 
-    /// The module loaded into wasmtime (compiled on first use). A failure
-    /// is returned and not kept: the next call tries again.
-    pub fn loaded(&self) -> Result<&runtime::LoadedModule, LoadError> {
+    /// Loads the module into wasmtime now (compiling it to native code),
+    /// rather than on first evaluation: a service checks a new version
+    /// with this before it serves it. A failure is returned and not kept:
+    /// the next call (or evaluation) tries again.
+    pub fn load(&self) -> Result<(), LoadError> {
+        self.loaded().map(|_| ())
+    }
+
+    /// The module loaded into wasmtime (compiled on first use).
+    fn loaded(&self) -> Result<&runtime::LoadedModule, LoadError> {
         if let Some(m) = self.inner.loaded.get() {
             return Ok(m);
         }
-        // through the native-code cache, as a module read from disk is: a
-        // rule file evaluated again is not compiled again
-        let module = runtime::LoadedModule::new_cached(&self.inner.wasm, self.inner.meta.clone())?;
+        // through the native-code cache (when the runtime has one), as a
+        // module read from disk is: a rule file evaluated again is not
+        // compiled again
+        let module = runtime::LoadedModule::new_cached(
+            &self.runtime()?,
+            &self.inner.wasm,
+            self.inner.meta.clone(),
+        )?;
         // two threads may both load: the first to finish is kept
         Ok(self.inner.loaded.get_or_init(|| module))
     }
 
     /// A builder for typed facts of this policy's inputs.
-    pub fn facts(&self) -> facts::FactsBuilder<'_> {
+    pub fn facts(&self) -> FactsBuilder<'_> {
         facts::FactsBuilder::new(&self.inner.meta.input)
     }
 
@@ -368,7 +526,8 @@ impl Policy {
     }
 
     /// A handle on decision `name`, checked to be of kind `K`, for reading
-    /// results with [`RecordView::get`].
+    /// any form of results: [`RecordView::get`], [`Outcome::get`] (and
+    /// `decision` on both for the missing facts and reasons).
     pub fn decision<K: batch::OutputKind>(
         &self,
         name: &str,
@@ -376,7 +535,8 @@ impl Policy {
         batch::Decision::lookup(&self.inner.meta, name)
     }
 
-    /// The variant called `name` of an enum input field.
+    /// The variant called `name` of an enum input field (a handle of this
+    /// policy): it may be set in that field only.
     pub fn variant(
         &self,
         field: batch::Field<batch::Enum>,
@@ -385,14 +545,21 @@ impl Policy {
         field.variant(&self.inner.meta.input, name)
     }
 
-    /// Checks facts given as JSON text against the input schema.
-    pub fn parse_facts(&self, json: &str) -> Result<Facts, InputError> {
-        facts::from_json_str(&self.inner.meta.input, json)
+    /// The variant called `name` of an enum decision, to compare with what
+    /// its handle reads.
+    pub fn decision_variant(
+        &self,
+        decision: batch::Decision<batch::Enum>,
+        name: &str,
+    ) -> Result<batch::Variant, batch::FieldError> {
+        decision.variant(&self.inner.meta, name)
     }
 
-    /// Checks facts given as a JSON value against the input schema.
-    pub fn facts_from_value(&self, json: &serde_json::Value) -> Result<Facts, InputError> {
-        facts::from_json(&self.inner.meta.input, json)
+    /// Checks facts given as JSON text against the input schema. Numbers
+    /// are read exactly from the text. (A host holding a
+    /// `serde_json::Value` passes its text: `value.to_string()`.)
+    pub fn parse_facts(&self, json: &str) -> Result<Facts, InputError> {
+        facts::from_json_str(&self.inner.meta.input, json)
     }
 
     /// Like [`Policy::parse_facts`], also appending to `ignored` every fact
@@ -404,16 +571,6 @@ impl Policy {
         ignored: &mut Vec<String>,
     ) -> Result<Facts, InputError> {
         facts::from_json_str_noting(&self.inner.meta.input, json, ignored)
-    }
-
-    /// Like [`Policy::facts_from_value`], noting undeclared facts as
-    /// [`Policy::parse_facts_noting`] does.
-    pub fn facts_from_value_noting(
-        &self,
-        json: &serde_json::Value,
-        ignored: &mut Vec<String>,
-    ) -> Result<Facts, InputError> {
-        facts::from_json_noting(&self.inner.meta.input, json, ignored)
     }
 
     /// The declared fact an undeclared fact path (as noted by
@@ -438,6 +595,8 @@ impl Policy {
     }
 
     /// Evaluates every decision for one record with the Wasm engine.
+    /// Facts checked against another policy's (or version's) inputs are
+    /// refused with [`WrongPolicy::Facts`].
     pub fn evaluate(&self, facts: &Facts, as_of: Date) -> Result<Outcome, EvalError> {
         self.evaluate_with(Engine::Wasm, facts, as_of)
     }
@@ -449,60 +608,69 @@ impl Policy {
         facts: &Facts,
         as_of: Date,
     ) -> Result<Outcome, EvalError> {
+        let meta = &self.inner.meta;
+        if !facts.fits(&meta.input) {
+            return Err(WrongPolicy::Facts {
+                policy: meta.policy.clone(),
+            }
+            .into());
+        }
         match engine {
-            Engine::Wasm => self.loaded().map_err(load_failed)?.evaluate(facts, as_of.0),
+            Engine::Wasm => self.loaded()?.evaluate(facts, as_of.0),
             Engine::Interpreter => match &self.inner.program {
-                Some(p) => interp::evaluate(p, facts, as_of.0),
-                None => Err(EvalError::Trap {
-                    message: "the interpreter needs the policy's source, not only its module"
-                        .into(),
-                }),
+                Some(p) => {
+                    let mut outcome = interp::evaluate(p, facts, as_of.0)?;
+                    outcome.layout = meta.result_layout_id();
+                    Ok(outcome)
+                }
+                None => Err(EvalError::NoSource),
             },
         }
     }
 
     /// Evaluates many records in one call into the module; each record gets
-    /// its own result, so one bad record never affects the others.
+    /// its own result, so one bad record never affects the others. (The
+    /// convenient form of [`Policy::evaluate_batch_into`].)
     pub fn evaluate_batch(
         &self,
         records: &[Facts],
         as_of: Date,
     ) -> Vec<Result<Outcome, EvalError>> {
-        match self.loaded() {
-            Ok(m) => m.evaluate_batch(records, as_of.0),
-            Err(e) => records
-                .iter()
-                .map(|_| Err(load_failed(e.clone())))
-                .collect(),
-        }
+        let mut results = BatchResults::default();
+        self.evaluate_batch_into(records, as_of, &mut results);
+        results.to_outcomes()
     }
 
-    /// Evaluates many records in one call into the module, into `results`
-    /// (replacing what it held): the fastest way to evaluate typed facts.
-    /// Each record gets its own result; the results are read in place, with
-    /// no allocation per record. Reuse one [`BatchResults`] across batches.
+    /// Evaluates many records ([`Facts`], or a [`batch::Batch`]) in one
+    /// call into the module, into `results` (replacing what it held).
+    /// Each record gets its own result, read in place, with no allocation
+    /// per record. Reuse one [`BatchResults`] across batches.
     pub fn evaluate_batch_into(
         &self,
-        records: &(impl runtime::Records + ?Sized),
+        records: &(impl batch::Records + ?Sized),
         as_of: Date,
         results: &mut BatchResults,
     ) {
         match self.loaded() {
             Ok(m) => m.evaluate_into(records, as_of.0, results),
-            Err(e) => results.fail_all(records.count(), as_of.0, load_failed(e)),
+            Err(e) => results.fail_all(records.count(), as_of.0, e.into()),
         }
     }
 
     /// Evaluates typed items on the hot path: for each item `fill` sets its
     /// facts (with [`batch::Field`] handles) straight into the module's
     /// memory, and `consume` receives the item with its results, read in
-    /// place. Items are evaluated in chunks of [`runtime::CHUNK`]: no copy
+    /// place. Items are evaluated in chunks of at most [`CHUNK`]: no copy
     /// of records or results, no allocation per item, memory bounded
     /// whatever the number of items. One failing item never affects the
-    /// others. (With list inputs, use [`Facts`] and [`Policy::evaluate_batch_into`].)
+    /// others: a chunk ends before an item whose texts do not fit beside
+    /// the others (`fill` then runs again for that item, so it should only
+    /// set facts), and an item too large on its own gets
+    /// [`EvalError::TooLarge`]. (With list inputs, use [`Facts`] and
+    /// [`Policy::evaluate_batch_into`].)
     ///
     /// ```
-    /// use rulebook::batch::{Field, Int};
+    /// use rulebook::batch::{Bool, Decision, Field, Int};
     /// use rulebook::{Date, Policy};
     ///
     /// let policy = Policy::from_source("adult.rules", r#"
@@ -510,23 +678,21 @@ impl Policy {
     ///     input { age: int }
     ///     decision adult: bool
     ///       require age >= 18 because "Must be 18 or over"
-    /// "#).unwrap();
-    /// let age: Field<Int> = policy.field("age").unwrap();
-    /// let adult = policy.decision_index("adult").unwrap();
+    /// "#)?;
+    /// let age: Field<Int> = policy.field("age")?;
+    /// let adult: Decision<Bool> = policy.decision("adult")?;
     /// let people = [("Ann", 30), ("Bob", 16)];
     /// let mut answers = Vec::new();
     /// policy.evaluate_each(
     ///     &people,
-    ///     Date::parse("2026-01-01").unwrap(),
+    ///     "2026-01-01".parse()?,
     ///     |(_, years), record| {
     ///         record.set(age, *years);
     ///     },
-    ///     |(name, _), results| {
-    ///         let adult = results.unwrap().decision(adult).unwrap().as_bool();
-    ///         answers.push((*name, adult));
-    ///     },
+    ///     |(name, _), results| answers.push((*name, results.and_then(|r| Ok(r.get(adult)?)))),
     /// );
-    /// assert_eq!(answers, [("Ann", Some(true)), ("Bob", Some(false))]);
+    /// assert_eq!(answers, [("Ann", Ok(Some(true))), ("Bob", Ok(Some(false)))]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn evaluate_each<I, F, C>(&self, items: I, as_of: Date, fill: F, consume: C)
     where
@@ -536,33 +702,20 @@ impl Policy {
     {
         match self.loaded() {
             Ok(m) => m.evaluate_each(items, as_of.0, fill, consume),
-            Err(e) => runtime::fail_each(items, &load_failed(e), consume),
+            Err(e) => runtime::fail_each(items, &e.into(), consume),
         }
     }
 
-    /// The index of a decision by name (as [`RecordView::decision`] takes it).
-    pub fn decision_index(&self, name: &str) -> Option<usize> {
-        self.inner
-            .meta
-            .decisions
-            .iter()
-            .position(|d| d.name == name)
-    }
-
-    /// The decisions JSON (docs/language.md section 17) of an outcome.
-    pub fn report(&self, outcome: &Outcome, as_of: Date) -> serde_json::Value {
-        report::to_json(&self.inner.meta, as_of.0, outcome)
-    }
-
-    /// The decisions JSON of an outcome, with `ignored` listing the
-    /// undeclared facts that were given (left out when empty).
-    pub fn report_with_ignored(
-        &self,
-        outcome: &Outcome,
-        as_of: Date,
-        ignored: &[String],
-    ) -> serde_json::Value {
-        report::to_json_with_ignored(&self.inner.meta, as_of.0, outcome, ignored)
+    /// The decisions JSON (docs/language.md section 17) of results of this
+    /// policy (an [`Outcome`] or a [`RecordView`]): `.to_string()` for the
+    /// compact text, or serialise it with serde_json (pretty, a `Value`).
+    pub fn report<'a, D: Decided>(&'a self, results: &'a D, as_of: Date) -> Report<'a, D> {
+        Report {
+            meta: &self.inner.meta,
+            as_of: as_of.0,
+            results,
+            ignored: &[],
+        }
     }
 
     /// Facts JSON text in, decisions JSON text out (Wasm engine): the fast path
@@ -571,67 +724,43 @@ impl Policy {
     pub fn evaluate_json_text(&self, facts_json: &str, as_of: Date) -> Result<String, Error> {
         let mut ignored = Vec::new();
         let facts = self.parse_facts_noting(facts_json, &mut ignored)?;
-        Ok(self.evaluate_json_facts_with_ignored(&facts, as_of, &ignored)?)
-    }
-
-    /// Checked facts in, decisions JSON text out (Wasm engine).
-    pub fn evaluate_json_facts(&self, facts: &Facts, as_of: Date) -> Result<String, EvalError> {
-        self.evaluate_json_facts_with_ignored(facts, as_of, &[])
+        Ok(self.evaluate_report(&facts, as_of, &ignored)?)
     }
 
     /// Checked facts in, decisions JSON text out (Wasm engine), with
-    /// `ignored` (the undeclared facts noted while parsing them) in the output.
-    pub fn evaluate_json_facts_with_ignored(
+    /// `ignored` (the undeclared facts noted while parsing them) in the
+    /// output: [`Policy::evaluate`] and [`Policy::report`] without an owned
+    /// [`Outcome`] in between.
+    pub fn evaluate_report(
         &self,
         facts: &Facts,
         as_of: Date,
         ignored: &[String],
     ) -> Result<String, EvalError> {
-        let module = self.loaded().map_err(load_failed)?;
         let meta = &self.inner.meta;
-        module.evaluate_view(facts, as_of.0, |r| {
-            report::to_json_text_with_ignored(meta, as_of.0, &r, ignored)
+        if !facts.fits(&meta.input) {
+            return Err(WrongPolicy::Facts {
+                policy: meta.policy.clone(),
+            }
+            .into());
+        }
+        self.loaded()?.evaluate_view(facts, as_of.0, |r| {
+            report::to_json_text(meta, as_of.0, &r, ignored)
         })
     }
 
-    /// Facts JSON text in, decisions JSON out (Wasm engine). Facts the
-    /// policy does not declare are listed under `ignored`.
+    /// Facts JSON text in, decisions JSON out as a `serde_json::Value`
+    /// (Wasm engine). Facts the policy does not declare are listed under
+    /// `ignored`.
     pub fn evaluate_json(&self, facts_json: &str, as_of: Date) -> Result<serde_json::Value, Error> {
         let mut ignored = Vec::new();
         let facts = self.parse_facts_noting(facts_json, &mut ignored)?;
-        let module = self.loaded().map_err(load_failed)?;
         let meta = &self.inner.meta;
-        Ok(module.evaluate_view(&facts, as_of.0, |r| {
-            report::to_json_with_ignored(meta, as_of.0, &r, &ignored)
-        })?)
-    }
-
-    /// Facts as a JSON value in, decisions JSON out, with the chosen engine.
-    /// Facts the policy does not declare are listed under `ignored`.
-    pub fn evaluate_value_with(
-        &self,
-        engine: Engine,
-        facts_json: &serde_json::Value,
-        as_of: Date,
-    ) -> Result<serde_json::Value, Error> {
-        let mut ignored = Vec::new();
-        let facts = self.facts_from_value_noting(facts_json, &mut ignored)?;
-        let outcome = self.evaluate_with(engine, &facts, as_of)?;
-        Ok(self.report_with_ignored(&outcome, as_of, &ignored))
-    }
-
-    /// Facts as a JSON value in, decisions JSON out (Wasm engine).
-    pub fn evaluate_value(
-        &self,
-        facts_json: &serde_json::Value,
-        as_of: Date,
-    ) -> Result<serde_json::Value, Error> {
-        self.evaluate_value_with(Engine::Wasm, facts_json, as_of)
-    }
-}
-
-fn load_failed(e: LoadError) -> EvalError {
-    EvalError::Trap {
-        message: e.to_string(),
+        Ok(self
+            .loaded()
+            .map_err(EvalError::from)?
+            .evaluate_view(&facts, as_of.0, |r| {
+                report::to_json(meta, as_of.0, &r, &ignored)
+            })?)
     }
 }

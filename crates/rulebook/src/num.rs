@@ -317,7 +317,9 @@ fn classify_bad(s: &str) -> NumParseError {
     let Some((mantissa, exponent)) = s.split_once(['e', 'E']) else {
         return NumParseError::Invalid;
     };
+    // the sign is optional
     let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
+    // the exponent's sign is optional too
     let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
     if is_plain_unsigned(mantissa) && all_digits(exponent) {
         NumParseError::Exponent
@@ -354,6 +356,7 @@ fn parse_scaled(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseE
     if !is_plain_unsigned(body) {
         return Err(classify_bad(s));
     }
+    // no point: a whole number
     let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
     let frac_len = u32::try_from(frac_part.len())
         .map_err(|_| NumParseError::TooManyDecimals { max: places })?;
@@ -517,6 +520,7 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     (
+        // from an i32 day count: y is within i32 and m, d within 1..=12, 1..=31
         i32::try_from(y).unwrap_or(0),
         u32::try_from(m).unwrap_or(1),
         u32::try_from(d).unwrap_or(1),
@@ -584,10 +588,12 @@ pub fn days_between(d1: i32, d2: i32) -> i64 {
 pub fn today_utc() -> i32 {
     const DAY: u64 = 86_400;
     let days = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        // days since 1970 fit i64 (and i32 for 5 million years)
         Ok(after) => i64::try_from(after.as_secs() / DAY).unwrap_or(0),
         Err(before) => {
             let dur = before.duration();
             let secs = dur.as_secs();
+            // as above: fits
             let whole = i64::try_from(secs / DAY).unwrap_or(0);
             let exact = secs % DAY == 0 && dur.subsec_nanos() == 0;
             if exact {
@@ -597,6 +603,7 @@ pub fn today_utc() -> i32 {
             }
         }
     };
+    // a clock beyond year 5,000,000 reads as 1970
     i32::try_from(days).unwrap_or(0)
 }
 
@@ -1441,14 +1448,24 @@ mod tests {
     }
 }
 
-/// A calendar date (days since 1970-01-01).
+/// A calendar date: days since 1970-01-01. Written and read as
+/// `YYYY-MM-DD` (`"2026-11-27".parse::<Date>()`); with the `serde`
+/// feature, serialised as that text too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub i32);
 
+/// Text that is not a real calendar date written `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` is not a date: expected a real calendar date written YYYY-MM-DD")]
+pub struct DateError {
+    /// The text refused, shortened when long.
+    pub text: String,
+}
+
 impl Date {
-    /// Parses `YYYY-MM-DD`; None unless it is a real calendar date.
-    pub fn parse(s: &str) -> Option<Date> {
-        parse_date(s).map(Date)
+    /// Parses `YYYY-MM-DD` (the same as `text.parse::<Date>()`).
+    pub fn parse(text: &str) -> Result<Date, DateError> {
+        text.parse()
     }
     /// Today's date in UTC.
     pub fn today() -> Date {
@@ -1456,8 +1473,32 @@ impl Date {
     }
 }
 
+impl std::str::FromStr for Date {
+    type Err = DateError;
+    fn from_str(text: &str) -> Result<Date, DateError> {
+        parse_date(text).map(Date).ok_or_else(|| DateError {
+            text: text.chars().take(40).collect(),
+        })
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&format_date(self.0))
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -1,6 +1,7 @@
 //! Raw results of evaluating one record, as every engine (interpreter or
-//! Wasm) produces them, and the evaluation errors. [`crate::report`] turns an
-//! [`Outcome`] into the decisions JSON.
+//! Wasm) produces them, and the evaluation and load errors.
+//! [`crate::report`] turns an [`Outcome`] into the decisions JSON; typed
+//! decision handles read one with `Outcome::get` (in `runtime::batch`).
 
 use crate::program::FactId;
 
@@ -98,14 +99,27 @@ pub struct DecisionOutcome {
     pub clause: Option<usize>,
 }
 
-/// The results of every decision of a policy for one record, in source order.
+/// The results of every decision of a policy for one record, in source
+/// order. Read one through a typed handle with `Outcome::get` or
+/// `Outcome::decision`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub decisions: Vec<DecisionOutcome>,
+    /// `Meta::result_layout_id` of the policy that produced it.
+    pub(crate) layout: u64,
 }
 
-/// Evaluation failed for this record.
+impl Outcome {
+    /// The results of `decisions` made by a policy whose result layout is `layout`.
+    pub(crate) fn new(decisions: Vec<DecisionOutcome>, layout: u64) -> Outcome {
+        Outcome { decisions, layout }
+    }
+}
+
+/// Evaluation failed for this record. Each failure has its own variant;
+/// more may be added, so match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EvalError {
     #[error("evaluation error: overflow in {context} (line {line})")]
     Overflow { context: String, line: u32 },
@@ -121,7 +135,62 @@ pub enum EvalError {
     },
     #[error("evaluation error: no clause of decision {decision} applies on {as_of}")]
     NoClause { decision: String, as_of: String },
-    /// The compiled module stopped abnormally (a bug, a limit, or a tampered module).
+    /// Facts, a batch, a field handle or an enum variant made for another
+    /// policy (or another version's inputs).
+    #[error(transparent)]
+    WrongPolicy(#[from] WrongPolicy),
+    /// The record's facts (its texts and list elements) do not fit in the
+    /// memory of one module instance, even on their own.
+    #[error("evaluation error: the record's facts need {needed} bytes, more than the {limit} bytes of memory an evaluation may use")]
+    TooLarge { needed: usize, limit: usize },
+    /// The evaluation ran longer than the runtime's deadline.
+    #[error("evaluation error: evaluation took longer than the time limit ({limit_ms} ms)")]
+    TimeLimit { limit_ms: u64 },
+    /// The policy's module could not be loaded (or instantiated).
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The interpreter was asked to evaluate a policy loaded from a module,
+    /// without its source.
+    #[error("evaluation error: the interpreter needs the policy's source, not only its module")]
+    NoSource,
+    /// The compiled module stopped abnormally (a bug or a tampered module).
     #[error("evaluation error: the policy module failed: {message}")]
     Trap { message: String },
+}
+
+/// Something made for one policy was used with another: facts, a batch,
+/// a field, variant or decision handle. A handle is valid for the policy
+/// it was looked up on and for versions of it with the same inputs (or,
+/// for decision handles, the same decisions).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WrongPolicy {
+    #[error("the facts were checked against other inputs than those of policy {policy}: parse or build them with this policy")]
+    Facts { policy: String },
+    #[error("the batch was built for other inputs than those of policy {policy}: build it with this policy")]
+    Batch { policy: String },
+    #[error("a fact was set through a field handle or enum variant of another policy (or another field): look the handles up on this policy")]
+    Field,
+    #[error("the decision handle was looked up on a policy with other decisions than those of these results: look it up on the policy that made them")]
+    Decision,
+}
+
+/// A module that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    #[error("not a Rulebook policy module: {0}")]
+    NotAPolicy(String),
+    #[error("the module was built for ABI version {found}, this Rulebook reads version {expected}: recompile the policy")]
+    AbiVersion { found: u32, expected: u32 },
+    #[error("the module is not valid WebAssembly: {0}")]
+    Invalid(String),
+    /// The module is valid but could not be made ready to run (wasmtime
+    /// could not compile or instantiate it: out of memory or address space,
+    /// say). It may succeed later: the next use tries again.
+    #[error("the module could not be made ready to run: {0}")]
+    Instantiate(String),
+    /// The evaluation engine itself could not be set up.
+    #[error("the evaluation engine is unavailable: {0}")]
+    Engine(String),
 }

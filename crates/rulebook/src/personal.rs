@@ -1,21 +1,21 @@
 //! What the decision log may keep of one record's facts (docs/serving.md,
 //! the decision log): the declared facts, as parsed, in the JSON encodings of
-//! [`facts::to_json`], with every `personal` value (a scalar, a field of a
+//! [`facts::to_json_text`], with every `personal` value (a scalar, a field of a
 //! list's elements, or a whole list) replaced by its keyed hash
 //! `{"hmac_sha256": "<hex>"}`.
 //!
 //! The hash of a value is HMAC-SHA256 under a key derived from the
 //! operator's key, `K = HMAC-SHA256(key, "rulebook personal v1")`, over the
 //! fact's path (`date_of_birth`, `household[].name`: no element index), one
-//! zero byte, and the value's JSON text as [`facts::to_json`] writes it
+//! zero byte, and the value's JSON text as [`facts::to_json_text`] writes it
 //! (`"1950-01-31"`, `"12.50"`, `[{"postcode":"EH1 1AA"}]`). Equal values of
 //! one fact hash alike, so log entries can be joined on them; without the key
 //! the value cannot be read back (or tried against guesses).
 
 use crate::abi::{Layout, ValueType};
 use crate::digest::LabelledKey;
-use crate::facts::{self, Facts};
-use serde_json::Value as Json;
+use crate::facts::{self, FactValue, Facts};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The label the personal-hash key is derived under (a new label, a new
 /// scheme: hashes under different labels never match).
@@ -74,50 +74,94 @@ pub fn facts_for_log(
     facts: &Facts,
     key: Option<&PersonalKey>,
 ) -> Result<String, PersonalKeyMissing> {
-    let mut json = facts::to_json(layout, facts);
-    let mut unhashed = Vec::new();
-    hash_personal(layout, "", &mut json, key, &mut unhashed);
-    if unhashed.is_empty() {
-        Ok(json.to_string())
-    } else {
-        Err(PersonalKeyMissing { facts: unhashed })
-    }
+    let Some(key) = key else {
+        let mut unhashed = Vec::new();
+        personal_given(layout, "", &facts.values, &mut unhashed);
+        if !unhashed.is_empty() {
+            return Err(PersonalKeyMissing { facts: unhashed });
+        }
+        return Ok(facts::to_json_text(layout, facts));
+    };
+    let record = Logged {
+        layout,
+        prefix: String::new(),
+        values: &facts.values,
+        key,
+    };
+    // Writing strings, bools, numbers and string-keyed maps to a string
+    // never fails (`Logged` returns no error of its own).
+    Ok(serde_json::to_string(&record).unwrap_or_default())
 }
 
-/// Replaces the personal values of one record (a JSON object of `layout`)
-/// by their hashes; without a key, notes their paths in `unhashed` instead.
-fn hash_personal(
+/// Notes in `unhashed` the path of every personal fact given in a record.
+fn personal_given(
     layout: &Layout,
     prefix: &str,
-    record: &mut Json,
-    key: Option<&PersonalKey>,
+    values: &[Option<FactValue>],
     unhashed: &mut Vec<String>,
 ) {
-    let Json::Object(map) = record else { return };
-    for field in &layout.fields {
-        let Some(value) = map.get_mut(&field.name) else {
-            continue; // unknown: left out like any other unknown fact
-        };
+    for (field, value) in layout.fields.iter().zip(values) {
+        let Some(value) = value else { continue };
         let path = format!("{prefix}{}", field.name);
         if field.personal {
-            match key {
-                Some(key) => {
-                    let hash = key.hash(&path, &value.to_string());
-                    *value = serde_json::json!({ "hmac_sha256": hash });
-                }
-                None => {
-                    if !unhashed.contains(&path) {
-                        unhashed.push(path);
-                    }
-                }
+            if !unhashed.contains(&path) {
+                unhashed.push(path);
             }
-        } else if let (ValueType::List { element }, Json::Array(items)) = (&field.ty, value) {
+        } else if let (ValueType::List { element }, FactValue::List(items)) = (&field.ty, value) {
             let prefix = format!("{path}[].");
             for item in items {
-                hash_personal(element, &prefix, item, key, unhashed);
+                personal_given(element, &prefix, item, unhashed);
             }
         }
     }
+}
+
+/// One record of facts as the log keeps it (fields in declaration order),
+/// every personal value replaced by `{"hmac_sha256": "<hex>"}`.
+struct Logged<'a> {
+    layout: &'a Layout,
+    /// The record's path (`household[].`), empty at the top.
+    prefix: String,
+    values: &'a [Option<FactValue>],
+    key: &'a PersonalKey,
+}
+
+impl Serialize for Logged<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        for (field, value) in self.layout.fields.iter().zip(self.values) {
+            let Some(value) = value else { continue };
+            let path = format!("{}{}", self.prefix, field.name);
+            if field.personal {
+                let text = serde_json::to_string(&facts::ValueJson(&field.ty, value))
+                    .map_err(serde::ser::Error::custom)?;
+                let hash = self.key.hash(&path, &text);
+                map.serialize_entry(&field.name, &Hmac { hmac_sha256: &hash })?;
+            } else if let (ValueType::List { element }, FactValue::List(items)) = (&field.ty, value)
+            {
+                let prefix = format!("{path}[].");
+                let items: Vec<Logged<'_>> = items
+                    .iter()
+                    .map(|values| Logged {
+                        layout: element,
+                        prefix: prefix.clone(),
+                        values,
+                        key: self.key,
+                    })
+                    .collect();
+                map.serialize_entry(&field.name, &items)?;
+            } else {
+                map.serialize_entry(&field.name, &facts::ValueJson(&field.ty, value))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A personal value's place in the log.
+#[derive(serde::Serialize)]
+struct Hmac<'a> {
+    hmac_sha256: &'a str,
 }
 
 #[cfg(test)]
@@ -125,7 +169,7 @@ fn hash_personal(
 mod tests {
     use super::*;
     use crate::Policy;
-    use serde_json::json;
+    use serde_json::{json, Value as Json};
 
     const POLICY: &str = r#"
         policy p

@@ -1,6 +1,6 @@
 //! Report: the results of one evaluation (any [`Decided`]: an owned
-//! [`crate::outcome::Outcome`] or a view over a module's result record) -> the decisions JSON (the contract's section 6;
-//! docs/language.md section 17)
+//! [`crate::outcome::Outcome`] or a view over a module's result record) ->
+//! the decisions JSON (docs/language.md section 17)
 //! (values formatted by declared type, reasons with citations, lines, and the
 //! `missing` lists in declaration order). It reads only the module metadata,
 //! so it serves every engine and modules loaded without their source.
@@ -11,16 +11,32 @@ use crate::outcome::{Decided, ValueRef};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
 
-/// The decisions document of one evaluation: serialised once into text
-/// ([`to_json_text`]) or into a `serde_json::Value` ([`to_json`]), with the
-/// same code for both.
+/// The decisions JSON (docs/language.md section 17) of one evaluation's
+/// results, from `Policy::report`: serialise it with serde_json as you
+/// like (`to_string`, `to_string_pretty`, `to_value`; keys in the
+/// documented order), or `to_string()` it (compact JSON).
 pub struct Report<'a, D: Decided> {
-    pub meta: &'a Meta,
-    pub as_of: i32,
-    pub results: &'a D,
+    pub(crate) meta: &'a Meta,
+    pub(crate) as_of: i32,
+    pub(crate) results: &'a D,
     /// Facts given that the policy does not declare (`ignored`, left out
     /// when empty).
-    pub ignored: &'a [String],
+    pub(crate) ignored: &'a [String],
+}
+
+impl<'a, D: Decided> Report<'a, D> {
+    /// The report with `ignored` listing the undeclared facts given (as
+    /// `Policy::parse_facts_noting` noted them).
+    pub fn with_ignored(mut self, ignored: &'a [String]) -> Self {
+        self.ignored = ignored;
+        self
+    }
+}
+
+impl<D: Decided> std::fmt::Display for Report<'_, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 impl<D: Decided> Serialize for Report<'_, D> {
@@ -171,6 +187,7 @@ impl Serialize for Typed<'_> {
             (ValueType::Decimal, ValueRef::Num(n)) => s.serialize_str(&num::format_decimal(n)),
             (ValueType::Money, ValueRef::Num(n)) => s.serialize_str(&num::format_money(n)),
             (ValueType::Date, ValueRef::Num(n)) => {
+                // a date value is an i32 day count (both engines): in range
                 s.serialize_str(&num::format_date(i32::try_from(n).unwrap_or_default()))
             }
             (ValueType::Enum { variants }, ValueRef::Num(n)) => s.serialize_str(
@@ -200,19 +217,9 @@ impl Serialize for Paths<'_> {
     }
 }
 
-/// The output object of one evaluation as compact JSON text.
-pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided) -> String {
-    to_json_text_with_ignored(meta, as_of, results, &[])
-}
-
-/// The output object as compact JSON text, with `ignored` listing the
-/// undeclared facts given (left out when empty).
-pub fn to_json_text_with_ignored(
-    meta: &Meta,
-    as_of: i32,
-    results: &impl Decided,
-    ignored: &[String],
-) -> String {
+/// The output object of one evaluation as compact JSON text, with
+/// `ignored` listing the undeclared facts given (left out when empty).
+pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided, ignored: &[String]) -> String {
     let report = Report {
         meta,
         as_of,
@@ -226,19 +233,9 @@ pub fn to_json_text_with_ignored(
     serde_json::to_string(&report).unwrap_or_default()
 }
 
-/// The output object of one evaluation as a JSON value.
-pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided) -> Json {
-    to_json_with_ignored(meta, as_of, results, &[])
-}
-
 /// The output object as a JSON value, with `ignored` listing the undeclared
 /// facts given (left out when empty).
-pub fn to_json_with_ignored(
-    meta: &Meta,
-    as_of: i32,
-    results: &impl Decided,
-    ignored: &[String],
-) -> Json {
+pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided, ignored: &[String]) -> Json {
     let report = Report {
         meta,
         as_of,
@@ -267,9 +264,9 @@ mod tests {
             let facts = policy.facts().text("name", &s).build().unwrap();
             let as_of = Date::parse("2026-01-01").unwrap();
             let outcome = policy.evaluate_with(Engine::Interpreter, &facts, as_of).unwrap();
-            let text = super::to_json_text(policy.meta(), as_of.0, &outcome);
+            let text = super::to_json_text(policy.meta(), as_of.0, &outcome, &[]);
             let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
-            prop_assert_eq!(&parsed, &super::to_json(policy.meta(), as_of.0, &outcome));
+            prop_assert_eq!(&parsed, &super::to_json(policy.meta(), as_of.0, &outcome, &[]));
             prop_assert_eq!(&parsed["decisions"]["echo"]["value"], &serde_json::json!(s));
         }
     }

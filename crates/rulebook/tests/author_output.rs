@@ -39,12 +39,20 @@ fn policies() -> Vec<(String, Policy, Engine)> {
     ]
 }
 
+/// The decisions JSON of facts through `engine`, by way of the typed facts
+/// and the report (what `rulebook eval --engine` does).
+fn evaluate_with(policy: &Policy, engine: Engine, facts: &str) -> serde_json::Value {
+    let mut ignored = Vec::new();
+    let facts = policy.parse_facts_noting(facts, &mut ignored).unwrap();
+    let outcome = policy.evaluate_with(engine, &facts, as_of()).unwrap();
+    serde_json::to_value(policy.report(&outcome, as_of()).with_ignored(&ignored)).unwrap()
+}
+
 #[test]
 fn the_when_clause_that_decided_is_reported_with_its_reason_and_citation() {
     for (label, policy, engine) in policies() {
         let out = |facts: serde_json::Value| {
-            policy.evaluate_value_with(engine, &facts, as_of()).unwrap()["decisions"]["queue"]
-                .clone()
+            evaluate_with(&policy, engine, &facts.to_string())["decisions"]["queue"].clone()
         };
         assert_eq!(
             out(json!({"age": 10})),
@@ -73,12 +81,13 @@ fn the_when_clause_that_decided_is_reported_with_its_reason_and_citation() {
 
 #[test]
 fn facts_the_policy_does_not_declare_are_listed_as_ignored() {
-    let facts = json!({
+    // as text: the undeclared facts are listed in the order given
+    let text = r#"{
         "age": 30,
         "recieves_universal_credit": true,
         "postcode": "EH1",
         "children": [{"age": 3, "agee": 4}, {"agee": 5, "name": "x"}]
-    });
+    }"#;
     let want = json!([
         "recieves_universal_credit",
         "postcode",
@@ -86,13 +95,12 @@ fn facts_the_policy_does_not_declare_are_listed_as_ignored() {
         "children[].name"
     ]);
     for (label, policy, engine) in policies() {
-        let out = policy.evaluate_value_with(engine, &facts, as_of()).unwrap();
-        assert_eq!(out["ignored"], want, "{label}: evaluate_value_with");
-        let text = facts.to_string();
-        let out = policy.evaluate_json(&text, as_of()).unwrap();
+        let out = evaluate_with(&policy, engine, text);
+        assert_eq!(out["ignored"], want, "{label}: evaluate_with and report");
+        let out = policy.evaluate_json(text, as_of()).unwrap();
         assert_eq!(out["ignored"], want, "{label}: evaluate_json");
         let out: serde_json::Value =
-            serde_json::from_str(&policy.evaluate_json_text(&text, as_of()).unwrap()).unwrap();
+            serde_json::from_str(&policy.evaluate_json_text(text, as_of()).unwrap()).unwrap();
         assert_eq!(out["ignored"], want, "{label}: evaluate_json_text");
         // the undeclared facts change nothing else: the misspelt one is missing
         assert_eq!(

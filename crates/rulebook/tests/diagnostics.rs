@@ -4,7 +4,7 @@
 //! snapshot NAME.stderr; run with BLESS=1 to (re)write snapshots.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rulebook::diagnostic::line_col;
+use rulebook::__private::line_col;
 use rulebook::Policy;
 use std::path::Path;
 

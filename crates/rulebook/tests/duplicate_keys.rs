@@ -6,8 +6,7 @@
 //! and `evaluate_json` (`rulebook eval --input`: crates/rulebook-cli/tests/cli.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rulebook::facts::ProblemKind;
-use rulebook::{Date, Error, Policy};
+use rulebook::{Date, Error, Policy, ProblemKind};
 
 const POLICY: &str = r#"
 policy t
@@ -112,7 +111,7 @@ fn undeclared_keys_given_twice_are_still_ignored() {
         .parse_facts(r#"{"name": "a", "name": "b", "age": 30}"#)
         .unwrap();
     let out = policy()
-        .evaluate_json_facts(&facts, Date::parse("2026-01-01").unwrap())
+        .evaluate_report(&facts, Date::parse("2026-01-01").unwrap(), &[])
         .unwrap();
     assert!(out.contains(r#""adult":{"value":true}"#), "{out}");
 }

@@ -6,8 +6,8 @@
 
 mod common;
 
-use rulebook::runtime::{read_meta, LoadedModule};
-use rulebook::{Date, EvalError, LoadError, Policy};
+use rulebook::__private::{num, read_meta};
+use rulebook::{Date, EvalError, LoadError, Policy, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -66,7 +66,7 @@ fn a_module_from_disk_evaluates_like_its_source() {
         assert_eq!(read_meta(source.wasm()).unwrap().hash, source.hash());
         b["hash"] = a["hash"].clone();
         assert_eq!(a, b, "{name}");
-        assert!(loaded.program().is_none());
+        assert!(rulebook::__private::program(&loaded).is_none());
     }
 }
 
@@ -178,13 +178,18 @@ fn a_module_that_never_returns_is_stopped() {
     )
     .unwrap();
     let wasm = endless_module(&serde_json::to_vec(p.meta()).unwrap());
-    let mut loaded = LoadedModule::from_bytes(&wasm).unwrap();
-    loaded.set_call_deadline(Duration::from_millis(200));
-    let facts = p.parse_facts(r#"{"a": 1}"#).unwrap();
+    let mut config = RuntimeConfig::default();
+    config.deadline = Duration::from_millis(200);
+    config.cache_dir = None;
+    let loaded = Runtime::new(config)
+        .unwrap()
+        .load_wasm("endless.wasm", wasm)
+        .unwrap();
+    let facts = loaded.parse_facts(r#"{"a": 1}"#).unwrap();
     let start = Instant::now();
-    let r = loaded.evaluate(&facts, 20_000);
+    let r = loaded.evaluate(&facts, Date(20_000));
     assert!(
-        matches!(&r, Err(EvalError::Trap { message }) if message.contains("time limit")),
+        matches!(&r, Err(EvalError::TimeLimit { limit_ms: 200 })),
         "{r:?}"
     );
     assert!(start.elapsed() < Duration::from_secs(5));
@@ -238,10 +243,9 @@ fn a_batch_keeps_good_records_beside_bad_ones() {
                 "{i}: {r:?}"
             );
         } else {
-            let out = p.report(r.as_ref().unwrap(), as_of);
-            let expect = rulebook::num::format_decimal(
-                rulebook::num::int_div_to_dec(i as i64, (i % 3) as i64).unwrap(),
-            );
+            let out = serde_json::to_value(p.report(r.as_ref().unwrap(), as_of)).unwrap();
+            let expect =
+                num::format_decimal(num::int_div_to_dec(i as i64, (i % 3) as i64).unwrap());
             assert_eq!(out["decisions"]["q"]["value"], expect.as_str(), "{i}");
         }
     }
@@ -251,13 +255,15 @@ fn a_batch_keeps_good_records_beside_bad_ones() {
 fn the_native_code_cache_is_used_and_a_corrupt_entry_is_ignored() {
     let dir = std::env::temp_dir().join(format!("rulebook-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    // only this test reads the variable's value for this directory
-    std::env::set_var("RULEBOOK_CACHE_DIR", &dir);
-    let p = Policy::from_source(
-        "c.rules",
-        "policy c\ninput { a: int }\ndecision d: int = a + 1\n",
-    )
-    .unwrap();
+    let mut config = RuntimeConfig::default();
+    config.cache_dir = Some(dir.clone());
+    let runtime = Runtime::new(config).unwrap();
+    let p = runtime
+        .compile(
+            "c.rules",
+            "policy c\ninput { a: int }\ndecision d: int = a + 1\n",
+        )
+        .unwrap();
     p.warm_cache().unwrap();
     let entries: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -266,16 +272,15 @@ fn the_native_code_cache_is_used_and_a_corrupt_entry_is_ignored() {
         .collect();
     assert_eq!(entries.len(), 1, "{entries:?}");
     let as_of = Date::parse("2026-01-01").unwrap();
-    let loaded = Policy::from_wasm("c.wasm", p.wasm().to_vec()).unwrap();
+    let loaded = runtime.load_wasm("c.wasm", p.wasm().to_vec()).unwrap();
     assert_eq!(
         loaded.evaluate_json(r#"{"a": 1}"#, as_of).unwrap()["decisions"]["d"]["value"],
         2
     );
     std::fs::write(&entries[0], b"corrupt").unwrap();
-    let loaded = Policy::from_wasm("c.wasm", p.wasm().to_vec()).unwrap();
+    let loaded = runtime.load_wasm("c.wasm", p.wasm().to_vec()).unwrap();
     assert_eq!(
         loaded.evaluate_json(r#"{"a": 41}"#, as_of).unwrap()["decisions"]["d"]["value"],
         42
     );
-    std::env::remove_var("RULEBOOK_CACHE_DIR");
 }

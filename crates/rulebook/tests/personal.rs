@@ -2,7 +2,7 @@
 //! compiled module's metadata, and what the decision log may keep of facts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rulebook::abi::{Layout, ValueType, META_SECTION};
+use rulebook::meta::{FieldMeta, Layout, ValueType, META_SECTION};
 use rulebook::Policy;
 
 const POLICY: &str = r#"
@@ -20,7 +20,7 @@ decision adult: bool = age >= 18
 "#;
 
 /// The field `name` of a layout.
-fn field<'a>(layout: &'a Layout, name: &str) -> &'a rulebook::abi::FieldMeta {
+fn field<'a>(layout: &'a Layout, name: &str) -> &'a FieldMeta {
     layout.fields.iter().find(|f| f.name == name).unwrap()
 }
 
@@ -47,7 +47,7 @@ fn meta_text(wasm: &[u8]) -> String {
 fn personal_marks_reach_the_metadata_of_a_module_loaded_without_its_source() {
     let compiled = Policy::from_source("benefit.rules", POLICY).unwrap();
     let loaded = Policy::from_wasm("benefit.wasm", compiled.wasm().to_vec()).unwrap();
-    assert!(loaded.program().is_none());
+    assert!(rulebook::__private::program(&loaded).is_none());
     let input = &loaded.meta().input;
     assert!(field(input, "date_of_birth").personal);
     assert!(!field(input, "age").personal);
@@ -77,7 +77,7 @@ fn metadata_without_personal_marks_is_unchanged_and_still_loads() {
     let loaded = Policy::from_wasm("plain.wasm", plain.wasm().to_vec()).unwrap();
     assert!(loaded.meta().input.fields.iter().all(|f| !f.personal));
     // a field entry without the key reads as not personal
-    let f: rulebook::abi::FieldMeta =
+    let f: FieldMeta =
         serde_json::from_str(r#"{"name": "age", "fact": 0, "offset": 8, "type": {"kind": "int"}}"#)
             .unwrap();
     assert!(!f.personal);

@@ -171,7 +171,9 @@ pub fn main() -> ExitCode {
             let options = testing::RunOptions {
                 filter,
                 coverage: coverage || min_coverage.is_some(),
+                // no --seed: the documented fixed seed
                 seed: seed.unwrap_or(testing::properties::DEFAULT_SEED),
+                ..testing::RunOptions::default()
             };
             test(&paths, format, &options, min_coverage)
         }
@@ -225,7 +227,7 @@ fn check(paths: &[PathBuf]) -> ExitCode {
             Err(e) => {
                 failed = true;
                 errors += 1;
-                eprintln!("error: {e}");
+                eprintln!("error: {}", with_causes(&e));
             }
         }
     }
@@ -262,7 +264,7 @@ fn load(policy: Option<&Path>, wasm: Option<&Path>) -> Result<Policy, ExitCode> 
     loaded.map_err(|e| {
         match e {
             rulebook::Error::Compile(e) => eprint!("{}", e.render()),
-            e => eprintln!("error: {e}"),
+            e => eprintln!("error: {}", with_causes(&e)),
         }
         ExitCode::FAILURE
     })
@@ -313,8 +315,8 @@ fn eval(
     let as_of = match as_of {
         None => Date::today(),
         Some(s) => match Date::parse(s) {
-            Some(d) => d,
-            None => {
+            Ok(d) => d,
+            Err(_) => {
                 eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
                 return ExitCode::FAILURE;
             }
@@ -347,8 +349,7 @@ fn eval(
     let result = policy
         .parse_facts_noting(&facts, &mut ignored)
         .map_err(rulebook::Error::from)
-        .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?))
-        .map(|outcome| policy.report_with_ignored(&outcome, as_of, &ignored));
+        .and_then(|f| Ok(policy.evaluate_with(engine, &f, as_of)?));
     // facts meant for other policies are accepted, but a typo should not
     // pass unnoticed: every decision it feeds would just say "missing"
     for fact in &ignored {
@@ -361,7 +362,8 @@ fn eval(
         );
     }
     match result {
-        Ok(out) => {
+        Ok(outcome) => {
+            let out = policy.report(&outcome, as_of).with_ignored(&ignored);
             let text = if compact {
                 serde_json::to_string(&out)
             } else {
@@ -521,6 +523,7 @@ fn test(
                 "passed": passed,
                 "failed": failed,
             });
+            // a Value always serialises (string keys only)
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
     }
@@ -586,4 +589,18 @@ fn repair_log(file: &Path, key_file: Option<&Path>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error's message followed by its causes' (`cannot read x.rules: No
+/// such file or directory`): the library's errors keep each message once,
+/// with the cause as `source()`.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }

@@ -135,6 +135,8 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         allow_untested: args.allow_untested,
         max_policy_bytes: args.max_policy_bytes,
         load_budget: Duration::from_millis(args.load_budget_ms),
+        // the shared runtime: the RULEBOOK_* environment overrides apply
+        ..StoreOptions::default()
     };
     let (store, report) = PolicyStore::open_with(&args.dir, options).map_err(|e| e.to_string())?;
     print_reload(&report);
@@ -183,10 +185,12 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
         max_batch: args.max_batch,
         max_list_elements: args.max_list_elements,
         timeout: Duration::from_millis(args.timeout_ms),
+        // options not given take the documented defaults
         eval_threads: args.eval_threads.unwrap_or(defaults.eval_threads),
         eval_queue: args.eval_queue,
         max_concurrent_batches: args
             .max_concurrent_batches
+            // not given: the documented default
             .unwrap_or(defaults.max_concurrent_batches),
         max_connections: args.max_connections,
         header_timeout: Duration::from_millis(args.header_timeout_ms),

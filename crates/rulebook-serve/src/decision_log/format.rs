@@ -2,7 +2,7 @@
 //! checking one line on its own, and timestamps.
 
 use super::{Entry, LogError, MAX_JSON_DEPTH, MAX_LINE_BYTES};
-use rulebook::digest::LabelledKey;
+use rulebook::__private::LabelledKey;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -123,6 +123,7 @@ pub(super) fn push_line(
     out.extend_from_slice(prev.as_bytes());
     out.push(b'"');
     out.extend_from_slice(tail);
+    // `start` was `out.len()` before the pushes above: in bounds
     let body = out.get(start..).unwrap_or_default();
     let (field, seal) = match key {
         Some(key) => (HMAC_FIELD, key.seal_hex(body)),
@@ -253,6 +254,7 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
             0x00..=0x1f => b"",
             _ => continue,
         };
+        // start <= i < bytes.len(): in bounds
         out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             out.extend_from_slice(b"\\u00");
@@ -263,11 +265,12 @@ pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
         }
         start = i + 1;
     }
+    // start <= bytes.len(): in bounds
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
     out.push(b'"');
 }
 
-pub(super) use rulebook::digest::sha256_hex;
+pub(super) use rulebook::sha256_hex;
 
 /// The fields of a line, as [`check_line`] reads them: a decision has
 /// `policy` … `result`, an event has `event` and `details`.
@@ -489,10 +492,10 @@ pub fn format_timestamp(t: SystemTime) -> String {
 }
 
 /// Days since 1970-01-01 → proleptic Gregorian (year, month, day), by the
-/// core's calendar ([`rulebook::num::civil_from_days`]); a day count beyond
+/// core's calendar ([`rulebook::__private::num::civil_from_days`]); a day count beyond
 /// its range (millions of years away) is refused rather than wrapped.
 pub(super) fn civil_from_days(days: i64) -> Option<(i64, u32, u32)> {
     let days = i32::try_from(days).ok()?;
-    let (y, m, d) = rulebook::num::civil_from_days(days);
+    let (y, m, d) = rulebook::__private::num::civil_from_days(days);
     Some((i64::from(y), m, d))
 }

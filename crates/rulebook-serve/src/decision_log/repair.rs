@@ -120,6 +120,8 @@ fn tail_state(
     };
     let line_of = |file: &mut File, start: u64| -> Result<usize, LogError> {
         let n = count_newlines(file, start).map_err(io_error)?;
+        // a line number beyond usize (only on 32-bit) is shown as the largest
+        // beyond usize (32-bit only): capped by PREVIEW_BYTES below
         Ok(usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1))
     };
     let corrupt = |line: usize, reason: String| LogError::Corrupt {
@@ -129,6 +131,7 @@ fn tail_state(
     };
     if len == 0 {
         return Ok(TailState::Good(
+            // an empty file after no other: the chain starts at genesis
             before.cloned().unwrap_or_else(Head::genesis),
         ));
     }
@@ -264,6 +267,7 @@ fn read_line(file: &mut File, start: u64, end: u64, path: &Path) -> Result<Vec<u
     if len > MAX_LINE_BYTES as u64 {
         return Err(format!("the line is longer than {MAX_LINE_BYTES} bytes"));
     }
+    // len <= MAX_LINE_BYTES (checked above): it fits usize
     let mut line = vec![0u8; usize::try_from(len).unwrap_or(0)];
     file.seek(SeekFrom::Start(start))
         .and_then(|_| file.read_exact(&mut line))
@@ -281,6 +285,7 @@ fn last_line_start(file: &mut File, end: u64) -> io::Result<u64> {
     while pos > 0 {
         let n = BLOCK.min(pos);
         pos -= n;
+        // n <= BLOCK, the block's length: in bounds
         let buf = block.get_mut(..n as usize).unwrap_or_default();
         file.seek(SeekFrom::Start(pos))?;
         file.read_exact(buf)?;

@@ -73,15 +73,19 @@ pub(super) struct State {
 }
 
 impl Shared {
+    /// The state, also after a panic while it was held (none in this
+    /// code): every update leaves it whole, so the log goes on with it.
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The queue, poisoned or not (as for [`Shared::lock`]).
     pub(super) fn lock_queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) fn failed_message(&self) -> String {
+        // failed without a recorded cause: say what is known
         self.lock().error.clone().unwrap_or_else(|| {
             format!(
                 "decision log {}: the writer thread has stopped",
@@ -192,6 +196,7 @@ impl<S: Sink> Writer<S> {
                         .shared
                         .work
                         .wait(queue)
+                        // poisoned or not, as for `Shared::lock`
                         .unwrap_or_else(PoisonError::into_inner);
                 }
                 if queue.items.is_empty() {
@@ -310,6 +315,7 @@ impl<S: Sink> Writer<S> {
                 ));
             }
             state.lost += lost as u64;
+            // the first failure recorded wins; else this one
             state.error.clone().unwrap_or(what)
         };
         self.shared.failed.store(true, Ordering::Release);

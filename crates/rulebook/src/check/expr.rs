@@ -165,16 +165,19 @@ impl Checker<'_> {
                     typed(ExprKind::Input(i), ty, span)
                 }
                 Global::Param(i) => {
+                    // i was resolved among the params: in range (Error silences, never hides)
                     let ty = self.param_types.get(i).cloned().unwrap_or(Type::Error);
                     typed(ExprKind::Param(i), ty, span)
                 }
                 Global::Define(i) => {
                     self.deps.push((Node::Define(i), span));
+                    // i was resolved among the defines: in range
                     let ty = self.define_types.get(i).cloned().unwrap_or(Type::Error);
                     typed(ExprKind::Define(i), ty, span)
                 }
                 Global::Decision(i) => {
                     self.deps.push((Node::Decision(i), span));
+                    // i was resolved among the decisions: in range
                     let ty = self.decision_types.get(i).cloned().unwrap_or(Type::Error);
                     typed(ExprKind::Decision(i), ty, span)
                 }

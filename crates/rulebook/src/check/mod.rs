@@ -489,6 +489,7 @@ impl Checker<'_> {
         let raw = self
             .source
             .get(text_span.start..text_span.end)
+            // a span of this source: in bounds
             .unwrap_or("");
         Clause {
             cond,
@@ -564,9 +565,11 @@ fn find_cycles(graph: &HashMap<Node, Vec<(Node, Span)>>) -> Vec<Vec<Node>> {
         let mut stack: Vec<(Node, usize)> = vec![(start, 0)];
         marks.insert(start, Mark::Active);
         while let Some(&mut (node, ref mut edge)) = stack.last_mut() {
+            // a node with no dependencies has no entry
             let edges = graph.get(&node).map(Vec::as_slice).unwrap_or(&[]);
             if let Some(&(next, _)) = edges.get(*edge) {
                 *edge += 1;
+                // every node has a mark; an unknown one is left alone
                 match marks.get(&next).copied().unwrap_or(Mark::Done) {
                     Mark::Unvisited => {
                         marks.insert(next, Mark::Active);
@@ -602,6 +605,7 @@ fn topological_order(graph: &HashMap<Node, Vec<(Node, Span)>>) -> Vec<Node> {
         let mut stack: Vec<(Node, usize)> = vec![(start, 0)];
         done.insert(start);
         while let Some(&mut (node, ref mut edge)) = stack.last_mut() {
+            // a node with no dependencies has no entry
             let edges = graph.get(&node).map(Vec::as_slice).unwrap_or(&[]);
             if let Some(&(next, _)) = edges.get(*edge) {
                 *edge += 1;

@@ -7,7 +7,7 @@
 //! either engine); a batch covers policies whose inputs are scalars.
 //!
 //! ```
-//! use rulebook::batch::{Batch, Field, Int, Text};
+//! use rulebook::batch::{Batch, Decision, Field, Int, Text};
 //! use rulebook::{BatchResults, Date, Policy};
 //!
 //! let policy = Policy::from_source("p.rules", r#"
@@ -25,18 +25,19 @@
 //! batch.record(); // nothing known
 //! let mut results = BatchResults::default();
 //! policy.evaluate_batch_into(&batch, Date::parse("2026-01-01").unwrap(), &mut results);
-//! let queue = policy.decision_index("queue").unwrap();
+//! let queue: Decision<Text> = policy.decision("queue").unwrap();
 //! let queues: Vec<Option<&str>> = results
 //!     .iter()
-//!     .map(|r| r.unwrap().decision(queue).unwrap().as_text())
+//!     .map(|r| r.unwrap().get(queue).unwrap())
 //!     .collect();
 //! assert_eq!(queues, [Some("cymru"), Some("england"), None]);
 //! ```
 
 use super::marshal::{self, ChunkAddrs, CHUNK};
-use super::results::{RecordView, TextSource};
+use super::results::{DecisionView, RecordView, TextSource};
 use crate::abi::{Layout, Meta, ValueType};
-use crate::num::Date as DateValue;
+use crate::num::Date;
+use crate::outcome::{DecisionOutcome, Outcome, ValueRef, WrongPolicy};
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
@@ -87,6 +88,13 @@ pub trait FieldKind: sealed::Sealed {
     #[doc(hidden)]
     #[allow(private_interfaces)]
     fn encode(value: Self::Value<'_>, texts: &mut TextSink<'_>, slot: usize) -> i64;
+    /// Whether `value` may be set in the field whose [`owner`] id is
+    /// `owner` (an enum variant only in its own field; anything else always).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn belongs(_value: &Self::Value<'_>, _owner: u64) -> bool {
+        true
+    }
 }
 
 /// What a [`Decision`] handle reads: the value of a known decision of
@@ -96,14 +104,28 @@ pub trait OutputKind: FieldKind {
     type Output<'a>;
     #[doc(hidden)]
     #[allow(private_interfaces)]
-    fn decode<'a>(raw: u64, texts: TextSource<'a>) -> Self::Output<'a>;
+    fn decode<'a>(raw: u64, texts: TextSource<'a>, owner: u64) -> Self::Output<'a>;
+    /// The value read from an owned result (`owner` as for `decode`).
+    #[doc(hidden)]
+    fn from_value(value: ValueRef<'_>, owner: u64) -> Self::Output<'_>;
+}
+
+/// The id that ties an enum variant to its field (or decision): the
+/// layout's id mixed with the item's index, apart for inputs and outputs.
+#[inline(always)]
+fn owner(layout: u64, index: u32, output: bool) -> u64 {
+    let item = (u64::from(index) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    layout ^ item ^ if output { 0xd6e8_feb8_6659_fd93 } else { 0 }
 }
 
 macro_rules! scalar_kind {
-    ($(#[$doc:meta])* $kind:ident, $value:ty, $name:literal, $ty:pat, $encode:expr, $decode:expr) => {
+    ($(#[$doc:meta])* $kind:ident, $value:ty, $name:literal, $ty:pat, $encode:expr, $decode:expr, $from:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy)]
         pub enum $kind {}
+        scalar_kind!(@impl $kind, $value, $name, $ty, $encode, $decode, $from);
+    };
+    (@impl $kind:ident, $value:ty, $name:literal, $ty:pat, $encode:expr, $decode:expr, $from:expr) => {
         impl sealed::Sealed for $kind {}
         impl FieldKind for $kind {
             type Value<'a> = $value;
@@ -121,39 +143,88 @@ macro_rules! scalar_kind {
             type Output<'a> = $value;
             #[inline]
             #[allow(private_interfaces)]
-            fn decode<'a>(raw: u64, _: TextSource<'a>) -> $value {
+            fn decode<'a>(raw: u64, _: TextSource<'a>, _: u64) -> $value {
                 $decode(raw)
+            }
+            fn from_value(value: ValueRef<'_>, _: u64) -> $value {
+                $from(value)
             }
         }
     };
 }
 
+/// The number of a numeric value (0 for another form: a handle's kind
+/// was checked against the decision's type at lookup, so it cannot be).
+fn num_of(value: ValueRef<'_>) -> i64 {
+    match value {
+        ValueRef::Num(n) => n,
+        ValueRef::Bool(b) => i64::from(b),
+        ValueRef::Text(_) => 0,
+    }
+}
+
 scalar_kind!(
-    /// An `int` input: an `i64`.
-    Int, i64, "int", ValueType::Int, |v| v, |raw| raw as i64
+    /// An `int` input or decision: an `i64`.
+    Int, i64, "int", ValueType::Int, |v| v, |raw| raw as i64, num_of
 );
 scalar_kind!(
-    /// A `money` input, in pence: an `i64`.
-    Money, i64, "money", ValueType::Money, |v| v, |raw| raw as i64
+    /// A `money` input or decision, in pence: an `i64`.
+    Money, i64, "money", ValueType::Money, |v| v, |raw| raw as i64, num_of
 );
 scalar_kind!(
-    /// A `decimal` input, in millionths: an `i64` (1.15 is 1_150_000).
-    Decimal, i64, "decimal", ValueType::Decimal, |v| v, |raw| raw as i64
+    /// A `decimal` input or decision, in millionths: an `i64` (1.15 is 1_150_000).
+    Decimal, i64, "decimal", ValueType::Decimal, |v| v, |raw| raw as i64, num_of
 );
 scalar_kind!(
-    /// A `bool` input.
-    Bool, bool, "bool", ValueType::Bool, i64::from, |raw| raw != 0
+    /// A `bool` input or decision.
+    Bool, bool, "bool", ValueType::Bool, i64::from, |raw| raw != 0,
+    |v| matches!(v, ValueRef::Bool(true))
 );
+// A `date` input or decision: the kind is the value type itself, `Field<Date>`.
 scalar_kind!(
-    /// A `date` input.
-    Date, DateValue, "date", ValueType::Date, |d: DateValue| i64::from(d.0),
-    |raw| DateValue(raw as i32)
+    @impl Date, Date, "date", ValueType::Date, |d: Date| i64::from(d.0),
+    |raw| Date(raw as i32), |v| Date(num_of(v) as i32)
 );
-scalar_kind!(
-    /// An `enum` input: a [`Variant`] from `Policy::variant`.
-    Enum, Variant, "an enum", ValueType::Enum { .. }, |v: Variant| i64::from(v.0),
-    |raw| Variant(raw as u32)
-);
+
+/// An `enum` input or decision: a [`Variant`] from `Policy::variant` (or
+/// `Policy::decision_variant`), valid only for the field (or decision) it
+/// was looked up on.
+#[derive(Debug, Clone, Copy)]
+pub enum Enum {}
+impl sealed::Sealed for Enum {}
+impl FieldKind for Enum {
+    type Value<'a> = Variant;
+    const NAME: &'static str = "an enum";
+    fn accepts(ty: &ValueType) -> bool {
+        matches!(ty, ValueType::Enum { .. })
+    }
+    #[inline]
+    #[allow(private_interfaces)]
+    fn encode(value: Variant, _: &mut TextSink<'_>, _: usize) -> i64 {
+        i64::from(value.index)
+    }
+    #[inline(always)]
+    fn belongs(value: &Variant, owner: u64) -> bool {
+        value.owner == owner
+    }
+}
+impl OutputKind for Enum {
+    type Output<'a> = Variant;
+    #[inline]
+    #[allow(private_interfaces)]
+    fn decode<'a>(raw: u64, _: TextSource<'a>, owner: u64) -> Variant {
+        Variant {
+            owner,
+            index: raw as u32,
+        }
+    }
+    fn from_value(value: ValueRef<'_>, owner: u64) -> Variant {
+        Variant {
+            owner,
+            index: num_of(value) as u32,
+        }
+    }
+}
 
 /// A `text` input: a `&str`.
 #[derive(Debug, Clone, Copy)]
@@ -176,8 +247,14 @@ impl OutputKind for Text {
     type Output<'a> = &'a str;
     #[inline]
     #[allow(private_interfaces)]
-    fn decode<'a>(raw: u64, texts: TextSource<'a>) -> &'a str {
+    fn decode<'a>(raw: u64, texts: TextSource<'a>, _: u64) -> &'a str {
         texts.text(raw)
+    }
+    fn from_value(value: ValueRef<'_>, _: u64) -> &str {
+        match value {
+            ValueRef::Text(t) => t,
+            _ => "",
+        }
     }
 }
 
@@ -273,20 +350,70 @@ impl ChunkTexts {
         }
     }
 
+    /// The spilled texts whose slots lie in `slots` (offsets from the
+    /// chunk's first record), each as (slot, its bytes), in order.
+    fn spilled_in(&self, slots: Range<usize>) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        let ends = self
+            .fixups
+            .iter()
+            .skip(1)
+            .map(|&(_, offset)| offset)
+            .chain(std::iter::once(self.spilled.len()));
+        self.fixups
+            .iter()
+            .zip(ends)
+            .filter(move |((slot, _), _)| slots.contains(slot))
+            // in bounds: the offsets ascend within `spilled`
+            .map(|(&(slot, start), end)| (slot, self.spilled.get(start..end).unwrap_or(&[])))
+    }
+
     /// Bytes of text of the chunk, placed or not.
     pub(crate) fn len(&self) -> usize {
         self.used + self.spilled.len()
     }
+
+    /// Where the texts written so far end, to [`ChunkTexts::truncate`] to.
+    #[inline(always)]
+    pub(crate) fn mark(&self) -> TextMark {
+        TextMark {
+            used: self.used,
+            spilled: self.spilled.len(),
+            fixups: self.fixups.len(),
+        }
+    }
+
+    /// Forgets the texts written after `mark`.
+    #[cold]
+    pub(crate) fn truncate(&mut self, mark: TextMark) {
+        self.used = mark.used;
+        self.spilled.truncate(mark.spilled);
+        self.fixups.truncate(mark.fixups);
+    }
 }
 
-/// One variant of an enum input (or decision), resolved by name once.
+/// How many texts a [`ChunkTexts`] held at one point.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TextMark {
+    used: usize,
+    spilled: usize,
+    fixups: usize,
+}
+
+/// One variant of an enum input (or decision), resolved by name once. It
+/// belongs to the field (or decision) it was looked up on: set in another
+/// field, even of the same policy, the record is refused
+/// ([`WrongPolicy::Field`]), and it equals only variants of its own field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Variant(u32);
+pub struct Variant {
+    /// [`owner`] of its field or decision.
+    owner: u64,
+    index: u32,
+}
 
 impl Variant {
     /// The variant's position in its enum's declaration.
     pub fn index(self) -> usize {
-        self.0 as usize
+        self.index as usize
     }
 }
 
@@ -299,6 +426,8 @@ impl Variant {
 pub struct Decision<K: OutputKind> {
     /// [`crate::runtime::results::ModuleData`]'s result layout id.
     layout: u64,
+    /// [`owner`] of the decision, for the variants it reads.
+    owner: u64,
     /// Byte offset of the decision's value within a result record.
     at: u32,
     index: u32,
@@ -333,8 +462,10 @@ impl<K: OutputKind> Decision<K> {
                 wanted,
             },
         )?;
+        let layout = meta.result_layout_id();
         Ok(Decision {
-            layout: meta.result_layout_id(),
+            layout,
+            owner: owner(layout, index as u32, true),
             at: d.offset,
             index: index as u32,
             kind: PhantomData,
@@ -348,6 +479,33 @@ impl<K: OutputKind> Decision<K> {
 
     pub(crate) fn parts(self) -> (u64, usize) {
         (self.layout, self.at as usize)
+    }
+
+    /// The id its enum variants carry.
+    pub(crate) fn owner(self) -> u64 {
+        self.owner
+    }
+}
+
+impl Decision<Enum> {
+    /// The variant called `name` of this enum decision of `meta`.
+    pub(crate) fn variant(self, meta: &Meta, name: &str) -> Result<Variant, FieldError> {
+        let decision = meta.decisions.get(self.index as usize);
+        let variants = match decision.map(|d| &d.ty) {
+            Some(ValueType::Enum { variants }) => variants.as_slice(),
+            _ => &[],
+        };
+        match variants.iter().position(|v| v == name) {
+            Some(i) => Ok(Variant {
+                owner: self.owner,
+                index: i as u32,
+            }),
+            None => Err(FieldError::UnknownVariant {
+                name: decision.map_or_else(String::new, |d| d.name.clone()),
+                variant: name.to_string(),
+                known: variants.join(", "),
+            }),
+        }
     }
 }
 
@@ -446,14 +604,17 @@ impl<K: FieldKind> Field<K> {
 
 impl Field<Enum> {
     /// The variant called `name` of this enum field of `layout`.
-    pub fn variant(self, layout: &Layout, name: &str) -> Result<Variant, FieldError> {
+    pub(crate) fn variant(self, layout: &Layout, name: &str) -> Result<Variant, FieldError> {
         let field = layout.fields.get(self.index as usize);
         let variants = match field.map(|f| &f.ty) {
-            Some(ValueType::Enum { variants }) => variants.as_slice(),
+            Some(ValueType::Enum { variants }) if self.layout == layout.id() => variants.as_slice(),
             _ => &[],
         };
         match variants.iter().position(|v| v == name) {
-            Some(i) => Ok(Variant(i as u32)),
+            Some(i) => Ok(Variant {
+                owner: owner(self.layout, self.index, false),
+                index: i as u32,
+            }),
             None => Err(FieldError::UnknownVariant {
                 name: field.map_or_else(String::new, |f| f.name.clone()),
                 variant: name.to_string(),
@@ -553,6 +714,7 @@ impl Batch {
             self.texts.resize_with(chunk + 1, ChunkTexts::default);
         }
         self.count += 1;
+        // resized to `end` above: in bounds
         let image = self.images.get_mut(at..end).unwrap_or_default();
         clear_high_presence(image, self.presence_words);
         let texts = TextSink {
@@ -594,15 +756,45 @@ impl Batch {
         std::ptr::eq(self.meta.as_ref(), meta) || self.meta.input == meta.input
     }
 
-    /// Writes records `range` (one chunk of [`CHUNK`] records or the last,
-    /// shorter one) into `mem` at `addrs`, with the contract of
-    /// [`marshal::write_records`].
+    /// The slot offsets (from the first record of its chunk of [`CHUNK`])
+    /// of records `range`, which lies within that chunk.
+    fn slots_of(&self, range: &Range<usize>) -> Range<usize> {
+        let first = range.start % CHUNK;
+        first * self.size..(first + range.len()) * self.size
+    }
+
+    /// The bytes of texts of each record of `range` (within one chunk of
+    /// [`CHUNK`]), pushed to `out`.
+    pub(crate) fn extra_sizes(&self, range: Range<usize>, out: &mut Vec<usize>) {
+        let start = out.len();
+        out.resize(start + range.len(), 0);
+        let Some(texts) = self.texts.get(range.start / CHUNK) else {
+            return;
+        };
+        let slots = self.slots_of(&range);
+        for (slot, bytes) in texts.spilled_in(slots.clone()) {
+            if let Some(n) = out.get_mut(start + (slot - slots.start) / self.size) {
+                *n += bytes.len();
+            }
+        }
+    }
+
+    /// Writes records `range` (within one chunk of [`CHUNK`] records) into
+    /// `mem` at `addrs`, their texts after `addrs.extra`, with the contract
+    /// of [`marshal::write_records`].
     pub(crate) fn write(&self, range: Range<usize>, addrs: ChunkAddrs, mem: &mut [u8]) -> usize {
         let texts = self.texts.get(range.start / CHUNK);
-        let needed = addrs.extra + texts.map_or(0, ChunkTexts::spilled_len);
+        let slots = self.slots_of(&range);
+        let spilled = texts.map_or(0, |t| {
+            t.spilled_in(slots.clone())
+                .map(|(_, bytes)| bytes.len())
+                .sum()
+        });
+        let needed = addrs.extra + spilled;
         if needed > mem.len() {
             return needed;
         }
+        // in bounds: `range` names records of the batch
         let images = self
             .images
             .get(range.start * self.size..range.end * self.size)
@@ -610,8 +802,17 @@ impl Batch {
         if let Some(dst) = mem.get_mut(addrs.records..addrs.records + images.len()) {
             dst.copy_from_slice(images);
         }
-        if let Some(texts) = texts {
-            texts.place(mem, addrs.records, addrs.extra);
+        let Some(texts) = texts else { return needed };
+        let mut at = addrs.extra;
+        for (slot, bytes) in texts.spilled_in(slots.clone()) {
+            if let Some(dst) = mem.get_mut(at..at + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+            let slot = addrs.records + slot - slots.start;
+            if let Some(w) = mem.get_mut(slot..slot + 4) {
+                w.copy_from_slice(&(at as u32).to_le_bytes());
+            }
+            at += bytes.len();
         }
         needed
     }
@@ -663,7 +864,9 @@ impl<'b> RecordWriter<'b> {
     /// Sets a fact.
     #[inline]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
-        if field.layout != self.layout {
+        if field.layout != self.layout
+            || !K::belongs(&value, owner(field.layout, field.index, false))
+        {
             self.misfit = true;
             return self;
         }
@@ -684,7 +887,7 @@ impl<'b> RecordWriter<'b> {
         set: &FieldSet<T>,
         values: T::Values<'_>,
     ) -> &mut Self {
-        if set.layout != self.layout {
+        if set.layout != self.layout || !set.fields.belong(&values) {
             self.misfit = true;
             return self;
         }
@@ -738,6 +941,9 @@ pub trait FieldTuple: sealed::Sealed + Copy {
     /// of its slot (offset + 8).
     fn each(&self, f: &mut dyn FnMut(u64, u64, usize));
     #[doc(hidden)]
+    /// Whether every value may be set in its field (see [`FieldKind::belongs`]).
+    fn belong(&self, values: &Self::Values<'_>) -> bool;
+    #[doc(hidden)]
     #[allow(private_interfaces)]
     /// # Safety
     /// Every handle's slot (offset + 8) must lie within `image`.
@@ -773,6 +979,10 @@ macro_rules! field_tuple {
             type Values<'a> = ($($K::Value<'a>,)+);
             fn each(&self, f: &mut dyn FnMut(u64, u64, usize)) {
                 $( f(self.$i.layout, self.$i.mask, self.$i.offset as usize + 8); )+
+            }
+            #[inline(always)]
+            fn belong(&self, values: &Self::Values<'_>) -> bool {
+                $( $K::belongs(&values.$i, owner(self.$i.layout, self.$i.index, false)) )&&+
             }
             #[inline(always)]
             #[allow(private_interfaces)]
@@ -845,7 +1055,7 @@ field_tuple!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
 /// let mut answers = Vec::new();
 /// policy.evaluate_each(&people, Date::parse("2026-01-01").unwrap(),
 ///     |&&(age, resident, region), record| { record.set_all(&facts, (age, resident, region)); },
-///     |_, results| answers.push(results.unwrap().get(ok)));
+///     |_, results| answers.push(results.unwrap().get(ok).unwrap()));
 /// assert_eq!(answers, [Some(true), Some(false)]);
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -874,6 +1084,7 @@ impl<T: FieldTuple> FieldSet<T> {
             all_low &= m != 0;
             ends.push(slot_end);
         });
+        // a tuple of handles has at least one
         let layout = layouts.first().copied().unwrap_or_default();
         if layouts.iter().any(|&l| l != layout) {
             return Err(FieldError::MixedInputs);
@@ -950,6 +1161,7 @@ pub(crate) fn clear_high_presence(image: &mut [u8], presence_words: usize) {
 fn set_high_presence(image: &mut [u8], i: usize) {
     let at = i / 64 * 8;
     if let Some(w) = image.get_mut(at..at + 8) {
+        // `w` is 8 bytes: the conversion cannot fail
         let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
         w.copy_from_slice(&bits.to_le_bytes());
     }
@@ -978,19 +1190,16 @@ impl Drop for RecordWriter<'_> {
     }
 }
 
-/// The error of a record given a fact through a field handle of other inputs.
+/// The error of a record given a fact through a field handle (or enum
+/// variant) of other inputs.
 pub(crate) fn misfit_error() -> crate::outcome::EvalError {
-    crate::outcome::EvalError::Trap {
-        message: "a fact was set through a field handle looked up on a policy with other inputs: \
-                  look the handles up on this policy"
-            .into(),
-    }
+    WrongPolicy::Field.into()
 }
 
 impl<'a> RecordView<'a> {
     /// The value of a decision through its typed handle
-    /// (`Policy::decision`): None when the decision is unknown, or when
-    /// the handle is of a policy with other decisions.
+    /// (`Policy::decision`): `Ok(None)` when the decision is unknown, an
+    /// error when the handle is of a policy with other decisions.
     ///
     /// ```
     /// use rulebook::batch::{Bool, Decision, Field, Int};
@@ -1004,12 +1213,59 @@ impl<'a> RecordView<'a> {
     /// let mut adults = Vec::new();
     /// policy.evaluate_each([30, 12], Date::parse("2026-01-01").unwrap(),
     ///     |a, record| { record.set(age, *a); },
-    ///     |_, results| adults.push(results.unwrap().get(adult)));
+    ///     |_, results| adults.push(results.unwrap().get(adult).unwrap()));
     /// assert_eq!(adults, [Some(true), Some(false)]);
     /// ```
     #[inline(always)]
-    pub fn get<K: OutputKind>(&self, decision: Decision<K>) -> Option<K::Output<'a>> {
+    pub fn get<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<Option<K::Output<'a>>, WrongPolicy> {
         let (layout, at) = decision.parts();
-        self.read_slot(layout, at, K::decode)
+        let owner = decision.owner();
+        self.read_slot(layout, at, |raw, texts| K::decode(raw, texts, owner))
+    }
+
+    /// The whole result of a decision (value, missing facts, reasons,
+    /// clause) through its handle.
+    pub fn decision<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<DecisionView<'a>, WrongPolicy> {
+        let (layout, _) = decision.parts();
+        match self.decision_at(decision.index()) {
+            Some(view) if layout == self.result_layout() => Ok(view),
+            _ => Err(WrongPolicy::Decision),
+        }
+    }
+}
+
+impl Outcome {
+    /// The value of a decision through its typed handle: `Ok(None)` when
+    /// the decision is unknown, an error when the handle is of a policy
+    /// with other decisions.
+    pub fn get<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<Option<K::Output<'_>>, WrongPolicy> {
+        let owner = decision.owner();
+        Ok(self
+            .decision(decision)?
+            .value
+            .as_ref()
+            .map(|v| K::from_value(v.as_ref(), owner)))
+    }
+
+    /// The whole result of a decision (value, missing facts, reasons,
+    /// clause) through its handle.
+    pub fn decision<K: OutputKind>(
+        &self,
+        decision: Decision<K>,
+    ) -> Result<&DecisionOutcome, WrongPolicy> {
+        let (layout, _) = decision.parts();
+        match self.decisions.get(decision.index()) {
+            Some(d) if layout == self.layout => Ok(d),
+            _ => Err(WrongPolicy::Decision),
+        }
     }
 }

@@ -38,6 +38,8 @@ impl ChunkAddrs {
 /// which must hold at least up to `addrs.extra`). Returns the end of the
 /// bytes used; when that is beyond `mem.len()` the texts and lists did not
 /// fit and were only partly written: grow the memory to it and write again.
+/// Facts of other inputs are written as a record with every fact unknown
+/// (the caller gives them an error), never into slots of other types.
 pub fn write_records(meta: &Meta, records: &[Facts], addrs: ChunkAddrs, mem: &mut [u8]) -> usize {
     let mut w = Writer {
         mem,
@@ -45,9 +47,39 @@ pub fn write_records(meta: &Meta, records: &[Facts], addrs: ChunkAddrs, mem: &mu
     };
     let size = meta.input.size as usize;
     for (i, r) in records.iter().enumerate() {
-        w.record(addrs.records + i * size, &meta.input, &r.values);
+        let values: &[Option<FactValue>] = if r.fits(&meta.input) { &r.values } else { &[] };
+        w.record(addrs.records + i * size, &meta.input, values);
     }
     w.heap
+}
+
+/// The most bytes [`write_records`] writes after the records for the texts
+/// and list elements of `facts` (nothing for facts of other inputs).
+pub fn extra_size(layout: &Layout, facts: &Facts) -> usize {
+    if facts.fits(layout) {
+        values_size(layout, &facts.values)
+    } else {
+        0
+    }
+}
+
+fn values_size(layout: &Layout, values: &[Option<FactValue>]) -> usize {
+    let mut bytes = 0;
+    for (field, value) in layout.fields.iter().zip(values) {
+        bytes += match (value, &field.ty) {
+            (Some(FactValue::Text(t)), _) => t.len(),
+            (Some(FactValue::List(items)), ValueType::List { element }) => {
+                // at most 7 bytes of alignment, then the element records
+                7 + items.len() * element.size as usize
+                    + items
+                        .iter()
+                        .map(|item| values_size(element, item))
+                        .sum::<usize>()
+            }
+            _ => 0,
+        };
+    }
+    bytes
 }
 
 struct Writer<'m> {

@@ -1,26 +1,32 @@
 //! Runtime: loads compiled policy modules into wasmtime and evaluates
-//! batches of records (the only user of wasmtime). One [`Engine`] per
-//! process; per policy a [`LoadedModule`] (module + pre-instantiated linker)
+//! batches of records (the only user of wasmtime). A [`Runtime`] (a
+//! wasmtime engine and the thread that bounds evaluation time, configured
+//! by the host with [`RuntimeConfig`]) is shared by the policies loaded on
+//! it; per policy a [`LoadedModule`] (module + pre-instantiated linker)
 //! built once; per thread of evaluation an [`Instance`] (store + instance)
-//! reused for every batch. Records go through in chunks of [`CHUNK`]: from
-//! any [`Records`] (`Facts`, a [`batch::Batch`]) into a
-//! [`BatchResults`], or with [`Instance::evaluate_each`] filled and read in
-//! place in the module's memory. Memory is bounded, and an epoch deadline
-//! stops any call that runs too long, so no module or input can hang or
-//! exhaust the host.
+//! reused for every batch. Records go through in chunks of at most
+//! [`CHUNK`], cut sooner when their texts and lists would not fit the
+//! memory limit together: from any [`Records`] (`Facts`, a
+//! [`batch::Batch`]) into a [`BatchResults`], or with
+//! [`Instance::evaluate_each`] filled and read in place in the module's
+//! memory. Memory is bounded, and an epoch deadline stops any call that
+//! runs too long, so no module or input can hang or exhaust the host.
 
-pub mod marshal;
+mod marshal;
 pub(crate) mod results;
 
 pub mod batch;
 
 use batch::{ChunkTexts, RecordWriter, TextSink};
-pub use results::{BatchResults, Bits, DecisionView, ModuleData, RecordView};
+use results::ModuleData;
+pub use results::{BatchResults, Bits, DecisionView, RecordView};
 
 use crate::abi::{self, Meta};
 use crate::facts::Facts;
-use crate::outcome::{EvalError, Outcome};
-use std::sync::{Arc, Mutex, OnceLock};
+pub use crate::outcome::LoadError;
+use crate::outcome::{EvalError, Outcome, WrongPolicy};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::{
     Config, Engine, InstancePre, Linker, Memory, Module, ResourceLimiter, Store, TypedFunc,
@@ -29,8 +35,6 @@ use wasmtime::{
 /// The module's `evaluate(in_ptr, count, out_ptr, as_of) -> status` export.
 type EvaluateFn = TypedFunc<(i32, i32, i32, i32), i32>;
 
-/// How long one call into a module may run before it is stopped.
-pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
 /// Epoch tick period.
 const TICK: Duration = Duration::from_millis(10);
 pub use marshal::CHUNK;
@@ -39,50 +43,181 @@ pub use marshal::CHUNK;
 /// (it grows to what chunks need).
 const TEXT_ROOM: usize = 16 * 1024;
 
-/// A module that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LoadError {
-    #[error("not a Rulebook policy module: {0}")]
-    NotAPolicy(String),
-    #[error("the module was built for ABI version {found}, this Rulebook reads version {expected}: recompile the policy")]
-    AbiVersion { found: u32, expected: u32 },
-    #[error("the module is not valid WebAssembly: {0}")]
-    Invalid(String),
-    /// The evaluation engine itself could not be set up.
-    #[error("the evaluation engine is unavailable: {0}")]
-    Engine(String),
+/// How policies are run, chosen by the host (as wasmtime's `Config`):
+/// `RuntimeConfig::default()` is what [`crate::Policy::from_file`] and the
+/// other constructors use (with the `RULEBOOK_*` environment overrides of
+/// [`RuntimeConfig::from_env`]). Set the fields, then make a [`Runtime`].
+///
+/// ```
+/// use rulebook::{Runtime, RuntimeConfig};
+/// use std::time::Duration;
+///
+/// let mut config = RuntimeConfig::default();
+/// config.deadline = Duration::from_secs(1);
+/// config.cache_dir = None;             // no native-code cache on disk
+/// config.max_idle_instances = 4;       // per policy
+/// config.max_memory = 16 << 20;        // bytes per instance
+/// let runtime = Runtime::new(config)?;
+/// let policy = runtime.compile("adult.rules", "policy adult
+///     input { age: int }
+///     decision adult: bool = age >= 18")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeConfig {
+    /// How long one call into a module may run before it is stopped (the
+    /// records of that call get [`EvalError::TimeLimit`]). Default 10 s;
+    /// measured in ticks of 10 ms.
+    pub deadline: Duration,
+    /// Where native code compiled from modules is kept between processes
+    /// (loading a cached `.wasm` takes well under a millisecond instead of
+    /// a compilation); `None` for no cache. Default: `rulebook` in the
+    /// user's cache directory (`$XDG_CACHE_HOME`, else `~/.cache`).
+    pub cache_dir: Option<PathBuf>,
+    /// Idle instances kept per policy for reuse; beyond it, an instance is
+    /// dropped when its call ends. Default: no limit (one per thread that
+    /// ever evaluated at the same time).
+    pub max_idle_instances: usize,
+    /// Linear memory one instance may grow to, in bytes: the most a chunk
+    /// of records, its results, texts and lists may take. Default and
+    /// maximum 64 MiB (a module's own limit).
+    pub max_memory: usize,
+    /// Whether wasmtime writes a perf map (`/tmp/perf-PID.map`) naming the
+    /// generated functions for `perf report` (docs/performance.md).
+    pub perf_map: bool,
 }
 
-/// The process-wide wasmtime engine, with a ticker thread driving epoch
-/// deadlines. Both are made once; if either cannot be made (wasmtime refuses
-/// the configuration, or no thread can be started), every load reports it:
-/// an engine without its ticker would never stop a looping evaluation.
-pub fn engine() -> Result<&'static Engine, LoadError> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut config = Config::new();
-            config.epoch_interruption(true);
-            config.cranelift_opt_level(wasmtime::OptLevel::Speed);
-            // `RULEBOOK_PROFILE=perfmap` names the generated functions for
-            // `perf report` (docs/performance.md).
-            if std::env::var_os("RULEBOOK_PROFILE").is_some_and(|v| v == "perfmap") {
-                config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-            }
-            let engine = Engine::new(&config)
-                .map_err(|e| format!("wasmtime refused the engine configuration: {e:#}"))?;
-            let ticker = engine.clone();
-            std::thread::Builder::new()
-                .name("rulebook-epoch".into())
-                .spawn(move || loop {
-                    std::thread::sleep(TICK);
-                    ticker.increment_epoch();
-                })
-                .map_err(|e| format!("cannot start the thread that bounds evaluation time: {e}"))?;
-            Ok(engine)
+/// The most memory an instance may have: the modules' own limit.
+const MODULE_MEMORY: usize = (abi::MAX_PAGES * abi::PAGE) as usize;
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            deadline: Duration::from_secs(10),
+            cache_dir: default_cache_dir(),
+            max_idle_instances: usize::MAX,
+            max_memory: MODULE_MEMORY,
+            perf_map: false,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The default, with the overrides of the environment:
+    /// `RULEBOOK_CACHE=off` (no cache), `RULEBOOK_CACHE_DIR` (the cache's
+    /// folder) and `RULEBOOK_PROFILE=perfmap` (a perf map). The shared
+    /// runtime and the `rulebook` command use this.
+    pub fn from_env() -> Self {
+        let mut config = RuntimeConfig::default();
+        if let Some(d) = std::env::var_os("RULEBOOK_CACHE_DIR") {
+            config.cache_dir = Some(d.into());
+        }
+        if std::env::var_os("RULEBOOK_CACHE").is_some_and(|v| v == "off") {
+            config.cache_dir = None;
+        }
+        if std::env::var_os("RULEBOOK_PROFILE").is_some_and(|v| v == "perfmap") {
+            config.perf_map = true;
+        }
+        config
+    }
+
+    /// Epoch ticks one call may run.
+    fn deadline_ticks(&self) -> u64 {
+        (self.deadline.as_millis() / TICK.as_millis()).max(1) as u64
+    }
+}
+
+/// `$XDG_CACHE_HOME/rulebook`, else `~/.cache/rulebook`.
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("rulebook"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("rulebook"))
+}
+
+/// A wasmtime engine configured by a [`RuntimeConfig`], with the thread
+/// that advances its epoch every 10 ms (what stops a call at its deadline;
+/// it ends when the runtime and every policy loaded on it are dropped).
+/// Cheap to clone; policies loaded on one runtime share it.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+struct RuntimeInner {
+    engine: Engine,
+    config: RuntimeConfig,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A runtime with its own engine and ticker thread. Fails if wasmtime
+    /// refuses the configuration or no thread can be started: an engine
+    /// without its ticker would never stop a looping evaluation.
+    pub fn new(mut config: RuntimeConfig) -> Result<Runtime, LoadError> {
+        config.max_memory = config.max_memory.min(MODULE_MEMORY);
+        let mut wasm = Config::new();
+        wasm.epoch_interruption(true);
+        wasm.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        if config.perf_map {
+            wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let engine = Engine::new(&wasm).map_err(|e| {
+            LoadError::Engine(format!("wasmtime refused the engine configuration: {e:#}"))
+        })?;
+        let ticker = engine.weak();
+        std::thread::Builder::new()
+            .name("rulebook-epoch".into())
+            .spawn(move || loop {
+                std::thread::sleep(TICK);
+                match ticker.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            })
+            .map_err(|e| {
+                LoadError::Engine(format!(
+                    "cannot start the thread that bounds evaluation time: {e}"
+                ))
+            })?;
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner { engine, config }),
         })
-        .as_ref()
-        .map_err(|e| LoadError::Engine(e.clone()))
+    }
+
+    /// The process's shared runtime, made on first use from
+    /// [`RuntimeConfig::from_env`]: the one `Policy::from_file` and the
+    /// other `Policy` constructors use. A failure to make it is returned
+    /// and not kept (the next use tries again).
+    pub fn shared() -> Result<Runtime, LoadError> {
+        static SHARED: Mutex<Option<Runtime>> = Mutex::new(None);
+        let mut shared = SHARED
+            .lock()
+            .map_err(|_| LoadError::Engine("the shared runtime's lock is poisoned".into()))?;
+        if let Some(r) = shared.as_ref() {
+            return Ok(r.clone());
+        }
+        let runtime = Runtime::new(RuntimeConfig::from_env())?;
+        *shared = Some(runtime.clone());
+        Ok(runtime)
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
 }
 
 /// Store data: the memory limit.
@@ -143,31 +278,16 @@ pub fn read_meta(wasm: &[u8]) -> Result<Meta, LoadError> {
         .map_err(|e| LoadError::NotAPolicy(format!("unreadable metadata: {e}")))
 }
 
-/// Where compiled native code of modules is kept between processes:
-/// `$RULEBOOK_CACHE_DIR`, else `$XDG_CACHE_HOME/rulebook`, else
-/// `~/.cache/rulebook`; none when `RULEBOOK_CACHE=off`.
-pub fn cache_dir() -> Option<std::path::PathBuf> {
-    if std::env::var_os("RULEBOOK_CACHE").is_some_and(|v| v == "off") {
-        return None;
-    }
-    if let Some(d) = std::env::var_os("RULEBOOK_CACHE_DIR") {
-        return Some(d.into());
-    }
-    if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
-        return Some(std::path::PathBuf::from(d).join("rulebook"));
-    }
-    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache").join("rulebook"))
-}
-
 /// The module compiled by cranelift, reusing native code cached by an
 /// earlier process for the same bytes and engine (so loading a module that
 /// `rulebook compile` wrote takes well under a millisecond instead of a full
 /// compilation). The cache is an optimisation only: any failure to read or
 /// write it falls back to compiling.
-fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
+fn cached_module(runtime: &Runtime, wasm: &[u8]) -> Result<Module, LoadError> {
     use std::hash::{Hash, Hasher};
-    let compile = || Module::new(engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")));
-    let Some(dir) = cache_dir() else {
+    let engine = runtime.engine();
+    let compile = || compile(engine, wasm);
+    let Some(dir) = &runtime.config().cache_dir else {
         return compile();
     };
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -177,6 +297,8 @@ fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
         crate::digest::sha256_hex(wasm),
         h.finish()
     ));
+    // Any failure to read or write the cache (a missing folder, a full
+    // disk, a stale artifact) only costs a compilation: never an error.
     // Read the artifact into memory rather than map the file: a mapped file
     // changed by another process under a live module would fault.
     if let Ok(bytes) = std::fs::read(&path) {
@@ -193,27 +315,52 @@ fn cached_module(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
     let module = compile()?;
     if let Ok(bytes) = module.serialize() {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
+        if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
             let _ = std::fs::rename(&tmp, &path);
         }
     }
     Ok(module)
 }
 
-/// Records a batch can be evaluated from: typed [`Facts`] (any input type),
-/// or a [`batch::Batch`] (record images, the fastest).
-pub trait Records {
+/// A module's bytes compiled by cranelift.
+fn compile(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
+    // The bytes were validated when their metadata was read: a failure
+    // here is wasmtime's (out of memory, say), not the module's.
+    Module::new(engine, wasm).map_err(|e| LoadError::Instantiate(format!("{e:#}")))
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Records a batch can be evaluated from: typed [`Facts`] (a slice, a
+/// `Vec` or an array of them: any input type), or a [`batch::Batch`]
+/// (record images, the fastest).
+pub trait Records: sealed::Sealed {
     /// How many records there are.
+    #[doc(hidden)]
     fn count(&self) -> usize;
-    /// Why the records cannot be evaluated by a module with this metadata.
+    /// Why the records as a whole cannot be evaluated by a module with
+    /// this metadata.
+    #[doc(hidden)]
     fn misfit(&self, _meta: &Meta) -> Option<EvalError> {
         None
     }
-    /// Records given a fact through a field handle of other inputs.
-    fn misfit_records(&self) -> &[usize] {
-        &[]
-    }
-    /// Writes records `range` into `mem` at `addrs`: see [`marshal::write_records`].
+    /// Appends to `out` the records that cannot be evaluated by a module
+    /// with this metadata on their own (facts of other inputs, a fact set
+    /// through a handle of other inputs).
+    #[doc(hidden)]
+    fn misfits(&self, meta: &Meta, out: &mut Vec<usize>);
+    /// The error of a record [`Records::misfits`] names.
+    #[doc(hidden)]
+    fn misfit_error(&self, meta: &Meta) -> EvalError;
+    /// The bytes of texts and list elements of each record of `range`
+    /// (within one chunk of [`CHUNK`]), pushed to `out`.
+    #[doc(hidden)]
+    fn extra_sizes(&self, range: std::ops::Range<usize>, meta: &Meta, out: &mut Vec<usize>);
+    /// Writes records `range` (within one chunk of [`CHUNK`]) into `mem`
+    /// at `addrs`: see [`marshal::write_records`].
+    #[doc(hidden)]
     fn write(
         &self,
         range: std::ops::Range<usize>,
@@ -223,10 +370,33 @@ pub trait Records {
     ) -> usize;
 }
 
+impl<T: AsRef<[Facts]> + ?Sized> sealed::Sealed for T {}
+
 /// `[Facts]`, `Vec<Facts>`, arrays: anything that is a slice of facts.
 impl<T: AsRef<[Facts]> + ?Sized> Records for T {
     fn count(&self) -> usize {
         self.as_ref().len()
+    }
+    fn misfits(&self, meta: &Meta, out: &mut Vec<usize>) {
+        let id = meta.input.id();
+        out.extend(
+            self.as_ref()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.layout != id)
+                .map(|(i, _)| i),
+        );
+    }
+    fn misfit_error(&self, meta: &Meta) -> EvalError {
+        WrongPolicy::Facts {
+            policy: meta.policy.clone(),
+        }
+        .into()
+    }
+    fn extra_sizes(&self, range: std::ops::Range<usize>, meta: &Meta, out: &mut Vec<usize>) {
+        // a range beyond the records has no records to size
+        let records = self.as_ref().get(range).unwrap_or(&[]);
+        out.extend(records.iter().map(|r| marshal::extra_size(&meta.input, r)));
     }
     fn write(
         &self,
@@ -235,9 +405,12 @@ impl<T: AsRef<[Facts]> + ?Sized> Records for T {
         addrs: marshal::ChunkAddrs,
         mem: &mut [u8],
     ) -> usize {
+        // a range beyond the records writes nothing
         marshal::write_records(meta, self.as_ref().get(range).unwrap_or(&[]), addrs, mem)
     }
 }
+
+impl sealed::Sealed for batch::Batch {}
 
 impl Records for batch::Batch {
     fn count(&self) -> usize {
@@ -245,14 +418,20 @@ impl Records for batch::Batch {
     }
     fn misfit(&self, meta: &Meta) -> Option<EvalError> {
         (!self.fits(meta)).then(|| {
-            trap_msg(&format!(
-                "the batch was built for other inputs than those of policy {}",
-                meta.policy
-            ))
+            WrongPolicy::Batch {
+                policy: meta.policy.clone(),
+            }
+            .into()
         })
     }
-    fn misfit_records(&self) -> &[usize] {
-        self.misfits()
+    fn misfits(&self, _meta: &Meta, out: &mut Vec<usize>) {
+        out.extend_from_slice(batch::Batch::misfits(self));
+    }
+    fn misfit_error(&self, _meta: &Meta) -> EvalError {
+        batch::misfit_error()
+    }
+    fn extra_sizes(&self, range: std::ops::Range<usize>, _meta: &Meta, out: &mut Vec<usize>) {
+        batch::Batch::extra_sizes(self, range, out);
     }
     fn write(
         &self,
@@ -266,11 +445,15 @@ impl Records for batch::Batch {
 }
 
 /// A policy module compiled by wasmtime, ready to instantiate.
-pub struct LoadedModule {
+pub(crate) struct LoadedModule {
     data: Arc<ModuleData>,
     pre: InstancePre<Limits>,
     /// Epoch ticks one call may run.
     deadline_ticks: u64,
+    /// The most memory an instance may grow to.
+    max_memory: usize,
+    /// The most idle instances kept.
+    max_idle: usize,
     /// Idle instances, reused across calls and threads.
     pool: Mutex<Vec<Instance>>,
 }
@@ -284,36 +467,39 @@ impl std::fmt::Debug for LoadedModule {
 }
 
 impl LoadedModule {
-    /// Compiles module bytes whose metadata has already been read.
-    pub fn new(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
-        let module =
-            Module::new(engine()?, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        Self::with_module(module, meta)
-    }
-
-    /// Like [`LoadedModule::new`], reusing native code cached by an earlier
-    /// process for the same bytes (see [`cache_dir`]): for modules read from disk.
-    pub fn new_cached(wasm: &[u8], meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
-        let module = cached_module(engine()?, wasm)?;
-        Self::with_module(module, meta)
+    /// Compiles module bytes whose metadata has already been read, reusing
+    /// native code cached by an earlier process for the same bytes (see
+    /// [`RuntimeConfig::cache_dir`]; none without a cache folder).
+    pub(crate) fn new_cached(
+        runtime: &Runtime,
+        wasm: &[u8],
+        meta: Arc<Meta>,
+    ) -> Result<LoadedModule, LoadError> {
+        let module = cached_module(runtime, wasm)?;
+        Self::with_module(runtime, module, meta)
     }
 
     /// Pre-instantiates the module and makes its first instance, which also
     /// yields the module's constant data.
-    fn with_module(module: Module, meta: Arc<Meta>) -> Result<LoadedModule, LoadError> {
+    fn with_module(
+        runtime: &Runtime,
+        module: Module,
+        meta: Arc<Meta>,
+    ) -> Result<LoadedModule, LoadError> {
         let engine = module.engine();
         if module.imports().len() != 0 {
             return Err(LoadError::NotAPolicy(
                 "it imports functions from the host".into(),
             ));
         }
+        let config = runtime.config();
+        let (deadline_ticks, max_memory) = (config.deadline_ticks(), config.max_memory);
         let linker: Linker<Limits> = Linker::new(engine);
         let pre = linker
             .instantiate_pre(&module)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let deadline_ticks = ticks(CALL_DEADLINE);
         let (mut store, memory, evaluate) =
-            instantiate(&pre).map_err(|e| LoadError::Invalid(e.to_string()))?;
+            instantiate(&pre, max_memory).map_err(|e| LoadError::Instantiate(e.to_string()))?;
         let statics = memory
             .data(&store)
             .get(..meta.heap_base as usize)
@@ -323,43 +509,33 @@ impl LoadedModule {
             .into();
         let data = Arc::new(ModuleData::new(meta, statics));
         store.set_epoch_deadline(deadline_ticks);
-        let first = Instance::new(data.clone(), deadline_ticks, (store, memory, evaluate));
+        let first = Instance::new(
+            data.clone(),
+            (deadline_ticks, max_memory),
+            (store, memory, evaluate),
+        );
         Ok(LoadedModule {
             data,
             pre,
             deadline_ticks,
+            max_memory,
+            max_idle: config.max_idle_instances,
             pool: Mutex::new(vec![first]),
         })
     }
 
-    /// Reads the metadata, checks it, and compiles (through the cache).
-    pub fn from_bytes(wasm: &[u8]) -> Result<LoadedModule, LoadError> {
-        let meta = read_meta(wasm)?;
-        Self::new_cached(wasm, Arc::new(meta))
-    }
-
-    pub fn meta(&self) -> &Meta {
-        &self.data.meta
-    }
-
-    /// Changes how long one call may run before it is stopped (default [`CALL_DEADLINE`]).
-    pub fn set_call_deadline(&mut self, deadline: Duration) {
-        self.deadline_ticks = ticks(deadline);
-        if let Ok(mut pool) = self.pool.lock() {
-            for i in pool.iter_mut() {
-                i.deadline_ticks = self.deadline_ticks;
-            }
-        }
-    }
-
     /// A fresh instance (its own store and memory).
-    pub fn instance(&self) -> Result<Instance, EvalError> {
-        let parts = instantiate(&self.pre)?;
-        Ok(Instance::new(self.data.clone(), self.deadline_ticks, parts))
+    fn instance(&self) -> Result<Instance, EvalError> {
+        let parts = instantiate(&self.pre, self.max_memory)?;
+        Ok(Instance::new(
+            self.data.clone(),
+            (self.deadline_ticks, self.max_memory),
+            parts,
+        ))
     }
 
     /// Runs `f` with a pooled instance.
-    pub fn with_instance<R>(&self, f: impl FnOnce(&mut Instance) -> R) -> Result<R, EvalError> {
+    fn with_instance<R>(&self, f: impl FnOnce(&mut Instance) -> R) -> Result<R, EvalError> {
         let mut inst = self.take_instance()?;
         let r = f(&mut inst);
         self.give_back(inst);
@@ -368,27 +544,32 @@ impl LoadedModule {
 
     /// An instance from the pool, or a new one when the pool is empty.
     fn take_instance(&self) -> Result<Instance, EvalError> {
+        // A poisoned pool (a panic while it was locked: never in this
+        // code) only costs a new instance.
         match self.pool.lock().ok().and_then(|mut p| p.pop()) {
             Some(i) => Ok(i),
             None => self.instance(),
         }
     }
 
-    /// Returns an instance to the pool.
+    /// Returns an instance to the pool, unless it holds enough already (or
+    /// is poisoned): then the instance is dropped.
     fn give_back(&self, inst: Instance) {
         if let Ok(mut p) = self.pool.lock() {
-            p.push(inst);
+            if p.len() < self.max_idle {
+                p.push(inst);
+            }
         }
     }
 
     /// Evaluates one record.
-    pub fn evaluate(&self, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
+    pub(crate) fn evaluate(&self, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
         self.with_instance(|i| i.evaluate_one(facts, as_of, |r| r.to_outcome()))?
     }
 
     /// Evaluates one record and hands its results, read in place, to `f`
     /// (which writes a report, say, without an owned `Outcome` in between).
-    pub fn evaluate_view<R>(
+    pub(crate) fn evaluate_view<R>(
         &self,
         facts: &Facts,
         as_of: i32,
@@ -397,15 +578,8 @@ impl LoadedModule {
         self.with_instance(|i| i.evaluate_one(facts, as_of, f))?
     }
 
-    /// Evaluates many records; each gets its own result.
-    pub fn evaluate_batch(&self, records: &[Facts], as_of: i32) -> Vec<Result<Outcome, EvalError>> {
-        let mut results = BatchResults::default();
-        self.evaluate_into(records, as_of, &mut results);
-        results.to_outcomes()
-    }
-
     /// See [`Instance::evaluate_each`].
-    pub fn evaluate_each<I, F, C>(&self, items: I, as_of: i32, fill: F, consume: C)
+    pub(crate) fn evaluate_each<I, F, C>(&self, items: I, as_of: i32, fill: F, consume: C)
     where
         I: IntoIterator,
         F: FnMut(&I::Item, &mut RecordWriter<'_>),
@@ -422,7 +596,7 @@ impl LoadedModule {
     }
 
     /// Evaluates many records into `results` (replacing what it held).
-    pub fn evaluate_into(
+    pub(crate) fn evaluate_into(
         &self,
         records: &(impl Records + ?Sized),
         as_of: i32,
@@ -437,20 +611,46 @@ impl LoadedModule {
     }
 }
 
+/// What becomes of an item of `evaluate_each` once its record is filled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Its results are read from its result record.
+    Run,
+    /// A fact was set through a handle (or variant) of other inputs.
+    Misfit,
+    /// Its texts alone need this many bytes of memory, more than an
+    /// instance may have: its record was emptied, and it gets an error.
+    TooLarge(usize),
+}
+
+/// How `fill_chunk` left the chunk and the items.
+struct Filled<I: Iterator> {
+    items: I,
+    /// An item whose texts did not fit beside the chunk's others: it
+    /// starts the next chunk (and is filled again there).
+    carry: Option<I::Item>,
+}
+
 /// Fills the fact records of one chunk of `evaluate_each` in `mem`, one item
-/// at a time, noting each item in `pending` with whether its record is a
-/// misfit. `items` moves in and back out, so that the loop keeps it in
-/// registers.
+/// at a time (`carry` first), noting each item in `pending` with its
+/// [`Fate`]. The chunk ends early, before an item, when that item's texts
+/// would take the chunk beyond `limit` bytes of memory: that item is
+/// carried to the next chunk. `items` moves in and back out, so that the
+/// loop keeps it in registers.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     mem: &mut [u8],
     addrs: &marshal::ChunkAddrs,
-    (size, presence_words, layout): (usize, usize, u64),
+    (size, presence_words, layout, limit): (usize, usize, u64, usize),
     mut items: I,
+    carry: Option<I::Item>,
     fill: &mut F,
     texts: &mut ChunkTexts,
-    pending: &mut Vec<(I::Item, bool)>,
-) -> I {
+    pending: &mut Vec<(I::Item, Fate)>,
+) -> Filled<I> {
+    // `mem` holds at least `addrs.extra` bytes (the caller ensured it):
+    // then both cuts are in bounds, and the fallbacks never taken.
     let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
     let images = head
         .get_mut(addrs.records..addrs.records + CHUNK * size)
@@ -460,34 +660,125 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             batch::clear_high_presence(image, presence_words);
         }
     }
-    // The items go straight into `pending`'s spare room (one length update
-    // for the chunk instead of a `push` per item).
+    // The texts of a chunk may take this many bytes after its results.
+    let room = limit.saturating_sub(addrs.extra);
     pending.clear();
     pending.reserve(CHUNK);
-    let (mut record, mut filled) = (0, 0);
-    for (image, slot) in images
-        .chunks_exact_mut(size)
-        .zip(pending.spare_capacity_mut())
-    {
-        let Some(item) = items.next() else { break };
-        let sink = TextSink {
-            area: &mut *area,
-            texts: &mut *texts,
-            record,
+    let mut images = images.chunks_exact_mut(size);
+    let mut record = 0;
+    if let Some(item) = carry {
+        let Some(image) = images.next() else {
+            return Filled {
+                items,
+                carry: Some(item),
+            };
         };
-        // Not dropped: `finish` stores the presence word instead.
-        let mut writer =
-            std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
-        (*fill)(&item, &mut writer);
-        slot.write((item, writer.finish()));
+        let mark = texts.mark();
+        let fate = fill_one(
+            image,
+            presence_words,
+            layout,
+            area,
+            texts,
+            record,
+            fill,
+            &item,
+        );
+        let fate = fit(fate, image, texts, mark, room, addrs.extra);
+        pending.push((item, fate));
+        record += size;
+    }
+    // The items go straight into `pending`'s spare room (one length update
+    // for the chunk instead of a `push` per item).
+    let already = pending.len();
+    let mut filled = 0;
+    let mut next_carry = None;
+    for (image, slot) in images.zip(pending.spare_capacity_mut()) {
+        let Some(item) = items.next() else { break };
+        let mark = texts.mark();
+        let fate = fill_one(
+            image,
+            presence_words,
+            layout,
+            area,
+            texts,
+            record,
+            fill,
+            &item,
+        );
+        if texts.len() > room {
+            if already + filled > 0 {
+                // not alone: the item starts the next chunk instead
+                texts.truncate(mark);
+                next_carry = Some(item);
+                break;
+            }
+            slot.write((item, fit(fate, image, texts, mark, room, addrs.extra)));
+        } else {
+            slot.write((item, fate));
+        }
         record += size;
         filled += 1;
     }
     // SAFETY: the loop wrote the first `filled` slots of the spare room
-    // (`filled` counts the writes, and no slot is written twice). Were `fill`
-    // to panic, the items written would leak, never be read uninitialised.
-    unsafe { pending.set_len(filled) };
-    items
+    // after the `already` items pushed (`filled` counts the writes, and no
+    // slot is written twice). Were `fill` to panic, the items written
+    // would leak, never be read uninitialised.
+    unsafe { pending.set_len(already + filled) };
+    Filled {
+        items,
+        carry: next_carry,
+    }
+}
+
+/// Fills one item's record at offset `record` from the chunk's first.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn fill_one<T, F: FnMut(&T, &mut RecordWriter<'_>)>(
+    image: &mut [u8],
+    presence_words: usize,
+    layout: u64,
+    area: &mut [u8],
+    texts: &mut ChunkTexts,
+    record: usize,
+    fill: &mut F,
+    item: &T,
+) -> Fate {
+    let sink = TextSink {
+        area,
+        texts,
+        record,
+    };
+    // Not dropped: `finish` stores the presence word instead.
+    let mut writer =
+        std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
+    (*fill)(item, &mut writer);
+    if writer.finish() {
+        Fate::Misfit
+    } else {
+        Fate::Run
+    }
+}
+
+/// The fate of an item alone in its chunk whose texts may not fit: when
+/// they do not, they are dropped and its record emptied (so the module
+/// reads none of its slots) and it is [`Fate::TooLarge`].
+#[cold]
+fn fit(
+    fate: Fate,
+    image: &mut [u8],
+    texts: &mut ChunkTexts,
+    mark: batch::TextMark,
+    room: usize,
+    base: usize,
+) -> Fate {
+    if texts.len() <= room {
+        return fate;
+    }
+    let needed = base + texts.len();
+    texts.truncate(mark);
+    image.fill(0);
+    Fate::TooLarge(needed)
 }
 
 /// How a chunk of `evaluate_each` ended.
@@ -498,6 +789,7 @@ enum ChunkRun<'a> {
         mem: &'a [u8],
         data: &'a ModuleData,
         results: usize,
+        limit: usize,
     },
     /// Not evaluated: every item gets this error.
     Failed(&'a EvalError),
@@ -513,7 +805,7 @@ where
     let mut items = items.into_iter();
     let mut pending = Vec::new();
     loop {
-        pending.extend(items.by_ref().take(CHUNK).map(|item| (item, false)));
+        pending.extend(items.by_ref().take(CHUNK).map(|item| (item, Fate::Run)));
         if pending.is_empty() {
             return;
         }
@@ -529,26 +821,34 @@ where
 fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
     run: ChunkRun<'_>,
     as_of: i32,
-    pending: &mut Vec<(T, bool)>,
+    pending: &mut Vec<(T, Fate)>,
     consume: &mut C,
 ) {
     let (size, records) = match run {
-        ChunkRun::Ran { mem, data, results } => {
+        ChunkRun::Ran {
+            mem, data, results, ..
+        } => {
             let size = data.record_size;
+            // in bounds: the module wrote these records (a short memory
+            // gives each item the "no result" error below)
             let records = mem.get(results..results + pending.len() * size);
             (size, records.unwrap_or_default())
         }
         ChunkRun::Failed(_) => (1, &[][..]),
     };
     let mut records = records.chunks_exact(size);
-    for (item, misfit) in pending.drain(..) {
-        let result = match (&run, records.next()) {
-            _ if misfit => Err(batch::misfit_error()),
-            (ChunkRun::Ran { mem, data, .. }, Some(record)) => {
+    for (item, fate) in pending.drain(..) {
+        let result = match (&run, records.next(), fate) {
+            (_, _, Fate::Misfit) => Err(batch::misfit_error()),
+            (ChunkRun::Ran { limit, .. }, _, Fate::TooLarge(needed)) => Err(EvalError::TooLarge {
+                needed,
+                limit: *limit,
+            }),
+            (ChunkRun::Ran { mem, data, .. }, Some(record), _) => {
                 results::view(data, record, mem, as_of)
             }
-            (ChunkRun::Failed(e), _) => Err((*e).clone()),
-            (ChunkRun::Ran { .. }, None) => Err(trap_msg("no result")),
+            (ChunkRun::Failed(e), _, _) => Err((*e).clone()),
+            (ChunkRun::Ran { .. }, None, _) => Err(trap_msg("no result")),
         };
         (*consume)(item, result);
     }
@@ -557,26 +857,25 @@ fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
 /// A new store with the memory limit, and the module instantiated in it.
 fn instantiate(
     pre: &InstancePre<Limits>,
+    max_memory: usize,
 ) -> Result<(Store<Limits>, Memory, EvaluateFn), EvalError> {
     let mut store = Store::new(
         pre.module().engine(),
         Limits {
-            max_bytes: (abi::MAX_PAGES * abi::PAGE) as usize,
+            max_bytes: max_memory,
         },
     );
     store.limiter(|l| l);
-    let instance = pre.instantiate(&mut store).map_err(trap)?;
+    let instance = pre
+        .instantiate(&mut store)
+        .map_err(|e| EvalError::Load(LoadError::Instantiate(format!("{e:#}"))))?;
     let memory = instance
         .get_memory(&mut store, abi::EXPORT_MEMORY)
-        .ok_or_else(|| trap_msg("the module exports no memory"))?;
+        .ok_or_else(|| LoadError::NotAPolicy("it exports no memory".into()))?;
     let evaluate = instance
         .get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, abi::EXPORT_EVALUATE)
-        .map_err(trap)?;
+        .map_err(|e| LoadError::NotAPolicy(format!("{e:#}")))?;
     Ok((store, memory, evaluate))
-}
-
-fn ticks(d: Duration) -> u64 {
-    (d.as_millis() / TICK.as_millis()).max(1) as u64
 }
 
 fn trap(e: wasmtime::Error) -> EvalError {
@@ -590,9 +889,11 @@ fn trap_msg(msg: &str) -> EvalError {
 }
 
 /// One instance of a policy module: a store, its memory and the entry point.
-pub struct Instance {
+pub(crate) struct Instance {
     data: Arc<ModuleData>,
     deadline_ticks: u64,
+    /// The most memory it may grow to.
+    max_memory: usize,
     store: Store<Limits>,
     memory: Memory,
     evaluate: EvaluateFn,
@@ -601,6 +902,10 @@ pub struct Instance {
     /// Bytes kept free after a chunk's results for the texts that
     /// `evaluate_each` writes there: the most a chunk has needed so far.
     text_room: usize,
+    /// The sizes of the texts and lists of one chunk's records, reused.
+    sizes: Vec<usize>,
+    /// Records of a batch that are refused on their own, reused.
+    misfits: Vec<usize>,
 }
 
 impl Instance {
@@ -608,22 +913,25 @@ impl Instance {
     /// results and the initial text room.
     fn new(
         data: Arc<ModuleData>,
-        deadline_ticks: u64,
+        (deadline_ticks, max_memory): (u64, usize),
         (store, memory, evaluate): (Store<Limits>, Memory, EvaluateFn),
     ) -> Instance {
         Instance {
             data,
             deadline_ticks,
+            max_memory,
             store,
             memory,
             evaluate,
             scratch: BatchResults::default(),
             text_room: TEXT_ROOM,
+            sizes: Vec::new(),
+            misfits: Vec::new(),
         }
     }
 
     /// Evaluates one record and hands its results to `f`.
-    pub fn evaluate_one<R>(
+    fn evaluate_one<R>(
         &mut self,
         facts: &Facts,
         as_of: i32,
@@ -644,8 +952,11 @@ impl Instance {
     /// `fill` writes each item's facts into its record in place, and
     /// `consume` receives each item with its results, read in place. No
     /// copy of records or results is made, and memory stays bounded
-    /// whatever the number of items.
-    pub fn evaluate_each<I, F, C>(&mut self, items: I, as_of: i32, mut fill: F, mut consume: C)
+    /// whatever the number of items. A chunk ends before an item whose
+    /// texts would not fit beside the chunk's others (`fill` then runs
+    /// again for it, at the start of the next chunk); an item whose texts
+    /// do not fit on their own gets [`EvalError::TooLarge`].
+    fn evaluate_each<I, F, C>(&mut self, items: I, as_of: i32, mut fill: F, mut consume: C)
     where
         I: IntoIterator,
         F: FnMut(&I::Item, &mut RecordWriter<'_>),
@@ -656,6 +967,7 @@ impl Instance {
         let (size, presence_words) = (meta.input.size as usize, meta.input.presence_words as usize);
         let addrs = marshal::ChunkAddrs::of(meta, CHUNK);
         let mut items = items.into_iter();
+        let mut carry = None;
         let mut pending = Vec::with_capacity(CHUNK);
         let mut texts = ChunkTexts::default();
         loop {
@@ -669,20 +981,25 @@ impl Instance {
                 .or_else(|_| self.ensure_memory(addrs.extra));
             let ran = match prepared {
                 Err(e) => {
-                    pending.extend(items.by_ref().take(CHUNK).map(|item| (item, false)));
+                    pending.extend(carry.take().map(|item| (item, Fate::Run)));
+                    let rest = CHUNK - pending.len();
+                    pending.extend(items.by_ref().take(rest).map(|item| (item, Fate::Run)));
                     Err(e)
                 }
                 Ok(()) => {
                     let mem = self.memory.data_mut(&mut self.store);
-                    items = fill_chunk(
+                    let filled = fill_chunk(
                         mem,
                         &addrs,
-                        (size, presence_words, data.input_layout),
+                        (size, presence_words, data.input_layout, self.max_memory),
                         items,
+                        carry.take(),
                         &mut fill,
                         &mut texts,
                         &mut pending,
                     );
+                    items = filled.items;
+                    carry = filled.carry;
                     self.text_room = self.text_room.max(texts.len());
                     let count = pending.len();
                     self.place_spilled(&texts, &addrs)
@@ -697,6 +1014,7 @@ impl Instance {
                     mem: self.memory.data(&self.store),
                     data: &data,
                     results: addrs.results,
+                    limit: self.max_memory,
                 },
                 Err(e) => ChunkRun::Failed(e),
             };
@@ -737,36 +1055,86 @@ impl Instance {
             .map(|_| ())
             .map_err(|e| {
                 if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
-                    trap_msg(&format!(
-                        "evaluation took longer than the time limit ({} ms)",
-                        self.deadline_ticks * TICK.as_millis() as u64
-                    ))
+                    EvalError::TimeLimit {
+                        limit_ms: self.deadline_ticks * TICK.as_millis() as u64,
+                    }
                 } else {
                     trap(e)
                 }
             })
     }
 
-    /// Evaluates records in chunks into `results`; a failing chunk does not
-    /// affect the others, and a failing record (an overflow, say) not even
-    /// the rest of its chunk.
-    pub fn evaluate_into(
+    /// Evaluates records in chunks into `results`: at most [`CHUNK`]
+    /// records a chunk, fewer when their texts and lists would not fit the
+    /// memory together. A failing chunk does not affect the others, a
+    /// failing record (an overflow, say) not even the rest of its chunk,
+    /// and a record too large on its own fails alone.
+    fn evaluate_into(
         &mut self,
         records: &(impl Records + ?Sized),
         as_of: i32,
         results: &mut BatchResults,
     ) {
         results.reset(&self.data, as_of);
+        let data = self.data.clone();
+        let meta = &data.meta;
         let count = records.count();
-        for start in (0..count).step_by(CHUNK) {
-            let chunk = start..(start + CHUNK).min(count);
-            let n = chunk.len();
-            if let Err(e) = self.run_chunk(records, chunk, as_of, results) {
-                results.fail(n, e);
+        let room = self
+            .max_memory
+            .saturating_sub(marshal::ChunkAddrs::of(meta, CHUNK).extra);
+        let mut sizes = std::mem::take(&mut self.sizes);
+        for chunk in (0..count).step_by(CHUNK) {
+            let end = (chunk + CHUNK).min(count);
+            sizes.clear();
+            records.extra_sizes(chunk..end, meta, &mut sizes);
+            let (mut start, mut bytes) = (chunk, 0);
+            for (i, &need) in (chunk..end).zip(&sizes) {
+                if bytes + need <= room {
+                    bytes += need;
+                    continue;
+                }
+                self.run_range(records, start..i, as_of, results);
+                if need > room {
+                    let needed = need + marshal::ChunkAddrs::of(meta, 1).extra;
+                    results.fail(
+                        1,
+                        EvalError::TooLarge {
+                            needed,
+                            limit: self.max_memory,
+                        },
+                    );
+                    (start, bytes) = (i + 1, 0);
+                } else {
+                    (start, bytes) = (i, need);
+                }
             }
+            self.run_range(records, start..end, as_of, results);
         }
-        for &i in records.misfit_records() {
-            results.mark_failed(i, batch::misfit_error());
+        self.sizes = sizes;
+        let mut misfits = std::mem::take(&mut self.misfits);
+        misfits.clear();
+        records.misfits(meta, &mut misfits);
+        for &i in &misfits {
+            results.mark_failed(i, records.misfit_error(meta));
+        }
+        self.misfits = misfits;
+    }
+
+    /// Evaluates records `range` (within one chunk) into `results`, or
+    /// fails them all with the error.
+    fn run_range(
+        &mut self,
+        records: &(impl Records + ?Sized),
+        range: std::ops::Range<usize>,
+        as_of: i32,
+        results: &mut BatchResults,
+    ) {
+        let n = range.len();
+        if n == 0 {
+            return;
+        }
+        if let Err(e) = self.run_chunk(records, range, as_of, results) {
+            results.fail(n, e);
         }
     }
 
@@ -798,19 +1166,21 @@ impl Instance {
         Ok(())
     }
 
-    /// Grows the memory to hold `end` bytes, within the module's limit.
+    /// Grows the memory to hold `end` bytes, within the instance's limit.
     fn ensure_memory(&mut self, end: usize) -> Result<(), EvalError> {
-        if end as u64 > abi::MAX_PAGES * abi::PAGE {
-            return Err(trap_msg(
-                "the batch does not fit in the module's memory limit",
-            ));
+        let too_large = || EvalError::TooLarge {
+            needed: end,
+            limit: self.max_memory,
+        };
+        if end > self.max_memory {
+            return Err(too_large());
         }
         let have = self.memory.data_size(&self.store);
         if end > have {
             let pages = (end - have).div_ceil(abi::PAGE as usize) as u64;
             self.memory
                 .grow(&mut self.store, pages)
-                .map_err(|_| trap_msg("the batch does not fit in the module's memory limit"))?;
+                .map_err(|_| too_large())?;
         }
         Ok(())
     }

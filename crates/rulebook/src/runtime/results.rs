@@ -7,7 +7,7 @@
 
 use crate::abi::{self, DecisionKind, Meta, ValueType};
 use crate::num;
-use crate::outcome::{Decided, DecisionOutcome, EvalError, Outcome, ValueRef};
+use crate::outcome::{Decided, DecisionOutcome, EvalError, Outcome, ValueRef, WrongPolicy};
 use std::sync::Arc;
 
 /// Host-only status of a record whose chunk failed as a whole (a trap, a
@@ -69,6 +69,7 @@ enum Form {
 
 impl ModuleData {
     pub fn new(meta: Arc<Meta>, statics: Box<[u8]>) -> ModuleData {
+        // not UTF-8 (never for modules this crate compiles): texts are checked one by one
         let statics_text = std::str::from_utf8(&statics).unwrap_or_default().into();
         let slots = meta
             .decisions
@@ -117,6 +118,7 @@ impl ModuleData {
 /// many batches: its buffers keep their capacity.
 ///
 /// ```
+/// use rulebook::batch::{Bool, Decision};
 /// use rulebook::{BatchResults, Date, Policy};
 ///
 /// let policy = Policy::from_source("adult.rules", r#"
@@ -132,10 +134,10 @@ impl ModuleData {
 /// ];
 /// let mut results = BatchResults::default();
 /// policy.evaluate_batch_into(&records, Date::parse("2026-01-01").unwrap(), &mut results);
-/// let adult = policy.decision_index("adult").unwrap();
+/// let adult: Decision<Bool> = policy.decision("adult").unwrap();
 /// let values: Vec<Option<bool>> = results
 ///     .iter()
-///     .map(|r| r.unwrap().decision(adult).unwrap().as_bool())
+///     .map(|r| r.unwrap().get(adult).unwrap())
 ///     .collect();
 /// assert_eq!(values, [Some(true), Some(false), None]);
 /// ```
@@ -225,6 +227,7 @@ impl BatchResults {
             for i in 0..count {
                 let rec = first + i * size;
                 let off = rec + d.at;
+                // appended above: in bounds
                 let record = self.records.get(rec..rec + size).unwrap_or(&[]);
                 if status(record) != abi::STATUS_OK
                     || !known(record, d.at + 16, module.missing_words)
@@ -309,6 +312,7 @@ impl BatchResults {
             return None;
         }
         let size = self.record_size;
+        // i < len, and `records` holds len records: in bounds
         let record = self.records.get(i * size..(i + 1) * size).unwrap_or(&[]);
         match self.module.as_deref() {
             Some(module) if status(record) == abi::STATUS_OK => Some(Ok(RecordView {
@@ -399,6 +403,7 @@ fn status_error(meta: &Meta, status: i32, site: i32, as_of: i32) -> EvalError {
             EvalError::ParamUndefined {
                 param: p.map_or_else(String::new, |p| p.name.clone()),
                 as_of: num::format_date(as_of),
+                // only a tampered module names a param without its first `from`
                 first: p.and_then(|p| p.first_from.clone()).unwrap_or_default(),
             }
         }
@@ -429,9 +434,10 @@ pub struct RecordView<'a> {
 }
 
 impl<'a> RecordView<'a> {
-    /// Decision `i` (in source order; see `Policy::decision_index`).
+    /// Decision `i`, in source order (a typed handle reads one by name:
+    /// [`RecordView::decision`]).
     #[inline]
-    pub fn decision(&self, i: usize) -> Option<DecisionView<'a>> {
+    pub fn decision_at(&self, i: usize) -> Option<DecisionView<'a>> {
         let slot = self.module.slots.get(i)?;
         Some(DecisionView {
             record: RecordView {
@@ -452,13 +458,20 @@ impl<'a> RecordView<'a> {
         layout: u64,
         at: usize,
         decode: impl FnOnce(u64, TextSource<'a>) -> T,
-    ) -> Option<T> {
-        if layout != self.module.output_layout
-            || !(all_known(self.record) || known(self.record, at + 16, self.module.missing_words))
-        {
-            return None;
+    ) -> Result<Option<T>, WrongPolicy> {
+        if layout != self.module.output_layout {
+            return Err(WrongPolicy::Decision);
         }
-        Some(decode(word(self.record, at), self.texts()))
+        if !(all_known(self.record) || known(self.record, at + 16, self.module.missing_words)) {
+            return Ok(None);
+        }
+        Ok(Some(decode(word(self.record, at), self.texts())))
+    }
+
+    /// [`Meta::result_layout_id`] of the module that made these results.
+    #[inline]
+    pub(crate) fn result_layout(&self) -> u64 {
+        self.module.output_layout
     }
 
     /// Where this record's text values are read from.
@@ -474,14 +487,13 @@ impl<'a> RecordView<'a> {
     /// Every decision, in source order.
     pub fn decisions(&self) -> impl Iterator<Item = DecisionView<'a>> + 'a {
         let record = *self;
-        (0..self.module.slots.len()).filter_map(move |i| record.decision(i))
+        (0..self.module.slots.len()).filter_map(move |i| record.decision_at(i))
     }
 
     /// The owned form of these results.
     pub fn to_outcome(&self) -> Outcome {
-        Outcome {
-            decisions: self
-                .decisions()
+        Outcome::new(
+            self.decisions()
                 .map(|d| DecisionOutcome {
                     value: d.value().map(ValueRef::to_owned),
                     missing: d.missing().collect(),
@@ -489,7 +501,8 @@ impl<'a> RecordView<'a> {
                     clause: d.clause(),
                 })
                 .collect(),
-        }
+            self.module.output_layout,
+        )
     }
 }
 
@@ -592,6 +605,29 @@ impl<'a> DecisionView<'a> {
         Bits::new(self.bytes(), 16, self.missing_words())
     }
 
+    /// The paths of the facts still needed (`age`, `children[].age`), in
+    /// declaration order; none when the decision is known.
+    pub fn missing_paths(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let paths = &self.record.module.meta.fact_paths;
+        self.missing()
+            .filter_map(move |f| paths.get(f).map(String::as_str))
+    }
+
+    /// The reasons of the false requires of a `require` decision (their
+    /// `because` texts, or their conditions when they have none), in
+    /// source order.
+    pub fn reason_texts(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let clauses = self
+            .record
+            .module
+            .meta
+            .decisions
+            .get(self.index)
+            .map_or(&[][..], |d| d.clauses.as_slice());
+        self.reasons()
+            .filter_map(move |c| clauses.get(c).map(|c| c.reason()))
+    }
+
     /// Indices of the false requires of a `require` decision, in source order.
     pub fn reasons(&self) -> Bits<'a> {
         if self.slot.kind != SlotKind::Requires || !self.is_known() {
@@ -666,6 +702,7 @@ pub struct Bits<'a> {
 
 impl<'a> Bits<'a> {
     fn new(all: &'a [u8], at: usize, n: usize) -> Bits<'a> {
+        // a view's words are within its record (a malformed one reads no bits)
         let bytes = all.get(at..at + 8 * n).unwrap_or(&[]);
         Bits {
             bytes,
@@ -698,17 +735,17 @@ impl Decided for RecordView<'_> {
         Self: 'b;
 
     fn value(&self, d: usize) -> Option<ValueRef<'_>> {
-        self.decision(d)?.value()
+        self.decision_at(d)?.value()
     }
     fn missing(&self, d: usize) -> Bits<'_> {
-        self.decision(d)
+        self.decision_at(d)
             .map_or_else(|| Bits::new(&[], 0, 0), |v| v.missing())
     }
     fn reasons(&self, d: usize) -> Bits<'_> {
-        self.decision(d)
+        self.decision_at(d)
             .map_or_else(|| Bits::new(&[], 0, 0), |v| v.reasons())
     }
     fn clause(&self, d: usize) -> Option<usize> {
-        self.decision(d)?.clause()
+        self.decision_at(d)?.clause()
     }
 }

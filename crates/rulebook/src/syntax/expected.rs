@@ -1,4 +1,9 @@
 //! Turns pest's "expected rule X" into words a policy author understands.
+//!
+//! Positions here come from pest's error locations and from searches in the
+//! same text, on char boundaries: every `text.get(range).unwrap_or("")`
+//! below is in bounds, and the fallback only keeps a message from ever
+//! panicking on a position that is not.
 
 use super::Rule;
 use crate::ast::Span;
@@ -450,6 +455,7 @@ fn hint(source: &str, pos: usize) -> Option<String> {
             ));
         }
     }
+    // starts with a quote: the first line has at least one byte
     if rest.starts_with('"') && !rest.lines().next().unwrap_or("")[1..].contains('"') {
         return Some("strings must end with `\"` on the same line".to_string());
     }

@@ -5,11 +5,13 @@ use rulebook::Policy;
 use std::path::Path;
 
 /// Every shipped policy (`rules/*.rules`) and every policy of the
-/// data-driven cases (`tests/cases/*.yaml`), in file name order.
+/// data-driven cases (`crates/rulebook-testing/tests/cases/*.test.yaml`,
+/// under `source:`), in file name order.
 pub fn all_policies() -> Vec<Policy> {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let mut out = Vec::new();
-    for dir in ["rules", "crates/rulebook/tests/cases"] {
+    let cases = "crates/rulebook-testing/tests/cases";
+    for dir in ["rules", cases] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
             .unwrap()
             .flatten()
@@ -19,10 +21,10 @@ pub fn all_policies() -> Vec<Policy> {
         for p in files {
             match p.extension().and_then(|x| x.to_str()) {
                 Some("rules") => out.push(Policy::from_file(&p).unwrap()),
-                Some("yaml") if dir == "crates/rulebook/tests/cases" => {
+                Some("yaml") if dir == cases => {
                     let doc: serde_yaml::Value =
                         serde_yaml::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-                    let src = doc["policy"].as_str().unwrap();
+                    let src = doc["source"].as_str().unwrap();
                     out.push(Policy::from_source(&p.display().to_string(), src).unwrap());
                 }
                 _ => {}
