@@ -270,11 +270,10 @@ fn eval_refuses_a_file_that_is_not_a_policy_module() {
 }
 
 #[test]
-fn compile_never_writes_a_module_that_cannot_be_loaded() {
-    // more requires than one function may have locals for (see issue 25 for
-    // generating code that fits): refused before anything is written
+fn compile_writes_a_loadable_module_for_thousands_of_requires() {
+    // more requires than one function had locals for before issue 25
     let mut source = String::from("policy big\ninput { a: int }\ndecision ok: bool\n");
-    for i in 0..8400 {
+    for i in 0..3000 {
         source.push_str(&format!("  require a != {i}\n"));
     }
     let rules = temp_file("big.rules", source.as_bytes());
@@ -289,9 +288,50 @@ fn compile_never_writes_a_module_that_cannot_be_loaded() {
         ],
         None,
     );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let facts = temp_file("big.json", br#"{"a": 2999}"#);
+    let o = rulebook(
+        &[
+            "eval",
+            "--wasm",
+            out.to_str().unwrap(),
+            "--input",
+            facts.to_str().unwrap(),
+            "--as-of",
+            "2026-01-01",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["decisions"]["ok"]["value"], false, "{stdout}");
+    // only the last require fails: its reason bit is in the last word
+    assert_eq!(v["decisions"]["ok"]["reasons"][0]["line"], 3003, "{stdout}");
+    assert_eq!(v["decisions"]["ok"]["reasons"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn compile_refuses_by_name_a_decision_too_large_for_one_function() {
+    let items: Vec<String> = (0..30_000).map(|i| format!("a + {i}")).collect();
+    let source = format!(
+        "policy huge\ninput {{ a: int }}\ndecision d: bool = a in [{}]\n",
+        items.join(", ")
+    );
+    let rules = temp_file("huge.rules", source.as_bytes());
+    let out = rules.with_file_name("huge.wasm");
+    let _ = std::fs::remove_file(&out);
+    let o = rulebook(
+        &[
+            "compile",
+            rules.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("cannot be loaded, so nothing was written"),
+        stderr(&o).contains("huge.rules:3:10: error: decision `d` is too large to compile"),
         "{}",
         stderr(&o)
     );

@@ -67,7 +67,13 @@ fn main() {
     // no native-code cache: every size is compiled
     let mut config = RuntimeConfig::default();
     config.cache_dir = None;
-    let runtime = Runtime::new(config).expect("a runtime");
+    let runtime = match Runtime::new(config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: no runtime: {e}");
+            std::process::exit(1);
+        }
+    };
     println!("| shape | clauses | source KB | check+codegen ms | native compile ms | ms / 1,000 clauses | x smallest |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for shape in SHAPES {
