@@ -307,7 +307,10 @@ fn compile_writes_a_loadable_module_for_thousands_of_requires() {
     assert_eq!(v["decisions"]["ok"]["value"], false, "{stdout}");
     // only the last require fails: its reason bit is in the last word
     assert_eq!(v["decisions"]["ok"]["reasons"][0]["line"], 3003, "{stdout}");
-    assert_eq!(v["decisions"]["ok"]["reasons"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        v["decisions"]["ok"]["reasons"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[test]

@@ -15,9 +15,11 @@ const INPUTS: &str = "policy scaling\ninput {\n  x: int\n  m: money\n  t: text\n
 fn policy(shape: &str, n: usize) -> String {
     let mut s = String::from(INPUTS);
     match shape {
-        "requires in one decision" => {
-            s.push_str("decision d: bool\n");
+        "requires, 500 a decision" => {
             for i in 0..n {
+                if i % 500 == 0 {
+                    s.push_str(&format!("decision d{i}: bool\n"));
+                }
                 s.push_str(&format!("  require x > {i} or t == \"r{i}\"\n"));
             }
         }
@@ -56,7 +58,7 @@ fn policy(shape: &str, n: usize) -> String {
 }
 
 const SHAPES: &[&str] = &[
-    "requires in one decision",
+    "requires, 500 a decision",
     "independent decisions",
     "chained decisions",
     "when routes, 10 a decision",

@@ -247,10 +247,11 @@ fn refusal(program: &program::Program, refused: codegen::Refused) -> Diagnostic 
             Diagnostic::error(
                 span,
                 format!(
-                    "{what} `{name}` is too large to compile: it needs more than {} values \
-                     in one function, the most a WebAssembly engine allows; split it into \
-                     several defines",
-                    codegen::MAX_LOCALS
+                    "{what} `{name}` is too large to compile: one define or decision may take \
+                     at most {} WebAssembly instructions and {} values at once (this one has \
+                     thousands of clauses or list items); split it into several defines",
+                    codegen::MAX_ITEM_SIZE.0,
+                    codegen::MAX_ITEM_SIZE.1
                 ),
             )
         }

@@ -21,6 +21,8 @@ pub struct FnBuilder {
     free_i32: Vec<Local>,
     /// Every local handed out and not released, in the order it was.
     taken: Vec<Local>,
+    /// The most locals taken at once since [`FnBuilder::reset_peak`].
+    peak: usize,
     body: Vec<I<'static>>,
     depth: u32,
 }
@@ -38,6 +40,7 @@ impl FnBuilder {
             free_i64: Vec::new(),
             free_i32: Vec::new(),
             taken: Vec::new(),
+            peak: 0,
             body: Vec::new(),
             depth: 0,
         }
@@ -57,7 +60,18 @@ impl FnBuilder {
             self.params + self.locals.len() as u32 - 1
         });
         self.taken.push(l);
+        self.peak = self.peak.max(self.taken.len());
         l
+    }
+    /// Starts measuring the most locals taken at once: returns how many
+    /// are taken now.
+    pub fn reset_peak(&mut self) -> usize {
+        self.peak = self.taken.len();
+        self.peak
+    }
+    /// The most locals taken at once since [`FnBuilder::reset_peak`].
+    pub fn peak(&self) -> usize {
+        self.peak
     }
     /// The point from which [`FnBuilder::release`] gives locals back.
     pub fn scope(&self) -> Scope {

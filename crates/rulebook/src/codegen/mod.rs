@@ -24,9 +24,10 @@ mod tests;
 use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
+pub use expr::MAX_ITEM_SIZE;
 use expr::{Io, Mode};
 use helpers::Helper;
-pub use split::{Split, MAX_LOCALS};
+pub use split::Split;
 use std::collections::HashMap;
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, DataSection, ExportKind, ExportSection, Function,
@@ -95,8 +96,8 @@ pub struct Compiled {
 /// Why a checked program has no module.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
-    /// One define or decision needs more locals in one function than the
-    /// engine allows ([`split::MAX_LOCALS`]).
+    /// One define or decision is larger than one function may be
+    /// ([`expr::MAX_ITEM_SIZE`], [`split::MAX_LOCALS`]).
     TooLarge(Computed),
     /// The module is not valid WebAssembly: a bug of this compiler, caught
     /// before the module is written or loaded.
@@ -114,7 +115,7 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compi
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let full = record_function(program, &meta, &mut strings, &mut sites);
+    let full = record_function(program, &meta, &mut strings, &mut sites)?;
     // entry points, then the parts of a split evaluation (the helpers are
     // placed between them below)
     let (mut entries, mut parts) = if split == Split::EveryItem || split::too_large(full.size()) {
@@ -451,14 +452,28 @@ fn record_function(
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-) -> FnBuilder {
-    let f = FnBuilder::new(3);
+) -> Result<FnBuilder, Refused> {
     let io = Io {
         rec: 0,
         out: 1,
         as_of: 2,
     };
-    record_evaluation(program, meta, strings, sites, Mode::Full, f, io)
+    let mut g = expr::Gen::new(
+        program,
+        meta,
+        strings,
+        sites,
+        Mode::Full,
+        FnBuilder::new(3),
+        io,
+    );
+    for item in &program.order {
+        g.item(*item);
+    }
+    match g.oversized() {
+        Some(item) => Err(Refused::TooLarge(item)),
+        None => Ok(g.finish()),
+    }
 }
 
 /// One evaluation of every define and decision, appended to `f`: the full

@@ -102,6 +102,9 @@ pub fn parts(
                 break;
             }
         }
+        if let Some(item) = g.oversized() {
+            return Err(item);
+        }
         let part = g.finish_part();
         if let (Some(item), true) = (last, part.size().1 > MAX_LOCALS) {
             return Err(item);

@@ -24,6 +24,26 @@ mod control;
 
 type Set = Vec<Option<Local>>;
 
+/// Whether an expression is a constant (so its evaluation cannot fail).
+fn is_constant(e: &Expr) -> bool {
+    let num = |e: &Expr| match e.kind {
+        ExprKind::Const(Const::Num(n)) => Some(n),
+        _ => None,
+    };
+    match &e.kind {
+        ExprKind::Const(_) => true,
+        ExprKind::Promote(p, inner) => {
+            let factor = match p {
+                Promotion::IntToDec => DEC_SCALE,
+                Promotion::IntToMoney => 100,
+            };
+            num(inner).and_then(|n| n.checked_mul(factor)).is_some()
+        }
+        ExprKind::Neg(inner) => num(inner).and_then(i64::checked_neg).is_some(),
+        _ => false,
+    }
+}
+
 /// A value and its missing-facts set.
 #[derive(Clone)]
 struct Val {
@@ -117,7 +137,19 @@ pub struct Gen<'a> {
     /// In one function of a split evaluation, where the items computed by
     /// the functions before it are (see [`super::split`]).
     scratch: Option<Scratch>,
+    /// See [`Gen::oversized`].
+    oversized: Option<Computed>,
 }
+
+/// The most wasm instructions, and locals taken at once, that the full
+/// evaluation of one define or decision may need. One item is one function
+/// (see [`super::split`]), and the native compiler's time grows faster than
+/// linearly in a function's size: bounding each item bounds that time, so
+/// that a policy's compile time grows linearly with its number of items.
+/// About 4,500 `require`s in one decision, 30,000 constants or 1,200
+/// computed items in one `in` list (each compiles in a few seconds); far
+/// beyond any real policy.
+pub const MAX_ITEM_SIZE: (usize, usize) = (250_000, 6_000);
 
 /// The locals (i32) a record evaluation reads: the fact record, the result
 /// record and `as_of`.
@@ -166,6 +198,7 @@ impl<'a> Gen<'a> {
             body,
             bounds: HashMap::new(),
             scratch: None,
+            oversized: None,
         }
     }
 
@@ -237,10 +270,25 @@ impl<'a> Gen<'a> {
 
     /// Computes a define or a decision.
     pub fn item(&mut self, item: Computed) {
+        let start = self.f.size().0;
+        let taken = self.f.reset_peak();
         match item {
             Computed::Define(i) => self.define(i),
             Computed::Decision(i) => self.decision(i),
         }
+        let instructions = self.f.size().0 - start;
+        let locals = self.f.peak() - taken;
+        if self.track
+            && self.oversized.is_none()
+            && (instructions > MAX_ITEM_SIZE.0 || locals > MAX_ITEM_SIZE.1)
+        {
+            self.oversized = Some(item);
+        }
+    }
+
+    /// The first item whose full evaluation exceeds [`MAX_ITEM_SIZE`].
+    pub fn oversized(&self) -> Option<Computed> {
+        self.oversized
     }
 
     pub fn define(&mut self, i: usize) {
@@ -826,6 +874,37 @@ impl<'a> Gen<'a> {
                     let r = g.f.i64_local();
                     g.compare(op, kind, (v[0], kx), (v[1], ky));
                     g.f.op(I::I64ExtendI32U).set(r);
+                    r
+                })
+            }
+            ExprKind::In(kind, x, items) if items.iter().all(is_constant) => {
+                // constant items cannot fail nor be unknown: each is made
+                // and compared in turn, its local released after it, so
+                // that a list of thousands of constants needs a few locals
+                let x = self.expr(x);
+                let kind = *kind;
+                self.strict(&[&x], |g, v| {
+                    let r = g.f.i64_local();
+                    let x = (v[0], x.k);
+                    g.f.i64c(0).set(r);
+                    let done = g.f.block();
+                    for item in items {
+                        let scope = g.f.scope();
+                        let c = g.expr(item);
+                        g.compare(CmpOp::Eq, kind, x, (c.v, c.k));
+                        if kind == CmpKind::Text {
+                            // the first equal item ends the search
+                            g.f.if_();
+                            g.f.i64c(1).set(r);
+                            g.f.br(done);
+                            g.f.end();
+                        } else {
+                            g.f.op(I::I64ExtendI32U);
+                            g.f.get(r).op(I::I64Or).set(r);
+                        }
+                        g.release(scope, &[]);
+                    }
+                    g.f.end();
                     r
                 })
             }
