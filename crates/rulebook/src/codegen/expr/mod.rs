@@ -481,26 +481,9 @@ impl<'a> Gen<'a> {
     /// A define computed by an earlier function of a split evaluation.
     fn stored_define(&mut self, i: usize) -> Option<Slot> {
         let scratch = self.scratch?;
-        let value = self.f.i64_local();
-        self.f.i32c(0).op(I::I64Load(mem(scratch.define_value(i))));
-        self.f.set(value);
-        let failure = self.load_failure(scratch.define_failure(i));
-        let set = (0..self.words)
-            .map(|w| {
-                let l = self.f.i64_local();
-                self.f
-                    .i32c(0)
-                    .op(I::I64Load(mem(scratch.define_word(i, w))));
-                self.f.set(l);
-                Some(l)
-            })
-            .collect();
-        Some(Slot {
-            value,
-            set,
-            failure,
-            aux: None,
-        })
+        let words = |w| scratch.define_word(i, w);
+        let failure = scratch.define_failure(i);
+        Some(self.load_slot(None, scratch.define_value(i), failure, words))
     }
 
     /// A decision computed by an earlier function of a split evaluation
@@ -508,23 +491,40 @@ impl<'a> Gen<'a> {
     fn stored_decision(&mut self, i: usize) -> Option<Slot> {
         let scratch = self.scratch?;
         let o = self.meta.decisions.get(i)?.offset;
-        let value = self.f.i64_local();
-        self.f.get(self.out).op(I::I64Load(mem(o))).set(value);
-        let failure = self.load_failure(scratch.decision_failure(i));
+        let words = |w: usize| o + 16 + 8 * w as u32;
+        let failure = scratch.decision_failure(i);
+        Some(self.load_slot(Some(self.out), o, failure, words))
+    }
+
+    /// Loads a slot stored in memory: its value and missing words at
+    /// `value` and `word(w)` from `base` (address 0 when `None`), its
+    /// failure at `failure` in the scratch area.
+    fn load_slot(
+        &mut self,
+        base: Option<Local>,
+        value: u32,
+        failure: u32,
+        word: impl Fn(usize) -> u32,
+    ) -> Slot {
+        let load = |f: &mut FnBuilder, at: u32| {
+            let l = f.i64_local();
+            match base {
+                Some(b) => f.get(b),
+                None => f.i32c(0),
+            };
+            f.op(I::I64Load(mem(at))).set(l);
+            l
+        };
+        let v = load(&mut self.f, value);
         let set = (0..self.words)
-            .map(|w| {
-                let l = self.f.i64_local();
-                self.f.get(self.out);
-                self.f.op(I::I64Load(mem(o + 16 + 8 * w as u32))).set(l);
-                Some(l)
-            })
+            .map(|w| Some(load(&mut self.f, word(w))))
             .collect();
-        Some(Slot {
-            value,
+        Slot {
+            value: v,
             set,
-            failure,
+            failure: self.load_failure(failure),
             aux: None,
-        })
+        }
     }
 
     /// The status and site of a failure stored at `at`.
