@@ -186,7 +186,8 @@ pub struct ClauseMeta {
 }
 
 impl ClauseMeta {
-    /// The reason reported when this require is false.
+    /// The reason reported when this require is false: its `because`, else
+    /// its own text (the documented default, docs/language.md 8.2).
     pub fn reason(&self) -> &str {
         self.because.as_deref().unwrap_or(&self.text)
     }

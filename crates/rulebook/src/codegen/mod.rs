@@ -70,6 +70,8 @@ fn used_helpers(bodies: &[&FnBuilder]) -> Vec<Helper> {
         for (i, h) in helpers::ALL.iter().enumerate() {
             if used[i] {
                 for d in h.deps() {
+                    // every helper is in ALL (`every_helper_is_listed`):
+                    // the fallback to `i` is never taken
                     let j = helpers::ALL.iter().position(|x| x == d).unwrap_or(i);
                     changed |= !used[j];
                     used[j] = true;
@@ -133,6 +135,9 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compi
     };
     let bodies: Vec<&FnBuilder> = entries.iter().chain(&parts).collect();
     let used = used_helpers(&bodies);
+    // only helpers in `used` are renumbered: those the bodies call and,
+    // through `used_helpers`' closure, those they call in turn; the 0 is
+    // never taken
     let final_index =
         |h: Helper| FIRST_HELPER + used.iter().position(|x| *x == h).unwrap_or(0) as u32;
     let first_part = FIRST_HELPER + used.len() as u32;

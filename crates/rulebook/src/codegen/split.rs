@@ -110,6 +110,7 @@ pub fn parts(
             return Err(item);
         }
         parts.push(part);
+        // `taken` counts items of `rest`, so it is at most its length
         rest = rest.get(taken..).unwrap_or_default();
     }
     Ok(parts)

@@ -382,6 +382,7 @@ impl Gen<'_> {
                 (kx, ky)
             };
             if kn.is_none() && small(kother) {
+                // inside `if int_side.is_some()`: the 0 is never taken
                 let n_side = int_side.unwrap_or(0);
                 return self.strict(&[x, y], |g, v| {
                     let r = g.f.i64_local();
@@ -467,6 +468,7 @@ impl Gen<'_> {
                 }
             }
             Func::Abs => {
+                // the checker gives abs, floor, ceil and round one argument
                 let x = v.first().copied().unwrap_or(r);
                 self.f.get(x).i64c(i64::MIN).op(I::I64Eq);
                 self.f.if_();

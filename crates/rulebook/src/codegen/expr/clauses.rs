@@ -143,6 +143,8 @@ impl Gen<'_> {
                 }
                 opened += 1;
             }
+            // every `when` and `otherwise` clause has a value (the parser
+            // requires its `->`); only `require` clauses have none
             let v = self.expr(c.value.as_ref().unwrap_or(&Expr {
                 kind: ExprKind::Const(Const::Num(0)),
                 ty: Type::Int,
