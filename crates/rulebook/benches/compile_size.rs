@@ -80,7 +80,14 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for shape in SHAPES {
         let mut base = None;
-        for n in [1_000, 2_500, 5_000, 10_000] {
+        // `cargo test --benches` runs without `--bench`: one small size a
+        // shape, as a smoke test
+        let sizes: &[usize] = if std::env::args().any(|a| a == "--bench") {
+            &[1_000, 2_500, 5_000, 10_000]
+        } else {
+            &[1_000]
+        };
+        for &n in sizes {
             let source = policy(shape, n);
             let start = Instant::now();
             let p = match runtime.compile("scaling.rules", &source) {

@@ -5,7 +5,8 @@
 //! It lives in `benches/engine/` rather than `benches/` so that Cargo's target
 //! auto-discovery does not turn it into a bench target of its own.
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// `employment_status` of the policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -289,43 +290,86 @@ pub struct ReportHeader {
 }
 
 /// The decisions JSON document (docs/language.md section 17) of a decision,
-/// built as a `serde_json::Value` in the same shape and key order as the
-/// engine's, so that both sides of case (b) produce the same text.
-pub fn report(h: &ReportHeader, d: &Decision) -> Value {
-    let mut eligible = Map::new();
-    eligible.insert("value".into(), Value::Bool(d.eligible));
-    if !d.reasons.is_empty() {
-        let reasons = d
-            .reasons
-            .as_slice()
-            .iter()
-            .map(|&i| {
-                let mut r = Map::new();
-                r.insert("because".into(), Value::from(REASONS[i as usize]));
-                r.insert("line".into(), Value::from(h.reason_lines[i as usize]));
-                Value::Object(r)
-            })
-            .collect();
-        eligible.insert("reasons".into(), Value::Array(reasons));
-    }
-    let mut route = Map::new();
-    route.insert("value".into(), Value::from(d.route_name()));
-    route.insert("line".into(), Value::from(h.route_lines[d.route as usize]));
-    let mut decisions = Map::new();
-    decisions.insert("eligible".into(), Value::Object(eligible));
-    decisions.insert("route".into(), Value::Object(route));
-    let mut out = Map::new();
-    out.insert("policy".into(), Value::from(h.policy.as_str()));
-    out.insert("version".into(), Value::from(h.version.as_str()));
-    out.insert("hash".into(), Value::from(h.hash.as_str()));
-    out.insert("as_of".into(), Value::from(h.as_of.as_str()));
-    out.insert("decisions".into(), Value::Object(decisions));
-    out.insert("missing".into(), Value::Array(Vec::new()));
-    Value::Object(out)
+/// in the same shape and key order as the engine's (as a native service
+/// would declare its response type), so that both sides of case (b)
+/// produce the same text.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    policy: &'a str,
+    version: &'a str,
+    hash: &'a str,
+    as_of: &'a str,
+    decisions: Decisions<'a>,
+    missing: [u8; 0],
 }
 
-/// Case (b), baseline: facts text in, decisions text out. None when the
-/// facts are incomplete or malformed.
+#[derive(Serialize)]
+struct Decisions<'a> {
+    eligible: Eligible,
+    route: Route<'a>,
+}
+
+#[derive(Serialize)]
+struct Eligible {
+    value: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<Reason>,
+}
+
+#[derive(Serialize)]
+struct Reason {
+    because: &'static str,
+    line: u32,
+}
+
+#[derive(Serialize)]
+struct Route<'a> {
+    value: &'a str,
+    line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    because: Option<&'static str>,
+}
+
+/// The `because` of each route clause, in clause order (none on `otherwise`).
+const ROUTE_BECAUSE: [Option<&str>; 6] = [
+    Some("Ineligible claims are refused with the reasons"),
+    Some("Claimants with a disability go to the specialist team"),
+    Some("Savings above £6,000 need a capital review"),
+    Some("Self-employed income needs the self-employment team"),
+    Some("Devolved administrations handle their own top-ups"),
+    None,
+];
+
+pub fn report<'a>(h: &'a ReportHeader, d: &'a Decision) -> Report<'a> {
+    let reasons = d
+        .reasons
+        .as_slice()
+        .iter()
+        .map(|&i| Reason {
+            because: REASONS[i as usize],
+            line: h.reason_lines[i as usize],
+        })
+        .collect();
+    Report {
+        policy: &h.policy,
+        version: &h.version,
+        hash: &h.hash,
+        as_of: &h.as_of,
+        decisions: Decisions {
+            eligible: Eligible {
+                value: d.eligible,
+                reasons,
+            },
+            route: Route {
+                value: d.route_name(),
+                because: ROUTE_BECAUSE[d.route as usize],
+                line: h.route_lines[d.route as usize],
+            },
+        },
+        missing: [],
+    }
+}
+
 pub fn decide_json(h: &ReportHeader, text: &str) -> Option<String> {
     let a = applicant_from_json(text)?;
     serde_json::to_string(&report(h, &decide(&a))).ok()
