@@ -61,6 +61,25 @@ pub struct Layout {
     pub size: u32,
     pub presence_words: u32,
     pub fields: Vec<FieldMeta>,
+    /// [`Layout::id`], computed on first use: facts are checked against
+    /// it once a record, so it must not be a hash of every field each time.
+    #[serde(skip)]
+    id: IdCache,
+}
+
+/// A computed id, outside the value it identifies: it takes no part in
+/// equality, hashing or serialization.
+#[derive(Debug, Clone, Default)]
+struct IdCache(std::sync::OnceLock<u64>);
+
+impl PartialEq for IdCache {
+    fn eq(&self, _: &IdCache) -> bool {
+        true
+    }
+}
+impl Eq for IdCache {}
+impl std::hash::Hash for IdCache {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,11 +117,25 @@ impl Layout {
     /// A fingerprint of the layout: equal layouts (same fields, types and
     /// offsets) have equal ids, so record writers can tell a field handle of
     /// another layout.
+    #[inline]
     pub fn id(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.hash(&mut h);
-        h.finish()
+        *self.id.0.get_or_init(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            self.hash(&mut h);
+            h.finish()
+        })
+    }
+
+    /// A layout of `size` bytes with `presence_words` words of presence
+    /// bits and `fields`.
+    pub fn new(size: u32, presence_words: u32, fields: Vec<FieldMeta>) -> Layout {
+        Layout {
+            size,
+            presence_words,
+            fields,
+            id: IdCache::default(),
+        }
     }
 
     /// Paths of the fields marked `personal` (`date_of_birth`, `household[].name`).
@@ -143,6 +176,7 @@ impl Layout {
                     personal: f.personal,
                 })
                 .collect(),
+            id: IdCache::default(),
         }
     }
 }

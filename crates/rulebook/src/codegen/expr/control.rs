@@ -184,11 +184,7 @@ impl Gen<'_> {
             Some(body) => {
                 let layout = match abi::value_type(&list.ty) {
                     abi::ValueType::List { element } => element,
-                    _ => Layout {
-                        size: 8,
-                        presence_words: 1,
-                        fields: Vec::new(),
-                    },
+                    _ => Layout::new(8, 1, Vec::new()),
                 };
                 let site = self.site(e);
                 let (p, n) = (self.f.i32_local(), self.f.i32_local());
