@@ -142,6 +142,10 @@ fn kill_9_under_load_loses_no_answered_decision() {
         in_log >= answered,
         "{answered} decisions answered, {in_log} in the log"
     );
+    // the logs of a load test are about 100 MB: not left behind
+    for d in [dir.as_path(), log.parent().unwrap()] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
 
 #[test]
@@ -163,6 +167,10 @@ fn sigterm_stops_cleanly_and_loses_no_answered_decision() {
         in_log >= answered,
         "{answered} decisions answered, {in_log} in the log"
     );
+    // the logs of a load test are about 100 MB: not left behind
+    for d in [dir.as_path(), log.parent().unwrap()] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
 
 #[test]
