@@ -545,6 +545,9 @@ fn arith(op: ArithOp, x: i64, y: i64) -> Result<i64, ArithError> {
         ArithOp::MulMoneyDec => num::money_mul_dec(x, y),
         ArithOp::MulDecMoney => num::dec_mul_money(x, y),
         ArithOp::DivMoneyDec => num::money_div_dec(x, y),
+        ArithOp::MulMoneyInt => num::money_mul_int(x, y),
+        ArithOp::MulIntMoney => num::money_mul_int(y, x),
+        ArithOp::DivMoneyInt => num::money_div_int(x, y),
         ArithOp::DivMoneyMoney => num::money_div_money(x, y),
     }
 }

@@ -200,6 +200,12 @@ pub enum ArithOp {
     DivMoneyDec,
     /// money / money -> decimal.
     DivMoneyMoney,
+    /// money * int -> money, exact.
+    MulMoneyInt,
+    /// int * money -> money, exact.
+    MulIntMoney,
+    /// money / int -> money, rounded to the penny.
+    DivMoneyInt,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

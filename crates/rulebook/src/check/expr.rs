@@ -424,9 +424,14 @@ impl Checker<'_> {
                 };
                 (aop, money(self, l), money(self, r), Money)
             }
-            (BinOp::Mul, Money, Int | Decimal) => (ArithOp::MulMoneyDec, l, dec(self, r), Money),
-            (BinOp::Mul, Int | Decimal, Money) => (ArithOp::MulDecMoney, dec(self, l), r, Money),
-            (BinOp::Div, Money, Int | Decimal) => (ArithOp::DivMoneyDec, l, dec(self, r), Money),
+            // money and an int: exact money, the int never scaled to a
+            // decimal (whose range is 10^6 times smaller)
+            (BinOp::Mul, Money, Int) => (ArithOp::MulMoneyInt, l, r, Money),
+            (BinOp::Mul, Int, Money) => (ArithOp::MulIntMoney, l, r, Money),
+            (BinOp::Div, Money, Int) => (ArithOp::DivMoneyInt, l, r, Money),
+            (BinOp::Mul, Money, Decimal) => (ArithOp::MulMoneyDec, l, r, Money),
+            (BinOp::Mul, Decimal, Money) => (ArithOp::MulDecMoney, l, r, Money),
+            (BinOp::Div, Money, Decimal) => (ArithOp::DivMoneyDec, l, r, Money),
             (BinOp::Div, Money, Money) => (ArithOp::DivMoneyMoney, l, r, Decimal),
             _ => {
                 let verb = match op {

@@ -439,7 +439,12 @@ impl Gen<'_> {
         match op {
             AddInt | AddDec | AddMoney => self.checked_add(a, b, site, false),
             SubInt | SubDec | SubMoney => self.checked_add(a, b, site, true),
-            MulInt => self.mul_checked(a, b, site),
+            MulInt | MulMoneyInt | MulIntMoney => self.mul_checked(a, b, site),
+            // round(a * 1 / b), by the exact helper
+            DivMoneyInt => {
+                self.f.get(a.0).i64c(1).get(b.0);
+                self.checked_call(Helper::MulDivRound, site)
+            }
             // round(a * b / 10^6)
             MulDec | MulMoneyDec | MulDecMoney => self.mul_round(a, b, site),
             // round(a * 10^6 / b)
@@ -541,6 +546,9 @@ pub(super) fn fold_arith(op: ArithOp, x: i64, y: i64) -> Option<i64> {
         MulMoneyDec => num::money_mul_dec(x, y),
         MulDecMoney => num::dec_mul_money(x, y),
         DivMoneyDec => num::money_div_dec(x, y),
+        MulMoneyInt => num::money_mul_int(x, y),
+        MulIntMoney => num::money_mul_int(y, x),
+        DivMoneyInt => num::money_div_int(x, y),
         DivMoneyMoney => num::money_div_money(x, y),
     }
     .ok()
