@@ -49,6 +49,9 @@ pub(super) struct Chooser<'a> {
     iv: &'a Interview,
     base: &'a [Facts],
     asked: &'a [bool],
+    /// Absent facts read through `known()` that would change a decision,
+    /// with the policies they would change: candidates at every node.
+    optional: &'a [(usize, Vec<usize>)],
     reps: &'a [Vec<FactValue>],
     as_of: Date,
     /// Per policy: for each fact id, the entry of its top-level field.
@@ -67,6 +70,7 @@ impl<'a> Chooser<'a> {
         base: &'a [Facts],
         outcomes: &[Outcome],
         asked: &'a [bool],
+        optional: &'a [(usize, Vec<usize>)],
         reps: &'a [Vec<FactValue>],
         as_of: Date,
     ) -> Chooser<'a> {
@@ -99,6 +103,7 @@ impl<'a> Chooser<'a> {
             iv,
             base,
             asked,
+            optional,
             reps,
             as_of,
             entry_of_fact,
@@ -123,11 +128,15 @@ impl<'a> Chooser<'a> {
         let Some(root) = self.nodes.get(&Vec::new()) else {
             return Vec::new();
         };
+        let optional = self.optional.iter().find(|(o, _)| *o == e);
         root.summaries
             .iter()
             .zip(&self.iv.policies)
-            .filter(|(s, _)| s.needs.binary_search(&e).is_ok())
-            .map(|(_, p)| p.name().to_string())
+            .enumerate()
+            .filter(|(pi, (s, _))| {
+                s.needs.binary_search(&e).is_ok() || optional.is_some_and(|(_, ps)| ps.contains(pi))
+            })
+            .map(|(_, (_, p))| p.name().to_string())
             .collect()
     }
 
@@ -264,6 +273,7 @@ impl<'a> Chooser<'a> {
         let mut cands: Vec<usize> = summaries
             .iter()
             .flat_map(|s| s.needs.iter().copied())
+            .chain(self.optional.iter().map(|(e, _)| *e))
             .filter(|&e| !self.asked.get(e).copied().unwrap_or(true) && !assumed(e))
             .collect();
         cands.sort_unstable();

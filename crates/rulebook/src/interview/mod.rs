@@ -273,7 +273,9 @@ impl Interview {
             outcomes.push(self.evaluate(p, f, as_of)?);
         }
         let reps = self.reps(as_of);
-        let mut chooser = choose::Chooser::new(self, &base, &outcomes, &asked, &reps, as_of);
+        let optional = self.optional(&base, &outcomes, &asked, &reps, as_of);
+        let mut chooser =
+            choose::Chooser::new(self, &base, &outcomes, &asked, &optional, &reps, as_of);
         let ranked = chooser.rank(self.budget);
         let next = ranked.first().map(|&i| {
             let mut q = self.entries[i].question.clone();
@@ -299,6 +301,69 @@ impl Interview {
                 })
                 .collect(),
         })
+    }
+
+    /// The absent facts a policy reads only through `known(...)` whose
+    /// answer would change some decision now, each with the policies it
+    /// would change. Such a fact is in no `missing` set (its absence is
+    /// itself a fact: "none"), yet leaving it unasked would decide on an
+    /// assumption.
+    fn optional(
+        &self,
+        base: &[Facts],
+        outcomes: &[Outcome],
+        asked: &[bool],
+        reps: &[Vec<FactValue>],
+        as_of: Date,
+    ) -> Vec<(usize, Vec<usize>)> {
+        let mut out = Vec::new();
+        for (e, entry) in self.entries.iter().enumerate() {
+            if asked.get(e).copied().unwrap_or(true) {
+                continue;
+            }
+            let mut changes = Vec::new();
+            for (pi, p) in self.policies.iter().enumerate() {
+                let Some(slot) = entry.slots.get(pi).copied().flatten() else {
+                    continue;
+                };
+                if !reads_known(p, slot) {
+                    continue;
+                }
+                let (Some(facts), Some(now)) = (base.get(pi), outcomes.get(pi)) else {
+                    continue;
+                };
+                let home_ty = self.policies.get(entry.home).and_then(|h| {
+                    h.meta()
+                        .input
+                        .fields
+                        .get(entry.slots.get(entry.home).copied().flatten()?)
+                });
+                let Some(home_ty) = home_ty.map(|f| &f.ty) else {
+                    continue;
+                };
+                let Some(ty) = p.meta().input.fields.get(slot).map(|f| &f.ty) else {
+                    continue;
+                };
+                let changed = reps.get(e).into_iter().flatten().any(|r| {
+                    let Some(v) = convert(r, home_ty, ty) else {
+                        return false;
+                    };
+                    let mut f = facts.clone();
+                    if let Some(s) = f.values.get_mut(slot) {
+                        *s = Some(v);
+                    }
+                    self.evaluate(p, &f, as_of)
+                        .is_ok_and(|o| o.decisions != now.decisions)
+                });
+                if changed {
+                    changes.push(pi);
+                }
+            }
+            if !changes.is_empty() {
+                out.push((e, changes));
+            }
+        }
+        out
     }
 
     /// Evaluates with the interpreter when the source is at hand (no
@@ -330,6 +395,77 @@ impl Interview {
             .iter()
             .map(|e| consts.reps(&e.ty, as_of.0))
             .collect()
+    }
+}
+
+/// Whether policy `p` reads input `slot` through `known(...)`.
+fn reads_known(p: &Policy, slot: usize) -> bool {
+    let Some(program) = p.program() else {
+        return false;
+    };
+    let mut stack: Vec<&crate::program::Expr> = Vec::new();
+    for d in &program.defines {
+        stack.push(&d.expr);
+    }
+    for d in &program.decisions {
+        match &d.body {
+            crate::program::Body::Expr(e) => stack.push(e),
+            crate::program::Body::Requires(cs) | crate::program::Body::Whens(cs) => {
+                for c in cs {
+                    stack.extend(c.cond.iter());
+                    stack.extend(c.value.iter());
+                }
+            }
+        }
+    }
+    while let Some(e) = stack.pop() {
+        if let ExprKind::Known(crate::program::KnownTarget::Input(i)) = &e.kind {
+            if *i == slot {
+                return true;
+            }
+        }
+        children(e, &mut stack);
+    }
+    false
+}
+
+/// Pushes the sub-expressions of `e`.
+fn children<'e>(e: &'e crate::program::Expr, stack: &mut Vec<&'e crate::program::Expr>) {
+    match &e.kind {
+        ExprKind::Promote(_, a) | ExprKind::Field(a, _) | ExprKind::Neg(a) | ExprKind::Not(a) => {
+            stack.push(a)
+        }
+        ExprKind::And(a, b)
+        | ExprKind::Or(a, b)
+        | ExprKind::Arith(_, a, b)
+        | ExprKind::Cmp(_, _, a, b) => {
+            stack.push(a);
+            stack.push(b);
+        }
+        ExprKind::In(_, a, xs) => {
+            stack.push(a);
+            stack.extend(xs.iter());
+        }
+        ExprKind::If(a, b, c) => {
+            stack.push(a);
+            stack.push(b);
+            stack.push(c);
+        }
+        ExprKind::Call(_, args) => stack.extend(args.iter()),
+        ExprKind::Aggregate { list, body, .. } => {
+            stack.push(list);
+            if let Some(b) = body {
+                stack.push(b);
+            }
+        }
+        ExprKind::Const(_)
+        | ExprKind::Input(_)
+        | ExprKind::Param(_)
+        | ExprKind::Define(_)
+        | ExprKind::Decision(_)
+        | ExprKind::AsOf
+        | ExprKind::Var(_)
+        | ExprKind::Known(_) => {}
     }
 }
 
@@ -503,40 +639,10 @@ impl Consts {
                             Promotion::IntToMoney => self.money.push(n.saturating_mul(100)),
                         }
                     }
-                    stack.push(inner);
                 }
-                ExprKind::Field(a, _) | ExprKind::Neg(a) | ExprKind::Not(a) => stack.push(a),
-                ExprKind::And(a, b)
-                | ExprKind::Or(a, b)
-                | ExprKind::Arith(_, a, b)
-                | ExprKind::Cmp(_, _, a, b) => {
-                    stack.push(a);
-                    stack.push(b);
-                }
-                ExprKind::In(_, a, xs) => {
-                    stack.push(a);
-                    stack.extend(xs.iter());
-                }
-                ExprKind::If(a, b, c) => {
-                    stack.push(a);
-                    stack.push(b);
-                    stack.push(c);
-                }
-                ExprKind::Call(_, args) => stack.extend(args.iter()),
-                ExprKind::Aggregate { list, body, .. } => {
-                    stack.push(list);
-                    if let Some(b) = body {
-                        stack.push(b);
-                    }
-                }
-                ExprKind::Input(_)
-                | ExprKind::Param(_)
-                | ExprKind::Define(_)
-                | ExprKind::Decision(_)
-                | ExprKind::AsOf
-                | ExprKind::Var(_)
-                | ExprKind::Known(_) => {}
+                _ => {}
             }
+            children(e, &mut stack);
         }
     }
 
