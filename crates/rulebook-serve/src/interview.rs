@@ -94,6 +94,8 @@ fn answer(state: &AppState, body: &[u8]) -> Outcome {
     };
     let facts = req.facts.map_or("{}", RawValue::get);
     let mut policies = Vec::with_capacity(req.policies.len());
+    // messages name files as the folder has them, never by the server's path
+    let mut names: Vec<(String, String)> = Vec::new();
     for name in &req.policies {
         match get_policy(state, name) {
             Ok(v) => {
@@ -111,6 +113,7 @@ fn answer(state: &AppState, body: &[u8]) -> Outcome {
                         );
                     }
                 }
+                names.push((v.policy.path().to_string(), v.file_name()));
                 policies.push(v.policy.clone());
             }
             Err(_) => {
@@ -130,7 +133,13 @@ fn answer(state: &AppState, body: &[u8]) -> Outcome {
         Err(e @ InterviewError::Eval { .. }) => {
             Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
-        Err(e) => bad(e.to_string()),
+        Err(e) => {
+            let mut message = e.to_string();
+            for (path, file) in &names {
+                message = message.replace(path.as_str(), file);
+            }
+            bad(message)
+        }
     }
 }
 
