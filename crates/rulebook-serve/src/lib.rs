@@ -11,6 +11,7 @@
 
 mod admin;
 pub mod decision_log;
+pub mod interview;
 pub mod listener;
 mod metrics;
 pub mod pool;
@@ -186,6 +187,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
         .route("/v1/policies/{name}/rollback", post(rollback))
         .route("/v1/reload", post(reload))
+        .route("/v1/interview", post(interview::interview))
+        .route("/interview", get(interview::page))
+        .route("/interview/page.js", get(interview::script))
+        .route("/interview/page.css", get(interview::style))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(|| async {

@@ -96,14 +96,30 @@ pub struct FieldMeta {
     /// Written only when true, so modules compiled before it still load.
     #[serde(default, skip_serializing_if = "is_false")]
     pub personal: bool,
+    /// The question put to a person for this fact (`ask "..."`); without
+    /// one, interviews make a question from the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
+    /// More about the question (`help "..."`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// 1-based line of the field in the rule file (0 in modules compiled
+    /// before it was recorded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub line: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// `personal` is left out: it says how the log treats a value, not where the
-/// value lives, so it does not change a layout's [`Layout::id`].
+/// `personal`, `ask`, `help` and `line` are left out: they say how the log
+/// treats a value or how it is asked for, not where the value lives, so
+/// they do not change a layout's [`Layout::id`].
 impl std::hash::Hash for FieldMeta {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.name.hash(state);
@@ -174,6 +190,9 @@ impl Layout {
                     offset: base + 8 * i as u32,
                     ty: value_type(&f.ty),
                     personal: f.personal,
+                    ask: f.ask.clone(),
+                    help: f.help.clone(),
+                    line: f.line,
                 })
                 .collect(),
             id: IdCache::default(),

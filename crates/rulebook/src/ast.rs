@@ -62,12 +62,18 @@ pub struct Field {
 pub struct FieldModifier {
     pub kind: FieldModifierKind,
     pub span: Span,
+    /// The text of `ask "..."` and `help "..."` (unescaped); None for `personal`.
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldModifierKind {
     /// `personal`: the value never reaches the decision log in the clear.
     Personal,
+    /// `ask "..."`: the question put to a person for this fact.
+    Ask,
+    /// `help "..."`: more about the question, shown on request.
+    Help,
 }
 
 impl FieldModifierKind {
@@ -75,6 +81,8 @@ impl FieldModifierKind {
     pub fn keyword(self) -> &'static str {
         match self {
             FieldModifierKind::Personal => "personal",
+            FieldModifierKind::Ask => "ask",
+            FieldModifierKind::Help => "help",
         }
     }
 }

@@ -35,6 +35,7 @@ mod diagnostic;
 mod digest;
 mod facts;
 mod interp;
+mod interview;
 mod num;
 mod outcome;
 mod personal;
@@ -70,6 +71,11 @@ pub use ast::Span;
 pub use diagnostic::{Diagnostic, Severity};
 pub use digest::sha256_hex;
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
+/// Ask once, across policies: the next question for one person facing
+/// several policies (docs/interview.md).
+pub use interview::{
+    parse_answer, Interview, InterviewError, Next, Question, Reply, DEFAULT_BUDGET,
+};
 pub use num::{Date, DateError};
 pub use outcome::{Decided, DecisionOutcome, EvalError, Outcome, Value, ValueRef, WrongPolicy};
 pub use personal::PersonalKeyMissing;

@@ -62,6 +62,12 @@ pub struct RecordField {
     /// Marked `personal`: the value never reaches the decision log in the
     /// clear (for a list, the whole list).
     pub personal: bool,
+    /// What a person is asked for this fact (`ask "..."`), and more about
+    /// it (`help "..."`), as written.
+    pub ask: Option<String>,
+    pub help: Option<String>,
+    /// 1-based line where the field is declared.
+    pub line: u32,
 }
 
 /// The typed inputs of a policy.

@@ -1,5 +1,6 @@
 //! The command line (docs/language.md section 18): the only place that prints or exits.
 
+mod interview;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +49,36 @@ enum Command {
         /// Print the JSON on one line.
         #[arg(long)]
         compact: bool,
+    },
+    /// Print the next question for one person facing all the named policies (JSON).
+    Next {
+        /// The .rules files of the policies put to the person.
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// Facts JSON file (absent: not asked; null: asked, not known); stdin when absent.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Evaluation date YYYY-MM-DD (default: today).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// Print the JSON on one line.
+        #[arg(long)]
+        compact: bool,
+    },
+    /// Put the questions of the named policies to a person, one at a time (stdin may be a script).
+    Interview {
+        /// The .rules files of the policies put to the person.
+        #[arg(required = true)]
+        policies: Vec<PathBuf>,
+        /// Facts already known (a JSON file), asked again never.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Evaluation date YYYY-MM-DD (default: today).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// Write the facts JSON to FILE at the end.
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
     },
     /// Compile a policy to a sandboxed WebAssembly module.
     Compile {
@@ -148,6 +179,23 @@ pub fn main() -> ExitCode {
             )
         }
         Command::Compile { policy, output } => compile(&policy, &output),
+        Command::Next {
+            policies,
+            input,
+            as_of,
+            compact,
+        } => interview::next(&policies, input.as_deref(), as_of.as_deref(), compact),
+        Command::Interview {
+            policies,
+            input,
+            as_of,
+            save,
+        } => interview::interview(
+            &policies,
+            input.as_deref(),
+            as_of.as_deref(),
+            save.as_deref(),
+        ),
         Command::Serve(args) => serve::run(args),
         Command::Log {
             command:
@@ -326,19 +374,7 @@ fn eval(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let facts = match input {
-        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
-        None => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .map(|_| buf)
-                .map_err(|e| format!("stdin: {e}"))
-        }
-    };
-    let facts = match facts.and_then(|b| {
-        String::from_utf8(b).map_err(|_| "the facts are not valid UTF-8 text".to_string())
-    }) {
+    let facts = match read_facts(input) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -385,6 +421,23 @@ fn eval(
             ExitCode::FAILURE
         }
     }
+}
+
+/// The facts text from FILE, or from stdin.
+fn read_facts(input: Option<&Path>) -> Result<String, String> {
+    let facts = match input {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display())),
+        None => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+                .map_err(|e| format!("stdin: {e}"))
+        }
+    };
+    facts.and_then(|b| {
+        String::from_utf8(b).map_err(|_| "the facts are not valid UTF-8 text".to_string())
+    })
 }
 
 fn test(

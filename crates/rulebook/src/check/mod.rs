@@ -261,13 +261,44 @@ impl Checker<'_> {
                 _ => self.scalar_type(&f.ty),
             };
             let personal = self.personal(f);
+            let (ask, help) = (
+                self.text_of(f, ast::FieldModifierKind::Ask),
+                self.text_of(f, ast::FieldModifierKind::Help),
+            );
+            let (line, _) = line_col(self.source, f.name.span.start);
             out.push(RecordField {
                 name: f.name.name.clone(),
                 ty,
                 fact,
                 personal,
+                ask,
+                help,
+                line: line as u32,
             });
         }
+    }
+
+    /// The text of a field's `ask` or `help` (the first, when given twice:
+    /// [`Checker::personal`] reports the repeat); an empty or blank text is
+    /// an error, since a person would be shown nothing.
+    fn text_of(&mut self, f: &ast::Field, kind: ast::FieldModifierKind) -> Option<String> {
+        let m = f.modifiers.iter().find(|m| m.kind == kind)?;
+        let text = m.text.clone()?;
+        if text.trim().is_empty() {
+            self.errors.push(
+                Diagnostic::error(
+                    m.span,
+                    format!(
+                        "the `{}` text of field `{}` is empty",
+                        kind.keyword(),
+                        f.name.name
+                    ),
+                )
+                .with_help("write what a person is shown, or leave the modifier out"),
+            );
+            return None;
+        }
+        Some(text)
     }
 
     /// Whether a field is marked `personal`; a modifier written twice is an error.

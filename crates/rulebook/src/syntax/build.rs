@@ -144,13 +144,25 @@ fn field(p: Pair<Rule>) -> Res<Field> {
     let ty = type_expr(k.next()?)?;
     let mut modifiers = Vec::new();
     while let Ok(m) = k.next() {
-        let kind = match m.as_rule() {
-            Rule::personal => FieldModifierKind::Personal,
+        let sp = span(&m);
+        let (kind, text) = match m.as_rule() {
+            Rule::personal => (FieldModifierKind::Personal, None),
+            Rule::ask | Rule::help => {
+                let kind = if m.as_rule() == Rule::ask {
+                    FieldModifierKind::Ask
+                } else {
+                    FieldModifierKind::Help
+                };
+                let mut parts = Kids::of(m);
+                parts.next()?; // the keyword
+                (kind, Some(string(parts.next()?)?))
+            }
             _ => return Err(internal(&m)),
         };
         modifiers.push(FieldModifier {
             kind,
-            span: span(&m),
+            span: sp,
+            text,
         });
     }
     Ok(Field {

@@ -487,6 +487,8 @@ fn word(rule: Rule) -> &'static str {
         }
         Rule::kw_enum => "`enum`",
         Rule::personal | Rule::kw_personal => "`personal`",
+        Rule::ask | Rule::kw_ask => "`ask \"question\"`",
+        Rule::help | Rule::kw_help => "`help \"text\"`",
         Rule::kw_list => "`list`",
         Rule::kw_of => "`of`",
         Rule::param_const | Rule::param_dated | Rule::param_from => {
