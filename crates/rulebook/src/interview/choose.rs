@@ -20,8 +20,10 @@
 
 use super::{convert, Interview};
 use crate::facts::FactValue;
+use crate::facts::Facts;
+use crate::num::Date;
 use crate::outcome::{Outcome, Value};
-use crate::{Date, Engine, Facts};
+use crate::policy::Engine;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

@@ -12,9 +12,12 @@ pub use answer::{parse_answer, Reply};
 
 use crate::abi::{FieldMeta, Layout, ValueType};
 use crate::facts::FactValue;
+use crate::facts::{Facts, InputError};
+use crate::num::Date;
+use crate::outcome::EvalError;
 use crate::outcome::Outcome;
+use crate::policy::{Engine, Policy};
 use crate::program::{ExprKind, Promotion, Type};
-use crate::{Date, Engine, EvalError, Facts, InputError, Policy};
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
