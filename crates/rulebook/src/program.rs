@@ -103,6 +103,24 @@ pub struct Program {
 }
 
 impl Program {
+    /// The top expressions of every item: each define's, each expression
+    /// decision's, and each clause's condition and value.
+    pub fn item_exprs(&self) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = self.defines.iter().map(|d| &d.expr).collect();
+        for d in &self.decisions {
+            match &d.body {
+                Body::Expr(e) => out.push(e),
+                Body::Requires(cs) | Body::Whens(cs) => {
+                    for c in cs {
+                        out.extend(c.cond.iter());
+                        out.extend(c.value.iter());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// 1-based line of a byte offset in the source.
     pub fn line_of(&self, offset: usize) -> u32 {
         self.line_starts.partition_point(|&s| s <= offset) as u32

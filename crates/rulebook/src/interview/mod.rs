@@ -406,21 +406,7 @@ fn reads_known(p: &Policy, slot: usize) -> bool {
     let Some(program) = p.program() else {
         return false;
     };
-    let mut stack: Vec<&crate::program::Expr> = Vec::new();
-    for d in &program.defines {
-        stack.push(&d.expr);
-    }
-    for d in &program.decisions {
-        match &d.body {
-            crate::program::Body::Expr(e) => stack.push(e),
-            crate::program::Body::Requires(cs) | crate::program::Body::Whens(cs) => {
-                for c in cs {
-                    stack.extend(c.cond.iter());
-                    stack.extend(c.value.iter());
-                }
-            }
-        }
-    }
+    let mut stack = program.item_exprs();
     while let Some(e) = stack.pop() {
         if let ExprKind::Known(crate::program::KnownTarget::Input(i)) = &e.kind {
             if *i == slot {
@@ -617,21 +603,7 @@ impl Consts {
                 self.add(&param.ty, c);
             }
         }
-        let mut stack: Vec<&crate::program::Expr> = Vec::new();
-        for d in &program.defines {
-            stack.push(&d.expr);
-        }
-        for d in &program.decisions {
-            match &d.body {
-                crate::program::Body::Expr(e) => stack.push(e),
-                crate::program::Body::Requires(cs) | crate::program::Body::Whens(cs) => {
-                    for c in cs {
-                        stack.extend(c.cond.iter());
-                        stack.extend(c.value.iter());
-                    }
-                }
-            }
-        }
+        let mut stack = program.item_exprs();
         while let Some(e) = stack.pop() {
             match &e.kind {
                 ExprKind::Const(c) => self.add(&e.ty, c),
