@@ -57,23 +57,7 @@ pub fn next(
         }
     };
     match interview.next(&facts, as_of) {
-        Ok(next) => {
-            let text = if compact {
-                serde_json::to_string(&next)
-            } else {
-                serde_json::to_string_pretty(&next)
-            };
-            match text {
-                Ok(t) => {
-                    println!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        }
+        Ok(next) => super::print_json(&next, compact),
         Err(e) => {
             eprintln!("{e}");
             ExitCode::FAILURE

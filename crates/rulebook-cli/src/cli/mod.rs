@@ -400,21 +400,7 @@ fn eval(
     match result {
         Ok(outcome) => {
             let out = policy.report(&outcome, as_of).with_ignored(&ignored);
-            let text = if compact {
-                serde_json::to_string(&out)
-            } else {
-                serde_json::to_string_pretty(&out)
-            };
-            match text {
-                Ok(t) => {
-                    println!("{t}");
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            print_json(&out, compact)
         }
         Err(e) => {
             eprintln!("{e}");
@@ -656,4 +642,24 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     out
+}
+
+/// Prints `value` as JSON on stdout (one line when `compact`, else
+/// indented): the output of `eval` and `next`.
+pub(crate) fn print_json(value: &impl serde::Serialize, compact: bool) -> ExitCode {
+    let text = if compact {
+        serde_json::to_string(value)
+    } else {
+        serde_json::to_string_pretty(value)
+    };
+    match text {
+        Ok(t) => {
+            println!("{t}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
