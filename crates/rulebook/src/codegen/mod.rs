@@ -99,7 +99,7 @@ pub struct Compiled {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refused {
     /// One define or decision is larger than one function may be
-    /// ([`expr::MAX_ITEM_SIZE`], [`split::MAX_LOCALS`]).
+    /// ([`expr::MAX_ITEM_SIZE`]).
     TooLarge(Computed),
     /// The module is not valid WebAssembly: a bug of this compiler, caught
     /// before the module is written or loaded.
@@ -124,8 +124,7 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compi
         let scratch = split::scratch(program, &meta);
         strings = Strings::from(scratch.end().next_multiple_of(8));
         sites = Sites::default();
-        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split)
-            .map_err(Refused::TooLarge)?;
+        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split);
         let full = split::record_function(parts.len(), scratch);
         let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, false);
         ([evaluate, full], parts)

@@ -22,7 +22,7 @@ use super::expr::{Gen, Io, Mode};
 use super::scratch::Scratch;
 use super::{mem, Sites, Strings};
 use crate::abi::{self, Meta};
-use crate::program::{Computed, Program};
+use crate::program::Program;
 use wasm_encoder::Instruction as I;
 
 /// The size (instructions, locals) of a full record function from which the
@@ -61,14 +61,11 @@ pub fn scratch(program: &Program, meta: &Meta) -> Scratch {
     )
 }
 
-/// The most locals a function may declare: wasmtime (wasmparser) refuses
-/// more.
-pub const MAX_LOCALS: usize = 50_000;
-
 /// The parts of a split evaluation, in the order `record_full` calls them.
-/// A part with more locals than [`MAX_LOCALS`] is refused, naming its last
-/// item (the one that made it that large: a part takes no more items once
-/// it reaches [`PART_SIZE`], far below).
+/// Each is within the engine's limits (50,000 locals a function): a part
+/// takes no more items once it reaches [`PART_SIZE`], and no item is larger
+/// than [`super::MAX_ITEM_SIZE`] (checked, before any split, by
+/// [`super::compile_with`]).
 pub fn parts(
     program: &Program,
     meta: &Meta,
@@ -76,7 +73,7 @@ pub fn parts(
     sites: &mut Sites,
     scratch: Scratch,
     split: Split,
-) -> Result<Vec<FnBuilder>, Computed> {
+) -> Vec<FnBuilder> {
     let part_size = match split {
         Split::Auto => PART_SIZE,
         Split::EveryItem => (0, 0),
@@ -92,28 +89,19 @@ pub fn parts(
         let f = FnBuilder::new(3);
         let mut g = Gen::new(program, meta, strings, sites, Mode::Full, f, io).in_part(scratch);
         let mut taken = 0;
-        let mut last = None;
         for item in rest {
             g.item(*item);
             taken += 1;
-            last = Some(*item);
             let (instructions, locals) = g.size();
             if instructions > part_size.0 || locals > part_size.1 {
                 break;
             }
         }
-        if let Some(item) = g.oversized() {
-            return Err(item);
-        }
-        let part = g.finish_part();
-        if let (Some(item), true) = (last, part.size().1 > MAX_LOCALS) {
-            return Err(item);
-        }
-        parts.push(part);
+        parts.push(g.finish_part());
         // `taken` counts items of `rest`, so it is at most its length
         rest = rest.get(taken..).unwrap_or_default();
     }
-    Ok(parts)
+    parts
 }
 
 /// `record_full(rec, out, as_of)` of a split evaluation of `parts` parts.
