@@ -372,3 +372,48 @@ fn a_scripted_interview_ends_with_every_decision_and_its_reasons() {
     assert!(stdout.contains("(State Pension Credit"), "{stdout}");
     assert!(stdout.contains("weekly_guarantee_credit: 0.00"), "{stdout}");
 }
+
+/// `--look-ahead 0` asks in the policy's own order (no hypothetical
+/// evaluation); the default looks ahead, and both offer the same facts.
+#[test]
+fn look_ahead_zero_asks_in_declaration_order_and_a_bad_value_is_refused() {
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "next",
+            "rules/pension_credit.rules",
+            "--as-of",
+            "2026-11-27",
+            "--compact",
+        ];
+        args.extend_from_slice(extra);
+        let out = rulebook(&args, b"{}");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plain = run(&["--look-ahead", "0"]);
+    let ahead = run(&[]);
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v["remaining"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(&plain), names(&ahead));
+    // declaration order: the first input field no decision can do without
+    assert_eq!(plain["next"]["fact"], "date_of_birth");
+    assert_eq!(plain["remaining"][1], "has_partner");
+    let out = rulebook(
+        &["next", "rules/pension_credit.rules", "--look-ahead", "lots"],
+        b"{}",
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--look-ahead"));
+}

@@ -11,7 +11,8 @@
 //!
 //! Every interview is also checked to end with the decisions all the facts
 //! give. Run with `cargo run --release -p rulebook --example interview_figures`
-//! (an optional first argument: people per policy set, default 200).
+//! (optional arguments: people per policy set, default 200; the look-ahead
+//! budget, default `DEFAULT_BUDGET`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rulebook::meta::ValueType;
@@ -293,6 +294,10 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
+    let budget: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(rulebook::DEFAULT_BUDGET);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/");
     let load = |n: &str| Policy::from_file(format!("{root}{n}.rules")).unwrap();
     let sets: Vec<(&str, Vec<Policy>, usize)> = vec![
@@ -310,23 +315,27 @@ fn main() {
         ),
     ];
     println!(
-        "| policies | people | chooser | greedy | declaration order | floor | chooser ms/next |"
+        "| policies | people | chooser | greedy | declaration order | floor | ms/next, interpreter | ms/next, module loaded |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for (label, policies, count) in sets {
-        let iv = Interview::new(policies.clone()).unwrap();
+        let iv = Interview::new(policies.clone())
+            .unwrap()
+            .with_budget(budget);
         let mut sums = [0usize; 4];
         let mut next_calls = 0usize;
         let mut next_time = 0.0f64;
         let mut wrong = 0;
         let mut done = 0;
+        let mut people_asked = Vec::new();
         while done < count {
             let who = person(&mut rng, &policies);
             let Some(truth) = decisions(&policies, &who) else {
                 continue; // an evaluation error (a param not in force): not a case
             };
             done += 1;
+            people_asked.push((who.clone(), truth.clone()));
             for (k, how) in [
                 Questioner::Chooser,
                 Questioner::Greedy,
@@ -348,14 +357,32 @@ fn main() {
             }
             sums[3] += floor(&policies, &who, &truth);
         }
+        // the same interviews again with every module loaded, as in a
+        // service: the chooser's hypothetical evaluations then run in Wasm
+        for p in &policies {
+            p.load().unwrap();
+        }
+        let start = Instant::now();
+        let mut loaded_calls = 0usize;
+        for (who, truth) in &people_asked {
+            let (asked, right) = interview(&iv, Questioner::Chooser, who, truth);
+            loaded_calls += asked + 1;
+            assert!(right, "{label}: the loaded module decided otherwise");
+        }
+        let loaded_time = start.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(
+            loaded_calls, next_calls,
+            "{label}: the chooser asked otherwise with the module loaded"
+        );
         let mean = |s: usize| s as f64 / count as f64;
         println!(
-            "| {label} | {count} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} |",
+            "| {label} | {count} | {:.2} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} |",
             mean(sums[0]),
             mean(sums[1]),
             mean(sums[2]),
             mean(sums[3]),
-            next_time / next_calls.max(1) as f64
+            next_time / next_calls.max(1) as f64,
+            loaded_time / loaded_calls.max(1) as f64
         );
         assert_eq!(
             wrong, 0,

@@ -12,10 +12,36 @@ use crate::facts::{FactValue, Facts};
 use crate::num::{self, ArithError};
 use crate::outcome::{DecisionOutcome, EvalError, Outcome, Value};
 use crate::program::*;
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
-type Missing = BTreeSet<FactId>;
+/// The facts an unknown value needs: a set kept as a sorted vector (an
+/// unknown value needs few facts, and most unions take one side whole).
+#[derive(Debug, Clone, Default)]
+struct Missing(Vec<FactId>);
+
+impl Missing {
+    fn new() -> Missing {
+        Missing(Vec::new())
+    }
+
+    fn one(f: FactId) -> Missing {
+        Missing(vec![f])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn extend(&mut self, other: Missing) {
+        if self.0.is_empty() {
+            self.0 = other.0;
+        } else if !other.0.is_empty() {
+            self.0.extend(other.0);
+            self.0.sort_unstable();
+            self.0.dedup();
+        }
+    }
+}
 
 /// A value during evaluation: known, or unknown with the facts it needs.
 #[derive(Debug, Clone)]
@@ -74,20 +100,20 @@ pub fn evaluate_traced(
         defines: vec![None; program.defines.len()],
         decisions: vec![None; program.decisions.len()],
         vars: Vec::new(),
-        context: String::new(),
+        context: Computed::Define(0),
     };
     for item in &program.order {
         match *item {
             Computed::Define(i) => {
                 if let Some(d) = program.defines.get(i) {
-                    it.context = format!("define {}", d.name);
+                    it.context = *item;
                     let r = it.eval(&d.expr);
                     it.defines[i] = Some(r);
                 }
             }
             Computed::Decision(i) => {
                 if let Some(d) = program.decisions.get(i) {
-                    it.context = format!("decision {}", d.name);
+                    it.context = *item;
                     let r = it.decision(i, d);
                     it.decisions[i] = Some(r);
                 }
@@ -124,8 +150,8 @@ struct Interp<'p, 'f> {
     decisions: Vec<Option<Result<DecisionOutcome, EvalError>>>,
     /// Elements bound by the enclosing aggregations, outermost first.
     vars: Vec<&'f [Option<FactValue>]>,
-    /// The item being evaluated, for error messages.
-    context: String,
+    /// The item being evaluated, named in error messages.
+    context: Computed,
 }
 
 fn union(mut a: Missing, b: Missing) -> Missing {
@@ -145,7 +171,17 @@ fn fact(v: &FactValue) -> Val<'_> {
 impl<'p, 'f> Interp<'p, 'f> {
     fn arith_error(&self, e: ArithError, expr: &Expr) -> EvalError {
         let line = self.p.line_of(expr.span.start);
-        let context = self.context.clone();
+        let context = match self.context {
+            Computed::Define(i) => {
+                format!("define {}", self.p.defines.get(i).map_or("?", |d| &d.name))
+            }
+            Computed::Decision(i) => {
+                format!(
+                    "decision {}",
+                    self.p.decisions.get(i).map_or("?", |d| &d.name)
+                )
+            }
+        };
         match e {
             ArithError::Overflow => EvalError::Overflow { context, line },
             ArithError::DivisionByZero => EvalError::DivisionByZero { context, line },
@@ -170,7 +206,7 @@ impl<'p, 'f> Interp<'p, 'f> {
     fn decision(&mut self, index: usize, d: &'p DecisionDef) -> Result<DecisionOutcome, EvalError> {
         let unknown = |missing: Missing| DecisionOutcome {
             value: None,
-            missing: missing.into_iter().collect(),
+            missing: missing.0,
             reasons: Vec::new(),
             clause: None,
         };
@@ -312,7 +348,7 @@ impl<'p, 'f> Interp<'p, 'f> {
                 let field_fact = self.p.schema.fields.get(*i).map_or(0, |f| f.fact);
                 match self.facts.values.get(*i) {
                     Some(Some(v)) => V::K(fact(v)),
-                    _ => V::U(Missing::from([field_fact])),
+                    _ => V::U(Missing::one(field_fact)),
                 }
             }
             ExprKind::Param(i) => V::K(self.param(*i)?),
@@ -323,7 +359,7 @@ impl<'p, 'f> Interp<'p, 'f> {
             ExprKind::Decision(i) => match self.decisions.get(*i) {
                 Some(Some(Ok(o))) => match &o.value {
                     Some(v) => V::K(from_value(v)),
-                    None => V::U(o.missing.iter().copied().collect()),
+                    None => V::U(Missing(o.missing.clone())),
                 },
                 Some(Some(Err(err))) => return Err(err.clone()),
                 _ => return Err(internal("decision read before it was computed")),
@@ -341,7 +377,7 @@ impl<'p, 'f> Interp<'p, 'f> {
                 match self.eval(base)? {
                     V::K(Val::Rec(fields)) => match fields.get(*index) {
                         Some(Some(v)) => V::K(fact(v)),
-                        _ => V::U(Missing::from([fact_id])),
+                        _ => V::U(Missing::one(fact_id)),
                     },
                     V::K(_) => return Err(internal("field of a non-record")),
                     V::U(m) => V::U(m),

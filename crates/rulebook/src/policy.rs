@@ -380,6 +380,12 @@ impl Policy {
     }
 
     /// The module loaded into wasmtime (compiled on first use).
+    /// Whether the module is compiled and instantiated already (by an
+    /// earlier Wasm evaluation or [`Policy::warm_cache`]).
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.inner.loaded.get().is_some()
+    }
+
     fn loaded(&self) -> Result<&runtime::LoadedModule, LoadError> {
         if let Some(m) = self.inner.loaded.get() {
             return Ok(m);

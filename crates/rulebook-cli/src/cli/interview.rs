@@ -40,13 +40,14 @@ pub fn next(
     input: Option<&Path>,
     as_of: Option<&str>,
     compact: bool,
+    look_ahead: usize,
 ) -> ExitCode {
     let as_of = match as_of_or_today(as_of) {
         Ok(d) => d,
         Err(c) => return c,
     };
     let interview = match open(policies) {
-        Ok(i) => i,
+        Ok(i) => i.with_budget(look_ahead),
         Err(c) => return c,
     };
     let facts = match super::read_facts(input) {

@@ -64,6 +64,9 @@ enum Command {
         /// Print the JSON on one line.
         #[arg(long)]
         compact: bool,
+        /// Hypothetical evaluations spent looking ahead when choosing a question (0: one answer ahead only).
+        #[arg(long = "look-ahead", value_name = "EVALUATIONS", default_value_t = rulebook::DEFAULT_BUDGET)]
+        look_ahead: usize,
     },
     /// Put the questions of the named policies to a person, one at a time (stdin may be a script).
     Interview {
@@ -184,7 +187,14 @@ pub fn main() -> ExitCode {
             input,
             as_of,
             compact,
-        } => interview::next(&policies, input.as_deref(), as_of.as_deref(), compact),
+            look_ahead,
+        } => interview::next(
+            &policies,
+            input.as_deref(),
+            as_of.as_deref(),
+            compact,
+            look_ahead,
+        ),
         Command::Interview {
             policies,
             input,

@@ -62,6 +62,10 @@ pub(super) struct Chooser<'a> {
     /// The branches (child keys) of asking an entry at a node.
     branches: HashMap<(Key, usize), Rc<Vec<Key>>>,
     values: HashMap<(Key, usize), f64>,
+    /// Each policy's summary under the answers of a key restricted to the
+    /// facts it declares (so two keys differing only in another policy's
+    /// facts share one evaluation); None when the evaluation failed.
+    summaries: HashMap<(usize, Key), Option<Rc<Summary>>>,
     evals: usize,
     budget: usize,
 }
@@ -112,6 +116,7 @@ impl<'a> Chooser<'a> {
             nodes: HashMap::new(),
             branches: HashMap::new(),
             values: HashMap::new(),
+            summaries: HashMap::new(),
             evals: 0,
             budget: 0,
         };
@@ -153,9 +158,19 @@ impl<'a> Chooser<'a> {
             return cands;
         }
         let mut scores: Vec<f64> = Vec::new();
+        // the evaluations the last finished depth took (depth 0: one per candidate)
+        let mut last_cost = cands.len();
         for depth in 1..=cands.len() {
-            // the first depth is always finished; deeper ones within the budget
-            self.budget = if depth == 1 { usize::MAX } else { budget };
+            // The first depth is always finished. A deeper one is started
+            // only when it is expected to fit the budget, its cost guessed
+            // from the growth between the last two depths; should the guess
+            // be wrong, it is abandoned at twice the budget.
+            let before = self.evals;
+            self.budget = if depth == 1 {
+                usize::MAX
+            } else {
+                budget.saturating_mul(2)
+            };
             let mut these = Vec::with_capacity(cands.len());
             let mut finished = true;
             for &c in &cands {
@@ -171,9 +186,12 @@ impl<'a> Chooser<'a> {
                 break;
             }
             scores = these;
-            if self.evals > budget {
+            let cost = self.evals - before;
+            let expected = cost.saturating_mul(cost) / last_cost.max(1);
+            if self.evals.saturating_add(expected) > budget {
                 break;
             }
+            last_cost = cost.max(1);
         }
         let mut order: Vec<(f64, usize)> = scores.into_iter().zip(cands).collect();
         // stable: ties keep the catalogue's order
@@ -242,8 +260,8 @@ impl<'a> Chooser<'a> {
                 if slot.is_none() {
                     continue;
                 }
-                match self.evaluate(pi, &child) {
-                    Some(o) => summaries[pi] = Rc::new(self.summarize(pi, &o)),
+                match self.summary(pi, &child) {
+                    Some(s) => summaries[pi] = s,
                     None => failed = true,
                 }
             }
@@ -283,6 +301,29 @@ impl<'a> Chooser<'a> {
         Rc::new(Node { summaries, cands })
     }
 
+    /// Policy `pi`'s summary under the answers of `key`, evaluated once
+    /// per distinct answers to its own facts; None when evaluation fails.
+    fn summary(&mut self, pi: usize, key: &Key) -> Option<Rc<Summary>> {
+        let own: Key = key
+            .iter()
+            .copied()
+            .filter(|&(e, _)| {
+                self.iv
+                    .entries
+                    .get(e as usize)
+                    .is_some_and(|en| en.slots.get(pi).copied().flatten().is_some())
+            })
+            .collect();
+        if let Some(s) = self.summaries.get(&(pi, own.clone())) {
+            return s.clone();
+        }
+        let s = self
+            .evaluate(pi, &own)
+            .map(|o| Rc::new(self.summarize(pi, &o)));
+        self.summaries.insert((pi, own), s.clone());
+        s
+    }
+
     /// Policy `pi` evaluated on its facts with the answers of `key`; None
     /// when the evaluation fails (such an answer is not tried).
     fn evaluate(&mut self, pi: usize, key: &Key) -> Option<Outcome> {
@@ -303,10 +344,12 @@ impl<'a> Chooser<'a> {
             let v = convert(v, from, &fields.get(slot)?.ty)?;
             *facts.values.get_mut(slot)? = Some(v);
         }
-        let engine = if p.program().is_some() {
-            Engine::Interpreter
-        } else {
+        // the module where it is already loaded (a service), else the
+        // interpreter: loading a module costs more than a `next` saves
+        let engine = if p.is_loaded() || p.program().is_none() {
             Engine::Wasm
+        } else {
+            Engine::Interpreter
         };
         p.evaluate_with(engine, &facts, self.as_of).ok()
     }
