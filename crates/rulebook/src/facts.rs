@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One known fact value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FactValue {
     Bool(bool),
     /// int, decimal (scaled by 10^6), money (pence), date (days since 1970-01-01), enum (variant index).

@@ -67,6 +67,8 @@ pub struct Trace {
     pub conditions: Vec<Vec<Option<Option<bool>>>>,
     /// Per decision: the `when`/`otherwise` clause that was chosen.
     pub chosen: Vec<Option<usize>>,
+    /// Per define: its value when it was known (for explanations).
+    pub defines: Vec<Option<Value>>,
 }
 
 /// Evaluates every decision of `program` for one record on `as_of` (days since 1970-01-01).
@@ -90,6 +92,7 @@ pub fn evaluate_traced(
             })
             .collect(),
         chosen: vec![None; program.decisions.len()],
+        defines: Vec::new(),
     };
     let mut it = Interp {
         trace,
@@ -120,7 +123,15 @@ pub fn evaluate_traced(
             }
         }
     }
-    let trace = std::mem::take(&mut it.trace);
+    let mut trace = std::mem::take(&mut it.trace);
+    trace.defines = it
+        .defines
+        .iter()
+        .map(|d| match d {
+            Some(Ok(V::K(v))) => Some(to_value(v.clone())),
+            _ => None,
+        })
+        .collect();
     let mut decisions = Vec::with_capacity(program.decisions.len());
     for r in it.decisions {
         match r {

@@ -29,10 +29,12 @@
 
 mod abi;
 mod ast;
+mod candidates;
 mod check;
 mod codegen;
 mod diagnostic;
 mod digest;
+mod explain;
 mod facts;
 mod interp;
 mod interview;
@@ -71,6 +73,7 @@ pub mod meta {
 pub use ast::Span;
 pub use diagnostic::{Diagnostic, Severity};
 pub use digest::sha256_hex;
+pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
 /// Ask once, across policies: the next question for one person facing
 /// several policies (docs/interview.md).

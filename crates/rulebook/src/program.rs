@@ -102,6 +102,50 @@ pub struct Program {
     pub line_starts: Vec<usize>,
 }
 
+impl Expr {
+    /// Pushes the direct sub-expressions of this expression onto `stack`
+    /// (for walks over a whole expression tree).
+    pub fn push_children<'e>(&'e self, stack: &mut Vec<&'e Expr>) {
+        match &self.kind {
+            ExprKind::Promote(_, a)
+            | ExprKind::Field(a, _)
+            | ExprKind::Neg(a)
+            | ExprKind::Not(a) => stack.push(a),
+            ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Arith(_, a, b)
+            | ExprKind::Cmp(_, _, a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ExprKind::In(_, a, xs) => {
+                stack.push(a);
+                stack.extend(xs.iter());
+            }
+            ExprKind::If(a, b, c) => {
+                stack.push(a);
+                stack.push(b);
+                stack.push(c);
+            }
+            ExprKind::Call(_, args) => stack.extend(args.iter()),
+            ExprKind::Aggregate { list, body, .. } => {
+                stack.push(list);
+                if let Some(b) = body {
+                    stack.push(b);
+                }
+            }
+            ExprKind::Const(_)
+            | ExprKind::Input(_)
+            | ExprKind::Param(_)
+            | ExprKind::Define(_)
+            | ExprKind::Decision(_)
+            | ExprKind::AsOf
+            | ExprKind::Var(_)
+            | ExprKind::Known(_) => {}
+        }
+    }
+}
+
 impl Program {
     /// The top expressions of every item: each define's, each expression
     /// decision's, and each clause's condition and value.

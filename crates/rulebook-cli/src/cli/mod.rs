@@ -1,5 +1,6 @@
 //! The command line (docs/language.md section 18): the only place that prints or exits.
 
+mod explain;
 mod interview;
 mod serve;
 
@@ -49,6 +50,23 @@ enum Command {
         /// Print the JSON on one line.
         #[arg(long)]
         compact: bool,
+    },
+    /// Explain each decision: the clauses that decided, and what would change it.
+    Explain {
+        /// The .rules file.
+        policy: PathBuf,
+        /// Facts JSON file; read from stdin when absent.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Evaluation date YYYY-MM-DD (default: today).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// Plain sentences for the person decided about, or JSON.
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::Format,
+        /// Text: with the rule file's line numbers.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Print the next question for one person facing all the named policies (JSON).
     Next {
@@ -182,6 +200,13 @@ pub fn main() -> ExitCode {
             )
         }
         Command::Compile { policy, output } => compile(&policy, &output),
+        Command::Explain {
+            policy,
+            input,
+            as_of,
+            format,
+            verbose,
+        } => explain::explain(&policy, input.as_deref(), as_of.as_deref(), format, verbose),
         Command::Next {
             policies,
             input,
