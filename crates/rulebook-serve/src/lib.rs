@@ -11,6 +11,7 @@
 
 mod admin;
 pub mod decision_log;
+mod explain;
 pub mod interview;
 pub mod listener;
 mod metrics;
@@ -187,6 +188,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
         .route("/v1/policies/{name}/rollback", post(rollback))
         .route("/v1/reload", post(reload))
+        .route("/v1/policies/{name}/explain", post(explain::by_path))
+        .route("/v1/explain", post(explain::by_query))
         .route("/v1/interview", post(interview::interview))
         .route("/interview", get(interview::page))
         .route("/interview/page.js", get(interview::script))
