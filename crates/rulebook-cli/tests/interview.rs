@@ -366,11 +366,19 @@ fn a_scripted_interview_ends_with_every_decision_and_its_reasons() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("pension_credit:"), "{stdout}");
-    assert!(stdout.contains("  eligible: no"), "{stdout}");
-    assert!(stdout.contains("because: "), "{stdout}");
+    assert!(
+        stdout.contains("Pension Credit: guarantee credit"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Eligible: no."), "{stdout}");
+    assert!(stdout.contains("Because: "), "{stdout}");
     assert!(stdout.contains("(State Pension Credit"), "{stdout}");
-    assert!(stdout.contains("weekly_guarantee_credit: 0.00"), "{stdout}");
+    assert!(
+        stdout.contains("Weekly guarantee credit: £0.00."),
+        "{stdout}"
+    );
+    // rulebook explain's sentences: no JSON words
+    assert!(!stdout.contains("null"), "{stdout}");
 }
 
 /// `--look-ahead 0` asks in the policy's own order (no hypothetical

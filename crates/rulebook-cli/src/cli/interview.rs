@@ -286,7 +286,12 @@ pub fn interview(
             return ExitCode::FAILURE;
         }
     }
-    print_outcomes(&last);
+    let _ = last;
+    let text = serde_json::to_string(&facts).unwrap_or_else(|_| "{}".into());
+    if let Err(e) = print_outcomes(&interview, &text, as_of) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     if ended {
         eprintln!("error: the answers ended before the interview did; the decisions above are on the facts given so far");
         return ExitCode::FAILURE;
@@ -294,41 +299,15 @@ pub fn interview(
     ExitCode::SUCCESS
 }
 
-/// Every decision with its value, its reasons (and their sources), or the
-/// facts it still needs.
-fn print_outcomes(next: &rulebook::Next) {
-    println!();
-    for (name, out) in &next.outcomes {
-        println!("{name}:");
-        let Some(decisions) = out["decisions"].as_object() else {
-            continue;
-        };
-        for (d, r) in decisions {
-            let value = match &r["value"] {
-                serde_json::Value::Null => {
-                    let missing: Vec<&str> = r["missing"]
-                        .as_array()
-                        .map(|m| m.iter().filter_map(|x| x.as_str()).collect())
-                        .unwrap_or_default();
-                    if missing.is_empty() {
-                        "not decided".to_string()
-                    } else {
-                        format!("not decided (not known: {})", missing.join(", "))
-                    }
-                }
-                serde_json::Value::Bool(true) => "yes".into(),
-                serde_json::Value::Bool(false) => "no".into(),
-                serde_json::Value::String(s) => s.clone(),
-                v => v.to_string(),
-            };
-            println!("  {d}: {value}");
-            for reason in r["reasons"].as_array().into_iter().flatten() {
-                let because = reason["because"].as_str().unwrap_or("");
-                match reason["source"].as_str() {
-                    Some(s) => println!("    because: {because} ({s})"),
-                    None => println!("    because: {because}"),
-                }
-            }
-        }
+/// Every policy's explanation for the person: each decision, its reasons
+/// and their sources (or the facts it still needs), and what would change
+/// it (`rulebook explain`'s text).
+fn print_outcomes(interview: &Interview, facts_json: &str, as_of: Date) -> Result<(), String> {
+    for p in interview.policies() {
+        let facts = p.parse_facts(facts_json).map_err(|e| e.to_string())?;
+        let x = rulebook::explain(p, &facts, as_of).map_err(|e| e.to_string())?;
+        println!();
+        print!("{}", x.to_text(p, false));
     }
+    Ok(())
 }
