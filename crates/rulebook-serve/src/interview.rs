@@ -124,12 +124,24 @@ fn answer(state: &AppState, body: &[u8]) -> Outcome {
             }
         }
     }
-    let result = Interview::new(policies).and_then(|iv| iv.next(facts, as_of));
+    let result = Interview::new(policies.clone()).and_then(|iv| iv.next(facts, as_of));
     match result {
-        Ok(next) => match serde_json::to_string(&next) {
-            Ok(t) => Outcome::Ok(t),
-            Err(e) => Outcome::Refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        },
+        Ok(next) => {
+            let mut json = match serde_json::to_value(&next) {
+                Ok(j) => j,
+                Err(e) => {
+                    return Outcome::Refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+                }
+            };
+            // every question answered: what would change each decision
+            // (`rulebook explain`'s sentences), for the outcome page
+            if next.next.is_none() {
+                if let Some(o) = json.as_object_mut() {
+                    o.insert("would_change".into(), would_change(&policies, facts, as_of));
+                }
+            }
+            Outcome::Ok(json.to_string())
+        }
         Err(e @ InterviewError::Eval { .. }) => {
             Outcome::Refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
@@ -180,3 +192,23 @@ fn static_file(kind: &'static str, body: &'static str) -> Response {
 const PAGE: &str = include_str!("interview/page.html");
 const SCRIPT: &str = include_str!("interview/page.js");
 const STYLE: &str = include_str!("interview/page.css");
+
+/// Per policy, per decision: what would change it, as sentences for the
+/// person (empty where the policy cannot be explained on these facts).
+fn would_change(policies: &[rulebook::Policy], facts: &str, as_of: Date) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for p in policies {
+        let Ok(parsed) = p.parse_facts(facts) else {
+            continue;
+        };
+        let Ok(x) = rulebook::explain(p, &parsed, as_of) else {
+            continue;
+        };
+        let mut per = serde_json::Map::new();
+        for (d, lines) in x.change_sentences(p) {
+            per.insert(d, lines.into());
+        }
+        out.insert(p.name().to_string(), per.into());
+    }
+    out.into()
+}

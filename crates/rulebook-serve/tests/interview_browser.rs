@@ -286,6 +286,21 @@ impl<'a> Interview<'a> {
             let eval = evaluate(p, &self.facts);
             assert_eq!(end["outcomes"][p]["decisions"], eval["decisions"], "{p}");
         }
+        // what would change each decision: the endpoint's sentences, each
+        // shown under its decision
+        let results = self.browser.text("#results");
+        let mut sentences = 0;
+        for p in self.policies {
+            for (d, lines) in end["would_change"][p].as_object().unwrap() {
+                for line in lines.as_array().unwrap() {
+                    let line = line.as_str().unwrap();
+                    assert!(results.contains(line), "{p} {d}: {line:?} not shown");
+                    sentences += 1;
+                }
+            }
+        }
+        assert!(sentences > 0, "no decision says what would change it");
+        assert!(results.contains("What would change this:"), "{results}");
     }
 }
 

@@ -270,6 +270,13 @@
         if (r.missing && r.missing.length) {
           dd.appendChild(el("p", {}, "Not known: " + r.missing.map(words).join(", ")));
         }
+        var changes = ((answer.would_change || {})[name] || {})[d] || [];
+        if (changes.length) {
+          dd.appendChild(el("div", { "class": "would-change-title" }, "What would change this:"));
+          var wl = el("ul", { "class": "would-change" });
+          changes.forEach(function (line) { wl.appendChild(el("li", {}, line)); });
+          dd.appendChild(wl);
+        }
         div.appendChild(dd);
         dl.appendChild(div);
       });

@@ -103,6 +103,12 @@ impl Explanation {
     pub fn to_text(&self, policy: &Policy, verbose: bool) -> String {
         text::render(self, policy, verbose)
     }
+
+    /// Each decision (in source order) with what would change it, as the
+    /// sentences of [`Explanation::to_text`].
+    pub fn change_sentences(&self, policy: &Policy) -> Vec<(String, Vec<String>)> {
+        text::changes(self, policy)
+    }
 }
 
 fn step_json(s: &Step) -> Json {

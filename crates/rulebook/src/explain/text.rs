@@ -21,6 +21,7 @@ pub(super) fn render(e: &Explanation, policy: &Policy, verbose: bool) -> String 
         .map(long_date)
         .unwrap_or_default();
     let _ = writeln!(out, "{title}, on {as_of}");
+    let changes = changes(e, policy);
     for d in &e.decisions {
         let Some(dm) = meta.decisions.iter().find(|m| m.name == d.name) else {
             continue;
@@ -54,34 +55,58 @@ pub(super) fn render(e: &Explanation, policy: &Policy, verbose: bool) -> String 
                 let _ = writeln!(out, "  It needs to know: {}.", names.join(", "));
             }
         }
-        for c in &d.would_change {
-            let _ = writeln!(
-                out,
-                "  {}",
-                would(&name, ty, c, meta, value.is_some_and(|v| !v.is_null()))
-            );
-        }
-        for (fact, each, by) in &d.rates {
-            let fty = meta
-                .input
-                .fields
-                .iter()
-                .find(|f| &f.name == fact)
-                .map(|f| &f.ty);
-            let each = fty.map(|t| say(t, each)).unwrap_or_default();
-            let by_text = say(ty, by);
-            let (verb, amount) = match by_text.strip_prefix('-') {
-                Some(rest) => ("lowers", rest.to_string()),
-                None => ("raises", by_text.clone()),
-            };
-            let _ = writeln!(
-                out,
-                "  Each {each} more of {} {verb} it by {amount}.",
-                words(fact)
-            );
+        let lines = changes.iter().find(|(n, _)| n == &d.name).map(|(_, l)| l);
+        for line in lines.into_iter().flatten() {
+            let _ = writeln!(out, "  {line}");
         }
     }
     out
+}
+
+/// Each decision's `would_change` entries (and rates) as sentences.
+pub(super) fn changes(e: &Explanation, policy: &Policy) -> Vec<(String, Vec<String>)> {
+    let meta = policy.meta();
+    let mut out = Vec::new();
+    for d in &e.decisions {
+        let Some(dm) = meta.decisions.iter().find(|m| m.name == d.name) else {
+            continue;
+        };
+        let known = e
+            .report
+            .get("decisions")
+            .and_then(|x| x.get(&d.name))
+            .and_then(|x| x.get("value"))
+            .is_some_and(|v| !v.is_null());
+        let name = capitalise(&words(&d.name));
+        let mut lines: Vec<String> = d
+            .would_change
+            .iter()
+            .map(|c| would(&name, &dm.ty, c, meta, known))
+            .collect();
+        lines.extend(d.rates.iter().map(|r| rate(&dm.ty, r, meta)));
+        out.push((d.name.clone(), lines));
+    }
+    out
+}
+
+fn rate(
+    ty: &ValueType,
+    (fact, each, by): &(String, Json, Json),
+    meta: &crate::abi::Meta,
+) -> String {
+    let fty = meta
+        .input
+        .fields
+        .iter()
+        .find(|f| &f.name == fact)
+        .map(|f| &f.ty);
+    let each = fty.map(|t| say(t, each)).unwrap_or_default();
+    let by_text = say(ty, by);
+    let (verb, amount) = match by_text.strip_prefix('-') {
+        Some(rest) => ("lowers", rest.to_string()),
+        None => ("raises", by_text.clone()),
+    };
+    format!("Each {each} more of {} {verb} it by {amount}.", words(fact))
 }
 
 fn reasons(out: &mut String, why: &[Step], value: Option<&Json>, verbose: bool) {
