@@ -13,7 +13,11 @@ fn main() {
     let as_of = Date::parse("2026-11-27").unwrap();
     println!("| policy | explain ms | one evaluation (interpreter) ms | ratio | evaluations | would_change entries |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for name in ["pension_credit", "council_tax_reduction", "casework_routing"] {
+    for name in [
+        "pension_credit",
+        "council_tax_reduction",
+        "casework_routing",
+    ] {
         let p = Policy::from_file(format!("{root}{name}.rules")).unwrap();
         let text = std::fs::read_to_string(format!("{root}{name}.example.json")).unwrap();
         let facts = p.parse_facts(&text).unwrap();

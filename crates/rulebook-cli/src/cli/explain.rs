@@ -2,7 +2,6 @@
 //! change it (LANGUAGE.md section 11), as text for the person decided about
 //! or as JSON.
 
-use rulebook::Date;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,15 +19,9 @@ pub fn explain(
     format: Format,
     verbose: bool,
 ) -> ExitCode {
-    let as_of = match as_of {
-        None => Date::today(),
-        Some(s) => match Date::parse(s) {
-            Ok(d) => d,
-            Err(_) => {
-                eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
-                return ExitCode::FAILURE;
-            }
-        },
+    let as_of = match super::as_of_or_today(as_of) {
+        Ok(d) => d,
+        Err(c) => return c,
     };
     let policy = match super::load(Some(policy), None) {
         Ok(p) => p,

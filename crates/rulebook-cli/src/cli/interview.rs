@@ -13,16 +13,6 @@ use std::process::ExitCode;
 /// read as floating point).
 type FactsMap = BTreeMap<String, Box<RawValue>>;
 
-fn as_of_or_today(as_of: Option<&str>) -> Result<Date, ExitCode> {
-    match as_of {
-        None => Ok(Date::today()),
-        Some(s) => Date::parse(s).map_err(|_| {
-            eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
-            ExitCode::FAILURE
-        }),
-    }
-}
-
 fn open(policies: &[PathBuf]) -> Result<Interview, ExitCode> {
     let mut loaded: Vec<Policy> = Vec::new();
     for p in policies {
@@ -42,7 +32,7 @@ pub fn next(
     compact: bool,
     look_ahead: usize,
 ) -> ExitCode {
-    let as_of = match as_of_or_today(as_of) {
+    let as_of = match super::as_of_or_today(as_of) {
         Ok(d) => d,
         Err(c) => return c,
     };
@@ -195,7 +185,7 @@ pub fn interview(
     as_of: Option<&str>,
     save: Option<&Path>,
 ) -> ExitCode {
-    let as_of = match as_of_or_today(as_of) {
+    let as_of = match super::as_of_or_today(as_of) {
         Ok(d) => d,
         Err(c) => return c,
     };

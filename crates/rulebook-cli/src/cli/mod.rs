@@ -335,6 +335,17 @@ fn check(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
+/// `--as-of DATE`, or today when it is not given.
+pub(crate) fn as_of_or_today(as_of: Option<&str>) -> Result<Date, ExitCode> {
+    match as_of {
+        None => Ok(Date::today()),
+        Some(s) => Date::parse(s).map_err(|_| {
+            eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
+            ExitCode::FAILURE
+        }),
+    }
+}
+
 fn load(policy: Option<&Path>, wasm: Option<&Path>) -> Result<Policy, ExitCode> {
     let loaded = match (policy, wasm) {
         (_, Some(w)) => Policy::from_wasm_file(w),
@@ -395,15 +406,9 @@ fn eval(
     as_of: Option<&str>,
     compact: bool,
 ) -> ExitCode {
-    let as_of = match as_of {
-        None => Date::today(),
-        Some(s) => match Date::parse(s) {
-            Ok(d) => d,
-            Err(_) => {
-                eprintln!("error: --as-of {s:?} is not a date YYYY-MM-DD");
-                return ExitCode::FAILURE;
-            }
-        },
+    let as_of = match as_of_or_today(as_of) {
+        Ok(d) => d,
+        Err(c) => return c,
     };
     let policy = match load(policy, wasm) {
         Ok(p) => p,

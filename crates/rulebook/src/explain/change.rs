@@ -168,12 +168,7 @@ impl<'a> Search<'a> {
             };
             let current = self.base.values.get(f).cloned().flatten();
             let tries: Vec<FactValue> = match (t, &current) {
-                (ValueType::Bool, Some(FactValue::Bool(b))) => vec![FactValue::Bool(!b)],
-                (ValueType::Enum { variants }, Some(FactValue::Num(k))) => (0..variants.len()
-                    as i64)
-                    .filter(|v| v != k)
-                    .map(FactValue::Num)
-                    .collect(),
+                (ValueType::Bool | ValueType::Enum { .. }, Some(v)) => other_values(t, v),
                 (ValueType::List { .. }, _) => Vec::new(),
                 (t, Some(FactValue::Num(x))) if unit_and_span(t).is_some() => {
                     for dir in [1i64, -1] {
@@ -376,12 +371,7 @@ impl<'a> Search<'a> {
             };
             let current = self.base.values.get(f).cloned().flatten();
             let mut vals: Vec<FactValue> = match (t, &current) {
-                (ValueType::Bool, Some(FactValue::Bool(b))) => vec![FactValue::Bool(!b)],
-                (ValueType::Enum { variants }, Some(FactValue::Num(k))) => (0..variants.len()
-                    as i64)
-                    .filter(|v| v != k)
-                    .map(FactValue::Num)
-                    .collect(),
+                (ValueType::Bool | ValueType::Enum { .. }, Some(v)) => other_values(t, v),
                 (t, Some(FactValue::Num(x))) if unit_and_span(t).is_some() => {
                     let sig_here = Value::Text(base_sig.clone().unwrap_or_default());
                     let mut v = Vec::new();
@@ -492,6 +482,18 @@ impl<'a> Search<'a> {
             }
         }
         out
+    }
+}
+
+/// The other values of a bool or enum fact whose value is `v`.
+fn other_values(t: &ValueType, v: &FactValue) -> Vec<FactValue> {
+    match (t, v) {
+        (ValueType::Bool, FactValue::Bool(b)) => vec![FactValue::Bool(!b)],
+        (ValueType::Enum { variants }, FactValue::Num(k)) => (0..variants.len() as i64)
+            .filter(|v| v != k)
+            .map(FactValue::Num)
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
