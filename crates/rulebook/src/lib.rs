@@ -84,7 +84,7 @@ pub use num::{Date, DateError};
 pub use outcome::{Decided, DecisionOutcome, EvalError, Outcome, Value, ValueRef, WrongPolicy};
 pub use personal::PersonalKeyMissing;
 pub use policy::{CompileError, Engine, Error, Policy};
-pub use report::Report;
+pub use report::{Report, TypedValue};
 pub use runtime::{
     BatchResults, Bits, DecisionView, LoadError, RecordView, Runtime, RuntimeConfig, CHUNK,
 };

@@ -174,9 +174,40 @@ impl Serialize for Reason<'_> {
 
 /// A known value written by its declared type: decimals, money, dates and
 /// enums as strings, ints as numbers.
-struct Typed<'a> {
+pub(crate) struct Typed<'a> {
     ty: &'a ValueType,
     value: ValueRef<'a>,
+}
+
+/// A decision's value with its type: [`TypedValue::to_json`] is the JSON of
+/// the decisions output (money and decimals as strings, dates as
+/// `YYYY-MM-DD`, enums by name), and `Display` the same text unquoted (a
+/// CSV cell).
+pub struct TypedValue<'a>(Typed<'a>);
+
+impl<'a> TypedValue<'a> {
+    pub fn new(ty: &'a ValueType, value: ValueRef<'a>) -> TypedValue<'a> {
+        TypedValue(Typed { ty, value })
+    }
+
+    /// The value as JSON text.
+    pub fn to_json(&self) -> String {
+        match serde_json::to_value(&self.0) {
+            Ok(v) => v.to_string(),
+            // Typed writes only strings, numbers and bools: cannot fail
+            Err(_) => "null".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for TypedValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match serde_json::to_value(&self.0) {
+            Ok(serde_json::Value::String(s)) => f.write_str(&s),
+            Ok(v) => write!(f, "{v}"),
+            Err(_) => Ok(()),
+        }
+    }
 }
 
 impl Serialize for Typed<'_> {

@@ -1,5 +1,6 @@
 //! The command line (docs/language.md section 18): the only place that prints or exits.
 
+mod batch;
 mod explain;
 mod interview;
 mod serve;
@@ -50,6 +51,29 @@ enum Command {
         /// Print the JSON on one line.
         #[arg(long)]
         compact: bool,
+    },
+    /// Evaluate a whole caseload (JSONL or CSV) on every core, results in input order.
+    Batch {
+        /// The .rules file.
+        policy: PathBuf,
+        /// The records: .jsonl (one facts object a line) or .csv (a header of input names).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where the results go (the same format); stdout when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Where bad records go, one {"line", "error"} object a line; stderr when absent.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Evaluation date YYYY-MM-DD (default: today).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// The input's format, when its name does not say (.jsonl, .ndjson, .csv).
+        #[arg(long, value_enum)]
+        format: Option<batch::Format>,
     },
     /// Explain each decision: the clauses that decided, and what would change it.
     Explain {
@@ -200,6 +224,23 @@ pub fn main() -> ExitCode {
             )
         }
         Command::Compile { policy, output } => compile(&policy, &output),
+        Command::Batch {
+            policy,
+            input,
+            output,
+            rejects,
+            as_of,
+            jobs,
+            format,
+        } => batch::run(&batch::Options {
+            policy: &policy,
+            input: &input,
+            output: output.as_deref(),
+            rejects: rejects.as_deref(),
+            as_of: as_of.as_deref(),
+            jobs,
+            format,
+        }),
         Command::Explain {
             policy,
             input,

@@ -1,0 +1,348 @@
+//! The two file formats of `rulebook batch`: reading records (JSONL lines,
+//! CSV rows with a header of input field names) and writing result rows
+//! (`line`, then each decision's value and `NAME.missing`).
+
+use rulebook::meta::ValueType;
+use rulebook::{Facts, Policy, RecordView, TypedValue};
+use serde_json::value::RawValue;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// `--format`: how records are written in and out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON facts object a line (`.jsonl`, `.ndjson`).
+    Jsonl,
+    /// A header of input field names, then one record a row (`.csv`).
+    Csv,
+}
+
+impl Format {
+    pub fn from_path(p: &Path) -> Option<Format> {
+        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// One record as read: a JSON line, or a CSV row's cells.
+pub(crate) enum Record {
+    Line(String),
+    Row(csv::StringRecord),
+    /// A row the CSV reader refused, with why.
+    Bad(String),
+}
+
+/// Reads records in chunks.
+pub(crate) struct Reader {
+    inner: Inner,
+    /// Records (or lines) read so far.
+    number: u64,
+    warnings: Vec<String>,
+}
+
+enum Inner {
+    Jsonl(BufReader<Box<dyn Read + Send>>),
+    Csv {
+        rows: csv::Reader<Box<dyn Read + Send>>,
+        /// For each column, the index of the input field it holds.
+        columns: std::sync::Arc<Vec<Option<usize>>>,
+    },
+}
+
+impl Reader {
+    pub fn new(
+        format: Format,
+        input: impl Read + Send + 'static,
+        policy: &Policy,
+    ) -> Result<Reader, String> {
+        let input: Box<dyn Read + Send> = Box::new(input);
+        let mut warnings = Vec::new();
+        let inner = match format {
+            Format::Jsonl => Inner::Jsonl(BufReader::with_capacity(1 << 20, input)),
+            Format::Csv => {
+                let mut rows = csv::ReaderBuilder::new()
+                    .has_headers(true)
+                    .flexible(false)
+                    .buffer_capacity(1 << 20)
+                    .from_reader(input);
+                let header = rows
+                    .headers()
+                    .map_err(|e| format!("the CSV header cannot be read: {e}"))?
+                    .clone();
+                let fields = &policy.meta().input.fields;
+                let mut columns = Vec::with_capacity(header.len());
+                let mut seen = vec![false; fields.len()];
+                for name in header.iter() {
+                    let name = name.trim();
+                    match fields.iter().position(|f| f.name == name) {
+                        Some(i) if seen.get(i).copied().unwrap_or(true) => {
+                            return Err(format!("the CSV header names `{name}` twice"));
+                        }
+                        Some(i) => {
+                            if let Some(s) = seen.get_mut(i) {
+                                *s = true;
+                            }
+                            columns.push(Some(i));
+                        }
+                        None => {
+                            warnings.push(format!(
+                                "column `{name}` is not an input of policy {}: ignored",
+                                policy.name()
+                            ));
+                            columns.push(None);
+                        }
+                    }
+                }
+                Inner::Csv {
+                    rows,
+                    columns: std::sync::Arc::new(columns),
+                }
+            }
+        };
+        Ok(Reader {
+            inner,
+            number: 0,
+            warnings,
+        })
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The CSV columns' input fields (None for JSONL).
+    pub fn columns(&self) -> Option<std::sync::Arc<Vec<Option<usize>>>> {
+        match &self.inner {
+            Inner::Csv { columns, .. } => Some(columns.clone()),
+            Inner::Jsonl(_) => None,
+        }
+    }
+
+    /// The next chunk of at most `max` records; None at the end.
+    pub fn chunk(&mut self, index: u64, max: usize) -> Result<Option<super::Chunk>, String> {
+        let mut records = Vec::with_capacity(max);
+        let mut bytes = 0u64;
+        match &mut self.inner {
+            Inner::Jsonl(r) => {
+                while records.len() < max {
+                    let mut line = String::new();
+                    let n = r
+                        .read_line(&mut line)
+                        .map_err(|e| format!("line {}: {e}", self.number + 1))?;
+                    if n == 0 {
+                        break;
+                    }
+                    self.number += 1;
+                    bytes += n as u64;
+                    if line.trim().is_empty() {
+                        continue; // a blank line is no record (it is counted)
+                    }
+                    records.push((self.number, Record::Line(line)));
+                }
+            }
+            Inner::Csv { rows, .. } => {
+                while records.len() < max {
+                    let mut row = csv::StringRecord::new();
+                    let before = rows.position().byte();
+                    let more = match rows.read_record(&mut row) {
+                        Ok(m) => m,
+                        Err(e) => {
+                            // a row the CSV reader refuses (a wrong number
+                            // of cells) is a bad record, not the end
+                            self.number += 1;
+                            bytes += rows.position().byte().saturating_sub(before);
+                            let why = match e.kind() {
+                                csv::ErrorKind::UnequalLengths {
+                                    expected_len, len, ..
+                                } => format!(
+                                    "the row has {len} cells; the header has {expected_len}"
+                                ),
+                                _ => format!("the row cannot be read as CSV: {e}"),
+                            };
+                            records.push((self.number, Record::Bad(why)));
+                            continue;
+                        }
+                    };
+                    if !more {
+                        break;
+                    }
+                    self.number += 1;
+                    bytes += rows.position().byte().saturating_sub(before);
+                    records.push((self.number, Record::Row(row)));
+                }
+            }
+        }
+        if records.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(super::Chunk {
+            index,
+            records,
+            bytes,
+        }))
+    }
+}
+
+/// The facts of one record.
+pub(crate) fn parse(
+    policy: &Policy,
+    columns: Option<&[Option<usize>]>,
+    record: &Record,
+) -> Result<Facts, String> {
+    match record {
+        Record::Line(text) => policy.parse_facts(text).map_err(|e| e.to_string()),
+        Record::Row(row) => {
+            let json = row_json(policy, columns.unwrap_or(&[]), row)?;
+            policy.parse_facts(&json).map_err(|e| e.to_string())
+        }
+        Record::Bad(e) => Err(e.clone()),
+    }
+}
+
+/// A CSV row as the JSON facts object it stands for: an empty cell is an
+/// unknown fact; numbers and bools as written, other values as strings, a
+/// list cell as the JSON text it holds.
+fn row_json(
+    policy: &Policy,
+    columns: &[Option<usize>],
+    row: &csv::StringRecord,
+) -> Result<String, String> {
+    let fields = &policy.meta().input.fields;
+    let mut out = String::with_capacity(row.as_slice().len() + 16 * row.len());
+    out.push('{');
+    let mut first = true;
+    for (cell, column) in row.iter().zip(columns) {
+        let Some(field) = column.and_then(|i| fields.get(i)) else {
+            continue;
+        };
+        if cell.is_empty() {
+            continue;
+        }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_string(&mut out, &field.name);
+        out.push(':');
+        match &field.ty {
+            ValueType::Bool if cell == "true" || cell == "false" => out.push_str(cell),
+            ValueType::Int if is_integer(cell) => out.push_str(cell),
+            ValueType::List { .. } => {
+                let raw: &RawValue = serde_json::from_str(cell).map_err(|e| {
+                    format!(
+                        "column {}: a list cell must hold JSON text: {e}",
+                        field.name
+                    )
+                })?;
+                out.push_str(raw.get());
+            }
+            _ => push_json_string(&mut out, cell),
+        }
+    }
+    out.push('}');
+    Ok(out)
+}
+
+fn is_integer(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    // serde_json's own escaping; writing a str cannot fail
+    out.push_str(&serde_json::Value::String(s.to_string()).to_string());
+}
+
+/// The output's first line: the CSV header (nothing for JSONL).
+pub(crate) fn header(format: Format, policy: &Policy) -> String {
+    match format {
+        Format::Jsonl => String::new(),
+        Format::Csv => {
+            let mut h = String::from("line");
+            for d in &policy.meta().decisions {
+                h.push(',');
+                push_csv(&mut h, &d.name);
+                h.push(',');
+                push_csv(&mut h, &format!("{}.missing", d.name));
+            }
+            h.push('\n');
+            h
+        }
+    }
+}
+
+/// One result row: `line`, then each decision's value and missing list.
+pub(crate) fn write_row(
+    format: Format,
+    policy: &Policy,
+    line: u64,
+    view: &RecordView,
+    out: &mut String,
+) {
+    let meta = policy.meta();
+    match format {
+        Format::Jsonl => {
+            out.push_str("{\"line\":");
+            out.push_str(&line.to_string());
+            for (i, d) in meta.decisions.iter().enumerate() {
+                let Some(dv) = view.decision_at(i) else {
+                    continue;
+                };
+                out.push_str(",\"");
+                out.push_str(&d.name);
+                out.push_str("\":");
+                match dv.value() {
+                    Some(v) => out.push_str(&TypedValue::new(&d.ty, v).to_json()),
+                    None => out.push_str("null"),
+                }
+                out.push_str(",\"");
+                out.push_str(&d.name);
+                out.push_str(".missing\":");
+                push_json_string(out, &missing_text(&dv));
+            }
+            out.push_str("}\n");
+        }
+        Format::Csv => {
+            out.push_str(&line.to_string());
+            for (i, d) in meta.decisions.iter().enumerate() {
+                let Some(dv) = view.decision_at(i) else {
+                    continue;
+                };
+                out.push(',');
+                if let Some(v) = dv.value() {
+                    push_csv(out, &TypedValue::new(&d.ty, v).to_string());
+                }
+                out.push(',');
+                push_csv(out, &missing_text(&dv));
+            }
+            out.push('\n');
+        }
+    }
+}
+
+/// The missing list as JSON text; empty when the decision is known.
+fn missing_text(dv: &rulebook::DecisionView) -> String {
+    if dv.is_known() {
+        return String::new();
+    }
+    let paths: Vec<serde_json::Value> = dv
+        .missing_paths()
+        .map(|p| serde_json::Value::String(p.to_string()))
+        .collect();
+    // a JSON array of strings always prints
+    serde_json::Value::Array(paths).to_string()
+}
+
+/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+fn push_csv(out: &mut String, cell: &str) {
+    if cell.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&cell.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(cell);
+    }
+}

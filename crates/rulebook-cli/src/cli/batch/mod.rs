@@ -1,0 +1,261 @@
+//! `rulebook batch` (LANGUAGE.md section 14): a whole caseload through one
+//! policy, JSONL or CSV in and the same format out, on every core.
+//!
+//! Three stages joined by bounded channels, so memory stays flat however
+//! long the file: one reader cuts the input into chunks of records (the
+//! text only: no parsing), `--jobs` workers each parse a chunk's records
+//! into facts, evaluate them in one call into the module and write the
+//! chunk's output text, and the writer puts the chunks back in input order.
+//! A bad record goes to the rejects with its line and never touches the
+//! others; the output is byte-identical whatever the number of jobs.
+
+mod format;
+mod summary;
+
+pub use format::Format;
+use format::Reader;
+use rulebook::{BatchResults, Date, Facts, Policy};
+use std::collections::BTreeMap;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Instant;
+use summary::Summary;
+
+/// Records a worker takes at a time.
+const CHUNK_RECORDS: usize = 4096;
+
+/// The options of `rulebook batch`.
+pub struct Options<'a> {
+    pub policy: &'a Path,
+    pub input: &'a Path,
+    pub output: Option<&'a Path>,
+    pub rejects: Option<&'a Path>,
+    pub as_of: Option<&'a str>,
+    pub jobs: Option<usize>,
+    pub format: Option<Format>,
+}
+
+/// A chunk of records as read: their text and where each starts.
+pub(crate) struct Chunk {
+    index: u64,
+    /// Each record's number (1-based line, or data row) and text.
+    records: Vec<(u64, format::Record)>,
+    /// Input bytes the chunk covers (for the progress bar).
+    bytes: u64,
+}
+
+/// A chunk evaluated: its output text, its rejects, and what it counted.
+struct Done {
+    index: u64,
+    output: String,
+    rejects: String,
+    bytes: u64,
+    summary: Summary,
+}
+
+pub fn run(o: &Options) -> ExitCode {
+    match batch(o) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn batch(o: &Options) -> Result<ExitCode, String> {
+    let as_of = super::as_of_or_today(o.as_of).map_err(|_| "see above".to_string());
+    let as_of = match as_of {
+        Ok(d) => d,
+        Err(_) => return Ok(ExitCode::FAILURE),
+    };
+    let policy = match super::load(Some(o.policy), None) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    // compile to native code before reading anything
+    policy
+        .load()
+        .map_err(|e| format!("{}: the module cannot be loaded: {e}", o.policy.display()))?;
+    let format = match o.format {
+        Some(f) => f,
+        None => Format::from_path(o.input).ok_or_else(|| {
+            format!(
+                "{}: cannot tell the format from the name: use a .jsonl or .csv file, or --format",
+                o.input.display()
+            )
+        })?,
+    };
+    let file = std::fs::File::open(o.input).map_err(|e| format!("{}: {e}", o.input.display()))?;
+    let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader =
+        Reader::new(format, file, &policy).map_err(|e| format!("{}: {e}", o.input.display()))?;
+    for w in reader.warnings() {
+        eprintln!("warning: {}: {w}", o.input.display());
+    }
+    let mut output: Box<dyn Write> = match o.output {
+        Some(p) => Box::new(BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+    };
+    let to_stderr = o.rejects.is_none();
+    let mut rejects: Box<dyn Write> = match o.rejects {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).map_err(|e| format!("{}: {e}", p.display()))?,
+        )),
+        None => Box::new(std::io::stderr()),
+    };
+    let jobs = o
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let header = format::header(format, &policy);
+    output
+        .write_all(header.as_bytes())
+        .map_err(|e| format!("output: {e}"))?;
+
+    let bar = progress(total_bytes, to_stderr);
+    let start = Instant::now();
+    let mut total = Summary::new(&policy);
+    let written: Result<(), String> = std::thread::scope(|scope| {
+        let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(jobs * 2);
+        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(jobs * 2);
+        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
+        let columns = reader.columns();
+        for _ in 0..jobs {
+            let (rx, tx, policy) = (work_rx.clone(), done_tx.clone(), &policy);
+            let columns = columns.clone();
+            scope.spawn(move || worker(policy, columns.as_deref(), format, as_of, &rx, &tx));
+        }
+        drop(done_tx);
+        let read = scope.spawn(move || -> Result<(), String> {
+            let mut index = 0;
+            loop {
+                let chunk = reader.chunk(index, CHUNK_RECORDS)?;
+                let Some(chunk) = chunk else { return Ok(()) };
+                index += 1;
+                if work_tx.send(chunk).is_err() {
+                    return Ok(()); // the writer stopped: its error is reported
+                }
+            }
+        });
+        // the writer: chunks back in input order
+        let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failed: Option<String> = None;
+        for done in done_rx.iter() {
+            waiting.insert(done.index, done);
+            while let Some(d) = waiting.remove(&next) {
+                next += 1;
+                if failed.is_none() {
+                    if let Err(e) = output.write_all(d.output.as_bytes()) {
+                        failed = Some(format!("output: {e}"));
+                    }
+                    if let Err(e) = rejects.write_all(d.rejects.as_bytes()) {
+                        failed = Some(format!("rejects: {e}"));
+                    }
+                }
+                bar.inc(d.bytes);
+                total.add(&d.summary);
+            }
+            if failed.is_some() {
+                break;
+            }
+        }
+        drop(done_rx);
+        let read = read
+            .join()
+            .unwrap_or_else(|_| Err("the reader stopped".into()));
+        match failed {
+            Some(e) => Err(e),
+            None => read,
+        }
+    });
+    bar.finish_and_clear();
+    written?;
+    output.flush().map_err(|e| format!("output: {e}"))?;
+    rejects.flush().map_err(|e| format!("rejects: {e}"))?;
+    eprint!("{}", total.render(start.elapsed()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn worker(
+    policy: &Policy,
+    columns: Option<&Vec<Option<usize>>>,
+    format: Format,
+    as_of: Date,
+    work: &std::sync::Mutex<mpsc::Receiver<Chunk>>,
+    done: &mpsc::SyncSender<Done>,
+) {
+    let mut results = BatchResults::default();
+    let mut facts: Vec<Facts> = Vec::with_capacity(CHUNK_RECORDS);
+    let mut lines: Vec<u64> = Vec::with_capacity(CHUNK_RECORDS);
+    loop {
+        let chunk = match work.lock() {
+            Ok(rx) => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        facts.clear();
+        lines.clear();
+        let mut out = Done {
+            index: chunk.index,
+            output: String::with_capacity(chunk.records.len() * 64),
+            rejects: String::new(),
+            bytes: chunk.bytes,
+            summary: Summary::new(policy),
+        };
+        for (line, record) in &chunk.records {
+            match format::parse(policy, columns.map(Vec::as_slice), record) {
+                Ok(f) => {
+                    facts.push(f);
+                    lines.push(*line);
+                }
+                Err(e) => reject(&mut out, *line, &e),
+            }
+        }
+        policy.evaluate_batch_into(facts.as_slice(), as_of, &mut results);
+        for (i, r) in results.iter().enumerate() {
+            let line = lines.get(i).copied().unwrap_or(0);
+            match r {
+                Ok(view) => {
+                    format::write_row(format, policy, line, &view, &mut out.output);
+                    out.summary.count(&view);
+                }
+                Err(e) => reject(&mut out, line, &e.to_string()),
+            }
+        }
+        if done.send(out).is_err() {
+            return;
+        }
+    }
+}
+
+fn reject(out: &mut Done, line: u64, error: &str) {
+    out.summary.rejected += 1;
+    out.rejects.push_str(&format!(
+        "{{\"line\":{line},\"error\":{}}}\n",
+        serde_json::Value::String(error.to_string())
+    ));
+}
+
+/// A progress bar over the input's bytes, on a terminal only (and not
+/// while rejects are going to that same terminal).
+fn progress(total: u64, rejects_on_stderr: bool) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || total == 0 || rejects_on_stderr {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,368 @@
+//! `rulebook batch` as a user runs it (LANGUAGE.md section 14): JSONL and
+//! CSV caseloads with bad records mixed in, every result row checked
+//! against `rulebook eval` of the same record, rejects with their lines,
+//! and the output byte-identical whatever `--jobs`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const AS_OF: &str = "2026-11-27";
+
+fn rulebook(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let _ = input.write_all(stdin);
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rulebook-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n.max(1)
+    }
+}
+
+/// Facts for pension credit around the example, some left out.
+fn person(rng: &mut Rng) -> Map<String, Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../rules/pension_credit.example.json"
+    ))
+    .unwrap();
+    let mut p: Map<String, Value> = serde_json::from_str(&text).unwrap();
+    let pounds = rng.below(400);
+    p.insert(
+        "weekly_state_pension".into(),
+        json!(format!("{pounds}.{:02}", rng.below(100))),
+    );
+    p.insert("capital".into(), json!(format!("{}.00", rng.below(30_000))));
+    p.insert("has_partner".into(), json!(rng.below(2) == 0));
+    p.insert(
+        "date_of_birth".into(),
+        json!(format!(
+            "19{:02}-0{}-1{}",
+            40 + rng.below(50),
+            1 + rng.below(9),
+            rng.below(10)
+        )),
+    );
+    for k in ["in_great_britain", "is_carer", "capital"] {
+        if rng.below(9) == 0 {
+            p.remove(k);
+        }
+    }
+    p
+}
+
+/// What `rulebook eval` decides for one record, as batch writes it.
+fn expected(facts: &Map<String, Value>) -> Map<String, Value> {
+    let out = rulebook(
+        &[
+            "eval",
+            "rules/pension_credit.rules",
+            "--as-of",
+            AS_OF,
+            "--compact",
+        ],
+        Value::Object(facts.clone()).to_string().as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut row = Map::new();
+    for (name, d) in r["decisions"].as_object().unwrap() {
+        row.insert(name.clone(), d["value"].clone());
+        let missing = match d.get("missing") {
+            Some(m) if d["value"].is_null() => m.to_string(),
+            _ => String::new(),
+        };
+        row.insert(format!("{name}.missing"), json!(missing));
+    }
+    row
+}
+
+/// The records: good ones, with bad lines at known places.
+fn caseload(n: usize) -> (Vec<Option<Map<String, Value>>>, Vec<String>) {
+    let mut rng = Rng(0x1234_5678_9ABC_DEF1);
+    let mut records = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..n {
+        match i % 37 {
+            5 => {
+                records.push(None);
+                lines.push(r#"{"capital": "lots"}"#.to_string());
+            }
+            11 => {
+                records.push(None);
+                lines.push("not json at all".to_string());
+            }
+            _ => {
+                let p = person(&mut rng);
+                lines.push(Value::Object(p.clone()).to_string());
+                records.push(Some(p));
+            }
+        }
+    }
+    (records, lines)
+}
+
+fn run_batch(input: &Path, extra: &[&str]) -> (Output, String, String) {
+    let d = dir();
+    let tag = extra.join("_").replace(['-', '/'], "");
+    let out = d.join(format!(
+        "out{tag}.{}",
+        input.extension().unwrap().to_str().unwrap()
+    ));
+    let rej = d.join(format!("rejects{tag}.jsonl"));
+    let mut args = vec![
+        "batch",
+        "rules/pension_credit.rules",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--rejects",
+        rej.to_str().unwrap(),
+        "--as-of",
+        AS_OF,
+    ];
+    args.extend_from_slice(extra);
+    let o = rulebook(&args, b"");
+    let output = std::fs::read_to_string(&out).unwrap_or_default();
+    let rejects = std::fs::read_to_string(&rej).unwrap_or_default();
+    (o, output, rejects)
+}
+
+fn check_rejects(rejects: &str, records: &[Option<Map<String, Value>>]) {
+    let bad: Vec<u64> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_none())
+        .map(|(i, _)| i as u64 + 1)
+        .collect();
+    let got: Vec<Value> = rejects
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        got.iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        bad
+    );
+    for r in &got {
+        assert!(!r["error"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn jsonl_rows_equal_eval_record_by_record_and_bad_lines_go_to_rejects() {
+    let (records, lines) = caseload(120);
+    let input = dir().join("cases.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let (o, output, rejects) = run_batch(&input, &["--jobs", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<Map<String, Value>> = output
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let good: Vec<(usize, &Map<String, Value>)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+        .collect();
+    assert_eq!(rows.len(), good.len());
+    for (row, (i, facts)) in rows.iter().zip(&good) {
+        let mut want = expected(facts);
+        want.insert("line".into(), json!(i + 1));
+        let mut got = row.clone();
+        got.sort_keys();
+        want.sort_keys();
+        assert_eq!(got, want, "line {}", i + 1);
+    }
+    check_rejects(&rejects, &records);
+    let summary = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        summary.contains(&format!(
+            "120 records: {} evaluated, {} rejected",
+            good.len(),
+            120 - good.len()
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("records/s"), "{summary}");
+    assert!(summary.contains("eligible: false"), "{summary}");
+}
+
+#[test]
+fn the_output_is_byte_identical_whatever_the_number_of_jobs() {
+    let (_, lines) = caseload(20_000);
+    let input = dir().join("many.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let (a, out1, rej1) = run_batch(&input, &["--jobs", "1"]);
+    let (b, out2, rej2) = run_batch(&input, &["--jobs", "2"]);
+    let (c, out3, rej3) = run_batch(&input, &["--jobs", "3"]);
+    for o in [&a, &b, &c] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(out1.lines().count(), 20_000 - rej1.lines().count());
+    assert!(out1 == out2 && out2 == out3, "outputs differ with --jobs");
+    assert!(rej1 == rej2 && rej2 == rej3, "rejects differ with --jobs");
+}
+
+#[test]
+fn csv_in_csv_out_with_empty_cells_unknown_and_short_rows_rejected() {
+    let (records, _) = caseload(80);
+    let names = [
+        "date_of_birth",
+        "has_partner",
+        "partner_date_of_birth",
+        "in_great_britain",
+        "habitually_resident",
+        "subject_to_immigration_control",
+        "severely_disabled",
+        "is_carer",
+        "weekly_state_pension",
+        "monthly_occupational_pension",
+        "weekly_earnings",
+        "capital",
+        "notes",
+    ];
+    let mut text = names.join(",") + "\n";
+    for r in &records {
+        match r {
+            None => text.push_str("1950-01-01,true\n"),
+            Some(r) => {
+                let cells: Vec<String> = names
+                    .iter()
+                    .map(|n| match r.get(*n) {
+                        None => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect();
+                text.push_str(&(cells.join(",") + "\n"));
+            }
+        }
+    }
+    let input = dir().join("cases.csv");
+    std::fs::write(&input, text).unwrap();
+    let (o, output, rejects) = run_batch(&input, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("column `notes` is not an input of policy pension_credit"),
+        "{stderr}"
+    );
+    let mut csv = csv::Reader::from_reader(output.as_bytes());
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[0], "line");
+    assert_eq!(header[1], "appropriate_minimum_guarantee");
+    assert_eq!(header[2], "appropriate_minimum_guarantee.missing");
+    let good: Vec<(usize, &Map<String, Value>)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().map(|r| (i, r)))
+        .collect();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), good.len());
+    for (row, (i, facts)) in rows.iter().zip(&good) {
+        let want = expected(facts);
+        assert_eq!(&row[0], (i + 1).to_string(), "line");
+        for (k, name) in header.iter().enumerate().skip(1) {
+            let cell = &row[k];
+            let want_cell = match &want[name] {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            assert_eq!(cell, want_cell, "line {} {name}", i + 1);
+        }
+    }
+    check_rejects(&rejects, &records);
+    assert!(
+        rejects.contains("the row has 2 cells; the header has 13"),
+        "{rejects}"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_used_is_one_clear_error() {
+    let d = dir();
+    let odd = d.join("cases.txt");
+    std::fs::write(&odd, "{}\n").unwrap();
+    let o = rulebook(
+        &[
+            "batch",
+            "rules/pension_credit.rules",
+            "--input",
+            odd.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--format"));
+    let o = rulebook(
+        &[
+            "batch",
+            "rules/pension_credit.rules",
+            "--input",
+            "/nonexistent/x.jsonl",
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.jsonl"));
+    let dup = d.join("dup.csv");
+    std::fs::write(&dup, "capital,capital\n1,2\n").unwrap();
+    let o = rulebook(
+        &[
+            "batch",
+            "rules/pension_credit.rules",
+            "--input",
+            dup.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("names `capital` twice"));
+    // --format says what the name does not
+    let o = rulebook(
+        &[
+            "batch",
+            "rules/pension_credit.rules",
+            "--input",
+            odd.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "--as-of",
+            AS_OF,
+        ],
+        b"",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("{\"line\":1,"));
+}
