@@ -144,6 +144,98 @@ pub fn from_json_str_noting(
     facts_from(schema, Raw(root), &mut Some(ignored))
 }
 
+/// Parses one record of text cells (a CSV row) against a record layout:
+/// each `(field index, cell)` pair is that input's value as written, an
+/// empty cell is an unknown fact, and a list field's cell holds the list as
+/// JSON text. Values are read by their field's type with the same rules and
+/// messages as JSON facts (a money cell `1200.50`, a date `2026-04-06`).
+pub fn from_cells<'a>(
+    schema: &Layout,
+    cells: impl IntoIterator<Item = (usize, &'a str)>,
+) -> Result<Facts, InputError> {
+    let mut values = vec![None; schema.fields.len()];
+    let mut problems = Vec::new();
+    for (i, text) in cells {
+        let (Some(field), Some(slot)) = (schema.fields.get(i), values.get_mut(i)) else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let cell = match &field.ty {
+            ValueType::Bool if text == "true" => Cell::Bool(true),
+            ValueType::Bool if text == "false" => Cell::Bool(false),
+            ValueType::Int => Cell::Number(text),
+            ValueType::List { .. } => match serde_json::from_str::<&RawValue>(text) {
+                Ok(raw) => Cell::Json(Raw(raw)),
+                Err(_) => {
+                    problems.push(FieldProblem {
+                        path: field.name.clone(),
+                        value: shorten(text.to_string()),
+                        expected: "a list written as JSON text in its cell".into(),
+                        kind: ProblemKind::Value,
+                    });
+                    continue;
+                }
+            },
+            _ => Cell::Str(text),
+        };
+        let path = Path::Field(&Path::Root, &field.name);
+        match value(&field.ty, cell, &path, &mut problems, &mut None) {
+            Ok(v) => *slot = v,
+            Err(p) => problems.push(p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Facts::new(schema, values))
+    } else {
+        Err(InputError { problems })
+    }
+}
+
+/// One cell of a text record, read as its field's type asks.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Bool(bool),
+    Number(&'a str),
+    Str(&'a str),
+    Json(Raw<'a>),
+}
+
+impl<'a> Node<'a> for Cell<'a> {
+    fn kind(&self) -> Kind<'a, Self> {
+        match *self {
+            Cell::Bool(b) => Kind::Bool(b),
+            Cell::Number(t) => Kind::Number(Cow::Borrowed(t)),
+            Cell::Str(t) => Kind::Str(Cow::Borrowed(t)),
+            // a list's elements are JSON: their cells are JSON nodes too
+            Cell::Json(raw) => match raw.kind() {
+                Kind::Array(items) => Kind::Array(items.into_iter().map(Cell::Json).collect()),
+                Kind::Object(entries) => Kind::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k, Cell::Json(v)))
+                        .collect(),
+                ),
+                Kind::Null => Kind::Null,
+                Kind::Bool(b) => Kind::Bool(b),
+                Kind::Number(n) => Kind::Number(n),
+                Kind::Str(s) => Kind::Str(s),
+                Kind::Invalid => Kind::Invalid,
+            },
+        }
+    }
+    fn show(&self) -> String {
+        match self {
+            Cell::Bool(b) => b.to_string(),
+            Cell::Number(t) | Cell::Str(t) => {
+                shorten(serde_json::Value::String((*t).to_string()).to_string())
+            }
+            Cell::Json(raw) => raw.show(),
+        }
+    }
+}
+
 /// The declared fact a misspelt fact path most likely meant (`recieves_uc`
 /// -> `receives_uc`, `children[].agee` -> `children[].age`), by edit distance
 /// among the fields declared at the same place; None when nothing is close.

@@ -446,6 +446,16 @@ impl Policy {
         decision.variant(&self.inner.meta, name)
     }
 
+    /// Facts from text cells (a CSV row): `(input field index, cell)`
+    /// pairs, an empty cell unknown, a list field's cell JSON text; values
+    /// are read by their field's type, with `parse_facts`' messages.
+    pub fn parse_cells<'a>(
+        &self,
+        cells: impl IntoIterator<Item = (usize, &'a str)>,
+    ) -> Result<Facts, InputError> {
+        crate::facts::from_cells(&self.inner.meta.input, cells)
+    }
+
     /// Checks facts given as JSON text against the input schema. Numbers
     /// are read exactly from the text. (A host holding a
     /// `serde_json::Value` passes its text: `value.to_string()`.)

@@ -2,9 +2,7 @@
 //! CSV rows with a header of input field names) and writing result rows
 //! (`line`, then each decision's value and `NAME.missing`).
 
-use rulebook::meta::ValueType;
 use rulebook::{Facts, Policy, RecordView, TypedValue};
-use serde_json::value::RawValue;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -195,60 +193,14 @@ pub(crate) fn parse(
     match record {
         Record::Line(text) => policy.parse_facts(text).map_err(|e| e.to_string()),
         Record::Row(row) => {
-            let json = row_json(policy, columns.unwrap_or(&[]), row)?;
-            policy.parse_facts(&json).map_err(|e| e.to_string())
+            let cells = row
+                .iter()
+                .zip(columns.unwrap_or(&[]))
+                .filter_map(|(cell, column)| column.map(|i| (i, cell)));
+            policy.parse_cells(cells).map_err(|e| e.to_string())
         }
         Record::Bad(e) => Err(e.clone()),
     }
-}
-
-/// A CSV row as the JSON facts object it stands for: an empty cell is an
-/// unknown fact; numbers and bools as written, other values as strings, a
-/// list cell as the JSON text it holds.
-fn row_json(
-    policy: &Policy,
-    columns: &[Option<usize>],
-    row: &csv::StringRecord,
-) -> Result<String, String> {
-    let fields = &policy.meta().input.fields;
-    let mut out = String::with_capacity(row.as_slice().len() + 16 * row.len());
-    out.push('{');
-    let mut first = true;
-    for (cell, column) in row.iter().zip(columns) {
-        let Some(field) = column.and_then(|i| fields.get(i)) else {
-            continue;
-        };
-        if cell.is_empty() {
-            continue;
-        }
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        push_json_string(&mut out, &field.name);
-        out.push(':');
-        match &field.ty {
-            ValueType::Bool if cell == "true" || cell == "false" => out.push_str(cell),
-            ValueType::Int if is_integer(cell) => out.push_str(cell),
-            ValueType::List { .. } => {
-                let raw: &RawValue = serde_json::from_str(cell).map_err(|e| {
-                    format!(
-                        "column {}: a list cell must hold JSON text: {e}",
-                        field.name
-                    )
-                })?;
-                out.push_str(raw.get());
-            }
-            _ => push_json_string(&mut out, cell),
-        }
-    }
-    out.push('}');
-    Ok(out)
-}
-
-fn is_integer(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn push_json_string(out: &mut String, s: &str) {
