@@ -234,160 +234,199 @@ class JsonSyntaxError extends Error {}
 /**
  * Parses JSON text keeping what JSON.parse loses: each number's exact text,
  * every key of an object in order (duplicates included), and each value's
- * place in the text (for messages).
+ * place in the text (for messages). Iterative: any depth of nesting is read
+ * (as the Rust host reads it) without deep recursion. A string with an
+ * unpaired surrogate escape (`"\ud800"`), or an object with such a key, is
+ * valid JSON but not Unicode text: its node's kind is 'invalid', so that it
+ * is refused where a value is expected, as by the Rust host.
  */
 function parseJsonText(text) {
+  if (!isWellFormed(text)) throw new JsonSyntaxError('it is not valid Unicode text');
   let i = 0;
-  const fail = (what) => {
-    const before = text.slice(0, i);
-    const line = (before.match(/\n/g) || []).length + 1;
-    const column = i - (before.lastIndexOf('\n') + 1) + 1;
+  const n = text.length;
+  // serde_json's way of placing errors: just after the offending character
+  // (a control character in a string, or the end of the text: just before)
+  const fail = (what, before = false) => {
+    const end = i < n && !before ? i + 1 : i;
+    const read = text.slice(0, end);
+    const line = (read.match(/\n/g) || []).length + 1;
+    const column = end - (read.lastIndexOf('\n') + 1);
     throw new JsonSyntaxError(`${what} at line ${line} column ${column}`);
   };
   const ws = () => {
-    while (i < text.length) {
+    while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
       else break;
     }
   };
-  const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  const hex4 = () => {
+    const h = text.slice(i, i + 4);
+    if (!/^[0-9a-fA-F]{4}$/.test(h)) {
+      i = Math.min(i + 4, n);
+      if (i === n) fail('EOF while parsing a string');
+      i -= 1;
+      fail('invalid escape');
+    }
+    i += 4;
+    return parseInt(h, 16);
+  };
+  // a string at i: {v, bad} (bad: it has an unpaired surrogate escape)
   const string = () => {
     i++; // the opening quote
-    let out = '';
+    let v = '';
+    let bad = false;
     let run = i;
     for (;;) {
-      if (i >= text.length) fail('EOF while parsing a string');
+      if (i >= n) fail('EOF while parsing a string');
       const c = text.charCodeAt(i);
       if (c === 0x22) {
-        out += text.slice(run, i);
+        v += text.slice(run, i);
         i++;
-        return out;
+        return { v, bad };
       }
-      if (c < 0x20) fail('control character in a string');
+      if (c < 0x20) fail('control character (\\u0000-\\u001F) found while parsing a string', true);
       if (c !== 0x5c) {
         i++;
         continue;
       }
-      out += text.slice(run, i);
-      const e = text[i + 1];
-      i += 2;
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          const hex = () => {
-            const h = text.slice(i, i + 4);
-            if (!/^[0-9a-fA-F]{4}$/.test(h)) fail('invalid escape');
-            i += 4;
-            return parseInt(h, 16);
-          };
-          const u = hex();
-          if (u >= 0xd800 && u <= 0xdbff) {
-            if (text.slice(i, i + 2) !== '\\u') fail('lone leading surrogate in hex escape');
-            i += 2;
-            const low = hex();
-            if (low < 0xdc00 || low > 0xdfff) fail('lone leading surrogate in hex escape');
-            out += String.fromCharCode(u, low);
-          } else if (u >= 0xdc00 && u <= 0xdfff) {
-            fail('lone trailing surrogate in hex escape');
+      v += text.slice(run, i);
+      i++;
+      if (i >= n) fail('EOF while parsing a string');
+      const e = text[i];
+      i++;
+      const simple = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }[e];
+      if (simple !== undefined) {
+        v += simple;
+      } else if (e === 'u') {
+        const u = hex4();
+        if (u >= 0xd800 && u <= 0xdbff && text.startsWith('\\u', i)) {
+          i += 2;
+          const low = hex4();
+          if (low >= 0xdc00 && low <= 0xdfff) {
+            v += String.fromCharCode(u, low);
           } else {
-            out += String.fromCharCode(u);
+            bad = true;
+            v += String.fromCharCode(u, low);
           }
-          break;
+        } else {
+          if (u >= 0xd800 && u <= 0xdfff) bad = true;
+          v += String.fromCharCode(u);
         }
-        default:
-          i -= 1;
-          fail('invalid escape');
+      } else {
+        i -= 1;
+        fail('invalid escape');
       }
       run = i;
     }
   };
-  const value = (depth) => {
-    if (depth > 128) fail('recursion limit exceeded');
+  const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+  // a value that is not an object or a list
+  const scalar = () => {
     const s = i;
     const c = text[i];
-    if (c === '{') {
-      i++;
-      const entries = [];
-      ws();
-      if (text[i] === '}') {
-        i++;
-      } else {
-        for (;;) {
-          if (text[i] !== '"') fail('key must be a string');
-          const key = string();
-          ws();
-          if (text[i] !== ':') fail('expected `:`');
-          i++;
-          ws();
-          entries.push([key, value(depth + 1)]);
-          ws();
-          if (text[i] === ',') {
-            i++;
-            ws();
-            continue;
-          }
-          if (text[i] === '}') {
-            i++;
-            break;
-          }
-          fail('expected `,` or `}`');
-        }
-      }
-      return { k: 'obj', v: entries, s, e: i };
+    if (c === '"') {
+      const { v, bad } = string();
+      return bad ? { k: 'invalid', s, e: i } : { k: 'str', v, s, e: i };
     }
-    if (c === '[') {
-      i++;
-      const items = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-      } else {
-        for (;;) {
-          items.push(value(depth + 1));
-          ws();
-          if (text[i] === ',') {
-            i++;
-            ws();
-            continue;
-          }
-          if (text[i] === ']') {
-            i++;
-            break;
-          }
-          fail('expected `,` or `]`');
-        }
-      }
-      return { k: 'arr', v: items, s, e: i };
-    }
-    if (c === '"') return { k: 'str', v: string(), s, e: i };
     for (const [word, node] of [['true', { k: 'bool', v: true }], ['false', { k: 'bool', v: false }], ['null', { k: 'null' }]]) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
+      if (c === word[0]) {
+        for (const ch of word) {
+          if (i >= n) fail('EOF while parsing a value');
+          if (text[i] !== ch) fail('expected ident');
+          i++;
+        }
         return { ...node, s, e: i };
       }
     }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
-    if (m !== null) {
-      i += m[0].length;
-      return { k: 'num', v: m[0], inexact: false, s, e: i };
+    if (m === null) {
+      if (c === '-') {
+        i++;
+        fail(i >= n ? 'EOF while parsing a value' : 'invalid number');
+      }
+      return fail(i >= n ? 'EOF while parsing a value' : 'expected value');
     }
-    return fail(i >= text.length ? 'EOF while parsing a value' : 'expected value');
+    i += m[0].length;
+    // a number that cannot go on: `01`, `1.`, `1e`, `1e+` (serde_json's place: the first character that cannot)
+    const next = text[i];
+    const dot = next === '.' && !/[.eE]/.test(m[0]);
+    const exp = (next === 'e' || next === 'E') && !/[eE]/.test(m[0]);
+    if (/[0-9]/.test(next ?? '') || dot || exp) {
+      if (dot) i++;
+      if (exp) i += text[i + 1] === '+' || text[i + 1] === '-' ? 2 : 1;
+      fail(i >= n ? 'EOF while parsing a value' : 'invalid number');
+    }
+    return { k: 'num', v: m[0], inexact: false, s, e: i };
   };
-  if (!isWellFormed(text)) throw new JsonSyntaxError('it is not valid Unicode text');
+  // after `{` or `,` in an object: the next key and its colon
+  const key = (obj) => {
+    if (i >= n) fail('EOF while parsing an object');
+    if (text[i] !== '"') fail('key must be a string');
+    const k = string();
+    if (k.bad) obj.badKey = true;
+    ws();
+    if (i >= n) fail('EOF while parsing an object');
+    if (text[i] !== ':') fail('expected `:`');
+    i++;
+    ws();
+    obj.pending = k.v;
+  };
+  const open = []; // the objects and lists being read, innermost last
   ws();
-  const root = value(0);
-  ws();
-  if (i < text.length) fail('trailing characters');
-  return root;
+  for (;;) {
+    // one value at i
+    if (i >= n) fail('EOF while parsing a value');
+    let node;
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      node = { k: c === '{' ? 'obj' : 'arr', v: [], s: i, e: -1, pending: null, badKey: false };
+      i++;
+      ws();
+      if (text[i] === (c === '{' ? '}' : ']')) {
+        i++;
+        node.e = i;
+      } else {
+        open.push(node);
+        if (c === '{') key(node);
+        continue;
+      }
+    } else {
+      node = scalar();
+    }
+    // the value is complete: add it to its container, closing containers as they end
+    let more = false;
+    while (open.length > 0) {
+      const parent = open[open.length - 1];
+      const obj = parent.k === 'obj';
+      parent.v.push(obj ? [parent.pending, node] : node);
+      ws();
+      if (text[i] === ',') {
+        i++;
+        ws();
+        if (obj) key(parent);
+        more = true;
+        break;
+      }
+      if (text[i] === (obj ? '}' : ']')) {
+        i++;
+        parent.e = i;
+        open.pop();
+        // an object with a key that is not Unicode text is not an object of facts
+        if (parent.badKey) parent.k = 'invalid';
+        node = parent;
+        continue;
+      }
+      if (i >= n) fail(obj ? 'EOF while parsing an object' : 'EOF while parsing a list');
+      fail(obj ? 'expected `,` or `}`' : 'expected `,` or `]`');
+    }
+    if (!more) {
+      ws();
+      if (i < n) fail('trailing characters');
+      return node;
+    }
+  }
 }
 
 /** Nodes of parsed JSON text: shown as they were written. */
@@ -428,7 +467,9 @@ const jsSource = {
       case 'bigint':
         return { k: 'num', v: x.toString(), inexact: false, whole: true };
       case 'string':
-        return { k: 'str', v: x };
+        // a string with an unpaired surrogate is not Unicode text (the Rust
+        // host refuses the JSON escape `"\ud800"` the same way)
+        return isWellFormed(x) ? { k: 'str', v: x } : { k: 'invalid' };
       default:
         break;
     }
@@ -440,6 +481,7 @@ const jsSource = {
     if (isPlainObject(x)) {
       const entries = [];
       for (const key of Object.keys(x)) {
+        if (!isWellFormed(key)) return { k: 'invalid' };
         const v = x[key];
         if (v !== undefined) entries.push([key, v]);
       }
@@ -586,10 +628,7 @@ function checkValue(type, node, path, cx) {
       }
       break;
     case 'text':
-      if (d.k === 'str') {
-        if (!isWellFormed(d.v)) return bad('text (a string of Unicode text, without lone surrogates)');
-        return cx.encoder.encode(d.v);
-      }
+      if (d.k === 'str') return cx.encoder.encode(d.v);
       break;
     case 'enum':
       if (d.k === 'str') {
