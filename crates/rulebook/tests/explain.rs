@@ -192,11 +192,16 @@ fn check(p: &Policy, facts: &Map<String, Value>, label: &str) -> usize {
                 "{label}: {name}: the entry {e} does not give its value"
             );
             if !now.is_null() {
+                // another value, or the same value by another `when` clause
+                let route = |r: &Value| r["decisions"][name]["line"].clone();
                 assert_ne!(
-                    class(ty, &value_of(&after, name)),
-                    class(ty, &now),
+                    (class(ty, &value_of(&after, name)), route(&after)),
+                    (class(ty, &now), route(&report)),
                     "{label}: {name}: the entry {e} does not change the decision"
                 );
+                if let Some(line) = e.get("line") {
+                    assert_eq!(line, &route(&after), "{label}: {name}: {e}");
+                }
             }
             checked += 1;
             // nearest: one unit back toward the current value keeps it
@@ -209,9 +214,10 @@ fn check(p: &Policy, facts: &Map<String, Value>, label: &str) -> usize {
                             let mut nearer = facts.clone();
                             nearer.insert(k.clone(), back.clone());
                             if let Some(r) = decide(p, &nearer) {
+                                let route = |r: &Value| r["decisions"][name]["line"].clone();
                                 assert_eq!(
-                                    class(ty, &value_of(&r, name)),
-                                    class(ty, &now),
+                                    (class(ty, &value_of(&r, name)), route(&r)),
+                                    (class(ty, &now), route(&report)),
                                     "{label}: {name}: {k} = {back} is nearer than {v} and also changes it"
                                 );
                             }

@@ -23,7 +23,7 @@ use crate::candidates::Candidates;
 use crate::facts::{FactValue, Facts};
 use crate::interp::{self, Trace};
 use crate::num::Date;
-use crate::outcome::{Outcome, Value};
+use crate::outcome::{DecisionOutcome, Outcome, Value};
 use crate::policy::Policy;
 use crate::program::{Body, Program, Type};
 use serde_json::{json, Map, Value as Json};
@@ -42,6 +42,11 @@ pub struct Change {
     pub because: Option<String>,
     /// Set when two facts are needed: no single fact changes the decision.
     pub note: Option<String>,
+    /// For a `when` decision: the line of the clause that decides after
+    /// the change (another clause than now, or another value, or both).
+    pub line: Option<u32>,
+    /// For a `when` decision: that clause's `because`, where it has one.
+    pub clause_because: Option<String>,
 }
 
 impl Change {
@@ -58,6 +63,9 @@ impl Change {
         }
         if let Some(n) = &self.note {
             o.insert("note".into(), json!(n));
+        }
+        if let Some(l) = self.line {
+            o.insert("line".into(), json!(l));
         }
         Json::Object(o)
     }
@@ -79,13 +87,24 @@ pub(super) struct Search<'a> {
     evaluations: usize,
 }
 
-/// What counts as "another value" of a decision: bool, enum, text and
-/// date decisions their value; number decisions their sign.
-fn class(t: &Type, v: Option<&Value>) -> Option<Value> {
-    match (t, v?) {
-        (Type::Int | Type::Money | Type::Decimal, Value::Num(n)) => Some(Value::Num(n.signum())),
-        (_, v) => Some(v.clone()),
-    }
+/// What a search compares: a decision's class, or (for pairs) the results
+/// of its clauses.
+#[derive(Debug, Clone, PartialEq)]
+enum Class {
+    /// Bool, enum, text and date decisions: their value; number decisions:
+    /// their sign. With the `when` clause that decided, so that a change
+    /// routing the case to another clause counts even for the same value.
+    Decided(Value, Option<usize>),
+    Clauses(String),
+}
+
+/// The class of a decision's outcome; None when it is unknown.
+fn class(t: &Type, o: &DecisionOutcome) -> Option<Class> {
+    let v = match (t, o.value.as_ref()?) {
+        (Type::Int | Type::Money | Type::Decimal, Value::Num(n)) => Value::Num(n.signum()),
+        (_, v) => v.clone(),
+    };
+    Some(Class::Decided(v, o.clause))
 }
 
 /// One unit of a number fact, and the span searched either side.
@@ -157,7 +176,7 @@ impl<'a> Search<'a> {
         let Some(now) = self.outcome.decisions.get(i) else {
             return (Vec::new(), Vec::new());
         };
-        let Some(here) = class(&d.ty, now.value.as_ref()) else {
+        let Some(here) = class(&d.ty, now) else {
             return (self.unknown(i), Vec::new());
         };
         let n_fields = self.policy.meta().input.fields.len();
@@ -174,7 +193,7 @@ impl<'a> Search<'a> {
                     for dir in [1i64, -1] {
                         if let Some(v) = self.nearest(&here, f, t, *x, dir, |s, o, _| {
                             let ty = &s.program.decisions.get(i)?.ty;
-                            class(ty, o.decisions.get(i)?.value.as_ref())
+                            class(ty, o.decisions.get(i)?)
                         }) {
                             out.extend(self.change(i, &[(f, FactValue::Num(v))], None));
                         }
@@ -194,10 +213,7 @@ impl<'a> Search<'a> {
                 let Some(e) = self.eval(&[(f, v.clone())]) else {
                     continue;
                 };
-                let there =
-                    e.0.decisions
-                        .get(i)
-                        .and_then(|o| class(&d.ty, o.value.as_ref()));
+                let there = e.0.decisions.get(i).and_then(|o| class(&d.ty, o));
                 if there.is_some() && there.as_ref() != Some(&here) {
                     if let Some(c) = self.change(i, &[(f, v)], None) {
                         // one entry per resulting value for an absent fact
@@ -221,12 +237,12 @@ impl<'a> Search<'a> {
     /// at which `key` differs from `here`.
     fn nearest(
         &mut self,
-        here: &Value,
+        here: &Class,
         f: usize,
         t: &ValueType,
         x: i64,
         dir: i64,
-        key: impl Fn(&Search, &Outcome, &Trace) -> Option<Value>,
+        key: impl Fn(&Search, &Outcome, &Trace) -> Option<Class>,
     ) -> Option<i64> {
         let (unit, span) = unit_and_span(t)?;
         let (mut lo, hi) = (x.saturating_sub(span), x.saturating_add(span));
@@ -314,11 +330,20 @@ impl<'a> Search<'a> {
                 Some((m.name.clone(), fact_json(&m.ty, v)))
             })
             .collect();
+        let (line, clause_because) = match (&d.body, now.clause) {
+            (Body::Whens(clauses), Some(k)) => match clauses.get(k) {
+                Some(c) => (Some(c.line), c.because.clone()),
+                None => (None, None),
+            },
+            _ => (None, None),
+        };
         Some(Change {
             set,
             to,
             because,
             note: note.map(str::to_string),
+            line,
+            clause_because,
         })
     }
 
@@ -360,7 +385,7 @@ impl<'a> Search<'a> {
     /// Two facts at once, for a decision no single fact changes: each fact
     /// moved to its nearest values that change one of the decision's
     /// clauses.
-    fn pairs(&mut self, i: usize, here: &Value) -> Vec<Change> {
+    fn pairs(&mut self, i: usize, here: &Class) -> Vec<Change> {
         let start = self.evaluations;
         let meta_fields = self.policy.meta().input.fields.len();
         let base_sig = self.eval(&[]).map(|e| signature(&e.1, i));
@@ -373,11 +398,11 @@ impl<'a> Search<'a> {
             let mut vals: Vec<FactValue> = match (t, &current) {
                 (ValueType::Bool | ValueType::Enum { .. }, Some(v)) => other_values(t, v),
                 (t, Some(FactValue::Num(x))) if unit_and_span(t).is_some() => {
-                    let sig_here = Value::Text(base_sig.clone().unwrap_or_default());
+                    let sig_here = Class::Clauses(base_sig.clone().unwrap_or_default());
                     let mut v = Vec::new();
                     for dir in [1i64, -1] {
                         if let Some(n) = self.nearest(&sig_here, f, t, *x, dir, |_, _, tr| {
-                            Some(Value::Text(signature(tr, i)))
+                            Some(Class::Clauses(signature(tr, i)))
                         }) {
                             v.push(FactValue::Num(n));
                         }
@@ -418,10 +443,7 @@ impl<'a> Search<'a> {
                         }
                         let set = [(fa, x.clone()), (fb, y.clone())];
                         let Some(e) = self.eval(&set) else { continue };
-                        let there =
-                            e.0.decisions
-                                .get(i)
-                                .and_then(|o| class(&d_ty, o.value.as_ref()));
+                        let there = e.0.decisions.get(i).and_then(|o| class(&d_ty, o));
                         if there.is_some() && there.as_ref() != Some(here) {
                             if let Some(c) =
                                 self.change(i, &set, Some("no single fact changes this decision"))

@@ -71,17 +71,17 @@ pub(super) fn changes(e: &Explanation, policy: &Policy) -> Vec<(String, Vec<Stri
         let Some(dm) = meta.decisions.iter().find(|m| m.name == d.name) else {
             continue;
         };
-        let known = e
+        let value = e
             .report
             .get("decisions")
             .and_then(|x| x.get(&d.name))
-            .and_then(|x| x.get("value"))
-            .is_some_and(|v| !v.is_null());
+            .and_then(|x| x.get("value"));
+        let known = value.is_some_and(|v| !v.is_null());
         let name = capitalise(&words(&d.name));
         let mut lines: Vec<String> = d
             .would_change
             .iter()
-            .map(|c| would(&name, &dm.ty, c, meta, known))
+            .map(|c| would(&name, &dm.ty, c, meta, known, value))
             .collect();
         lines.extend(d.rates.iter().map(|r| rate(&dm.ty, r, meta)));
         out.push((d.name.clone(), lines));
@@ -133,7 +133,14 @@ fn reasons(out: &mut String, why: &[Step], value: Option<&Json>, verbose: bool) 
     }
 }
 
-fn would(name: &str, ty: &ValueType, c: &Change, meta: &crate::abi::Meta, known: bool) -> String {
+fn would(
+    name: &str,
+    ty: &ValueType,
+    c: &Change,
+    meta: &crate::abi::Meta,
+    known: bool,
+    now: Option<&Json>,
+) -> String {
     let sets: Vec<String> = c
         .set
         .iter()
@@ -148,7 +155,14 @@ fn would(name: &str, ty: &ValueType, c: &Change, meta: &crate::abi::Meta, known:
             format!("{} were {v}", words(f))
         })
         .collect();
-    let to = say(ty, &c.to);
+    let mut to = say(ty, &c.to);
+    if now == Some(&c.to) {
+        // the same value by another `when` clause
+        to = match &c.clause_because {
+            Some(b) => format!("{to} by another rule ({b})"),
+            None => format!("{to} by another rule"),
+        };
+    }
     let mut s = if known {
         format!("{name} would be {to} if {}", sets.join(" and "))
     } else {
