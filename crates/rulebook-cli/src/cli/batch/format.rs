@@ -2,7 +2,9 @@
 //! CSV rows with a header of input field names) and writing result rows
 //! (`line`, then each decision's value and `NAME.missing`).
 
+use rulebook::meta::ValueType;
 use rulebook::{Facts, Policy, RecordView, TypedValue};
+use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -247,13 +249,23 @@ pub(crate) fn write_row(
                 out.push_str(&d.name);
                 out.push_str("\":");
                 match dv.value() {
+                    Some(rulebook::ValueRef::Bool(b)) => {
+                        out.push_str(if b { "true" } else { "false" })
+                    }
+                    Some(rulebook::ValueRef::Num(n)) if matches!(d.ty, ValueType::Int) => {
+                        let _ = write!(out, "{n}");
+                    }
                     Some(v) => out.push_str(&TypedValue::new(&d.ty, v).to_json()),
                     None => out.push_str("null"),
                 }
                 out.push_str(",\"");
                 out.push_str(&d.name);
                 out.push_str(".missing\":");
-                push_json_string(out, &missing_text(&dv));
+                if dv.is_known() {
+                    out.push_str("\"\"");
+                } else {
+                    push_json_string(out, &missing_text(&dv));
+                }
             }
             out.push_str("}\n");
         }

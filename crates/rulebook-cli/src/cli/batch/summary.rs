@@ -3,16 +3,15 @@
 //! and the total for amounts), the time and the rate.
 
 use rulebook::meta::ValueType;
-use rulebook::{Policy, RecordView, TypedValue, ValueRef};
-use std::collections::BTreeMap;
+use rulebook::{Policy, RecordView, ValueRef};
 use std::fmt::Write;
 use std::time::Duration;
 
 /// Counts of one decision.
 #[derive(Clone, Default)]
 struct Counts {
-    /// By value, for bool and enum decisions.
-    values: BTreeMap<String, u64>,
+    /// By value, for bool (false, true) and enum (by variant) decisions.
+    values: Vec<u64>,
     known: u64,
     unknown: u64,
     /// Sum of a number decision's values (pence, units, 10^-6).
@@ -51,16 +50,23 @@ impl Summary {
                 continue;
             };
             c.known += 1;
-            match (ty, value) {
-                (ValueType::Bool | ValueType::Enum { .. }, v) => {
-                    *c.values
-                        .entry(TypedValue::new(ty, v).to_string())
-                        .or_default() += 1;
+            let slot = match (ty, value) {
+                (ValueType::Bool, ValueRef::Bool(b)) => Some(usize::from(b)),
+                (ValueType::Enum { .. }, ValueRef::Num(n)) => usize::try_from(n).ok(),
+                _ => None,
+            };
+            if let Some(k) = slot {
+                if c.values.len() <= k {
+                    c.values.resize(k + 1, 0);
                 }
-                (ValueType::Int | ValueType::Money | ValueType::Decimal, ValueRef::Num(n)) => {
-                    c.sum += i128::from(n);
+                if let Some(n) = c.values.get_mut(k) {
+                    *n += 1;
                 }
-                _ => {}
+            }
+            if let (ValueType::Int | ValueType::Money | ValueType::Decimal, ValueRef::Num(n)) =
+                (ty, value)
+            {
+                c.sum += i128::from(n);
             }
         }
     }
@@ -72,8 +78,11 @@ impl Summary {
             a.known += b.known;
             a.unknown += b.unknown;
             a.sum += b.sum;
-            for (k, v) in &b.values {
-                *a.values.entry(k.clone()).or_default() += v;
+            if a.values.len() < b.values.len() {
+                a.values.resize(b.values.len(), 0);
+            }
+            for (x, y) in a.values.iter_mut().zip(&b.values) {
+                *x += y;
             }
         }
     }
@@ -88,8 +97,15 @@ impl Summary {
         );
         for ((name, ty), c) in self.names.iter().zip(&self.decisions) {
             let _ = write!(s, "  {name}:");
-            for (v, n) in &c.values {
-                let _ = write!(s, " {v} {n},");
+            for (k, n) in c.values.iter().enumerate() {
+                let v = match ty {
+                    ValueType::Bool => ["false", "true"].get(k).copied().unwrap_or("?"),
+                    ValueType::Enum { variants } => variants.get(k).map_or("?", String::as_str),
+                    _ => "?",
+                };
+                if *n > 0 {
+                    let _ = write!(s, " {v} {n},");
+                }
             }
             if matches!(ty, ValueType::Int | ValueType::Money | ValueType::Decimal) && c.known > 0 {
                 let total = match ty {

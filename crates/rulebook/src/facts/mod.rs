@@ -3,6 +3,8 @@
 //! unknown; a value of the wrong type is an [`InputError`] naming the field
 //! path, the value and what was expected.
 
+mod typed;
+
 use crate::abi::{Layout, ValueType};
 use crate::num;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -115,6 +117,15 @@ impl InputError {
 /// Parses facts from JSON text against a record layout (the policy's inputs),
 /// straight from the text: no intermediate `serde_json::Value` is built.
 pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
+    if let Some(values) = typed::parse(schema, text, false) {
+        return Ok(Facts::new(schema, values));
+    }
+    full(schema, text, &mut None)
+}
+
+/// The full parser: every problem found and worded, undeclared facts noted
+/// when asked. (The one pass in `typed` handles good facts first.)
+fn full(schema: &Layout, text: &str, ignored: &mut Ignored) -> Result<Facts, InputError> {
     let root: &RawValue = serde_json::from_str(text).map_err(|e| {
         InputError::one(
             "",
@@ -122,7 +133,7 @@ pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
             "a JSON object of facts",
         )
     })?;
-    facts_from(schema, Raw(root), &mut None)
+    facts_from(schema, Raw(root), ignored)
 }
 
 /// Like [`from_json_str`], and also appends to `ignored` the name of every
@@ -134,14 +145,11 @@ pub fn from_json_str_noting(
     text: &str,
     ignored: &mut Vec<String>,
 ) -> Result<Facts, InputError> {
-    let root: &RawValue = serde_json::from_str(text).map_err(|e| {
-        InputError::one(
-            "",
-            &format!("text that is not valid JSON ({e})"),
-            "a JSON object of facts",
-        )
-    })?;
-    facts_from(schema, Raw(root), &mut Some(ignored))
+    // the one pass stops at an undeclared key: the full parser notes them
+    if let Some(values) = typed::parse(schema, text, true) {
+        return Ok(Facts::new(schema, values));
+    }
+    full(schema, text, &mut Some(ignored))
 }
 
 /// Parses one record of text cells (a CSV row) against a record layout:
