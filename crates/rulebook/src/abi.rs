@@ -53,6 +53,31 @@ pub enum ValueType {
     List { element: Layout },
 }
 
+impl ValueType {
+    /// The type as a rule file writes it (`money`, `enum(a, b)`,
+    /// `list of { age: int }`).
+    pub fn rules_text(&self) -> String {
+        match self {
+            ValueType::Bool => "bool".into(),
+            ValueType::Int => "int".into(),
+            ValueType::Decimal => "decimal".into(),
+            ValueType::Money => "money".into(),
+            ValueType::Date => "date".into(),
+            ValueType::Text => "text".into(),
+            ValueType::Enum { variants } => format!("enum({})", variants.join(", ")),
+            ValueType::List { element } => format!(
+                "list of {{ {} }}",
+                element
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.name, f.ty.rules_text()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
 /// Layout of a record (the top-level facts, or one list element).
 /// `presence_words` u64 words of presence bits come first (bit i of the
 /// little-endian words = field i present), then one 8-byte slot per field.

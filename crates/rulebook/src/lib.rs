@@ -33,6 +33,7 @@ mod candidates;
 mod check;
 mod codegen;
 mod diagnostic;
+mod diff;
 mod digest;
 mod explain;
 mod facts;
@@ -72,6 +73,7 @@ pub mod meta {
 
 pub use ast::Span;
 pub use diagnostic::{Diagnostic, Severity};
+pub use diff::{static_diff, NoSource};
 pub use digest::sha256_hex;
 pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};

@@ -319,6 +319,11 @@ impl Policy {
         Ok(Self::from_wasm(&path.display().to_string(), bytes)?)
     }
 
+    /// The rule file's text (empty for a policy loaded from a module).
+    pub(crate) fn source_text(&self) -> &str {
+        &self.inner.source
+    }
+
     /// The checked program, when the policy was compiled from source.
     pub(crate) fn program(&self) -> Option<&program::Program> {
         self.inner.program.as_ref()

@@ -165,9 +165,9 @@ impl Interview {
                             return Err(InterviewError::Conflict {
                                 fact: f.name.clone(),
                                 first: at(first, first_field.map_or(0, |f| f.line)),
-                                first_type: describe(&e.ty),
+                                first_type: e.ty.rules_text(),
                                 second: at(p, f.line),
-                                second_type: describe(&f.ty),
+                                second_type: f.ty.rules_text(),
                             });
                         }
                         e.slots[pi] = Some(fi);
@@ -425,28 +425,6 @@ fn at(p: &Policy, line: u32) -> String {
         p.path().to_string()
     } else {
         format!("{}:{line}", p.path())
-    }
-}
-
-/// How a type is written in a rule file.
-fn describe(t: &ValueType) -> String {
-    match t {
-        ValueType::Bool => "bool".into(),
-        ValueType::Int => "int".into(),
-        ValueType::Decimal => "decimal".into(),
-        ValueType::Money => "money".into(),
-        ValueType::Date => "date".into(),
-        ValueType::Text => "text".into(),
-        ValueType::Enum { variants } => format!("enum({})", variants.join(", ")),
-        ValueType::List { element } => format!(
-            "list of {{ {} }}",
-            element
-                .fields
-                .iter()
-                .map(|f| format!("{}: {}", f.name, describe(&f.ty)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }
 

@@ -10,16 +10,15 @@
 //! others; the output is byte-identical whatever the number of jobs.
 
 mod format;
+mod pipeline;
 mod summary;
 
 pub use format::Format;
 use format::Reader;
 use rulebook::{BatchResults, Date, Facts, Policy};
-use std::collections::BTreeMap;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::mpsc;
 use std::time::Instant;
 use summary::Summary;
 
@@ -48,10 +47,8 @@ pub(crate) struct Chunk {
 
 /// A chunk evaluated: its output text, its rejects, and what it counted.
 struct Done {
-    index: u64,
     output: String,
     rejects: String,
-    bytes: u64,
     summary: Summary,
 }
 
@@ -90,7 +87,7 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     };
     let file = std::fs::File::open(o.input).map_err(|e| format!("{}: {e}", o.input.display()))?;
     let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader =
+    let reader =
         Reader::new(format, file, &policy).map_err(|e| format!("{}: {e}", o.input.display()))?;
     for w in reader.warnings() {
         eprintln!("warning: {}: {w}", o.input.display());
@@ -121,60 +118,28 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     let bar = progress(total_bytes, to_stderr);
     let start = Instant::now();
     let mut total = Summary::new(&policy);
-    let written: Result<(), String> = std::thread::scope(|scope| {
-        let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(jobs * 2);
-        let (done_tx, done_rx) = mpsc::sync_channel::<Done>(jobs * 2);
-        let work_rx = std::sync::Arc::new(std::sync::Mutex::new(work_rx));
-        let columns = reader.columns();
-        for _ in 0..jobs {
-            let (rx, tx, policy) = (work_rx.clone(), done_tx.clone(), &policy);
-            let columns = columns.clone();
-            scope.spawn(move || worker(policy, columns.as_deref(), format, as_of, &rx, &tx));
-        }
-        drop(done_tx);
-        let read = scope.spawn(move || -> Result<(), String> {
-            let mut index = 0;
-            loop {
-                let chunk = reader.chunk(index, CHUNK_RECORDS)?;
-                let Some(chunk) = chunk else { return Ok(()) };
-                index += 1;
-                if work_tx.send(chunk).is_err() {
-                    return Ok(()); // the writer stopped: its error is reported
-                }
-            }
-        });
-        // the writer: chunks back in input order
-        let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-        let mut next = 0u64;
-        let mut failed: Option<String> = None;
-        for done in done_rx.iter() {
-            waiting.insert(done.index, done);
-            while let Some(d) = waiting.remove(&next) {
-                next += 1;
-                if failed.is_none() {
-                    if let Err(e) = output.write_all(d.output.as_bytes()) {
-                        failed = Some(format!("output: {e}"));
-                    }
-                    if let Err(e) = rejects.write_all(d.rejects.as_bytes()) {
-                        failed = Some(format!("rejects: {e}"));
-                    }
-                }
-                bar.inc(d.bytes);
-                total.add(&d.summary);
-            }
-            if failed.is_some() {
-                break;
-            }
-        }
-        drop(done_rx);
-        let read = read
-            .join()
-            .unwrap_or_else(|_| Err("the reader stopped".into()));
-        match failed {
-            Some(e) => Err(e),
-            None => read,
-        }
-    });
+    let columns = reader.columns();
+    let written = pipeline::run(
+        reader,
+        jobs,
+        || Worker {
+            results: BatchResults::default(),
+            facts: Vec::with_capacity(CHUNK_RECORDS),
+            lines: Vec::with_capacity(CHUNK_RECORDS),
+        },
+        |w, chunk| w.chunk(&policy, columns.as_deref(), format, as_of, chunk),
+        |d: Done, bytes| {
+            output
+                .write_all(d.output.as_bytes())
+                .map_err(|e| format!("output: {e}"))?;
+            rejects
+                .write_all(d.rejects.as_bytes())
+                .map_err(|e| format!("rejects: {e}"))?;
+            bar.inc(bytes);
+            total.add(&d.summary);
+            Ok(())
+        },
+    );
     bar.finish_and_clear();
     written?;
     output.flush().map_err(|e| format!("output: {e}"))?;
@@ -183,46 +148,42 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn worker(
-    policy: &Policy,
-    columns: Option<&Vec<Option<usize>>>,
-    format: Format,
-    as_of: Date,
-    work: &std::sync::Mutex<mpsc::Receiver<Chunk>>,
-    done: &mpsc::SyncSender<Done>,
-) {
-    let mut results = BatchResults::default();
-    let mut facts: Vec<Facts> = Vec::with_capacity(CHUNK_RECORDS);
-    let mut lines: Vec<u64> = Vec::with_capacity(CHUNK_RECORDS);
-    loop {
-        let chunk = match work.lock() {
-            Ok(rx) => match rx.recv() {
-                Ok(c) => c,
-                Err(_) => return,
-            },
-            Err(_) => return,
-        };
-        facts.clear();
-        lines.clear();
+/// A worker's buffers, kept from chunk to chunk.
+struct Worker {
+    results: BatchResults,
+    facts: Vec<Facts>,
+    lines: Vec<u64>,
+}
+
+impl Worker {
+    /// One chunk parsed, evaluated in one call and written.
+    fn chunk(
+        &mut self,
+        policy: &Policy,
+        columns: Option<&Vec<Option<usize>>>,
+        format: Format,
+        as_of: Date,
+        chunk: Chunk,
+    ) -> Done {
+        self.facts.clear();
+        self.lines.clear();
         let mut out = Done {
-            index: chunk.index,
             output: String::with_capacity(chunk.records.len() * 64),
             rejects: String::new(),
-            bytes: chunk.bytes,
             summary: Summary::new(policy),
         };
         for (line, record) in &chunk.records {
             match format::parse(policy, columns.map(Vec::as_slice), record) {
                 Ok(f) => {
-                    facts.push(f);
-                    lines.push(*line);
+                    self.facts.push(f);
+                    self.lines.push(*line);
                 }
                 Err(e) => reject(&mut out, *line, &e),
             }
         }
-        policy.evaluate_batch_into(facts.as_slice(), as_of, &mut results);
-        for (i, r) in results.iter().enumerate() {
-            let line = lines.get(i).copied().unwrap_or(0);
+        policy.evaluate_batch_into(self.facts.as_slice(), as_of, &mut self.results);
+        for (i, r) in self.results.iter().enumerate() {
+            let line = self.lines.get(i).copied().unwrap_or(0);
             match r {
                 Ok(view) => {
                     format::write_row(format, policy, line, &view, &mut out.output);
@@ -231,9 +192,7 @@ fn worker(
                 Err(e) => reject(&mut out, line, &e.to_string()),
             }
         }
-        if done.send(out).is_err() {
-            return;
-        }
+        out
     }
 }
 

@@ -1,0 +1,78 @@
+//! The ordered parallel pipeline under `rulebook batch` and `rulebook diff
+//! --cases`: one reader thread cuts the input into chunks of record text,
+//! `jobs` workers turn each chunk into a result (each with its own state,
+//! made once: buffers, result records), and the caller's merge receives the
+//! results in input order. The channels are bounded, so memory stays flat.
+
+use super::format::Reader;
+use super::{Chunk, CHUNK_RECORDS};
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Mutex};
+
+/// Runs `work` on every chunk of `reader` on `jobs` threads and hands the
+/// results to `merge` in input order, with the input bytes each covers.
+/// Stops at the first error of the reader or of `merge`.
+pub(crate) fn run<S, T: Send>(
+    mut reader: Reader,
+    jobs: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, Chunk) -> T + Sync,
+    mut merge: impl FnMut(T, u64) -> Result<(), String>,
+) -> Result<(), String> {
+    let jobs = jobs.max(1);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(jobs * 2);
+    let work_rx = Mutex::new(work_rx);
+    std::thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::sync_channel::<(u64, T, u64)>(jobs * 2);
+        for _ in 0..jobs {
+            let (rx, tx, state, work) = (&work_rx, done_tx.clone(), &state, &work);
+            scope.spawn(move || {
+                let mut mine = state();
+                loop {
+                    let next = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(chunk) = next else { return };
+                    let (index, bytes) = (chunk.index, chunk.bytes);
+                    let out = work(&mut mine, chunk);
+                    if tx.send((index, out, bytes)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let read = scope.spawn(move || -> Result<(), String> {
+            let mut index = 0;
+            while let Some(chunk) = reader.chunk(index, CHUNK_RECORDS)? {
+                index += 1;
+                if work_tx.send(chunk).is_err() {
+                    return Ok(()); // the merge stopped: its error is reported
+                }
+            }
+            Ok(())
+        });
+        let mut waiting: BTreeMap<u64, (T, u64)> = BTreeMap::new();
+        let mut next = 0u64;
+        let mut failed: Option<String> = None;
+        'all: for (index, out, bytes) in done_rx.iter() {
+            waiting.insert(index, (out, bytes));
+            while let Some((out, bytes)) = waiting.remove(&next) {
+                next += 1;
+                if let Err(e) = merge(out, bytes) {
+                    failed = Some(e);
+                    break 'all;
+                }
+            }
+        }
+        drop(done_rx);
+        let read = read
+            .join()
+            .unwrap_or_else(|_| Err("the reader stopped".into()));
+        match failed {
+            Some(e) => Err(e),
+            None => read,
+        }
+    })
+}
