@@ -1,6 +1,7 @@
 //! The command line (docs/language.md section 18): the only place that prints or exits.
 
 mod batch;
+mod diff;
 mod explain;
 mod interview;
 mod serve;
@@ -74,6 +75,25 @@ enum Command {
         /// The input's format, when its name does not say (.jsonl, .ndjson, .csv).
         #[arg(long, value_enum)]
         format: Option<batch::Format>,
+    },
+    /// What changed between two versions of a policy, and (with --cases) what it does to real cases.
+    Diff {
+        /// The version in force.
+        old: PathBuf,
+        /// The candidate.
+        new: PathBuf,
+        /// Cases to replay: one {"as_of", "input"} object a line, or a decision log of `rulebook serve`.
+        #[arg(long)]
+        cases: Option<PathBuf>,
+        /// Date for cases that do not give one (default: today).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// Text for a reviewer, or the JSON of LANGUAGE.md section 12.
+        #[arg(long, value_enum, default_value = "text")]
+        format: diff::Format,
+        /// Worker threads for the cases (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Explain each decision: the clauses that decided, and what would change it.
     Explain {
@@ -240,6 +260,21 @@ pub fn main() -> ExitCode {
             as_of: as_of.as_deref(),
             jobs,
             format,
+        }),
+        Command::Diff {
+            old,
+            new,
+            cases,
+            as_of,
+            format,
+            jobs,
+        } => diff::run(&diff::Options {
+            old: &old,
+            new: &new,
+            cases: cases.as_deref(),
+            as_of: as_of.as_deref(),
+            format,
+            jobs,
         }),
         Command::Explain {
             policy,

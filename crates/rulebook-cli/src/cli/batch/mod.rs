@@ -10,16 +10,17 @@
 //! others; the output is byte-identical whatever the number of jobs.
 
 mod format;
-mod pipeline;
+pub(crate) mod pipeline;
 mod summary;
 
 pub use format::Format;
-use format::Reader;
+pub(crate) use format::{Reader, Record};
 use rulebook::{BatchResults, Date, Facts, Policy};
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
+pub(crate) use summary::format_scaled;
 use summary::Summary;
 
 /// Records a worker takes at a time.
@@ -38,11 +39,11 @@ pub struct Options<'a> {
 
 /// A chunk of records as read: their text and where each starts.
 pub(crate) struct Chunk {
-    index: u64,
+    pub(crate) index: u64,
     /// Each record's number (1-based line, or data row) and text.
-    records: Vec<(u64, format::Record)>,
+    pub(crate) records: Vec<(u64, format::Record)>,
     /// Input bytes the chunk covers (for the progress bar).
-    bytes: u64,
+    pub(crate) bytes: u64,
 }
 
 /// A chunk evaluated: its output text, its rejects, and what it counted.

@@ -122,7 +122,7 @@ impl Summary {
 }
 
 /// An exact sum of scaled numbers, with its decimals.
-fn format_scaled(sum: i128, scale: i128) -> String {
+pub(crate) fn format_scaled(sum: i128, scale: i128) -> String {
     let sign = if sum < 0 { "-" } else { "" };
     let a = sum.unsigned_abs();
     let scale_u = scale.unsigned_abs();

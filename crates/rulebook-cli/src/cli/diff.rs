@@ -1,0 +1,511 @@
+//! `rulebook diff OLD NEW [--cases FILE]` (LANGUAGE.md section 12): what
+//! changed between two versions of a policy (the core's static diff) and,
+//! over a file of cases or a decision log, what the change does to real
+//! cases: each decision's change count, transitions, money deltas, errors
+//! per side and examples. The cases run over the batch pipeline: every
+//! core, streaming, results merged in input order.
+
+use super::batch::{self, Chunk, Reader, Record};
+use rulebook::meta::ValueType;
+use rulebook::{Date, Outcome, Policy, TypedValue};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// How `diff` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Most changed cases kept as examples.
+const EXAMPLES: usize = 20;
+
+pub struct Options<'a> {
+    pub old: &'a Path,
+    pub new: &'a Path,
+    pub cases: Option<&'a Path>,
+    pub as_of: Option<&'a str>,
+    pub format: Format,
+    pub jobs: Option<usize>,
+}
+
+pub fn run(o: &Options) -> ExitCode {
+    let as_of = match super::as_of_or_today(o.as_of) {
+        Ok(d) => d,
+        Err(c) => return c,
+    };
+    let (old, new) = match (
+        super::load(Some(o.old), None),
+        super::load(Some(o.new), None),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let statics = match rulebook::static_diff(&old, &new) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = json!({ "static": statics });
+    if let Some(cases) = o.cases {
+        match impact(&old, &new, cases, as_of, o.jobs) {
+            Ok(i) => {
+                out["impact"] = i;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    match o.format {
+        Format::Json => super::print_json(&out, false),
+        Format::Text => {
+            print!("{}", text(&old, &new, &out));
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// One line of the cases file: a case (`input`, optional `as_of`) or a
+/// decision log entry (`facts`, `as_of`, `policy`).
+#[derive(Deserialize)]
+struct CaseLine<'a> {
+    #[serde(borrow, default)]
+    input: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    facts: Option<&'a RawValue>,
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    policy: Option<String>,
+}
+
+/// What one decision did over the cases.
+#[derive(Default, Clone)]
+struct DecisionImpact {
+    changed: u64,
+    transitions: BTreeMap<String, u64>,
+    delta: i128,
+    increased: u64,
+    decreased: u64,
+}
+
+/// The impact of a run of cases (one chunk, or all of them merged).
+#[derive(Default)]
+struct Impact {
+    cases: u64,
+    skipped: u64,
+    unreadable: Vec<(u64, String)>,
+    errors_old: u64,
+    errors_new: u64,
+    decisions: Vec<DecisionImpact>,
+    examples: Vec<Json>,
+}
+
+impl Impact {
+    fn add(&mut self, other: Impact) {
+        self.cases += other.cases;
+        self.skipped += other.skipped;
+        self.errors_old += other.errors_old;
+        self.errors_new += other.errors_new;
+        self.unreadable.extend(other.unreadable);
+        if self.decisions.len() < other.decisions.len() {
+            self.decisions
+                .resize(other.decisions.len(), DecisionImpact::default());
+        }
+        for (a, b) in self.decisions.iter_mut().zip(other.decisions) {
+            a.changed += b.changed;
+            a.delta += b.delta;
+            a.increased += b.increased;
+            a.decreased += b.decreased;
+            for (k, v) in b.transitions {
+                *a.transitions.entry(k).or_default() += v;
+            }
+        }
+        for e in other.examples {
+            if self.examples.len() < EXAMPLES {
+                self.examples.push(e);
+            }
+        }
+    }
+}
+
+/// Every decision compared: the new version's, then those only the old has.
+fn decision_names(
+    old: &Policy,
+    new: &Policy,
+) -> Vec<(String, Option<usize>, Option<usize>, ValueType)> {
+    let (a, b) = (&old.meta().decisions, &new.meta().decisions);
+    let mut out: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(j, d)| {
+            let i = a.iter().position(|e| e.name == d.name);
+            (d.name.clone(), i, Some(j), d.ty.clone())
+        })
+        .collect();
+    for (i, e) in a.iter().enumerate() {
+        if !b.iter().any(|d| d.name == e.name) {
+            out.push((e.name.clone(), Some(i), None, e.ty.clone()));
+        }
+    }
+    out
+}
+
+fn value_of(o: Option<&Outcome>, index: Option<usize>, policy: &Policy) -> Json {
+    let (Some(o), Some(i)) = (o, index) else {
+        return Json::Null;
+    };
+    let (Some(d), Some(m)) = (o.decisions.get(i), policy.meta().decisions.get(i)) else {
+        return Json::Null;
+    };
+    match &d.value {
+        Some(v) => serde_json::from_str(&TypedValue::new(&m.ty, v.as_ref()).to_json())
+            .unwrap_or(Json::Null),
+        None => Json::Null,
+    }
+}
+
+/// Whether a decision has the same value on both sides, without writing
+/// either as JSON (an enum by its variant's name: the versions may order
+/// them differently).
+fn same(
+    a: Option<&Outcome>,
+    i: Option<usize>,
+    old: &Policy,
+    b: Option<&Outcome>,
+    j: Option<usize>,
+    new: &Policy,
+) -> bool {
+    fn get(o: Option<&Outcome>, k: Option<usize>) -> Option<&rulebook::DecisionOutcome> {
+        o.zip(k).and_then(|(o, k)| o.decisions.get(k))
+    }
+    let (x, y) = match (get(a, i), get(b, j)) {
+        (None, None) => return true,
+        (Some(x), Some(y)) => (x, y),
+        _ => return false,
+    };
+    let (tx, ty) = match (
+        i.and_then(|i| old.meta().decisions.get(i)),
+        j.and_then(|j| new.meta().decisions.get(j)),
+    ) {
+        (Some(p), Some(q)) => (&p.ty, &q.ty),
+        _ => return false,
+    };
+    match (&x.value, &y.value, tx, ty) {
+        (None, None, _, _) => true,
+        (
+            Some(rulebook::Value::Num(m)),
+            Some(rulebook::Value::Num(n)),
+            ValueType::Enum { variants: va },
+            ValueType::Enum { variants: vb },
+        ) => {
+            let name =
+                |v: &Vec<String>, k: &i64| usize::try_from(*k).ok().and_then(|k| v.get(k).cloned());
+            name(va, m) == name(vb, n)
+        }
+        (Some(p), Some(q), tx, ty) if tx == ty => p == q,
+        _ => false,
+    }
+}
+
+fn number(v: &Json, ty: &ValueType) -> Option<i128> {
+    let scale = match ty {
+        ValueType::Money => 2,
+        ValueType::Decimal => 6,
+        ValueType::Int => return v.as_i64().map(i128::from),
+        _ => return None,
+    };
+    let s = v.as_str()?;
+    let neg = s.starts_with('-');
+    let (whole, frac) = s.trim_start_matches('-').split_once('.').unwrap_or((s, ""));
+    let mut n: i128 = whole.parse().ok()?;
+    let mut digits = frac.to_string();
+    while digits.len() < scale {
+        digits.push('0');
+    }
+    for _ in 0..scale {
+        n *= 10;
+    }
+    n += digits.parse::<i128>().unwrap_or(0);
+    Some(if neg { -n } else { n })
+}
+
+fn chunk_impact(
+    old: &Policy,
+    new: &Policy,
+    names: &[(String, Option<usize>, Option<usize>, ValueType)],
+    default_as_of: Date,
+    chunk: Chunk,
+) -> Impact {
+    let mut imp = Impact {
+        decisions: vec![DecisionImpact::default(); names.len()],
+        ..Impact::default()
+    };
+    for (line, record) in &chunk.records {
+        let Record::Line(text) = record else { continue };
+        let case: CaseLine = match serde_json::from_str(text) {
+            Ok(c) => c,
+            Err(e) => {
+                imp.unreadable.push((*line, format!("not a case: {e}")));
+                continue;
+            }
+        };
+        let facts = match (case.input, case.facts) {
+            (Some(i), _) => i,
+            (None, Some(f)) => {
+                // a decision log entry of another policy is not this one's case
+                if case.policy.as_deref().is_some_and(|p| p != old.name()) {
+                    imp.skipped += 1;
+                    continue;
+                }
+                f
+            }
+            (None, None) => {
+                imp.unreadable.push((
+                    *line,
+                    "a case has `input` (or, in a decision log, `facts`)".into(),
+                ));
+                continue;
+            }
+        };
+        let as_of = match &case.as_of {
+            None => default_as_of,
+            Some(s) => match Date::parse(s) {
+                Ok(d) => d,
+                Err(_) => {
+                    imp.unreadable
+                        .push((*line, format!("as_of {s:?} is not a date YYYY-MM-DD")));
+                    continue;
+                }
+            },
+        };
+        imp.cases += 1;
+        let run = |p: &Policy| -> Option<Outcome> {
+            let f = p.parse_facts(facts.get()).ok()?;
+            p.evaluate(&f, as_of).ok()
+        };
+        let (a, b) = (run(old), run(new));
+        imp.errors_old += u64::from(a.is_none());
+        imp.errors_new += u64::from(b.is_none());
+        for (k, (name, i, j, ty)) in names.iter().enumerate() {
+            if same(a.as_ref(), *i, old, b.as_ref(), *j, new) {
+                continue;
+            }
+            let x = value_of(a.as_ref(), *i, old);
+            let y = value_of(b.as_ref(), *j, new);
+            if x == y {
+                continue;
+            }
+            let Some(di) = imp.decisions.get_mut(k) else {
+                continue;
+            };
+            di.changed += 1;
+            match (number(&x, ty), number(&y, ty)) {
+                (Some(p), Some(q)) => {
+                    di.delta += q - p;
+                    if q > p {
+                        di.increased += 1;
+                    } else {
+                        di.decreased += 1;
+                    }
+                }
+                _ => {
+                    *di.transitions.entry(format!("{x}->{y}")).or_default() += 1;
+                }
+            }
+            if imp.examples.len() < EXAMPLES {
+                imp.examples
+                    .push(json!({"line": line, "decision": name, "old": x, "new": y}));
+            }
+        }
+    }
+    imp
+}
+
+fn impact(
+    old: &Policy,
+    new: &Policy,
+    cases: &Path,
+    as_of: Date,
+    jobs: Option<usize>,
+) -> Result<Json, String> {
+    let file = std::fs::File::open(cases).map_err(|e| format!("{}: {e}", cases.display()))?;
+    let reader = Reader::new(batch::Format::Jsonl, file, old)
+        .map_err(|e| format!("{}: {e}", cases.display()))?;
+    let names = decision_names(old, new);
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut total = Impact {
+        decisions: vec![DecisionImpact::default(); names.len()],
+        ..Impact::default()
+    };
+    batch::pipeline::run(
+        reader,
+        jobs,
+        || (),
+        |_, chunk| chunk_impact(old, new, &names, as_of, chunk),
+        |imp, _| {
+            total.add(imp);
+            Ok(())
+        },
+    )?;
+    for (line, why) in &total.unreadable {
+        eprintln!("warning: {}: line {line}: {why}", cases.display());
+    }
+    let mut decisions = Map::new();
+    for ((name, _, _, ty), d) in names.iter().zip(&total.decisions) {
+        let mut o = Map::new();
+        o.insert("changed".into(), json!(d.changed));
+        if matches!(ty, ValueType::Money | ValueType::Decimal | ValueType::Int) {
+            let scale = match ty {
+                ValueType::Money => 100,
+                ValueType::Decimal => 1_000_000,
+                _ => 1,
+            };
+            let delta = if scale == 1 {
+                json!(d.delta.to_string().parse::<i64>().unwrap_or(0))
+            } else {
+                json!(batch::format_scaled(d.delta, scale))
+            };
+            o.insert("total_delta".into(), delta);
+            o.insert("increased".into(), json!(d.increased));
+            o.insert("decreased".into(), json!(d.decreased));
+        }
+        if !d.transitions.is_empty()
+            || !matches!(ty, ValueType::Money | ValueType::Decimal | ValueType::Int)
+        {
+            o.insert("transitions".into(), json!(d.transitions));
+        }
+        decisions.insert(name.clone(), Json::Object(o));
+    }
+    let mut out = json!({
+        "cases": total.cases,
+        "errors": {"old": total.errors_old, "new": total.errors_new},
+        "decisions": decisions,
+        "examples": total.examples,
+    });
+    if total.skipped > 0 {
+        out["skipped"] = json!(total.skipped);
+    }
+    if !total.unreadable.is_empty() {
+        out["unreadable"] = json!(total.unreadable.len());
+    }
+    Ok(out)
+}
+
+/// The diff as text for a reviewer.
+fn text(old: &Policy, new: &Policy, d: &Json) -> String {
+    use std::fmt::Write;
+    let mut s = format!("{} -> {}\n", old.path(), new.path());
+    let st = &d["static"];
+    let list = |v: &Json| v.as_array().cloned().unwrap_or_default();
+    for (what, key) in [("input added", "added"), ("input removed", "removed")] {
+        for i in list(&st["inputs"][key]) {
+            let _ = writeln!(
+                s,
+                "  {what}: {} ({})",
+                i["name"].as_str().unwrap_or(""),
+                i["type"].as_str().unwrap_or("")
+            );
+        }
+    }
+    for i in list(&st["inputs"]["changed"]) {
+        let _ = writeln!(
+            s,
+            "  input retyped: {}: {} -> {}",
+            i["name"].as_str().unwrap_or(""),
+            i["old"].as_str().unwrap_or(""),
+            i["new"].as_str().unwrap_or("")
+        );
+    }
+    for p in list(&st["params"]) {
+        let name = p["name"].as_str().unwrap_or("");
+        match p["change"].as_str() {
+            Some("values") => {
+                for v in list(&p["dates"]) {
+                    let from = v["from"]
+                        .as_str()
+                        .map_or("always".to_string(), |f| format!("from {f}"));
+                    let _ = writeln!(s, "  param {name} {from}: {} -> {}", v["old"], v["new"]);
+                }
+            }
+            Some(c) => {
+                let _ = writeln!(s, "  param {name}: {c}");
+            }
+            None => {}
+        }
+    }
+    for c in list(&st["clauses"]) {
+        let side = if c["new"].is_null() {
+            &c["old"]
+        } else {
+            &c["new"]
+        };
+        let _ = writeln!(
+            s,
+            "  clause {} of {} {} (line {}): {}",
+            c["position"],
+            c["decision"].as_str().unwrap_or(""),
+            c["change"].as_str().unwrap_or(""),
+            side["line"],
+            side["condition"]
+                .as_str()
+                .or(side["value"].as_str())
+                .unwrap_or("otherwise"),
+        );
+    }
+    for x in list(&st["decisions"]) {
+        let _ = writeln!(
+            s,
+            "  decision {}: {}",
+            x["name"].as_str().unwrap_or(""),
+            x["change"].as_str().unwrap_or("")
+        );
+    }
+    if let Some(imp) = d.get("impact") {
+        let _ = writeln!(
+            s,
+            "\n{} cases; errors: {} old, {} new",
+            imp["cases"], imp["errors"]["old"], imp["errors"]["new"]
+        );
+        if let Some(ds) = imp["decisions"].as_object() {
+            for (name, v) in ds {
+                let _ = write!(s, "  {name}: {} changed", v["changed"]);
+                if let Some(t) = v.get("total_delta") {
+                    let _ = write!(
+                        s,
+                        ", total {} ({} up, {} down)",
+                        t, v["increased"], v["decreased"]
+                    );
+                }
+                if let Some(tr) = v["transitions"].as_object() {
+                    for (k, n) in tr {
+                        let _ = write!(s, ", {k} {n}");
+                    }
+                }
+                s.push('\n');
+            }
+        }
+        for e in list(&imp["examples"]) {
+            let _ = writeln!(
+                s,
+                "  line {}: {} {} -> {}",
+                e["line"],
+                e["decision"].as_str().unwrap_or(""),
+                e["old"],
+                e["new"]
+            );
+        }
+    }
+    s
+}
