@@ -176,15 +176,19 @@ class Policy:
         ``boolean``; money and decimals as ``decimal.Decimal``; dates as
         ``datetime.date``; text and enums as str; unknown as missing.
         """
-        import pandas as pd
-
         table = _frame_to_arrow(frame, self._input_names())
         out = self.evaluate_arrow(table, as_of, errors=errors)
         result = out.to_pandas(types_mapper=_types_mapper())
-        result.index = frame.index if len(frame.index) == len(result) else result.index
-        if not isinstance(result, pd.DataFrame):  # pragma: no cover
-            raise TypeError("expected a DataFrame from pyarrow")
+        result.index = frame.index
         return result
+
+    def input_schema(self) -> "pyarrow.Schema":
+        """The Arrow types to give the inputs in: money and decimals as
+        decimal128 (2 and 6 places), dates as date32, enums and text as
+        strings, lists as list<struct>. (Other types are read too: see the
+        README.) Each field's metadata ``rulebook.type`` is its type in the
+        rule file (``enum(a, b)`` lists the variants)."""
+        return self._native.input_schema()
 
     def output_schema(self) -> "pyarrow.Schema":
         """The schema of :meth:`evaluate_arrow`'s output."""

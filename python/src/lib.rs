@@ -321,6 +321,12 @@ impl NativePolicy {
         table.into_pyarrow(py)
     }
 
+    /// The Arrow types to give the inputs in (each field's
+    /// `rulebook.type` metadata is its type in the rule file).
+    fn input_schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        run::input_schema(&self.policy().meta().input).to_pyarrow(py)
+    }
+
     /// The schema of `evaluate_arrow`'s output.
     fn output_schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.plan.schema().as_ref().to_pyarrow(py)

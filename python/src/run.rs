@@ -19,7 +19,7 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use rulebook::batch::{Bool, Date, Decimal, Enum, Field, Int, Money, Text, Variant};
-use rulebook::meta::ValueType;
+use rulebook::meta::{Layout, ValueType};
 use rulebook::{
     BatchResults, EvalError, Facts, FieldProblem, InputError, Policy, RecordView, ValueRef,
 };
@@ -36,6 +36,46 @@ const FACTS_CHUNK: usize = 4096;
 /// after the point (the engine's own exactness).
 pub const MONEY_TYPE: DataType = DataType::Decimal128(38, 2);
 pub const DECIMAL_TYPE: DataType = DataType::Decimal128(38, 6);
+
+/// The Arrow schema an input table is best given in: money and decimals
+/// as decimal128 with 2 and 6 places, dates as date32, enums and text as
+/// strings, lists as lists of structs. Each field's metadata
+/// `rulebook.type` is its type as the rule file writes it.
+pub fn input_schema(layout: &Layout) -> Schema {
+    Schema::new(input_fields(layout))
+}
+
+fn input_fields(layout: &Layout) -> Vec<ArrowField> {
+    layout
+        .fields
+        .iter()
+        .map(|f| {
+            let (ty, written) = match &f.ty {
+                ValueType::Bool => (DataType::Boolean, "bool".to_string()),
+                ValueType::Int => (DataType::Int64, "int".into()),
+                ValueType::Money => (MONEY_TYPE, "money".into()),
+                ValueType::Decimal => (DECIMAL_TYPE, "decimal".into()),
+                ValueType::Date => (DataType::Date32, "date".into()),
+                ValueType::Text => (DataType::Utf8, "text".into()),
+                ValueType::Enum { variants } => {
+                    (DataType::Utf8, format!("enum({})", variants.join(", ")))
+                }
+                ValueType::List { element } => {
+                    let item = DataType::Struct(input_fields(element).into());
+                    (
+                        DataType::List(Arc::new(ArrowField::new("item", item, true))),
+                        "list".into(),
+                    )
+                }
+            };
+            let metadata: std::collections::HashMap<String, String> =
+                [("rulebook.type".to_string(), written)]
+                    .into_iter()
+                    .collect();
+            ArrowField::new(f.name.as_str(), ty, true).with_metadata(metadata)
+        })
+        .collect()
+}
 
 /// How one input field is set on a record.
 enum Handle {
