@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
 
 from . import _native
 from .errors import CompileError, EvalError, InputError, LoadError, RulebookError
@@ -37,6 +37,7 @@ __version__ = _native.__version__
 __all__ = [
     "Policy",
     "load_cached",
+    "loaded_policies",
     "RulebookError",
     "CompileError",
     "LoadError",
@@ -173,8 +174,10 @@ class Policy:
         columns, as a DataFrame with the same index as ``frame``).
 
         Ints and bools come out as pandas' nullable ``Int64`` and
-        ``boolean``; money and decimals as ``decimal.Decimal``; dates as
-        ``datetime.date``; text and enums as str; unknown as missing.
+        ``boolean``; money, decimals and dates Arrow-backed
+        (``decimal128(38, 2)[pyarrow]``, ``date32[day][pyarrow]``: a cell
+        reads as a ``decimal.Decimal`` or a ``datetime.date``); text and
+        enums as strings; unknown as missing (``pd.NA``, None).
         """
         table = _frame_to_arrow(frame, self._input_names())
         out = self.evaluate_arrow(table, as_of, errors=errors)
@@ -216,6 +219,8 @@ class Policy:
 # a dict lookup, not a compilation.
 _RESTORED: Dict[Tuple[str, str], Policy] = {}
 _LOADED: Dict[Tuple[str, int, int], Policy] = {}
+# (path, hash) of each load load_cached made in this process, in order
+_LOADS: List[Tuple[str, str]] = []
 _LOCK = threading.Lock()
 
 
@@ -249,15 +254,37 @@ def load_cached(path: Union[str, "os.PathLike[str]"]) -> Policy:
         if policy is None:
             policy = Policy.load(full)
             _LOADED[key] = policy
+            _LOADS.append((full, policy.hash))
         return policy
 
 
+def loaded_policies() -> List[Tuple[str, str]]:
+    """The ``(path, hash)`` of each policy :func:`load_cached` loaded in this
+    process, one entry per load: on a Dask worker,
+    ``client.run(rulebook.loaded_policies)`` shows that it loaded each
+    policy once."""
+    with _LOCK:
+        return list(_LOADS)
+
+
 def _types_mapper() -> Any:
+    """evaluate_frame's dtypes: nullable Int64 and boolean; money, decimals
+    and dates stay Arrow-backed (``pd.ArrowDtype``: a cell reads as a
+    ``Decimal`` or ``datetime.date``, and no Python object is made per
+    row); strings are pandas' default string dtype."""
     import pandas as pd
     import pyarrow as pa
 
-    mapping = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    return mapping.get
+    def mapper(t: "pyarrow.DataType") -> Any:
+        if t == pa.int64():
+            return pd.Int64Dtype()
+        if t == pa.bool_():
+            return pd.BooleanDtype()
+        if pa.types.is_decimal(t) or pa.types.is_date(t):
+            return pd.ArrowDtype(t)
+        return None
+
+    return mapper
 
 
 def _frame_to_arrow(frame: "pandas.DataFrame", inputs: Tuple[str, ...]) -> "pyarrow.Table":

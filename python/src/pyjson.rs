@@ -236,10 +236,15 @@ fn write_decimal(obj: &Bound<'_, PyAny>, out: &mut String) -> Result<(), String>
     if is("is_infinite") {
         return Err(shown());
     }
+    // a Decimal is a value: 12.340 is 12.34 (as a decimal128 column of
+    // any scale is read), and 1E+2 is written 100
     let text = obj
-        .py()
-        .get_type::<PyString>()
-        .call_method1("format", ("{:f}", obj))
+        .call_method0("normalize")
+        .and_then(|n| {
+            obj.py()
+                .get_type::<PyString>()
+                .call_method1("format", ("{:f}", n))
+        })
         .and_then(|t| t.extract::<String>())
         .map_err(|_| shown())?;
     out.push_str(&text);

@@ -85,6 +85,9 @@ def test_python_values_read_as_their_json() -> None:
     expected = policy.evaluate(as_text, "2025-06-01")
     assert policy.evaluate(as_python, as_of) == expected
     assert expected["decisions"]["weekly_guarantee_credit"]["value"] == "50.65"
+    # a Decimal is a value: trailing zeros and exponents do not matter
+    for same in (decimal.Decimal("4000.000"), decimal.Decimal("4E+3")):
+        assert policy.evaluate(dict(as_python, capital=same), as_of) == expected
     # NaN and None are unknown, like a missing key
     unknown = policy.evaluate(dict(as_text, capital=float("nan")), as_of)
     assert unknown == policy.evaluate({k: v for k, v in as_text.items() if k != "capital"}, as_of)
