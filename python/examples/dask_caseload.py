@@ -46,7 +46,8 @@ def evaluate_partition(frame: Any, policy_path: str, as_of: str) -> Any:
     once, not once per partition.
     """
     policy = rulebook.load_cached(policy_path)
-    return policy.evaluate_frame(frame, as_of)
+    # one thread: the worker process is the unit of parallelism here
+    return policy.evaluate_frame(frame, as_of, threads=1)
 
 
 def write_caseload(directory: Path, table: pa.Table, partitions: int) -> None:

@@ -293,14 +293,27 @@ impl NativePolicy {
     /// RecordBatch, as a pyarrow Table. `errors` is "column" (a bad row
     /// gets its message in `error` and nulls for its decisions) or "raise"
     /// (the first bad row raises InputError or EvalError).
-    #[pyo3(signature = (data, as_of, errors = "column"))]
+    ///
+    /// `threads` (default: every core) evaluate slices of 65,536 rows side
+    /// by side.
+    #[pyo3(signature = (data, as_of, errors = "column", threads = None))]
     fn evaluate_arrow<'py>(
         &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
         as_of: &Bound<'py, PyAny>,
         errors: &str,
+        threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let threads = match threads {
+            Some(0) => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "threads must be at least 1",
+                ))
+            }
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
         let raise = match errors {
             "column" => false,
             "raise" => true,
@@ -314,7 +327,7 @@ impl NativePolicy {
         let batches = batches_of(data)?;
         let plan = &self.plan;
         let out = py
-            .detach(|| plan.evaluate(&batches, as_of, raise))
+            .detach(|| plan.evaluate(&batches, as_of, raise, threads))
             .map_err(|f| failure_error(py, f))?;
         let table = Table::try_new(out, plan.schema())
             .map_err(|e| errors::error(py, Kind::Eval, &e.to_string(), None, None))?;

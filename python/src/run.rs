@@ -111,6 +111,9 @@ pub struct Plan {
     /// No list inputs: records are filled by `evaluate_each`.
     scalar: bool,
     schema: SchemaRef,
+    /// Each fact's path as a JSON string (`"household[].date_of_birth"`),
+    /// for the missing lists.
+    missing_json: Arc<[String]>,
 }
 
 /// Why a table could not be evaluated at all, or (when asked to raise)
@@ -190,12 +193,18 @@ impl Plan {
         }
         fields.push(ArrowField::new("error", DataType::Utf8, true));
         let scalar = !handles.iter().any(|h| matches!(h, Handle::List));
+        let missing_json = meta
+            .fact_paths
+            .iter()
+            .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "\"\"".into()))
+            .collect();
         Ok(Plan {
             policy,
             handles,
             outs,
             scalar,
             schema: Arc::new(Schema::new(fields)),
+            missing_json,
         })
     }
 
@@ -204,36 +213,81 @@ impl Plan {
         self.schema.clone()
     }
 
-    /// Evaluates every row of `batches` (rows numbered from 1 across them);
-    /// with `raise`, the first bad row is a [`Failure`] instead of an
-    /// `error` value.
+    /// Evaluates every row of `batches` (rows numbered from 1 across them)
+    /// on up to `threads` threads, a slice of rows at a time; with
+    /// `raise`, the first bad row is a [`Failure`] instead of an `error`
+    /// value.
     pub fn evaluate(
         &self,
         batches: &[RecordBatch],
         as_of: Date,
         raise: bool,
+        threads: usize,
     ) -> Result<Vec<RecordBatch>, Failure> {
-        let mut out = Vec::new();
-        let mut first_line = 1usize;
+        // every column checked before any row is evaluated
+        let mut readers = Vec::with_capacity(batches.len());
         for batch in batches {
-            let readers = self.readers(batch)?;
+            readers.push(self.readers(batch)?);
+        }
+        // the slices: (batch, rows, the line of the first row)
+        let mut slices = Vec::new();
+        let mut first_line = 1usize;
+        for (b, batch) in batches.iter().enumerate() {
             let rows = batch.num_rows();
             let mut start = 0;
             while start < rows {
                 let end = (start + SLICE).min(rows);
-                let mut outputs = Outputs::new(&self.outs, end - start);
-                let first = first_line + start;
-                if self.scalar {
-                    self.run_scalar(&readers, start..end, first, as_of, raise, &mut outputs)?;
-                } else {
-                    self.run_facts(&readers, start..end, first, as_of, raise, &mut outputs)?;
-                }
-                out.push(outputs.finish(self.schema.clone())?);
+                slices.push((b, start..end, first_line + start));
                 start = end;
             }
             first_line += rows;
         }
-        Ok(out)
+        let run = |k: usize| -> Result<RecordBatch, Failure> {
+            let (b, rows, first) = slices[k].clone();
+            let mut outputs = Outputs::new(&self.outs, rows.len(), self.missing_json.clone());
+            if self.scalar {
+                self.run_scalar(&readers[b], rows, first, as_of, raise, &mut outputs)?;
+            } else {
+                self.run_facts(&readers[b], rows, first, as_of, raise, &mut outputs)?;
+            }
+            outputs.finish(self.schema.clone())
+        };
+        let threads = threads.clamp(1, slices.len().max(1));
+        let results: Vec<Result<RecordBatch, Failure>> = if threads == 1 {
+            (0..slices.len()).map(run).collect()
+        } else {
+            // each thread takes the next slice until none is left; the
+            // batches go out in the order of the rows
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let mut done: Vec<(usize, Result<RecordBatch, Failure>)> =
+                std::thread::scope(|scope| {
+                    let workers: Vec<_> = (0..threads)
+                        .map(|_| {
+                            scope.spawn(|| {
+                                let mut mine = Vec::new();
+                                loop {
+                                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    if k >= slices.len() {
+                                        break mine;
+                                    }
+                                    mine.push((k, run(k)));
+                                }
+                            })
+                        })
+                        .collect();
+                    workers
+                        .into_iter()
+                        .flat_map(|w| {
+                            w.join().unwrap_or_else(|_| {
+                                vec![(0, Err(Failure::Load("an evaluation thread failed".into())))]
+                            })
+                        })
+                        .collect()
+                });
+            done.sort_by_key(|(k, _)| *k);
+            done.into_iter().map(|(_, r)| r).collect()
+        };
+        results.into_iter().collect()
     }
 
     /// A reader per input field, from the column of its name.
@@ -441,10 +495,12 @@ struct Outputs {
     error: StringBuilder,
     /// Scratch for a missing list's JSON text.
     text: String,
+    /// [`Plan::missing_json`].
+    paths: Arc<[String]>,
 }
 
 impl Outputs {
-    fn new(outs: &[Out], rows: usize) -> Outputs {
+    fn new(outs: &[Out], rows: usize, paths: Arc<[String]>) -> Outputs {
         let values = outs
             .iter()
             .map(|o| match o {
@@ -473,6 +529,7 @@ impl Outputs {
                 .collect(),
             error: StringBuilder::with_capacity(rows, 0),
             text: String::new(),
+            paths,
         }
     }
 
@@ -556,12 +613,13 @@ impl Outputs {
                 Some(d) if !d.is_known() => {
                     self.text.clear();
                     self.text.push('[');
-                    for (k, path) in d.missing_paths().enumerate() {
+                    for (k, fact) in d.missing().enumerate() {
                         if k > 0 {
                             self.text.push(',');
                         }
-                        self.text
-                            .push_str(&serde_json::to_string(path).unwrap_or_default());
+                        if let Some(path) = self.paths.get(fact) {
+                            self.text.push_str(path);
+                        }
                     }
                     self.text.push(']');
                     m.append_value(&self.text);

@@ -254,6 +254,19 @@ def test_many_rows_across_slices() -> None:
     assert out.column("queue").combine_chunks().equals(regions)
     assert out.column("adult").num_chunks == 3  # one per slice of 65,536 rows
     assert out.column("adult.missing").null_count == n - ages.null_count
+    # slices evaluated side by side come out in the order of the rows
+    assert policy.evaluate_arrow(pa.table({"age": ages, "region": regions}), AS_OF, threads=3).equals(out)
+    assert policy.evaluate_arrow(pa.table({"age": ages, "region": regions}), AS_OF, threads=1).equals(out)
+    # with errors="raise", the first bad row of all, whichever thread met it
+    bad = pa.array(
+        [("x" if i in (70_000, 130_000) else None if a is None else str(a)) for i, a in enumerate(ages.to_pylist())]
+    )
+    for threads in (1, 2, 3):
+        with pytest.raises(InputError) as e:
+            policy.evaluate_arrow(pa.table({"age": bad}), AS_OF, errors="raise", threads=threads)
+        assert e.value.row == 70_001
+    with pytest.raises(ValueError):
+        policy.evaluate_arrow(pa.table({"age": ages}), AS_OF, threads=0)
 
 
 def test_output_types() -> None:
