@@ -462,6 +462,75 @@ impl<'a> Reader<'a> {
         }))
     }
 
+    /// The numbers of rows `rows` (bools as 0 and 1, dates as days, enums
+    /// as variant indices) pushed to `out`, `None` where unknown; each
+    /// row's problem goes to `bad`. The common column types are read in
+    /// tight loops; the others value by value through [`Reader::scalar`].
+    pub fn read_nums(
+        &self,
+        rows: std::ops::Range<usize>,
+        path: &Path,
+        out: &mut Vec<Option<i64>>,
+        bad: &mut dyn FnMut(usize, FieldProblem),
+    ) {
+        match self {
+            Reader::Bool(a) => match a.nulls() {
+                None => out.extend(rows.map(|i| Some(i64::from(a.value(i))))),
+                Some(n) => out.extend(rows.map(|i| n.is_valid(i).then(|| i64::from(a.value(i))))),
+            },
+            Reader::Days(values, nulls) => {
+                let Some(values) = values.get(rows.clone()) else {
+                    return;
+                };
+                match nulls {
+                    None => out.extend(values.iter().map(|d| Some(i64::from(*d)))),
+                    Some(n) => out.extend(
+                        rows.zip(values)
+                            .map(|(i, d)| n.is_valid(i).then(|| i64::from(*d))),
+                    ),
+                }
+            }
+            Reader::Decimals(col, scale, num) if i32::from(*scale) == num.places() as i32 => {
+                let values = col.values();
+                let nulls = col.nulls();
+                for i in rows {
+                    if nulls.is_some_and(|n| n.is_null(i)) {
+                        out.push(None);
+                        continue;
+                    }
+                    let v = values.get(i).copied().unwrap_or_default();
+                    match i64::try_from(v) {
+                        Ok(n) => out.push(Some(n)),
+                        Err(_) => {
+                            out.push(None);
+                            bad(
+                                i,
+                                problem(
+                                    path.render(),
+                                    decimal_text(v, *scale),
+                                    num.expected(&NumParseError::Overflow),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {
+                for i in rows {
+                    out.push(match self.scalar(i, path) {
+                        Ok(Some(Value::Num(n))) => Some(n),
+                        Ok(Some(Value::Bool(b))) => Some(i64::from(b)),
+                        Ok(_) => None,
+                        Err(p) => {
+                            bad(i, p);
+                            None
+                        }
+                    });
+                }
+            }
+        }
+    }
+
     /// The fact of row `i` (lists included): `None` when unknown; problems
     /// are added to `problems`.
     pub fn fact(

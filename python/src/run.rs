@@ -330,17 +330,9 @@ impl Plan {
             if !matches!(reader, Reader::Absent) && !matches!(handle, Handle::Text(_)) {
                 values.reserve(rows.len());
                 let path = Path::Top(&f.name);
-                for i in rows.clone() {
-                    values.push(match reader.scalar(i, &path) {
-                        Ok(Some(Value::Num(n))) => Some(n),
-                        Ok(Some(Value::Bool(b))) => Some(i64::from(b)),
-                        Ok(_) => None,
-                        Err(p) => {
-                            bad.entry(i).or_default().push(p);
-                            None
-                        }
-                    });
-                }
+                reader.read_nums(rows.clone(), &path, &mut values, &mut |i, p| {
+                    bad.entry(i).or_default().push(p)
+                });
             }
             nums.push(values);
         }
