@@ -426,7 +426,15 @@ impl<'a> Reader<'a> {
                 let Some(v) = c.values.get(i) else {
                     return Ok(None);
                 };
-                Value::Num(v.div_euclid(c.per_day))
+                let days = v.div_euclid(c.per_day);
+                if i32::try_from(days).is_err() {
+                    return Err(problem(
+                        path.render(),
+                        format!("{days} days from 1970-01-01"),
+                        "date (a real calendar date \"YYYY-MM-DD\")",
+                    ));
+                }
+                Value::Num(days)
             }
             Reader::DateTexts(col) => {
                 let Some(text) = col.get(i) else {

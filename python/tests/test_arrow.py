@@ -232,6 +232,12 @@ decision k: int = n
     )
     assert out["error"][4] == "input error at amount: expected a finite number, got inf"
     assert out["error"][5] is None and out["k.missing"][5] == '["n"]'
+    far = pa.table({"d": pa.array([0, 2**62], pa.date64())})
+    dated = rulebook.Policy.from_source("policy q\ninput { d: date }\ndecision same: date = d\n")
+    assert dated.evaluate_arrow(far, AS_OF).column("error").to_pylist() == [
+        None,
+        'input error at d: expected date (a real calendar date "YYYY-MM-DD"), got 53375995583 days from 1970-01-01',
+    ]
     big = pa.table({"n": pa.array([2**63], pa.uint64())})
     assert policy.evaluate_arrow(big, AS_OF).column("error")[0].as_py() == (
         "input error at n: expected int (a whole number that fits in 64 bits), got 9223372036854775808"
