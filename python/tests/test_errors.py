@@ -203,3 +203,44 @@ def test_errors_pickle_with_row_and_field() -> None:
     again = pickle.loads(pickle.dumps(err))
     assert type(again) is InputError
     assert (again.row, again.field, again.problems, str(again)) == (3, "capital", [{"path": "capital"}], str(err))
+
+
+def odd_columns() -> list:
+    """Columns of many Arrow types, some with values no field takes."""
+    import numpy as np
+
+    return [
+        pa.array([1, None, -1], pa.int8()),
+        pa.array([2**64 - 1, 0, None], pa.uint64()),
+        pa.array(np.array([1.5, 2.0, np.nan], dtype=np.float16)),
+        pa.array([decimal.Decimal("1.5"), None, decimal.Decimal("-3")], pa.decimal256(40, 2)),
+        pa.array([decimal.Decimal("1E+30"), None, decimal.Decimal("0.001")], pa.decimal128(38, 3)),
+        pa.array([True, None, False]),
+        pa.array(["", None, "\u00e9\u00e8 \U0001f600"]),
+        pa.array([b"\x00\xff", None, b""], pa.binary()),
+        pa.array([0, None, -(2**40)], pa.date64()),
+        pa.array([0, None, 1], pa.timestamp("us", tz="Europe/London")),
+        pa.array([[1, 2], None, []], pa.list_(pa.int64())),
+        pa.array([{"a": 1}, None, {"a": None}], pa.struct([("a", pa.int64())])),
+        pa.array([[{"relationship": "x"}], [None], []]),
+        pa.array([1, 2, 1], pa.int64()).dictionary_encode(),
+        pa.array(["a", "b", None]).dictionary_encode(),
+        pa.nulls(3),
+        pa.array([1, 2, 3], pa.duration("s")),
+    ]
+
+
+@pytest.mark.parametrize("name", ["pension_credit", "council_tax_reduction", "casework_routing"])
+def test_any_column_for_any_field_is_a_table_or_an_input_error(name: str) -> None:
+    policy = policy_named(name)
+    for field in policy.inputs:
+        for column in odd_columns():
+            table = pa.table({field: column})
+            try:
+                out = policy.evaluate_arrow(table, "2026-01-01")
+            except InputError as e:
+                assert e.field == field, (field, column.type, str(e))
+                continue
+            assert out.num_rows == 3, (field, column.type)
+            errors = out.column("error").to_pylist()
+            assert all(e is None or e.startswith("input error at ") for e in errors), errors
