@@ -34,8 +34,8 @@ def test_compiled_module_loads(name: str, cli: Path, tmp_path: Path) -> None:
     assert got["hash"] == module.hash
     # the CLI's own evaluation of the module
     run = run_cli(cli, "eval", "--wasm", str(out), "--input", str(RULES / f"{name}.example.json"), "--as-of", "2025-06-01")
-    if run.returncode == 0:
-        assert got == json.loads(run.stdout)
+    assert run.returncode == 0, run.stderr
+    assert got == json.loads(run.stdout)
 
 
 @pytest.mark.parametrize("name", POLICY_NAMES)
