@@ -92,7 +92,7 @@ pub use runtime::{
 };
 
 /// Items the other crates of this workspace (the test runner, the server,
-/// the CLI, the fuzz targets and benchmarks) and its tests need, and an
+/// the CLI, the Python package, the fuzz targets and benchmarks) and its tests need, and an
 /// embedder does not: the compiler's program, the interpreter's trace,
 /// exact number helpers, raw fact values. Not a stable API: it changes
 /// with the workspace (see ARCHITECTURE.md, "The public API").
@@ -100,7 +100,7 @@ pub use runtime::{
 pub mod __private {
     pub use crate::diagnostic::{line_col, render};
     pub use crate::digest::LabelledKey;
-    pub use crate::facts::{to_json_text, FactValue};
+    pub use crate::facts::{number_expected, to_json_text, FactValue};
     pub use crate::runtime::{fail_each, read_meta};
     use crate::{Facts, Policy};
 

@@ -602,8 +602,9 @@ fn value<'a, N: Node<'a>>(
 }
 
 /// What a decimal or money fact should have been, given why its number
-/// was refused (the reason once, not repeated).
-fn number_expected(kind: &str, example: &str, e: &num::NumParseError) -> String {
+/// was refused (the reason once, not repeated). Also the words of the
+/// Python package's Arrow input errors (`__private`).
+pub fn number_expected(kind: &str, example: &str, e: &num::NumParseError) -> String {
     match e {
         num::NumParseError::TooManyDecimals { max } => {
             format!("{kind} with at most {max} decimal places")

@@ -1,0 +1,710 @@
+//! Reading input fields straight from Arrow columns: one [`Reader`] per
+//! input field, chosen once per record batch from the field's type and the
+//! column's Arrow type, then read row by row into the engine's encodings
+//! (money in pence, decimals in millionths, dates in days since
+//! 1970-01-01, enum variant indices). No JSON and no Python object on the
+//! way. A value that does not fit its field is a problem of that row only,
+//! worded as the JSON input errors are (language.md section 6).
+
+use crate::errors::problem;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{
+    Array, BooleanArray, Decimal128Array, Float32Array, Float64Array, Int16Array, Int32Array,
+    Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray, StructArray,
+    UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, TimeUnit};
+use rulebook::__private::num::{self as num, NumParseError};
+use rulebook::__private::FactValue;
+use rulebook::meta::{Layout, ValueType};
+use rulebook::FieldProblem;
+use std::sync::Arc;
+
+/// Where a value sits, rendered only for a problem: `capital`,
+/// `household[2].incomes[0].weekly_amount`.
+#[derive(Clone, Copy)]
+pub enum Path<'p> {
+    Top(&'p str),
+    Element {
+        list: &'p Path<'p>,
+        index: usize,
+        name: &'p str,
+    },
+}
+
+impl Path<'_> {
+    pub fn render(&self) -> String {
+        match self {
+            Path::Top(name) => (*name).to_string(),
+            Path::Element { list, index, name } => format!("{}[{index}].{name}", list.render()),
+        }
+    }
+}
+
+/// The kinds of number a field holds, with their decimal places.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Num {
+    Int,
+    Money,
+    Decimal,
+}
+
+impl Num {
+    fn places(self) -> u32 {
+        match self {
+            Num::Int => 0,
+            Num::Money => 2,
+            Num::Decimal => 6,
+        }
+    }
+
+    fn parse(self, text: &str) -> Result<i64, NumParseError> {
+        match self {
+            Num::Int => num::parse_int(text),
+            Num::Money => num::parse_money(text),
+            Num::Decimal => num::parse_decimal(text),
+        }
+    }
+
+    /// What a refused number should have been (the JSON errors' words).
+    fn expected(self, e: &NumParseError) -> String {
+        match self {
+            Num::Int => match e {
+                NumParseError::Overflow => "int (a whole number that fits in 64 bits)".into(),
+                _ => "int (a whole number)".into(),
+            },
+            Num::Money => rulebook::__private::number_expected("money", "\"1200.50\"", e),
+            Num::Decimal => rulebook::__private::number_expected("decimal", "\"0.55\"", e),
+        }
+    }
+
+    /// The value of `unscaled` × 10^-`scale` in this kind's encoding.
+    fn rescale(self, unscaled: i128, scale: i32) -> Result<i64, NumParseError> {
+        let places = self.places() as i32;
+        let scaled = if scale <= places {
+            let factor = 10i128
+                .checked_pow((places - scale) as u32)
+                .ok_or(NumParseError::Overflow)?;
+            unscaled
+                .checked_mul(factor)
+                .ok_or(NumParseError::Overflow)?
+        } else {
+            let factor = 10i128
+                .checked_pow((scale - places) as u32)
+                .ok_or(NumParseError::TooManyDecimals { max: self.places() })?;
+            if unscaled % factor != 0 {
+                return Err(NumParseError::TooManyDecimals { max: self.places() });
+            }
+            unscaled / factor
+        };
+        i64::try_from(scaled).map_err(|_| NumParseError::Overflow)
+    }
+}
+
+/// Text of any Arrow string layout, dictionary-encoded (a pandas
+/// category) or not.
+pub enum Strs<'a> {
+    Utf8(&'a StringArray),
+    Large(&'a LargeStringArray),
+    View(&'a StringViewArray),
+    Dict {
+        keys: Vec<usize>,
+        nulls: Option<&'a NullBuffer>,
+        values: Box<Strs<'a>>,
+    },
+    /// A dictionary with no values: every entry is null.
+    Empty,
+}
+
+impl<'a> Strs<'a> {
+    /// The strings of `array`, when it holds strings.
+    pub fn of(array: &'a dyn Array) -> Option<Strs<'a>> {
+        Some(match array.data_type() {
+            DataType::Utf8 => Strs::Utf8(array.as_string::<i32>()),
+            DataType::LargeUtf8 => Strs::Large(array.as_string::<i64>()),
+            DataType::Utf8View => Strs::View(array.as_string_view()),
+            DataType::Dictionary(_, value) if is_string(value) => {
+                let dict = array.as_any_dictionary_opt()?;
+                if dict.values().is_empty() {
+                    Strs::Empty
+                } else {
+                    Strs::Dict {
+                        keys: dict.normalized_keys(),
+                        nulls: dict.keys().nulls(),
+                        values: Box::new(Strs::of(dict.values().as_ref())?),
+                    }
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strs::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strs::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Strs::View(a) => a.is_valid(i).then(|| a.value(i)),
+            Strs::Dict {
+                keys,
+                nulls,
+                values,
+            } => {
+                if nulls.is_some_and(|n| n.is_null(i)) {
+                    return None;
+                }
+                values.get(*keys.get(i)?)
+            }
+            Strs::Empty => None,
+        }
+    }
+}
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Integers of any width.
+pub enum Ints<'a> {
+    I8(&'a Int8Array),
+    I16(&'a Int16Array),
+    I32(&'a Int32Array),
+    I64(&'a Int64Array),
+    U8(&'a UInt8Array),
+    U16(&'a UInt16Array),
+    U32(&'a UInt32Array),
+    U64(&'a UInt64Array),
+}
+
+macro_rules! int_get {
+    ($self:ident, $i:ident, $($v:ident),+) => {
+        match $self {
+            $(Ints::$v(a) => a.is_valid($i).then(|| i128::from(a.value($i))),)+
+        }
+    };
+}
+
+impl Ints<'_> {
+    #[inline]
+    fn get(&self, i: usize) -> Option<i128> {
+        int_get!(self, i, I8, I16, I32, I64, U8, U16, U32, U64)
+    }
+}
+
+/// Floats: read as the shortest text that gives the same float back, the
+/// number the person wrote (0.1, not 0.1000000000000000055...).
+pub enum Floats<'a> {
+    F32(&'a Float32Array),
+    F64(&'a Float64Array),
+}
+
+/// A float cell: unknown (null or NaN), infinite, or its text.
+enum FloatCell {
+    Unknown,
+    Infinite(String),
+    Text(String),
+}
+
+impl Floats<'_> {
+    fn get(&self, i: usize) -> FloatCell {
+        let (valid, nan, inf, text) = match self {
+            Floats::F32(a) => {
+                let v = a.value(i);
+                (a.is_valid(i), v.is_nan(), v.is_infinite(), format!("{v}"))
+            }
+            Floats::F64(a) => {
+                let v = a.value(i);
+                (a.is_valid(i), v.is_nan(), v.is_infinite(), format!("{v}"))
+            }
+        };
+        if !valid || nan {
+            FloatCell::Unknown
+        } else if inf {
+            FloatCell::Infinite(text)
+        } else {
+            FloatCell::Text(text)
+        }
+    }
+}
+
+/// 64-bit counts since 1970-01-01 (dates of milliseconds, timestamps of
+/// any unit), `per_day` of them a day.
+pub struct Counts<'a> {
+    values: &'a [i64],
+    nulls: Option<&'a NullBuffer>,
+    per_day: i64,
+}
+
+/// One value read from a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// int, money (pence), decimal (millionths), date (days), enum (index).
+    Num(i64),
+    Bool(bool),
+    Text(&'a str),
+}
+
+/// How one input field is read from its column (or from its absence).
+pub enum Reader<'a> {
+    /// No column (or a column of nulls only): unknown in every row.
+    Absent,
+    Bool(&'a BooleanArray),
+    Ints(Ints<'a>, Num),
+    Floats(Floats<'a>, Num),
+    Decimals(&'a Decimal128Array, i8, Num),
+    /// Numbers written as text ("1200.50").
+    NumTexts(Strs<'a>, Num),
+    Days(&'a [i32], Option<&'a NullBuffer>),
+    Counts(Counts<'a>),
+    /// Dates written as text ("YYYY-MM-DD").
+    DateTexts(Strs<'a>),
+    Text(Strs<'a>),
+    Enum(Strs<'a>, &'a [String]),
+    /// A `list of { ... }` field from a list of structs: element `e` of
+    /// row `r` is `offsets[r] + e` in the structs, whose fields are read by
+    /// `fields` (one reader per element field, in declaration order).
+    List(Box<ListReader<'a>>),
+}
+
+pub struct ListReader<'a> {
+    offsets: Vec<usize>,
+    nulls: Option<&'a NullBuffer>,
+    structs: &'a StructArray,
+    fields: Vec<(&'a str, Reader<'a>)>,
+}
+
+/// Why a column cannot be read for its field at all: the problem names the
+/// field and says what the column is and what the field takes.
+pub fn column_problem(path: String, column: &DataType, ty: &ValueType) -> FieldProblem {
+    let takes = match ty {
+        ValueType::Bool => "a bool column",
+        ValueType::Int => "an integer, decimal128, float or string column",
+        ValueType::Money | ValueType::Decimal => "a decimal128, integer, float or string column",
+        ValueType::Date => "a date32, date64, timestamp (without a time zone) or string column",
+        ValueType::Text => "a string column",
+        ValueType::Enum { .. } => "a string (or dictionary of strings) column",
+        ValueType::List { .. } => "a list<struct> column",
+    };
+    problem(path, format!("a column of type {column}"), takes)
+}
+
+impl<'a> Reader<'a> {
+    /// The reader of a field of type `ty` from `array` (or from no column);
+    /// a problem when the column's type cannot hold the field's values.
+    pub fn new(
+        ty: &'a ValueType,
+        array: Option<&'a dyn Array>,
+        path: &Path,
+    ) -> Result<Reader<'a>, FieldProblem> {
+        let Some(array) = array else {
+            return Ok(Reader::Absent);
+        };
+        let dt = array.data_type();
+        if *dt == DataType::Null || array.null_count() == array.len() {
+            // every value unknown, whatever the column's type
+            return Ok(Reader::Absent);
+        }
+        let refuse = || column_problem(path.render(), dt, ty);
+        let num = match ty {
+            ValueType::Int => Some(Num::Int),
+            ValueType::Money => Some(Num::Money),
+            ValueType::Decimal => Some(Num::Decimal),
+            _ => None,
+        };
+        if let Some(num) = num {
+            if let Some(ints) = ints(array) {
+                return Ok(Reader::Ints(ints, num));
+            }
+            return Ok(match dt {
+                DataType::Float32 => {
+                    Reader::Floats(Floats::F32(array.as_primitive::<Float32Type>()), num)
+                }
+                DataType::Float64 => {
+                    Reader::Floats(Floats::F64(array.as_primitive::<Float64Type>()), num)
+                }
+                DataType::Decimal128(_, scale) => {
+                    Reader::Decimals(array.as_primitive::<Decimal128Type>(), *scale, num)
+                }
+                _ => Reader::NumTexts(Strs::of(array).ok_or_else(refuse)?, num),
+            });
+        }
+        Ok(match ty {
+            ValueType::Bool => Reader::Bool(array.as_boolean_opt().ok_or_else(refuse)?),
+            ValueType::Date => match dt {
+                DataType::Date32 => {
+                    let a = array.as_primitive::<arrow_array::types::Date32Type>();
+                    Reader::Days(a.values(), a.nulls())
+                }
+                DataType::Date64 => {
+                    let a = array.as_primitive::<arrow_array::types::Date64Type>();
+                    Reader::Counts(Counts {
+                        values: a.values(),
+                        nulls: a.nulls(),
+                        per_day: 86_400_000,
+                    })
+                }
+                DataType::Timestamp(unit, None) => Reader::Counts(timestamps(array, unit)),
+                _ => Reader::DateTexts(Strs::of(array).ok_or_else(refuse)?),
+            },
+            ValueType::Text => Reader::Text(Strs::of(array).ok_or_else(refuse)?),
+            ValueType::Enum { variants } => {
+                Reader::Enum(Strs::of(array).ok_or_else(refuse)?, variants)
+            }
+            ValueType::List { element } => {
+                Reader::List(Box::new(ListReader::new(element, array, path, refuse)?))
+            }
+            // numbers were handled above
+            ValueType::Int | ValueType::Money | ValueType::Decimal => Reader::Absent,
+        })
+    }
+
+    /// The value of row `i`: `None` when unknown. Not for lists.
+    #[inline]
+    pub fn scalar(&self, i: usize, path: &Path) -> Result<Option<Value<'a>>, FieldProblem> {
+        Ok(Some(match self {
+            Reader::Absent | Reader::List(_) => return Ok(None),
+            Reader::Bool(a) => match a.is_valid(i) {
+                true => Value::Bool(a.value(i)),
+                false => return Ok(None),
+            },
+            Reader::Ints(col, num) => {
+                let Some(v) = col.get(i) else {
+                    return Ok(None);
+                };
+                Value::Num(
+                    num.rescale(v, 0)
+                        .map_err(|e| problem(path.render(), v.to_string(), num.expected(&e)))?,
+                )
+            }
+            Reader::Floats(col, num) => match col.get(i) {
+                FloatCell::Unknown => return Ok(None),
+                FloatCell::Infinite(text) => {
+                    return Err(problem(path.render(), text, "a finite number"));
+                }
+                FloatCell::Text(text) => Value::Num(
+                    num.parse(&text)
+                        .map_err(|e| problem(path.render(), text.clone(), num.expected(&e)))?,
+                ),
+            },
+            Reader::Decimals(col, scale, num) => {
+                if !col.is_valid(i) {
+                    return Ok(None);
+                }
+                let v = col.value(i);
+                Value::Num(num.rescale(v, i32::from(*scale)).map_err(|e| {
+                    problem(path.render(), decimal_text(v, *scale), num.expected(&e))
+                })?)
+            }
+            Reader::NumTexts(col, num) => {
+                let Some(text) = col.get(i) else {
+                    return Ok(None);
+                };
+                Value::Num(
+                    num.parse(text)
+                        .map_err(|e| problem(path.render(), quoted(text), num.expected(&e)))?,
+                )
+            }
+            Reader::Days(values, nulls) => {
+                if nulls.is_some_and(|n| n.is_null(i)) {
+                    return Ok(None);
+                }
+                match values.get(i) {
+                    Some(d) => Value::Num(i64::from(*d)),
+                    None => return Ok(None),
+                }
+            }
+            Reader::Counts(c) => {
+                if c.nulls.is_some_and(|n| n.is_null(i)) {
+                    return Ok(None);
+                }
+                let Some(v) = c.values.get(i) else {
+                    return Ok(None);
+                };
+                let days = v.div_euclid(c.per_day);
+                if i32::try_from(days).is_err() {
+                    return Err(problem(
+                        path.render(),
+                        format!("{days} days from 1970-01-01"),
+                        "date (a real calendar date \"YYYY-MM-DD\")",
+                    ));
+                }
+                Value::Num(days)
+            }
+            Reader::DateTexts(col) => {
+                let Some(text) = col.get(i) else {
+                    return Ok(None);
+                };
+                Value::Num(i64::from(num::parse_date(text).ok_or_else(|| {
+                    problem(
+                        path.render(),
+                        quoted(text),
+                        "date (a real calendar date \"YYYY-MM-DD\")",
+                    )
+                })?))
+            }
+            Reader::Text(col) => match col.get(i) {
+                Some(t) => Value::Text(t),
+                None => return Ok(None),
+            },
+            Reader::Enum(col, variants) => {
+                let Some(text) = col.get(i) else {
+                    return Ok(None);
+                };
+                match variants.iter().position(|v| v == text) {
+                    Some(index) => Value::Num(index as i64),
+                    None => {
+                        return Err(problem(
+                            path.render(),
+                            quoted(text),
+                            format!("one of {}", variants.join(", ")),
+                        ))
+                    }
+                }
+            }
+        }))
+    }
+
+    /// The numbers of rows `rows` (bools as 0 and 1, dates as days, enums
+    /// as variant indices) pushed to `out`, `None` where unknown; each
+    /// row's problem goes to `bad`. The common column types are read in
+    /// tight loops; the others value by value through [`Reader::scalar`].
+    pub fn read_nums(
+        &self,
+        rows: std::ops::Range<usize>,
+        path: &Path,
+        out: &mut Vec<Option<i64>>,
+        bad: &mut dyn FnMut(usize, FieldProblem),
+    ) {
+        match self {
+            Reader::Bool(a) => match a.nulls() {
+                None => out.extend(rows.map(|i| Some(i64::from(a.value(i))))),
+                Some(n) => out.extend(rows.map(|i| n.is_valid(i).then(|| i64::from(a.value(i))))),
+            },
+            Reader::Days(values, nulls) => {
+                let Some(values) = values.get(rows.clone()) else {
+                    return;
+                };
+                match nulls {
+                    None => out.extend(values.iter().map(|d| Some(i64::from(*d)))),
+                    Some(n) => out.extend(
+                        rows.zip(values)
+                            .map(|(i, d)| n.is_valid(i).then(|| i64::from(*d))),
+                    ),
+                }
+            }
+            Reader::Decimals(col, scale, num) if i32::from(*scale) == num.places() as i32 => {
+                let values = col.values();
+                let nulls = col.nulls();
+                for i in rows {
+                    if nulls.is_some_and(|n| n.is_null(i)) {
+                        out.push(None);
+                        continue;
+                    }
+                    let v = values.get(i).copied().unwrap_or_default();
+                    match i64::try_from(v) {
+                        Ok(n) => out.push(Some(n)),
+                        Err(_) => {
+                            out.push(None);
+                            bad(
+                                i,
+                                problem(
+                                    path.render(),
+                                    decimal_text(v, *scale),
+                                    num.expected(&NumParseError::Overflow),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            _ => {
+                for i in rows {
+                    out.push(match self.scalar(i, path) {
+                        Ok(Some(Value::Num(n))) => Some(n),
+                        Ok(Some(Value::Bool(b))) => Some(i64::from(b)),
+                        Ok(_) => None,
+                        Err(p) => {
+                            bad(i, p);
+                            None
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// The fact of row `i` (lists included): `None` when unknown; problems
+    /// are added to `problems`.
+    pub fn fact(
+        &self,
+        i: usize,
+        path: &Path,
+        problems: &mut Vec<FieldProblem>,
+    ) -> Option<FactValue> {
+        if let Reader::List(list) = self {
+            return list.fact(i, path, problems);
+        }
+        match self.scalar(i, path) {
+            Ok(v) => v.map(|v| match v {
+                Value::Bool(b) => FactValue::Bool(b),
+                Value::Text(t) => FactValue::Text(Arc::from(t)),
+                Value::Num(n) => FactValue::Num(n),
+            }),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        }
+    }
+}
+
+impl<'a> ListReader<'a> {
+    fn new(
+        element: &'a Layout,
+        array: &'a dyn Array,
+        path: &Path,
+        refuse: impl Fn() -> FieldProblem,
+    ) -> Result<ListReader<'a>, FieldProblem> {
+        let (offsets, nulls, values): (Vec<usize>, _, _) = match array.data_type() {
+            DataType::List(_) => {
+                let a = array.as_list::<i32>();
+                let offsets = a.value_offsets().iter().map(|o| *o as usize).collect();
+                (offsets, a.nulls(), a.values())
+            }
+            DataType::LargeList(_) => {
+                let a = array.as_list::<i64>();
+                let offsets = a.value_offsets().iter().map(|o| *o as usize).collect();
+                (offsets, a.nulls(), a.values())
+            }
+            _ => return Err(refuse()),
+        };
+        let structs = values.as_struct_opt().ok_or_else(&refuse)?;
+        // a field of the elements is read from the struct field of its name
+        let mut fields = Vec::with_capacity(element.fields.len());
+        for f in &element.fields {
+            let child = structs.column_by_name(&f.name).map(|c| c.as_ref());
+            // a problem with a whole element column is named without an index
+            let at = Path::Element {
+                list: path,
+                index: 0,
+                name: &f.name,
+            };
+            let reader = Reader::new(&f.ty, child, &at).map_err(|mut p| {
+                p.path = format!("{}[].{}", path.render(), f.name);
+                p
+            })?;
+            fields.push((f.name.as_str(), reader));
+        }
+        Ok(ListReader {
+            offsets,
+            nulls,
+            structs,
+            fields,
+        })
+    }
+
+    fn fact(&self, row: usize, path: &Path, problems: &mut Vec<FieldProblem>) -> Option<FactValue> {
+        if self.nulls.is_some_and(|n| n.is_null(row)) {
+            return None;
+        }
+        let (start, end) = (*self.offsets.get(row)?, *self.offsets.get(row + 1)?);
+        let mut elements = Vec::with_capacity(end.saturating_sub(start));
+        for (index, e) in (start..end).enumerate() {
+            if self.structs.is_null(e) {
+                problems.push(problem(
+                    format!("{}[{index}]", path.render()),
+                    "null".into(),
+                    "an object (a list element)",
+                ));
+                elements.push(Vec::new());
+                continue;
+            }
+            let mut values = Vec::with_capacity(self.fields.len());
+            for (name, reader) in &self.fields {
+                let at = Path::Element {
+                    list: path,
+                    index,
+                    name,
+                };
+                values.push(reader.fact(e, &at, problems));
+            }
+            elements.push(values);
+        }
+        Some(FactValue::List(elements))
+    }
+}
+
+fn ints(array: &dyn Array) -> Option<Ints<'_>> {
+    Some(match array.data_type() {
+        DataType::Int8 => Ints::I8(array.as_primitive::<Int8Type>()),
+        DataType::Int16 => Ints::I16(array.as_primitive::<Int16Type>()),
+        DataType::Int32 => Ints::I32(array.as_primitive::<Int32Type>()),
+        DataType::Int64 => Ints::I64(array.as_primitive::<Int64Type>()),
+        DataType::UInt8 => Ints::U8(array.as_primitive::<UInt8Type>()),
+        DataType::UInt16 => Ints::U16(array.as_primitive::<UInt16Type>()),
+        DataType::UInt32 => Ints::U32(array.as_primitive::<UInt32Type>()),
+        DataType::UInt64 => Ints::U64(array.as_primitive::<UInt64Type>()),
+        _ => return None,
+    })
+}
+
+fn timestamps<'a>(array: &'a dyn Array, unit: &TimeUnit) -> Counts<'a> {
+    let (values, nulls, per_day) = match unit {
+        TimeUnit::Second => {
+            let a = array.as_primitive::<TimestampSecondType>();
+            (a.values().as_ref(), a.nulls(), 86_400)
+        }
+        TimeUnit::Millisecond => {
+            let a = array.as_primitive::<TimestampMillisecondType>();
+            (a.values().as_ref(), a.nulls(), 86_400_000)
+        }
+        TimeUnit::Microsecond => {
+            let a = array.as_primitive::<TimestampMicrosecondType>();
+            (a.values().as_ref(), a.nulls(), 86_400_000_000)
+        }
+        TimeUnit::Nanosecond => {
+            let a = array.as_primitive::<TimestampNanosecondType>();
+            (a.values().as_ref(), a.nulls(), 86_400_000_000_000)
+        }
+    };
+    Counts {
+        values,
+        nulls,
+        per_day,
+    }
+}
+
+/// A string value as the JSON errors show it.
+fn quoted(text: &str) -> String {
+    let shown: String = if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text.to_string()
+    };
+    serde_json::to_string(&shown).unwrap_or(shown)
+}
+
+/// `unscaled` × 10^-`scale` written out.
+fn decimal_text(unscaled: i128, scale: i8) -> String {
+    if scale <= 0 {
+        let zeros = "0".repeat(usize::from(scale.unsigned_abs()));
+        return if unscaled == 0 {
+            "0".into()
+        } else {
+            format!("{unscaled}{zeros}")
+        };
+    }
+    let digits = unscaled.unsigned_abs().to_string();
+    let scale = scale as usize;
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, frac) = padded.split_at(padded.len() - scale);
+    let sign = if unscaled < 0 { "-" } else { "" };
+    format!("{sign}{whole}.{frac}")
+}
