@@ -5,6 +5,8 @@
 //! per side and examples. The cases run over the batch pipeline: every
 //! core, streaming, results merged in input order.
 
+mod html;
+
 use super::batch::{self, Chunk, Reader, Record};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Outcome, Policy, TypedValue};
@@ -20,6 +22,8 @@ use std::process::ExitCode;
 pub enum Format {
     Text,
     Json,
+    /// One self-contained page: the figures as tables and charts.
+    Html,
 }
 
 /// Most changed cases kept as examples.
@@ -67,6 +71,10 @@ pub fn run(o: &Options) -> ExitCode {
     }
     match o.format {
         Format::Json => super::print_json(&out, false),
+        Format::Html => {
+            print!("{}", html::page(&old, &new, &out));
+            ExitCode::SUCCESS
+        }
         Format::Text => {
             print!("{}", text(&old, &new, &out));
             ExitCode::SUCCESS
@@ -96,6 +104,23 @@ struct DecisionImpact {
     delta: i128,
     increased: u64,
     decreased: u64,
+    /// Cases by the size of their change (see `bucket`).
+    buckets: BTreeMap<i32, u64>,
+}
+
+/// The bucket of a change of `d` units: 0 for none, else its sign times
+/// 1 + the floor of log2 of its size (1: one unit, 2: two or three, ...).
+fn bucket(d: i128) -> i32 {
+    if d == 0 {
+        return 0;
+    }
+    let size = d.unsigned_abs();
+    let b = 128 - size.leading_zeros() as i32;
+    if d < 0 {
+        -b
+    } else {
+        b
+    }
 }
 
 /// The impact of a run of cases (one chunk, or all of them merged).
@@ -126,6 +151,9 @@ impl Impact {
             a.delta += b.delta;
             a.increased += b.increased;
             a.decreased += b.decreased;
+            for (k, v) in b.buckets {
+                *a.buckets.entry(k).or_default() += v;
+            }
             for (k, v) in b.transitions {
                 *a.transitions.entry(k).or_default() += v;
             }
@@ -214,6 +242,15 @@ fn same(
         }
         (Some(p), Some(q), tx, ty) if tx == ty => p == q,
         _ => false,
+    }
+}
+
+/// An exact whole number: a JSON number where it fits 64 bits, else its
+/// digits as a string (a sum of many ints can pass the int range).
+fn int_json(n: i128) -> Json {
+    match i64::try_from(n) {
+        Ok(n) => json!(n),
+        Err(_) => json!(n.to_string()),
     }
 }
 
@@ -312,6 +349,7 @@ fn chunk_impact(
             match (number(&x, ty), number(&y, ty)) {
                 (Some(p), Some(q)) => {
                     di.delta += q - p;
+                    *di.buckets.entry(bucket(q - p)).or_default() += 1;
                     if q > p {
                         di.increased += 1;
                     } else {
@@ -373,13 +411,32 @@ fn impact(
                 _ => 1,
             };
             let delta = if scale == 1 {
-                json!(d.delta.to_string().parse::<i64>().unwrap_or(0))
+                int_json(d.delta)
             } else {
                 json!(batch::format_scaled(d.delta, scale))
             };
             o.insert("total_delta".into(), delta);
             o.insert("increased".into(), json!(d.increased));
             o.insert("decreased".into(), json!(d.decreased));
+            // the changes by size, for the page's histogram
+            let unit = |n: i128| -> Json {
+                if scale == 1 {
+                    int_json(n)
+                } else {
+                    json!(batch::format_scaled(n, scale))
+                }
+            };
+            let histogram: Vec<Json> = d
+                .buckets
+                .iter()
+                .map(|(&b, &count)| {
+                    let low: i128 = 1 << (b.unsigned_abs().saturating_sub(1).min(120));
+                    let high: i128 = (low << 1) - 1;
+                    let (from, to) = if b < 0 { (-high, -low) } else { (low, high) };
+                    json!({"from": unit(from), "to": unit(to), "count": count})
+                })
+                .collect();
+            o.insert("delta_histogram".into(), json!(histogram));
         }
         if !d.transitions.is_empty()
             || !matches!(ty, ValueType::Money | ValueType::Decimal | ValueType::Int)
