@@ -2,24 +2,14 @@
 //! messages (docs/language.md section 18), and hostile inputs that must never crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+mod common;
+
+/// `rulebook ARGS...`, with `stdin` as standard input (none: empty).
 fn rulebook(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    // the process may exit before reading its input (e.g. a bad --as-of)
-    let _ = input.write_all(stdin.unwrap_or(b""));
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::rulebook(args, stdin.unwrap_or(b""))
 }
 
 fn stderr(o: &Output) -> String {

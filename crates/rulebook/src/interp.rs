@@ -67,7 +67,8 @@ pub struct Trace {
     pub conditions: Vec<Vec<Option<Option<bool>>>>,
     /// Per decision: the `when`/`otherwise` clause that was chosen.
     pub chosen: Vec<Option<usize>>,
-    /// Per define: its value when it was known (for explanations).
+    /// Per define: its value when it was known; filled only by
+    /// [`evaluate_explained`] (for explanations), empty otherwise.
     pub defines: Vec<Option<Value>>,
 }
 
@@ -81,6 +82,24 @@ pub fn evaluate_traced(
     program: &Program,
     facts: &Facts,
     as_of: i32,
+) -> (Result<Outcome, EvalError>, Trace) {
+    run(program, facts, as_of, false)
+}
+
+/// Like [`evaluate_traced`], also keeping each define's value in the trace.
+pub fn evaluate_explained(
+    program: &Program,
+    facts: &Facts,
+    as_of: i32,
+) -> (Result<Outcome, EvalError>, Trace) {
+    run(program, facts, as_of, true)
+}
+
+fn run(
+    program: &Program,
+    facts: &Facts,
+    as_of: i32,
+    keep_defines: bool,
 ) -> (Result<Outcome, EvalError>, Trace) {
     let trace = Trace {
         conditions: program
@@ -124,14 +143,16 @@ pub fn evaluate_traced(
         }
     }
     let mut trace = std::mem::take(&mut it.trace);
-    trace.defines = it
-        .defines
-        .iter()
-        .map(|d| match d {
-            Some(Ok(V::K(v))) => Some(to_value(v.clone())),
-            _ => None,
-        })
-        .collect();
+    if keep_defines {
+        trace.defines = it
+            .defines
+            .iter()
+            .map(|d| match d {
+                Some(Ok(V::K(v))) => Some(to_value(v.clone())),
+                _ => None,
+            })
+            .collect();
+    }
     let mut decisions = Vec::with_capacity(program.decisions.len());
     for r in it.decisions {
         match r {

@@ -190,22 +190,23 @@ impl<'a> TypedValue<'a> {
         TypedValue(Typed { ty, value })
     }
 
+    /// The value as a JSON value.
+    pub fn to_value(&self) -> Json {
+        // Typed writes only strings, numbers and bools: cannot fail
+        serde_json::to_value(&self.0).unwrap_or(Json::Null)
+    }
+
     /// The value as JSON text.
     pub fn to_json(&self) -> String {
-        match serde_json::to_value(&self.0) {
-            Ok(v) => v.to_string(),
-            // Typed writes only strings, numbers and bools: cannot fail
-            Err(_) => "null".into(),
-        }
+        self.to_value().to_string()
     }
 }
 
 impl std::fmt::Display for TypedValue<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match serde_json::to_value(&self.0) {
-            Ok(serde_json::Value::String(s)) => f.write_str(&s),
-            Ok(v) => write!(f, "{v}"),
-            Err(_) => Ok(()),
+        match self.to_value() {
+            Json::String(s) => f.write_str(&s),
+            v => write!(f, "{v}"),
         }
     }
 }

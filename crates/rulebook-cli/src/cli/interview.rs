@@ -239,8 +239,11 @@ pub fn interview(
     ));
     let mut answered: Vec<String> = Vec::new();
     let mut ended = false;
-    let last = loop {
-        let text = match serde_json::to_string(&facts) {
+    // the facts as JSON text, as of the last question's choosing (the loop
+    // only ends before an answer changes them)
+    let mut text;
+    loop {
+        text = match serde_json::to_string(&facts) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -255,7 +258,7 @@ pub fn interview(
             }
         };
         let Some(q) = next.next.clone() else {
-            break next;
+            break;
         };
         let prefix = format!(
             "\nQuestion {} (about {} more at most):\n",
@@ -275,20 +278,20 @@ pub fn interview(
             },
             Got::End => {
                 ended = true;
-                break next;
+                break;
             }
         }
-    };
+    }
     drop(term);
     if let Some(path) = save {
-        let text = serde_json::to_string_pretty(&facts).unwrap_or_else(|_| "{}".into());
-        if let Err(e) = std::fs::write(path, text + "\n") {
+        let written = serde_json::to_string_pretty(&facts)
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t + "\n").map_err(|e| e.to_string()));
+        if let Err(e) = written {
             eprintln!("error: {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
     }
-    let _ = last;
-    let text = serde_json::to_string(&facts).unwrap_or_else(|_| "{}".into());
     if let Err(e) = print_outcomes(&interview, &text, as_of) {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;

@@ -412,16 +412,10 @@ impl<'a> Search<'a> {
                 _ => Vec::new(),
             };
             // only values that change one of this decision's clauses
+            // (evaluations are cached: the nearest search made most of them)
             vals.retain(|v| {
-                self.cache
-                    .get(&vec![(f, v.clone())])
-                    .cloned()
-                    .flatten()
+                self.eval(&[(f, v.clone())])
                     .is_some_and(|e| Some(signature(&e.1, i)) != base_sig)
-                    || matches!(v, FactValue::Bool(_) | FactValue::Num(_))
-                        && self
-                            .eval(&[(f, v.clone())])
-                            .is_some_and(|e| Some(signature(&e.1, i)) != base_sig)
             });
             if !vals.is_empty() {
                 alts.push((f, vals));

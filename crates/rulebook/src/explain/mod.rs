@@ -145,7 +145,7 @@ pub enum ExplainError {
 /// Explains every decision of `policy` on `facts` on `as_of`.
 pub fn explain(policy: &Policy, facts: &Facts, as_of: Date) -> Result<Explanation, ExplainError> {
     let program = policy.program().ok_or(ExplainError::NoSource)?;
-    let (outcome, trace) = interp::evaluate_traced(program, facts, as_of.0);
+    let (outcome, trace) = interp::evaluate_explained(program, facts, as_of.0);
     let mut outcome = outcome?;
     outcome.layout = policy.meta().result_layout_id();
     let report = crate::report::to_json(policy.meta(), as_of.0, &outcome, &[]);

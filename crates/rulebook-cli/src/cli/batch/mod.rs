@@ -64,10 +64,9 @@ pub fn run(o: &Options) -> ExitCode {
 }
 
 fn batch(o: &Options) -> Result<ExitCode, String> {
-    let as_of = super::as_of_or_today(o.as_of).map_err(|_| "see above".to_string());
-    let as_of = match as_of {
+    let as_of = match super::as_of_or_today(o.as_of) {
         Ok(d) => d,
-        Err(_) => return Ok(ExitCode::FAILURE),
+        Err(code) => return Ok(code),
     };
     let policy = match super::load(Some(o.policy), None) {
         Ok(p) => p,

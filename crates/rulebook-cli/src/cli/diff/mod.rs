@@ -188,16 +188,24 @@ fn decision_names(
     out
 }
 
-fn value_of(o: Option<&Outcome>, index: Option<usize>, policy: &Policy) -> Json {
-    let (Some(o), Some(i)) = (o, index) else {
-        return Json::Null;
-    };
-    let (Some(d), Some(m)) = (o.decisions.get(i), policy.meta().decisions.get(i)) else {
-        return Json::Null;
-    };
-    match &d.value {
-        Some(v) => serde_json::from_str(&TypedValue::new(&m.ty, v.as_ref()).to_json())
-            .unwrap_or(Json::Null),
+/// Decision `index` of an outcome with its type in `policy`; None when
+/// there is no outcome (an error) or no such decision.
+fn decided<'o>(
+    o: Option<&'o Outcome>,
+    index: Option<usize>,
+    policy: &'o Policy,
+) -> Option<(&'o rulebook::DecisionOutcome, &'o ValueType)> {
+    let i = index?;
+    Some((o?.decisions.get(i)?, &policy.meta().decisions.get(i)?.ty))
+}
+
+/// A decision's value as its JSON (null when unknown or absent).
+fn value_of(d: Option<(&rulebook::DecisionOutcome, &ValueType)>) -> Json {
+    match d {
+        Some((o, ty)) => o
+            .value
+            .as_ref()
+            .map_or(Json::Null, |v| TypedValue::new(ty, v.as_ref()).to_value()),
         None => Json::Null,
     }
 }
@@ -206,26 +214,12 @@ fn value_of(o: Option<&Outcome>, index: Option<usize>, policy: &Policy) -> Json 
 /// either as JSON (an enum by its variant's name: the versions may order
 /// them differently).
 fn same(
-    a: Option<&Outcome>,
-    i: Option<usize>,
-    old: &Policy,
-    b: Option<&Outcome>,
-    j: Option<usize>,
-    new: &Policy,
+    x: Option<(&rulebook::DecisionOutcome, &ValueType)>,
+    y: Option<(&rulebook::DecisionOutcome, &ValueType)>,
 ) -> bool {
-    fn get(o: Option<&Outcome>, k: Option<usize>) -> Option<&rulebook::DecisionOutcome> {
-        o.zip(k).and_then(|(o, k)| o.decisions.get(k))
-    }
-    let (x, y) = match (get(a, i), get(b, j)) {
+    let ((x, tx), (y, ty)) = match (x, y) {
         (None, None) => return true,
         (Some(x), Some(y)) => (x, y),
-        _ => return false,
-    };
-    let (tx, ty) = match (
-        i.and_then(|i| old.meta().decisions.get(i)),
-        j.and_then(|j| new.meta().decisions.get(j)),
-    ) {
-        (Some(p), Some(q)) => (&p.ty, &q.ty),
         _ => return false,
     };
     match (&x.value, &y.value, tx, ty) {
@@ -245,6 +239,24 @@ fn same(
     }
 }
 
+/// The change of an amount known on both sides with one number type
+/// (pence, units or millionths), else None.
+fn amount_change(
+    x: Option<(&rulebook::DecisionOutcome, &ValueType)>,
+    y: Option<(&rulebook::DecisionOutcome, &ValueType)>,
+) -> Option<i128> {
+    let ((x, tx), (y, ty)) = (x?, y?);
+    if tx != ty || !matches!(tx, ValueType::Money | ValueType::Decimal | ValueType::Int) {
+        return None;
+    }
+    match (&x.value, &y.value) {
+        (Some(rulebook::Value::Num(p)), Some(rulebook::Value::Num(q))) => {
+            Some(i128::from(*q) - i128::from(*p))
+        }
+        _ => None,
+    }
+}
+
 /// An exact whole number: a JSON number where it fits 64 bits, else its
 /// digits as a string (a sum of many ints can pass the int range).
 fn int_json(n: i128) -> Json {
@@ -252,28 +264,6 @@ fn int_json(n: i128) -> Json {
         Ok(n) => json!(n),
         Err(_) => json!(n.to_string()),
     }
-}
-
-fn number(v: &Json, ty: &ValueType) -> Option<i128> {
-    let scale = match ty {
-        ValueType::Money => 2,
-        ValueType::Decimal => 6,
-        ValueType::Int => return v.as_i64().map(i128::from),
-        _ => return None,
-    };
-    let s = v.as_str()?;
-    let neg = s.starts_with('-');
-    let (whole, frac) = s.trim_start_matches('-').split_once('.').unwrap_or((s, ""));
-    let mut n: i128 = whole.parse().ok()?;
-    let mut digits = frac.to_string();
-    while digits.len() < scale {
-        digits.push('0');
-    }
-    for _ in 0..scale {
-        n *= 10;
-    }
-    n += digits.parse::<i128>().unwrap_or(0);
-    Some(if neg { -n } else { n })
 }
 
 fn chunk_impact(
@@ -333,12 +323,12 @@ fn chunk_impact(
         let (a, b) = (run(old), run(new));
         imp.errors_old += u64::from(a.is_none());
         imp.errors_new += u64::from(b.is_none());
-        for (k, (name, i, j, ty)) in names.iter().enumerate() {
-            if same(a.as_ref(), *i, old, b.as_ref(), *j, new) {
+        for (k, (name, i, j, _)) in names.iter().enumerate() {
+            let (dx, dy) = (decided(a.as_ref(), *i, old), decided(b.as_ref(), *j, new));
+            if same(dx, dy) {
                 continue;
             }
-            let x = value_of(a.as_ref(), *i, old);
-            let y = value_of(b.as_ref(), *j, new);
+            let (x, y) = (value_of(dx), value_of(dy));
             if x == y {
                 continue;
             }
@@ -346,17 +336,17 @@ fn chunk_impact(
                 continue;
             };
             di.changed += 1;
-            match (number(&x, ty), number(&y, ty)) {
-                (Some(p), Some(q)) => {
-                    di.delta += q - p;
-                    *di.buckets.entry(bucket(q - p)).or_default() += 1;
-                    if q > p {
+            match amount_change(dx, dy) {
+                Some(change) => {
+                    di.delta += change;
+                    *di.buckets.entry(bucket(change)).or_default() += 1;
+                    if change > 0 {
                         di.increased += 1;
                     } else {
                         di.decreased += 1;
                     }
                 }
-                _ => {
+                None => {
                     *di.transitions.entry(format!("{x}->{y}")).or_default() += 1;
                 }
             }
