@@ -258,4 +258,11 @@ fn clauses_inputs_and_decisions_added_removed_and_changed() {
         ])
     );
     assert!(d.get("impact").is_none());
+    // the text shows what a changed clause was and is
+    let out = rulebook(&["diff", old.to_str().unwrap(), new.to_str().unwrap()], b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("clause 1 of ok changed (line 7): age >= 18  =>  age >= 21"),
+        "{text}"
+    );
 }

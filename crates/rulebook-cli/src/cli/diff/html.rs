@@ -233,10 +233,7 @@ fn statics(h: &mut String, s: &Json) {
             esc(c["decision"].as_str().unwrap_or("")),
             esc(c["change"].as_str().unwrap_or("")),
             side["line"],
-            esc(side["condition"]
-                .as_str()
-                .or(side["value"].as_str())
-                .unwrap_or("otherwise"))
+            esc(&super::clause_change(&c))
         );
     }
     for x in list(&s["decisions"]) {

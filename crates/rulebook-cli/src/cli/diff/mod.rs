@@ -450,6 +450,24 @@ fn impact(
     Ok(out)
 }
 
+/// One clause as written: `cond`, `cond -> value` or `otherwise -> value`.
+fn clause_text(side: &Json) -> String {
+    let cond = side["condition"].as_str().unwrap_or("otherwise");
+    match side["value"].as_str() {
+        Some(v) => format!("{cond} -> {v}"),
+        None => cond.to_string(),
+    }
+}
+
+/// What a static clause entry did: the clause, or its old and new forms.
+pub(super) fn clause_change(c: &Json) -> String {
+    match (c["old"].is_null(), c["new"].is_null()) {
+        (false, false) => format!("{}  =>  {}", clause_text(&c["old"]), clause_text(&c["new"])),
+        (true, _) => clause_text(&c["new"]),
+        (false, true) => clause_text(&c["old"]),
+    }
+}
+
 /// The diff as text for a reviewer.
 fn text(old: &Policy, new: &Policy, d: &Json) -> String {
     use std::fmt::Write;
@@ -505,10 +523,7 @@ fn text(old: &Policy, new: &Policy, d: &Json) -> String {
             c["decision"].as_str().unwrap_or(""),
             c["change"].as_str().unwrap_or(""),
             side["line"],
-            side["condition"]
-                .as_str()
-                .or(side["value"].as_str())
-                .unwrap_or("otherwise"),
+            clause_change(&c),
         );
     }
     for x in list(&st["decisions"]) {
