@@ -73,6 +73,7 @@ pub mod meta {
 
 pub use ast::Span;
 pub use diagnostic::{Diagnostic, Severity};
+pub use diff::impact::{CaseResult, Impact};
 pub use diff::{static_diff, NoSource};
 pub use digest::sha256_hex;
 pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};

@@ -286,6 +286,20 @@ pub fn money_floor(pence: i64) -> Result<i64, ArithError> {
     fit(pounds.checked_mul(PENCE_I128).ok_or(ArithError::Overflow)?)
 }
 
+/// An exact sum of numbers scaled by `scale` (100 for pence, 10^6 for
+/// decimals) written with its decimals: `format_scaled(-31240, 100)` is
+/// `"-312.40"`. Sums of many amounts are i128: they may leave the i64 range.
+pub fn format_scaled(sum: i128, scale: i128) -> String {
+    let sign = if sum < 0 { "-" } else { "" };
+    let a = sum.unsigned_abs();
+    let scale_u = scale.unsigned_abs().max(1);
+    let places = scale_u.to_string().len() - 1;
+    if places == 0 {
+        return format!("{sign}{a}");
+    }
+    format!("{sign}{}.{:0places$}", a / scale_u, a % scale_u)
+}
+
 /// ceil(money) to whole pounds (result in pence), toward plus infinity.
 pub fn money_ceil(pence: i64) -> Result<i64, ArithError> {
     let p = i128::from(pence);

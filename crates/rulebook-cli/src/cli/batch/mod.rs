@@ -20,7 +20,6 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
-pub(crate) use summary::format_scaled;
 use summary::Summary;
 
 /// Records a worker takes at a time.

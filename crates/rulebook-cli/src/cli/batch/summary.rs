@@ -109,8 +109,8 @@ impl Summary {
             }
             if matches!(ty, ValueType::Int | ValueType::Money | ValueType::Decimal) && c.known > 0 {
                 let total = match ty {
-                    ValueType::Money => format_scaled(c.sum, 100),
-                    ValueType::Decimal => format_scaled(c.sum, 1_000_000),
+                    ValueType::Money => rulebook::__private::num::format_scaled(c.sum, 100),
+                    ValueType::Decimal => rulebook::__private::num::format_scaled(c.sum, 1_000_000),
                     _ => c.sum.to_string(),
                 };
                 let _ = write!(s, " total {total},");
@@ -119,18 +119,4 @@ impl Summary {
         }
         s
     }
-}
-
-/// An exact sum of scaled numbers, with its decimals.
-pub(crate) fn format_scaled(sum: i128, scale: i128) -> String {
-    let sign = if sum < 0 { "-" } else { "" };
-    let a = sum.unsigned_abs();
-    let scale_u = scale.unsigned_abs();
-    let places = scale_u.to_string().len() - 1;
-    format!(
-        "{sign}{}.{:0places$}",
-        a / scale_u,
-        a % scale_u,
-        places = places
-    )
 }

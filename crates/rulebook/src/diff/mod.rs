@@ -3,8 +3,11 @@
 //! programs. Inputs added, removed or retyped; params whose values differ
 //! on some date, with the dates; clauses added, removed or changed, matched
 //! by their position in their decision; decisions added, removed or
-//! retyped. (The impact on cases is evaluated by the command line, over
-//! the batch path.)
+//! retyped. The impact on cases is tallied by [`impact`], case by case
+//! (the command line feeds it a cases file over the batch path, the
+//! service its shadowed requests).
+
+pub mod impact;
 
 use crate::abi::value_type;
 use crate::explain::value_json;
