@@ -16,6 +16,8 @@ pub mod interview;
 pub mod listener;
 mod metrics;
 pub mod pool;
+pub mod shadow;
+mod shadow_api;
 pub mod store;
 
 pub use admin::AdminToken;
@@ -27,7 +29,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use pool::{Cancel, EvalPool, PoolError};
 use rulebook::__private::FactValue;
@@ -36,6 +38,7 @@ use rulebook::{Date, Facts};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value as Json};
+use shadow::{ExampleFacts, Shadows};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -63,6 +66,9 @@ pub struct Limits {
     /// Time a connection has to send a complete request head (also the
     /// longest a keep-alive connection may stay idle).
     pub header_timeout: Duration,
+    /// Requests that may wait for a shadow evaluation; more are not
+    /// shadowed (and are counted as dropped).
+    pub shadow_queue: usize,
 }
 
 impl Default for Limits {
@@ -78,6 +84,7 @@ impl Default for Limits {
             max_concurrent_batches: cores,
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
+            shadow_queue: shadow::DEFAULT_QUEUE,
         }
     }
 }
@@ -108,6 +115,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub admin: Option<AdminToken>,
     pool: EvalPool,
+    /// Candidate versions evaluated beside the served ones.
+    pub shadows: Shadows,
     batches: Arc<tokio::sync::Semaphore>,
     /// Told of every admin action and watcher reload (the CLI prints them).
     on_event: Option<EventSink>,
@@ -157,8 +166,14 @@ impl AppState {
         on_event: Option<EventSink>,
     ) -> std::io::Result<Arc<AppState>> {
         let pool = EvalPool::new(limits.eval_threads, limits.eval_queue)?;
+        let examples = ExampleFacts {
+            facts: logging.as_ref().map_or(LogFacts::All, |l| l.facts),
+            key: logging.as_ref().and_then(|l| l.key.clone()),
+        };
+        let shadows = Shadows::new(limits.shadow_queue, examples)?;
         Ok(Arc::new(AppState {
             store,
+            shadows,
             logging,
             batches: Arc::new(tokio::sync::Semaphore::new(
                 limits.max_concurrent_batches.max(1),
@@ -187,6 +202,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/policies/{name}/evaluate", post(evaluate))
         .route("/v1/policies/{name}/evaluate-batch", post(evaluate_batch))
         .route("/v1/policies/{name}/rollback", post(rollback))
+        .route(
+            "/v1/policies/{name}/shadow",
+            put(shadow_api::put)
+                .get(shadow_api::get)
+                .delete(shadow_api::delete),
+        )
         .route("/v1/reload", post(reload))
         .route("/v1/policies/{name}/explain", post(explain::by_path))
         .route("/v1/explain", post(explain::by_query))
@@ -595,7 +616,7 @@ enum Answer {
     Unlogged(String),
 }
 
-fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
+fn evaluate_one(state: &AppState, version: &Arc<Version>, text: &str) -> Answer {
     let (facts_raw, as_of) = match parse_request(text) {
         Ok(x) => x,
         Err(e) => return Answer::Input(e),
@@ -615,7 +636,9 @@ fn evaluate_one(state: &AppState, version: &Version, text: &str) -> Answer {
             state.limits.max_list_elements
         ));
     }
-    match version.policy.evaluate_report(&facts, as_of, &[]) {
+    let answer = version.policy.evaluate_report(&facts, as_of, &[]);
+    state.shadows.offer(version, facts_raw.get(), as_of);
+    match answer {
         Err(e) => Answer::Eval(e.to_string()),
         Ok(out) => match submit_decision(state, version, as_of, &facts, &out) {
             Ok(pending) => Answer::Decision(with_ignored(out, &ignored), pending),
@@ -822,7 +845,12 @@ async fn evaluate_batch(
 }
 
 /// Evaluates a batch body chunk by chunk into the response text.
-fn batch_answer(state: &AppState, version: &Version, body: &[u8], cancel: &Cancel) -> BatchAnswer {
+fn batch_answer(
+    state: &AppState,
+    version: &Arc<Version>,
+    body: &[u8],
+    cancel: &Cancel,
+) -> BatchAnswer {
     let Ok(text) = std::str::from_utf8(body) else {
         return BatchAnswer::Refused(
             StatusCode::BAD_REQUEST,
@@ -872,7 +900,7 @@ fn batch_answer(state: &AppState, version: &Version, body: &[u8], cancel: &Cance
 /// own error. `elements` counts list elements across the whole request.
 fn chunk_answers(
     state: &AppState,
-    version: &Version,
+    version: &Arc<Version>,
     items: &[&str],
     elements: &mut usize,
 ) -> Result<Vec<String>, String> {
@@ -888,14 +916,14 @@ fn chunk_answers(
             version
                 .policy
                 .parse_facts_noting(facts.get(), &mut noted)
-                .map(|f| (f, as_of))
+                .map(|f| (f, as_of, facts))
                 .map_err(|e| e.to_string())
         });
         if !noted.is_empty() {
             ignored.insert(i, noted);
         }
         match parsed {
-            Ok((f, as_of)) => {
+            Ok((f, as_of, raw)) => {
                 *elements += list_elements(&f);
                 if *elements > state.limits.max_list_elements {
                     return Err(format!(
@@ -903,6 +931,7 @@ fn chunk_answers(
                         state.limits.max_list_elements
                     ));
                 }
+                state.shadows.offer(version, raw.get(), as_of);
                 groups.entry(as_of.0).or_default().push((i, f));
             }
             Err(e) => {
@@ -1138,5 +1167,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
-    (StatusCode::OK, headers, state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    text.push_str(&state.shadows.render_metrics());
+    (StatusCode::OK, headers, text).into_response()
 }

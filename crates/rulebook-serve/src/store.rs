@@ -166,6 +166,16 @@ pub enum StoreError {
     Busy,
 }
 
+/// Why a candidate version is not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum CandidateError {
+    #[error("no policy named `{0}`")]
+    Unknown(String),
+    /// It does not compile, fails its tests, or is too large.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// A directory of policies, served by name.
 pub struct PolicyStore {
     dir: PathBuf,
@@ -422,6 +432,60 @@ impl PolicyStore {
     /// The version of a policy being served now.
     pub fn get(&self, name: &str) -> Option<Arc<Version>> {
         self.snapshot().policies.get(name).cloned()
+    }
+
+    /// Compiles `bytes` (a rule file's text) as a candidate for the served
+    /// policy `name` and runs the served version's tests on it, as a reload
+    /// would (the same size bound, budget, runtime and test gate), without
+    /// serving it. The candidate must declare the same policy.
+    pub fn candidate(&self, name: &str, bytes: Vec<u8>) -> Result<Arc<Version>, CandidateError> {
+        let live = self
+            .get(name)
+            .ok_or_else(|| CandidateError::Unknown(name.to_string()))?;
+        let max = self.options.max_policy_bytes;
+        if bytes.len() as u64 > max {
+            return Err(CandidateError::Refused(format!(
+                "the candidate is {} bytes, more than the {max} a served policy may have",
+                bytes.len()
+            )));
+        }
+        // named like the served file, so its messages point where an author looks
+        let stem = live.file.file_stem().unwrap_or_default().to_string_lossy();
+        let file = live.file.with_file_name(format!("{stem}.rules"));
+        let tests = match test_file_for(&live.file) {
+            None if !self.options.allow_untested => {
+                return Err(CandidateError::Refused(format!(
+                    "`{name}` has no {stem}.test.yaml to test the candidate with"
+                )))
+            }
+            None => None,
+            Some(t) => {
+                let text = std::fs::read_to_string(&t).map_err(|e| {
+                    CandidateError::Refused(format!("cannot read {}: {e}", file_name(&t)))
+                })?;
+                Some((t, text))
+            }
+        };
+        let key = VersionKey {
+            policy: rulebook::sha256_hex(&bytes),
+            tests: tests
+                .as_ref()
+                .map(|(_, t)| rulebook::sha256_hex(t.as_bytes())),
+        };
+        let v = FileVersion {
+            file,
+            bytes,
+            tests,
+            key,
+        };
+        match load(v, self.options.load_budget, self.options.runtime.clone()) {
+            Outcome::Refused { reason, .. } => Err(CandidateError::Refused(reason)),
+            Outcome::Loaded(v) if v.policy.name() != name => Err(CandidateError::Refused(format!(
+                "the candidate declares policy `{}`, not `{name}`",
+                v.policy.name()
+            ))),
+            Outcome::Loaded(v) => Ok(v),
+        }
     }
 
     fn swap(&self, next: Snapshot) {

@@ -76,6 +76,10 @@ pub struct ServeArgs {
     /// the longest idle time of a keep-alive connection).
     #[arg(long, default_value_t = 10_000)]
     header_timeout_ms: u64,
+    /// Requests that may wait for a shadow candidate's evaluation; beyond
+    /// it, requests are not shadowed (and are counted as dropped).
+    #[arg(long, default_value_t = rulebook_serve::shadow::DEFAULT_QUEUE)]
+    shadow_queue: usize,
     /// Largest policy file compiled, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_policy_bytes: u64,
@@ -194,6 +198,7 @@ fn start(args: ServeArgs) -> Result<ExitCode, String> {
             .unwrap_or(defaults.max_concurrent_batches),
         max_connections: args.max_connections,
         header_timeout: Duration::from_millis(args.header_timeout_ms),
+        shadow_queue: args.shadow_queue,
     };
     let state = AppState::with_events(store.clone(), logging, limits, admin, |event| {
         eprintln!("{event}")

@@ -1,0 +1,319 @@
+//! Shadow evaluation (LANGUAGE.md section 12): a candidate version held
+//! beside a served policy, evaluated on the requests the served one
+//! answers, off their path, and compared with it.
+//!
+//! The request handler only offers a copy of the facts to a bounded queue
+//! (nothing when no policy has a shadow); when the queue is full the offer
+//! is dropped and counted, so the live answer is never delayed. One
+//! low-priority thread takes the queue, evaluates each request on both
+//! versions and tallies the impact ([`rulebook::Impact`]), which the admin
+//! API reads at any time. A reload of the served policy starts the tally
+//! afresh against the new version.
+
+use crate::store::Version;
+use crate::LogFacts;
+use rulebook::{CaseResult, Date, Impact};
+use serde_json::{json, Map, Value as Json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::SystemTime;
+
+/// Requests waiting for the shadow thread, by default.
+pub const DEFAULT_QUEUE: usize = 1024;
+
+/// What an example shows of a request's facts: what the decision log
+/// would keep of them (declared facts, personal ones as keyed hashes), or
+/// nothing when the log keeps only a digest.
+#[derive(Debug, Clone, Default)]
+pub struct ExampleFacts {
+    pub facts: LogFacts,
+    pub key: Option<Vec<u8>>,
+}
+
+/// The candidates held, the queue to their thread, and their counters.
+pub struct Shadows {
+    shared: Arc<Shared>,
+    queue: SyncSender<Job>,
+}
+
+/// What the handlers and the shadow thread share.
+struct Shared {
+    held: RwLock<HashMap<String, Arc<Shadow>>>,
+    /// Whether any policy has a shadow (read on every request, unlocked).
+    any: AtomicBool,
+    /// Shadowed requests by policy and result (same, changed, error,
+    /// dropped), kept across candidates for `/metrics`.
+    counts: Mutex<BTreeMap<(String, &'static str), u64>>,
+    examples: ExampleFacts,
+}
+
+/// One candidate and its tally.
+pub struct Shadow {
+    candidate: Arc<Version>,
+    since: SystemTime,
+    offered: AtomicU64,
+    dropped: AtomicU64,
+    /// Offered requests evaluated on both versions (across tallies).
+    evaluated: AtomicU64,
+    tally: Mutex<Tally>,
+}
+
+/// The impact so far, against one served version.
+struct Tally {
+    /// The hash of the served version compared (empty before the first request).
+    live: String,
+    impact: Option<Impact>,
+}
+
+/// One request to evaluate on both versions.
+struct Job {
+    shadow: Arc<Shadow>,
+    live: Arc<Version>,
+    facts: String,
+    as_of: Date,
+    /// Its number among the requests offered to this candidate, from 1.
+    request: u64,
+}
+
+impl std::fmt::Debug for Shadows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shadows").finish_non_exhaustive()
+    }
+}
+
+impl Shadows {
+    /// Starts the shadow thread, with a queue of `capacity` requests.
+    pub fn new(capacity: usize, examples: ExampleFacts) -> std::io::Result<Shadows> {
+        let shared = Arc::new(Shared {
+            held: RwLock::new(HashMap::new()),
+            any: AtomicBool::new(false),
+            counts: Mutex::new(BTreeMap::new()),
+            examples,
+        });
+        let (queue, rx) = mpsc::sync_channel(capacity.max(1));
+        let s = shared.clone();
+        // it ends when the queue's sender (these Shadows) is dropped
+        std::thread::Builder::new()
+            .name("rulebook-shadow".into())
+            .spawn(move || work(&s, &rx))?;
+        Ok(Shadows { shared, queue })
+    }
+
+    /// Holds `candidate` as the shadow of its policy, replacing any other;
+    /// returns whether one was replaced.
+    pub fn put(&self, candidate: Arc<Version>) -> bool {
+        let name = candidate.policy.name().to_string();
+        let shadow = Arc::new(Shadow {
+            candidate,
+            since: SystemTime::now(),
+            offered: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            evaluated: AtomicU64::new(0),
+            tally: Mutex::new(Tally {
+                live: String::new(),
+                impact: None,
+            }),
+        });
+        let mut held = self.shared.write();
+        let replaced = held.insert(name, shadow).is_some();
+        self.shared.any.store(true, Ordering::Release);
+        replaced
+    }
+
+    /// The shadow of `name`, if it has one.
+    pub fn get(&self, name: &str) -> Option<Arc<Shadow>> {
+        self.shared.read().get(name).cloned()
+    }
+
+    /// Drops the shadow of `name`; returns it (with its tally) if there was one.
+    pub fn remove(&self, name: &str) -> Option<Arc<Shadow>> {
+        let mut held = self.shared.write();
+        let gone = held.remove(name);
+        self.shared.any.store(!held.is_empty(), Ordering::Release);
+        gone
+    }
+
+    /// Offers a request `live` has evaluated (its facts' JSON text) to the
+    /// shadow of its policy, if it has one. Never waits: with the queue
+    /// full, the request is dropped from the shadow and counted.
+    pub fn offer(&self, live: &Arc<Version>, facts: &str, as_of: Date) {
+        if !self.shared.any.load(Ordering::Acquire) {
+            return;
+        }
+        let name = live.policy.name();
+        let Some(shadow) = self.get(name) else { return };
+        let request = shadow.offered.fetch_add(1, Ordering::Relaxed) + 1;
+        let job = Job {
+            shadow: shadow.clone(),
+            live: live.clone(),
+            facts: facts.to_string(),
+            as_of,
+            request,
+        };
+        match self.queue.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                shadow.dropped.fetch_add(1, Ordering::Relaxed);
+                self.shared.count(name, "dropped");
+            }
+        }
+    }
+
+    /// Prometheus lines for the shadowed requests by policy and result.
+    pub fn render_metrics(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::from(
+            "# HELP rulebook_shadow_requests_total Requests offered to a shadow candidate, by \
+             policy and result: same (every decision agrees), changed, error (on either \
+             version), dropped (the shadow queue was full).\n\
+             # TYPE rulebook_shadow_requests_total counter\n",
+        );
+        let counts = self
+            .shared
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for ((policy, result), n) in counts.iter() {
+            let _ = writeln!(
+                out,
+                "rulebook_shadow_requests_total{{policy=\"{}\",result=\"{result}\"}} {n}",
+                policy.replace('\\', "\\\\").replace('"', "\\\"")
+            );
+        }
+        out
+    }
+}
+
+impl Shared {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Shadow>>> {
+        self.held.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Shadow>>> {
+        self.held.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn count(&self, policy: &str, result: &'static str) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        *counts.entry((policy.to_string(), result)).or_default() += 1;
+    }
+}
+
+impl Shadow {
+    /// The candidate evaluated beside the served version.
+    pub fn candidate(&self) -> &Arc<Version> {
+        &self.candidate
+    }
+
+    /// What the admin API shows: the candidate, the requests offered,
+    /// evaluated and dropped, and section 12's `impact` so far.
+    pub fn status(&self) -> Json {
+        let tally = self.tally.lock().unwrap_or_else(PoisonError::into_inner);
+        let offered = self.offered.load(Ordering::Relaxed);
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        let evaluated = self.evaluated.load(Ordering::Acquire);
+        let since = crate::decision_log::format_timestamp(self.since);
+        let mut out = json!({
+            "policy": self.candidate.policy.name(),
+            "candidate": {
+                "hash": self.candidate.policy.hash(),
+                "tests": self.candidate.tests,
+                "since": since,
+            },
+            "requests": {
+                "offered": offered,
+                "evaluated": evaluated,
+                "dropped": dropped,
+                // offered, neither dropped nor yet evaluated
+                "queued": offered.saturating_sub(dropped).saturating_sub(evaluated),
+            },
+        });
+        if !tally.live.is_empty() {
+            out["live"] = json!(tally.live);
+        }
+        out["impact"] = match &tally.impact {
+            Some(i) => i.to_json(),
+            None => {
+                json!({"cases": 0, "errors": {"old": 0, "new": 0}, "decisions": {}, "examples": []})
+            }
+        };
+        out
+    }
+}
+
+/// The shadow thread: evaluates each queued request on both versions and
+/// tallies it, at a lower priority than the threads that answer requests.
+fn work(shared: &Shared, rx: &Receiver<Job>) {
+    lower_priority();
+    while let Ok(job) = rx.recv() {
+        let (live, cand) = (&job.live.policy, &job.shadow.candidate.policy);
+        let live_facts = live.parse_facts(&job.facts).ok();
+        let a = live_facts
+            .as_ref()
+            .and_then(|f| live.evaluate(f, job.as_of).ok());
+        let b = cand
+            .parse_facts(&job.facts)
+            .ok()
+            .and_then(|f| cand.evaluate(&f, job.as_of).ok());
+        let example = || {
+            let mut e = Map::new();
+            e.insert("request".into(), json!(job.request));
+            e.insert("as_of".into(), json!(job.as_of.to_string()));
+            if let Some(facts) = shown_facts(shared, &job.live, live_facts.as_ref()) {
+                e.insert("facts".into(), facts);
+            }
+            e
+        };
+        let result = {
+            let mut tally = job
+                .shadow
+                .tally
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if tally.live != live.hash() || tally.impact.is_none() {
+                tally.live = live.hash().to_string();
+                tally.impact = Some(Impact::new(live, cand));
+            }
+            match tally.impact.as_mut() {
+                Some(impact) => impact.compare(live, cand, a.as_ref(), b.as_ref(), example),
+                None => CaseResult::Error,
+            }
+        };
+        let name = live.name();
+        shared.count(
+            name,
+            match result {
+                CaseResult::Same => "same",
+                CaseResult::Changed(_) => "changed",
+                CaseResult::Error => "error",
+            },
+        );
+        // last: a reader that sees it counted sees its tally and metrics
+        job.shadow.evaluated.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// The facts of an example as the decision log would keep them, or None.
+fn shown_facts(shared: &Shared, live: &Version, facts: Option<&rulebook::Facts>) -> Option<Json> {
+    if shared.examples.facts == LogFacts::None {
+        return None;
+    }
+    let text = live
+        .policy
+        .facts_for_log(facts?, shared.examples.key.as_deref())
+        .ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Asks the scheduler to run the calling thread after the request threads
+/// (Linux: a thread's nice value is its own).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; `0` is the
+    // calling thread. A failure leaves the priority as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
