@@ -39,6 +39,7 @@ mod explain;
 mod facts;
 mod interp;
 mod interview;
+mod lint;
 mod num;
 mod outcome;
 mod personal;
@@ -78,11 +79,12 @@ pub use diff::{static_diff, NoSource};
 pub use digest::sha256_hex;
 pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
-/// Ask once, across policies: the next question for one person facing
-/// several policies (docs/interview.md).
 pub use interview::{
     parse_answer, Interview, InterviewError, Next, Question, Reply, DEFAULT_BUDGET,
 };
+/// Ask once, across policies: the next question for one person facing
+/// several policies (docs/interview.md).
+pub use lint::{lint, LintWarning, WARNINGS as LINT_WARNINGS};
 pub use num::{Date, DateError};
 pub use outcome::{Decided, DecisionOutcome, EvalError, Outcome, Value, ValueRef, WrongPolicy};
 pub use personal::PersonalKeyMissing;

@@ -193,6 +193,8 @@ pub struct DefineDef {
     pub name: String,
     pub ty: Type,
     pub expr: Expr,
+    /// Where its name is declared.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]

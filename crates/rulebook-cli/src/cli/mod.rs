@@ -4,6 +4,7 @@ mod batch;
 mod diff;
 mod explain;
 mod interview;
+mod lint;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,19 @@ enum Command {
         /// .rules files or folders containing them.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Find a policy's own mistakes: clauses no input reaches, requires
+    /// that never fail (or never pass), unused names, params read before
+    /// their first value, divisions some input makes by zero.
+    Lint {
+        /// .rules files or folders containing them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Exit 1 when there is any warning.
+        #[arg(long)]
+        deny_warnings: bool,
+        #[arg(long, value_enum, default_value_t = lint::Format::Text)]
+        format: lint::Format,
     },
     /// Evaluate a policy on one facts object and print the decisions JSON.
     Eval {
@@ -222,6 +236,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { paths } => check(&paths),
+        Command::Lint {
+            paths,
+            deny_warnings,
+            format,
+        } => lint::run(&paths, deny_warnings, format),
         Command::Eval {
             policy,
             wasm,

@@ -130,6 +130,7 @@ pub fn check(
             name: d.name.name.clone(),
             ty,
             expr: e,
+            span: d.name.span,
         });
     }
     let mut decision_defs = Vec::new();
@@ -171,25 +172,21 @@ pub fn check(
         }
     }
 
-    // 5. lints
-    warnings.extend(c.unused(&file.items, &graph, &param_defs));
-
     if c.errors.is_empty() {
-        c.errors.sort_by_key(|d| d.span.start);
-        Ok((
-            Program {
-                name: file.name.name.clone(),
-                title: file.title.clone(),
-                version: file.version.clone(),
-                schema: c.schema,
-                params: param_defs,
-                defines: define_defs,
-                decisions: decision_defs,
-                order: topological_order(&graph),
-                line_starts: c.line_starts,
-            },
-            warnings,
-        ))
+        let program = Program {
+            name: file.name.name.clone(),
+            title: file.title.clone(),
+            version: file.version.clone(),
+            schema: c.schema,
+            params: param_defs,
+            defines: define_defs,
+            decisions: decision_defs,
+            order: topological_order(&graph),
+            line_starts: c.line_starts,
+        };
+        // 5. the cheap lints: inputs, params and defines nothing reads
+        warnings.extend(crate::lint::unused_warnings(&program, source));
+        Ok((program, warnings))
     } else {
         let mut errors = c.errors;
         errors.sort_by_key(|d| d.span.start);
@@ -532,30 +529,6 @@ impl Checker<'_> {
             from,
             until,
         }
-    }
-
-    /// Warnings: params and defines nothing reads.
-    fn unused(
-        &self,
-        items: &[ast::Item],
-        graph: &HashMap<Node, Vec<(Node, Span)>>,
-        _params: &[ParamDef],
-    ) -> Vec<Diagnostic> {
-        let used: Vec<Node> = graph.values().flatten().map(|(n, _)| *n).collect();
-        let mut out = Vec::new();
-        let mut define_index = 0;
-        for item in items {
-            if let ast::Item::Define(d) = item {
-                if !used.contains(&Node::Define(define_index)) {
-                    out.push(Diagnostic::warning(
-                        d.name.span,
-                        format!("define `{}` is never used", d.name.name),
-                    ));
-                }
-                define_index += 1;
-            }
-        }
-        out
     }
 }
 
