@@ -241,3 +241,41 @@ fn every_claim_about_all_inputs_holds_on_a_grid_of_inputs() {
         assert!(checked > 0, "{}", file.display());
     }
 }
+
+#[test]
+fn coverage_counts_a_clause_lint_proves_unreachable_apart() {
+    let dir = common::temp_dir("lint-coverage");
+    let source = std::fs::read_to_string(
+        Path::new(ROOT).join("crates/rulebook-cli/tests/lint/planted/when_shadowed.rules"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("band.rules"), source).unwrap();
+    std::fs::write(
+        dir.join("band.test.yaml"),
+        "cases:\n  - name: adult\n    as_of: 2026-01-01\n    input: { age: 30 }\n    expect: { band: adult }\n  \
+         - name: child\n    as_of: 2026-01-01\n    input: { age: 10 }\n    expect: { band: child }\n  \
+         - name: unknown\n    as_of: 2026-01-01\n    input: {}\n    expect: { band: null }\n",
+    )
+    .unwrap();
+    let out = rulebook(
+        &[
+            "test",
+            "--coverage",
+            "--min-coverage",
+            "100",
+            dir.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("100.0% (3/3 goals, 1 unreachable)"), "{text}");
+    assert!(
+        text.contains("line 7: band: when `age >= 21` never taken: unreachable (rulebook lint proves no input can)"),
+        "{text}"
+    );
+}

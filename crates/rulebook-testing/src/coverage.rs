@@ -30,6 +30,10 @@ pub struct Goal {
     pub text: String,
     pub source: Option<String>,
     pub covered: bool,
+    /// Proved impossible by `rulebook lint` (a clause no input reaches, a
+    /// require no input makes false or true): no case can cover it, and
+    /// it does not count against coverage.
+    pub unreachable: bool,
 }
 
 impl Goal {
@@ -43,6 +47,11 @@ impl Goal {
             }
             GoalKind::WhenTaken => format!("when `{}` never taken", self.text),
             GoalKind::DecisionUnknown => "never seen unknown".to_string(),
+        };
+        let what = if self.unreachable {
+            format!("{what}: unreachable (rulebook lint proves no input can)")
+        } else {
+            what
         };
         match &self.source {
             Some(s) => format!("line {}: {}: {what} [{s}]", self.line, self.decision),
@@ -77,6 +86,7 @@ impl Coverage {
                                     text: c.text.clone(),
                                     source: c.source.clone(),
                                     covered: false,
+                                    unreachable: false,
                                 });
                             }
                         }
@@ -95,6 +105,7 @@ impl Coverage {
                                 },
                                 source: c.source.clone(),
                                 covered: false,
+                                unreachable: false,
                             });
                         }
                     }
@@ -107,8 +118,10 @@ impl Coverage {
                     text: String::new(),
                     source: None,
                     covered: false,
+                    unreachable: false,
                 });
             }
+            mark_unreachable(policy, p, &mut goals);
         }
         Coverage {
             policy: policy.path().to_string(),
@@ -160,16 +173,49 @@ impl Coverage {
         self.goals.iter().filter(|g| g.covered).count()
     }
 
-    /// Covered goals as a percentage (100 when there are none).
+    /// Goals a case could cover (those lint proves impossible left out).
+    pub fn reachable(&self) -> usize {
+        self.goals.iter().filter(|g| !g.unreachable).count()
+    }
+
+    /// Covered goals as a percentage of the reachable ones (100 when
+    /// there are none).
     pub fn percent(&self) -> f64 {
-        if self.goals.is_empty() {
-            100.0
-        } else {
-            100.0 * self.covered() as f64 / self.goals.len() as f64
+        match self.reachable() {
+            0 => 100.0,
+            n => 100.0 * self.covered() as f64 / n as f64,
         }
     }
 
+    /// Reachable goals no case covered.
     pub fn uncovered(&self) -> impl Iterator<Item = &Goal> {
-        self.goals.iter().filter(|g| !g.covered)
+        self.goals.iter().filter(|g| !g.covered && !g.unreachable)
+    }
+
+    /// Goals lint proves no case can cover.
+    pub fn unreachable(&self) -> impl Iterator<Item = &Goal> {
+        self.goals.iter().filter(|g| g.unreachable)
+    }
+}
+
+/// Marks the goals `rulebook lint` proves impossible.
+fn mark_unreachable(policy: &Policy, p: &program::Program, goals: &mut [Goal]) {
+    // a policy without its source has no program, so no goals either
+    let Ok(warnings) = rulebook::lint(policy) else {
+        return;
+    };
+    for w in warnings {
+        let line = p.line_of(w.span.start);
+        let kinds: &[GoalKind] = match w.name {
+            "unreachable-clause" | "unreachable-otherwise" => &[GoalKind::WhenTaken],
+            "require-always-true" => &[GoalKind::RequireFalse],
+            "require-never-true" => &[GoalKind::RequireTrue],
+            _ => continue,
+        };
+        for g in goals.iter_mut() {
+            if g.line == line && kinds.contains(&g.kind) {
+                g.unreachable = true;
+            }
+        }
     }
 }

@@ -45,6 +45,16 @@ pub fn parse_check(data: &[u8]) {
     match Policy::from_bytes(PATH, data) {
         Ok(policy) => {
             let _ = policy.warnings();
+            // lint never panics, and points inside the file
+            if let Ok(warnings) = rulebook::lint(&policy) {
+                for w in warnings {
+                    assert!(
+                        w.span.start <= w.span.end && w.span.end <= data.len(),
+                        "lint span {:?} outside the input: {w:?}",
+                        w.span
+                    );
+                }
+            }
         }
         Err(e) => check_compile_error(&e, data.len()),
     }

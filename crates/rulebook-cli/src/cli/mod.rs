@@ -661,14 +661,20 @@ fn test(
                 println!("ERROR {e}");
             }
             for c in &coverage {
+                let unreachable = c.goals.len() - c.reachable();
                 println!(
-                    "coverage {}: {:.1}% ({}/{} goals)",
+                    "coverage {}: {:.1}% ({}/{} goals{})",
                     c.policy,
                     c.percent(),
                     c.covered(),
-                    c.goals.len()
+                    c.reachable(),
+                    if unreachable > 0 {
+                        format!(", {unreachable} unreachable")
+                    } else {
+                        String::new()
+                    }
                 );
-                for g in c.uncovered() {
+                for g in c.uncovered().chain(c.unreachable()) {
                     println!("    {}", g.describe());
                 }
             }
@@ -690,8 +696,9 @@ fn test(
                     "policy": c.policy,
                     "percent": c.percent(),
                     "covered": c.covered(),
-                    "goals": c.goals.len(),
+                    "goals": c.reachable(),
                     "uncovered": c.uncovered().collect::<Vec<_>>(),
+                    "unreachable": c.unreachable().collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "below_min_coverage": below,
                 "passed": passed,

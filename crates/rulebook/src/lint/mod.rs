@@ -453,40 +453,55 @@ fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarn
         }
         e.push_children(&mut stack);
     }
-    for e in found {
-        let ExprKind::Arith(_, _, divisor) = &e.kind else {
+    let divisors: Vec<&Expr> = found
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ExprKind::Arith(_, _, b) => Some(&**b),
+            _ => None,
+        })
+        .collect();
+    for (k, e) in found.iter().enumerate() {
+        let Some(divisor) = divisors.get(k) else {
             continue;
         };
         let line = p.line_of(e.span.start);
-        for s in spans {
-            let mut t = Translator::new(p, *s);
-            let d = t.number(divisor);
-            let q = t.question(F::Eq(d));
-            let Sat::Sat(model) = solve(&q, &t.domains) else {
-                continue;
-            };
-            let Some((as_of, input)) = witness(&t, p, &model) else {
-                continue;
-            };
-            let Ok(facts) = policy.parse_facts(&input.to_string()) else {
-                continue;
-            };
-            if let Err(EvalError::DivisionByZero { line: l, .. }) =
-                crate::interp::evaluate(p, &facts, as_of)
-            {
-                if l == line {
-                    out.push(LintWarning {
-                        name: "division-by-zero",
-                        span: divisor.span,
-                        message: format!(
-                            "this divisor is zero for some inputs, and the evaluation fails: for example {input} on {}",
-                            num::format_date(as_of)
-                        ),
-                        example: Some(json!({"as_of": num::format_date(as_of), "input": input})),
-                    });
-                    break;
+        // an input that zeroes this divisor and, first, no other one (the
+        // evaluation stops at the first failure); then any that zeroes it
+        let example = spans.iter().find_map(|s| {
+            [true, false].into_iter().find_map(|alone| {
+                let mut t = Translator::new(p, *s);
+                let mut parts = vec![F::Eq(t.number(divisor))];
+                if alone {
+                    for (j, other) in divisors.iter().enumerate() {
+                        if j != k {
+                            parts.push(F::Ne(t.number(other)));
+                        }
+                    }
                 }
-            }
+                let q = t.question(F::and(parts));
+                let Sat::Sat(model) = solve(&q, &t.domains) else {
+                    return None;
+                };
+                let (as_of, input) = witness(&t, p, &model)?;
+                let facts = policy.parse_facts(&input.to_string()).ok()?;
+                match crate::interp::evaluate(p, &facts, as_of) {
+                    Err(EvalError::DivisionByZero { line: l, .. }) if l == line => {
+                        Some((as_of, input))
+                    }
+                    _ => None,
+                }
+            })
+        });
+        if let Some((as_of, input)) = example {
+            out.push(LintWarning {
+                name: "division-by-zero",
+                span: divisor.span,
+                message: format!(
+                    "this divisor is zero for some inputs, and the evaluation fails: for example {input} on {}",
+                    num::format_date(as_of)
+                ),
+                example: Some(json!({"as_of": num::format_date(as_of), "input": input})),
+            });
         }
     }
     out
