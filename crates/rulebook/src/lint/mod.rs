@@ -434,33 +434,53 @@ fn params_before_first_value(p: &Program) -> Vec<LintWarning> {
 /// confirmed by the interpreter.
 fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarning> {
     let mut out = Vec::new();
-    let mut stack: Vec<&Expr> = p.item_exprs();
-    let mut found: Vec<&Expr> = Vec::new();
-    while let Some(e) = stack.pop() {
-        if let ExprKind::Arith(op, _, b) = &e.kind {
-            let divides = matches!(
-                op,
-                ArithOp::DivInt
-                    | ArithOp::DivDec
-                    | ArithOp::DivMoneyDec
-                    | ArithOp::DivMoneyMoney
-                    | ArithOp::DivMoneyInt
-            );
-            // a constant divisor is the checker's: only facts can make zero
-            if divides && !matches!(b.kind, ExprKind::Const(_)) {
-                found.push(e);
+    // each top expression with the `when` clause whose value it is (the
+    // division then happens only where that clause is taken)
+    let mut tops: Vec<(&Expr, Option<(&[Clause], usize)>)> =
+        p.defines.iter().map(|d| (&d.expr, None)).collect();
+    for d in &p.decisions {
+        match &d.body {
+            Body::Expr(e) => tops.push((e, None)),
+            Body::Requires(cs) => {
+                tops.extend(cs.iter().filter_map(|c| c.cond.as_ref()).map(|e| (e, None)))
+            }
+            Body::Whens(cs) => {
+                for (i, c) in cs.iter().enumerate() {
+                    tops.extend(c.cond.iter().map(|e| (e, None)));
+                    tops.extend(c.value.iter().map(|e| (e, Some((cs.as_slice(), i)))));
+                }
             }
         }
-        e.push_children(&mut stack);
+    }
+    let mut found: Vec<(&Expr, Option<(&[Clause], usize)>)> = Vec::new();
+    for (top, context) in tops {
+        let mut stack = vec![top];
+        while let Some(e) = stack.pop() {
+            if let ExprKind::Arith(op, _, b) = &e.kind {
+                let divides = matches!(
+                    op,
+                    ArithOp::DivInt
+                        | ArithOp::DivDec
+                        | ArithOp::DivMoneyDec
+                        | ArithOp::DivMoneyMoney
+                        | ArithOp::DivMoneyInt
+                );
+                // a constant divisor is the checker's: only facts can make zero
+                if divides && !matches!(b.kind, ExprKind::Const(_)) {
+                    found.push((e, context));
+                }
+            }
+            e.push_children(&mut stack);
+        }
     }
     let divisors: Vec<&Expr> = found
         .iter()
-        .filter_map(|e| match &e.kind {
+        .filter_map(|(e, _)| match &e.kind {
             ExprKind::Arith(_, _, b) => Some(&**b),
             _ => None,
         })
         .collect();
-    for (k, e) in found.iter().enumerate() {
+    for (k, (e, context)) in found.iter().enumerate() {
         let Some(divisor) = divisors.get(k) else {
             continue;
         };
@@ -471,6 +491,9 @@ fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarn
             [true, false].into_iter().find_map(|alone| {
                 let mut t = Translator::new(p, *s);
                 let mut parts = vec![F::Eq(t.number(divisor))];
+                if let Some((cs, i)) = context {
+                    parts.push(t.taken(cs, *i));
+                }
                 if alone {
                     for (j, other) in divisors.iter().enumerate() {
                         if j != k {
