@@ -5,7 +5,7 @@
 //! The request handler only offers a copy of the facts to a bounded queue
 //! (nothing when no policy has a shadow); when the queue is full the offer
 //! is dropped and counted, so the live answer is never delayed. One
-//! low-priority thread takes the queue, evaluates each request on both
+//! thread that runs only on otherwise idle processor time takes the queue, evaluates each request on both
 //! versions and tallies the impact ([`rulebook::Impact`]), which the admin
 //! API reads at any time. A reload of the served policy starts the tally
 //! afresh against the new version.
@@ -16,12 +16,15 @@ use rulebook::{CaseResult, Date, Impact};
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
 /// Requests waiting for the shadow thread, by default.
 pub const DEFAULT_QUEUE: usize = 1024;
+
+/// How long the shadow thread sleeps when its queue is empty.
+const POLL: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// What an example shows of a request's facts: what the decision log
 /// would keep of them (declared facts, personal ones as keyed hashes), or
@@ -43,9 +46,11 @@ struct Shared {
     held: RwLock<HashMap<String, Arc<Shadow>>>,
     /// Whether any policy has a shadow (read on every request, unlocked).
     any: AtomicBool,
-    /// Shadowed requests by policy and result (same, changed, error,
-    /// dropped), kept across candidates for `/metrics`.
-    counts: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// The counts of candidates no longer held, by policy and result, so
+    /// that `/metrics` counters never go down. (The held ones count in
+    /// their own atomics: nothing on a request's path takes a lock the
+    /// shadow thread may hold.)
+    retired: Mutex<BTreeMap<(String, &'static str), u64>>,
     examples: ExampleFacts,
 }
 
@@ -57,7 +62,25 @@ pub struct Shadow {
     dropped: AtomicU64,
     /// Offered requests evaluated on both versions (across tallies).
     evaluated: AtomicU64,
+    /// Of those: every decision agreeing, some changed, an error on either side.
+    same: AtomicU64,
+    changed: AtomicU64,
+    errors: AtomicU64,
     tally: Mutex<Tally>,
+}
+
+/// The results `/metrics` counts, with where a shadow keeps each.
+const RESULTS: [&str; 4] = ["same", "changed", "error", "dropped"];
+
+impl Shadow {
+    fn counter(&self, result: &str) -> &AtomicU64 {
+        match result {
+            "same" => &self.same,
+            "changed" => &self.changed,
+            "error" => &self.errors,
+            _ => &self.dropped,
+        }
+    }
 }
 
 /// The impact so far, against one served version.
@@ -89,7 +112,7 @@ impl Shadows {
         let shared = Arc::new(Shared {
             held: RwLock::new(HashMap::new()),
             any: AtomicBool::new(false),
-            counts: Mutex::new(BTreeMap::new()),
+            retired: Mutex::new(BTreeMap::new()),
             examples,
         });
         let (queue, rx) = mpsc::sync_channel(capacity.max(1));
@@ -111,15 +134,22 @@ impl Shadows {
             offered: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             evaluated: AtomicU64::new(0),
+            same: AtomicU64::new(0),
+            changed: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
             tally: Mutex::new(Tally {
                 live: String::new(),
                 impact: None,
             }),
         });
         let mut held = self.shared.write();
-        let replaced = held.insert(name, shadow).is_some();
+        let replaced = held.insert(name, shadow);
         self.shared.any.store(true, Ordering::Release);
-        replaced
+        drop(held);
+        if let Some(old) = &replaced {
+            self.shared.retire(old);
+        }
+        replaced.is_some()
     }
 
     /// The shadow of `name`, if it has one.
@@ -132,6 +162,10 @@ impl Shadows {
         let mut held = self.shared.write();
         let gone = held.remove(name);
         self.shared.any.store(!held.is_empty(), Ordering::Release);
+        drop(held);
+        if let Some(old) = &gone {
+            self.shared.retire(old);
+        }
         gone
     }
 
@@ -156,7 +190,6 @@ impl Shadows {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 shadow.dropped.fetch_add(1, Ordering::Relaxed);
-                self.shared.count(name, "dropped");
             }
         }
     }
@@ -170,11 +203,18 @@ impl Shadows {
              version), dropped (the shadow queue was full).\n\
              # TYPE rulebook_shadow_requests_total counter\n",
         );
-        let counts = self
+        let mut counts = self
             .shared
-            .counts
+            .retired
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for (policy, shadow) in self.shared.read().iter() {
+            for result in RESULTS {
+                *counts.entry((policy.clone(), result)).or_default() +=
+                    shadow.counter(result).load(Ordering::Relaxed);
+            }
+        }
         for ((policy, result), n) in counts.iter() {
             let _ = writeln!(
                 out,
@@ -195,9 +235,14 @@ impl Shared {
         self.held.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn count(&self, policy: &str, result: &'static str) {
-        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        *counts.entry((policy.to_string(), result)).or_default() += 1;
+    /// Keeps the counts of a candidate no longer held.
+    fn retire(&self, shadow: &Shadow) {
+        let name = shadow.candidate.policy.name().to_string();
+        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        for result in RESULTS {
+            *retired.entry((name.clone(), result)).or_default() +=
+                shadow.counter(result).load(Ordering::Relaxed);
+        }
     }
 }
 
@@ -247,7 +292,17 @@ impl Shadow {
 /// tallies it, at a lower priority than the threads that answer requests.
 fn work(shared: &Shared, rx: &Receiver<Job>) {
     lower_priority();
-    while let Ok(job) = rx.recv() {
+    loop {
+        // polled rather than waited on: a request that offers work then
+        // never has to wake this thread (a system call on its path)
+        let job = match rx.try_recv() {
+            Ok(job) => job,
+            Err(TryRecvError::Empty) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(TryRecvError::Disconnected) => return,
+        };
         let (live, cand) = (&job.live.policy, &job.shadow.candidate.policy);
         let live_facts = live.parse_facts(&job.facts).ok();
         let a = live_facts
@@ -281,15 +336,12 @@ fn work(shared: &Shared, rx: &Receiver<Job>) {
                 None => CaseResult::Error,
             }
         };
-        let name = live.name();
-        shared.count(
-            name,
-            match result {
-                CaseResult::Same => "same",
-                CaseResult::Changed(_) => "changed",
-                CaseResult::Error => "error",
-            },
-        );
+        let counter = match result {
+            CaseResult::Same => &job.shadow.same,
+            CaseResult::Changed(_) => &job.shadow.changed,
+            CaseResult::Error => &job.shadow.errors,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         // last: a reader that sees it counted sees its tally and metrics
         job.shadow.evaluated.fetch_add(1, Ordering::Release);
     }
@@ -307,13 +359,19 @@ fn shown_facts(shared: &Shared, live: &Version, facts: Option<&rulebook::Facts>)
     serde_json::from_str(&text).ok()
 }
 
-/// Asks the scheduler to run the calling thread after the request threads
-/// (Linux: a thread's nice value is its own).
+/// Asks the scheduler to run the calling thread only when no other thread
+/// wants the processor (Linux `SCHED_IDLE`; a thread's policy is its own):
+/// under load the shadow falls behind and its queue drops work, instead of
+/// taking time from the requests. Elsewhere, or if refused, a lower nice
+/// value, or nothing.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its integer arguments; `0` is the
-    // calling thread. A failure leaves the priority as it was.
+    // SAFETY: both calls only read their arguments (`param` lives across
+    // the call); `0` is the calling thread. A failure changes nothing.
     unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+        }
     }
 }

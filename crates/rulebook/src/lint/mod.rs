@@ -23,7 +23,7 @@ use crate::policy::Policy;
 use crate::program::{ArithOp, Body, Clause, Expr, ExprKind, Program, Type};
 use formula::{Meaning, Translator};
 use serde_json::{json, Map, Value as Json};
-use solve::{solve, Sat, F};
+use solve::{solve, Solution, F};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One warning of `rulebook lint`.
@@ -153,7 +153,7 @@ fn line_span(p: &Program, source: &str, line: u32) -> Span {
 /// Whether the formula has no solution: proved (Unknown is not).
 fn never(t: &mut Translator, f: F) -> bool {
     let q = t.question(f);
-    solve(&q, &t.domains) == Sat::Unsat
+    solve(&q, &t.domains) == Solution::Unsat
 }
 
 /// The clause's condition as written, for messages.
@@ -430,14 +430,17 @@ fn params_before_first_value(p: &Program) -> Vec<LintWarning> {
     out
 }
 
+/// The `when` clause (its decision's clauses and its index) whose value an
+/// expression is part of, if any.
+type TakenIn<'p> = Option<(&'p [Clause], usize)>;
+
 /// Every division whose divisor some input makes zero, with that input,
 /// confirmed by the interpreter.
 fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarning> {
     let mut out = Vec::new();
     // each top expression with the `when` clause whose value it is (the
     // division then happens only where that clause is taken)
-    let mut tops: Vec<(&Expr, Option<(&[Clause], usize)>)> =
-        p.defines.iter().map(|d| (&d.expr, None)).collect();
+    let mut tops: Vec<(&Expr, TakenIn)> = p.defines.iter().map(|d| (&d.expr, None)).collect();
     for d in &p.decisions {
         match &d.body {
             Body::Expr(e) => tops.push((e, None)),
@@ -452,7 +455,7 @@ fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarn
             }
         }
     }
-    let mut found: Vec<(&Expr, Option<(&[Clause], usize)>)> = Vec::new();
+    let mut found: Vec<(&Expr, TakenIn)> = Vec::new();
     for (top, context) in tops {
         let mut stack = vec![top];
         while let Some(e) = stack.pop() {
@@ -502,7 +505,7 @@ fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarn
                     }
                 }
                 let q = t.question(F::and(parts));
-                let Sat::Sat(model) = solve(&q, &t.domains) else {
+                let Solution::Model(model) = solve(&q, &t.domains) else {
                     return None;
                 };
                 let (as_of, input) = witness(&t, p, &model)?;

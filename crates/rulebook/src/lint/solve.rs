@@ -8,7 +8,7 @@
 //! variables (with the points `!=` excludes) and Fourier–Motzkin
 //! elimination, tightened for integers, for the rest. `Unsat` is a proof:
 //! elimination over the rationals only drops integer solutions it cannot
-//! see, never adds contradictions. `Sat` comes with a model that every
+//! see, never adds contradictions. `Model` comes with a model that every
 //! atom was checked against. Anything the procedure cannot settle within
 //! its budget (too many branches or constraints, coefficients past i128,
 //! a rational solution with no integer one found) is `Unknown`, and the
@@ -147,11 +147,11 @@ impl F {
 
 /// What the procedure found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sat {
+pub enum Solution {
     /// No integer assignment satisfies the formula.
     Unsat,
     /// This one does (variables not named are 0).
-    Sat(BTreeMap<Var, i128>),
+    Model(BTreeMap<Var, i128>),
     /// Not settled within the budget.
     Unknown,
 }
@@ -162,7 +162,7 @@ const MAX_CONSTRAINTS: usize = 400;
 
 /// Whether `f` has an integer solution with every variable in its domain
 /// (`domains`: inclusive bounds of the variables that have them).
-pub fn solve(f: &F, domains: &BTreeMap<Var, (i128, i128)>) -> Sat {
+pub fn solve(f: &F, domains: &BTreeMap<Var, (i128, i128)>) -> Solution {
     let mut search = Search {
         branches: 0,
         gave_up: false,
@@ -173,9 +173,9 @@ pub fn solve(f: &F, domains: &BTreeMap<Var, (i128, i128)>) -> Sat {
     }
     let result = search.run(state, vec![f]);
     match result {
-        Some(model) => Sat::Sat(model),
-        None if search.gave_up => Sat::Unknown,
-        None => Sat::Unsat,
+        Some(model) => Solution::Model(model),
+        None if search.gave_up => Solution::Unknown,
+        None => Solution::Unsat,
     }
 }
 
@@ -575,15 +575,15 @@ mod tests {
         // age >= 21 and not age >= 18
         assert_eq!(
             solve(&F::and(vec![ge(0, 21), lt(0, 18)]), &none),
-            Sat::Unsat
+            Solution::Unsat
         );
         // 17 < age < 18 over integers
         assert_eq!(
             solve(&F::and(vec![ge(0, 18), lt(0, 18)]), &none),
-            Sat::Unsat
+            Solution::Unsat
         );
         match solve(&F::and(vec![ge(0, 18), lt(0, 21)]), &none) {
-            Sat::Sat(m) => assert!((18..21).contains(&m[&0])),
+            Solution::Model(m) => assert!((18..21).contains(&m[&0])),
             other => panic!("{other:?}"),
         }
     }
@@ -602,7 +602,7 @@ mod tests {
                 })
                 .collect(),
         );
-        assert_eq!(solve(&f, &domains), Sat::Unsat);
+        assert_eq!(solve(&f, &domains), Solution::Unsat);
         let f = F::and(
             (0..2)
                 .map(|k| {
@@ -613,7 +613,10 @@ mod tests {
                 })
                 .collect(),
         );
-        assert_eq!(solve(&f, &domains), Sat::Sat(BTreeMap::from([(0, 2)])));
+        assert_eq!(
+            solve(&f, &domains),
+            Solution::Model(BTreeMap::from([(0, 2)]))
+        );
     }
 
     #[test]
@@ -631,7 +634,7 @@ mod tests {
             lt(0, 41),
             lt(1, 51),
         ]);
-        assert_eq!(solve(&f, &none), Sat::Unsat);
+        assert_eq!(solve(&f, &none), Solution::Unsat);
         // a + b > 80: a model that holds
         let f = F::and(vec![
             F::Le(
@@ -644,7 +647,7 @@ mod tests {
             lt(1, 51),
         ]);
         match solve(&f, &none) {
-            Sat::Sat(m) => assert!(m[&0] + m[&1] > 80 && m[&0] <= 40 && m[&1] <= 50),
+            Solution::Model(m) => assert!(m[&0] + m[&1] > 80 && m[&0] <= 40 && m[&1] <= 50),
             other => panic!("{other:?}"),
         }
     }
@@ -654,6 +657,6 @@ mod tests {
         let none = BTreeMap::new();
         // (a < 0 or a > 10) and 0 <= a <= 10
         let f = F::and(vec![F::or(vec![lt(0, 0), ge(0, 11)]), ge(0, 0), lt(0, 11)]);
-        assert_eq!(solve(&f, &none), Sat::Unsat);
+        assert_eq!(solve(&f, &none), Solution::Unsat);
     }
 }
