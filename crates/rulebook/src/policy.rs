@@ -268,6 +268,30 @@ impl Policy {
         })
     }
 
+    /// The same policy compiled so that each record evaluated by the full
+    /// (three-valued) function rather than the fast one is marked (see
+    /// [`RecordView::evaluated_in_full`]): for benchmarks that report how
+    /// many records leave the fast path. Not part of the API. `None` for a
+    /// policy loaded from a compiled module.
+    #[doc(hidden)]
+    pub fn marking_full_body(&self) -> Option<Policy> {
+        let program = self.inner.program.as_ref()?;
+        let hash = &self.inner.meta.hash;
+        let compiled = codegen::compile_marking(program, hash, codegen::Split::Auto, true).ok()?;
+        Some(Policy {
+            inner: Arc::new(Inner {
+                program: Some(program.clone()),
+                meta: Arc::new(compiled.meta),
+                wasm: compiled.wasm,
+                runtime: self.inner.runtime.clone(),
+                loaded: OnceLock::new(),
+                path: self.inner.path.clone(),
+                warnings: self.inner.warnings.clone(),
+                source: self.inner.source.clone(),
+            }),
+        })
+    }
+
     /// Checks and compiles rule-file text.
     pub fn from_source(path: &str, source: &str) -> Result<Policy, CompileError> {
         Self::from_bytes(path, source.as_bytes())

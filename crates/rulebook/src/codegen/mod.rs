@@ -114,6 +114,23 @@ pub fn compile(program: &Program, hash: &str) -> Result<Compiled, Refused> {
 /// Compiles a checked program, splitting its record evaluation as `split`
 /// says (see [`split`]), and validates the module.
 pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compiled, Refused> {
+    compile_marking(program, hash, split, false)
+}
+
+/// The bit a module compiled with `mark_full` sets in the detail word of
+/// each record the full function evaluated (benchmarks count them; never
+/// in a module that is written or served).
+pub const FULL_BODY_MARK: u32 = 1 << 30;
+
+/// [`compile_with`], and with `mark_full` every record that the fast
+/// evaluation did not finish (incomplete, or left by it) gets
+/// [`FULL_BODY_MARK`] in its detail word.
+pub fn compile_marking(
+    program: &Program,
+    hash: &str,
+    split: Split,
+    mark_full: bool,
+) -> Result<Compiled, Refused> {
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
@@ -126,10 +143,12 @@ pub fn compile_with(program: &Program, hash: &str, split: Split) -> Result<Compi
         sites = Sites::default();
         let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split);
         let full = split::record_function(parts.len(), scratch);
-        let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, false);
+        let evaluate =
+            evaluate_function(program, &meta, &mut strings, &mut sites, (false, mark_full));
         ([evaluate, full], parts)
     } else {
-        let evaluate = evaluate_function(program, &meta, &mut strings, &mut sites, true);
+        let evaluate =
+            evaluate_function(program, &meta, &mut strings, &mut sites, (true, mark_full));
         ([evaluate, full], Vec::new())
     };
     let bodies: Vec<&FnBuilder> = entries.iter().chain(&parts).collect();
@@ -314,7 +333,7 @@ fn evaluate_function(
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-    fast: bool,
+    (fast, mark_full): (bool, bool),
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
@@ -338,16 +357,20 @@ fn evaluate_function(
     let start = f.len();
     let io = Io { rec, out, as_of };
     if fast {
-        f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+        let loop_ = (at, end, done, mark_full);
+        f = one_record(program, meta, strings, sites, f, loop_, io);
         let copies = UNROLL_BUDGET / (f.len() - start).max(1);
         for _ in 1..copies.clamp(1, 4) {
-            f = one_record(program, meta, strings, sites, f, (at, end, done), io);
+            f = one_record(program, meta, strings, sites, f, loop_, io);
         }
     } else {
         f.get(at).get(end).op(I::I64Eq);
         f.br_if(done);
         f.get(at).op(I::I32WrapI64).set(rec);
         f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
+        if mark_full {
+            mark_full_body(&mut f, out);
+        }
         next_record(&mut f, meta, at, out);
     }
     f.br(top);
@@ -371,7 +394,7 @@ fn one_record(
     strings: &mut Strings,
     sites: &mut Sites,
     mut f: FnBuilder,
-    (at, end, done): (Local, Local, Label),
+    (at, end, done, mark_full): (Local, Local, Label, bool),
     io: Io,
 ) -> FnBuilder {
     let Io { rec, out, as_of } = io;
@@ -380,15 +403,31 @@ fn one_record(
     f.get(at).op(I::I32WrapI64).set(rec);
     let next = f.block();
     let full = f.block();
-    check_complete(&mut f, &meta.input, rec, full);
+    check_record_lists(&mut f, &meta.input, rec, full);
     let fast = Mode::Fast { fallback: full };
     f = record_evaluation(program, meta, strings, sites, fast, f, io);
     f.br(next);
     f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
+    if mark_full {
+        mark_full_body(&mut f, out);
+    }
     f.end();
     next_record(&mut f, meta, at, out);
     f
+}
+
+/// Sets [`FULL_BODY_MARK`] in the detail word of the result record at
+/// `out` when its status is ok (an error's detail says which error).
+fn mark_full_body(f: &mut FnBuilder, out: Local) {
+    f.get(out);
+    f.get(out).op(I::I32Load(mem32(4)));
+    // (status == ok) << 30
+    f.get(out).op(I::I32Load(mem32(0)));
+    f.i32c(abi::STATUS_OK).op(I::I32Eq);
+    f.i32c(FULL_BODY_MARK.trailing_zeros() as i32).op(I::I32Shl);
+    f.op(I::I32Or);
+    f.op(I::I32Store(mem32(4)));
 }
 
 /// Moves `at` and `out` on to the next record.
@@ -404,10 +443,41 @@ fn next_record(f: &mut FnBuilder, meta: &Meta, at: Local, out: Local) {
 /// Branches to `incomplete` unless every fact of the record at `rec` is
 /// present, including every field of every list element.
 fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
+    check_present(f, layout, rec, incomplete, |_| true);
+    check_lists(f, layout, rec, incomplete);
+}
+
+/// Before the fast evaluation of a record: its lists are present and every
+/// field of every element is (the fast evaluation reads the record's other
+/// inputs only after checking each is present).
+fn check_record_lists(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
+    check_present(f, layout, rec, incomplete, |field| {
+        matches!(field.ty, abi::ValueType::List { .. })
+    });
+    check_lists(f, layout, rec, incomplete);
+}
+
+/// Branches to `incomplete` unless every field of `layout` that `which`
+/// picks is present in the record at `rec`.
+fn check_present(
+    f: &mut FnBuilder,
+    layout: &Layout,
+    rec: Local,
+    incomplete: Label,
+    which: impl Fn(&abi::FieldMeta) -> bool,
+) {
     let n = layout.fields.len();
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
-        let mask: i64 = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
+        let mut mask: i64 = 0;
+        for b in 0..bits {
+            if layout.fields.get(w * 64 + b).is_some_and(&which) {
+                mask |= 1i64 << b;
+            }
+        }
+        if mask == 0 {
+            continue;
+        }
         // the narrowest load that holds the word's bits (little-endian)
         let at = |align: u32| MemArg {
             offset: w as u64 * 8,
@@ -415,19 +485,24 @@ fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: La
             memory_index: 0,
         };
         let (load, width) = match bits {
-            0 => continue,
             1..=8 => (I::I64Load8U(at(0)), 8),
             9..=16 => (I::I64Load16U(at(1)), 16),
             17..=32 => (I::I64Load32U(at(2)), 32),
             _ => (I::I64Load(at(3)), 64),
         };
         f.get(rec).op(load);
-        if bits < width {
+        let all = if bits == 64 { -1 } else { (1i64 << bits) - 1 };
+        if bits < width || mask != all {
             f.i64c(mask).op(I::I64And);
         }
         f.i64c(mask).op(I::I64Ne);
         f.br_if(incomplete);
     }
+}
+
+/// Branches to `incomplete` unless every element of every list of the
+/// record at `rec` has all its fields (its own lists' elements too).
+fn check_lists(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
     for field in &layout.fields {
         if let abi::ValueType::List { element } = &field.ty {
             let (p, k) = (f.i32_local(), f.i32_local());

@@ -434,6 +434,17 @@ pub struct RecordView<'a> {
 }
 
 impl<'a> RecordView<'a> {
+    /// Whether the record was evaluated by the full function, in a module
+    /// compiled by `Policy::marking_full_body` (always false otherwise).
+    /// Not part of the API.
+    #[doc(hidden)]
+    pub fn evaluated_in_full(&self) -> bool {
+        self.record
+            .get(4..8)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .is_some_and(|b| u32::from_le_bytes(b) & crate::codegen::FULL_BODY_MARK != 0)
+    }
+
     /// Decision `i`, in source order (a typed handle reads one by name:
     /// [`RecordView::decision`]).
     #[inline]

@@ -139,6 +139,12 @@ pub struct Gen<'a> {
     scratch: Option<Scratch>,
     /// See [`Gen::oversized`].
     oversized: Option<Computed>,
+    /// In the fast evaluation, for each define: the i32 local that is 1
+    /// once it is computed. A define whose evaluation fails (it reads an
+    /// absent fact, say) leaves it 0 and the evaluation goes on: only a
+    /// read of that define leaves for the full evaluation, as the
+    /// interpreter fails only where such a define is read.
+    define_ready: Vec<Option<Local>>,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -199,6 +205,7 @@ impl<'a> Gen<'a> {
             bounds: HashMap::new(),
             scratch: None,
             oversized: None,
+            define_ready: vec![None; p.defines.len()],
         }
     }
 
@@ -294,10 +301,26 @@ impl<'a> Gen<'a> {
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
+        // the fast evaluation: a failure skips the define (see `define_ready`)
+        let fast = self.fallback.map(|real| {
+            let ready = self.f.i32_local();
+            self.f.i32c(0).set(ready);
+            let skip = self.f.block();
+            self.fallback = Some(skip);
+            (real, ready)
+        });
         let scope = self.f.scope();
         let failure = self.begin_item(format!("define {}", d.name));
         let v = self.expr(&d.expr);
         self.end_item();
+        if let Some((real, ready)) = fast {
+            self.f.i32c(1).set(ready);
+            self.f.end();
+            self.fallback = Some(real);
+            if let Some(r) = self.define_ready.get_mut(i) {
+                *r = Some(ready);
+            }
+        }
         let slot = Slot {
             value: v.v,
             set: v.set,
@@ -723,6 +746,17 @@ impl<'a> Gen<'a> {
     // ---- facts ----
 
     fn read_field(&mut self, rec: Local, index: usize, field: &FieldMeta) -> Val {
+        // The fast evaluation reads an input only if the record has it: an
+        // absent one leaves for the full evaluation there, so that a record
+        // without an optional fact the evaluation never reads stays on the
+        // fast path. (A list's elements are checked whole before the
+        // evaluation starts: see `check_complete`.)
+        if let (Some(fallback), true) = (self.fallback, rec == self.rec) {
+            let (word_off, bit) = Layout::presence_bit(index);
+            self.f.get(rec).op(I::I64Load(mem(word_off)));
+            self.f.i64c(1i64 << bit).op(I::I64And).op(I::I64Eqz);
+            self.f.br_if(fallback);
+        }
         let v = self.f.i64_local();
         self.f.get(rec).op(I::I64Load(mem(field.offset))).set(v);
         let mut set = self.empty_set();
@@ -783,6 +817,12 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Param(i) => self.param(*i),
             ExprKind::Define(i) => {
+                if let (Some(Some(ready)), Some(fallback)) =
+                    (self.define_ready.get(*i).copied(), self.fallback)
+                {
+                    self.f.get(ready).op(I::I32Eqz);
+                    self.f.br_if(fallback);
+                }
                 let slot = match self.defines.get(*i).cloned().flatten() {
                     Some(slot) => Some(slot),
                     None => self.stored_define(*i),

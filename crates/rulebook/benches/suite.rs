@@ -1,0 +1,332 @@
+//! The benchmark suite (issue 23): every shipped policy and the benchmark
+//! policy, each on generated records of realistic, varied shapes, and
+//! policies of growing size. For each policy and shape, in one run:
+//!
+//! - `evaluate_each` with the generic record writer (one typed handle per
+//!   input, facts left unset where the record does not have them: the path
+//!   `rulebook batch` and the Python package take), ns a record;
+//! - a hand-written native Rust function of the same policy where there is
+//!   one (the benchmark policy, pension credit), on the same records, and
+//!   the ratio of the two, measured in turn in the same run;
+//! - `evaluate_json_text`, one facts text in, one decisions text out;
+//! - the share of records the module evaluates in full (the three-valued
+//!   function) rather than on its fast path: incomplete records, and
+//!   complete ones whose fast evaluation leaves its ranges.
+//!
+//! Then policies of 10 to 500 clauses from a generator: compile time,
+//! module size and `evaluate_each` time against size.
+//!
+//! ```sh
+//! cargo bench -p rulebook --bench suite            # all of it (a few minutes)
+//! cargo bench -p rulebook --bench suite -- quick   # fewer records, shorter windows
+//! ```
+//!
+//! Figures are thread CPU time (other processes do not inflate them).
+//! docs/performance.md, "The suite", reports them. Every engine result is
+//! checked against the native function on complete records before timing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+// shared with benches/engine.rs, which uses all of them
+#[allow(dead_code)]
+#[path = "engine/measure.rs"]
+mod measure;
+#[allow(dead_code)]
+#[path = "engine/native.rs"]
+mod native;
+#[path = "suite/pension_native.rs"]
+mod pension_native;
+#[path = "suite/shapes.rs"]
+mod shapes;
+
+use rulebook::batch::{Bool, Enum, Field, Int, Money, RecordWriter, Text, Variant};
+use rulebook::meta::ValueType;
+use rulebook::{Date, Policy};
+use shapes::{Cell, Record, Rng};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// A typed handle for one input of any kind.
+#[derive(Clone, Copy)]
+enum Handle {
+    Int(Field<Int>),
+    Money(Field<Money>),
+    Bool(Field<Bool>),
+    Date(Field<Date>),
+    Text(Field<Text>),
+    Enum(Field<Enum>),
+}
+
+/// The handles of a policy's inputs (None for a list input: the writer has
+/// no lists) and its enums' variants.
+struct Writer {
+    handles: Vec<Option<Handle>>,
+    variants: Vec<Vec<Variant>>,
+}
+
+impl Writer {
+    fn new(policy: &Policy) -> Writer {
+        let mut handles = Vec::new();
+        let mut variants = Vec::new();
+        for f in &policy.meta().input.fields {
+            let n = f.name.as_str();
+            let (h, v) = match &f.ty {
+                ValueType::Int => (Some(Handle::Int(policy.field(n).unwrap())), vec![]),
+                ValueType::Money => (Some(Handle::Money(policy.field(n).unwrap())), vec![]),
+                ValueType::Bool => (Some(Handle::Bool(policy.field(n).unwrap())), vec![]),
+                ValueType::Date => (Some(Handle::Date(policy.field(n).unwrap())), vec![]),
+                ValueType::Text => (Some(Handle::Text(policy.field(n).unwrap())), vec![]),
+                ValueType::Enum { variants } => {
+                    let field: Field<Enum> = policy.field(n).unwrap();
+                    let vs = variants
+                        .iter()
+                        .map(|v| policy.variant(field, v).unwrap())
+                        .collect();
+                    (Some(Handle::Enum(field)), vs)
+                }
+                _ => (None, vec![]),
+            };
+            handles.push(h);
+            variants.push(v);
+        }
+        Writer { handles, variants }
+    }
+
+    /// Writes the record's known facts; unknown ones stay unset.
+    #[inline(always)]
+    fn fill(&self, w: &mut RecordWriter<'_>, r: &Record) {
+        for ((h, cell), vs) in self.handles.iter().zip(&r.cells).zip(&self.variants) {
+            match (h, cell) {
+                (Some(Handle::Int(f)), Cell::Num(n)) => {
+                    w.set(*f, *n);
+                }
+                (Some(Handle::Money(f)), Cell::Num(n)) => {
+                    w.set(*f, *n);
+                }
+                (Some(Handle::Bool(f)), Cell::Bool(b)) => {
+                    w.set(*f, *b);
+                }
+                (Some(Handle::Date(f)), Cell::Date(d)) => {
+                    w.set(*f, *d);
+                }
+                (Some(Handle::Text(f)), Cell::Text(t)) => {
+                    w.set(*f, t.as_str());
+                }
+                (Some(Handle::Enum(f)), Cell::Variant(i)) => {
+                    w.set(*f, vs[*i]);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+struct Options {
+    records: usize,
+    window: Duration,
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    // `cargo test --benches` runs this once as a sanity check
+    let test = std::env::args().any(|a| a == "--test" || a == "--bench")
+        && !std::env::args().any(|a| a == "--bench");
+    let o = if quick || test {
+        Options {
+            records: 2_000,
+            window: Duration::from_millis(300),
+        }
+    } else {
+        Options {
+            records: 100_000,
+            window: Duration::from_secs(2),
+        }
+    };
+    let as_of = Date::parse("2026-11-27").unwrap();
+    println!(
+        "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | evaluate_json_text ns/record | in full |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for (policy_file, shape) in shapes::SUITE {
+        let source = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(policy_file),
+        )
+        .unwrap();
+        let policy = Policy::from_source(policy_file, &source).unwrap();
+        let mut rng = Rng(0x5eed_0000 + shape.len() as u64);
+        let records: Vec<Record> = (0..o.records)
+            .map(|_| shapes::record(&policy, shape, &mut rng))
+            .collect();
+        row(&policy, policy_file, shape, &records, as_of, &o);
+    }
+    growth(&o, as_of);
+}
+
+/// One row of the table: a policy on one shape of data.
+fn row(policy: &Policy, file: &str, shape: &str, records: &[Record], as_of: Date, o: &Options) {
+    policy.load().unwrap();
+    let writer = Writer::new(policy);
+    let has_lists = writer.handles.iter().any(Option::is_none);
+    // the share evaluated in full, in the marked module
+    let marked = policy.marking_full_body().unwrap();
+    let mut full = 0usize;
+    let texts: Vec<String> = records.iter().map(|r| r.json.clone()).collect();
+    if has_lists {
+        // no typed writer for lists: through facts
+        let facts: Vec<_> = texts
+            .iter()
+            .map(|t| marked.parse_facts(t).unwrap())
+            .collect();
+        let mut results = rulebook::BatchResults::default();
+        marked.evaluate_batch_into(&facts, as_of, &mut results);
+        full = results
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|v| v.evaluated_in_full()))
+            .count();
+    } else {
+        marked.evaluate_each(
+            records,
+            as_of,
+            |r, w| writer.fill(w, r),
+            |_, v| full += usize::from(v.is_ok_and(|v| v.evaluated_in_full())),
+        );
+    }
+    // the engine, record by record typed (or through facts with lists)
+    let facts: Vec<_> = texts
+        .iter()
+        .map(|t| policy.parse_facts(t).unwrap())
+        .collect();
+    let mut results = rulebook::BatchResults::default();
+    let mut each = || -> usize {
+        let mut n = 0;
+        if has_lists {
+            policy.evaluate_batch_into(&facts, as_of, &mut results);
+            n = results.iter().filter(|r| r.is_ok()).count();
+        } else {
+            policy.evaluate_each(
+                black_box(records),
+                as_of,
+                |r, w| writer.fill(w, r),
+                |_, v| n += usize::from(v.is_ok()),
+            );
+        }
+        n
+    };
+    let native = shapes::native(file);
+    if let Some(n) = native {
+        check_native(policy, records, as_of, n.check);
+    }
+    // engine and native in turn, three times, the medians kept; the native
+    // function decides only the records it can (all of them where every
+    // fact it needs is given): its time is per record it decided
+    let prepared = native.map(|n| (n.prepare)(records));
+    let decided = native.map_or(0, |n| {
+        records
+            .iter()
+            .filter(|r| (n.check)(r, as_of).is_some())
+            .count()
+    });
+    let mut engine_ns = Vec::new();
+    let mut native_ns = Vec::new();
+    for _ in 0..3 {
+        engine_ns.push(measure::cpu_ns_per_call(&mut each, o.window).unwrap());
+        if let Some(run) = &prepared {
+            let mut run = || run(as_of);
+            let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
+            native_ns.push(ns * records.len() as f64 / decided.max(1) as f64);
+        }
+    }
+    let per = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).map(|x| x / records.len() as f64)
+    };
+    let (e, n) = (per(&mut engine_ns), per(&mut native_ns));
+    let mut json = || {
+        texts
+            .iter()
+            .filter(|t| policy.evaluate_json_text(t, as_of).is_ok())
+            .count()
+    };
+    let json_ns = measure::cpu_ns_per_call(&mut json, o.window).unwrap() / records.len() as f64;
+    println!(
+        "| {} | {shape} | {} | {:.1}{} | {} | {} | {json_ns:.0} | {:.1}% |",
+        policy.name(),
+        records.len(),
+        e.unwrap_or(f64::NAN),
+        if has_lists { " (facts)" } else { "" },
+        n.map_or("-".into(), |n| format!("{n:.1}")),
+        match (e, n) {
+            (Some(e), Some(n)) => format!("{:.2}x", e / n),
+            _ => "-".into(),
+        },
+        100.0 * full as f64 / records.len() as f64
+    );
+}
+
+/// Panics unless the native function agrees with the engine on every
+/// record it decides (the complete ones).
+fn check_native(
+    policy: &Policy,
+    records: &[Record],
+    as_of: Date,
+    decide: fn(&Record, Date) -> Option<Vec<(&'static str, serde_json::Value)>>,
+) {
+    let mut compared = 0;
+    for (i, r) in records.iter().enumerate() {
+        let Some(native) = decide(r, as_of) else {
+            continue;
+        };
+        let out = policy.evaluate_json(&r.json, as_of).unwrap();
+        for (name, value) in &native {
+            assert_eq!(
+                &out["decisions"][name]["value"], value,
+                "record {i} {}: {name} differs: {out}",
+                r.json
+            );
+        }
+        compared += 1;
+    }
+    assert!(
+        compared > 0,
+        "{}: no record the native function decides",
+        policy.name()
+    );
+}
+
+/// Policies of growing size: compile time, module size, evaluation time.
+fn growth(o: &Options, as_of: Date) {
+    println!();
+    println!(
+        "| clauses | compile ms | module KiB | evaluate_each ns/record | ns/record per clause |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for n in [10, 50, 100, 250, 500] {
+        let source = shapes::generated_policy(n);
+        let start = Instant::now();
+        let policy = Policy::from_source("generated.rules", &source).unwrap();
+        policy.load().unwrap();
+        let compile = start.elapsed();
+        let writer = Writer::new(&policy);
+        let mut rng = Rng(7 + n as u64);
+        let records: Vec<Record> = (0..o.records.min(20_000))
+            .map(|_| shapes::record(&policy, "generated", &mut rng))
+            .collect();
+        let mut each = || {
+            let mut k = 0;
+            policy.evaluate_each(
+                black_box(&records),
+                as_of,
+                |r, w| writer.fill(w, r),
+                |_, v| k += usize::from(v.is_ok()),
+            );
+            k
+        };
+        let ns = measure::cpu_ns_per_call(&mut each, o.window).unwrap() / records.len() as f64;
+        println!(
+            "| {n} | {:.1} | {:.0} | {ns:.0} | {:.2} |",
+            compile.as_secs_f64() * 1000.0,
+            policy.wasm().len() as f64 / 1024.0,
+            ns / n as f64
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! rules/pension_credit.rules written by hand in Rust, as a service would
+//! without Rulebook: the suite's native baseline for that policy. Optional
+//! facts are `Option`s (a single claimant's partner's birth date, an
+//! occupational pension there is none of); any other absent fact and the
+//! record is not decided (`None`). Rates of 2025-04-07 on: the suite
+//! evaluates on 2026-11-27.
+
+use crate::shapes::{Cell, Record};
+use rulebook::Date;
+use serde_json::{json, Value as Json};
+
+const QUALIFYING_AGE: i64 = 66;
+const GUARANTEE_SINGLE: i64 = 22_710;
+const GUARANTEE_COUPLE: i64 = 34_660;
+const SEVERE_DISABILITY: i64 = 8_290;
+const CARER: i64 = 4_640;
+const CAPITAL_DISREGARD: i64 = 1_000_000;
+const TARIFF_STEP: i64 = 50_000;
+const EARNINGS_DISREGARD_SINGLE: i64 = 500;
+const EARNINGS_DISREGARD_COUPLE: i64 = 1_000;
+const MINIMUM_PAYABLE: i64 = 10;
+
+/// The policy's inputs, in file order.
+pub struct Claim {
+    pub date_of_birth: i32,
+    pub has_partner: bool,
+    pub partner_date_of_birth: Option<i32>,
+    pub in_great_britain: bool,
+    pub habitually_resident: bool,
+    pub subject_to_immigration_control: bool,
+    pub severely_disabled: bool,
+    pub is_carer: bool,
+    pub weekly_state_pension: i64,
+    pub monthly_occupational_pension: Option<i64>,
+    pub weekly_earnings: i64,
+    pub capital: i64,
+}
+
+/// The decisions, money in pence.
+pub struct Award {
+    pub appropriate_minimum_guarantee: i64,
+    pub eligible: bool,
+    pub weekly_guarantee_credit: i64,
+    pub passports_housing_support: bool,
+}
+
+/// Whole years from `from` to `to`, a birthday on 29 February counting
+/// from 1 March in common years.
+fn years_between(from: i32, to: i32) -> i64 {
+    rulebook::__private::num::years_between(from, to)
+}
+
+/// `a / b` rounded half away from zero (b > 0).
+fn div_round(a: i64, b: i64) -> i64 {
+    let (q, r) = (a / b, a % b);
+    if 2 * r.abs() >= b {
+        q + a.signum()
+    } else {
+        q
+    }
+}
+
+pub fn decide(c: &Claim, as_of: i32) -> Award {
+    let age = years_between(c.date_of_birth, as_of);
+    let occupational = c
+        .monthly_occupational_pension
+        .map_or(0, |m| div_round(m * 12, 52));
+    let disregard = if c.has_partner {
+        EARNINGS_DISREGARD_COUPLE
+    } else {
+        EARNINGS_DISREGARD_SINGLE
+    };
+    let counted = c.weekly_earnings - c.weekly_earnings.min(disregard);
+    let tariff = if c.capital > CAPITAL_DISREGARD {
+        // £1 for each £500 or part of £500
+        (c.capital - CAPITAL_DISREGARD + TARIFF_STEP - 1) / TARIFF_STEP * 100
+    } else {
+        0
+    };
+    let income = c.weekly_state_pension + occupational + counted + tariff;
+    let guarantee = if c.has_partner {
+        GUARANTEE_COUPLE
+    } else {
+        GUARANTEE_SINGLE
+    } + if c.severely_disabled {
+        SEVERE_DISABILITY
+    } else {
+        0
+    } + if c.is_carer { CARER } else { 0 };
+    let partner_old_enough = !c.has_partner
+        || c.partner_date_of_birth
+            .is_some_and(|d| years_between(d, as_of) >= QUALIFYING_AGE);
+    let eligible = age >= QUALIFYING_AGE
+        && partner_old_enough
+        && c.in_great_britain
+        && c.habitually_resident
+        && !c.subject_to_immigration_control
+        && income <= guarantee;
+    let shortfall = guarantee - income;
+    let credit = if !eligible || shortfall < MINIMUM_PAYABLE {
+        0
+    } else {
+        shortfall
+    };
+    Award {
+        appropriate_minimum_guarantee: guarantee,
+        eligible,
+        weekly_guarantee_credit: credit,
+        passports_housing_support: credit > 0,
+    }
+}
+
+/// The claim in a record, if every fact it needs is there (a couple's
+/// partner's birth date among them).
+pub fn claim(r: &Record) -> Option<Claim> {
+    let date = |i: usize| match r.cells.get(i) {
+        Some(Cell::Date(d)) => Some(d.0),
+        _ => None,
+    };
+    let flag = |i: usize| match r.cells.get(i) {
+        Some(Cell::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    let money = |i: usize| match r.cells.get(i) {
+        Some(Cell::Num(n)) => Some(*n),
+        _ => None,
+    };
+    let has_partner = flag(1)?;
+    let partner_date_of_birth = date(2);
+    if has_partner && partner_date_of_birth.is_none() {
+        return None;
+    }
+    Some(Claim {
+        date_of_birth: date(0)?,
+        has_partner,
+        partner_date_of_birth,
+        in_great_britain: flag(3)?,
+        habitually_resident: flag(4)?,
+        subject_to_immigration_control: flag(5)?,
+        severely_disabled: flag(6)?,
+        is_carer: flag(7)?,
+        weekly_state_pension: money(8)?,
+        monthly_occupational_pension: money(9),
+        weekly_earnings: money(10)?,
+        capital: money(11)?,
+    })
+}
+
+fn pounds(p: i64) -> Json {
+    json!(format!(
+        "{}{}.{:02}",
+        if p < 0 { "-" } else { "" },
+        p.abs() / 100,
+        p.abs() % 100
+    ))
+}
+
+/// The native decisions of a record, as the engine's JSON values.
+pub fn decide_json(r: &Record, as_of: Date) -> Option<Vec<(&'static str, Json)>> {
+    let a = decide(&claim(r)?, as_of.0);
+    Some(vec![
+        (
+            "appropriate_minimum_guarantee",
+            pounds(a.appropriate_minimum_guarantee),
+        ),
+        ("eligible", json!(a.eligible)),
+        ("weekly_guarantee_credit", pounds(a.weekly_guarantee_credit)),
+        (
+            "passports_housing_support",
+            json!(a.passports_housing_support),
+        ),
+    ])
+}

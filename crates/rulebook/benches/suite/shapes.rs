@@ -1,0 +1,444 @@
+//! The suite's data: records of realistic, varied shapes for any policy,
+//! generated from its inputs' names and types (heavy-tailed amounts,
+//! ages and household sizes with long tails, many distinct texts, dates
+//! around the evaluation date, optional facts absent the way real claims
+//! leave them out, lists of several lengths), in random order; the
+//! generated policies of growing size; and the native baselines.
+
+use crate::native::{self, Applicant, Employment};
+use rulebook::meta::{FieldMeta, ValueType};
+use rulebook::{Date, Policy};
+use serde_json::{json, Map, Value as Json};
+
+/// The policies and data shapes of the suite, in the table's order.
+pub const SUITE: [(&str, &str); 7] = [
+    ("benches/benchmark.rules", "heavy tails, random order"),
+    ("benches/benchmark.rules", "10% of facts missing"),
+    ("../../rules/pension_credit.rules", "every fact given"),
+    (
+        "../../rules/pension_credit.rules",
+        "optional facts left out",
+    ),
+    (
+        "../../rules/casework_routing.rules",
+        "optional facts left out",
+    ),
+    (
+        "../../rules/council_tax_reduction.rules",
+        "households of 0 to 5",
+    ),
+    (
+        "../../rules/council_tax_reduction.rules",
+        "10% of facts missing",
+    ),
+];
+
+/// A small deterministic generator (SplitMix64).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i64
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Log-normal with the given median and spread (sigma of the log).
+    fn log_normal(&mut self, median: f64, sigma: f64) -> f64 {
+        let (u, v) = (self.unit().max(1e-12), self.unit());
+        let z = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+        median * (sigma * z).exp()
+    }
+    /// Pareto: most small, a long tail.
+    fn pareto(&mut self, min: f64, alpha: f64) -> f64 {
+        min / self.unit().max(1e-9).powf(1.0 / alpha)
+    }
+}
+
+/// One input's value in a record.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    Absent,
+    Num(i64),
+    Bool(bool),
+    Date(Date),
+    Text(String),
+    Variant(usize),
+    /// A list (written only into the JSON).
+    List,
+}
+
+/// A record: its cells in input order, and the same facts as JSON text.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub cells: Vec<Cell>,
+    pub json: String,
+}
+
+/// 2026-11-27, the suite's evaluation date, as days since 1970-01-01.
+const AS_OF_DAYS: i64 = 20_784;
+
+fn date(days: i64) -> Date {
+    Date::parse(&rulebook::__private::num::format_date(days as i32)).unwrap()
+}
+
+/// A record of `shape` for `policy`.
+pub fn record(policy: &Policy, shape: &str, rng: &mut Rng) -> Record {
+    let fields = &policy.meta().input.fields;
+    let missing = if shape.contains("missing") { 10 } else { 0 };
+    let optional = shape.contains("optional") || shape.contains("households");
+    let mut cells = Vec::with_capacity(fields.len());
+    // values chosen earlier, for the fields that depend on them
+    let mut partner = false;
+    let mut work_type = 0usize;
+    for f in fields {
+        let mut cell = value(f, shape, rng, partner, work_type);
+        match (f.name.as_str(), &cell) {
+            ("has_partner", Cell::Bool(b)) => partner = *b,
+            ("work_type", Cell::Variant(v)) => work_type = *v,
+            _ => {}
+        }
+        if optional && absent_by_nature(&f.name, partner, work_type, rng) {
+            cell = Cell::Absent;
+        }
+        if missing > 0 && !matches!(cell, Cell::List) && rng.chance(missing) {
+            cell = Cell::Absent;
+        }
+        cells.push(cell);
+    }
+    let mut obj = Map::new();
+    for (f, c) in fields.iter().zip(&cells) {
+        let v = match c {
+            Cell::Absent => continue,
+            Cell::Num(n) => match f.ty {
+                ValueType::Money => json!(format!("{}.{:02}", n / 100, n % 100)),
+                _ => json!(n),
+            },
+            Cell::Bool(b) => json!(b),
+            Cell::Date(d) => json!(d.to_string()),
+            Cell::Text(t) => json!(t),
+            Cell::Variant(i) => match &f.ty {
+                ValueType::Enum { variants } => json!(variants[*i]),
+                _ => Json::Null,
+            },
+            Cell::List => list(&f.ty, rng, shape),
+        };
+        obj.insert(f.name.clone(), v);
+    }
+    Record {
+        cells,
+        json: Json::Object(obj).to_string(),
+    }
+}
+
+/// Facts real claims leave out: the partner's birth date of a single
+/// person, an occupational pension there is none of, dates and amounts
+/// that only some kinds of work have.
+fn absent_by_nature(name: &str, partner: bool, work_type: usize, rng: &mut Rng) -> bool {
+    match name {
+        "partner_date_of_birth" => !partner,
+        "monthly_occupational_pension" => rng.chance(40),
+        "claimant_date_of_birth" => rng.chance(10),
+        // mandatory_reconsideration is the third work type
+        "decision_notified_on" => work_type != 2,
+        // overpayment is the fourth
+        "overpayment_amount" => work_type != 3,
+        _ => false,
+    }
+}
+
+fn value(f: &FieldMeta, shape: &str, rng: &mut Rng, partner: bool, _work: usize) -> Cell {
+    let name = f.name.as_str();
+    match &f.ty {
+        ValueType::Int => Cell::Num(match name {
+            "age" => match rng.next() % 100 {
+                0..=5 => rng.range(15, 17),
+                6..=90 => rng.range(18, 66),
+                _ => rng.range(67, 104),
+            },
+            // a long tail of large households
+            n if n.contains("size") => (1.0 + rng.pareto(1.0, 1.6)).min(40.0) as i64,
+            _ => rng.range(0, 100),
+        }),
+        ValueType::Money => {
+            let pounds = if name.contains("capital") || name.contains("savings") {
+                if rng.chance(35) {
+                    0.0
+                } else {
+                    rng.pareto(200.0, 0.9).min(5_000_000.0)
+                }
+            } else if name.contains("council_tax") {
+                rng.range(900, 4_000) as f64
+            } else if name.contains("monthly") {
+                rng.log_normal(1_400.0, 0.9)
+            } else if name.contains("overpayment") {
+                rng.pareto(50.0, 1.1).min(200_000.0)
+            } else {
+                // weekly amounts: pensions, earnings, incomes
+                if name.contains("earnings") && rng.chance(70) {
+                    0.0
+                } else {
+                    rng.log_normal(190.0, 0.7)
+                }
+            };
+            Cell::Num((pounds * 100.0).round() as i64 + rng.range(0, 99))
+        }
+        ValueType::Bool => Cell::Bool(match name {
+            "in_great_britain"
+            | "habitually_resident"
+            | "is_resident"
+            | "liable_for_council_tax" => rng.chance(94),
+            n if n.starts_with("subject_to") || n.contains("terminally") => rng.chance(3),
+            "has_partner" => rng.chance(45),
+            _ => rng.chance(25),
+        }),
+        ValueType::Date => {
+            let pension = shape.contains("fact") || shape.contains("optional");
+            Cell::Date(date(match name {
+                n if n.contains("birth") => {
+                    // pensioners around the qualifying age, others of all ages
+                    let years = if pension && !n.contains("claimant") {
+                        rng.range(58, 95)
+                    } else {
+                        rng.range(14, 90)
+                    };
+                    AS_OF_DAYS - years * 365 - rng.range(0, 364)
+                }
+                "received_on" => AS_OF_DAYS - rng.range(0, 40),
+                "decision_notified_on" => AS_OF_DAYS - rng.range(0, 500),
+                _ => AS_OF_DAYS - rng.range(0, 3_000),
+            }))
+        }
+        ValueType::Text => Cell::Text(match name {
+            "region" => {
+                if rng.chance(3) {
+                    format!("region {}", rng.range(0, 10_000))
+                } else {
+                    native::REGIONS[rng.range(0, 11) as usize].to_string()
+                }
+            }
+            "reference" => {
+                let prefix = if rng.chance(6) { "TC" } else { "UC" };
+                let suffix = if rng.chance(2) { "-MP" } else { "" };
+                format!("{prefix}-{}{suffix}", rng.range(1_000_000, 9_999_999))
+            }
+            "postcode" => {
+                let area = ["SW", "M", "B", "LS", "BT", "CF", "EH", "G", "NE", "BS"];
+                format!(
+                    "{}{} {}{}{}",
+                    area[rng.range(0, 9) as usize],
+                    rng.range(1, 29),
+                    rng.range(1, 9),
+                    (b'A' + rng.range(0, 25) as u8) as char,
+                    (b'A' + rng.range(0, 25) as u8) as char
+                )
+            }
+            _ => format!("text {}", rng.range(0, 1_000_000)),
+        }),
+        ValueType::Enum { variants } => {
+            // the first variant most often, a long tail of the rest
+            let k = variants.len() as i64;
+            Cell::Variant(if rng.chance(40) {
+                0
+            } else {
+                rng.range(0, k - 1) as usize
+            })
+        }
+        ValueType::List { .. } => {
+            let _ = partner;
+            Cell::List
+        }
+        _ => Cell::Absent,
+    }
+}
+
+/// A list input's JSON: 0 to 5 elements (most households small).
+fn list(ty: &ValueType, rng: &mut Rng, shape: &str) -> Json {
+    let ValueType::List { element } = ty else {
+        return json!([]);
+    };
+    let fields = &element.fields;
+    let n = match rng.next() % 100 {
+        0..=39 => 0,
+        40..=74 => 1,
+        75..=89 => 2,
+        90..=96 => 3,
+        _ => rng.range(4, 5),
+    };
+    let mut items = Vec::new();
+    for _ in 0..n {
+        let mut obj = Map::new();
+        for f in fields {
+            let v = match &f.ty {
+                ValueType::List { .. } => list(&f.ty, rng, shape),
+                _ => match value(f, shape, rng, false, 0) {
+                    Cell::Num(p) if f.ty == ValueType::Money => {
+                        json!(format!("{}.{:02}", p / 100, p % 100))
+                    }
+                    Cell::Num(n) => json!(n),
+                    Cell::Bool(b) => json!(b),
+                    Cell::Date(d) => json!(d.to_string()),
+                    Cell::Text(t) => json!(t),
+                    Cell::Variant(i) => match &f.ty {
+                        ValueType::Enum { variants } => json!(variants[i]),
+                        _ => Json::Null,
+                    },
+                    _ => continue,
+                },
+            };
+            obj.insert(f.name.clone(), v);
+        }
+        items.push(Json::Object(obj));
+    }
+    Json::Array(items)
+}
+
+/// A native baseline: `check` gives its decisions for a record it can
+/// decide (None when a fact it needs is absent) as the engine's JSON
+/// values, by decision name; `prepare` reads the records into the native
+/// structs once (as the engine's records are built once) and gives what is
+/// timed: every struct decided, a number summing the results.
+#[derive(Clone, Copy)]
+pub struct Native {
+    pub check: fn(&Record, Date) -> Option<Vec<(&'static str, Json)>>,
+    pub prepare: fn(&[Record]) -> Box<dyn Fn(Date) -> usize>,
+}
+
+/// The native baseline of a policy file, where there is one.
+pub fn native(file: &str) -> Option<Native> {
+    if file.ends_with("benchmark.rules") {
+        Some(Native {
+            check: benchmark_native,
+            prepare: |records| {
+                let people: Vec<Applicant> = records.iter().filter_map(applicant).collect();
+                Box::new(move |_| {
+                    people
+                        .iter()
+                        .map(|a| {
+                            let d = native::decide(std::hint::black_box(a));
+                            usize::from(d.eligible) + usize::from(d.route)
+                        })
+                        .sum()
+                })
+            },
+        })
+    } else if file.ends_with("pension_credit.rules") {
+        Some(Native {
+            check: crate::pension_native::decide_json,
+            prepare: |records| {
+                let claims: Vec<_> = records
+                    .iter()
+                    .filter_map(crate::pension_native::claim)
+                    .collect();
+                Box::new(move |as_of| {
+                    claims
+                        .iter()
+                        .map(|c| {
+                            let a = crate::pension_native::decide(std::hint::black_box(c), as_of.0);
+                            a.weekly_guarantee_credit as usize + usize::from(a.eligible)
+                        })
+                        .sum()
+                })
+            },
+        })
+    } else {
+        None
+    }
+}
+
+/// The benchmark policy's native function on a record of its inputs (in
+/// file order: age, income_monthly, savings, household_size, is_resident,
+/// has_disability, employment_status, region).
+fn benchmark_native(r: &Record, _as_of: Date) -> Option<Vec<(&'static str, Json)>> {
+    let a = applicant(r)?;
+    let d = native::decide(&a);
+    Some(vec![
+        ("eligible", json!(d.eligible)),
+        ("route", json!(d.route_name())),
+    ])
+}
+
+fn applicant(r: &Record) -> Option<Applicant> {
+    let num = |i: usize| match r.cells.get(i) {
+        Some(Cell::Num(n)) => Some(*n),
+        _ => None,
+    };
+    let flag = |i: usize| match r.cells.get(i) {
+        Some(Cell::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    Some(Applicant {
+        age: num(0)?,
+        income_monthly: num(1)?,
+        savings: num(2)?,
+        household_size: num(3)?,
+        is_resident: flag(4)?,
+        has_disability: flag(5)?,
+        employment_status: match r.cells.get(6) {
+            Some(Cell::Variant(i)) => *Employment::ALL.get(*i)?,
+            _ => return None,
+        },
+        region: match r.cells.get(7) {
+            Some(Cell::Text(t)) => t.clone(),
+            _ => return None,
+        },
+    })
+}
+
+/// A generated policy of `n` clauses over ten inputs: requires on ranges,
+/// `when` routes on enums, texts and amounts, money arithmetic in defines.
+pub fn generated_policy(n: usize) -> String {
+    let mut s = String::from(
+        "policy generated\ninput {\n  a: int\n  b: int\n  m: money\n  w: money\n  k: enum(p, q, r, s)\n  t: text\n  f: bool\n  g: bool\n  d: date\n  h: int\n}\n",
+    );
+    s.push_str("param limit: money = £500\nparam rate: decimal = 0.35\n");
+    s.push_str("define income: money = m + w * 2\ndefine taxed: money = income * rate\n");
+    let mut clauses = 0;
+    let mut d = 0;
+    while clauses < n {
+        match d % 3 {
+            0 => {
+                s.push_str(&format!("decision e{d}: bool\n"));
+                for j in 0..5 {
+                    s.push_str(&format!(
+                        "  require a + {j} >= {} or f because \"r{d}_{j}\"\n",
+                        (d * 7 + j) % 90
+                    ));
+                }
+                clauses += 5;
+            }
+            1 => {
+                s.push_str(&format!("decision r{d}: text\n"));
+                s.push_str(&format!(
+                    "  when k == \"p\" and income > limit -> \"x{d}\"\n"
+                ));
+                s.push_str(&format!("  when t == \"t{d}\" -> \"y{d}\"\n"));
+                s.push_str(&format!("  when b > {} and not g -> \"z{d}\"\n", d % 50));
+                s.push_str("  otherwise -> \"o\"\n");
+                clauses += 4;
+            }
+            _ => {
+                s.push_str(&format!(
+                    "decision v{d}: money = if taxed > £{} then taxed - £{} else w + m * {}\n",
+                    d % 300,
+                    d % 300,
+                    d % 5 + 1
+                ));
+                clauses += 1;
+            }
+        }
+        d += 1;
+    }
+    s
+}
