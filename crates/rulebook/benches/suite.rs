@@ -19,6 +19,7 @@
 //! ```sh
 //! cargo bench -p rulebook --bench suite            # all of it (a few minutes)
 //! cargo bench -p rulebook --bench suite -- quick   # fewer records, shorter windows
+//! cargo bench -p rulebook --bench suite -- only=heavy   # rows whose file or shape has "heavy"
 //! ```
 //!
 //! Figures are thread CPU time (other processes do not inflate them).
@@ -42,7 +43,7 @@ mod shapes;
 use rulebook::batch::{Bool, Enum, Field, Int, Money, RecordWriter, Text, Variant};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
-use shapes::{Cell, Record, Rng};
+use shapes::{Cell, Record, Rng, Rows};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -94,8 +95,8 @@ impl Writer {
 
     /// Writes the record's known facts; unknown ones stay unset.
     #[inline(always)]
-    fn fill(&self, w: &mut RecordWriter<'_>, r: &Record) {
-        for ((h, cell), vs) in self.handles.iter().zip(&r.cells).zip(&self.variants) {
+    fn fill(&self, w: &mut RecordWriter<'_>, r: &[Cell]) {
+        for ((h, cell), vs) in self.handles.iter().zip(r).zip(&self.variants) {
             match (h, cell) {
                 (Some(Handle::Int(f)), Cell::Num(n)) => {
                     w.set(*f, *n);
@@ -142,12 +143,21 @@ fn main() {
             window: Duration::from_secs(2),
         }
     };
+    // `only=TEXT`: the rows whose policy file or data shape contains TEXT,
+    // and not the growth table (for profiling one row)
+    let only = std::env::args().find_map(|a| a.strip_prefix("only=").map(str::to_string));
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
         "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | evaluate_json_text ns/record | in full |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for (policy_file, shape) in shapes::SUITE {
+        if only
+            .as_ref()
+            .is_some_and(|t| !policy_file.contains(t.as_str()) && !shape.contains(t.as_str()))
+        {
+            continue;
+        }
         let source = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(policy_file),
         )
@@ -157,20 +167,23 @@ fn main() {
         let records: Vec<Record> = (0..o.records)
             .map(|_| shapes::record(&policy, shape, &mut rng))
             .collect();
-        row(&policy, policy_file, shape, &records, as_of, &o);
+        let rows = Rows::new(records, policy.meta().input.fields.len());
+        row(&policy, policy_file, shape, &rows, as_of, &o);
     }
-    growth(&o, as_of);
+    if only.is_none() {
+        growth(&o, as_of);
+    }
 }
 
 /// One row of the table: a policy on one shape of data.
-fn row(policy: &Policy, file: &str, shape: &str, records: &[Record], as_of: Date, o: &Options) {
+fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o: &Options) {
     policy.load().unwrap();
     let writer = Writer::new(policy);
     let has_lists = writer.handles.iter().any(Option::is_none);
     // the share evaluated in full, in the marked module
     let marked = policy.marking_full_body().unwrap();
     let mut full = 0usize;
-    let texts: Vec<String> = records.iter().map(|r| r.json.clone()).collect();
+    let texts = &records.json;
     if has_lists {
         // no typed writer for lists: through facts
         let facts: Vec<_> = texts
@@ -185,7 +198,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &[Record], as_of: Date
             .count();
     } else {
         marked.evaluate_each(
-            records,
+            records.iter(),
             as_of,
             |r, w| writer.fill(w, r),
             |_, v| full += usize::from(v.is_ok_and(|v| v.evaluated_in_full())),
@@ -204,7 +217,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &[Record], as_of: Date
             n = results.iter().filter(|r| r.is_ok()).count();
         } else {
             policy.evaluate_each(
-                black_box(records),
+                black_box(records).iter(),
                 as_of,
                 |r, w| writer.fill(w, r),
                 |_, v| n += usize::from(v.is_ok()),
@@ -265,23 +278,17 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &[Record], as_of: Date
 
 /// Panics unless the native function agrees with the engine on every
 /// record it decides (the complete ones).
-fn check_native(
-    policy: &Policy,
-    records: &[Record],
-    as_of: Date,
-    decide: fn(&Record, Date) -> Option<Vec<(&'static str, serde_json::Value)>>,
-) {
+fn check_native(policy: &Policy, records: &Rows, as_of: Date, decide: shapes::Check) {
     let mut compared = 0;
-    for (i, r) in records.iter().enumerate() {
+    for (i, (r, json)) in records.iter().zip(&records.json).enumerate() {
         let Some(native) = decide(r, as_of) else {
             continue;
         };
-        let out = policy.evaluate_json(&r.json, as_of).unwrap();
+        let out = policy.evaluate_json(json, as_of).unwrap();
         for (name, value) in &native {
             assert_eq!(
                 &out["decisions"][name]["value"], value,
-                "record {i} {}: {name} differs: {out}",
-                r.json
+                "record {i} {json}: {name} differs: {out}"
             );
         }
         compared += 1;
@@ -311,10 +318,11 @@ fn growth(o: &Options, as_of: Date) {
         let records: Vec<Record> = (0..o.records.min(20_000))
             .map(|_| shapes::record(&policy, "generated", &mut rng))
             .collect();
+        let records = Rows::new(records, policy.meta().input.fields.len());
         let mut each = || {
             let mut k = 0;
             policy.evaluate_each(
-                black_box(&records),
+                black_box(&records).iter(),
                 as_of,
                 |r, w| writer.fill(w, r),
                 |_, v| k += usize::from(v.is_ok()),

@@ -10,9 +10,10 @@
 
 use crate::facts::{FactValue, Facts};
 use crate::num::{self, ArithError};
-use crate::outcome::{DecisionOutcome, EvalError, Outcome, Value};
+use crate::outcome::{DecisionOutcome, EvalError, Outcome, Value, DEFAULT_DEADLINE};
 use crate::program::*;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The facts an unknown value needs: a set kept as a sorted vector (an
 /// unknown value needs few facts, and most unions take one side whole).
@@ -72,9 +73,21 @@ pub struct Trace {
     pub defines: Vec<Option<Value>>,
 }
 
-/// Evaluates every decision of `program` for one record on `as_of` (days since 1970-01-01).
+/// Evaluates every decision of `program` for one record on `as_of` (days
+/// since 1970-01-01), within [`DEFAULT_DEADLINE`].
 pub fn evaluate(program: &Program, facts: &Facts, as_of: i32) -> Result<Outcome, EvalError> {
     evaluate_traced(program, facts, as_of).0
+}
+
+/// [`evaluate`] within `deadline` (an evaluation still running then stops
+/// with [`EvalError::TimeLimit`], as the module's does).
+pub fn evaluate_within(
+    program: &Program,
+    facts: &Facts,
+    as_of: i32,
+    deadline: Duration,
+) -> Result<Outcome, EvalError> {
+    run(program, facts, as_of, false, deadline).0
 }
 
 /// Like [`evaluate`], also recording what each clause did.
@@ -83,7 +96,7 @@ pub fn evaluate_traced(
     facts: &Facts,
     as_of: i32,
 ) -> (Result<Outcome, EvalError>, Trace) {
-    run(program, facts, as_of, false)
+    run(program, facts, as_of, false, DEFAULT_DEADLINE)
 }
 
 /// Like [`evaluate_traced`], also keeping each define's value in the trace.
@@ -92,14 +105,18 @@ pub fn evaluate_explained(
     facts: &Facts,
     as_of: i32,
 ) -> (Result<Outcome, EvalError>, Trace) {
-    run(program, facts, as_of, true)
+    run(program, facts, as_of, true, DEFAULT_DEADLINE)
 }
+
+/// Expressions evaluated between two looks at the clock.
+const STEPS_PER_CLOCK: u32 = 1024;
 
 fn run(
     program: &Program,
     facts: &Facts,
     as_of: i32,
     keep_defines: bool,
+    deadline: Duration,
 ) -> (Result<Outcome, EvalError>, Trace) {
     let trace = Trace {
         conditions: program
@@ -123,6 +140,13 @@ fn run(
         decisions: vec![None; program.decisions.len()],
         vars: Vec::new(),
         context: Computed::Define(0),
+        clock: Clock {
+            // a deadline past any clock's range is no deadline
+            at: Instant::now().checked_add(deadline),
+            limit_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+            steps: 0,
+            out: false,
+        },
     };
     for item in &program.order {
         match *item {
@@ -152,6 +176,11 @@ fn run(
                 _ => None,
             })
             .collect();
+    }
+    if it.clock.out {
+        // as the module's: the whole evaluation stops, whatever it had done
+        let limit_ms = it.clock.limit_ms;
+        return (Err(EvalError::TimeLimit { limit_ms }), trace);
     }
     let mut decisions = Vec::with_capacity(program.decisions.len());
     for r in it.decisions {
@@ -184,6 +213,31 @@ struct Interp<'p, 'f> {
     vars: Vec<&'f [Option<FactValue>]>,
     /// The item being evaluated, named in error messages.
     context: Computed,
+    clock: Clock,
+}
+
+/// The evaluation's deadline, looked at every [`STEPS_PER_CLOCK`] expressions.
+struct Clock {
+    at: Option<Instant>,
+    limit_ms: u64,
+    steps: u32,
+    /// The deadline has passed: every expression fails from then on.
+    out: bool,
+}
+
+impl Clock {
+    fn tick(&mut self) -> Result<(), EvalError> {
+        self.steps = self.steps.wrapping_add(1);
+        if !self.out && self.steps.is_multiple_of(STEPS_PER_CLOCK) {
+            self.out = self.at.is_some_and(|at| Instant::now() >= at);
+        }
+        if self.out {
+            return Err(EvalError::TimeLimit {
+                limit_ms: self.limit_ms,
+            });
+        }
+        Ok(())
+    }
 }
 
 fn union(mut a: Missing, b: Missing) -> Missing {
@@ -370,6 +424,7 @@ impl<'p, 'f> Interp<'p, 'f> {
     }
 
     fn eval(&mut self, e: &'p Expr) -> Result<V<'f>, EvalError> {
+        self.clock.tick()?;
         Ok(match &e.kind {
             ExprKind::Const(c) => V::K(match c {
                 Const::Bool(b) => Val::Bool(*b),

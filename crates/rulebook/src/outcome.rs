@@ -116,6 +116,11 @@ impl Outcome {
     }
 }
 
+/// How long one evaluation may run, on either engine, unless the runtime
+/// says otherwise ([`crate::RuntimeConfig::deadline`]): then it stops with
+/// [`EvalError::TimeLimit`].
+pub const DEFAULT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Evaluation failed for this record. Each failure has its own variant;
 /// more may be added, so match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -549,7 +549,16 @@ impl Policy {
             Engine::Wasm => self.loaded()?.evaluate(facts, as_of.0),
             Engine::Interpreter => match &self.inner.program {
                 Some(p) => {
-                    let mut outcome = interp::evaluate(p, facts, as_of.0)?;
+                    // the module's bounds: its runtime's deadline and memory
+                    let (deadline, max_memory) = match &self.inner.runtime {
+                        Some(r) => (r.config().deadline, r.config().max_memory),
+                        None => {
+                            let c = runtime::RuntimeConfig::from_env();
+                            (c.deadline, c.max_memory)
+                        }
+                    };
+                    runtime::fits_memory(meta, facts, max_memory)?;
+                    let mut outcome = interp::evaluate_within(p, facts, as_of.0, deadline)?;
                     outcome.layout = meta.result_layout_id();
                     Ok(outcome)
                 }

@@ -5,7 +5,7 @@
 //! record is not decided (`None`). Rates of 2025-04-07 on: the suite
 //! evaluates on 2026-11-27.
 
-use crate::shapes::{Cell, Record};
+use crate::shapes::Cell;
 use rulebook::Date;
 use serde_json::{json, Value as Json};
 
@@ -112,16 +112,16 @@ pub fn decide(c: &Claim, as_of: i32) -> Award {
 
 /// The claim in a record, if every fact it needs is there (a couple's
 /// partner's birth date among them).
-pub fn claim(r: &Record) -> Option<Claim> {
-    let date = |i: usize| match r.cells.get(i) {
+pub fn claim(r: &[Cell]) -> Option<Claim> {
+    let date = |i: usize| match r.get(i) {
         Some(Cell::Date(d)) => Some(d.0),
         _ => None,
     };
-    let flag = |i: usize| match r.cells.get(i) {
+    let flag = |i: usize| match r.get(i) {
         Some(Cell::Bool(b)) => Some(*b),
         _ => None,
     };
-    let money = |i: usize| match r.cells.get(i) {
+    let money = |i: usize| match r.get(i) {
         Some(Cell::Num(n)) => Some(*n),
         _ => None,
     };
@@ -156,7 +156,7 @@ fn pounds(p: i64) -> Json {
 }
 
 /// The native decisions of a record, as the engine's JSON values.
-pub fn decide_json(r: &Record, as_of: Date) -> Option<Vec<(&'static str, Json)>> {
+pub fn decide_json(r: &[Cell], as_of: Date) -> Option<Vec<(&'static str, Json)>> {
     let a = decide(&claim(r)?, as_of.0);
     Some(vec![
         (

@@ -86,6 +86,33 @@ pub struct Record {
     pub json: String,
 }
 
+/// Records as one flat table of cells (a row a record, contiguous, as a
+/// caseload in memory would be), with their JSON texts.
+pub struct Rows {
+    pub width: usize,
+    pub cells: Vec<Cell>,
+    pub json: Vec<String>,
+}
+
+impl Rows {
+    pub fn new(records: Vec<Record>, width: usize) -> Rows {
+        let mut cells = Vec::with_capacity(records.len() * width);
+        let mut json = Vec::with_capacity(records.len());
+        for r in records {
+            cells.extend(r.cells);
+            json.push(r.json);
+        }
+        Rows { width, cells, json }
+    }
+    pub fn len(&self) -> usize {
+        self.json.len()
+    }
+    /// Each record's cells.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, Cell> {
+        self.cells.chunks_exact(self.width.max(1))
+    }
+}
+
 /// 2026-11-27, the suite's evaluation date, as days since 1970-01-01.
 const AS_OF_DAYS: i64 = 20_784;
 
@@ -311,9 +338,15 @@ fn list(ty: &ValueType, rng: &mut Rng, shape: &str) -> Json {
 /// timed: every struct decided, a number summing the results.
 #[derive(Clone, Copy)]
 pub struct Native {
-    pub check: fn(&Record, Date) -> Option<Vec<(&'static str, Json)>>,
-    pub prepare: fn(&[Record]) -> Box<dyn Fn(Date) -> usize>,
+    pub check: Check,
+    pub prepare: fn(&Rows) -> Timed,
 }
+
+/// A native function's decisions for a record, by name, as JSON values.
+pub type Check = fn(&[Cell], Date) -> Option<Vec<(&'static str, Json)>>;
+
+/// What is timed of a native baseline: all its records decided on a date.
+pub type Timed = Box<dyn Fn(Date) -> usize>;
 
 /// The native baseline of a policy file, where there is one.
 pub fn native(file: &str) -> Option<Native> {
@@ -360,7 +393,7 @@ pub fn native(file: &str) -> Option<Native> {
 /// The benchmark policy's native function on a record of its inputs (in
 /// file order: age, income_monthly, savings, household_size, is_resident,
 /// has_disability, employment_status, region).
-fn benchmark_native(r: &Record, _as_of: Date) -> Option<Vec<(&'static str, Json)>> {
+fn benchmark_native(r: &[Cell], _as_of: Date) -> Option<Vec<(&'static str, Json)>> {
     let a = applicant(r)?;
     let d = native::decide(&a);
     Some(vec![
@@ -369,12 +402,12 @@ fn benchmark_native(r: &Record, _as_of: Date) -> Option<Vec<(&'static str, Json)
     ])
 }
 
-fn applicant(r: &Record) -> Option<Applicant> {
-    let num = |i: usize| match r.cells.get(i) {
+fn applicant(r: &[Cell]) -> Option<Applicant> {
+    let num = |i: usize| match r.get(i) {
         Some(Cell::Num(n)) => Some(*n),
         _ => None,
     };
-    let flag = |i: usize| match r.cells.get(i) {
+    let flag = |i: usize| match r.get(i) {
         Some(Cell::Bool(b)) => Some(*b),
         _ => None,
     };
@@ -385,11 +418,11 @@ fn applicant(r: &Record) -> Option<Applicant> {
         household_size: num(3)?,
         is_resident: flag(4)?,
         has_disability: flag(5)?,
-        employment_status: match r.cells.get(6) {
+        employment_status: match r.get(6) {
             Some(Cell::Variant(i)) => *Employment::ALL.get(*i)?,
             _ => return None,
         },
-        region: match r.cells.get(7) {
+        region: match r.get(7) {
             Some(Cell::Text(t)) => t.clone(),
             _ => return None,
         },

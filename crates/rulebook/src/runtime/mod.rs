@@ -94,7 +94,7 @@ const MODULE_MEMORY: usize = (abi::MAX_PAGES * abi::PAGE) as usize;
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
-            deadline: Duration::from_secs(10),
+            deadline: crate::outcome::DEFAULT_DEADLINE,
             cache_dir: default_cache_dir(),
             max_idle_instances: usize::MAX,
             max_memory: MODULE_MEMORY,
@@ -611,6 +611,28 @@ impl LoadedModule {
     }
 }
 
+/// The error of a record whose texts and lists need `need` bytes, more
+/// than fit beside a chunk's records and results in `max_memory`.
+fn too_large(meta: &Meta, need: usize, max_memory: usize) -> EvalError {
+    EvalError::TooLarge {
+        needed: need + marshal::ChunkAddrs::of(meta, 1).extra,
+        limit: max_memory,
+    }
+}
+
+/// Whether one record's facts fit an instance of `max_memory` bytes (see
+/// [`Instance::evaluate_into`]), and the error they give if not: the
+/// interpreter holds them to the same bound as the module.
+pub(crate) fn fits_memory(meta: &Meta, facts: &Facts, max_memory: usize) -> Result<(), EvalError> {
+    let room = max_memory.saturating_sub(marshal::ChunkAddrs::of(meta, CHUNK).extra);
+    let mut sizes = Vec::with_capacity(1);
+    std::slice::from_ref(facts).extra_sizes(0..1, meta, &mut sizes);
+    match sizes.first() {
+        Some(&need) if need > room => Err(too_large(meta, need, max_memory)),
+        _ => Ok(()),
+    }
+}
+
 /// What becomes of an item of `evaluate_each` once its record is filled.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fate {
@@ -1095,14 +1117,7 @@ impl Instance {
                 }
                 self.run_range(records, start..i, as_of, results);
                 if need > room {
-                    let needed = need + marshal::ChunkAddrs::of(meta, 1).extra;
-                    results.fail(
-                        1,
-                        EvalError::TooLarge {
-                            needed,
-                            limit: self.max_memory,
-                        },
-                    );
+                    results.fail(1, too_large(meta, need, self.max_memory));
                     (start, bytes) = (i + 1, 0);
                 } else {
                     (start, bytes) = (i, need);
