@@ -424,6 +424,10 @@ impl<'p, 'f> Interp<'p, 'f> {
     }
 
     fn eval(&mut self, e: &'p Expr) -> Result<V<'f>, EvalError> {
+        crate::stack::deep(|| self.eval_step(e))
+    }
+
+    fn eval_step(&mut self, e: &'p Expr) -> Result<V<'f>, EvalError> {
         self.clock.tick()?;
         Ok(match &e.kind {
             ExprKind::Const(c) => V::K(match c {

@@ -47,6 +47,7 @@ mod policy;
 mod program;
 mod report;
 mod runtime;
+mod stack;
 mod syntax;
 
 /// Typed handles for evaluating at volume: input [`batch::Field`]s and

@@ -50,6 +50,10 @@ impl Checker<'_> {
     /// Checks an expression and returns it typed; errors are recorded and the
     /// result then has [`Type::Error`].
     pub(super) fn expr(&mut self, e: &ast::Expr) -> Expr {
+        crate::stack::deep(|| self.expr_step(e))
+    }
+
+    fn expr_step(&mut self, e: &ast::Expr) -> Expr {
         let span = e.span;
         match &e.kind {
             ast::ExprKind::Bool(b) => typed(ExprKind::Const(Const::Bool(*b)), Type::Bool, span),

@@ -149,6 +149,10 @@ impl<'p> Translator<'p> {
 
     /// The formula that `e` (a bool) is true (`positive`) or false.
     pub fn boolean(&mut self, e: &Expr, positive: bool) -> F {
+        crate::stack::deep(|| self.boolean_step(e, positive))
+    }
+
+    fn boolean_step(&mut self, e: &Expr, positive: bool) -> F {
         match &e.kind {
             ExprKind::Const(Const::Bool(b)) => {
                 if *b == positive {
@@ -313,6 +317,10 @@ impl<'p> Translator<'p> {
     }
 
     fn try_number(&mut self, e: &Expr) -> Option<Lin> {
+        crate::stack::deep(|| self.try_number_step(e))
+    }
+
+    fn try_number_step(&mut self, e: &Expr) -> Option<Lin> {
         Some(match &e.kind {
             ExprKind::Const(Const::Num(n)) => Lin::constant(i128::from(*n)),
             ExprKind::Const(Const::Bool(b)) => Lin::constant(i128::from(*b)),
@@ -485,6 +493,10 @@ impl<'p> Translator<'p> {
 
     /// A text as a term over codes, where it is one.
     fn text(&mut self, e: &Expr) -> Option<Lin> {
+        crate::stack::deep(|| self.text_step(e))
+    }
+
+    fn text_step(&mut self, e: &Expr) -> Option<Lin> {
         Some(match &e.kind {
             ExprKind::Const(Const::Text(t)) => Lin::constant(self.code(t)),
             ExprKind::Input(i) => Lin::var(self.input(*i)),

@@ -16,7 +16,7 @@ use pest::Parser;
 pub(crate) struct PolicyParser;
 
 /// Deepest expression tree the front end accepts; bounds every later recursion.
-pub const MAX_EXPR_DEPTH: usize = 200;
+pub const MAX_EXPR_DEPTH: usize = 500;
 
 /// A file with syntax errors, and what could still be read of it.
 #[derive(Debug)]

@@ -7,6 +7,10 @@ impl Gen<'_> {
     /// can neither fail nor emit anything but constants (as [`Gen::expr`]
     /// then folds it).
     pub(super) fn static_value(&mut self, e: &Expr) -> Option<i64> {
+        crate::stack::deep(|| self.static_value_step(e))
+    }
+
+    fn static_value_step(&mut self, e: &Expr) -> Option<i64> {
         match &e.kind {
             ExprKind::Const(Const::Bool(b)) => Some(i64::from(*b)),
             ExprKind::Const(Const::Num(n)) => Some(*n),
@@ -131,6 +135,10 @@ impl Gen<'_> {
     /// `or` and `in` become branches, with no 0/1 value in between; they
     /// evaluate (and fail) in the order [`Gen::expr`] does.
     pub(super) fn branch_on(&mut self, e: &Expr, when: bool, target: Label) {
+        crate::stack::deep(|| self.branch_on_step(e, when, target))
+    }
+
+    fn branch_on_step(&mut self, e: &Expr, when: bool, target: Label) {
         match &e.kind {
             ExprKind::Not(inner) => self.branch_on(inner, !when, target),
             ExprKind::And(a, b) | ExprKind::Or(a, b) => {

@@ -799,6 +799,10 @@ impl<'a> Gen<'a> {
     // ---- expressions ----
 
     fn expr(&mut self, e: &Expr) -> Val {
+        crate::stack::deep(|| self.expr_step(e))
+    }
+
+    fn expr_step(&mut self, e: &Expr) -> Val {
         match &e.kind {
             ExprKind::Const(c) => {
                 let n = match c {
