@@ -146,6 +146,13 @@ fn main() {
     // `only=TEXT`: the rows whose policy file or data shape contains TEXT,
     // and not the growth table (for profiling one row)
     let only = std::env::args().find_map(|a| a.strip_prefix("only=").map(str::to_string));
+    // `records=N`: records a row (to see how a figure moves with the size)
+    let mut o = o;
+    if let Some(n) =
+        std::env::args().find_map(|a| a.strip_prefix("records=").and_then(|n| n.parse().ok()))
+    {
+        o.records = n;
+    }
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
         "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | evaluate_json_text ns/record | in full |"

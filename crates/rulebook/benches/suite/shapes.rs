@@ -98,8 +98,16 @@ impl Rows {
     pub fn new(records: Vec<Record>, width: usize) -> Rows {
         let mut cells = Vec::with_capacity(records.len() * width);
         let mut json = Vec::with_capacity(records.len());
+        for r in &records {
+            // texts copied afresh in record order, so that they lie in
+            // memory one after another as a caseload read from a file
+            // would (the generator's were interleaved with everything else)
+            cells.extend(r.cells.iter().map(|c| match c {
+                Cell::Text(t) => Cell::Text(t.as_str().to_owned()),
+                c => c.clone(),
+            }));
+        }
         for r in records {
-            cells.extend(r.cells);
             json.push(r.json);
         }
         Rows { width, cells, json }
