@@ -219,6 +219,56 @@ pub fn eval_json(data: &[u8]) {
     }
 }
 
+/// Random policies (`random_policy`): the input's first 8 bytes choose the
+/// policy, the rest the facts (`generate::facts`, from a generator seeded
+/// by them); the interpreter, the module and the module split one function
+/// an item give the same results.
+pub fn random_policy(data: &[u8]) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let mut seed = [0u8; 8];
+    for (s, d) in seed.iter_mut().zip(data) {
+        *s = *d;
+    }
+    let source = crate::random_policy::policy(u64::from_le_bytes(seed));
+    let compiled = Policy::from_source(PATH, &source);
+    assert!(
+        compiled.is_ok(),
+        "a generated policy does not compile:\n{source}"
+    );
+    let Ok(policy) = compiled else { return };
+    let Some(split) = policy.split_every_item() else {
+        return;
+    };
+    let mut rng_seed = [0u8; 32];
+    for (s, d) in rng_seed.iter_mut().zip(data.iter().skip(8)) {
+        *s = *d;
+    }
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed),
+    );
+    let strategy = (
+        crate::generate::facts(&policy, crate::generate::FactsConfig::for_policy(&policy)),
+        crate::generate::as_of_dates(&policy),
+    );
+    for _ in 0..8 {
+        let Ok(tree) = strategy.new_tree(&mut runner) else {
+            return;
+        };
+        let (f, as_of) = tree.current();
+        let a = policy.evaluate_with(Engine::Interpreter, &f, Date(as_of));
+        let b = policy.evaluate_with(Engine::Wasm, &f, Date(as_of));
+        let c = split.evaluate_with(Engine::Wasm, &f, Date(as_of));
+        assert!(
+            a == b && a == c,
+            "engines disagree on\n{source}\nfacts {}\nas_of {}\ninterpreter {a:?}\nwasm {b:?}\nsplit {c:?}",
+            rulebook::__private::to_json_text(&policy.meta().input, &f),
+            Date(as_of)
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

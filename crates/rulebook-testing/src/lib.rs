@@ -8,6 +8,7 @@ pub mod coverage;
 pub mod fuzz;
 pub mod generate;
 pub mod properties;
+pub mod random_policy;
 
 use rulebook::__private::num;
 use rulebook::{Date, Engine, Policy};

@@ -1,6 +1,7 @@
 //! The fuzz targets (crates/rulebook-testing/src/fuzz.rs, run by cargo-fuzz from fuzz/) over
 //! every file of their committed seed corpus (fuzz/seeds/rules/ for the two
-//! rule-file targets, one copy; fuzz/seeds/eval_json/ for facts), so the
+//! rule-file targets, one copy; fuzz/seeds/eval_json/ for facts;
+//! fuzz/seeds/random_policy/ for the random-policy target), so the
 //! targets keep compiling and their properties keep holding on stable in
 //! `cargo test`. Crashing inputs the fuzzer found are added to the seeds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -45,6 +46,11 @@ fn parse_check_seeds() {
 #[test]
 fn compile_validate_seeds() {
     run("rules", fuzz::compile_validate);
+}
+
+#[test]
+fn random_policy_seeds() {
+    run("random_policy", fuzz::random_policy);
 }
 
 #[test]
