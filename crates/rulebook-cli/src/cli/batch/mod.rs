@@ -11,11 +11,14 @@
 
 mod format;
 pub(crate) mod pipeline;
+mod read;
 mod summary;
 
 pub use format::Format;
-pub(crate) use format::{Reader, Record};
+pub(crate) use read::{Chunk, Reader};
+use read::{CsvRows, Row};
 use rulebook::{BatchResults, Date, Facts, Policy};
+use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -35,15 +38,6 @@ pub struct Options<'a> {
     pub as_of: Option<&'a str>,
     pub jobs: Option<usize>,
     pub format: Option<Format>,
-}
-
-/// A chunk of records as read: their text and where each starts.
-pub(crate) struct Chunk {
-    pub(crate) index: u64,
-    /// Each record's number (1-based line, or data row) and text.
-    pub(crate) records: Vec<(u64, format::Record)>,
-    /// Input bytes the chunk covers (for the progress bar).
-    pub(crate) bytes: u64,
 }
 
 /// A chunk evaluated: its output text, its rejects, and what it counted.
@@ -126,9 +120,12 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
             results: BatchResults::default(),
             facts: Vec::with_capacity(CHUNK_RECORDS),
             lines: Vec::with_capacity(CHUNK_RECORDS),
+            rejects: Vec::new(),
+            rows: CsvRows::new(),
         },
         |w, chunk| w.chunk(&policy, columns.as_deref(), format, as_of, chunk),
-        |d: Done, bytes| {
+        |d: Result<Done, String>, bytes| {
+            let d = d?;
             output
                 .write_all(d.output.as_bytes())
                 .map_err(|e| format!("output: {e}"))?;
@@ -153,10 +150,13 @@ struct Worker {
     results: BatchResults,
     facts: Vec<Facts>,
     lines: Vec<u64>,
+    rejects: Vec<(u64, String)>,
+    rows: CsvRows,
 }
 
 impl Worker {
-    /// One chunk parsed, evaluated in one call and written.
+    /// One chunk parsed, evaluated in one call and written. `columns` are
+    /// the CSV columns' input fields.
     fn chunk(
         &mut self,
         policy: &Policy,
@@ -164,23 +164,47 @@ impl Worker {
         format: Format,
         as_of: Date,
         chunk: Chunk,
-    ) -> Done {
+    ) -> Result<Done, String> {
         self.facts.clear();
         self.lines.clear();
+        self.rejects.clear();
+        let (facts, lines, rejects) = (&mut self.facts, &mut self.lines, &mut self.rejects);
+        let mut take = |line: u64, parsed: Result<Facts, String>| match parsed {
+            Ok(f) => {
+                facts.push(f);
+                lines.push(line);
+            }
+            Err(e) => rejects.push((line, e)),
+        };
+        match format {
+            Format::Jsonl => {
+                for (line, text) in chunk.lines() {
+                    take(
+                        line,
+                        text.and_then(|t| policy.parse_facts(t).map_err(|e| e.to_string())),
+                    );
+                }
+            }
+            Format::Csv => {
+                let columns = columns.map_or(&[][..], Vec::as_slice);
+                self.rows
+                    .each(&chunk, columns.len(), |line, row| match row {
+                        Row::Cells(cells) => {
+                            let cells = cells
+                                .iter()
+                                .zip(columns)
+                                .filter_map(|(cell, column)| column.map(|i| (i, cell)));
+                            take(line, policy.parse_cells(cells).map_err(|e| e.to_string()));
+                        }
+                        Row::Bad(e) => take(line, Err(e)),
+                    })?;
+            }
+        }
         let mut out = Done {
-            output: String::with_capacity(chunk.records.len() * 64),
+            output: String::with_capacity(self.facts.len() * 64),
             rejects: String::new(),
             summary: Summary::new(policy),
         };
-        for (line, record) in &chunk.records {
-            match format::parse(policy, columns.map(Vec::as_slice), record) {
-                Ok(f) => {
-                    self.facts.push(f);
-                    self.lines.push(*line);
-                }
-                Err(e) => reject(&mut out, *line, &e),
-            }
-        }
         policy.evaluate_batch_into(self.facts.as_slice(), as_of, &mut self.results);
         for (i, r) in self.results.iter().enumerate() {
             let line = self.lines.get(i).copied().unwrap_or(0);
@@ -189,19 +213,21 @@ impl Worker {
                     format::write_row(format, policy, line, &view, &mut out.output);
                     out.summary.count(&view);
                 }
-                Err(e) => reject(&mut out, line, &e.to_string()),
+                Err(e) => self.rejects.push((line, e.to_string())),
             }
         }
-        out
+        // the rejects in line order (those of parsing, then of evaluating)
+        self.rejects.sort_by_key(|(line, _)| *line);
+        out.summary.rejected = self.rejects.len() as u64;
+        for (line, error) in &self.rejects {
+            let _ = writeln!(
+                out.rejects,
+                "{{\"line\":{line},\"error\":{}}}",
+                serde_json::Value::String(error.clone())
+            );
+        }
+        Ok(out)
     }
-}
-
-fn reject(out: &mut Done, line: u64, error: &str) {
-    out.summary.rejected += 1;
-    out.rejects.push_str(&format!(
-        "{{\"line\":{line},\"error\":{}}}\n",
-        serde_json::Value::String(error.to_string())
-    ));
 }
 
 /// A progress bar over the input's bytes, on a terminal only (and not

@@ -4,8 +4,8 @@
 //! made once: buffers, result records), and the caller's merge receives the
 //! results in input order. The channels are bounded, so memory stays flat.
 
-use super::format::Reader;
-use super::{Chunk, CHUNK_RECORDS};
+use super::read::{Chunk, Reader};
+use super::CHUNK_RECORDS;
 use std::collections::BTreeMap;
 use std::sync::{mpsc, Mutex};
 
@@ -34,7 +34,7 @@ pub(crate) fn run<S, T: Send>(
                         Err(_) => return,
                     };
                     let Ok(chunk) = next else { return };
-                    let (index, bytes) = (chunk.index, chunk.bytes);
+                    let (index, bytes) = (chunk.index, chunk.text.len() as u64);
                     let out = work(&mut mine, chunk);
                     if tx.send((index, out, bytes)).is_err() {
                         return;

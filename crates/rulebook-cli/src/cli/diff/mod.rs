@@ -7,7 +7,7 @@
 
 mod html;
 
-use super::batch::{self, Chunk, Reader, Record};
+use super::batch::{self, Chunk, Reader};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Outcome, Policy, TypedValue};
 use serde::Deserialize;
@@ -277,15 +277,15 @@ fn chunk_impact(
         decisions: vec![DecisionImpact::default(); names.len()],
         ..Impact::default()
     };
-    for (line, record) in &chunk.records {
-        let Record::Line(text) = record else { continue };
-        let case: CaseLine = match serde_json::from_str(text) {
-            Ok(c) => c,
-            Err(e) => {
-                imp.unreadable.push((*line, format!("not a case: {e}")));
-                continue;
-            }
-        };
+    for (line, text) in chunk.lines() {
+        let case: CaseLine =
+            match text.and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string())) {
+                Ok(c) => c,
+                Err(e) => {
+                    imp.unreadable.push((line, format!("not a case: {e}")));
+                    continue;
+                }
+            };
         let facts = match (case.input, case.facts) {
             (Some(i), _) => i,
             (None, Some(f)) => {
@@ -298,7 +298,7 @@ fn chunk_impact(
             }
             (None, None) => {
                 imp.unreadable.push((
-                    *line,
+                    line,
                     "a case has `input` (or, in a decision log, `facts`)".into(),
                 ));
                 continue;
@@ -310,7 +310,7 @@ fn chunk_impact(
                 Ok(d) => d,
                 Err(_) => {
                     imp.unreadable
-                        .push((*line, format!("as_of {s:?} is not a date YYYY-MM-DD")));
+                        .push((line, format!("as_of {s:?} is not a date YYYY-MM-DD")));
                     continue;
                 }
             },
