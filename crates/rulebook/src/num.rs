@@ -11,8 +11,6 @@
 //! the contract says so, and then must fit `i64`, otherwise it returns
 //! [`ArithError::Overflow`]. Nothing here uses floating point, and nothing panics.
 
-use std::fmt::Write as _;
-
 /// Scale of a decimal: a decimal value `v` is stored as `v * DEC_SCALE`.
 pub const DEC_SCALE: i64 = 1_000_000;
 
@@ -448,27 +446,68 @@ pub fn parse_int_literal(s: &str) -> Result<i64, NumParseError> {
 
 /// Format pence as money with exactly two decimals (`1200.50`, `-0.05`, `0.00`).
 pub fn format_money(pence: i64) -> String {
+    let mut out = String::with_capacity(8);
+    write_money(&mut out, pence);
+    out
+}
+
+/// Appends [`format_money`]'s text to `out`, allocating nothing else.
+pub fn write_money(out: &mut String, pence: i64) {
     // unsigned_abs handles i64::MIN; division by a non-zero constant cannot fail.
     let a = pence.unsigned_abs();
-    let sign = if pence < 0 { "-" } else { "" };
-    let whole = a / 100;
-    let frac = a % 100;
-    format!("{sign}{whole}.{frac:02}")
+    if pence < 0 {
+        out.push('-');
+    }
+    push_digits(out, a / 100, 1);
+    out.push('.');
+    push_digits(out, a % 100, 2);
 }
 
 /// Format a scaled decimal in shortest exact form (`0.55`, `3`, `-0.5`, `0.000001`).
 pub fn format_decimal(scaled: i64) -> String {
+    let mut out = String::with_capacity(8);
+    write_decimal(&mut out, scaled);
+    out
+}
+
+/// Appends [`format_decimal`]'s text to `out`, allocating nothing else.
+pub fn write_decimal(out: &mut String, scaled: i64) {
     let a = scaled.unsigned_abs();
     let scale = DEC_SCALE.unsigned_abs();
-    let sign = if scaled < 0 { "-" } else { "" };
-    let whole = a / scale;
-    let frac = a % scale;
-    let mut out = format!("{sign}{whole}");
-    if frac != 0 {
-        let digits = format!("{frac:06}");
-        let _ = write!(out, ".{}", digits.trim_end_matches('0'));
+    if scaled < 0 {
+        out.push('-');
     }
-    out
+    push_digits(out, a / scale, 1);
+    let mut frac = a % scale;
+    if frac != 0 {
+        // the six decimals without their trailing zeros
+        let mut places = DEC_PLACES as usize;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            places -= 1;
+        }
+        out.push('.');
+        push_digits(out, frac, places);
+    }
+}
+
+/// Appends `n` in decimal digits, zero-padded to at least `width`.
+pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while n > 0 || start == digits.len() {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+    }
+    for _ in (digits.len() - start)..width {
+        out.push('0');
+    }
+    for &d in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -551,10 +590,22 @@ pub fn parse_date(s: &str) -> Option<i32> {
 
 /// Format days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn format_date(days: i32) -> String {
+    let mut out = String::with_capacity(10);
+    write_date(&mut out, days);
+    out
+}
+
+/// Appends [`format_date`]'s text to `out`, allocating nothing else.
+pub fn write_date(out: &mut String, days: i32) {
     let (y, m, d) = civil_from_days(days);
-    let sign = if y < 0 { "-" } else { "" };
-    let ya = y.unsigned_abs();
-    format!("{sign}{ya:04}-{m:02}-{d:02}")
+    if y < 0 {
+        out.push('-');
+    }
+    push_digits(out, u64::from(y.unsigned_abs()), 4);
+    out.push('-');
+    push_digits(out, u64::from(m), 2);
+    out.push('-');
+    push_digits(out, u64::from(d), 2);
 }
 
 /// Whole years completed from `d1` to `d2` (an age); the negated count from `d2` to `d1` when `d2 < d1`.
@@ -1186,6 +1237,52 @@ mod tests {
     }
 
     // ---- formatting ----
+
+    /// The writers that allocate nothing give the text of `format!`.
+    #[test]
+    fn the_writers_agree_with_format() {
+        let money = |p: i64| {
+            let a = p.unsigned_abs();
+            let sign = if p < 0 { "-" } else { "" };
+            format!("{sign}{}.{:02}", a / 100, a % 100)
+        };
+        let decimal = |v: i64| {
+            let a = v.unsigned_abs();
+            let sign = if v < 0 { "-" } else { "" };
+            let mut out = format!("{sign}{}", a / 1_000_000);
+            if !a.is_multiple_of(1_000_000) {
+                let digits = format!("{:06}", a % 1_000_000);
+                out.push('.');
+                out.push_str(digits.trim_end_matches('0'));
+            }
+            out
+        };
+        let date = |d: i32| {
+            let (y, m, day) = civil_from_days(d);
+            let sign = if y < 0 { "-" } else { "" };
+            format!("{sign}{:04}-{m:02}-{day:02}", y.unsigned_abs())
+        };
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values = vec![
+            0i64, 1, -1, 9, 10, 99, 100, 101, 999_999, 1_000_000, MAX, MIN,
+        ];
+        for _ in 0..20_000 {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            let r = seed.wrapping_mul(0x2545_F491_4F6C_DD1D) as i64;
+            values.push(r);
+            values.push(r >> (r & 63));
+        }
+        for v in values {
+            assert_eq!(format_money(v), money(v), "{v}");
+            assert_eq!(format_decimal(v), decimal(v), "{v}");
+            let d = (v >> 32) as i32;
+            assert_eq!(format_date(d), date(d), "{d}");
+            let d = (v % 5_000_000) as i32;
+            assert_eq!(format_date(d), date(d), "{d}");
+        }
+    }
 
     #[test]
     fn format_money_forms() {

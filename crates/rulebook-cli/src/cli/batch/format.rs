@@ -2,9 +2,9 @@
 //! header of input field names; read.rs reads them) and writing result
 //! rows (`line`, then each decision's value and `NAME.missing`).
 
-use rulebook::meta::ValueType;
+use rulebook::__private::num::push_digits;
+use rulebook::__private::push_json_str;
 use rulebook::{Policy, RecordView, TypedValue};
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// `--format`: how records are written in and out.
@@ -26,11 +26,6 @@ impl Format {
     }
 }
 
-fn push_json_string(out: &mut String, s: &str) {
-    // serde_json's own escaping; writing a str cannot fail
-    out.push_str(&serde_json::Value::String(s.to_string()).to_string());
-}
-
 /// The output's first line: the CSV header (nothing for JSONL).
 pub(crate) fn header(format: Format, policy: &Policy) -> String {
     match format {
@@ -49,19 +44,21 @@ pub(crate) fn header(format: Format, policy: &Policy) -> String {
     }
 }
 
-/// One result row: `line`, then each decision's value and missing list.
+/// One result row: `line`, then each decision's value and missing list,
+/// written without allocating (`scratch` holds a cell's text on its way).
 pub(crate) fn write_row(
     format: Format,
     policy: &Policy,
     line: u64,
     view: &RecordView,
     out: &mut String,
+    scratch: &mut String,
 ) {
     let meta = policy.meta();
     match format {
         Format::Jsonl => {
             out.push_str("{\"line\":");
-            out.push_str(&line.to_string());
+            push_digits(out, line, 1);
             for (i, d) in meta.decisions.iter().enumerate() {
                 let Some(dv) = view.decision_at(i) else {
                     continue;
@@ -70,13 +67,7 @@ pub(crate) fn write_row(
                 out.push_str(&d.name);
                 out.push_str("\":");
                 match dv.value() {
-                    Some(rulebook::ValueRef::Bool(b)) => {
-                        out.push_str(if b { "true" } else { "false" })
-                    }
-                    Some(rulebook::ValueRef::Num(n)) if matches!(d.ty, ValueType::Int) => {
-                        let _ = write!(out, "{n}");
-                    }
-                    Some(v) => out.push_str(&TypedValue::new(&d.ty, v).to_json()),
+                    Some(v) => TypedValue::new(&d.ty, v).write_json(out),
                     None => out.push_str("null"),
                 }
                 out.push_str(",\"");
@@ -85,47 +76,59 @@ pub(crate) fn write_row(
                 if dv.is_known() {
                     out.push_str("\"\"");
                 } else {
-                    push_json_string(out, &missing_text(&dv));
+                    scratch.clear();
+                    missing_text(&dv, scratch);
+                    push_json_str(out, scratch);
                 }
             }
             out.push_str("}\n");
         }
         Format::Csv => {
-            out.push_str(&line.to_string());
+            push_digits(out, line, 1);
             for (i, d) in meta.decisions.iter().enumerate() {
                 let Some(dv) = view.decision_at(i) else {
                     continue;
                 };
                 out.push(',');
                 if let Some(v) = dv.value() {
-                    push_csv(out, &TypedValue::new(&d.ty, v).to_string());
+                    scratch.clear();
+                    TypedValue::new(&d.ty, v).write_text(scratch);
+                    push_csv(out, scratch);
                 }
                 out.push(',');
-                push_csv(out, &missing_text(&dv));
+                if !dv.is_known() {
+                    scratch.clear();
+                    missing_text(&dv, scratch);
+                    push_csv(out, scratch);
+                }
             }
             out.push('\n');
         }
     }
 }
 
-/// The missing list as JSON text; empty when the decision is known.
-fn missing_text(dv: &rulebook::DecisionView) -> String {
-    if dv.is_known() {
-        return String::new();
+/// Appends the missing list as JSON text (for a decision not known).
+fn missing_text(dv: &rulebook::DecisionView, out: &mut String) {
+    out.push('[');
+    for (k, path) in dv.missing_paths().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        push_json_str(out, path);
     }
-    let paths: Vec<serde_json::Value> = dv
-        .missing_paths()
-        .map(|p| serde_json::Value::String(p.to_string()))
-        .collect();
-    // a JSON array of strings always prints
-    serde_json::Value::Array(paths).to_string()
+    out.push(']');
 }
 
 /// A CSV cell, quoted when it holds a comma, a quote or a line break.
 fn push_csv(out: &mut String, cell: &str) {
     if cell.contains([',', '"', '\n', '\r']) {
         out.push('"');
-        out.push_str(&cell.replace('"', "\"\""));
+        for (k, part) in cell.split('"').enumerate() {
+            if k > 0 {
+                out.push_str("\"\"");
+            }
+            out.push_str(part);
+        }
         out.push('"');
     } else {
         out.push_str(cell);

@@ -122,6 +122,7 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
             lines: Vec::with_capacity(CHUNK_RECORDS),
             rejects: Vec::new(),
             rows: CsvRows::new(),
+            scratch: String::new(),
         },
         |w, chunk| w.chunk(&policy, columns.as_deref(), format, as_of, chunk),
         |d: Result<Done, String>, bytes| {
@@ -152,6 +153,7 @@ struct Worker {
     lines: Vec<u64>,
     rejects: Vec<(u64, String)>,
     rows: CsvRows,
+    scratch: String,
 }
 
 impl Worker {
@@ -210,7 +212,14 @@ impl Worker {
             let line = self.lines.get(i).copied().unwrap_or(0);
             match r {
                 Ok(view) => {
-                    format::write_row(format, policy, line, &view, &mut out.output);
+                    format::write_row(
+                        format,
+                        policy,
+                        line,
+                        &view,
+                        &mut out.output,
+                        &mut self.scratch,
+                    );
                     out.summary.count(&view);
                 }
                 Err(e) => self.rejects.push((line, e.to_string())),
