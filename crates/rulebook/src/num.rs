@@ -341,6 +341,52 @@ fn pow10(places: u32) -> Result<i128, NumParseError> {
 
 /// Read `[-]digits[.digits]` and return the value times 10^places.
 fn parse_scaled(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseError> {
+    match plain_scaled(s.as_bytes(), places, allow_sign) {
+        Some(v) => Ok(v),
+        None => parse_scaled_full(s, places, allow_sign),
+    }
+}
+
+/// The usual number in one pass: `[-]digits[.digits]` of at most 18
+/// characters (so no overflow before scaling) with at most `places`
+/// decimals. None for anything else, which [`parse_scaled_full`] reads
+/// (and words the error of); where this gives a value, it gives that one.
+fn plain_scaled(b: &[u8], places: u32, allow_sign: bool) -> Option<i64> {
+    let (neg, b) = match b.split_first() {
+        Some((b'-', rest)) if allow_sign => (true, rest),
+        _ => (false, b),
+    };
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    // decimals read, once the point is met
+    let mut decimals: Option<u32> = None;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                v = v * 10 + i64::from(c - b'0');
+                if let Some(d) = decimals.as_mut() {
+                    *d += 1;
+                }
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+    }
+    let d = match decimals {
+        // a point needs digits both sides: the full reading refuses it
+        Some(0) => return None,
+        _ if b.first() == Some(&b'.') => return None,
+        Some(d) => d,
+        None => 0,
+    };
+    let v = v.checked_mul(10i64.checked_pow(places.checked_sub(d)?)?)?;
+    Some(if neg { -v } else { v })
+}
+
+/// [`parse_scaled`] for any text: every error found and told apart.
+fn parse_scaled_full(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseError> {
     if s.is_empty() {
         return Err(NumParseError::Empty);
     }
@@ -1237,6 +1283,42 @@ mod tests {
     }
 
     // ---- formatting ----
+
+    /// The one-pass reading of usual numbers gives the full reading's value.
+    #[test]
+    fn plain_numbers_read_alike_both_ways() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+        };
+        let alphabet = b"0123456789999..-+e ";
+        let mut fast = 0;
+        for round in 0..200_000 {
+            let len = next(if round % 10 == 0 { 24 } else { 10 });
+            let text: String = (0..len)
+                .map(|_| char::from(alphabet[next(alphabet.len())]))
+                .collect();
+            for places in [0, 2, 6] {
+                for sign in [false, true] {
+                    if let Some(v) = plain_scaled(text.as_bytes(), places, sign) {
+                        assert_eq!(parse_scaled_full(&text, places, sign), Ok(v), "{text}");
+                        fast += 1;
+                    }
+                }
+            }
+        }
+        assert!(fast > 10_000, "{fast}");
+        for (text, pence) in [("1200.50", 120_050), ("-0.05", -5), ("7", 700), ("0.1", 10)] {
+            assert_eq!(
+                plain_scaled(text.as_bytes(), 2, true),
+                Some(pence),
+                "{text}"
+            );
+        }
+    }
 
     /// The writers that allocate nothing give the text of `format!`.
     #[test]

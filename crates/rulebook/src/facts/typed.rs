@@ -63,14 +63,23 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         let fields = &self.layout.fields;
         let mut values = vec![None; fields.len()];
         let mut given = Given::new(fields.len());
+        // facts usually come in the order of the inputs (some left out):
+        // the fields after the last one found are tried first
+        let mut next = 0;
         while let Some(key) = map.next_key::<super::Key<'de>>()? {
-            let Some(i) = fields.iter().position(|f| f.name == key.0) else {
+            let (before, after) = fields.split_at(next.min(fields.len()));
+            let found = match after.iter().position(|f| f.name == key.0) {
+                Some(k) => Some(next + k),
+                None => before.iter().position(|f| f.name == key.0),
+            };
+            let Some(i) = found else {
                 if self.strict_keys {
                     return Err(give_up());
                 }
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
+            next = i + 1;
             if given.mark(i) {
                 return Err(give_up());
             }
