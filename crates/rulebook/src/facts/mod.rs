@@ -161,7 +161,7 @@ pub fn from_cells<'a>(
     schema: &Layout,
     cells: impl IntoIterator<Item = (usize, &'a str)>,
 ) -> Result<Facts, InputError> {
-    let mut values = vec![None; schema.fields.len()];
+    let mut values = typed::unknowns(schema.fields.len());
     let mut problems = Vec::new();
     for (i, text) in cells {
         let (Some(field), Some(slot)) = (schema.fields.get(i), values.get_mut(i)) else {
@@ -170,35 +170,75 @@ pub fn from_cells<'a>(
         if text.is_empty() {
             continue;
         }
-        let cell = match &field.ty {
-            ValueType::Bool if text == "true" => Cell::Bool(true),
-            ValueType::Bool if text == "false" => Cell::Bool(false),
-            ValueType::Int => Cell::Number(text),
-            ValueType::List { .. } => match serde_json::from_str::<&RawValue>(text) {
-                Ok(raw) => Cell::Json(Raw(raw)),
-                Err(_) => {
-                    problems.push(FieldProblem {
-                        path: field.name.clone(),
-                        value: shorten(text.to_string()),
-                        expected: "a list written as JSON text in its cell".into(),
-                        kind: ProblemKind::Value,
-                    });
-                    continue;
-                }
-            },
-            _ => Cell::Str(text),
+        // the usual cell in one step; any other through the full reading,
+        // which alone words the errors
+        *slot = match plain_cell(&field.ty, text) {
+            Some(v) => v,
+            None => full_cell(field, text, &mut problems),
         };
-        let path = Path::Field(&Path::Root, &field.name);
-        match value(&field.ty, cell, &path, &mut problems, &mut None) {
-            Ok(v) => *slot = v,
-            Err(p) => problems.push(p),
-        }
     }
     if problems.is_empty() {
         Ok(Facts::new(schema, values))
     } else {
         Err(InputError { problems })
     }
+}
+
+/// A cell read by the full reading: its value, with any problems found
+/// added to `problems`.
+fn full_cell(
+    field: &crate::abi::FieldMeta,
+    text: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<FactValue> {
+    let cell = match &field.ty {
+        ValueType::Bool if text == "true" => Cell::Bool(true),
+        ValueType::Bool if text == "false" => Cell::Bool(false),
+        ValueType::Int => Cell::Number(text),
+        ValueType::List { .. } => match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => Cell::Json(Raw(raw)),
+            Err(_) => {
+                problems.push(FieldProblem {
+                    path: field.name.clone(),
+                    value: shorten(text.to_string()),
+                    expected: "a list written as JSON text in its cell".into(),
+                    kind: ProblemKind::Value,
+                });
+                return None;
+            }
+        },
+        _ => Cell::Str(text),
+    };
+    let path = Path::Field(&Path::Root, &field.name);
+    match value(&field.ty, cell, &path, problems, &mut None) {
+        Ok(v) => v,
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    }
+}
+
+/// A cell's value read straight by its field's type, as the full reading
+/// in [`from_cells`] reads it when it is good; None to read it that way.
+fn plain_cell(ty: &ValueType, text: &str) -> Option<Option<FactValue>> {
+    let v = match ty {
+        ValueType::Bool => match text {
+            "true" => FactValue::Bool(true),
+            "false" => FactValue::Bool(false),
+            _ => return None,
+        },
+        ValueType::Int => FactValue::Num(num::parse_int(text).ok()?),
+        ValueType::Money => FactValue::Num(num::parse_money(text).ok()?),
+        ValueType::Decimal => FactValue::Num(num::parse_decimal(text).ok()?),
+        ValueType::Date => FactValue::Num(i64::from(num::parse_date(text)?)),
+        ValueType::Text => FactValue::Text(Arc::from(text)),
+        ValueType::Enum { variants } => {
+            FactValue::Num(variants.iter().position(|x| x == text)? as i64)
+        }
+        ValueType::List { .. } => return typed::parse_value(ty, text),
+    };
+    Some(Some(v))
 }
 
 /// One cell of a text record, read as its field's type asks.
@@ -458,7 +498,7 @@ fn record<'a, N: Node<'a>>(
     problems: &mut Vec<FieldProblem>,
     ignored: &mut Ignored,
 ) -> Vec<Option<FactValue>> {
-    let mut values = vec![None; layout.fields.len()];
+    let mut values = typed::unknowns(layout.fields.len());
     let mut given = Given::new(layout.fields.len());
     for (key, node) in entries {
         let Some(i) = layout.fields.iter().position(|f| f.name == key) else {
