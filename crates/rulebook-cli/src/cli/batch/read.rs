@@ -323,23 +323,66 @@ fn header_columns(
     Ok(columns)
 }
 
-/// Splits a chunk's CSV rows into cells, as the `csv` crate reads them.
+/// Splits a chunk's CSV rows into cells as the `csv` crate reads them
+/// (RFC 4180: a cell in quotes may hold commas, line breaks and doubled
+/// quotes; a quote elsewhere is kept as text), without copying a cell that
+/// is not quoted.
 pub(crate) struct CsvRows {
-    row: csv::ByteRecord,
+    /// The row's cells, where each one's text is.
+    spans: Vec<Span>,
+    /// The text of the row's quoted cells, quotes taken out.
+    unquoted: Vec<u8>,
+    /// Every cell's text, for a row of a chunk that is not all text.
+    owned: String,
+    owned_spans: Vec<Span>,
+}
+
+/// Where a cell's text is: a range of the chunk's text, or of the row's
+/// unquoted text.
+#[derive(Clone, Copy, Debug)]
+enum Span {
+    Chunk(usize, usize),
+    Unquoted(usize, usize),
 }
 
 /// One CSV row of a chunk.
 pub(crate) enum Row<'a> {
     /// Its cells.
-    Cells(&'a csv::StringRecord),
+    Cells(Cells<'a>),
     /// Why it cannot be read.
     Bad(String),
+}
+
+/// The cells of one row, as text.
+pub(crate) struct Cells<'a> {
+    /// The chunk's text.
+    text: &'a str,
+    unquoted: &'a str,
+    spans: &'a [Span],
+}
+
+impl<'a> Cells<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        // every span starts and ends at an end of its text or next to an
+        // ASCII byte (a comma, a quote, a line break): on a character
+        // boundary, so `get` always gives the text
+        self.spans.iter().map(|span| {
+            match *span {
+                Span::Chunk(a, b) => self.text.get(a..b),
+                Span::Unquoted(a, b) => self.unquoted.get(a..b),
+            }
+            .unwrap_or_default()
+        })
+    }
 }
 
 impl CsvRows {
     pub fn new() -> CsvRows {
         CsvRows {
-            row: csv::ByteRecord::new(),
+            spans: Vec::new(),
+            unquoted: Vec::new(),
+            owned: String::new(),
+            owned_spans: Vec::new(),
         }
     }
 
@@ -352,47 +395,72 @@ impl CsvRows {
         width: usize,
         mut each: impl FnMut(u64, Row),
     ) -> Result<(), String> {
-        let mut rows = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(chunk.text.as_slice());
+        let text = chunk.text.as_slice();
+        // text throughout, usually: no row needs checking on its own
+        let whole = std::str::from_utf8(text).ok();
         let mut number = chunk.first;
-        loop {
-            let more = rows
-                .read_byte_record(&mut self.row)
-                .map_err(|e| format!("record {number}: the CSV reader failed: {e}"))?;
-            if !more {
-                break;
-            }
-            if self.row.len() != width {
-                let why = format!(
+        let mut at = 0;
+        while let Some(next) = self.split_row(text, at) {
+            at = next;
+            let row = if self.spans.len() != width {
+                Row::Bad(format!(
                     "the row has {} cells; the header has {width}",
-                    self.row.len()
-                );
-                each(number, Row::Bad(why));
-            } else {
-                // the cells as text, without copying them
-                match csv::StringRecord::from_byte_record(std::mem::take(&mut self.row)) {
-                    Ok(cells) => {
-                        each(number, Row::Cells(&cells));
-                        self.row = cells.into_byte_record();
-                    }
-                    Err(e) => {
-                        let why = format!(
-                            "the row cannot be read as CSV: cell {} is not UTF-8 text",
-                            e.utf8_error().field() + 1
-                        );
-                        self.row = e.into_byte_record();
-                        each(number, Row::Bad(why));
+                    self.spans.len()
+                ))
+            } else if let Some(text) = whole {
+                // the cells of text are text (split next to ASCII bytes)
+                match std::str::from_utf8(&self.unquoted) {
+                    Ok(unquoted) => Row::Cells(Cells {
+                        text,
+                        unquoted,
+                        spans: &self.spans,
+                    }),
+                    Err(_) => {
+                        Row::Bad("the row cannot be read as CSV: it is not UTF-8 text".into())
                     }
                 }
-            }
+            } else {
+                // somewhere in the chunk is not text: each cell is checked
+                // (as the csv crate checks them) and copied
+                self.owned.clear();
+                self.owned_spans.clear();
+                let mut bad = None;
+                for (k, span) in self.spans.iter().enumerate() {
+                    let bytes = match *span {
+                        Span::Chunk(a, b) => text.get(a..b),
+                        Span::Unquoted(a, b) => self.unquoted.get(a..b),
+                    }
+                    .unwrap_or_default();
+                    match std::str::from_utf8(bytes) {
+                        Ok(cell) => {
+                            let a = self.owned.len();
+                            self.owned.push_str(cell);
+                            self.owned_spans.push(Span::Unquoted(a, self.owned.len()));
+                        }
+                        Err(_) => {
+                            bad = Some(k + 1);
+                            break;
+                        }
+                    }
+                }
+                match bad {
+                    None => Row::Cells(Cells {
+                        text: "",
+                        unquoted: &self.owned,
+                        spans: &self.owned_spans,
+                    }),
+                    Some(k) => Row::Bad(format!(
+                        "the row cannot be read as CSV: cell {k} is not UTF-8 text"
+                    )),
+                }
+            };
+            each(number, row);
             number += 1;
         }
         let read = number - chunk.first;
         if read != chunk.count {
             return Err(format!(
-                "rows {} to {}: the CSV reader found {read} rows where {} were counted",
+                "rows {} to {}: {read} rows were split where {} were counted",
                 chunk.first,
                 chunk.first + chunk.count.saturating_sub(1),
                 chunk.count
@@ -400,6 +468,77 @@ impl CsvRows {
         }
         Ok(())
     }
+
+    /// Splits the row at or after byte `at` of `text` (blank lines before
+    /// it skipped) into `spans` and `unquoted`; gives where the next row
+    /// may start, or None when no row is left.
+    fn split_row(&mut self, text: &[u8], mut at: usize) -> Option<usize> {
+        while matches!(text.get(at), Some(b'\n' | b'\r')) {
+            at += 1;
+        }
+        if at >= text.len() {
+            return None;
+        }
+        self.spans.clear();
+        self.unquoted.clear();
+        loop {
+            let rest = text.get(at..).unwrap_or_default();
+            if rest.first() == Some(&b'"') {
+                // a quoted cell: up to the quote that is not doubled
+                let from = self.unquoted.len();
+                at += 1;
+                loop {
+                    let rest = text.get(at..).unwrap_or_default();
+                    match memchr(b'"', rest) {
+                        None => {
+                            // no closing quote: the cell runs to the end
+                            self.unquoted.extend_from_slice(rest);
+                            at = text.len();
+                            break;
+                        }
+                        Some(k) => {
+                            self.unquoted
+                                .extend_from_slice(rest.get(..k).unwrap_or_default());
+                            at += k + 1;
+                            if text.get(at) == Some(&b'"') {
+                                self.unquoted.push(b'"');
+                                at += 1;
+                            } else {
+                                break;
+                            }
+                        }
+                    }
+                }
+                // text after the closing quote is kept, up to the cell's end
+                let end = cell_end(text, at);
+                self.unquoted
+                    .extend_from_slice(text.get(at..end).unwrap_or_default());
+                at = end;
+                self.spans.push(Span::Unquoted(from, self.unquoted.len()));
+            } else {
+                let end = cell_end(text, at);
+                self.spans.push(Span::Chunk(at, end));
+                at = end;
+            }
+            match text.get(at) {
+                Some(b',') => at += 1,
+                // a line break ends the row (a \n after \r is skipped next
+                // time, as a blank line)
+                Some(_) => return Some(at + 1),
+                None => return Some(at),
+            }
+        }
+    }
+}
+
+/// Where the unquoted cell text from `at` ends: at a comma, a line break
+/// or the end.
+fn cell_end(text: &[u8], at: usize) -> usize {
+    let rest = text.get(at..).unwrap_or_default();
+    at + rest
+        .iter()
+        .position(|&b| b == b',' || b == b'\n' || b == b'\r')
+        .unwrap_or(rest.len())
 }
 
 #[cfg(test)]
@@ -444,8 +583,28 @@ mod tests {
         }
     }
 
+    /// The rows of `text` as split by `CsvRows`.
+    fn split(text: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut rows = CsvRows::new();
+        let mut got = Vec::new();
+        let mut at = 0;
+        while let Some(next) = rows.split_row(text, at) {
+            at = next;
+            got.push(
+                rows.spans
+                    .iter()
+                    .map(|s| match *s {
+                        Span::Chunk(a, b) => text[a..b].to_vec(),
+                        Span::Unquoted(a, b) => rows.unquoted[a..b].to_vec(),
+                    })
+                    .collect(),
+            );
+        }
+        got
+    }
+
     #[test]
-    fn csv_chunks_are_cut_between_the_rows_the_csv_crate_reads() {
+    fn csv_chunks_are_cut_and_split_as_the_csv_crate_reads_them() {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = |n: usize| {
             seed ^= seed >> 12;
@@ -453,11 +612,13 @@ mod tests {
             seed ^= seed >> 27;
             (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
         };
-        let alphabet: &[u8] = b"ab,,\"\"\"\n\n\r ";
-        for round in 0..20_000 {
+        let alphabet: &[u8] = b"ab,,\"\"\"\n\n\r \xc3\xa9";
+        for round in 0..30_000 {
             let len = next(40);
             let text: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
             let want = whole(&text);
+            let shown = String::from_utf8_lossy(&text).to_string();
+            assert_eq!(split(&text), want, "{shown:?} split");
             let max = 1 + next(3);
             let piece = 1 + next(8);
             let mut r = reader(Format::Csv, &text, piece);
@@ -467,21 +628,38 @@ mod tests {
                 index += 1;
                 assert!(chunk.count <= max as u64);
                 assert_eq!(chunk.first, got.len() as u64 + 1, "{round}");
-                let mut rows = CsvRows::new();
+                let rows = split(&chunk.text);
+                // each row comes with its number, its cells as the csv
+                // crate reads them where they are text
                 let mut numbers = Vec::new();
-                let widths: Vec<usize> = whole(&chunk.text).iter().map(Vec::len).collect();
-                // width 0 never matches a row: every row comes as Bad
-                rows.each(&chunk, 0, |n, _| numbers.push(n))
-                    .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&text)));
-                assert_eq!(numbers.len(), widths.len());
-                got.extend(whole(&chunk.text));
+                for width in [0, 1, 2, 3] {
+                    numbers.clear();
+                    CsvRows::new()
+                        .each(&chunk, width, |n, row| {
+                            let i = (n - chunk.first) as usize;
+                            match row {
+                                Row::Cells(cells) => {
+                                    let cells: Vec<&str> = cells.iter().collect();
+                                    let want: Vec<String> = rows[i]
+                                        .iter()
+                                        .map(|c| String::from_utf8(c.clone()).unwrap())
+                                        .collect();
+                                    assert_eq!(cells, want, "{shown:?}");
+                                }
+                                Row::Bad(e) => assert!(
+                                    rows[i].len() != width
+                                        || rows[i].iter().any(|c| std::str::from_utf8(c).is_err()),
+                                    "{e} {shown:?}"
+                                ),
+                            }
+                            numbers.push(n);
+                        })
+                        .unwrap_or_else(|e| panic!("{e}: {shown:?}"));
+                    assert_eq!(numbers.len(), rows.len());
+                }
+                got.extend(rows);
             }
-            assert_eq!(
-                got,
-                want,
-                "{:?} in chunks of {max}",
-                String::from_utf8_lossy(&text)
-            );
+            assert_eq!(got, want, "{shown:?} in chunks of {max}");
         }
     }
 
