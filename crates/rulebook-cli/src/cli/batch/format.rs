@@ -4,6 +4,7 @@
 
 use rulebook::__private::num::push_digits;
 use rulebook::__private::push_json_str;
+use rulebook::meta::ValueType;
 use rulebook::{Policy, RecordView, TypedValue};
 use std::path::Path;
 
@@ -90,10 +91,16 @@ pub(crate) fn write_row(
                     continue;
                 };
                 out.push(',');
-                if let Some(v) = dv.value() {
-                    scratch.clear();
-                    TypedValue::new(&d.ty, v).write_text(scratch);
-                    push_csv(out, scratch);
+                match (dv.value(), &d.ty) {
+                    (None, _) => {}
+                    // text that may hold a comma, a quote or a line break
+                    (Some(v), ValueType::Text | ValueType::Enum { .. }) => {
+                        scratch.clear();
+                        TypedValue::new(&d.ty, v).write_text(scratch);
+                        push_csv(out, scratch);
+                    }
+                    // digits, signs, points, dashes, true or false
+                    (Some(v), _) => TypedValue::new(&d.ty, v).write_text(out),
                 }
                 out.push(',');
                 if !dv.is_known() {
@@ -121,7 +128,10 @@ fn missing_text(dv: &rulebook::DecisionView, out: &mut String) {
 
 /// A CSV cell, quoted when it holds a comma, a quote or a line break.
 fn push_csv(out: &mut String, cell: &str) {
-    if cell.contains([',', '"', '\n', '\r']) {
+    if cell
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
         out.push('"');
         for (k, part) in cell.split('"').enumerate() {
             if k > 0 {
