@@ -628,10 +628,12 @@ pub fn parse_date(s: &str) -> Option<i32> {
     if !shape_ok {
         return None;
     }
-    let y: i32 = s.get(0..4)?.parse().ok()?;
-    let m: u32 = s.get(5..7)?.parse().ok()?;
-    let d: u32 = s.get(8..10)?.parse().ok()?;
-    days_from_civil(y, m, d)
+    // the shape holds digits at these places
+    let digit = |i: usize| b.get(i).map_or(0, |c| u32::from(c - b'0'));
+    let y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+    let m = digit(5) * 10 + digit(6);
+    let d = digit(8) * 10 + digit(9);
+    days_from_civil(i32::try_from(y).ok()?, m, d)
 }
 
 /// Format days since 1970-01-01 as `YYYY-MM-DD`.

@@ -43,11 +43,37 @@ impl Facts {
         }
     }
 
+    /// After a failed reading into these facts: no values, fitting no
+    /// layout, so that they are refused if evaluated.
+    fn reset(&mut self) {
+        self.values.clear();
+        self.layout = 0;
+    }
+
     /// Whether these facts were checked against `layout`.
     #[inline]
     pub(crate) fn fits(&self, layout: &Layout) -> bool {
         self.layout == layout.id()
     }
+}
+
+/// No facts, fitting no policy's inputs (evaluating them is refused):
+/// storage for [`crate::Policy::parse_facts_into`] and
+/// [`crate::Policy::parse_cells_into`] to fill.
+impl Default for Facts {
+    fn default() -> Facts {
+        Facts {
+            values: Vec::new(),
+            layout: 0,
+        }
+    }
+}
+
+/// `n` unknown values (without cloning one `n` times).
+fn unknowns(n: usize) -> Vec<Option<FactValue>> {
+    let mut values = Vec::with_capacity(n);
+    values.resize_with(n, || None);
+    values
 }
 
 /// What is wrong with one input value.
@@ -123,6 +149,29 @@ pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
     full(schema, text, &mut None)
 }
 
+/// [`from_json_str`] into `facts`, their storage reused. After an error,
+/// `facts` hold no values and fit no layout.
+pub fn from_json_str_into(
+    schema: &Layout,
+    text: &str,
+    facts: &mut Facts,
+) -> Result<(), InputError> {
+    if typed::parse_into(schema, text, false, &mut facts.values) {
+        facts.layout = schema.id();
+        return Ok(());
+    }
+    match full(schema, text, &mut None) {
+        Ok(f) => {
+            *facts = f;
+            Ok(())
+        }
+        Err(e) => {
+            facts.reset();
+            Err(e)
+        }
+    }
+}
+
 /// The full parser: every problem found and worded, undeclared facts noted
 /// when asked. (The one pass in `typed` handles good facts first.)
 fn full(schema: &Layout, text: &str, ignored: &mut Ignored) -> Result<Facts, InputError> {
@@ -161,7 +210,21 @@ pub fn from_cells<'a>(
     schema: &Layout,
     cells: impl IntoIterator<Item = (usize, &'a str)>,
 ) -> Result<Facts, InputError> {
-    let mut values = typed::unknowns(schema.fields.len());
+    let mut facts = Facts::default();
+    from_cells_into(schema, cells, &mut facts)?;
+    Ok(facts)
+}
+
+/// [`from_cells`] into `facts`, their storage reused. After an error,
+/// `facts` hold no values and fit no layout.
+pub fn from_cells_into<'a>(
+    schema: &Layout,
+    cells: impl IntoIterator<Item = (usize, &'a str)>,
+    facts: &mut Facts,
+) -> Result<(), InputError> {
+    let values = &mut facts.values;
+    values.clear();
+    values.resize_with(schema.fields.len(), || None);
     let mut problems = Vec::new();
     for (i, text) in cells {
         let (Some(field), Some(slot)) = (schema.fields.get(i), values.get_mut(i)) else {
@@ -172,14 +235,15 @@ pub fn from_cells<'a>(
         }
         // the usual cell in one step; any other through the full reading,
         // which alone words the errors
-        *slot = match plain_cell(&field.ty, text) {
-            Some(v) => v,
-            None => full_cell(field, text, &mut problems),
-        };
+        if !plain_cell(&field.ty, text, slot) {
+            *slot = full_cell(field, text, &mut problems);
+        }
     }
     if problems.is_empty() {
-        Ok(Facts::new(schema, values))
+        facts.layout = schema.id();
+        Ok(())
     } else {
+        facts.reset();
         Err(InputError { problems })
     }
 }
@@ -219,26 +283,46 @@ fn full_cell(
     }
 }
 
-/// A cell's value read straight by its field's type, as the full reading
-/// in [`from_cells`] reads it when it is good; None to read it that way.
-fn plain_cell(ty: &ValueType, text: &str) -> Option<Option<FactValue>> {
+/// A cell's value read straight by its field's type into `slot`, as the
+/// full reading in [`from_cells`] reads it when it is good; false (and
+/// `slot` untouched) to read it that way.
+fn plain_cell(ty: &ValueType, text: &str, slot: &mut Option<FactValue>) -> bool {
     let v = match ty {
         ValueType::Bool => match text {
             "true" => FactValue::Bool(true),
             "false" => FactValue::Bool(false),
-            _ => return None,
+            _ => return false,
         },
-        ValueType::Int => FactValue::Num(num::parse_int(text).ok()?),
-        ValueType::Money => FactValue::Num(num::parse_money(text).ok()?),
-        ValueType::Decimal => FactValue::Num(num::parse_decimal(text).ok()?),
-        ValueType::Date => FactValue::Num(i64::from(num::parse_date(text)?)),
-        ValueType::Text => FactValue::Text(Arc::from(text)),
-        ValueType::Enum { variants } => {
-            FactValue::Num(variants.iter().position(|x| x == text)? as i64)
+        ValueType::Int | ValueType::Money | ValueType::Decimal => {
+            let n = match ty {
+                ValueType::Int => num::parse_int(text),
+                ValueType::Money => num::parse_money(text),
+                _ => num::parse_decimal(text),
+            };
+            match n {
+                Ok(n) => FactValue::Num(n),
+                Err(_) => return false,
+            }
         }
-        ValueType::List { .. } => return typed::parse_value(ty, text),
+        ValueType::Date => match num::parse_date(text) {
+            Some(d) => FactValue::Num(i64::from(d)),
+            None => return false,
+        },
+        ValueType::Text => FactValue::Text(Arc::from(text)),
+        ValueType::Enum { variants } => match variants.iter().position(|x| x == text) {
+            Some(i) => FactValue::Num(i as i64),
+            None => return false,
+        },
+        ValueType::List { .. } => match typed::parse_value(ty, text) {
+            Some(v) => {
+                *slot = v;
+                return true;
+            }
+            None => return false,
+        },
     };
-    Some(Some(v))
+    *slot = Some(v);
+    true
 }
 
 /// One cell of a text record, read as its field's type asks.
@@ -498,7 +582,7 @@ fn record<'a, N: Node<'a>>(
     problems: &mut Vec<FieldProblem>,
     ignored: &mut Ignored,
 ) -> Vec<Option<FactValue>> {
-    let mut values = typed::unknowns(layout.fields.len());
+    let mut values = unknowns(layout.fields.len());
     let mut given = Given::new(layout.fields.len());
     for (key, node) in entries {
         let Some(i) = layout.fields.iter().position(|f| f.name == key) else {

@@ -167,47 +167,56 @@ impl Worker {
         as_of: Date,
         chunk: Chunk,
     ) -> Result<Done, String> {
-        self.facts.clear();
+        let mut used = 0;
         self.lines.clear();
         self.rejects.clear();
         let (facts, lines, rejects) = (&mut self.facts, &mut self.lines, &mut self.rejects);
-        let mut take = |line: u64, parsed: Result<Facts, String>| match parsed {
-            Ok(f) => {
-                facts.push(f);
-                lines.push(line);
+        // each record's facts parsed into the next of the facts kept from
+        // chunk to chunk (their storage reused)
+        let mut take = |line: u64, parse: &mut dyn FnMut(&mut Facts) -> Result<(), String>| {
+            if facts.len() <= used {
+                facts.resize_with(used + 1, Facts::default);
             }
-            Err(e) => rejects.push((line, e)),
+            let Some(f) = facts.get_mut(used) else { return };
+            match parse(f) {
+                Ok(()) => {
+                    used += 1;
+                    lines.push(line);
+                }
+                Err(e) => rejects.push((line, e)),
+            }
         };
         match format {
             Format::Jsonl => {
                 for (line, text) in chunk.lines() {
-                    take(
-                        line,
-                        text.and_then(|t| policy.parse_facts(t).map_err(|e| e.to_string())),
-                    );
+                    take(line, &mut |f| {
+                        let t = text.clone()?;
+                        policy.parse_facts_into(t, f).map_err(|e| e.to_string())
+                    });
                 }
             }
             Format::Csv => {
                 let columns = columns.map_or(&[][..], Vec::as_slice);
                 self.rows
                     .each(&chunk, columns.len(), |line, row| match row {
-                        Row::Cells(cells) => {
+                        Row::Cells(cells) => take(line, &mut |f| {
                             let cells = cells
                                 .iter()
                                 .zip(columns)
                                 .filter_map(|(cell, column)| column.map(|i| (i, cell)));
-                            take(line, policy.parse_cells(cells).map_err(|e| e.to_string()));
-                        }
-                        Row::Bad(e) => take(line, Err(e)),
+                            policy.parse_cells_into(cells, f).map_err(|e| e.to_string())
+                        }),
+                        Row::Bad(e) => take(line, &mut |_| Err(e.clone())),
                     })?;
             }
         }
+        let facts = self.facts.get(..used).unwrap_or_default();
         let mut out = Done {
-            output: String::with_capacity(self.facts.len() * 64),
+            output: String::with_capacity(facts.len() * 64),
             rejects: String::new(),
             summary: Summary::new(policy),
         };
-        policy.evaluate_batch_into(self.facts.as_slice(), as_of, &mut self.results);
+        policy.evaluate_batch_into(facts, as_of, &mut self.results);
         for (i, r) in self.results.iter().enumerate() {
             let line = self.lines.get(i).copied().unwrap_or(0);
             match r {
