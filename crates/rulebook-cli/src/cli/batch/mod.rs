@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 pub(crate) use summary::format_scaled;
 use summary::Summary;
@@ -113,6 +114,8 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let mut total = Summary::new(&policy);
     let columns = reader.columns();
+    // output buffers written out go back to the workers, to be filled again
+    let spare: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let written = pipeline::run(
         reader,
         jobs,
@@ -124,12 +127,21 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
             rows: CsvRows::new(),
             scratch: String::new(),
         },
-        |w, chunk| w.chunk(&policy, columns.as_deref(), format, as_of, chunk),
+        |w, chunk| {
+            let out = spare.lock().ok().and_then(|mut s| s.pop());
+            w.chunk(&policy, columns.as_deref(), format, as_of, chunk, out)
+        },
         |d: Result<Done, String>, bytes| {
-            let d = d?;
+            let mut d = d?;
             output
                 .write_all(d.output.as_bytes())
                 .map_err(|e| format!("output: {e}"))?;
+            if let Ok(mut s) = spare.lock() {
+                if s.len() <= jobs {
+                    d.output.clear();
+                    s.push(std::mem::take(&mut d.output));
+                }
+            }
             rejects
                 .write_all(d.rejects.as_bytes())
                 .map_err(|e| format!("rejects: {e}"))?;
@@ -157,15 +169,17 @@ struct Worker {
 }
 
 impl Worker {
-    /// One chunk parsed, evaluated in one call and written. `columns` are
-    /// the CSV columns' input fields.
+    /// One chunk parsed, evaluated in one call and written (into `output`,
+    /// a buffer to fill again, if given). `columns` are the CSV columns'
+    /// input fields.
     fn chunk(
         &mut self,
         policy: &Policy,
         columns: Option<&Vec<Option<usize>>>,
         format: Format,
         as_of: Date,
-        chunk: Chunk,
+        chunk: &Chunk,
+        output: Option<String>,
     ) -> Result<Done, String> {
         let mut used = 0;
         self.lines.clear();
@@ -198,7 +212,7 @@ impl Worker {
             Format::Csv => {
                 let columns = columns.map_or(&[][..], Vec::as_slice);
                 self.rows
-                    .each(&chunk, columns.len(), |line, row| match row {
+                    .each(chunk, columns.len(), |line, row| match row {
                         Row::Cells(cells) => take(line, &mut |f| {
                             let cells = cells
                                 .iter()
@@ -212,7 +226,7 @@ impl Worker {
         }
         let facts = self.facts.get(..used).unwrap_or_default();
         let mut out = Done {
-            output: String::with_capacity(facts.len() * 64),
+            output: output.unwrap_or_else(|| String::with_capacity(facts.len() * 64)),
             rejects: String::new(),
             summary: Summary::new(policy),
         };

@@ -16,16 +16,20 @@ pub(crate) fn run<S, T: Send>(
     mut reader: Reader,
     jobs: usize,
     state: impl Fn() -> S + Sync,
-    work: impl Fn(&mut S, Chunk) -> T + Sync,
+    work: impl Fn(&mut S, &Chunk) -> T + Sync,
     mut merge: impl FnMut(T, u64) -> Result<(), String>,
 ) -> Result<(), String> {
     let jobs = jobs.max(1);
     let (work_tx, work_rx) = mpsc::sync_channel::<Chunk>(jobs * 2);
     let work_rx = Mutex::new(work_rx);
+    // the text buffers of chunks done with go back to the reader, to be
+    // filled again (a few at most: the others are dropped)
+    let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(jobs + 1);
     std::thread::scope(|scope| {
         let (done_tx, done_rx) = mpsc::sync_channel::<(u64, T, u64)>(jobs * 2);
         for _ in 0..jobs {
             let (rx, tx, state, work) = (&work_rx, done_tx.clone(), &state, &work);
+            let spare = spare_tx.clone();
             scope.spawn(move || {
                 let mut mine = state();
                 loop {
@@ -35,7 +39,8 @@ pub(crate) fn run<S, T: Send>(
                     };
                     let Ok(chunk) = next else { return };
                     let (index, bytes) = (chunk.index, chunk.text.len() as u64);
-                    let out = work(&mut mine, chunk);
+                    let out = work(&mut mine, &chunk);
+                    let _ = spare.try_send(chunk.text);
                     if tx.send((index, out, bytes)).is_err() {
                         return;
                     }
@@ -43,9 +48,10 @@ pub(crate) fn run<S, T: Send>(
             });
         }
         drop(done_tx);
+        drop(spare_tx);
         let read = scope.spawn(move || -> Result<(), String> {
             let mut index = 0;
-            while let Some(chunk) = reader.chunk(index, CHUNK_RECORDS)? {
+            while let Some(chunk) = reader.chunk(index, CHUNK_RECORDS, spare_rx.try_recv().ok())? {
                 index += 1;
                 if work_tx.send(chunk).is_err() {
                     return Ok(()); // the merge stopped: its error is reported

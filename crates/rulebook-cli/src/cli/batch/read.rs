@@ -94,7 +94,7 @@ impl Reader {
             warnings: Vec::new(),
         };
         if format == Format::Csv {
-            let header = match r.cut(1)? {
+            let header = match r.cut(1, Vec::new())? {
                 Some((text, _)) => {
                     let mut rows = csv::ReaderBuilder::new()
                         .has_headers(false)
@@ -121,8 +121,14 @@ impl Reader {
     }
 
     /// The next chunk of at most `max` records; None at the end.
-    pub fn chunk(&mut self, index: u64, max: usize) -> Result<Option<Chunk>, String> {
-        let Some((text, count)) = self.cut(max)? else {
+    /// `spare` is the text buffer of a chunk done with, to fill again.
+    pub fn chunk(
+        &mut self,
+        index: u64,
+        max: usize,
+        spare: Option<Vec<u8>>,
+    ) -> Result<Option<Chunk>, String> {
+        let Some((text, count)) = self.cut(max, spare.unwrap_or_default())? else {
             return Ok(None);
         };
         let first = self.number + 1;
@@ -137,16 +143,21 @@ impl Reader {
 
     /// The text of the next `max` records (fewer at the end) and how many
     /// there are; None when no record is left.
-    fn cut(&mut self, max: usize) -> Result<Option<(Vec<u8>, u64)>, String> {
+    /// `text` is a buffer to fill.
+    fn cut(&mut self, max: usize, mut text: Vec<u8>) -> Result<Option<(Vec<u8>, u64)>, String> {
         let max = max.max(1) as u64;
-        let mut text = std::mem::take(&mut self.carry);
-        text.reserve((self.last_len + READ).saturating_sub(text.len()));
+        text.clear();
+        text.reserve(self.last_len + READ);
+        text.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut scan = Scan::new(self.format);
         let mut count = 0u64;
         loop {
             count += scan.records(&text, max - count);
             if count == max {
-                self.carry = text.split_off(scan.at);
+                self.carry
+                    .extend_from_slice(text.get(scan.at..).unwrap_or_default());
+                text.truncate(scan.at);
                 break;
             }
             if self.eof {
@@ -624,7 +635,7 @@ mod tests {
             let mut r = reader(Format::Csv, &text, piece);
             let mut got = Vec::new();
             let mut index = 0;
-            while let Some(chunk) = r.chunk(index, max).unwrap() {
+            while let Some(chunk) = r.chunk(index, max, None).unwrap() {
                 index += 1;
                 assert!(chunk.count <= max as u64);
                 assert_eq!(chunk.first, got.len() as u64 + 1, "{round}");
@@ -678,7 +689,7 @@ mod tests {
                 let mut r = reader(Format::Jsonl, text, piece);
                 let mut lines = Vec::new();
                 let mut counted = 0;
-                while let Some(chunk) = r.chunk(0, max).unwrap() {
+                while let Some(chunk) = r.chunk(0, max, None).unwrap() {
                     assert_eq!(chunk.first, counted + 1);
                     counted += chunk.count;
                     lines.extend(chunk.lines().map(|(n, l)| (n, l.map(str::to_string))));

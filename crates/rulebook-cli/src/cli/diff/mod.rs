@@ -271,7 +271,7 @@ fn chunk_impact(
     new: &Policy,
     names: &[(String, Option<usize>, Option<usize>, ValueType)],
     default_as_of: Date,
-    chunk: Chunk,
+    chunk: &Chunk,
 ) -> Impact {
     let mut imp = Impact {
         decisions: vec![DecisionImpact::default(); names.len()],
