@@ -498,3 +498,47 @@ fn a_jsonl_line_that_is_not_text_is_a_reject_with_its_line() {
     );
     assert_eq!(rejects.lines().count(), 1);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_be_written_stops_the_run_with_one_error() {
+    let (_, lines) = caseload(20_000);
+    let input = dir().join("full.jsonl");
+    let text = lines.join("\n") + "\n";
+    std::fs::write(&input, text.repeat(2)).unwrap();
+    for jobs in ["1", "2"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args([
+                "batch",
+                "rules/pension_credit.rules",
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                "/dev/full",
+                "--rejects",
+                "/dev/null",
+                "--as-of",
+                AS_OF,
+                "--jobs",
+                jobs,
+            ])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the reader and the workers stop too: the process ends
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("--jobs {jobs}: still running a minute after the output failed");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "--jobs {jobs}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: output: "), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
