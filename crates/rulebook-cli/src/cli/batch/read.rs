@@ -543,10 +543,27 @@ impl CsvRows {
 }
 
 /// Where the unquoted cell text from `at` ends: at a comma, a line break
-/// or the end.
+/// or the end. Eight bytes are looked at a time.
 fn cell_end(text: &[u8], at: usize) -> usize {
-    let rest = text.get(at..).unwrap_or_default();
-    at + rest
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // high bits set from the first byte of `w` that is `b` (the lowest one
+    // set marks it exactly)
+    let matches = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut i = at;
+    while let Some(word) = text.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        let w = u64::from_le_bytes(word);
+        let m = matches(w, b',') | matches(w, b'\n') | matches(w, b'\r');
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = text.get(i..).unwrap_or_default();
+    i + rest
         .iter()
         .position(|&b| b == b',' || b == b'\n' || b == b'\r')
         .unwrap_or(rest.len())
@@ -623,9 +640,12 @@ mod tests {
             seed ^= seed >> 27;
             (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
         };
-        let alphabet: &[u8] = b"ab,,\"\"\"\n\n\r \xc3\xa9";
+        // dense in commas, quotes and line breaks; or with longer cells
+        let dense: &[u8] = b"ab,,\"\"\"\n\n\r \xc3\xa9";
+        let sparse: &[u8] = b"abcdefghijklmn ,\"\n\r\xc3\xa9";
         for round in 0..30_000 {
-            let len = next(40);
+            let alphabet = if round % 3 == 0 { sparse } else { dense };
+            let len = next(if round % 3 == 0 { 80 } else { 40 });
             let text: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
             let want = whole(&text);
             let shown = String::from_utf8_lossy(&text).to_string();
