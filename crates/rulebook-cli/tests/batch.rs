@@ -353,3 +353,192 @@ fn a_file_that_cannot_be_used_is_one_clear_error() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("{\"line\":1,"));
 }
+
+/// A CSV cell as written by a careful tool: quoted, quotes doubled.
+fn quoted(cell: &str) -> String {
+    format!("\"{}\"", cell.replace('"', "\"\""))
+}
+
+#[test]
+fn csv_quoted_cells_with_commas_quotes_and_line_breaks_read_alike_on_every_job_count() {
+    // more rows than a chunk holds, so that two jobs share them
+    let n = 10_000;
+    let names = [
+        "date_of_birth",
+        "has_partner",
+        "partner_date_of_birth",
+        "in_great_britain",
+        "habitually_resident",
+        "subject_to_immigration_control",
+        "severely_disabled",
+        "is_carer",
+        "weekly_state_pension",
+        "monthly_occupational_pension",
+        "weekly_earnings",
+        "capital",
+    ];
+    let mut rng = Rng(0x0BAD_CAFE_1234_5678);
+    // the same rows twice: with a `notes` column of awkward quoted text
+    // (ignored: not an input), and without it
+    let mut noted = names.join(",") + ",notes\n";
+    let mut plain = names.join(",") + "\n";
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let row = i as u64 + 1;
+        let end = if i % 7 == 0 { "\r\n" } else { "\n" };
+        let note = match i % 5 {
+            0 => quoted("a note, with a comma"),
+            1 => quoted("two\nlines, \"quoted\",\r\nand a third"),
+            2 => quoted(""),
+            3 => "plain".to_string(),
+            _ => quoted("\n,\"\n"),
+        };
+        if i % 101 == 50 {
+            // too few cells, the second quoted over a line break
+            let cells = format!("1950-01-01,{}", quoted("x\ny"));
+            noted.push_str(&format!("{cells}{end}"));
+            plain.push_str(&format!("{cells}{end}"));
+            bad.push(row);
+            continue;
+        }
+        let mut p = person(&mut rng);
+        if i % 103 == 20 {
+            p.insert("capital".into(), json!("lots"));
+            bad.push(row);
+        } else {
+            good.push(row);
+        }
+        let cells: Vec<String> = names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let cell = match p.get(*name) {
+                    None => String::new(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                // some cells quoted though they need not be
+                if (i + k) % 3 == 0 {
+                    quoted(&cell)
+                } else {
+                    cell
+                }
+            })
+            .collect();
+        let cells = cells.join(",");
+        noted.push_str(&format!("{cells},{note}"));
+        plain.push_str(&cells);
+        // the last row ends without a line break
+        if i + 1 < n {
+            noted.push_str(end);
+            plain.push_str(end);
+        }
+    }
+    let d = dir();
+    let (noted_path, plain_path) = (d.join("noted.csv"), d.join("plain.csv"));
+    std::fs::write(&noted_path, &noted).unwrap();
+    std::fs::write(&plain_path, &plain).unwrap();
+    let (a, out1, rej1) = run_batch(&noted_path, &["--jobs", "1"]);
+    let (b, out2, rej2) = run_batch(&noted_path, &["--jobs", "2"]);
+    let (c, out_plain, rej_plain) = run_batch(&plain_path, &["--jobs", "2"]);
+    for o in [&a, &b, &c] {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(out1 == out2, "outputs differ with --jobs");
+    assert!(rej1 == rej2, "rejects differ with --jobs");
+    assert!(out1 == out_plain, "the notes column changed the output");
+    let lines = |text: &str| -> Vec<u64> {
+        let mut rows = csv::Reader::from_reader(text.as_bytes());
+        rows.records()
+            .map(|r| r.unwrap()[0].parse().unwrap())
+            .collect()
+    };
+    assert_eq!(lines(&out1), good);
+    let rejected = |text: &str| -> Vec<u64> {
+        text.lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["line"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(rejected(&rej1), bad);
+    assert_eq!(rejected(&rej_plain), bad);
+    assert!(
+        rej1.contains("the row has 2 cells; the header has 13"),
+        "{rej1}"
+    );
+    assert!(rej1.contains("input error at capital"), "{rej1}");
+}
+
+#[test]
+fn a_jsonl_line_that_is_not_text_is_a_reject_with_its_line() {
+    let (_, lines) = caseload(3);
+    let mut text = Vec::new();
+    text.extend_from_slice(lines[0].as_bytes());
+    text.extend_from_slice(b"\n{\"capital\": \"\xff\"}\n\n");
+    text.extend_from_slice(lines[2].as_bytes());
+    let input = dir().join("latin1.jsonl");
+    std::fs::write(&input, text).unwrap();
+    let (o, output, rejects) = run_batch(&input, &["--jobs", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<u64> = output
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(rows, [1, 4]);
+    assert!(
+        rejects.starts_with("{\"line\":2,\"error\":\"the line is not UTF-8 text"),
+        "{rejects}"
+    );
+    assert_eq!(rejects.lines().count(), 1);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_that_cannot_be_written_stops_the_run_with_one_error() {
+    let (_, lines) = caseload(20_000);
+    let input = dir().join("full.jsonl");
+    let text = lines.join("\n") + "\n";
+    std::fs::write(&input, text.repeat(2)).unwrap();
+    for jobs in ["1", "2"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args([
+                "batch",
+                "rules/pension_credit.rules",
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                "/dev/full",
+                "--rejects",
+                "/dev/null",
+                "--as-of",
+                AS_OF,
+                "--jobs",
+                jobs,
+            ])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the reader and the workers stop too: the process ends
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("--jobs {jobs}: still running a minute after the output failed");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "--jobs {jobs}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("error: output: "), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}

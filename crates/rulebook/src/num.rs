@@ -11,8 +11,6 @@
 //! the contract says so, and then must fit `i64`, otherwise it returns
 //! [`ArithError::Overflow`]. Nothing here uses floating point, and nothing panics.
 
-use std::fmt::Write as _;
-
 /// Scale of a decimal: a decimal value `v` is stored as `v * DEC_SCALE`.
 pub const DEC_SCALE: i64 = 1_000_000;
 
@@ -357,6 +355,52 @@ fn pow10(places: u32) -> Result<i128, NumParseError> {
 
 /// Read `[-]digits[.digits]` and return the value times 10^places.
 fn parse_scaled(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseError> {
+    match plain_scaled(s.as_bytes(), places, allow_sign) {
+        Some(v) => Ok(v),
+        None => parse_scaled_full(s, places, allow_sign),
+    }
+}
+
+/// The usual number in one pass: `[-]digits[.digits]` of at most 18
+/// characters (so no overflow before scaling) with at most `places`
+/// decimals. None for anything else, which [`parse_scaled_full`] reads
+/// (and words the error of); where this gives a value, it gives that one.
+fn plain_scaled(b: &[u8], places: u32, allow_sign: bool) -> Option<i64> {
+    let (neg, b) = match b.split_first() {
+        Some((b'-', rest)) if allow_sign => (true, rest),
+        _ => (false, b),
+    };
+    if b.is_empty() || b.len() > 18 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    // decimals read, once the point is met
+    let mut decimals: Option<u32> = None;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                v = v * 10 + i64::from(c - b'0');
+                if let Some(d) = decimals.as_mut() {
+                    *d += 1;
+                }
+            }
+            b'.' if decimals.is_none() => decimals = Some(0),
+            _ => return None,
+        }
+    }
+    let d = match decimals {
+        // a point needs digits both sides: the full reading refuses it
+        Some(0) => return None,
+        _ if b.first() == Some(&b'.') => return None,
+        Some(d) => d,
+        None => 0,
+    };
+    let v = v.checked_mul(10i64.checked_pow(places.checked_sub(d)?)?)?;
+    Some(if neg { -v } else { v })
+}
+
+/// [`parse_scaled`] for any text: every error found and told apart.
+fn parse_scaled_full(s: &str, places: u32, allow_sign: bool) -> Result<i64, NumParseError> {
     if s.is_empty() {
         return Err(NumParseError::Empty);
     }
@@ -462,27 +506,68 @@ pub fn parse_int_literal(s: &str) -> Result<i64, NumParseError> {
 
 /// Format pence as money with exactly two decimals (`1200.50`, `-0.05`, `0.00`).
 pub fn format_money(pence: i64) -> String {
+    let mut out = String::with_capacity(8);
+    write_money(&mut out, pence);
+    out
+}
+
+/// Appends [`format_money`]'s text to `out`, allocating nothing else.
+pub fn write_money(out: &mut String, pence: i64) {
     // unsigned_abs handles i64::MIN; division by a non-zero constant cannot fail.
     let a = pence.unsigned_abs();
-    let sign = if pence < 0 { "-" } else { "" };
-    let whole = a / 100;
-    let frac = a % 100;
-    format!("{sign}{whole}.{frac:02}")
+    if pence < 0 {
+        out.push('-');
+    }
+    push_digits(out, a / 100, 1);
+    out.push('.');
+    push_digits(out, a % 100, 2);
 }
 
 /// Format a scaled decimal in shortest exact form (`0.55`, `3`, `-0.5`, `0.000001`).
 pub fn format_decimal(scaled: i64) -> String {
+    let mut out = String::with_capacity(8);
+    write_decimal(&mut out, scaled);
+    out
+}
+
+/// Appends [`format_decimal`]'s text to `out`, allocating nothing else.
+pub fn write_decimal(out: &mut String, scaled: i64) {
     let a = scaled.unsigned_abs();
     let scale = DEC_SCALE.unsigned_abs();
-    let sign = if scaled < 0 { "-" } else { "" };
-    let whole = a / scale;
-    let frac = a % scale;
-    let mut out = format!("{sign}{whole}");
-    if frac != 0 {
-        let digits = format!("{frac:06}");
-        let _ = write!(out, ".{}", digits.trim_end_matches('0'));
+    if scaled < 0 {
+        out.push('-');
     }
-    out
+    push_digits(out, a / scale, 1);
+    let mut frac = a % scale;
+    if frac != 0 {
+        // the six decimals without their trailing zeros
+        let mut places = DEC_PLACES as usize;
+        while frac.is_multiple_of(10) {
+            frac /= 10;
+            places -= 1;
+        }
+        out.push('.');
+        push_digits(out, frac, places);
+    }
+}
+
+/// Appends `n` in decimal digits, zero-padded to at least `width`.
+pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    while n > 0 || start == digits.len() {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+    }
+    for _ in (digits.len() - start)..width {
+        out.push('0');
+    }
+    for &d in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -557,18 +642,32 @@ pub fn parse_date(s: &str) -> Option<i32> {
     if !shape_ok {
         return None;
     }
-    let y: i32 = s.get(0..4)?.parse().ok()?;
-    let m: u32 = s.get(5..7)?.parse().ok()?;
-    let d: u32 = s.get(8..10)?.parse().ok()?;
-    days_from_civil(y, m, d)
+    // the shape holds digits at these places
+    let digit = |i: usize| b.get(i).map_or(0, |c| u32::from(c - b'0'));
+    let y = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3);
+    let m = digit(5) * 10 + digit(6);
+    let d = digit(8) * 10 + digit(9);
+    days_from_civil(i32::try_from(y).ok()?, m, d)
 }
 
 /// Format days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn format_date(days: i32) -> String {
+    let mut out = String::with_capacity(10);
+    write_date(&mut out, days);
+    out
+}
+
+/// Appends [`format_date`]'s text to `out`, allocating nothing else.
+pub fn write_date(out: &mut String, days: i32) {
     let (y, m, d) = civil_from_days(days);
-    let sign = if y < 0 { "-" } else { "" };
-    let ya = y.unsigned_abs();
-    format!("{sign}{ya:04}-{m:02}-{d:02}")
+    if y < 0 {
+        out.push('-');
+    }
+    push_digits(out, u64::from(y.unsigned_abs()), 4);
+    out.push('-');
+    push_digits(out, u64::from(m), 2);
+    out.push('-');
+    push_digits(out, u64::from(d), 2);
 }
 
 /// Whole years completed from `d1` to `d2` (an age); the negated count from `d2` to `d1` when `d2 < d1`.
@@ -1200,6 +1299,88 @@ mod tests {
     }
 
     // ---- formatting ----
+
+    /// The one-pass reading of usual numbers gives the full reading's value.
+    #[test]
+    fn plain_numbers_read_alike_both_ways() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            (seed.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+        };
+        let alphabet = b"0123456789999..-+e ";
+        let mut fast = 0;
+        for round in 0..200_000 {
+            let len = next(if round % 10 == 0 { 24 } else { 10 });
+            let text: String = (0..len)
+                .map(|_| char::from(alphabet[next(alphabet.len())]))
+                .collect();
+            for places in [0, 2, 6] {
+                for sign in [false, true] {
+                    if let Some(v) = plain_scaled(text.as_bytes(), places, sign) {
+                        assert_eq!(parse_scaled_full(&text, places, sign), Ok(v), "{text}");
+                        fast += 1;
+                    }
+                }
+            }
+        }
+        assert!(fast > 10_000, "{fast}");
+        for (text, pence) in [("1200.50", 120_050), ("-0.05", -5), ("7", 700), ("0.1", 10)] {
+            assert_eq!(
+                plain_scaled(text.as_bytes(), 2, true),
+                Some(pence),
+                "{text}"
+            );
+        }
+    }
+
+    /// The writers that allocate nothing give the text of `format!`.
+    #[test]
+    fn the_writers_agree_with_format() {
+        let money = |p: i64| {
+            let a = p.unsigned_abs();
+            let sign = if p < 0 { "-" } else { "" };
+            format!("{sign}{}.{:02}", a / 100, a % 100)
+        };
+        let decimal = |v: i64| {
+            let a = v.unsigned_abs();
+            let sign = if v < 0 { "-" } else { "" };
+            let mut out = format!("{sign}{}", a / 1_000_000);
+            if !a.is_multiple_of(1_000_000) {
+                let digits = format!("{:06}", a % 1_000_000);
+                out.push('.');
+                out.push_str(digits.trim_end_matches('0'));
+            }
+            out
+        };
+        let date = |d: i32| {
+            let (y, m, day) = civil_from_days(d);
+            let sign = if y < 0 { "-" } else { "" };
+            format!("{sign}{:04}-{m:02}-{day:02}", y.unsigned_abs())
+        };
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut values = vec![
+            0i64, 1, -1, 9, 10, 99, 100, 101, 999_999, 1_000_000, MAX, MIN,
+        ];
+        for _ in 0..20_000 {
+            seed ^= seed >> 12;
+            seed ^= seed << 25;
+            seed ^= seed >> 27;
+            let r = seed.wrapping_mul(0x2545_F491_4F6C_DD1D) as i64;
+            values.push(r);
+            values.push(r >> (r & 63));
+        }
+        for v in values {
+            assert_eq!(format_money(v), money(v), "{v}");
+            assert_eq!(format_decimal(v), decimal(v), "{v}");
+            let d = (v >> 32) as i32;
+            assert_eq!(format_date(d), date(d), "{d}");
+            let d = (v % 5_000_000) as i32;
+            assert_eq!(format_date(d), date(d), "{d}");
+        }
+    }
 
     #[test]
     fn format_money_forms() {

@@ -485,6 +485,24 @@ impl Policy {
         crate::facts::from_cells(&self.inner.meta.input, cells)
     }
 
+    /// [`Policy::parse_cells`] into `facts`, reusing their storage (for
+    /// many records in a row, say). After an error, `facts` hold no values
+    /// and fit no policy: evaluating them is refused.
+    pub fn parse_cells_into<'a>(
+        &self,
+        cells: impl IntoIterator<Item = (usize, &'a str)>,
+        facts: &mut Facts,
+    ) -> Result<(), InputError> {
+        crate::facts::from_cells_into(&self.inner.meta.input, cells, facts)
+    }
+
+    /// [`Policy::parse_facts`] into `facts`, reusing their storage (for
+    /// many records in a row, say). After an error, `facts` hold no values
+    /// and fit no policy: evaluating them is refused.
+    pub fn parse_facts_into(&self, json: &str, facts: &mut Facts) -> Result<(), InputError> {
+        facts::from_json_str_into(&self.inner.meta.input, json, facts)
+    }
+
     /// Checks facts given as JSON text against the input schema. Numbers
     /// are read exactly from the text. (A host holding a
     /// `serde_json::Value` passes its text: `value.to_string()`.)

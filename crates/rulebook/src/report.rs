@@ -202,6 +202,97 @@ impl<'a> TypedValue<'a> {
     }
 }
 
+impl TypedValue<'_> {
+    /// Appends the value's JSON text ([`TypedValue::to_json`]) to `out`,
+    /// allocating nothing else.
+    pub fn write_json(&self, out: &mut String) {
+        match (self.0.ty, self.0.value) {
+            (_, ValueRef::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+            (_, ValueRef::Text(t)) => push_json_str(out, t),
+            (ValueType::Decimal | ValueType::Money | ValueType::Date, ValueRef::Num(_)) => {
+                // digits, signs, points and dashes: nothing to escape
+                out.push('"');
+                self.write_text(out);
+                out.push('"');
+            }
+            (ValueType::Enum { .. }, ValueRef::Num(n)) => push_json_str(out, self.variant(n)),
+            (_, ValueRef::Num(n)) => push_int(out, n),
+        }
+    }
+
+    /// Appends the value's text (`Display`: the JSON text of a string
+    /// without its quotes) to `out`, allocating nothing else.
+    pub fn write_text(&self, out: &mut String) {
+        match (self.0.ty, self.0.value) {
+            (_, ValueRef::Bool(b)) => out.push_str(if b { "true" } else { "false" }),
+            (_, ValueRef::Text(t)) => out.push_str(t),
+            (ValueType::Decimal, ValueRef::Num(n)) => num::write_decimal(out, n),
+            (ValueType::Money, ValueRef::Num(n)) => num::write_money(out, n),
+            (ValueType::Date, ValueRef::Num(n)) => {
+                // a date value is an i32 day count (both engines): in range
+                num::write_date(out, i32::try_from(n).unwrap_or_default());
+            }
+            (ValueType::Enum { .. }, ValueRef::Num(n)) => out.push_str(self.variant(n)),
+            (_, ValueRef::Num(n)) => push_int(out, n),
+        }
+    }
+
+    /// An enum value's variant name (empty when out of range, as in `Typed`).
+    fn variant(&self, n: i64) -> &str {
+        match self.0.ty {
+            ValueType::Enum { variants } => usize::try_from(n)
+                .ok()
+                .and_then(|i| variants.get(i))
+                .map_or("", String::as_str),
+            _ => "",
+        }
+    }
+}
+
+fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    num::push_digits(out, n.unsigned_abs(), 1);
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` escapes
+/// it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` for the
+/// other control characters; everything else as it is.
+pub fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut rest = s;
+    while let Some(k) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        let (plain, tail) = rest.split_at(k);
+        out.push_str(plain);
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let b = c as usize;
+                    out.push_str("\\u00");
+                    out.push(char::from(HEX.get(b >> 4).copied().unwrap_or(b'0')));
+                    out.push(char::from(HEX.get(b & 15).copied().unwrap_or(b'0')));
+                }
+            }
+        }
+        rest = chars.as_str();
+    }
+    out.push_str(rest);
+    out.push('"');
+}
+
 impl std::fmt::Display for TypedValue<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.to_value() {
@@ -300,6 +391,70 @@ mod tests {
             let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(&parsed, &super::to_json(policy.meta(), as_of.0, &outcome, &[]));
             prop_assert_eq!(&parsed["decisions"]["echo"]["value"], &serde_json::json!(s));
+        }
+
+        /// Escaping a JSON string without serde_json gives serde_json's text.
+        #[test]
+        fn json_strings_are_escaped_as_serde_json_does(s in "\\PC*|[\\x00-\\x7f\u{80}\u{2028}\u{10000}]{0,12}") {
+            let mut out = String::from("x");
+            super::push_json_str(&mut out, &s);
+            prop_assert_eq!(out, format!("x{}", serde_json::json!(s)));
+        }
+    }
+
+    /// Every value written without allocating is the text of `to_json`
+    /// and of `Display`.
+    #[test]
+    fn written_values_are_the_json_and_display_texts() {
+        use crate::abi::ValueType;
+        use crate::outcome::ValueRef;
+        let all: String = (0u32..0x100).filter_map(char::from_u32).collect();
+        let enumeration = ValueType::Enum {
+            variants: vec!["red".into(), "a \"b\"".into()],
+        };
+        let types = [
+            ValueType::Bool,
+            ValueType::Int,
+            ValueType::Money,
+            ValueType::Decimal,
+            ValueType::Date,
+            ValueType::Text,
+            enumeration,
+        ];
+        let nums = [
+            0i64,
+            1,
+            -1,
+            5,
+            -5,
+            99,
+            100,
+            -100,
+            123_456,
+            -1_000_001,
+            2,
+            3,
+            i64::MAX,
+            i64::MIN,
+            20_000,
+            -800_000,
+        ];
+        for ty in &types {
+            let mut values = vec![
+                ValueRef::Bool(true),
+                ValueRef::Bool(false),
+                ValueRef::Text(&all),
+                ValueRef::Text(""),
+            ];
+            values.extend(nums.iter().map(|n| ValueRef::Num(*n)));
+            for v in values {
+                let t = super::TypedValue::new(ty, v);
+                let (mut json, mut text) = (String::from("-"), String::from("-"));
+                t.write_json(&mut json);
+                t.write_text(&mut text);
+                assert_eq!(json, format!("-{}", t.to_json()), "{ty:?} {v:?}");
+                assert_eq!(text, format!("-{t}"), "{ty:?} {v:?}");
+            }
         }
     }
 }

@@ -43,11 +43,37 @@ impl Facts {
         }
     }
 
+    /// After a failed reading into these facts: no values, fitting no
+    /// layout, so that they are refused if evaluated.
+    fn reset(&mut self) {
+        self.values.clear();
+        self.layout = 0;
+    }
+
     /// Whether these facts were checked against `layout`.
     #[inline]
     pub(crate) fn fits(&self, layout: &Layout) -> bool {
         self.layout == layout.id()
     }
+}
+
+/// No facts, fitting no policy's inputs (evaluating them is refused):
+/// storage for [`crate::Policy::parse_facts_into`] and
+/// [`crate::Policy::parse_cells_into`] to fill.
+impl Default for Facts {
+    fn default() -> Facts {
+        Facts {
+            values: Vec::new(),
+            layout: 0,
+        }
+    }
+}
+
+/// `n` unknown values (without cloning one `n` times).
+fn unknowns(n: usize) -> Vec<Option<FactValue>> {
+    let mut values = Vec::with_capacity(n);
+    values.resize_with(n, || None);
+    values
 }
 
 /// What is wrong with one input value.
@@ -123,6 +149,29 @@ pub fn from_json_str(schema: &Layout, text: &str) -> Result<Facts, InputError> {
     full(schema, text, &mut None)
 }
 
+/// [`from_json_str`] into `facts`, their storage reused. After an error,
+/// `facts` hold no values and fit no layout.
+pub fn from_json_str_into(
+    schema: &Layout,
+    text: &str,
+    facts: &mut Facts,
+) -> Result<(), InputError> {
+    if typed::parse_into(schema, text, false, &mut facts.values) {
+        facts.layout = schema.id();
+        return Ok(());
+    }
+    match full(schema, text, &mut None) {
+        Ok(f) => {
+            *facts = f;
+            Ok(())
+        }
+        Err(e) => {
+            facts.reset();
+            Err(e)
+        }
+    }
+}
+
 /// The full parser: every problem found and worded, undeclared facts noted
 /// when asked. (The one pass in `typed` handles good facts first.)
 fn full(schema: &Layout, text: &str, ignored: &mut Ignored) -> Result<Facts, InputError> {
@@ -161,7 +210,21 @@ pub fn from_cells<'a>(
     schema: &Layout,
     cells: impl IntoIterator<Item = (usize, &'a str)>,
 ) -> Result<Facts, InputError> {
-    let mut values = vec![None; schema.fields.len()];
+    let mut facts = Facts::default();
+    from_cells_into(schema, cells, &mut facts)?;
+    Ok(facts)
+}
+
+/// [`from_cells`] into `facts`, their storage reused. After an error,
+/// `facts` hold no values and fit no layout.
+pub fn from_cells_into<'a>(
+    schema: &Layout,
+    cells: impl IntoIterator<Item = (usize, &'a str)>,
+    facts: &mut Facts,
+) -> Result<(), InputError> {
+    let values = &mut facts.values;
+    values.clear();
+    values.resize_with(schema.fields.len(), || None);
     let mut problems = Vec::new();
     for (i, text) in cells {
         let (Some(field), Some(slot)) = (schema.fields.get(i), values.get_mut(i)) else {
@@ -170,35 +233,96 @@ pub fn from_cells<'a>(
         if text.is_empty() {
             continue;
         }
-        let cell = match &field.ty {
-            ValueType::Bool if text == "true" => Cell::Bool(true),
-            ValueType::Bool if text == "false" => Cell::Bool(false),
-            ValueType::Int => Cell::Number(text),
-            ValueType::List { .. } => match serde_json::from_str::<&RawValue>(text) {
-                Ok(raw) => Cell::Json(Raw(raw)),
-                Err(_) => {
-                    problems.push(FieldProblem {
-                        path: field.name.clone(),
-                        value: shorten(text.to_string()),
-                        expected: "a list written as JSON text in its cell".into(),
-                        kind: ProblemKind::Value,
-                    });
-                    continue;
-                }
-            },
-            _ => Cell::Str(text),
-        };
-        let path = Path::Field(&Path::Root, &field.name);
-        match value(&field.ty, cell, &path, &mut problems, &mut None) {
-            Ok(v) => *slot = v,
-            Err(p) => problems.push(p),
+        // the usual cell in one step; any other through the full reading,
+        // which alone words the errors
+        if !plain_cell(&field.ty, text, slot) {
+            *slot = full_cell(field, text, &mut problems);
         }
     }
     if problems.is_empty() {
-        Ok(Facts::new(schema, values))
+        facts.layout = schema.id();
+        Ok(())
     } else {
+        facts.reset();
         Err(InputError { problems })
     }
+}
+
+/// A cell read by the full reading: its value, with any problems found
+/// added to `problems`.
+fn full_cell(
+    field: &crate::abi::FieldMeta,
+    text: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<FactValue> {
+    let cell = match &field.ty {
+        ValueType::Bool if text == "true" => Cell::Bool(true),
+        ValueType::Bool if text == "false" => Cell::Bool(false),
+        ValueType::Int => Cell::Number(text),
+        ValueType::List { .. } => match serde_json::from_str::<&RawValue>(text) {
+            Ok(raw) => Cell::Json(Raw(raw)),
+            Err(_) => {
+                problems.push(FieldProblem {
+                    path: field.name.clone(),
+                    value: shorten(text.to_string()),
+                    expected: "a list written as JSON text in its cell".into(),
+                    kind: ProblemKind::Value,
+                });
+                return None;
+            }
+        },
+        _ => Cell::Str(text),
+    };
+    let path = Path::Field(&Path::Root, &field.name);
+    match value(&field.ty, cell, &path, problems, &mut None) {
+        Ok(v) => v,
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    }
+}
+
+/// A cell's value read straight by its field's type into `slot`, as the
+/// full reading in [`from_cells`] reads it when it is good; false (and
+/// `slot` untouched) to read it that way.
+fn plain_cell(ty: &ValueType, text: &str, slot: &mut Option<FactValue>) -> bool {
+    let v = match ty {
+        ValueType::Bool => match text {
+            "true" => FactValue::Bool(true),
+            "false" => FactValue::Bool(false),
+            _ => return false,
+        },
+        ValueType::Int | ValueType::Money | ValueType::Decimal => {
+            let n = match ty {
+                ValueType::Int => num::parse_int(text),
+                ValueType::Money => num::parse_money(text),
+                _ => num::parse_decimal(text),
+            };
+            match n {
+                Ok(n) => FactValue::Num(n),
+                Err(_) => return false,
+            }
+        }
+        ValueType::Date => match num::parse_date(text) {
+            Some(d) => FactValue::Num(i64::from(d)),
+            None => return false,
+        },
+        ValueType::Text => FactValue::Text(Arc::from(text)),
+        ValueType::Enum { variants } => match variants.iter().position(|x| x == text) {
+            Some(i) => FactValue::Num(i as i64),
+            None => return false,
+        },
+        ValueType::List { .. } => match typed::parse_value(ty, text) {
+            Some(v) => {
+                *slot = v;
+                return true;
+            }
+            None => return false,
+        },
+    };
+    *slot = Some(v);
+    true
 }
 
 /// One cell of a text record, read as its field's type asks.
@@ -458,7 +582,7 @@ fn record<'a, N: Node<'a>>(
     problems: &mut Vec<FieldProblem>,
     ignored: &mut Ignored,
 ) -> Vec<Option<FactValue>> {
-    let mut values = vec![None; layout.fields.len()];
+    let mut values = unknowns(layout.fields.len());
     let mut given = Given::new(layout.fields.len());
     for (key, node) in entries {
         let Some(i) = layout.fields.iter().position(|f| f.name == key) else {

@@ -23,15 +23,40 @@ pub(super) fn parse(
     text: &str,
     strict_keys: bool,
 ) -> Option<Vec<Option<FactValue>>> {
+    let mut values = Vec::new();
+    parse_into(schema, text, strict_keys, &mut values).then_some(values)
+}
+
+/// [`parse`] into `values` (their storage reused); false to fall back
+/// (then `values` holds nothing meaningful).
+pub(super) fn parse_into(
+    schema: &Layout,
+    text: &str,
+    strict_keys: bool,
+    values: &mut Vec<Option<FactValue>>,
+) -> bool {
     let mut de = serde_json::Deserializer::from_str(text);
-    let values = RecordSeed {
+    let read = TopSeed {
         layout: schema,
         strict_keys,
+        values,
+    }
+    .deserialize(&mut de);
+    read.is_ok() && de.end().is_ok()
+}
+
+/// One value of type `ty` read from `text` (a CSV cell's text); None to
+/// fall back. Undeclared keys in list elements are ignored.
+pub(super) fn parse_value(ty: &ValueType, text: &str) -> Option<Option<FactValue>> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = ValueSeed {
+        ty,
+        strict_keys: false,
     }
     .deserialize(&mut de)
     .ok()?;
     de.end().ok()?;
-    Some(values)
+    Some(value)
 }
 
 /// Gives up on the fast path (the message is never shown).
@@ -60,30 +85,78 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let fields = &self.layout.fields;
-        let mut values = vec![None; fields.len()];
-        let mut given = Given::new(fields.len());
-        while let Some(key) = map.next_key::<super::Key<'de>>()? {
-            let Some(i) = fields.iter().position(|f| f.name == key.0) else {
-                if self.strict_keys {
-                    return Err(give_up());
-                }
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            if given.mark(i) {
-                return Err(give_up());
-            }
-            let (Some(field), Some(slot)) = (fields.get(i), values.get_mut(i)) else {
-                return Err(give_up());
-            };
-            *slot = map.next_value_seed(ValueSeed {
-                ty: &field.ty,
-                strict_keys: self.strict_keys,
-            })?;
-        }
+        let mut values = Vec::new();
+        fill(&mut map, self.layout, self.strict_keys, &mut values)?;
         Ok(values)
     }
+}
+
+/// The top record, read into values kept from record to record.
+struct TopSeed<'l, 'v> {
+    layout: &'l Layout,
+    strict_keys: bool,
+    values: &'v mut Vec<Option<FactValue>>,
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of facts")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        fill(&mut map, self.layout, self.strict_keys, self.values)
+    }
+}
+
+/// Reads an object's entries into `values`, one per field of `layout`.
+fn fill<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    layout: &Layout,
+    strict_keys: bool,
+    values: &mut Vec<Option<FactValue>>,
+) -> Result<(), A::Error> {
+    let fields = &layout.fields;
+    values.clear();
+    values.resize_with(fields.len(), || None);
+    let mut given = Given::new(fields.len());
+    // facts usually come in the order of the inputs (some left out):
+    // the fields after the last one found are tried first
+    let mut next = 0;
+    while let Some(key) = map.next_key::<super::Key<'de>>()? {
+        let (before, after) = fields.split_at(next.min(fields.len()));
+        let found = match after.iter().position(|f| f.name == key.0) {
+            Some(k) => Some(next + k),
+            None => before.iter().position(|f| f.name == key.0),
+        };
+        let Some(i) = found else {
+            if strict_keys {
+                return Err(give_up());
+            }
+            map.next_value::<IgnoredAny>()?;
+            continue;
+        };
+        next = i + 1;
+        if given.mark(i) {
+            return Err(give_up());
+        }
+        let (Some(field), Some(slot)) = (fields.get(i), values.get_mut(i)) else {
+            return Err(give_up());
+        };
+        *slot = map.next_value_seed(ValueSeed {
+            ty: &field.ty,
+            strict_keys,
+        })?;
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy)]
@@ -249,6 +322,92 @@ decision ok: bool = b
         "{\"n\": 1}",
     ];
     const KEYS: &[&str] = &["b", "i", "m", "d", "t", "e", "x", "l", "zz"];
+
+    /// Facts read into facts kept from record to record are the facts
+    /// read anew; after an error they hold nothing and are refused.
+    #[test]
+    fn facts_read_into_kept_storage_are_the_facts_read_anew() {
+        let policy = Policy::from_source("t.rules", SOURCE).unwrap();
+        let as_of = crate::Date::parse("2026-01-01").unwrap();
+        let mut kept = crate::Facts::default();
+        assert!(policy
+            .evaluate_with(crate::Engine::Interpreter, &kept, as_of)
+            .is_err());
+        let texts = [
+            r#"{"b": true, "m": "1.50", "x": "hi", "l": [{"n": 1}]}"#,
+            r#"{"m": "lots"}"#,
+            r#"{"i": 3}"#,
+            "not json",
+            r#"{"l": [{"n": 1.5}], "zz": 1}"#,
+            r#"{"e": "green", "t": "2026-02-28", "d": 2}"#,
+        ];
+        for text in texts {
+            match (
+                policy.parse_facts(text),
+                policy.parse_facts_into(text, &mut kept),
+            ) {
+                (Ok(fresh), Ok(())) => assert_eq!(fresh, kept, "{text}"),
+                (Err(a), Err(b)) => {
+                    assert_eq!(a, b, "{text}");
+                    let refused = policy.evaluate_with(crate::Engine::Interpreter, &kept, as_of);
+                    assert!(refused.is_err(), "{text}");
+                }
+                (a, b) => panic!("{text}: {a:?} but {b:?}"),
+            }
+        }
+        let rows: [&[(usize, &str)]; 4] = [
+            &[(0, "true"), (2, "1.50"), (6, "hi")],
+            &[(2, "lots")],
+            &[(7, "[{\"n\": 1}]"), (5, "green")],
+            &[(1, "7")],
+        ];
+        for row in rows {
+            let fresh = policy.parse_cells(row.iter().copied());
+            match (
+                fresh,
+                policy.parse_cells_into(row.iter().copied(), &mut kept),
+            ) {
+                (Ok(fresh), Ok(())) => assert_eq!(fresh, kept, "{row:?}"),
+                (Err(a), Err(b)) => assert_eq!(a, b, "{row:?}"),
+                (a, b) => panic!("{row:?}: {a:?} but {b:?}"),
+            }
+        }
+    }
+
+    /// A CSV cell read in one step (`plain_cell`) is read alike by the
+    /// full reading, with no problem.
+    #[test]
+    fn a_cell_read_in_one_step_is_read_alike_in_full() {
+        let policy = Policy::from_source("t.rules", SOURCE).unwrap();
+        let schema = &policy.meta().input;
+        let mut cells: Vec<String> = Vec::new();
+        for v in VALUES {
+            cells.push(v.to_string());
+            cells.push(v.trim_matches('"').to_string());
+            cells.push(format!(" {v}"));
+        }
+        cells.extend(
+            [
+                "yes", "TRUE", "1.", ".5", "-", "+1", "1e2", "0012.30", "red ",
+            ]
+            .map(String::from),
+        );
+        let mut fast = 0;
+        for field in &schema.fields {
+            for text in &cells {
+                let mut slot = None;
+                if super::super::plain_cell(&field.ty, text, &mut slot) {
+                    let v = slot;
+                    let mut problems = Vec::new();
+                    let full = super::super::full_cell(field, text, &mut problems);
+                    assert!(problems.is_empty(), "{} {text:?}: {problems:?}", field.name);
+                    assert_eq!(v, full, "{} {text:?}", field.name);
+                    fast += 1;
+                }
+            }
+        }
+        assert!(fast > 40, "{fast}");
+    }
 
     #[test]
     fn the_one_pass_agrees_with_the_full_parser() {

@@ -11,14 +11,18 @@
 
 mod format;
 pub(crate) mod pipeline;
+mod read;
 mod summary;
 
 pub use format::Format;
-pub(crate) use format::{Reader, Record};
+pub(crate) use read::{Chunk, Reader};
+use read::{CsvRows, Row};
 use rulebook::{BatchResults, Date, Facts, Policy};
+use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Instant;
 use summary::Summary;
 
@@ -34,15 +38,6 @@ pub struct Options<'a> {
     pub as_of: Option<&'a str>,
     pub jobs: Option<usize>,
     pub format: Option<Format>,
-}
-
-/// A chunk of records as read: their text and where each starts.
-pub(crate) struct Chunk {
-    pub(crate) index: u64,
-    /// Each record's number (1-based line, or data row) and text.
-    pub(crate) records: Vec<(u64, format::Record)>,
-    /// Input bytes the chunk covers (for the progress bar).
-    pub(crate) bytes: u64,
 }
 
 /// A chunk evaluated: its output text, its rejects, and what it counted.
@@ -118,6 +113,8 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let mut total = Summary::new(&policy);
     let columns = reader.columns();
+    // output buffers written out go back to the workers, to be filled again
+    let spare: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let written = pipeline::run(
         reader,
         jobs,
@@ -125,12 +122,25 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
             results: BatchResults::default(),
             facts: Vec::with_capacity(CHUNK_RECORDS),
             lines: Vec::with_capacity(CHUNK_RECORDS),
+            rejects: Vec::new(),
+            rows: CsvRows::new(),
+            scratch: String::new(),
         },
-        |w, chunk| w.chunk(&policy, columns.as_deref(), format, as_of, chunk),
-        |d: Done, bytes| {
+        |w, chunk| {
+            let out = spare.lock().ok().and_then(|mut s| s.pop());
+            w.chunk(&policy, columns.as_deref(), format, as_of, chunk, out)
+        },
+        |d: Result<Done, String>, bytes| {
+            let mut d = d?;
             output
                 .write_all(d.output.as_bytes())
                 .map_err(|e| format!("output: {e}"))?;
+            if let Ok(mut s) = spare.lock() {
+                if s.len() <= jobs {
+                    d.output.clear();
+                    s.push(std::mem::take(&mut d.output));
+                }
+            }
             rejects
                 .write_all(d.rejects.as_bytes())
                 .map_err(|e| format!("rejects: {e}"))?;
@@ -152,55 +162,103 @@ struct Worker {
     results: BatchResults,
     facts: Vec<Facts>,
     lines: Vec<u64>,
+    rejects: Vec<(u64, String)>,
+    rows: CsvRows,
+    scratch: String,
 }
 
 impl Worker {
-    /// One chunk parsed, evaluated in one call and written.
+    /// One chunk parsed, evaluated in one call and written (into `output`,
+    /// a buffer to fill again, if given). `columns` are the CSV columns'
+    /// input fields.
     fn chunk(
         &mut self,
         policy: &Policy,
         columns: Option<&Vec<Option<usize>>>,
         format: Format,
         as_of: Date,
-        chunk: Chunk,
-    ) -> Done {
-        self.facts.clear();
+        chunk: &Chunk,
+        output: Option<String>,
+    ) -> Result<Done, String> {
+        let mut used = 0;
         self.lines.clear();
+        self.rejects.clear();
+        let (facts, lines, rejects) = (&mut self.facts, &mut self.lines, &mut self.rejects);
+        // each record's facts parsed into the next of the facts kept from
+        // chunk to chunk (their storage reused)
+        let mut take = |line: u64, parse: &mut dyn FnMut(&mut Facts) -> Result<(), String>| {
+            if facts.len() <= used {
+                facts.resize_with(used + 1, Facts::default);
+            }
+            let Some(f) = facts.get_mut(used) else { return };
+            match parse(f) {
+                Ok(()) => {
+                    used += 1;
+                    lines.push(line);
+                }
+                Err(e) => rejects.push((line, e)),
+            }
+        };
+        match format {
+            Format::Jsonl => {
+                for (line, text) in chunk.lines() {
+                    take(line, &mut |f| {
+                        let t = text.clone()?;
+                        policy.parse_facts_into(t, f).map_err(|e| e.to_string())
+                    });
+                }
+            }
+            Format::Csv => {
+                let columns = columns.map_or(&[][..], Vec::as_slice);
+                self.rows
+                    .each(chunk, columns.len(), |line, row| match row {
+                        Row::Cells(cells) => take(line, &mut |f| {
+                            let cells = cells
+                                .iter()
+                                .zip(columns)
+                                .filter_map(|(cell, column)| column.map(|i| (i, cell)));
+                            policy.parse_cells_into(cells, f).map_err(|e| e.to_string())
+                        }),
+                        Row::Bad(e) => take(line, &mut |_| Err(e.clone())),
+                    })?;
+            }
+        }
+        let facts = self.facts.get(..used).unwrap_or_default();
         let mut out = Done {
-            output: String::with_capacity(chunk.records.len() * 64),
+            output: output.unwrap_or_else(|| String::with_capacity(facts.len() * 64)),
             rejects: String::new(),
             summary: Summary::new(policy),
         };
-        for (line, record) in &chunk.records {
-            match format::parse(policy, columns.map(Vec::as_slice), record) {
-                Ok(f) => {
-                    self.facts.push(f);
-                    self.lines.push(*line);
-                }
-                Err(e) => reject(&mut out, *line, &e),
-            }
-        }
-        policy.evaluate_batch_into(self.facts.as_slice(), as_of, &mut self.results);
+        policy.evaluate_batch_into(facts, as_of, &mut self.results);
         for (i, r) in self.results.iter().enumerate() {
             let line = self.lines.get(i).copied().unwrap_or(0);
             match r {
                 Ok(view) => {
-                    format::write_row(format, policy, line, &view, &mut out.output);
+                    format::write_row(
+                        format,
+                        policy,
+                        line,
+                        &view,
+                        &mut out.output,
+                        &mut self.scratch,
+                    );
                     out.summary.count(&view);
                 }
-                Err(e) => reject(&mut out, line, &e.to_string()),
+                Err(e) => self.rejects.push((line, e.to_string())),
             }
         }
-        out
+        // the rejects in line order (those of parsing, then of evaluating)
+        self.rejects.sort_by_key(|(line, _)| *line);
+        out.summary.rejected = self.rejects.len() as u64;
+        for (line, error) in &self.rejects {
+            let _ = writeln!(
+                out.rejects,
+                "{{\"line\":{line},\"error\":{}}}",
+                serde_json::Value::String(error.clone())
+            );
+        }
+        Ok(out)
     }
-}
-
-fn reject(out: &mut Done, line: u64, error: &str) {
-    out.summary.rejected += 1;
-    out.rejects.push_str(&format!(
-        "{{\"line\":{line},\"error\":{}}}\n",
-        serde_json::Value::String(error.to_string())
-    ));
 }
 
 /// A progress bar over the input's bytes, on a terminal only (and not

@@ -7,7 +7,7 @@
 
 mod html;
 
-use super::batch::{self, Chunk, Reader, Record};
+use super::batch::{self, Chunk, Reader};
 use rulebook::{Date, Impact, Policy};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -92,17 +92,17 @@ struct CaseLine<'a> {
 }
 
 /// The impact of one chunk of the cases file.
-fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: Chunk) -> Impact {
+fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: &Chunk) -> Impact {
     let mut imp = Impact::new(old, new);
-    for (line, record) in &chunk.records {
-        let Record::Line(text) = record else { continue };
-        let case: CaseLine = match serde_json::from_str(text) {
-            Ok(c) => c,
-            Err(e) => {
-                imp.not_a_case(*line, format!("not a case: {e}"));
-                continue;
-            }
-        };
+    for (line, text) in chunk.lines() {
+        let case: CaseLine =
+            match text.and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string())) {
+                Ok(c) => c,
+                Err(e) => {
+                    imp.not_a_case(line, format!("not a case: {e}"));
+                    continue;
+                }
+            };
         let facts = match (case.input, case.facts) {
             (Some(i), _) => i,
             (None, Some(f)) => {
@@ -115,7 +115,7 @@ fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: Chunk) -
             }
             (None, None) => {
                 imp.not_a_case(
-                    *line,
+                    line,
                     "a case has `input` (or, in a decision log, `facts`)".into(),
                 );
                 continue;
@@ -126,7 +126,7 @@ fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: Chunk) -
             Some(s) => match Date::parse(s) {
                 Ok(d) => d,
                 Err(_) => {
-                    imp.not_a_case(*line, format!("as_of {s:?} is not a date YYYY-MM-DD"));
+                    imp.not_a_case(line, format!("as_of {s:?} is not a date YYYY-MM-DD"));
                     continue;
                 }
             },
