@@ -5,7 +5,8 @@
 //! The request handler only offers a copy of the facts to a bounded queue
 //! (nothing when no policy has a shadow); when the queue is full the offer
 //! is dropped and counted, so the live answer is never delayed. One
-//! thread that runs only on otherwise idle processor time takes the queue, evaluates each request on both
+//! thread at the lowest priority, and at most a twentieth of a processor,
+//! takes the queue, evaluates each request on both
 //! versions and tallies the impact ([`rulebook::Impact`]), which the admin
 //! API reads at any time. A reload of the served policy starts the tally
 //! afresh against the new version.
@@ -23,6 +24,13 @@ use std::time::SystemTime;
 /// Requests waiting for the shadow thread, by default.
 pub const DEFAULT_QUEUE: usize = 1024;
 
+/// The shadow thread rests this many times as long as each request's
+/// evaluation took, so that it never takes more than a twentieth of a
+/// processor.
+const IDLE_PER_WORK: u32 = 19;
+/// Its longest rest after one request.
+const MAX_REST: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// How long the shadow thread sleeps when its queue is empty.
 const POLL: std::time::Duration = std::time::Duration::from_millis(2);
 
@@ -39,6 +47,7 @@ pub struct ExampleFacts {
 pub struct Shadows {
     shared: Arc<Shared>,
     queue: SyncSender<Job>,
+    capacity: usize,
 }
 
 /// What the handlers and the shadow thread share.
@@ -121,7 +130,11 @@ impl Shadows {
         std::thread::Builder::new()
             .name("rulebook-shadow".into())
             .spawn(move || work(&s, &rx))?;
-        Ok(Shadows { shared, queue })
+        Ok(Shadows {
+            shared,
+            queue,
+            capacity: capacity.max(1),
+        })
     }
 
     /// Holds `candidate` as the shadow of its policy, replacing any other;
@@ -179,6 +192,15 @@ impl Shadows {
         let name = live.policy.name();
         let Some(shadow) = self.get(name) else { return };
         let request = shadow.offered.fetch_add(1, Ordering::Relaxed) + 1;
+        // a full queue is known without copying the facts for nothing
+        let waiting = request
+            .saturating_sub(1)
+            .saturating_sub(shadow.dropped.load(Ordering::Relaxed))
+            .saturating_sub(shadow.evaluated.load(Ordering::Relaxed));
+        if waiting >= self.capacity as u64 {
+            shadow.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let job = Job {
             shadow: shadow.clone(),
             live: live.clone(),
@@ -304,14 +326,11 @@ fn work(shared: &Shared, rx: &Receiver<Job>) {
             Err(TryRecvError::Disconnected) => return,
         };
         let (live, cand) = (&job.live.policy, &job.shadow.candidate.policy);
+        let started = std::time::Instant::now();
+        let on = |p: &rulebook::Policy, f: &rulebook::Facts| p.evaluate(f, job.as_of).ok();
         let live_facts = live.parse_facts(&job.facts).ok();
-        let a = live_facts
-            .as_ref()
-            .and_then(|f| live.evaluate(f, job.as_of).ok());
-        let b = cand
-            .parse_facts(&job.facts)
-            .ok()
-            .and_then(|f| cand.evaluate(&f, job.as_of).ok());
+        let a = live_facts.as_ref().and_then(|f| on(live, f));
+        let b = cand.parse_facts(&job.facts).ok().and_then(|f| on(cand, &f));
         let example = || {
             let mut e = Map::new();
             e.insert("request".into(), json!(job.request));
@@ -344,6 +363,9 @@ fn work(shared: &Shared, rx: &Receiver<Job>) {
         counter.fetch_add(1, Ordering::Relaxed);
         // last: a reader that sees it counted sees its tally and metrics
         job.shadow.evaluated.fetch_add(1, Ordering::Release);
+        // at most a twentieth of one processor (the queue drops what does
+        // not fit: under load the figures are a sample)
+        std::thread::sleep((started.elapsed() * IDLE_PER_WORK).min(MAX_REST));
     }
 }
 
@@ -359,19 +381,16 @@ fn shown_facts(shared: &Shared, live: &Version, facts: Option<&rulebook::Facts>)
     serde_json::from_str(&text).ok()
 }
 
-/// Asks the scheduler to run the calling thread only when no other thread
-/// wants the processor (Linux `SCHED_IDLE`; a thread's policy is its own):
-/// under load the shadow falls behind and its queue drops work, instead of
-/// taking time from the requests. Elsewhere, or if refused, a lower nice
-/// value, or nothing.
+/// Asks the scheduler to run the calling thread after the request threads
+/// (Linux: a thread's nice value is its own). Not `SCHED_IDLE`: a thread
+/// that may wait indefinitely can hold a lock the request threads need (the
+/// allocator's, the instance pool's) for as long; at the lowest nice value
+/// it still runs often enough to let go of it. A failure changes nothing.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: both calls only read their arguments (`param` lives across
-    // the call); `0` is the calling thread. A failure changes nothing.
+    // SAFETY: setpriority only reads its integer arguments; `0` is the
+    // calling thread.
     unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
-            libc::setpriority(libc::PRIO_PROCESS, 0, 19);
-        }
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }

@@ -568,9 +568,11 @@ impl Policy {
             Engine::Interpreter => match &self.inner.program {
                 Some(p) => {
                     // the module's bounds: its runtime's deadline and memory
-                    let (deadline, max_memory) = match &self.inner.runtime {
-                        Some(r) => (r.config().deadline, r.config().max_memory),
-                        None => {
+                    let (deadline, max_memory) = match self.runtime() {
+                        Ok(r) => (r.config().deadline, r.config().max_memory),
+                        // no engine here: the limits the shared runtime
+                        // would have (its configuration, from the environment)
+                        Err(_) => {
                             let c = runtime::RuntimeConfig::from_env();
                             (c.deadline, c.max_memory)
                         }
