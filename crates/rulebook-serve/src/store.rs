@@ -275,18 +275,25 @@ fn read_version(file: &Path, max_bytes: u64) -> Result<FileVersion, String> {
             Some((t, text))
         }
     };
-    let key = VersionKey {
-        policy: rulebook::sha256_hex(&bytes),
-        tests: tests
-            .as_ref()
-            .map(|(_, t)| rulebook::sha256_hex(t.as_bytes())),
-    };
-    Ok(FileVersion {
-        file: file.to_path_buf(),
-        bytes,
-        tests,
-        key,
-    })
+    Ok(FileVersion::new(file.to_path_buf(), bytes, tests))
+}
+
+impl FileVersion {
+    /// A version of `file` made of `bytes` and its tests, keyed by their hashes.
+    fn new(file: PathBuf, bytes: Vec<u8>, tests: Option<(PathBuf, String)>) -> FileVersion {
+        let key = VersionKey {
+            policy: rulebook::sha256_hex(&bytes),
+            tests: tests
+                .as_ref()
+                .map(|(_, t)| rulebook::sha256_hex(t.as_bytes())),
+        };
+        FileVersion {
+            file,
+            bytes,
+            tests,
+            key,
+        }
+    }
 }
 
 /// Compiles a file version to native code and runs its tests, within `budget`.
@@ -466,18 +473,7 @@ impl PolicyStore {
                 Some((t, text))
             }
         };
-        let key = VersionKey {
-            policy: rulebook::sha256_hex(&bytes),
-            tests: tests
-                .as_ref()
-                .map(|(_, t)| rulebook::sha256_hex(t.as_bytes())),
-        };
-        let v = FileVersion {
-            file,
-            bytes,
-            tests,
-            key,
-        };
+        let v = FileVersion::new(file, bytes, tests);
         match load(v, self.options.load_budget, self.options.runtime.clone()) {
             Outcome::Refused { reason, .. } => Err(CandidateError::Refused(reason)),
             Outcome::Loaded(v) if v.policy.name() != name => Err(CandidateError::Refused(format!(

@@ -251,21 +251,7 @@ impl Policy {
     /// a compiled module, or when the split module is refused.
     #[doc(hidden)]
     pub fn split_every_item(&self) -> Option<Policy> {
-        let program = self.inner.program.as_ref()?;
-        let hash = &self.inner.meta.hash;
-        let compiled = codegen::compile_with(program, hash, codegen::Split::EveryItem).ok()?;
-        Some(Policy {
-            inner: Arc::new(Inner {
-                program: Some(program.clone()),
-                meta: Arc::new(compiled.meta),
-                wasm: compiled.wasm,
-                runtime: self.inner.runtime.clone(),
-                loaded: OnceLock::new(),
-                path: self.inner.path.clone(),
-                warnings: self.inner.warnings.clone(),
-                source: self.inner.source.clone(),
-            }),
-        })
+        self.recompiled(codegen::Split::EveryItem, false)
     }
 
     /// The same policy compiled so that each record evaluated by the full
@@ -275,9 +261,15 @@ impl Policy {
     /// policy loaded from a compiled module.
     #[doc(hidden)]
     pub fn marking_full_body(&self) -> Option<Policy> {
+        self.recompiled(codegen::Split::Auto, true)
+    }
+
+    /// This policy's program compiled again with other code generation
+    /// options, on the same runtime.
+    fn recompiled(&self, split: codegen::Split, mark_full: bool) -> Option<Policy> {
         let program = self.inner.program.as_ref()?;
         let hash = &self.inner.meta.hash;
-        let compiled = codegen::compile_marking(program, hash, codegen::Split::Auto, true).ok()?;
+        let compiled = codegen::compile_marking(program, hash, split, mark_full).ok()?;
         Some(Policy {
             inner: Arc::new(Inner {
                 program: Some(program.clone()),
