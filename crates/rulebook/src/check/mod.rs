@@ -185,7 +185,7 @@ pub fn check(
             line_starts: c.line_starts,
         };
         // 5. the cheap lints: inputs, params and defines nothing reads
-        warnings.extend(crate::lint::unused_warnings(&program, source));
+        warnings.extend(crate::lint::unused::unused_warnings(&program, source));
         Ok((program, warnings))
     } else {
         let mut errors = c.errors;

@@ -13,9 +13,13 @@
 
 mod formula;
 mod solve;
+pub(crate) mod unused;
+mod warning;
+
+use unused::{line_span, unused};
+pub use warning::LintWarning;
 
 use crate::ast::Span;
-use crate::diagnostic::Diagnostic;
 use crate::diff::NoSource;
 use crate::num;
 use crate::outcome::EvalError;
@@ -25,29 +29,6 @@ use formula::{Meaning, Translator};
 use serde_json::{json, Map, Value as Json};
 use solve::{solve, Solution, F};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// One warning of `rulebook lint`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LintWarning {
-    /// Its name, for `# lint: allow(NAME)`.
-    pub name: &'static str,
-    pub span: Span,
-    pub message: String,
-    /// An input that shows it, with its date: `{"as_of": ..., "input": {...}}`.
-    pub example: Option<Json>,
-}
-
-impl LintWarning {
-    /// As a diagnostic, for `path:line:col: warning: message` rendering.
-    pub fn diagnostic(&self) -> Diagnostic {
-        Diagnostic::warning(self.span, format!("{} [{}]", self.message, self.name)).with_help(
-            format!(
-                "silence it on this line with `# lint: allow({})`",
-                self.name
-            ),
-        )
-    }
-}
 
 /// The names of the warnings `lint` gives (docs/lint.md has each).
 pub const WARNINGS: &[&str] = &[
@@ -133,21 +114,6 @@ fn spans(p: &Program) -> Vec<(i32, i32)> {
     }
     out.push((lo, i32::MAX));
     out
-}
-
-/// The span of line `line` (1-based), from its first non-blank character.
-fn line_span(p: &Program, source: &str, line: u32) -> Span {
-    let start = p
-        .line_starts
-        .get(line.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or(0)
-        .min(source.len());
-    let end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
-    let indent = source[start..end].len() - source[start..end].trim_start().len();
-    Span::new(start + indent, end)
 }
 
 /// Whether the formula has no solution: proved (Unknown is not).
@@ -311,83 +277,6 @@ fn requires(p: &Program, spans: &[(i32, i32)], decision: &str, cs: &[Clause]) ->
         }
     }
     out
-}
-
-/// What the program's expressions read.
-#[derive(Debug, Default)]
-struct Reads {
-    inputs: BTreeSet<usize>,
-    params: BTreeSet<usize>,
-    defines: BTreeSet<usize>,
-}
-
-fn reads(p: &Program) -> Reads {
-    let mut r = Reads::default();
-    let mut stack: Vec<&Expr> = p.item_exprs();
-    while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Input(i) => {
-                r.inputs.insert(*i);
-            }
-            ExprKind::Known(crate::program::KnownTarget::Input(i)) => {
-                r.inputs.insert(*i);
-            }
-            ExprKind::Param(i) => {
-                r.params.insert(*i);
-            }
-            ExprKind::Define(i) => {
-                r.defines.insert(*i);
-            }
-            _ => {}
-        }
-        e.push_children(&mut stack);
-    }
-    r
-}
-
-/// Inputs, params and defines nothing reads.
-fn unused(p: &Program, source: &str) -> Vec<LintWarning> {
-    let r = reads(p);
-    let mut out = Vec::new();
-    for (i, f) in p.schema.fields.iter().enumerate() {
-        if !r.inputs.contains(&i) {
-            out.push(LintWarning {
-                name: "unused-input",
-                span: line_span(p, source, f.line),
-                message: format!("input `{}` is never read", f.name),
-                example: None,
-            });
-        }
-    }
-    for (i, d) in p.defines.iter().enumerate() {
-        if !r.defines.contains(&i) {
-            out.push(LintWarning {
-                name: "unused-define",
-                span: d.span,
-                message: format!("define `{}` is never used", d.name),
-                example: None,
-            });
-        }
-    }
-    for (i, param) in p.params.iter().enumerate() {
-        if !r.params.contains(&i) {
-            out.push(LintWarning {
-                name: "unused-param",
-                span: param.span,
-                message: format!("param `{}` is never read", param.name),
-                example: None,
-            });
-        }
-    }
-    out
-}
-
-/// Unused inputs, params and defines as the checker's warnings.
-pub(crate) fn unused_warnings(p: &Program, source: &str) -> Vec<Diagnostic> {
-    unused(p, source)
-        .into_iter()
-        .map(|w| Diagnostic::warning(w.span, w.message))
-        .collect()
 }
 
 fn params_before_first_value(p: &Program) -> Vec<LintWarning> {
