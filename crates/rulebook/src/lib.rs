@@ -37,6 +37,7 @@ mod diff;
 mod digest;
 mod explain;
 mod facts;
+mod format;
 mod interp;
 mod interview;
 mod lint;
@@ -79,6 +80,7 @@ pub use diff::{static_diff, NoSource};
 pub use digest::sha256_hex;
 pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
+pub use format::{format_source, FormatError};
 pub use interview::{
     parse_answer, Interview, InterviewError, Next, Question, Reply, DEFAULT_BUDGET,
 };
@@ -128,6 +130,12 @@ pub mod __private {
         pub use crate::program::*;
     }
 
+    /// A description of a policy's checked program with every position
+    /// (line, span) left out: equal for two rule files that differ only in
+    /// layout and comments (the formatter's tests).
+    pub fn program_shape(policy: &Policy) -> Option<String> {
+        policy.program().map(crate::format::positionless)
+    }
     /// The checked program of a policy compiled from source.
     pub fn program(policy: &Policy) -> Option<&program::Program> {
         policy.program()
