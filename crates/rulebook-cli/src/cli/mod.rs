@@ -3,6 +3,7 @@
 mod batch;
 mod diff;
 mod explain;
+mod fmt;
 mod interview;
 mod lint;
 mod serve;
@@ -45,6 +46,15 @@ enum Command {
         deny_warnings: bool,
         #[arg(long, value_enum, default_value_t = lint::Format::Text)]
         format: lint::Format,
+    },
+    /// Rewrite rule files (or folders of them) in the one canonical layout, keeping comments.
+    Fmt {
+        /// .rules files or folders containing them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, and exit 1 when there is any.
+        #[arg(long)]
+        check: bool,
     },
     /// Evaluate a policy on one facts object and print the decisions JSON.
     Eval {
@@ -241,6 +251,7 @@ pub fn main() -> ExitCode {
             deny_warnings,
             format,
         } => lint::run(&paths, deny_warnings, format),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Eval {
             policy,
             wasm,
