@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod interview;
 mod lint;
+mod new;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +56,11 @@ enum Command {
         /// Write nothing: list the files that would change, and exit 1 when there is any.
         #[arg(long)]
         check: bool,
+    },
+    /// Start a policy: write NAME.rules and NAME.test.yaml from a commented example that passes its tests.
+    New {
+        /// The policy's name, optionally in a folder (`rules/winter_support`).
+        name: PathBuf,
     },
     /// Evaluate a policy on one facts object and print the decisions JSON.
     Eval {
@@ -252,6 +258,7 @@ pub fn main() -> ExitCode {
             format,
         } => lint::run(&paths, deny_warnings, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::New { name } => new::run(&name),
         Command::Eval {
             policy,
             wasm,
