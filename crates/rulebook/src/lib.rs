@@ -28,6 +28,7 @@
 //! ```
 
 mod abi;
+mod analysis;
 mod ast;
 mod candidates;
 mod check;
@@ -124,6 +125,11 @@ pub mod __private {
     /// Exact numbers and dates.
     pub mod num {
         pub use crate::num::*;
+    }
+    /// What an editor asks of a rule file: diagnostics, outline, hover,
+    /// definitions, references, completion (the language server's core).
+    pub mod analysis {
+        pub use crate::analysis::*;
     }
     /// The checked program.
     pub mod program {

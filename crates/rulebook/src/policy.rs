@@ -391,6 +391,10 @@ impl Policy {
     pub fn path(&self) -> &str {
         &self.inner.path
     }
+    /// Warnings found while checking.
+    pub(crate) fn warning_list(&self) -> &[Diagnostic] {
+        &self.inner.warnings
+    }
     /// Warnings found while checking, rendered like errors.
     pub fn warnings(&self) -> String {
         diagnostic::render(&self.inner.path, &self.inner.source, &self.inner.warnings)

@@ -3,7 +3,7 @@
 //! cycles. It turns an [`ast::File`] into a typed [`Program`], reporting every
 //! error it finds in one run.
 
-mod expr;
+pub(crate) mod expr;
 pub(crate) mod suggest;
 
 use crate::ast::{self, Span};
