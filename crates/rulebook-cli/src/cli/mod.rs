@@ -57,6 +57,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server (LSP 3.17 over stdin and stdout) for an editor: docs/editors.md.
+    Lsp,
     /// Start a policy: write NAME.rules and NAME.test.yaml from a commented example that passes its tests.
     New {
         /// The policy's name, optionally in a folder (`rules/winter_support`).
@@ -259,6 +261,7 @@ pub fn main() -> ExitCode {
         } => lint::run(&paths, deny_warnings, format),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::New { name } => new::run(&name),
+        Command::Lsp => lsp(),
         Command::Eval {
             policy,
             wasm,
@@ -402,6 +405,19 @@ fn rule_files(paths: &[PathBuf], missing: &mut Vec<String>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `rulebook lsp`: serves an editor until it exits (0 after `shutdown`,
+/// 1 when it exits without, as the LSP specification says).
+fn lsp() -> ExitCode {
+    match rulebook_lsp::run_stdio() {
+        Ok(rulebook_lsp::Ended::Shutdown) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: rulebook lsp: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
