@@ -306,11 +306,12 @@ fn an_editor_session_diagnoses_hovers_jumps_completes_and_formats() {
         .collect();
     assert_eq!(
         labels,
-        ["\"employed\"", "\"self_employed\"", "\"unemployed\""],
+        ["employed", "self_employed", "unemployed"],
         "{completion}"
     );
     assert_eq!(completion[0]["kind"], 20); // EnumMember
     assert_eq!(completion[0]["textEdit"]["newText"], "\"employed\"");
+    assert_eq!(completion[0]["filterText"], "\"employed\"");
 
     // document symbols
     client.notify(

@@ -293,12 +293,12 @@ impl<'a> Server<'a> {
             .into_iter()
             .enumerate()
             .map(|(i, c)| lsp::CompletionItem {
-                label: c.label.clone(),
+                label: c.label,
                 kind: Some(completion_kind(c.kind)),
                 detail: Some(c.detail),
                 // the order given: variants as declared, names before keywords
                 sort_text: Some(format!("{i:04}")),
-                filter_text: Some(c.label),
+                filter_text: Some(c.filter),
                 text_edit: Some(lsp::CompletionTextEdit::Edit(lsp::TextEdit::new(
                     index.range(c.replace),
                     c.insert,

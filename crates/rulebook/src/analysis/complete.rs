@@ -6,7 +6,7 @@
 //!   the fields of the list's elements;
 //! - after `==` or `!=` with an enum on the left, inside `in [` after one,
 //!   after `->` in a decision of enum type, and inside the text literal
-//!   being typed there: the enum's variants, quoted;
+//!   being typed there: the enum's variants (written with their quotes);
 //! - after `name:` where a type is declared: the types;
 //! - elsewhere: the names in scope (aggregation variables, inputs, params,
 //!   defines, decisions, `as_of`), the functions and the keywords.
@@ -17,8 +17,11 @@ use crate::Span;
 /// One thing that may be written at the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
-    /// What the list shows (and filters on).
+    /// What the list shows: a name, a variant without its quotes.
     pub label: String,
+    /// What an editor matches against the text typed in `replace` (a
+    /// variant with its quotes, since the quote may be typed already).
+    pub filter: String,
     pub kind: CompletionKind,
     /// The type or signature.
     pub detail: String,
@@ -121,7 +124,8 @@ pub(super) fn completions(a: &Analysis, offset: usize) -> Vec<Completion> {
         return variants
             .into_iter()
             .map(|v| Completion {
-                label: format!("\"{v}\""),
+                label: v.clone(),
+                filter: format!("\"{v}\""),
                 kind: CompletionKind::Symbol(SymbolKind::Variant),
                 detail: ty.clone(),
                 insert: format!("\"{v}\""),
@@ -148,6 +152,7 @@ pub(super) fn completions(a: &Analysis, offset: usize) -> Vec<Completion> {
             .filter_map(|c| a.symbols.get(c))
             .map(|f| Completion {
                 label: f.name.clone(),
+                filter: f.name.clone(),
                 kind: CompletionKind::Symbol(SymbolKind::Field),
                 detail: f.ty.clone(),
                 insert: f.name.clone(),
@@ -160,6 +165,7 @@ pub(super) fn completions(a: &Analysis, offset: usize) -> Vec<Completion> {
             .iter()
             .map(|t| Completion {
                 label: (*t).to_string(),
+                filter: (*t).to_string(),
                 kind: CompletionKind::Type,
                 detail: "type".to_string(),
                 insert: (*t).to_string(),
@@ -173,6 +179,7 @@ pub(super) fn completions(a: &Analysis, offset: usize) -> Vec<Completion> {
         if !out.iter().any(|c| c.label == label) {
             out.push(Completion {
                 label: label.to_string(),
+                filter: label.to_string(),
                 kind,
                 detail,
                 insert: label.to_string(),
