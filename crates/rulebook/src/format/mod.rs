@@ -56,8 +56,9 @@ pub fn format_source(path: &str, source: &str) -> Result<String, FormatError> {
 
 /// The layout of a parsed file.
 fn layout(file: &ast::File, source: &str) -> String {
+    let src = Source::new(source);
     let mut p = Printer {
-        src: Source::new(source),
+        src: &src,
         next_comment: 0,
         with_comments: true,
     };
@@ -70,10 +71,7 @@ fn layout(file: &ast::File, source: &str) -> String {
 /// same however the condition is laid out in the file.
 pub(crate) fn expr_text(src: &Source, e: &ast::Expr) -> String {
     let mut p = Printer {
-        src: Source {
-            text: src.text,
-            comments: Vec::new(),
-        },
+        src,
         next_comment: 0,
         with_comments: false,
     };
@@ -95,7 +93,7 @@ enum LineAt {
 }
 
 struct Printer<'a> {
-    src: Source<'a>,
+    src: &'a Source<'a>,
     /// The first comment not printed yet.
     next_comment: usize,
     /// False for one-line texts, which leave comments out.
