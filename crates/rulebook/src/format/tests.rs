@@ -235,3 +235,203 @@ fn a_comment_after_any_token_is_kept_and_changes_nothing() {
 fn the_stress_policy_is_laid_out_as_written() {
     assert_eq!(fmt(STRESS), STRESS);
 }
+
+mod generated {
+    //! Random expressions, parenthesised or not at random, with random
+    //! blanks, line breaks and comments between their tokens: whatever
+    //! they parse to, the formatted text checks into the same program and
+    //! formatting it again changes nothing.
+    use super::format_source;
+    use proptest::prelude::*;
+
+    /// Tokens of an expression; `None` is a place for blanks or a comment.
+    type Toks = Vec<Option<String>>;
+
+    fn t(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    fn wrap(mut inner: Toks, parens: bool) -> Toks {
+        if parens {
+            inner.insert(0, t("("));
+            inner.push(t(")"));
+        }
+        inner
+    }
+
+    fn join(parts: Vec<Toks>, sep: &str) -> Toks {
+        let mut out = Vec::new();
+        for (i, p) in parts.into_iter().enumerate() {
+            if i > 0 {
+                out.push(None);
+                out.push(t(sep));
+            }
+            out.push(None);
+            out.extend(p);
+        }
+        out
+    }
+
+    fn int() -> impl Strategy<Value = Toks> {
+        let leaf = prop_oneof![
+            Just(vec![t("a")]),
+            Just(vec![t("b")]),
+            (0u32..1000).prop_map(|n| vec![Some(n.to_string())]),
+        ];
+        leaf.prop_recursive(4, 24, 3, |inner| {
+            prop_oneof![
+                (
+                    inner.clone(),
+                    prop_oneof![Just("+"), Just("-"), Just("*")],
+                    inner.clone(),
+                    any::<bool>()
+                )
+                    .prop_map(|(l, op, r, p)| wrap(join(vec![l, r], op), p)),
+                (inner.clone(), any::<bool>()).prop_map(|(x, p)| {
+                    let mut v = vec![t("-")];
+                    v.extend(wrap(x, true));
+                    wrap(v, p)
+                }),
+                (inner.clone(), inner.clone()).prop_map(|(x, y)| {
+                    let mut v = vec![t("max"), t("(")];
+                    v.extend(join(vec![x, y], ","));
+                    v.push(t(")"));
+                    v
+                }),
+                (inner.clone(), inner.clone(), inner.clone(), any::<bool>()).prop_map(
+                    |(c, x, y, p)| {
+                        let mut v = vec![t("if"), None];
+                        v.extend(wrap(c, true));
+                        v.extend([None, t(">"), None, t("1"), None, t("then"), None]);
+                        v.extend(x);
+                        v.extend([None, t("else"), None]);
+                        v.extend(y);
+                        wrap(v, p)
+                    }
+                ),
+            ]
+        })
+    }
+
+    fn boolean() -> impl Strategy<Value = Toks> {
+        let cmp = (
+            int(),
+            prop_oneof![Just("=="), Just("!="), Just("<"), Just(">=")],
+            int(),
+            any::<bool>(),
+        )
+            .prop_map(|(l, op, r, p)| wrap(join(vec![wrap(l, true), wrap(r, true)], op), p));
+        let member = (int(), any::<bool>()).prop_map(|(x, p)| {
+            let mut v = wrap(x, true);
+            v.extend([
+                None,
+                t("in"),
+                None,
+                t("["),
+                t("1"),
+                t(","),
+                None,
+                t("2"),
+                t("]"),
+            ]);
+            wrap(v, p)
+        });
+        prop_oneof![cmp, member, Just(vec![t("c")]), Just(vec![t("true")])].prop_recursive(
+            3,
+            16,
+            2,
+            |inner| {
+                prop_oneof![
+                    (
+                        inner.clone(),
+                        prop_oneof![Just("and"), Just("or")],
+                        inner.clone(),
+                        any::<bool>()
+                    )
+                        .prop_map(|(l, op, r, p)| wrap(join(vec![l, r], op), p)),
+                    (inner.clone(), any::<bool>()).prop_map(|(x, p)| {
+                        let mut v = vec![t("not"), None];
+                        v.extend(wrap(x, true));
+                        wrap(v, p)
+                    }),
+                ]
+            },
+        )
+    }
+
+    /// The tokens written out, each place for blanks filled by `fill`.
+    fn text(toks: &Toks, fill: &[u8]) -> String {
+        let mut out = String::new();
+        let mut n = 0;
+        for tok in toks {
+            match tok {
+                Some(s) => {
+                    if out.ends_with(|c: char| c.is_ascii_alphanumeric())
+                        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    {
+                        out.push(' ');
+                    }
+                    out.push_str(s);
+                }
+                None => {
+                    let k = fill.get(n % fill.len().max(1)).copied().unwrap_or(0);
+                    n += 1;
+                    out.push_str(match k % 6 {
+                        0 | 1 => " ",
+                        2 => "",
+                        3 => "\n    ",
+                        4 => "  # note\n    ",
+                        _ => "\n# own line\n    ",
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn check(x: &Toks, y: &Toks, fill: &[u8]) -> Result<(), TestCaseError> {
+        let source = format!(
+            "policy g\ninput {{ a: int b: int c: bool }}\ndefine x: int =\n  {}\n\
+             decision y: bool\n  require {}\n",
+            text(x, fill),
+            text(y, fill),
+        );
+        // what does not compile (`a < b < c`, say) is refused, not formatted
+        let Ok(once) = format_source("g.rules", &source) else {
+            return Ok(());
+        };
+        let twice = format_source("g.rules", &once)
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{once}")))?;
+        prop_assert_eq!(&once, &twice, "not idempotent:\n{}", source);
+        prop_assert_eq!(
+            source.matches("# ").count(),
+            once.matches("# ").count(),
+            "comments lost"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn formatting_keeps_the_program() {
+        // the syntax tree builder recurses a few frames per bracket, large
+        // ones in a debug build: more stack than a test thread has
+        let run = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(|| {
+                let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+                    cases: 300,
+                    ..ProptestConfig::default()
+                });
+                let cases = (
+                    int(),
+                    boolean(),
+                    proptest::collection::vec(any::<u8>(), 1..40),
+                );
+                runner.run(&cases, |(x, y, fill)| check(&x, &y, &fill))
+            })
+            .unwrap();
+        if let Err(e) = run.join().unwrap() {
+            panic!("{e}");
+        }
+    }
+}
