@@ -167,19 +167,26 @@ impl Analysis {
     /// The file's outline: each input fact (a list with its fields, an
     /// enum with its variants), param, define and decision.
     pub fn outline(&self) -> Vec<OutlineItem> {
-        self.top.iter().map(|&i| self.outline_item(i)).collect()
+        self.top
+            .iter()
+            .filter_map(|&i| self.outline_item(i))
+            .collect()
     }
 
-    fn outline_item(&self, i: usize) -> OutlineItem {
-        let s = &self.symbols[i];
-        OutlineItem {
+    fn outline_item(&self, i: usize) -> Option<OutlineItem> {
+        let s = self.symbols.get(i)?;
+        Some(OutlineItem {
             name: s.name.clone(),
             kind: s.kind,
             detail: s.ty.clone(),
             extent: s.extent,
             name_span: s.span,
-            children: s.children.iter().map(|&c| self.outline_item(c)).collect(),
-        }
+            children: s
+                .children
+                .iter()
+                .filter_map(|&c| self.outline_item(c))
+                .collect(),
+        })
     }
 
     /// The name at `offset` and what it refers to.
