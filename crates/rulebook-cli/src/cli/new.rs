@@ -34,8 +34,8 @@ fn write(name: &Path) -> Result<(PathBuf, PathBuf), String> {
         .unwrap_or_default();
     let stem = file_name.strip_suffix(".rules").unwrap_or(&file_name);
     check_name(stem)?;
-    let dir = name.parent().filter(|d| !d.as_os_str().is_empty());
-    let dir = dir.unwrap_or_else(|| Path::new("."));
+    // in the current folder when NAME has none (and shown without `./`)
+    let dir = name.parent().unwrap_or_else(|| Path::new(""));
     let policy_path = dir.join(format!("{stem}.rules"));
     let tests_path = dir.join(format!("{stem}.test.yaml"));
     for p in [&policy_path, &tests_path] {
@@ -57,7 +57,9 @@ fn write(name: &Path) -> Result<(PathBuf, PathBuf), String> {
             .map_or_else(String::new, |d| format!(": {}", d.message));
         return Err(format!("`{stem}` cannot name a policy{why}"));
     }
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     create_new(&policy_path, &policy)?;
     if let Err(e) = create_new(&tests_path, &tests) {
         // never leave half of the pair
