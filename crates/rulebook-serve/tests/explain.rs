@@ -51,7 +51,7 @@ fn a_refusal_is_explained_with_reasons_and_what_would_change_it() {
     let why = eligible["why"].as_array().unwrap();
     let failed: Vec<&Value> = why.iter().filter(|s| s["result"] == false).collect();
     assert_eq!(failed.len(), 1, "{why:?}");
-    assert_eq!(failed[0]["line"], 126);
+    assert_eq!(failed[0]["line"], 128);
     assert_eq!(failed[0]["read"]["in_great_britain"], false);
     let changes = eligible["would_change"].as_array().unwrap();
     assert!(

@@ -259,7 +259,8 @@ pub struct ClauseMeta {
     pub because: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source: Option<String>,
-    /// The condition's source text (the reason of a require without `because`).
+    /// The condition on one line in the canonical layout of `rulebook fmt`
+    /// (the reason of a require without `because`).
     pub text: String,
 }
 

@@ -30,6 +30,10 @@ pub struct File {
     pub name: Ident,
     pub title: Option<String>,
     pub version: Option<String>,
+    /// Where `title "..."` is written, keyword to string.
+    pub title_span: Option<Span>,
+    /// Where `version "..."` is written, keyword to string.
+    pub version_span: Option<Span>,
     pub items: Vec<Item>,
 }
 
@@ -110,6 +114,9 @@ pub struct Param {
     pub name: Ident,
     pub ty: TypeExpr,
     pub values: ParamValues,
+    /// The whole item, from its keyword (may run on over blanks and
+    /// comments after it).
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +131,9 @@ pub struct Define {
     pub name: Ident,
     pub ty: TypeExpr,
     pub value: Expr,
+    /// The whole item, from its keyword (may run on over blanks and
+    /// comments after it).
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +141,9 @@ pub struct Decision {
     pub name: Ident,
     pub ty: TypeExpr,
     pub body: DecisionBody,
+    /// The whole item, from its keyword (may run on over blanks and
+    /// comments after it).
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -151,6 +164,17 @@ pub struct Meta {
     pub source: Option<String>,
     pub from: Option<Expr>,
     pub until: Option<Expr>,
+    /// Each detail as written, in source order, keyword to value.
+    pub order: Vec<(MetaKey, Span)>,
+}
+
+/// Which detail of a clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaKey {
+    Because,
+    Source,
+    From,
+    Until,
 }
 
 #[derive(Debug, Clone)]

@@ -28,6 +28,7 @@
 //! ```
 
 mod abi;
+mod analysis;
 mod ast;
 mod candidates;
 mod check;
@@ -37,6 +38,7 @@ mod diff;
 mod digest;
 mod explain;
 mod facts;
+mod format;
 mod interp;
 mod interview;
 mod lint;
@@ -80,6 +82,7 @@ pub use diff::{static_diff, NoSource};
 pub use digest::sha256_hex;
 pub use explain::{explain, Change, DecisionExplanation, ExplainError, Explanation, Read, Step};
 pub use facts::{Facts, FactsBuilder, FieldProblem, InputError, ProblemKind};
+pub use format::{format_source, FormatError};
 pub use interview::{
     parse_answer, Interview, InterviewError, Next, Question, Reply, DEFAULT_BUDGET,
 };
@@ -125,11 +128,22 @@ pub mod __private {
     pub mod num {
         pub use crate::num::*;
     }
+    /// What an editor asks of a rule file: diagnostics, outline, hover,
+    /// definitions, references, completion (the language server's core).
+    pub mod analysis {
+        pub use crate::analysis::*;
+    }
     /// The checked program.
     pub mod program {
         pub use crate::program::*;
     }
 
+    /// A description of a policy's checked program with every position
+    /// (line, span) left out: equal for two rule files that differ only in
+    /// layout and comments (the formatter's tests).
+    pub fn program_shape(policy: &Policy) -> Option<String> {
+        policy.program().map(crate::format::positionless)
+    }
     /// The checked program of a policy compiled from source.
     pub fn program(policy: &Policy) -> Option<&program::Program> {
         policy.program()

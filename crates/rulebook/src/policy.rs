@@ -146,6 +146,50 @@ fn refusal(program: &program::Program, refused: codegen::Refused) -> Diagnostic 
     }
 }
 
+/// A rule file read and checked, not compiled: its syntax tree, its typed
+/// program and the checker's warnings.
+pub(crate) struct Checked {
+    pub file: ast::File,
+    pub program: program::Program,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses and checks rule-file text: every error found, or what the later
+/// stages (code generation, the formatter, the editor's analysis) start from.
+pub(crate) fn check_source(path: &str, source: &str) -> Result<Checked, CompileError> {
+    let fail = |diagnostics| CompileError {
+        path: path.to_string(),
+        source: source.to_string(),
+        diagnostics,
+    };
+    let file = match syntax::parse_recovering(source) {
+        Ok(file) => file,
+        Err(recovered) => {
+            // a syntax error in one item does not hide the errors of the others
+            let mut diagnostics = recovered.errors;
+            if let Some(file) = &recovered.file {
+                if let Err(more) = check::check(file, source) {
+                    let lost = |d: &Diagnostic| {
+                        recovered
+                            .lost_names
+                            .iter()
+                            .any(|n| d.message.starts_with(&format!("unknown name `{n}`")))
+                    };
+                    diagnostics.extend(more.into_iter().filter(|d| d.is_error() && !lost(d)));
+                }
+            }
+            diagnostics.sort_by_key(|d| d.span.start);
+            return Err(fail(diagnostics));
+        }
+    };
+    let (program, warnings) = check::check(&file, source).map_err(fail)?;
+    Ok(Checked {
+        file,
+        program,
+        warnings,
+    })
+}
+
 impl Runtime {
     /// Checks and compiles rule-file text into a policy run on this
     /// runtime (see [`Policy::from_source`]).
@@ -208,27 +252,9 @@ impl Policy {
             source: source.clone(),
             diagnostics,
         };
-        let file = match syntax::parse_recovering(&source) {
-            Ok(file) => file,
-            Err(recovered) => {
-                // a syntax error in one item does not hide the errors of the others
-                let mut diagnostics = recovered.errors;
-                if let Some(file) = &recovered.file {
-                    if let Err(more) = check::check(file, &source) {
-                        let lost = |d: &Diagnostic| {
-                            recovered
-                                .lost_names
-                                .iter()
-                                .any(|n| d.message.starts_with(&format!("unknown name `{n}`")))
-                        };
-                        diagnostics.extend(more.into_iter().filter(|d| d.is_error() && !lost(d)));
-                    }
-                }
-                diagnostics.sort_by_key(|d| d.span.start);
-                return Err(fail(diagnostics));
-            }
-        };
-        let (program, warnings) = check::check(&file, &source).map_err(fail)?;
+        let Checked {
+            program, warnings, ..
+        } = check_source(path, &source)?;
         let compiled = codegen::compile(&program, &hash)
             .map_err(|refused| fail(vec![refusal(&program, refused)]))?;
         Ok(Policy {
@@ -380,6 +406,10 @@ impl Policy {
     /// The file name used in diagnostics.
     pub fn path(&self) -> &str {
         &self.inner.path
+    }
+    /// Warnings found while checking.
+    pub(crate) fn warning_list(&self) -> &[Diagnostic] {
+        &self.inner.warnings
     }
     /// Warnings found while checking, rendered like errors.
     pub fn warnings(&self) -> String {

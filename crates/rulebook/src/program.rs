@@ -224,7 +224,9 @@ pub struct Clause {
     pub line: u32,
     pub because: Option<String>,
     pub source: Option<String>,
-    /// The condition's source text, whitespace collapsed (a reason without `because`).
+    /// The condition in the canonical layout on one line, without comments
+    /// (`rulebook fmt` never changes it): the reason of a require without
+    /// `because`.
     pub text: String,
     pub from: Option<i32>,
     pub until: Option<i32>,

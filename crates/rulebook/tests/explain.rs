@@ -306,7 +306,7 @@ fn a_refusal_reads_as_sentences_with_reasons_sources_and_what_would_qualify() {
     for word in ["\"", "null", "true", "false", "line"] {
         assert!(!text.contains(word), "the text has {word:?}:\n{text}");
     }
-    assert!(x.to_text(&p, true).contains("[line 126]"));
+    assert!(x.to_text(&p, true).contains("[line 128]"));
 }
 
 #[test]

@@ -3,8 +3,10 @@
 mod batch;
 mod diff;
 mod explain;
+mod fmt;
 mod interview;
 mod lint;
+mod new;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +47,22 @@ enum Command {
         deny_warnings: bool,
         #[arg(long, value_enum, default_value_t = lint::Format::Text)]
         format: lint::Format,
+    },
+    /// Rewrite rule files (or folders of them) in the one canonical layout, keeping comments.
+    Fmt {
+        /// .rules files or folders containing them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, and exit 1 when there is any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the language server (LSP 3.17 over stdin and stdout) for an editor: docs/editors.md.
+    Lsp,
+    /// Start a policy: write NAME.rules and NAME.test.yaml from a commented example that passes its tests.
+    New {
+        /// The policy's name, optionally in a folder (`rules/winter_support`).
+        name: PathBuf,
     },
     /// Evaluate a policy on one facts object and print the decisions JSON.
     Eval {
@@ -241,6 +259,9 @@ pub fn main() -> ExitCode {
             deny_warnings,
             format,
         } => lint::run(&paths, deny_warnings, format),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::New { name } => new::run(&name),
+        Command::Lsp => lsp(),
         Command::Eval {
             policy,
             wasm,
@@ -384,6 +405,19 @@ fn rule_files(paths: &[PathBuf], missing: &mut Vec<String>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// `rulebook lsp`: serves an editor until it exits (0 after `shutdown`,
+/// 1 when it exits without, as the LSP specification says).
+fn lsp() -> ExitCode {
+    match rulebook_lsp::run_stdio() {
+        Ok(rulebook_lsp::Ended::Shutdown) => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: rulebook lsp: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {

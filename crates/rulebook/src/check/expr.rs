@@ -7,7 +7,7 @@ use crate::ast::{self, BinOp, Span};
 use crate::num;
 use crate::program::*;
 
-const FUNCTIONS: &[&str] = &[
+pub(crate) const FUNCTIONS: &[&str] = &[
     "min",
     "max",
     "abs",

@@ -3,7 +3,7 @@
 //! cycles. It turns an [`ast::File`] into a typed [`Program`], reporting every
 //! error it finds in one run.
 
-mod expr;
+pub(crate) mod expr;
 pub(crate) mod suggest;
 
 use crate::ast::{self, Span};
@@ -27,6 +27,9 @@ type Node = Computed;
 
 struct Checker<'a> {
     source: &'a str,
+    /// The source as the formatter reads it: a condition's text (the reason
+    /// of a require without `because`) is its canonical layout.
+    layout: crate::format::source::Source<'a>,
     /// The offset of each line's first byte, for clause lines.
     line_starts: Vec<usize>,
     errors: Vec<Diagnostic>,
@@ -48,6 +51,7 @@ pub fn check(
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker {
         source,
+        layout: crate::format::source::Source::new(source),
         line_starts: std::iter::once(0)
             .chain(source.match_indices('\n').map(|(i, _)| i + 1))
             .collect(),
@@ -462,7 +466,7 @@ impl Checker<'_> {
                     .map(|r| {
                         let cond = self.expr(&r.cond);
                         let cond = self.expect_bool(cond, "a `require` condition");
-                        self.clause(Some(cond), None, &r.meta, r.keyword, r.cond.span)
+                        self.clause(Some(cond), None, &r.meta, r.keyword, Some(&r.cond))
                     })
                     .collect();
                 Body::Requires(clauses)
@@ -475,7 +479,7 @@ impl Checker<'_> {
                         let cond = self.expect_bool(cond, "a `when` condition");
                         let value = self.expr(&w.value);
                         let value = self.coerce(value, ty, "the decision's declared type");
-                        self.clause(Some(cond), Some(value), &w.meta, w.keyword, w.cond.span)
+                        self.clause(Some(cond), Some(value), &w.meta, w.keyword, Some(&w.cond))
                     })
                     .collect();
                 let value = self.expr(&otherwise.value);
@@ -485,7 +489,7 @@ impl Checker<'_> {
                     Some(value),
                     &otherwise.meta,
                     otherwise.keyword,
-                    otherwise.keyword,
+                    None,
                 ));
                 Body::Whens(clauses)
             }
@@ -498,7 +502,7 @@ impl Checker<'_> {
         value: Option<Expr>,
         meta: &ast::Meta,
         keyword: Span,
-        text_span: Span,
+        written: Option<&ast::Expr>,
     ) -> Clause {
         let from = meta.from.as_ref().and_then(|d| self.date_literal(d));
         let until = meta.until.as_ref().and_then(|d| self.date_literal(d));
@@ -514,18 +518,17 @@ impl Checker<'_> {
                 );
             }
         }
-        let raw = self
-            .source
-            .get(text_span.start..text_span.end)
-            // a span of this source: in bounds
-            .unwrap_or("");
+        let text = match written {
+            Some(e) => crate::format::expr_text(&self.layout, e),
+            None => "otherwise".to_string(),
+        };
         Clause {
             cond,
             value,
             line: self.line_starts.partition_point(|&s| s <= keyword.start) as u32,
             because: meta.because.clone(),
             source: meta.source.clone(),
-            text: raw.split_whitespace().collect::<Vec<_>>().join(" "),
+            text,
             from,
             until,
         }

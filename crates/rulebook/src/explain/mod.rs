@@ -31,7 +31,7 @@ pub struct Step {
     pub line: u32,
     pub because: Option<String>,
     pub source: Option<String>,
-    /// The condition as written (whitespace collapsed); empty for `value`.
+    /// The condition on one line in the canonical layout; empty for `value`.
     pub text: String,
     /// The condition's result (`value`: the decision's); None: unknown.
     pub result: Option<Json>,

@@ -63,10 +63,12 @@ pub fn file(p: Pair<Rule>) -> Result<File, Vec<Diagnostic>> {
         }
     }
     match header {
-        Some((name, title, version)) if errors.is_empty() => Ok(File {
-            name,
-            title,
-            version,
+        Some(h) if errors.is_empty() => Ok(File {
+            name: h.name,
+            title: h.title.as_ref().map(|t| t.0.clone()),
+            version: h.version.as_ref().map(|v| v.0.clone()),
+            title_span: h.title.map(|t| t.1),
+            version_span: h.version.map(|v| v.1),
             items,
         }),
         _ => {
@@ -88,21 +90,35 @@ fn ident(p: Pair<Rule>) -> Ident {
     }
 }
 
-fn header(p: Pair<Rule>) -> Res<(Ident, Option<String>, Option<String>)> {
+/// The header's parts: the name, and the title and version with where
+/// each is written (keyword to string).
+struct Header {
+    name: Ident,
+    title: Option<(String, Span)>,
+    version: Option<(String, Span)>,
+}
+
+fn header(p: Pair<Rule>) -> Res<Header> {
     let mut k = Kids::of(p);
     k.next()?; // policy
     let name = ident(k.next()?);
     let mut title = None;
     let mut version = None;
     while let Ok(kw) = k.next() {
-        let value = string(k.next()?)?;
+        let value = k.next()?;
+        let at = span(&kw).to(span(&value));
+        let value = string(value)?;
         if kw.as_rule() == Rule::kw_title {
-            title = Some(value);
+            title = Some((value, at));
         } else {
-            version = Some(value);
+            version = Some((value, at));
         }
     }
-    Ok((name, title, version))
+    Ok(Header {
+        name,
+        title,
+        version,
+    })
 }
 
 fn string(p: Pair<Rule>) -> Res<String> {
@@ -203,6 +219,7 @@ fn type_expr(p: Pair<Rule>) -> Res<TypeExpr> {
 }
 
 fn param(p: Pair<Rule>) -> Res<Param> {
+    let sp = span(&p);
     let mut k = Kids::of(p);
     k.next()?; // param
     let name = ident(k.next()?);
@@ -223,7 +240,12 @@ fn param(p: Pair<Rule>) -> Res<Param> {
         }
         _ => return Err(internal(&body)),
     };
-    Ok(Param { name, ty, values })
+    Ok(Param {
+        name,
+        ty,
+        values,
+        span: sp,
+    })
 }
 
 fn date_expr(p: Pair<Rule>) -> Expr {
@@ -234,15 +256,22 @@ fn date_expr(p: Pair<Rule>) -> Expr {
 }
 
 fn define(p: Pair<Rule>) -> Res<Define> {
+    let sp = span(&p);
     let mut k = Kids::of(p);
     k.next()?; // define
     let name = ident(k.next()?);
     let ty = type_expr(k.next()?)?;
     let value = expr(k.next()?)?;
-    Ok(Define { name, ty, value })
+    Ok(Define {
+        name,
+        ty,
+        value,
+        span: sp,
+    })
 }
 
 fn decision(p: Pair<Rule>) -> Res<Decision> {
+    let sp = span(&p);
     let mut k = Kids::of(p);
     k.next()?; // decision
     let name = ident(k.next()?);
@@ -301,7 +330,12 @@ fn decision(p: Pair<Rule>) -> Res<Decision> {
         }
         _ => return Err(internal(&body_pair)),
     };
-    Ok(Decision { name, ty, body })
+    Ok(Decision {
+        name,
+        ty,
+        body,
+        span: sp,
+    })
 }
 
 fn meta(p: Pair<Rule>) -> Res<Meta> {
@@ -314,6 +348,13 @@ fn meta(p: Pair<Rule>) -> Res<Meta> {
         let value = k.next()?;
         let dup =
             |what: &str| Diagnostic::error(sp, format!("`{what}` is given twice for this clause"));
+        let key = match rule {
+            Rule::because => MetaKey::Because,
+            Rule::source => MetaKey::Source,
+            Rule::from => MetaKey::From,
+            _ => MetaKey::Until,
+        };
+        m.order.push((key, sp));
         match rule {
             Rule::because => {
                 if m.because.is_some() {
