@@ -63,3 +63,22 @@ fn one_level_more_is_refused_with_its_place() {
         );
     });
 }
+
+#[test]
+fn brackets_as_deep_as_allowed_check_on_a_small_stack() {
+    on_small_stack(|| {
+        // 64 levels of brackets, the front end's limit, around a sum
+        let deep = format!("{}x + £1{}", "(".repeat(64), ")".repeat(64));
+        let source = format!("policy deep\ninput {{ x: money }}\ndecision d: money = {deep}\n");
+        let policy = match Policy::from_source("deep.rules", &source) {
+            Ok(p) => p,
+            Err(e) => panic!("{}", e.render()),
+        };
+        let facts = policy.parse_facts(r#"{"x": "1.00"}"#).unwrap();
+        let as_of = Date::parse("2026-01-01").unwrap();
+        for engine in [Engine::Wasm, Engine::Interpreter] {
+            policy.evaluate_with(engine, &facts, as_of).unwrap();
+        }
+        rulebook::lint(&policy).unwrap();
+    });
+}

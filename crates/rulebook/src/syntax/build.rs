@@ -426,6 +426,10 @@ fn binop(op: &str) -> BinOp {
 
 /// Returns the expression and its depth.
 fn build(p: Pair<Rule>) -> Res<(Expr, usize)> {
+    crate::stack::deep(|| build_step(p))
+}
+
+fn build_step(p: Pair<Rule>) -> Res<(Expr, usize)> {
     let sp = span(&p);
     match p.as_rule() {
         Rule::expr | Rule::paren => {
