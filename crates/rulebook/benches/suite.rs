@@ -130,10 +130,15 @@ struct Options {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
-    // `cargo test --benches` runs this once as a sanity check
-    let test = std::env::args().any(|a| a == "--test" || a == "--bench")
-        && !std::env::args().any(|a| a == "--bench");
-    let o = if quick || test {
+    // `cargo bench` passes --bench; `cargo test --benches` does not, and
+    // then runs this once as a sanity check, on a few records
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let o = if !measuring {
+        Options {
+            records: 200,
+            window: Duration::from_millis(20),
+        }
+    } else if quick {
         Options {
             records: 2_000,
             window: Duration::from_millis(300),
