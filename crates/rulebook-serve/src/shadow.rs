@@ -193,10 +193,11 @@ impl Shadows {
         let Some(shadow) = self.get(name) else { return };
         let request = shadow.offered.fetch_add(1, Ordering::Relaxed) + 1;
         // a full queue is known without copying the facts for nothing
-        let waiting = request
-            .saturating_sub(1)
-            .saturating_sub(shadow.dropped.load(Ordering::Relaxed))
-            .saturating_sub(shadow.evaluated.load(Ordering::Relaxed));
+        let waiting = queued(
+            request - 1,
+            shadow.dropped.load(Ordering::Relaxed),
+            shadow.evaluated.load(Ordering::Relaxed),
+        );
         if waiting >= self.capacity as u64 {
             shadow.dropped.fetch_add(1, Ordering::Relaxed);
             return;
@@ -293,8 +294,7 @@ impl Shadow {
                 "offered": offered,
                 "evaluated": evaluated,
                 "dropped": dropped,
-                // offered, neither dropped nor yet evaluated
-                "queued": offered.saturating_sub(dropped).saturating_sub(evaluated),
+                "queued": queued(offered, dropped, evaluated),
             },
         });
         if !tally.live.is_empty() {
@@ -308,6 +308,12 @@ impl Shadow {
         };
         out
     }
+}
+
+/// Requests offered and neither dropped nor yet evaluated: waiting in the
+/// queue (or being evaluated).
+fn queued(offered: u64, dropped: u64, evaluated: u64) -> u64 {
+    offered.saturating_sub(dropped).saturating_sub(evaluated)
 }
 
 /// The shadow thread: evaluates each queued request on both versions and

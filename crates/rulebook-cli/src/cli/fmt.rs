@@ -9,16 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(paths: &[PathBuf], check: bool) -> ExitCode {
-    let mut problems = Vec::new();
-    let files = super::rule_files(paths, &mut problems);
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    if files.is_empty() && problems.is_empty() {
-        eprintln!("error: no .rules files found");
-        return ExitCode::FAILURE;
-    }
-    let mut failed = !problems.is_empty();
+    let (files, mut failed) = match super::rule_files_of(paths) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
     let mut changed = 0usize;
     for f in &files {
         match format_file(f, check) {

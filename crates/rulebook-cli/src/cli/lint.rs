@@ -17,16 +17,10 @@ pub enum Format {
 }
 
 pub fn run(paths: &[PathBuf], deny_warnings: bool, format: Format) -> ExitCode {
-    let mut problems = Vec::new();
-    let files = super::rule_files(paths, &mut problems);
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
-    if files.is_empty() && problems.is_empty() {
-        eprintln!("error: no .rules files found");
-        return ExitCode::FAILURE;
-    }
-    let mut failed = !problems.is_empty();
+    let (files, mut failed) = match super::rule_files_of(paths) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
     let mut warnings = 0usize;
     let mut listed = Vec::new();
     for f in &files {

@@ -379,6 +379,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The `.rules` files under the paths a command was given, sorted, and
+/// whether some path was missing; each missing path is reported on stderr.
+/// With no file at all and no missing path: an error, and the exit code.
+fn rule_files_of(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, bool), ExitCode> {
+    let mut problems = Vec::new();
+    let files = rule_files(paths, &mut problems);
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if files.is_empty() && problems.is_empty() {
+        eprintln!("error: no .rules files found");
+        return Err(ExitCode::FAILURE);
+    }
+    Ok((files, !problems.is_empty()))
+}
+
 /// `.rules` files under the given paths, sorted.
 fn rule_files(paths: &[PathBuf], missing: &mut Vec<String>) -> Vec<PathBuf> {
     fn walk(p: &Path, out: &mut Vec<PathBuf>) {
@@ -421,12 +437,10 @@ fn lsp() -> ExitCode {
 }
 
 fn check(paths: &[PathBuf]) -> ExitCode {
-    let mut problems = Vec::new();
-    let files = rule_files(paths, &mut problems);
-    let mut failed = !problems.is_empty();
-    for p in &problems {
-        eprintln!("error: {p}");
-    }
+    let (files, mut failed) = match rule_files_of(paths) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
     let mut errors = 0;
     for f in &files {
         match Policy::from_file(f) {
@@ -442,10 +456,6 @@ fn check(paths: &[PathBuf]) -> ExitCode {
                 eprintln!("error: {}", with_causes(&e));
             }
         }
-    }
-    if files.is_empty() && problems.is_empty() {
-        eprintln!("error: no .rules files found");
-        return ExitCode::FAILURE;
     }
     println!(
         "checked {} file{}: {}",

@@ -620,11 +620,17 @@ fn too_large(meta: &Meta, need: usize, max_memory: usize) -> EvalError {
     }
 }
 
+/// The memory a chunk's texts and lists may take in an instance of
+/// `max_memory` bytes, beside a full chunk of records and results.
+fn chunk_room(meta: &Meta, max_memory: usize) -> usize {
+    max_memory.saturating_sub(marshal::ChunkAddrs::of(meta, CHUNK).extra)
+}
+
 /// Whether one record's facts fit an instance of `max_memory` bytes (see
 /// [`Instance::evaluate_into`]), and the error they give if not: the
 /// interpreter holds them to the same bound as the module.
 pub(crate) fn fits_memory(meta: &Meta, facts: &Facts, max_memory: usize) -> Result<(), EvalError> {
-    let room = max_memory.saturating_sub(marshal::ChunkAddrs::of(meta, CHUNK).extra);
+    let room = chunk_room(meta, max_memory);
     let mut sizes = Vec::with_capacity(1);
     std::slice::from_ref(facts).extra_sizes(0..1, meta, &mut sizes);
     match sizes.first() {
@@ -1101,9 +1107,7 @@ impl Instance {
         let data = self.data.clone();
         let meta = &data.meta;
         let count = records.count();
-        let room = self
-            .max_memory
-            .saturating_sub(marshal::ChunkAddrs::of(meta, CHUNK).extra);
+        let room = chunk_room(meta, self.max_memory);
         let mut sizes = std::mem::take(&mut self.sizes);
         for chunk in (0..count).step_by(CHUNK) {
             let end = (chunk + CHUNK).min(count);
