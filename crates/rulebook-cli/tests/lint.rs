@@ -277,3 +277,27 @@ fn coverage_counts_a_clause_lint_proves_unreachable_apart() {
         "{text}"
     );
 }
+
+#[test]
+fn a_division_in_a_branch_never_taken_is_not_blamed_for_its_neighbour() {
+    // the interpreter's error names the line of a division by zero, not the
+    // division: the one in the `else` never fails, whatever `household` is
+    let dir = common::temp_dir("lint-division");
+    let file = dir.join("neighbours.rules");
+    std::fs::write(
+        &file,
+        "policy neighbours\ninput { income: money, household: int }\n\
+         decision share: money = if true then income / household else £1 / household\n",
+    )
+    .unwrap();
+    let else_column = "decision share: money = if true then income / household else £1 / "
+        .chars()
+        .count() as u64
+        + 1;
+    for w in lint(&file) {
+        assert!(
+            !(w["line"] == 3 && w["column"] == else_column),
+            "the division that never runs was blamed: {w}"
+        );
+    }
+}

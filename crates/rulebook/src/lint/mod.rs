@@ -377,6 +377,17 @@ fn divisions(policy: &Policy, p: &Program, spans: &[(i32, i32)]) -> Vec<LintWarn
             continue;
         };
         let line = p.line_of(e.span.start);
+        // The interpreter names the line of a division by zero, not the
+        // division: with another division on the same line, its failure
+        // could be that one's (in a branch this one is not even in), so
+        // nothing is claimed.
+        let sharing = found
+            .iter()
+            .filter(|(other, _)| p.line_of(other.span.start) == line)
+            .count();
+        if sharing > 1 {
+            continue;
+        }
         // an input that zeroes this divisor and, first, no other one (the
         // evaluation stops at the first failure); then any that zeroes it
         let example = spans.iter().find_map(|s| {
