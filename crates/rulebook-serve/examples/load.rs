@@ -11,6 +11,12 @@
 //! percentiles and the status codes seen. It refuses any address that is not
 //! on this machine's loopback interface.
 //!
+//! `--rate R` sends R requests a second in all (open loop: each connection
+//! sends on a fixed schedule, and a request's latency counts from the time
+//! it was due, so a slow answer that delays the next request is not
+//! hidden); without it, each connection sends its next request as soon as
+//! the last is answered, saturating the server.
+//!
 //! `--flood N --flood-body FILE` also runs N threads that post FILE (a batch
 //! body) to `evaluate-batch` over and over while the evaluate requests are
 //! measured, and prints their status codes; `--server-pid PID` prints the
@@ -30,6 +36,7 @@ struct Args {
     flood: usize,
     flood_body: Option<String>,
     server_pid: Option<u32>,
+    rate: Option<f64>,
 }
 
 fn args() -> Result<Args, String> {
@@ -39,6 +46,7 @@ fn args() -> Result<Args, String> {
     let mut as_of = "2026-11-27".to_string();
     let (mut requests, mut concurrency, mut seconds) = (10_000usize, 4usize, 60u64);
     let (mut flood, mut flood_body, mut server_pid) = (0usize, None, None);
+    let mut rate = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -56,6 +64,15 @@ fn args() -> Result<Args, String> {
             "--flood-body" => {
                 flood_body =
                     Some(std::fs::read_to_string(&value).map_err(|e| format!("{value}: {e}"))?)
+            }
+            "--rate" => {
+                let r: f64 = value.parse().map_err(|e| format!("--rate: {e}"))?;
+                if !(r.is_finite() && r > 0.0) {
+                    return Err(format!(
+                        "--rate {value}: a positive number of requests a second"
+                    ));
+                }
+                rate = Some(r)
             }
             "--server-pid" => {
                 server_pid = Some(value.parse().map_err(|e| format!("--server-pid: {e}"))?)
@@ -80,6 +97,7 @@ fn args() -> Result<Args, String> {
         flood: flood.min(64),
         flood_body,
         server_pid,
+        rate,
     })
 }
 
@@ -147,19 +165,34 @@ fn main() {
     };
     let per_worker = a.requests.div_ceil(a.concurrency);
     let start = Instant::now();
+    // with --rate, each connection's interval, its first request offset so
+    // that the connections take turns
+    let interval = a
+        .rate
+        .map(|r| Duration::from_secs_f64(a.concurrency as f64 / r));
     let workers: Vec<_> = (0..a.concurrency)
-        .map(|_| {
+        .map(|w| {
             let message = format!("{head}{}", a.body).into_bytes();
             let addr = a.addr;
+            let first = interval.map(|i| start + i * w as u32 / a.concurrency as u32);
             std::thread::spawn(move || {
                 let mut latencies = Vec::with_capacity(per_worker);
                 let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
                 let mut conn: Option<BufReader<TcpStream>> = None;
-                for _ in 0..per_worker {
+                for k in 0..per_worker {
                     if Instant::now() > deadline {
                         break;
                     }
-                    let t = Instant::now();
+                    let t = match (first, interval) {
+                        (Some(first), Some(interval)) => {
+                            let due = first + interval * k as u32;
+                            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            due
+                        }
+                        _ => Instant::now(),
+                    };
                     if conn.is_none() {
                         conn = TcpStream::connect(addr)
                             .ok()

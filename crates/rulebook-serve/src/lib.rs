@@ -617,6 +617,7 @@ enum Answer {
 }
 
 fn evaluate_one(state: &AppState, version: &Arc<Version>, text: &str) -> Answer {
+    let _busy = state.shadows.busy();
     let (facts_raw, as_of) = match parse_request(text) {
         Ok(x) => x,
         Err(e) => return Answer::Input(e),
@@ -904,6 +905,7 @@ fn chunk_answers(
     items: &[&str],
     elements: &mut usize,
 ) -> Result<Vec<String>, String> {
+    let _busy = state.shadows.busy();
     let name = version.policy.name();
     let mut answers: Vec<Option<String>> = vec![None; items.len()];
     // records that parse, grouped by date so each group is one call into the module

@@ -8,7 +8,10 @@
 //! thread at the lowest priority, and at most a twentieth of a processor,
 //! takes the queue, evaluates each request on both
 //! versions and tallies the impact ([`rulebook::Impact`]), which the admin
-//! API reads at any time. A reload of the served policy starts the tally
+//! API reads at any time. It takes work only while at least half the
+//! processors have no live evaluation (on two, while none is running):
+//! under a load that keeps them busy the queue fills and the offers are
+//! dropped rather than compete with the requests. A reload of the served policy starts the tally
 //! afresh against the new version.
 
 use crate::store::Version;
@@ -16,7 +19,7 @@ use crate::LogFacts;
 use rulebook::{CaseResult, Date, Impact};
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
@@ -61,6 +64,19 @@ struct Shared {
     /// shadow thread may hold.)
     retired: Mutex<BTreeMap<(String, &'static str), u64>>,
     examples: ExampleFacts,
+    /// Live evaluations running now (counted while any policy has a shadow).
+    busy: AtomicUsize,
+    /// The shadow thread takes work only while fewer are running.
+    busy_below: usize,
+}
+
+/// Counts one live evaluation as running until it is dropped.
+pub struct Busy<'a>(&'a AtomicUsize);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One candidate and its tally.
@@ -75,6 +91,9 @@ pub struct Shadow {
     same: AtomicU64,
     changed: AtomicU64,
     errors: AtomicU64,
+    /// Set once the candidate is replaced or removed: its queued requests
+    /// are then discarded, not evaluated.
+    retired: AtomicBool,
     tally: Mutex<Tally>,
 }
 
@@ -123,6 +142,8 @@ impl Shadows {
             any: AtomicBool::new(false),
             retired: Mutex::new(BTreeMap::new()),
             examples,
+            busy: AtomicUsize::new(0),
+            busy_below: idle_threshold(std::thread::available_parallelism().map_or(1, |n| n.get())),
         });
         let (queue, rx) = mpsc::sync_channel(capacity.max(1));
         let s = shared.clone();
@@ -150,6 +171,7 @@ impl Shadows {
             same: AtomicU64::new(0),
             changed: AtomicU64::new(0),
             errors: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
             tally: Mutex::new(Tally {
                 live: String::new(),
                 impact: None,
@@ -180,6 +202,16 @@ impl Shadows {
             self.shared.retire(old);
         }
         gone
+    }
+
+    /// Counts a live evaluation as running while the guard lives, when any
+    /// policy has a shadow (otherwise nothing is counted: no shadow waits).
+    pub fn busy(&self) -> Option<Busy<'_>> {
+        if !self.shared.any.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.shared.busy.fetch_add(1, Ordering::Relaxed);
+        Some(Busy(&self.shared.busy))
     }
 
     /// Offers a request `live` has evaluated (its facts' JSON text) to the
@@ -260,6 +292,7 @@ impl Shared {
 
     /// Keeps the counts of a candidate no longer held.
     fn retire(&self, shadow: &Shadow) {
+        shadow.retired.store(true, Ordering::Relaxed);
         let name = shadow.candidate.policy.name().to_string();
         let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
         for result in RESULTS {
@@ -310,6 +343,12 @@ impl Shadow {
     }
 }
 
+/// The number of live evaluations at which the shadow thread stops taking
+/// work on a machine of `cores` processors: half of them (at least one).
+fn idle_threshold(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
 /// Requests offered and neither dropped nor yet evaluated: waiting in the
 /// queue (or being evaluated).
 fn queued(offered: u64, dropped: u64, evaluated: u64) -> u64 {
@@ -321,6 +360,12 @@ fn queued(offered: u64, dropped: u64, evaluated: u64) -> u64 {
 fn work(shared: &Shared, rx: &Receiver<Job>) {
     lower_priority();
     loop {
+        // no work while the requests need the processors: the queue fills
+        // and further offers are dropped instead
+        if shared.busy.load(Ordering::Relaxed) >= shared.busy_below {
+            std::thread::sleep(POLL);
+            continue;
+        }
         // polled rather than waited on: a request that offers work then
         // never has to wake this thread (a system call on its path)
         let job = match rx.try_recv() {
@@ -331,6 +376,9 @@ fn work(shared: &Shared, rx: &Receiver<Job>) {
             }
             Err(TryRecvError::Disconnected) => return,
         };
+        if job.shadow.retired.load(Ordering::Relaxed) {
+            continue;
+        }
         let (live, cand) = (&job.live.policy, &job.shadow.candidate.policy);
         let started = std::time::Instant::now();
         let on = |p: &rulebook::Policy, f: &rulebook::Facts| p.evaluate(f, job.as_of).ok();
@@ -398,5 +446,92 @@ fn lower_priority() {
     // calling thread.
     unsafe {
         libc::setpriority(libc::PRIO_PROCESS, 0, 19);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::store::{TestStatus, VersionKey};
+    use std::time::{Duration, Instant};
+
+    fn version(rate: &str) -> Arc<Version> {
+        let text = format!(
+            "policy p\ninput {{ income: money }}\ndecision award: money\n  = income * {rate}\n"
+        );
+        let policy = rulebook::Policy::from_source("p.rules", &text).unwrap();
+        Arc::new(Version {
+            key: VersionKey {
+                policy: policy.hash().to_string(),
+                tests: None,
+            },
+            policy,
+            file: "p.rules".into(),
+            loaded_at: SystemTime::now(),
+            tests: TestStatus::Untested,
+        })
+    }
+
+    fn evaluated_within(shadow: &Shadow, n: u64, wait: Duration) -> bool {
+        let end = Instant::now() + wait;
+        while Instant::now() < end {
+            if shadow.evaluated.load(Ordering::Acquire) >= n {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn the_shadow_waits_while_the_processors_answer_requests() {
+        let shadows = Shadows::new(8, ExampleFacts::default()).unwrap();
+        let (live, candidate) = (version("0.5"), version("0.6"));
+        assert!(
+            shadows.busy().is_none(),
+            "nothing is counted without a shadow"
+        );
+        shadows.put(candidate);
+        let held = shadows.get("p").unwrap();
+        let date = Date::parse("2026-01-01").unwrap();
+        // as many live evaluations running as stop the shadow thread
+        let running: Vec<_> = (0..shadows.shared.busy_below)
+            .map(|_| shadows.busy().unwrap())
+            .collect();
+        shadows.offer(&live, r#"{"income": "10.00"}"#, date);
+        assert!(!evaluated_within(&held, 1, Duration::from_millis(200)));
+        assert_eq!(held.status()["requests"]["queued"], 1);
+        drop(running);
+        assert!(evaluated_within(&held, 1, Duration::from_secs(10)));
+        assert_eq!(held.changed.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_removed_candidate_s_queued_requests_are_discarded() {
+        let shadows = Shadows::new(8, ExampleFacts::default()).unwrap();
+        let live = version("0.5");
+        shadows.put(version("0.6"));
+        let date = Date::parse("2026-01-01").unwrap();
+        let running: Vec<_> = (0..shadows.shared.busy_below)
+            .map(|_| shadows.busy().unwrap())
+            .collect();
+        shadows.offer(&live, r#"{"income": "10.00"}"#, date);
+        let removed = shadows.remove("p").unwrap();
+        drop(running);
+        // a later candidate's request is evaluated: the one queued before it was passed over
+        shadows.put(version("0.7"));
+        let next = shadows.get("p").unwrap();
+        shadows.offer(&live, r#"{"income": "10.00"}"#, date);
+        assert!(evaluated_within(&next, 1, Duration::from_secs(10)));
+        assert_eq!(removed.evaluated.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn half_the_processors_are_left_to_the_requests() {
+        assert_eq!(idle_threshold(1), 1);
+        assert_eq!(idle_threshold(2), 1);
+        assert_eq!(idle_threshold(3), 1);
+        assert_eq!(idle_threshold(16), 8);
     }
 }
