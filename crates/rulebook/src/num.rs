@@ -514,13 +514,33 @@ pub fn format_money(pence: i64) -> String {
 /// Appends [`format_money`]'s text to `out`, allocating nothing else.
 pub fn write_money(out: &mut String, pence: i64) {
     // unsigned_abs handles i64::MIN; division by a non-zero constant cannot fail.
-    let a = pence.unsigned_abs();
+    let mut a = pence.unsigned_abs();
+    // the text from the right: two decimals, the point, then the pounds
+    let mut text = [b'0'; 24];
+    let mut start = text.len();
+    for k in 0.. {
+        start -= 1;
+        if k == 2 {
+            if let Some(c) = text.get_mut(start) {
+                *c = b'.';
+            }
+            continue;
+        }
+        if let Some(c) = text.get_mut(start) {
+            *c = b'0' + (a % 10) as u8;
+        }
+        a /= 10;
+        if a == 0 && k >= 3 {
+            break;
+        }
+    }
     if pence < 0 {
         out.push('-');
     }
-    push_digits(out, a / 100, 1);
-    out.push('.');
-    push_digits(out, a % 100, 2);
+    // ASCII digits and a point: always text
+    if let Ok(text) = std::str::from_utf8(text.get(start..).unwrap_or_default()) {
+        out.push_str(text);
+    }
 }
 
 /// Format a scaled decimal in shortest exact form (`0.55`, `3`, `-0.5`, `0.000001`).
@@ -553,6 +573,7 @@ pub fn write_decimal(out: &mut String, scaled: i64) {
 
 /// Appends `n` in decimal digits, zero-padded to at least `width`.
 pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    // the digits from the right, padded with zeros, then appended at once
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     while n > 0 || start == digits.len() {
@@ -562,11 +583,13 @@ pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
         }
         n /= 10;
     }
-    for _ in (digits.len() - start)..width {
+    for _ in digits.len()..width {
         out.push('0');
     }
-    for &d in digits.get(start..).unwrap_or_default() {
-        out.push(char::from(d));
+    let start = start.min(digits.len().saturating_sub(width));
+    // ASCII digits: always text
+    if let Ok(text) = std::str::from_utf8(digits.get(start..).unwrap_or_default()) {
+        out.push_str(text);
     }
 }
 
@@ -728,6 +751,23 @@ pub fn today_utc() -> i32 {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_are_padded_to_their_width() {
+        for (n, width, text) in [
+            (0, 0, "0"),
+            (0, 2, "00"),
+            (7, 2, "07"),
+            (123, 2, "123"),
+            (2026, 4, "2026"),
+            (u64::MAX, 0, "18446744073709551615"),
+            (42, 22, "0000000000000000000042"),
+        ] {
+            let mut out = String::from(">");
+            push_digits(&mut out, n, width);
+            assert_eq!(out, format!(">{text}"), "{n} to width {width}");
+        }
+    }
 
     const MAX: i64 = i64::MAX;
     const MIN: i64 = i64::MIN;

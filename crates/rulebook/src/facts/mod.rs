@@ -250,7 +250,7 @@ pub fn from_cells_into<'a>(
 
 /// A cell read by the full reading: its value, with any problems found
 /// added to `problems`.
-fn full_cell(
+pub(crate) fn full_cell(
     field: &crate::abi::FieldMeta,
     text: &str,
     problems: &mut Vec<FieldProblem>,
@@ -287,42 +287,55 @@ fn full_cell(
 /// full reading in [`from_cells`] reads it when it is good; false (and
 /// `slot` untouched) to read it that way.
 fn plain_cell(ty: &ValueType, text: &str, slot: &mut Option<FactValue>) -> bool {
-    let v = match ty {
-        ValueType::Bool => match text {
-            "true" => FactValue::Bool(true),
-            "false" => FactValue::Bool(false),
-            _ => return false,
-        },
-        ValueType::Int | ValueType::Money | ValueType::Decimal => {
-            let n = match ty {
-                ValueType::Int => num::parse_int(text),
-                ValueType::Money => num::parse_money(text),
-                _ => num::parse_decimal(text),
-            };
-            match n {
-                Ok(n) => FactValue::Num(n),
-                Err(_) => return false,
-            }
-        }
-        ValueType::Date => match num::parse_date(text) {
-            Some(d) => FactValue::Num(i64::from(d)),
-            None => return false,
-        },
-        ValueType::Text => FactValue::Text(Arc::from(text)),
-        ValueType::Enum { variants } => match variants.iter().position(|x| x == text) {
-            Some(i) => FactValue::Num(i as i64),
-            None => return false,
-        },
-        ValueType::List { .. } => match typed::parse_value(ty, text) {
+    if let ValueType::List { .. } = ty {
+        return match typed::parse_value(ty, text) {
             Some(v) => {
                 *slot = v;
-                return true;
+                true
             }
-            None => return false,
-        },
+            None => false,
+        };
+    }
+    let v = match plain_scalar(ty, text) {
+        Some(Scalar::Bool(b)) => FactValue::Bool(b),
+        Some(Scalar::Num(n)) => FactValue::Num(n),
+        Some(Scalar::Text(t)) => FactValue::Text(Arc::from(t)),
+        None => return false,
     };
     *slot = Some(v);
     true
+}
+
+/// A known value of a field that is not a list, borrowing its text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'t> {
+    Bool(bool),
+    /// As [`FactValue::Num`].
+    Num(i64),
+    Text(&'t str),
+}
+
+/// The usual cell of a field that is not a list, read in one step: a
+/// value wherever the full reading ([`full_cell`]) gives one, None for
+/// every other cell (and every list) to read that way.
+#[inline]
+pub(crate) fn plain_scalar<'t>(ty: &ValueType, text: &'t str) -> Option<Scalar<'t>> {
+    Some(match ty {
+        ValueType::Bool => match text {
+            "true" => Scalar::Bool(true),
+            "false" => Scalar::Bool(false),
+            _ => return None,
+        },
+        ValueType::Int => Scalar::Num(num::parse_int(text).ok()?),
+        ValueType::Money => Scalar::Num(num::parse_money(text).ok()?),
+        ValueType::Decimal => Scalar::Num(num::parse_decimal(text).ok()?),
+        ValueType::Date => Scalar::Num(i64::from(num::parse_date(text)?)),
+        ValueType::Text => Scalar::Text(text),
+        ValueType::Enum { variants } => {
+            Scalar::Num(variants.iter().position(|x| x == text)? as i64)
+        }
+        ValueType::List { .. } => return None,
+    })
 }
 
 /// One cell of a text record, read as its field's type asks.
@@ -518,7 +531,7 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
-fn shorten(s: String) -> String {
+pub(crate) fn shorten(s: String) -> String {
     if s.chars().count() > 60 {
         let cut: String = s.chars().take(57).collect();
         format!("{cut}...")

@@ -36,6 +36,7 @@
 use super::marshal::{self, ChunkAddrs, CHUNK};
 use super::results::{DecisionView, RecordView, TextSource};
 use crate::abi::{Layout, Meta, ValueType};
+use crate::facts::{FactValue, FieldProblem, InputError, ProblemKind, Scalar};
 use crate::num::Date;
 use crate::outcome::{DecisionOutcome, Outcome, ValueRef, WrongPolicy};
 use std::marker::PhantomData;
@@ -704,6 +705,12 @@ impl Batch {
     /// [`RecordWriter::set`].
     #[inline]
     pub fn record(&mut self) -> RecordWriter<'_> {
+        self.parts().1
+    }
+
+    /// [`Batch::record`], with the inputs' layout beside the writer.
+    #[inline]
+    fn parts(&mut self) -> (&Layout, RecordWriter<'_>) {
         let at = self.count * self.size;
         let end = at + self.size;
         if self.images.len() < end {
@@ -725,7 +732,70 @@ impl Batch {
         };
         let mut w = RecordWriter::new(image, self.presence_words, self.layout, texts);
         w.misfits = Some((&mut self.misfits, self.count - 1));
-        w
+        (&self.meta.input, w)
+    }
+
+    /// Appends a record read from text cells (a CSV row): `(input field
+    /// index, cell)` pairs, an empty cell unknown, each value read by its
+    /// field's type with the rules and messages of
+    /// [`Policy::parse_cells`](crate::Policy::parse_cells), straight into
+    /// the record's image (no [`Facts`](crate::Facts) in between). On an
+    /// error nothing is appended. A batch holds no list inputs: a list
+    /// field's cell is an error (read such records as `Facts`).
+    pub fn push_cells<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = (usize, &'a str)>,
+    ) -> Result<(), InputError> {
+        let chunk = self.count / CHUNK;
+        let mark = self.texts.get(chunk).map(ChunkTexts::mark);
+        let mut problems = Vec::new();
+        {
+            let (layout, mut w) = self.parts();
+            for (i, text) in cells {
+                let Some(field) = layout.fields.get(i) else {
+                    continue;
+                };
+                if text.is_empty() {
+                    continue;
+                }
+                let at = field.offset as usize;
+                if let Some(v) = crate::facts::plain_scalar(&field.ty, text) {
+                    w.set_scalar(i, at, v);
+                    continue;
+                }
+                if let ValueType::List { .. } = field.ty {
+                    problems.push(FieldProblem {
+                        path: field.name.clone(),
+                        value: crate::facts::shorten(text.to_string()),
+                        expected: "no list: a Batch holds no list inputs (read this record \
+                                   as Facts)"
+                            .into(),
+                        kind: ProblemKind::Value,
+                    });
+                    continue;
+                }
+                // the unusual cell: the full reading, which alone words errors
+                match crate::facts::full_cell(field, text, &mut problems) {
+                    Some(FactValue::Bool(b)) => w.set_scalar(i, at, Scalar::Bool(b)),
+                    Some(FactValue::Num(n)) => w.set_scalar(i, at, Scalar::Num(n)),
+                    Some(FactValue::Text(t)) => w.set_scalar(i, at, Scalar::Text(&t)),
+                    Some(FactValue::List(_)) | None => {}
+                }
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        // the record and any texts it wrote are forgotten (a chunk's texts
+        // that did not exist before it were made empty by it)
+        self.count -= 1;
+        if let Some(texts) = self.texts.get_mut(chunk) {
+            match mark {
+                Some(mark) => texts.truncate(mark),
+                None => texts.reset(0),
+            }
+        }
+        Err(InputError { problems })
     }
 
     /// The records given a fact through a field handle of other inputs.
@@ -1186,6 +1256,27 @@ impl Drop for RecordWriter<'_> {
             if let Some((misfits, i)) = self.misfits.take() {
                 misfits.push(i);
             }
+        }
+    }
+}
+
+impl RecordWriter<'_> {
+    /// Sets input field `index`, whose slot is at `at`, to a value already
+    /// read for its type (by `Batch::push_cells`).
+    #[inline(always)]
+    fn set_scalar(&mut self, index: usize, at: usize, v: Scalar<'_>) {
+        let slot = match v {
+            Scalar::Bool(b) => i64::from(b),
+            Scalar::Num(n) => n,
+            Scalar::Text(t) => self.texts.put(t, at),
+        };
+        if index < 64 {
+            self.presence |= 1 << index;
+        } else {
+            set_high_presence(self.image, index);
+        }
+        if let Some(w) = self.image.get_mut(at..at + 8) {
+            w.copy_from_slice(&slot.to_le_bytes());
         }
     }
 }

@@ -17,6 +17,7 @@ mod summary;
 pub use format::Format;
 pub(crate) use read::{Chunk, Reader};
 use read::{CsvRows, Row};
+use rulebook::batch::Batch;
 use rulebook::{BatchResults, Date, Facts, Policy};
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -113,6 +114,8 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let mut total = Summary::new(&policy);
     let columns = reader.columns();
+    let has_lists = (policy.meta().input.fields.iter())
+        .any(|f| matches!(f.ty, rulebook::meta::ValueType::List { .. }));
     // output buffers written out go back to the workers, to be filled again
     let spare: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let written = pipeline::run(
@@ -125,6 +128,8 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
             rejects: Vec::new(),
             rows: CsvRows::new(),
             scratch: String::new(),
+            // CSV rows of flat inputs go straight into record images
+            cells: (format == Format::Csv && !has_lists).then(|| Batch::new(&policy)),
         },
         |w, chunk| {
             let out = spare.lock().ok().and_then(|mut s| s.pop());
@@ -165,6 +170,9 @@ struct Worker {
     rejects: Vec<(u64, String)>,
     rows: CsvRows,
     scratch: String,
+    /// CSV rows read straight into record images, for a policy without
+    /// list inputs (others read each row into `facts`).
+    cells: Option<Batch>,
 }
 
 impl Worker {
@@ -210,26 +218,57 @@ impl Worker {
             }
             Format::Csv => {
                 let columns = columns.map_or(&[][..], Vec::as_slice);
-                self.rows
-                    .each(chunk, columns.len(), |line, row| match row {
-                        Row::Cells(cells) => take(line, &mut |f| {
-                            let cells = cells
-                                .iter()
-                                .zip(columns)
-                                .filter_map(|(cell, column)| column.map(|i| (i, cell)));
-                            policy.parse_cells_into(cells, f).map_err(|e| e.to_string())
-                        }),
-                        Row::Bad(e) => take(line, &mut |_| Err(e.clone())),
-                    })?;
+                match self.cells.as_mut() {
+                    Some(batch) => {
+                        batch.clear();
+                        self.rows.each(chunk, columns.len(), |line, row| {
+                            let read = match row {
+                                Row::Cells(cells) => batch
+                                    .push_cells(
+                                        cells
+                                            .iter()
+                                            .zip(columns)
+                                            .filter_map(|(cell, column)| column.map(|i| (i, cell))),
+                                    )
+                                    .map_err(|e| e.to_string()),
+                                Row::Bad(e) => Err(e),
+                            };
+                            match read {
+                                Ok(()) => lines.push(line),
+                                Err(e) => rejects.push((line, e)),
+                            }
+                        })?;
+                    }
+                    None => {
+                        self.rows
+                            .each(chunk, columns.len(), |line, row| match row {
+                                Row::Cells(cells) => take(line, &mut |f| {
+                                    let cells = cells
+                                        .iter()
+                                        .zip(columns)
+                                        .filter_map(|(cell, column)| column.map(|i| (i, cell)));
+                                    policy.parse_cells_into(cells, f).map_err(|e| e.to_string())
+                                }),
+                                Row::Bad(e) => take(line, &mut |_| Err(e.clone())),
+                            })?;
+                    }
+                }
             }
         }
-        let facts = self.facts.get(..used).unwrap_or_default();
         let mut out = Done {
-            output: output.unwrap_or_else(|| String::with_capacity(facts.len() * 64)),
+            output: output.unwrap_or_else(|| String::with_capacity(self.lines.len() * 64)),
             rejects: String::new(),
             summary: Summary::new(policy),
         };
-        policy.evaluate_batch_into(facts, as_of, &mut self.results);
+        match (&self.cells, format) {
+            (Some(batch), Format::Csv) => {
+                policy.evaluate_batch_into(batch, as_of, &mut self.results)
+            }
+            _ => {
+                let facts = self.facts.get(..used).unwrap_or_default();
+                policy.evaluate_batch_into(facts, as_of, &mut self.results);
+            }
+        }
         for (i, r) in self.results.iter().enumerate() {
             let line = self.lines.get(i).copied().unwrap_or(0);
             match r {
