@@ -8,7 +8,7 @@
 
 use crate::meta::ValueType;
 use crate::num::{format_scaled, Date};
-use crate::outcome::{DecisionOutcome, Outcome, Value};
+use crate::outcome::{Decided, Outcome, ValueRef};
 use crate::policy::Policy;
 use crate::report::TypedValue;
 use serde_json::{json, Map, Value as Json};
@@ -143,13 +143,15 @@ impl Impact {
         self.compare(old, new, a.as_ref(), b.as_ref(), example)
     }
 
-    /// Tallies one case from its two outcomes (None: an error on that side).
-    pub fn compare(
+    /// Tallies one case from its two outcomes (None: an error on that
+    /// side): [`Outcome`]s, or [`RecordView`](crate::RecordView)s read in
+    /// place from a batch's results.
+    pub fn compare<A: Decided, B: Decided>(
         &mut self,
         old: &Policy,
         new: &Policy,
-        a: Option<&Outcome>,
-        b: Option<&Outcome>,
+        a: Option<&A>,
+        b: Option<&B>,
         example: impl Fn() -> Map<String, Json>,
     ) -> CaseResult {
         self.cases += 1;
@@ -301,46 +303,46 @@ fn bucket(d: i128) -> i32 {
     }
 }
 
-type Decided<'o> = Option<(&'o DecisionOutcome, &'o ValueType)>;
+/// One side's decision: its value (None when unknown) and its type; None
+/// when that side has no outcome (an error) or no such decision.
+type Side<'o> = Option<(Option<ValueRef<'o>>, &'o ValueType)>;
 
-/// Decision `index` of an outcome with its type in `policy`; None when
-/// there is no outcome (an error) or no such decision.
-fn decided<'o>(o: Option<&'o Outcome>, index: Option<usize>, policy: &'o Policy) -> Decided<'o> {
+/// Decision `index` of an outcome with its type in `policy`.
+fn decided<'o, D: Decided>(o: Option<&'o D>, index: Option<usize>, policy: &'o Policy) -> Side<'o> {
     let i = index?;
-    Some((o?.decisions.get(i)?, &policy.meta().decisions.get(i)?.ty))
+    let ty = &policy.meta().decisions.get(i)?.ty;
+    Some((o?.value(i), ty))
 }
 
 /// A decision's value as its JSON (null when unknown or absent).
-fn value_of(d: Decided) -> Json {
+fn value_of(d: Side) -> Json {
     match d {
-        Some((o, ty)) => o
-            .value
-            .as_ref()
-            .map_or(Json::Null, |v| TypedValue::new(ty, v.as_ref()).to_value()),
-        None => Json::Null,
+        Some((Some(v), ty)) => TypedValue::new(ty, v).to_value(),
+        _ => Json::Null,
     }
 }
 
 /// Whether a decision has the same value on both sides, without writing
 /// either as JSON (an enum by its variant's name: the versions may order
 /// them differently).
-fn same(x: Decided, y: Decided) -> bool {
+fn same(x: Side, y: Side) -> bool {
     let ((x, tx), (y, ty)) = match (x, y) {
         (None, None) => return true,
         (Some(x), Some(y)) => (x, y),
         _ => return false,
     };
-    match (&x.value, &y.value, tx, ty) {
+    match (x, y, tx, ty) {
         (None, None, _, _) => true,
         (
-            Some(Value::Num(m)),
-            Some(Value::Num(n)),
+            Some(ValueRef::Num(m)),
+            Some(ValueRef::Num(n)),
             ValueType::Enum { variants: va },
             ValueType::Enum { variants: vb },
         ) => {
-            let name =
-                |v: &[String], k: i64| usize::try_from(k).ok().and_then(|k| v.get(k).cloned());
-            name(va, *m) == name(vb, *n)
+            fn name(v: &[String], k: i64) -> Option<&String> {
+                usize::try_from(k).ok().and_then(|k| v.get(k))
+            }
+            name(va, m) == name(vb, n)
         }
         (Some(p), Some(q), tx, ty) if tx == ty => p == q,
         _ => false,
@@ -349,13 +351,13 @@ fn same(x: Decided, y: Decided) -> bool {
 
 /// The change of an amount known on both sides with one number type
 /// (pence, units or millionths), else None.
-fn amount_change(x: Decided, y: Decided) -> Option<i128> {
+fn amount_change(x: Side, y: Side) -> Option<i128> {
     let ((x, tx), (y, ty)) = (x?, y?);
     if tx != ty || scale(tx).is_none() {
         return None;
     }
-    match (&x.value, &y.value) {
-        (Some(Value::Num(p)), Some(Value::Num(q))) => Some(i128::from(*q) - i128::from(*p)),
+    match (x, y) {
+        (Some(ValueRef::Num(p)), Some(ValueRef::Num(q))) => Some(i128::from(q) - i128::from(p)),
         _ => None,
     }
 }

@@ -8,7 +8,7 @@
 mod html;
 
 use super::batch::{self, Chunk, Reader};
-use rulebook::{Date, Impact, Policy};
+use rulebook::{BatchResults, Date, Facts, Impact, Policy};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value as Json};
@@ -91,9 +91,86 @@ struct CaseLine<'a> {
     policy: Option<String>,
 }
 
-/// The impact of one chunk of the cases file.
-fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: &Chunk) -> Impact {
+/// A worker's buffers for the cases of one chunk, kept from chunk to chunk.
+#[derive(Default)]
+struct Cases {
+    /// The chunk's cases in line order.
+    cases: Vec<Case>,
+    /// The cases by date: each date's facts are evaluated in one call.
+    groups: Vec<Group>,
+    /// Which group holds each date.
+    by_date: std::collections::HashMap<Date, usize>,
+}
+
+/// One case: its line, and where its facts and results are.
+struct Case {
+    line: u64,
+    group: usize,
+    at: usize,
+    /// Whether each version accepted the facts.
+    old_ok: bool,
+    new_ok: bool,
+}
+
+/// The cases of one date: their facts as each version read them (the new
+/// version's only when its inputs differ from the old one's) and results.
+struct Group {
+    as_of: Date,
+    used: usize,
+    old: Vec<Facts>,
+    new: Vec<Facts>,
+    old_results: BatchResults,
+    new_results: BatchResults,
+}
+
+impl Cases {
+    /// The facts to fill for the next case of `as_of`: (group, index).
+    fn next(&mut self, as_of: Date, both: bool) -> (usize, usize) {
+        let groups = &mut self.groups;
+        let g = *self.by_date.entry(as_of).or_insert_with(|| {
+            groups.push(Group {
+                as_of,
+                used: 0,
+                old: Vec::new(),
+                new: Vec::new(),
+                old_results: BatchResults::default(),
+                new_results: BatchResults::default(),
+            });
+            groups.len() - 1
+        });
+        let Some(group) = self.groups.get_mut(g) else {
+            return (g, 0);
+        };
+        let at = group.used;
+        group.used += 1;
+        if group.old.len() <= at {
+            group.old.resize_with(at + 1, Facts::default);
+        }
+        if both && group.new.len() <= at {
+            group.new.resize_with(at + 1, Facts::default);
+        }
+        (g, at)
+    }
+}
+
+/// The impact of one chunk of the cases file: each case's facts read
+/// (once when both versions have the same inputs), the cases of each date
+/// evaluated in one call per version, and then tallied in line order.
+fn chunk_impact(
+    old: &Policy,
+    new: &Policy,
+    default_as_of: Date,
+    chunk: &Chunk,
+    buf: &mut Cases,
+) -> Impact {
     let mut imp = Impact::new(old, new);
+    let shared = old.meta().input == new.meta().input;
+    buf.cases.clear();
+    buf.by_date.clear();
+    // the groups' buffers are kept, their dates forgotten
+    buf.groups.iter_mut().for_each(|g| g.used = 0);
+    let kept = std::mem::take(&mut buf.groups);
+    let mut spare = kept.into_iter();
     for (line, text) in chunk.lines() {
         let case: CaseLine =
             match text.and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string())) {
@@ -131,7 +208,57 @@ fn chunk_impact(old: &Policy, new: &Policy, default_as_of: Date, chunk: &Chunk) 
                 }
             },
         };
-        imp.case(old, new, facts.get(), as_of, || {
+        // a new date reuses the buffers of a group of an earlier chunk
+        if !buf.by_date.contains_key(&as_of) {
+            if let Some(mut g) = spare.next() {
+                g.as_of = as_of;
+                buf.by_date.insert(as_of, buf.groups.len());
+                buf.groups.push(g);
+            }
+        }
+        let (g, at) = buf.next(as_of, !shared);
+        let Some(group) = buf.groups.get_mut(g) else {
+            continue;
+        };
+        let text = facts.get();
+        let old_ok = match group.old.get_mut(at) {
+            Some(f) => old.parse_facts_into(text, f).is_ok(),
+            None => false,
+        };
+        let new_ok = match (shared, group.new.get_mut(at)) {
+            (true, _) => old_ok,
+            (false, Some(f)) => new.parse_facts_into(text, f).is_ok(),
+            (false, None) => false,
+        };
+        buf.cases.push(Case {
+            line,
+            group: g,
+            at,
+            old_ok,
+            new_ok,
+        });
+    }
+    for g in &mut buf.groups {
+        let olds = g.old.get(..g.used).unwrap_or_default();
+        let news = if shared {
+            olds
+        } else {
+            g.new.get(..g.used).unwrap_or_default()
+        };
+        old.evaluate_batch_into(olds, g.as_of, &mut g.old_results);
+        new.evaluate_batch_into(news, g.as_of, &mut g.new_results);
+    }
+    for case in &buf.cases {
+        let Some(g) = buf.groups.get(case.group) else {
+            continue;
+        };
+        fn side(ok: bool, results: &BatchResults, at: usize) -> Option<rulebook::RecordView<'_>> {
+            results.get(at).filter(|_| ok).and_then(Result::ok)
+        }
+        let a = side(case.old_ok, &g.old_results, case.at);
+        let b = side(case.new_ok, &g.new_results, case.at);
+        let line = case.line;
+        imp.compare(old, new, a.as_ref(), b.as_ref(), || {
             Map::from_iter([("line".to_string(), json!(line))])
         });
     }
@@ -155,8 +282,8 @@ fn impact(
     batch::pipeline::run(
         reader,
         jobs,
-        || (),
-        |_, chunk| chunk_impact(old, new, as_of, chunk),
+        Cases::default,
+        |buf, chunk| chunk_impact(old, new, as_of, chunk, buf),
         |imp, _| {
             total.merge(imp);
             Ok(())
