@@ -8,6 +8,9 @@
 //! - a hand-written native Rust function of the same policy where there is
 //!   one (the benchmark policy, pension credit), on the same records, and
 //!   the ratio of the two, measured in turn in the same run;
+//! - where there is one (the benchmark policy), a hand-written WebAssembly
+//!   module of the same policy run by wasmtime over the batch in linear
+//!   memory (suite/handwritten.rs), and the engine's time over its time;
 //! - `evaluate_json_text`, one facts text in, one decisions text out;
 //! - the share of records the module evaluates in full (the three-valued
 //!   function) rather than on its fast path: incomplete records, and
@@ -30,6 +33,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 // shared with benches/engine.rs, which uses all of them
+#[path = "suite/handwritten.rs"]
+mod handwritten;
 #[allow(dead_code)]
 #[path = "engine/measure.rs"]
 mod measure;
@@ -161,9 +166,9 @@ fn main() {
     }
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
-        "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | evaluate_json_text ns/record | in full |"
+        "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | hand-written Wasm ns/record | ratio to it | evaluate_json_text ns/record | in full |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (policy_file, shape) in shapes::SUITE {
         if only.as_deref() == Some("growth") {
             break;
@@ -255,8 +260,10 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
             .filter(|r| (n.check)(r, as_of).is_some())
             .count()
     });
+    let hand = handwritten::prepare(file, records);
     let mut engine_ns = Vec::new();
     let mut native_ns = Vec::new();
+    let mut hand_ns = Vec::new();
     for _ in 0..3 {
         engine_ns.push(measure::cpu_ns_per_call(&mut each, o.window).unwrap());
         if let Some(run) = &prepared {
@@ -264,12 +271,17 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
             let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
             native_ns.push(ns * records.len() as f64 / decided.max(1) as f64);
         }
+        if let Some(run) = &hand {
+            let mut run = || run(as_of);
+            let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
+            hand_ns.push(ns * records.len() as f64 / decided.max(1) as f64);
+        }
     }
     let per = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).map(|x| x / records.len() as f64)
     };
-    let (e, n) = (per(&mut engine_ns), per(&mut native_ns));
+    let (e, n, h) = (per(&mut engine_ns), per(&mut native_ns), per(&mut hand_ns));
     let mut json = || {
         texts
             .iter()
@@ -278,7 +290,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     };
     let json_ns = measure::cpu_ns_per_call(&mut json, o.window).unwrap() / records.len() as f64;
     println!(
-        "| {} | {shape} | {} | {:.1}{} | {} | {} | {json_ns:.0} | {:.1}% |",
+        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
         policy.name(),
         records.len(),
         e.unwrap_or(f64::NAN),
@@ -286,6 +298,11 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         n.map_or("-".into(), |n| format!("{n:.1}")),
         match (e, n) {
             (Some(e), Some(n)) => format!("{:.2}x", e / n),
+            _ => "-".into(),
+        },
+        h.map_or("-".into(), |h| format!("{h:.1}")),
+        match (e, h) {
+            (Some(e), Some(h)) => format!("{:.2}x", e / h),
             _ => "-".into(),
         },
         100.0 * full as f64 / records.len() as f64

@@ -410,7 +410,7 @@ fn benchmark_native(r: &[Cell], _as_of: Date) -> Option<Vec<(&'static str, Json)
     ])
 }
 
-fn applicant(r: &[Cell]) -> Option<Applicant> {
+pub fn applicant(r: &[Cell]) -> Option<Applicant> {
     let num = |i: usize| match r.get(i) {
         Some(Cell::Num(n)) => Some(*n),
         _ => None,
