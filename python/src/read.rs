@@ -7,6 +7,7 @@
 //! worded as the JSON input errors are (language.md section 6).
 
 use crate::errors::problem;
+use crate::out::Bits;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -18,12 +19,13 @@ use arrow_array::{
     Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray, StructArray,
     UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::NullBuffer;
+use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, TimeUnit};
 use rulebook::__private::num::{self as num, NumParseError};
 use rulebook::__private::FactValue;
 use rulebook::meta::{Layout, ValueType};
 use rulebook::FieldProblem;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Where a value sits, rendered only for a problem: `capital`,
@@ -470,52 +472,55 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    /// The numbers of rows `rows` (bools as 0 and 1, dates as days, enums
-    /// as variant indices) pushed to `out`, `None` where unknown; each
-    /// row's problem goes to `bad`. The common column types are read in
-    /// tight loops; the others value by value through [`Reader::scalar`].
-    pub fn read_nums(
+    /// The values of rows `rows` of a field that is not text: the bits of
+    /// a bool column, the numbers (in the engine's encoding) of any other,
+    /// with the bits of the rows that know them; each row's problem goes
+    /// to `bad` (and the row is left unknown). The common column types are
+    /// read in tight loops over their buffers; the others value by value
+    /// through [`Reader::scalar`].
+    pub fn read_column(
         &self,
-        rows: std::ops::Range<usize>,
+        rows: Range<usize>,
         path: &Path,
-        out: &mut Vec<Option<i64>>,
+        column: &mut Column,
         bad: &mut dyn FnMut(usize, FieldProblem),
     ) {
+        let Column { nums, bits, known } = column;
+        let start = rows.start;
         match self {
-            Reader::Bool(a) => match a.nulls() {
-                None => out.extend(rows.map(|i| Some(i64::from(a.value(i))))),
-                Some(n) => out.extend(rows.map(|i| n.is_valid(i).then(|| i64::from(a.value(i))))),
-            },
-            Reader::Days(values, nulls) => {
-                let Some(values) = values.get(rows.clone()) else {
-                    return;
-                };
-                match nulls {
-                    None => out.extend(values.iter().map(|d| Some(i64::from(*d)))),
-                    Some(n) => out.extend(
-                        rows.zip(values)
-                            .map(|(i, d)| n.is_valid(i).then(|| i64::from(*d))),
-                    ),
-                }
+            Reader::Absent => {}
+            Reader::Bool(a) if words_of(a.values(), &rows, bits) => {
+                known_words(a.nulls(), &rows, known);
             }
-            Reader::Decimals(col, scale, num) if i32::from(*scale) == num.places() as i32 => {
-                let values = col.values();
-                let nulls = col.nulls();
-                for i in rows {
-                    if nulls.is_some_and(|n| n.is_null(i)) {
-                        out.push(None);
-                        continue;
-                    }
-                    let v = values.get(i).copied().unwrap_or_default();
-                    match i64::try_from(v) {
-                        Ok(n) => out.push(Some(n)),
-                        Err(_) => {
-                            out.push(None);
+            Reader::Days(values, nulls) if rows.end <= values.len() => {
+                nums.extend(values[rows.clone()].iter().map(|d| i64::from(*d)));
+                known_words(*nulls, &rows, known);
+            }
+            Reader::Ints(Ints::I64(a), Num::Int) if rows.end <= a.len() => {
+                nums.extend_from_slice(&a.values()[rows.clone()]);
+                known_words(a.nulls(), &rows, known);
+            }
+            Reader::Decimals(col, scale, num)
+                if i32::from(*scale) == num.places() as i32 && rows.end <= col.len() =>
+            {
+                // the same units: only values beyond 64 bits are refused
+                let values = &col.values()[rows.clone()];
+                let mut wide = false;
+                nums.extend(values.iter().map(|v| {
+                    let n = *v as i64;
+                    wide |= i128::from(n) != *v;
+                    n
+                }));
+                known_words(col.nulls(), &rows, known);
+                if wide {
+                    for (r, v) in values.iter().enumerate() {
+                        if i64::try_from(*v).is_err() && bit(known, r) {
+                            clear_bit(known, r);
                             bad(
-                                i,
+                                start + r,
                                 problem(
                                     path.render(),
-                                    decimal_text(v, *scale),
+                                    decimal_text(*v, *scale),
                                     num.expected(&NumParseError::Overflow),
                                 ),
                             );
@@ -524,17 +529,31 @@ impl<'a> Reader<'a> {
                 }
             }
             _ => {
+                let mut words = Bits::with_capacity(rows.len());
                 for i in rows {
-                    out.push(match self.scalar(i, path) {
+                    let n = match self.scalar(i, path) {
                         Ok(Some(Value::Num(n))) => Some(n),
-                        Ok(Some(Value::Bool(b))) => Some(i64::from(b)),
-                        Ok(_) => None,
+                        Ok(Some(Value::Bool(b))) => {
+                            // a bool column read the slow way (never, in practice)
+                            let (w, j) = ((i - start) / 64, (i - start) % 64);
+                            if bits.len() <= w {
+                                bits.resize(w + 1, 0);
+                            }
+                            if let Some(word) = bits.get_mut(w) {
+                                *word |= u64::from(b) << j;
+                            }
+                            Some(0)
+                        }
+                        Ok(Some(Value::Text(_)) | None) => None,
                         Err(p) => {
                             bad(i, p);
                             None
                         }
-                    });
+                    };
+                    nums.push(n.unwrap_or(0));
+                    words.push(n.is_some());
                 }
+                *known = words.into_words();
             }
         }
     }
@@ -707,4 +726,62 @@ fn decimal_text(unscaled: i128, scale: i8) -> String {
     let (whole, frac) = padded.split_at(padded.len() - scale);
     let sign = if unscaled < 0 { "-" } else { "" };
     format!("{sign}{whole}.{frac}")
+}
+
+/// One input field's values over a slice of rows, read ahead of filling
+/// the records: row `r` of the slice is `nums[r]` (or bit `r` of `bits`
+/// for a bool field), and is known when bit `r` of `known` is set.
+#[derive(Default)]
+pub struct Column {
+    pub nums: Vec<i64>,
+    pub bits: Vec<u64>,
+    pub known: Vec<u64>,
+}
+
+/// Bit `r` of `words` (64 rows a word).
+#[inline(always)]
+pub fn bit(words: &[u64], r: usize) -> bool {
+    words.get(r / 64).is_some_and(|w| w >> (r % 64) & 1 != 0)
+}
+
+fn clear_bit(words: &mut [u64], r: usize) {
+    if let Some(w) = words.get_mut(r / 64) {
+        *w &= !(1 << (r % 64));
+    }
+}
+
+/// The bits of rows `rows` of `buffer` pushed to `out`, 64 a word; false
+/// (and nothing pushed) when the buffer is shorter than that.
+fn words_of(buffer: &BooleanBuffer, rows: &Range<usize>, out: &mut Vec<u64>) -> bool {
+    if rows.end > buffer.len() {
+        return false;
+    }
+    out.extend(
+        buffer
+            .slice(rows.start, rows.len())
+            .bit_chunks()
+            .iter_padded(),
+    );
+    true
+}
+
+/// The rows of `rows` that are not null, as bits pushed to `known`.
+fn known_words(nulls: Option<&NullBuffer>, rows: &Range<usize>, known: &mut Vec<u64>) {
+    if let Some(n) = nulls {
+        if words_of(n.inner(), rows, known) {
+            return;
+        }
+        // (a null buffer shorter than its column: row by row)
+        let mut words = Bits::with_capacity(rows.len());
+        for i in rows.clone() {
+            words.push(n.len() > i && n.is_valid(i));
+        }
+        known.extend(words.into_words());
+        return;
+    }
+    let n = rows.len();
+    known.extend(std::iter::repeat_n(u64::MAX, n / 64));
+    if !n.is_multiple_of(64) {
+        known.push((1u64 << (n % 64)) - 1);
+    }
 }

@@ -12,17 +12,15 @@
 //! message in `error` and nulls for its decisions, and the other rows are
 //! evaluated as usual.
 
-use crate::read::{Path, Reader, Value};
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
+use crate::out::Outputs;
+use crate::read::{bit, Column, Path, Reader, Value};
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
-use rulebook::batch::{Bool, Date, Decimal, Enum, Field, Int, Money, Text, Variant};
-use rulebook::meta::{Layout, ValueType};
-use rulebook::{
-    BatchResults, EvalError, Facts, FieldProblem, InputError, Policy, RecordView, ValueRef,
+use rulebook::batch::{
+    Bool, Date, Decimal, Enum, Field, FieldKind, Int, Money, RecordWriter, Text, Variant,
 };
+use rulebook::meta::{Layout, ValueType};
+use rulebook::{BatchResults, Facts, FieldProblem, Policy};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -92,7 +90,7 @@ enum Handle {
 
 /// What a decision's values are, and how they go out.
 #[derive(Clone)]
-enum Out {
+pub enum Out {
     Bool,
     Int,
     Money,
@@ -310,7 +308,8 @@ impl Plan {
     }
 
     /// Rows `rows` of a policy with scalar inputs: every value read (and
-    /// checked) first, then the good rows evaluated with `evaluate_each`.
+    /// checked) first, column by column, then the good rows evaluated with
+    /// `evaluate_each`, each record filled from the columns read.
     fn run_scalar(
         &self,
         readers: &[Reader<'_>],
@@ -322,19 +321,18 @@ impl Plan {
     ) -> Result<(), Failure> {
         let fields = &self.policy.meta().input.fields;
         let mut bad: BTreeMap<usize, Vec<FieldProblem>> = BTreeMap::new();
-        // the numbers (bools as 0 and 1, dates as days, enums as indices)
-        // of each field, read ahead; texts are read in place when filling
-        let mut nums: Vec<Vec<Option<i64>>> = Vec::with_capacity(readers.len());
+        // the values of each field but text, read ahead; texts are read in
+        // place when filling
+        let mut columns: Vec<Column> = Vec::with_capacity(readers.len());
         for ((reader, handle), f) in readers.iter().zip(&self.handles).zip(fields) {
-            let mut values = Vec::new();
-            if !matches!(reader, Reader::Absent) && !matches!(handle, Handle::Text(_)) {
-                values.reserve(rows.len());
+            let mut column = Column::default();
+            if !matches!(handle, Handle::Text(_) | Handle::List) {
                 let path = Path::Top(&f.name);
-                reader.read_nums(rows.clone(), &path, &mut values, &mut |i, p| {
+                reader.read_column(rows.clone(), &path, &mut column, &mut |i, p| {
                     bad.entry(i).or_default().push(p)
                 });
             }
-            nums.push(values);
+            columns.push(column);
         }
         if raise {
             if let Some((i, problems)) = bad.pop_first() {
@@ -344,6 +342,7 @@ impl Plan {
                 });
             }
         }
+        let fill = Fill::new(&self.handles, readers, &columns);
         let start = rows.start;
         let good = rows.clone().filter(|i| !bad.contains_key(i));
         let mut failure = None;
@@ -351,44 +350,7 @@ impl Plan {
         self.policy.evaluate_each(
             good,
             as_of,
-            |&i, record| {
-                let at = i - start;
-                for ((handle, values), reader) in self.handles.iter().zip(&nums).zip(readers) {
-                    if let Handle::Text(f) = handle {
-                        if let Ok(Some(Value::Text(t))) = reader.scalar(i, &Path::Top("")) {
-                            record.set(*f, t);
-                        }
-                        continue;
-                    }
-                    let Some(Some(v)) = values.get(at) else {
-                        continue;
-                    };
-                    let v = *v;
-                    match handle {
-                        Handle::Bool(f) => {
-                            record.set(*f, v != 0);
-                        }
-                        Handle::Int(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Money(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Decimal(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Date(f) => {
-                            record.set(*f, Date(v as i32));
-                        }
-                        Handle::Enum(f, variants) => {
-                            if let Some(variant) = variants.get(v as usize) {
-                                record.set(*f, *variant);
-                            }
-                        }
-                        Handle::Text(_) | Handle::List => {}
-                    }
-                }
-            },
+            |&i, record| fill.record(i, i - start, record),
             |i, result| {
                 while next < i {
                     outputs.push_problems(first_line + next - start, bad.get(&next));
@@ -469,173 +431,125 @@ impl Plan {
     }
 }
 
-/// The value builder of one decision.
-enum Builder {
-    Bool(BooleanBuilder),
-    Int(Int64Builder),
-    Decimal(Decimal128Builder),
-    Date(Date32Builder),
-    Text(StringBuilder),
-    Enum(StringBuilder, Vec<String>),
+/// A field handle with its column's values over a slice: the numbers (or
+/// bits) and which rows know them.
+struct Known<'c, K: FieldKind, V> {
+    field: Field<K>,
+    values: &'c [V],
+    known: &'c [u64],
 }
 
-/// The output columns being built for one slice of rows.
-struct Outputs {
-    line: Int64Builder,
-    values: Vec<Builder>,
-    missing: Vec<StringBuilder>,
-    error: StringBuilder,
-    /// Scratch for a missing list's JSON text.
-    text: String,
-    /// [`Plan::missing_json`].
-    paths: Arc<[String]>,
+/// How the records of a slice are filled from its columns: the fields
+/// grouped by kind, so that each group is a loop of one kind of store,
+/// and a row's fields are set without a match per field.
+struct Fill<'c, 'r> {
+    bools: Vec<Known<'c, Bool, u64>>,
+    /// Ints, money (pence) and decimals (millionths) take the same numbers.
+    ints: Vec<Known<'c, Int, i64>>,
+    money: Vec<Known<'c, Money, i64>>,
+    decimals: Vec<Known<'c, Decimal, i64>>,
+    dates: Vec<Known<'c, Date, i64>>,
+    enums: Vec<(Known<'c, Enum, i64>, &'c [Variant])>,
+    texts: Vec<(Field<Text>, &'c Reader<'r>)>,
 }
 
-impl Outputs {
-    fn new(outs: &[Out], rows: usize, paths: Arc<[String]>) -> Outputs {
-        let values = outs
-            .iter()
-            .map(|o| match o {
-                Out::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
-                Out::Int => Builder::Int(Int64Builder::with_capacity(rows)),
-                Out::Money => Builder::Decimal(
-                    Decimal128Builder::with_capacity(rows).with_data_type(MONEY_TYPE),
-                ),
-                Out::Decimal => Builder::Decimal(
-                    Decimal128Builder::with_capacity(rows).with_data_type(DECIMAL_TYPE),
-                ),
-                Out::Date => Builder::Date(Date32Builder::with_capacity(rows)),
-                Out::Text => Builder::Text(StringBuilder::with_capacity(rows, rows * 8)),
-                Out::Enum(variants) => Builder::Enum(
-                    StringBuilder::with_capacity(rows, rows * 8),
-                    variants.clone(),
-                ),
-            })
-            .collect();
-        Outputs {
-            line: Int64Builder::with_capacity(rows),
-            values,
-            missing: outs
-                .iter()
-                .map(|_| StringBuilder::with_capacity(rows, 0))
-                .collect(),
-            error: StringBuilder::with_capacity(rows, 0),
-            text: String::new(),
-            paths,
-        }
-    }
-
-    /// A row with no decisions: nulls, and `message` as its error.
-    fn push_error(&mut self, line: usize, message: &str) {
-        self.line.append_value(line as i64);
-        for b in &mut self.values {
-            match b {
-                Builder::Bool(b) => b.append_null(),
-                Builder::Int(b) => b.append_null(),
-                Builder::Decimal(b) => b.append_null(),
-                Builder::Date(b) => b.append_null(),
-                Builder::Text(b) | Builder::Enum(b, _) => b.append_null(),
-            }
-        }
-        for m in &mut self.missing {
-            m.append_null();
-        }
-        self.error.append_value(message);
-    }
-
-    /// A row whose values did not fit their fields.
-    fn push_problems(&mut self, line: usize, problems: Option<&Vec<FieldProblem>>) {
-        let message = InputError {
-            problems: problems.cloned().unwrap_or_default(),
-        }
-        .to_string();
-        self.push_error(line, &message);
-    }
-
-    /// An evaluated row (or its evaluation error, which is the row's error,
-    /// or with `raise` the [`Failure`]).
-    fn push_result(
-        &mut self,
-        line: usize,
-        result: Result<RecordView<'_>, EvalError>,
-        raise: bool,
-        failure: &mut Option<Failure>,
-    ) {
-        let view = match result {
-            Ok(view) => view,
-            Err(e) => {
-                if failure.is_none() {
-                    if let EvalError::Load(load) = &e {
-                        *failure = Some(Failure::Load(load.to_string()));
-                    } else if raise {
-                        *failure = Some(Failure::Eval {
-                            row: line,
-                            message: e.to_string(),
-                        });
-                    }
-                }
-                self.push_error(line, &e.to_string());
-                return;
-            }
+impl<'c, 'r> Fill<'c, 'r> {
+    fn new(handles: &'c [Handle], readers: &'c [Reader<'r>], columns: &'c [Column]) -> Self {
+        let mut fill = Fill {
+            bools: Vec::new(),
+            ints: Vec::new(),
+            money: Vec::new(),
+            decimals: Vec::new(),
+            dates: Vec::new(),
+            enums: Vec::new(),
+            texts: Vec::new(),
         };
-        self.line.append_value(line as i64);
-        for (d, (b, m)) in self.values.iter_mut().zip(&mut self.missing).enumerate() {
-            let decision = view.decision_at(d);
-            let value = decision.and_then(|d| d.value());
-            match (b, value) {
-                (Builder::Bool(b), Some(ValueRef::Bool(v))) => b.append_value(v),
-                (Builder::Int(b), Some(ValueRef::Num(n))) => b.append_value(n),
-                (Builder::Decimal(b), Some(ValueRef::Num(n))) => b.append_value(i128::from(n)),
-                (Builder::Date(b), Some(ValueRef::Num(n))) => b.append_value(n as i32),
-                (Builder::Text(b), Some(ValueRef::Text(t))) => b.append_value(t),
-                (Builder::Enum(b, variants), Some(ValueRef::Num(n))) => {
-                    match variants.get(n as usize) {
-                        Some(v) => b.append_value(v),
-                        None => b.append_null(),
-                    }
-                }
-                (Builder::Enum(b, _), Some(ValueRef::Text(t))) => b.append_value(t),
-                (Builder::Bool(b), _) => b.append_null(),
-                (Builder::Int(b), _) => b.append_null(),
-                (Builder::Decimal(b), _) => b.append_null(),
-                (Builder::Date(b), _) => b.append_null(),
-                (Builder::Text(b) | Builder::Enum(b, _), _) => b.append_null(),
+        for ((handle, reader), c) in handles.iter().zip(readers).zip(columns) {
+            if matches!(reader, Reader::Absent) {
+                continue;
             }
-            match decision {
-                Some(d) if !d.is_known() => {
-                    self.text.clear();
-                    self.text.push('[');
-                    for (k, fact) in d.missing().enumerate() {
-                        if k > 0 {
-                            self.text.push(',');
-                        }
-                        if let Some(path) = self.paths.get(fact) {
-                            self.text.push_str(path);
-                        }
-                    }
-                    self.text.push(']');
-                    m.append_value(&self.text);
-                }
-                _ => m.append_null(),
+            let known = c.known.as_slice();
+            let nums = c.nums.as_slice();
+            match handle {
+                Handle::Bool(field) => fill.bools.push(Known {
+                    field: *field,
+                    values: &c.bits,
+                    known,
+                }),
+                Handle::Int(field) => fill.ints.push(Known {
+                    field: *field,
+                    values: nums,
+                    known,
+                }),
+                Handle::Money(field) => fill.money.push(Known {
+                    field: *field,
+                    values: nums,
+                    known,
+                }),
+                Handle::Decimal(field) => fill.decimals.push(Known {
+                    field: *field,
+                    values: nums,
+                    known,
+                }),
+                Handle::Date(field) => fill.dates.push(Known {
+                    field: *field,
+                    values: nums,
+                    known,
+                }),
+                Handle::Enum(field, variants) => fill.enums.push((
+                    Known {
+                        field: *field,
+                        values: nums,
+                        known,
+                    },
+                    variants,
+                )),
+                Handle::Text(field) => fill.texts.push((*field, reader)),
+                Handle::List => {}
             }
         }
-        self.error.append_null();
+        fill
     }
 
-    fn finish(mut self, schema: SchemaRef) -> Result<RecordBatch, Failure> {
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.line.finish())];
-        for (b, m) in self.values.iter_mut().zip(&mut self.missing) {
-            let values: ArrayRef = match b {
-                Builder::Bool(b) => Arc::new(b.finish()),
-                Builder::Int(b) => Arc::new(b.finish()),
-                Builder::Decimal(b) => Arc::new(b.finish()),
-                Builder::Date(b) => Arc::new(b.finish()),
-                Builder::Text(b) | Builder::Enum(b, _) => Arc::new(b.finish()),
-            };
-            columns.push(values);
-            columns.push(Arc::new(m.finish()));
+    /// Fills the record of row `i`, row `at` of the slice.
+    #[inline(always)]
+    fn record(&self, i: usize, at: usize, record: &mut RecordWriter<'_>) {
+        for c in &self.bools {
+            if bit(c.known, at) {
+                record.set(c.field, bit(c.values, at));
+            }
         }
-        columns.push(Arc::new(self.error.finish()));
-        RecordBatch::try_new(schema, columns).map_err(|e| Failure::Load(e.to_string()))
+        for c in &self.ints {
+            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
+                record.set(c.field, *v);
+            }
+        }
+        for c in &self.money {
+            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
+                record.set(c.field, *v);
+            }
+        }
+        for c in &self.decimals {
+            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
+                record.set(c.field, *v);
+            }
+        }
+        for c in &self.dates {
+            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
+                record.set(c.field, Date(*v as i32));
+            }
+        }
+        for (c, variants) in &self.enums {
+            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
+                if let Some(variant) = variants.get(*v as usize) {
+                    record.set(c.field, *variant);
+                }
+            }
+        }
+        for (field, reader) in &self.texts {
+            if let Ok(Some(Value::Text(t))) = reader.scalar(i, &Path::Top("")) {
+                record.set(*field, t);
+            }
+        }
     }
 }
