@@ -7,7 +7,6 @@
 //! worded as the JSON input errors are (language.md section 6).
 
 use crate::errors::problem;
-use crate::out::Bits;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Decimal128Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
@@ -19,7 +18,7 @@ use arrow_array::{
     Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray, StructArray,
     UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
-use arrow_buffer::{BooleanBuffer, NullBuffer};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use rulebook::__private::num::{self as num, NumParseError};
 use rulebook::__private::FactValue;
@@ -472,33 +471,41 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    /// The values of rows `rows` of a field that is not text: the bits of
-    /// a bool column, the numbers (in the engine's encoding) of any other,
-    /// with the bits of the rows that know them; each row's problem goes
-    /// to `bad` (and the row is left unknown). The common column types are
-    /// read in tight loops over their buffers; the others value by value
-    /// through [`Reader::scalar`].
-    pub fn read_column(
+    /// The numbers of rows `rows` of a field that is not text (bools as 0
+    /// and 1, dates as days, enums as variant indices), written into a
+    /// block of rows at `into` with their known bits; each row's problem
+    /// goes to `bad` (and its number is left out). The common column types
+    /// are read in tight loops over their buffers; the others value by
+    /// value through [`Reader::scalar`].
+    pub fn read_rows(
         &self,
         rows: Range<usize>,
         path: &Path,
-        column: &mut Column,
+        into: &mut Block<'_>,
         bad: &mut dyn FnMut(usize, FieldProblem),
     ) {
-        let Column { nums, bits, known } = column;
         let start = rows.start;
         match self {
             Reader::Absent => {}
-            Reader::Bool(a) if words_of(a.values(), &rows, bits) => {
-                known_words(a.nulls(), &rows, known);
+            Reader::Bool(a) if rows.end <= a.len() => {
+                let bits = a.values().slice(start, rows.len());
+                let words = bits.bit_chunks().iter_padded();
+                for (w, chunk) in words.zip(into.nums.chunks_mut(64 * into.stride)) {
+                    for (j, row) in chunk.chunks_exact_mut(into.stride).enumerate() {
+                        if let Some(x) = row.get_mut(into.col) {
+                            *x = (w >> j & 1) as i64;
+                        }
+                    }
+                }
+                into.known(a.nulls(), &rows);
             }
             Reader::Days(values, nulls) if rows.end <= values.len() => {
-                nums.extend(values[rows.clone()].iter().map(|d| i64::from(*d)));
-                known_words(*nulls, &rows, known);
+                into.put(values[rows.clone()].iter().map(|d| i64::from(*d)));
+                into.known(*nulls, &rows);
             }
             Reader::Ints(Ints::I64(a), Num::Int) if rows.end <= a.len() => {
-                nums.extend_from_slice(&a.values()[rows.clone()]);
-                known_words(a.nulls(), &rows, known);
+                into.put(a.values()[rows.clone()].iter().copied());
+                into.known(a.nulls(), &rows);
             }
             Reader::Decimals(col, scale, num)
                 if i32::from(*scale) == num.places() as i32 && rows.end <= col.len() =>
@@ -506,16 +513,15 @@ impl<'a> Reader<'a> {
                 // the same units: only values beyond 64 bits are refused
                 let values = &col.values()[rows.clone()];
                 let mut wide = false;
-                nums.extend(values.iter().map(|v| {
+                into.put(values.iter().map(|v| {
                     let n = *v as i64;
                     wide |= i128::from(n) != *v;
                     n
                 }));
-                known_words(col.nulls(), &rows, known);
+                into.known(col.nulls(), &rows);
                 if wide {
                     for (r, v) in values.iter().enumerate() {
-                        if i64::try_from(*v).is_err() && bit(known, r) {
-                            clear_bit(known, r);
+                        if i64::try_from(*v).is_err() && into.is_known(r) {
                             bad(
                                 start + r,
                                 problem(
@@ -529,31 +535,18 @@ impl<'a> Reader<'a> {
                 }
             }
             _ => {
-                let mut words = Bits::with_capacity(rows.len());
                 for i in rows {
                     let n = match self.scalar(i, path) {
-                        Ok(Some(Value::Num(n))) => Some(n),
-                        Ok(Some(Value::Bool(b))) => {
-                            // a bool column read the slow way (never, in practice)
-                            let (w, j) = ((i - start) / 64, (i - start) % 64);
-                            if bits.len() <= w {
-                                bits.resize(w + 1, 0);
-                            }
-                            if let Some(word) = bits.get_mut(w) {
-                                *word |= u64::from(b) << j;
-                            }
-                            Some(0)
-                        }
-                        Ok(Some(Value::Text(_)) | None) => None,
+                        Ok(Some(Value::Num(n))) => n,
+                        Ok(Some(Value::Bool(b))) => i64::from(b),
+                        Ok(Some(Value::Text(_)) | None) => continue,
                         Err(p) => {
                             bad(i, p);
-                            None
+                            continue;
                         }
                     };
-                    nums.push(n.unwrap_or(0));
-                    words.push(n.is_some());
+                    into.set(i - start, n);
                 }
-                *known = words.into_words();
             }
         }
     }
@@ -728,60 +721,85 @@ fn decimal_text(unscaled: i128, scale: i8) -> String {
     format!("{sign}{whole}.{frac}")
 }
 
-/// One input field's values over a slice of rows, read ahead of filling
-/// the records: row `r` of the slice is `nums[r]` (or bit `r` of `bits`
-/// for a bool field), and is known when bit `r` of `known` is set.
-#[derive(Default)]
-pub struct Column {
-    pub nums: Vec<i64>,
-    pub bits: Vec<u64>,
-    pub known: Vec<u64>,
+/// A block of rows read ahead of filling their records: a row of numbers
+/// each (`stride` of them), and a word of known bits each (`mask_stride`
+/// of them); one field is written at a time, into number `col` of each
+/// row and bit `bit` of word `mask_col`.
+pub struct Block<'b> {
+    pub nums: &'b mut [i64],
+    pub stride: usize,
+    pub col: usize,
+    pub masks: &'b mut [u64],
+    pub mask_stride: usize,
+    pub mask_col: usize,
+    pub bit: u64,
 }
 
-/// Bit `r` of `words` (64 rows a word).
-#[inline(always)]
-pub fn bit(words: &[u64], r: usize) -> bool {
-    words.get(r / 64).is_some_and(|w| w >> (r % 64) & 1 != 0)
-}
-
-fn clear_bit(words: &mut [u64], r: usize) {
-    if let Some(w) = words.get_mut(r / 64) {
-        *w &= !(1 << (r % 64));
-    }
-}
-
-/// The bits of rows `rows` of `buffer` pushed to `out`, 64 a word; false
-/// (and nothing pushed) when the buffer is shorter than that.
-fn words_of(buffer: &BooleanBuffer, rows: &Range<usize>, out: &mut Vec<u64>) -> bool {
-    if rows.end > buffer.len() {
-        return false;
-    }
-    out.extend(
-        buffer
-            .slice(rows.start, rows.len())
-            .bit_chunks()
-            .iter_padded(),
-    );
-    true
-}
-
-/// The rows of `rows` that are not null, as bits pushed to `known`.
-fn known_words(nulls: Option<&NullBuffer>, rows: &Range<usize>, known: &mut Vec<u64>) {
-    if let Some(n) = nulls {
-        if words_of(n.inner(), rows, known) {
-            return;
+impl Block<'_> {
+    /// Row `r`'s number, known.
+    #[inline]
+    fn set(&mut self, r: usize, n: i64) {
+        if let Some(x) = self.nums.get_mut(r * self.stride + self.col) {
+            *x = n;
         }
-        // (a null buffer shorter than its column: row by row)
-        let mut words = Bits::with_capacity(rows.len());
-        for i in rows.clone() {
-            words.push(n.len() > i && n.is_valid(i));
+        if let Some(m) = self.masks.get_mut(r * self.mask_stride + self.mask_col) {
+            *m |= self.bit;
         }
-        known.extend(words.into_words());
-        return;
     }
-    let n = rows.len();
-    known.extend(std::iter::repeat_n(u64::MAX, n / 64));
-    if !n.is_multiple_of(64) {
-        known.push((1u64 << (n % 64)) - 1);
+
+    /// Rows' numbers from the first on (their known bits apart).
+    #[inline]
+    fn put(&mut self, values: impl Iterator<Item = i64>) {
+        for (row, n) in self.nums.chunks_exact_mut(self.stride).zip(values) {
+            if let Some(x) = row.get_mut(self.col) {
+                *x = n;
+            }
+        }
+    }
+
+    /// Whether row `r` is known.
+    fn is_known(&self, r: usize) -> bool {
+        self.masks
+            .get(r * self.mask_stride + self.mask_col)
+            .is_some_and(|m| m & self.bit != 0)
+    }
+
+    /// The known bits of rows `rows` of a column: those not null.
+    fn known(&mut self, nulls: Option<&NullBuffer>, rows: &Range<usize>) {
+        let bit = self.bit;
+        let (stride, col) = (self.mask_stride.max(1), self.mask_col);
+        let len = rows.len().min(self.masks.len() / stride);
+        let masks = &mut self.masks[..len * stride];
+        match nulls {
+            None => masks
+                .iter_mut()
+                .skip(col)
+                .step_by(stride)
+                .for_each(|m| *m |= bit),
+            Some(n) if rows.end <= n.len() => {
+                let valid = n.inner().slice(rows.start, len);
+                let words = valid.bit_chunks().iter_padded();
+                for (w, chunk) in words.zip(masks.chunks_mut(64 * stride)) {
+                    if stride == 1 {
+                        // (the usual case, one word a row: a loop the
+                        // compiler vectorises)
+                        for (j, m) in chunk.iter_mut().enumerate() {
+                            *m |= (w >> j & 1) * bit;
+                        }
+                    } else {
+                        for (j, m) in chunk.iter_mut().skip(col).step_by(stride).enumerate() {
+                            *m |= (w >> j & 1) * bit;
+                        }
+                    }
+                }
+            }
+            Some(n) => {
+                for (i, m) in rows.clone().zip(masks.iter_mut().skip(col).step_by(stride)) {
+                    if i < n.len() && n.is_valid(i) {
+                        *m |= bit;
+                    }
+                }
+            }
+        }
     }
 }

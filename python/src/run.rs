@@ -12,21 +12,23 @@
 //! message in `error` and nulls for its decisions, and the other rows are
 //! evaluated as usual.
 
-use crate::out::Outputs;
-use crate::read::{bit, Column, Path, Reader, Value};
+use crate::out::{Out, Outputs};
+use crate::read::{Block, Path, Reader, Value};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
-use rulebook::batch::{
-    Bool, Date, Decimal, Enum, Field, FieldKind, Int, Money, RecordWriter, Text, Variant,
-};
+use rulebook::batch::{Date, Field, NumFields, Text};
 use rulebook::meta::{Layout, ValueType};
 use rulebook::{BatchResults, Facts, FieldProblem, Policy};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Rows evaluated together: the unit of the output's record batches, and
 /// what bounds the memory of the values read ahead of evaluation.
 pub const SLICE: usize = 65_536;
+/// Rows read ahead of evaluation at a time for policies with scalar
+/// inputs: their rows of numbers stay in the processor's cache.
+const BLOCK: usize = 2048;
 /// Facts built at a time for policies with list inputs.
 const FACTS_CHUNK: usize = 4096;
 
@@ -75,36 +77,22 @@ fn input_fields(layout: &Layout) -> Vec<ArrowField> {
         .collect()
 }
 
-/// How one input field is set on a record.
-enum Handle {
-    Bool(Field<Bool>),
-    Int(Field<Int>),
-    Money(Field<Money>),
-    Decimal(Field<Decimal>),
-    Date(Field<Date>),
-    Text(Field<Text>),
-    Enum(Field<Enum>, Vec<Variant>),
-    /// A list field: set through `Facts` only.
-    List,
-}
-
-/// What a decision's values are, and how they go out.
-#[derive(Clone)]
-pub enum Out {
-    Bool,
-    Int,
-    Money,
-    Decimal,
-    Date,
-    Text,
-    Enum(Vec<String>),
+/// Input fields set together from a row of numbers: up to 64 of them.
+struct NumSet {
+    set: NumFields,
+    /// The index of each of its fields among the inputs.
+    fields: Vec<usize>,
 }
 
 /// Everything looked up once per policy: the handles of its inputs and
 /// the kinds of its decisions.
 pub struct Plan {
     pub policy: Policy,
-    handles: Vec<Handle>,
+    /// The inputs that are numbers (bools, ints, money, decimals, dates,
+    /// enums), in sets of up to 64.
+    nums: Vec<NumSet>,
+    /// The text inputs, and their index among the inputs.
+    texts: Vec<(usize, Field<Text>)>,
     outs: Vec<Out>,
     /// No list inputs: records are filled by `evaluate_each`.
     scalar: bool,
@@ -136,52 +124,48 @@ pub enum Failure {
 impl Plan {
     pub fn new(policy: Policy) -> Result<Plan, String> {
         let meta = policy.meta();
-        let mut handles = Vec::with_capacity(meta.input.fields.len());
-        for f in &meta.input.fields {
-            let name = f.name.as_str();
-            let e = |e: rulebook::batch::FieldError| e.to_string();
-            handles.push(match &f.ty {
-                ValueType::Bool => Handle::Bool(policy.field(name).map_err(e)?),
-                ValueType::Int => Handle::Int(policy.field(name).map_err(e)?),
-                ValueType::Money => Handle::Money(policy.field(name).map_err(e)?),
-                ValueType::Decimal => Handle::Decimal(policy.field(name).map_err(e)?),
-                ValueType::Date => Handle::Date(policy.field(name).map_err(e)?),
-                ValueType::Text => Handle::Text(policy.field(name).map_err(e)?),
-                ValueType::Enum { variants } => {
-                    let field: Field<Enum> = policy.field(name).map_err(e)?;
-                    let mut vs = Vec::with_capacity(variants.len());
-                    for v in variants {
-                        vs.push(policy.variant(field, v).map_err(e)?);
-                    }
-                    Handle::Enum(field, vs)
-                }
-                ValueType::List { .. } => Handle::List,
+        let e = |e: rulebook::batch::FieldError| e.to_string();
+        let mut texts = Vec::new();
+        let mut numbers = Vec::new();
+        for (i, f) in meta.input.fields.iter().enumerate() {
+            match &f.ty {
+                ValueType::Text => texts.push((i, policy.field(&f.name).map_err(e)?)),
+                ValueType::List { .. } => {}
+                _ => numbers.push(i),
+            }
+        }
+        let mut nums = Vec::new();
+        for fields in numbers.chunks(64) {
+            let names = fields.iter().filter_map(|&i| meta.input.fields.get(i));
+            nums.push(NumSet {
+                set: policy
+                    .num_fields(names.map(|f| f.name.as_str()))
+                    .map_err(e)?,
+                fields: fields.to_vec(),
             });
         }
-        let outs: Vec<Out> = meta
-            .decisions
+        let scalar = !meta
+            .input
+            .fields
             .iter()
-            .map(|d| match &d.ty {
-                ValueType::Bool => Out::Bool,
-                ValueType::Int => Out::Int,
-                ValueType::Money => Out::Money,
-                ValueType::Decimal => Out::Decimal,
-                ValueType::Date => Out::Date,
+            .any(|f| matches!(f.ty, ValueType::List { .. }));
+        let mut outs = Vec::with_capacity(meta.decisions.len());
+        for d in &meta.decisions {
+            let name = d.name.as_str();
+            outs.push(match &d.ty {
+                ValueType::Bool => Out::Bool(policy.decision(name).map_err(e)?),
+                ValueType::Int => Out::Int(policy.decision(name).map_err(e)?),
+                ValueType::Money => Out::Money(policy.decision(name).map_err(e)?),
+                ValueType::Decimal => Out::Decimal(policy.decision(name).map_err(e)?),
+                ValueType::Date => Out::Date(policy.decision(name).map_err(e)?),
                 ValueType::Enum { variants } => Out::Enum(variants.clone()),
                 // decisions are never lists; text for anything else
                 ValueType::Text | ValueType::List { .. } => Out::Text,
-            })
-            .collect();
+            });
+        }
         let mut fields = vec![ArrowField::new("line", DataType::Int64, false)];
         for (d, out) in meta.decisions.iter().zip(&outs) {
-            let ty = match out {
-                Out::Bool => DataType::Boolean,
-                Out::Int => DataType::Int64,
-                Out::Money => MONEY_TYPE,
-                Out::Decimal => DECIMAL_TYPE,
-                Out::Date => DataType::Date32,
-                Out::Text | Out::Enum(_) => DataType::Utf8,
-            };
+            let ty = out.data_type();
             fields.push(ArrowField::new(d.name.as_str(), ty, true));
             fields.push(ArrowField::new(
                 format!("{}.missing", d.name),
@@ -190,7 +174,6 @@ impl Plan {
             ));
         }
         fields.push(ArrowField::new("error", DataType::Utf8, true));
-        let scalar = !handles.iter().any(|h| matches!(h, Handle::List));
         let missing_json = meta
             .fact_paths
             .iter()
@@ -198,7 +181,8 @@ impl Plan {
             .collect();
         Ok(Plan {
             policy,
-            handles,
+            nums,
+            texts,
             outs,
             scalar,
             schema: Arc::new(Schema::new(fields)),
@@ -291,7 +275,7 @@ impl Plan {
     /// A reader per input field, from the column of its name.
     fn readers<'a>(&'a self, batch: &'a RecordBatch) -> Result<Vec<Reader<'a>>, Failure> {
         let schema = batch.schema_ref();
-        let mut readers = Vec::with_capacity(self.handles.len());
+        let mut readers = Vec::with_capacity(self.policy.meta().input.fields.len());
         for f in &self.policy.meta().input.fields {
             let mut found = schema
                 .fields()
@@ -307,9 +291,12 @@ impl Plan {
         Ok(readers)
     }
 
-    /// Rows `rows` of a policy with scalar inputs: every value read (and
-    /// checked) first, column by column, then the good rows evaluated with
-    /// `evaluate_each`, each record filled from the columns read.
+    /// Rows `rows` of a policy with scalar inputs, a block at a time: the
+    /// block's numbers read (and checked) column by column into a row of
+    /// numbers each, then its good rows evaluated with `evaluate_each`,
+    /// each record taking its row in one call (`RecordWriter::set_nums`)
+    /// and its texts from their columns. With `raise`, the first row whose
+    /// values do not fit is the failure (before any evaluation error).
     fn run_scalar(
         &self,
         readers: &[Reader<'_>],
@@ -320,49 +307,97 @@ impl Plan {
         outputs: &mut Outputs,
     ) -> Result<(), Failure> {
         let fields = &self.policy.meta().input.fields;
-        let mut bad: BTreeMap<usize, Vec<FieldProblem>> = BTreeMap::new();
-        // the values of each field but text, read ahead; texts are read in
-        // place when filling
-        let mut columns: Vec<Column> = Vec::with_capacity(readers.len());
-        for ((reader, handle), f) in readers.iter().zip(&self.handles).zip(fields) {
-            let mut column = Column::default();
-            if !matches!(handle, Handle::Text(_) | Handle::List) {
-                let path = Path::Top(&f.name);
-                reader.read_column(rows.clone(), &path, &mut column, &mut |i, p| {
-                    bad.entry(i).or_default().push(p)
-                });
-            }
-            columns.push(column);
-        }
-        if raise {
-            if let Some((i, problems)) = bad.pop_first() {
-                return Err(Failure::Input {
-                    row: first_line + (i - rows.start),
-                    problems,
-                });
-            }
-        }
-        let fill = Fill::new(&self.handles, readers, &columns);
-        let start = rows.start;
-        let good = rows.clone().filter(|i| !bad.contains_key(i));
+        let stride: usize = self.nums.iter().map(|n| n.fields.len()).sum();
+        let sets = self.nums.len();
+        let mut nums = vec![0i64; BLOCK * stride];
+        let mut masks = vec![0u64; BLOCK * sets];
         let mut failure = None;
-        let mut next = start;
-        self.policy.evaluate_each(
-            good,
-            as_of,
-            |&i, record| fill.record(i, i - start, record),
-            |i, result| {
-                while next < i {
-                    outputs.push_problems(first_line + next - start, bad.get(&next));
-                    next += 1;
+        let mut block_start = rows.start;
+        while block_start < rows.end {
+            let block = block_start..(block_start + BLOCK).min(rows.end);
+            block_start = block.end;
+            let len = block.len();
+            let (nums, masks) = (&mut nums[..len * stride], &mut masks[..len * sets]);
+            masks.fill(0);
+            let mut bad: BTreeMap<usize, Vec<FieldProblem>> = BTreeMap::new();
+            let mut col = 0;
+            for (s, set) in self.nums.iter().enumerate() {
+                for (k, &f) in set.fields.iter().enumerate() {
+                    if let (Some(reader), Some(field)) = (readers.get(f), fields.get(f)) {
+                        let mut into = Block {
+                            nums,
+                            stride,
+                            col,
+                            masks,
+                            mask_stride: sets,
+                            mask_col: s,
+                            bit: 1 << k,
+                        };
+                        reader.read_rows(
+                            block.clone(),
+                            &Path::Top(&field.name),
+                            &mut into,
+                            &mut |i, p| bad.entry(i).or_default().push(p),
+                        );
+                    }
+                    col += 1;
                 }
-                outputs.push_result(first_line + i - start, result, raise, &mut failure);
-                next = i + 1;
-            },
-        );
-        while next < rows.end {
-            outputs.push_problems(first_line + next - start, bad.get(&next));
-            next += 1;
+            }
+            if raise {
+                if let Some((i, problems)) = bad.pop_first() {
+                    return Err(Failure::Input {
+                        row: first_line + (i - rows.start),
+                        problems,
+                    });
+                }
+            }
+            // a row the engine refuses (never: the numbers were checked)
+            let refused: RefCell<BTreeMap<usize, String>> = RefCell::default();
+            let start = block.start;
+            let good = block.clone().filter(|i| !bad.contains_key(i));
+            let mut next = start;
+            let line = |i: usize| first_line + (i - rows.start);
+            self.policy.evaluate_each(
+                good,
+                as_of,
+                |&i, record| {
+                    let r = i - start;
+                    let row = nums.get(r * stride..(r + 1) * stride).unwrap_or(&[]);
+                    let known = masks.get(r * sets..(r + 1) * sets).unwrap_or(&[]);
+                    let mut from = 0;
+                    for (set, known) in self.nums.iter().zip(known) {
+                        let to = from + set.fields.len();
+                        if let Err(e) =
+                            record.set_nums(&set.set, *known, row.get(from..to).unwrap_or(&[]))
+                        {
+                            refused.borrow_mut().insert(i, format!("input error: {e}"));
+                        }
+                        from = to;
+                    }
+                    for (f, field) in &self.texts {
+                        if let Some(Ok(Some(Value::Text(t)))) =
+                            readers.get(*f).map(|r| r.scalar(i, &Path::Top("")))
+                        {
+                            record.set(*field, t);
+                        }
+                    }
+                },
+                |i, result| {
+                    while next < i {
+                        outputs.push_problems(line(next), bad.get(&next));
+                        next += 1;
+                    }
+                    next = i + 1;
+                    if let Some(message) = refused.borrow().get(&i) {
+                        return outputs.push_error(line(i), message);
+                    }
+                    outputs.push_result(line(i), result, raise, &mut failure);
+                },
+            );
+            while next < block.end {
+                outputs.push_problems(line(next), bad.get(&next));
+                next += 1;
+            }
         }
         match failure {
             Some(f) => Err(f),
@@ -428,128 +463,5 @@ impl Plan {
             chunk_start = chunk_end;
         }
         Ok(())
-    }
-}
-
-/// A field handle with its column's values over a slice: the numbers (or
-/// bits) and which rows know them.
-struct Known<'c, K: FieldKind, V> {
-    field: Field<K>,
-    values: &'c [V],
-    known: &'c [u64],
-}
-
-/// How the records of a slice are filled from its columns: the fields
-/// grouped by kind, so that each group is a loop of one kind of store,
-/// and a row's fields are set without a match per field.
-struct Fill<'c, 'r> {
-    bools: Vec<Known<'c, Bool, u64>>,
-    /// Ints, money (pence) and decimals (millionths) take the same numbers.
-    ints: Vec<Known<'c, Int, i64>>,
-    money: Vec<Known<'c, Money, i64>>,
-    decimals: Vec<Known<'c, Decimal, i64>>,
-    dates: Vec<Known<'c, Date, i64>>,
-    enums: Vec<(Known<'c, Enum, i64>, &'c [Variant])>,
-    texts: Vec<(Field<Text>, &'c Reader<'r>)>,
-}
-
-impl<'c, 'r> Fill<'c, 'r> {
-    fn new(handles: &'c [Handle], readers: &'c [Reader<'r>], columns: &'c [Column]) -> Self {
-        let mut fill = Fill {
-            bools: Vec::new(),
-            ints: Vec::new(),
-            money: Vec::new(),
-            decimals: Vec::new(),
-            dates: Vec::new(),
-            enums: Vec::new(),
-            texts: Vec::new(),
-        };
-        for ((handle, reader), c) in handles.iter().zip(readers).zip(columns) {
-            if matches!(reader, Reader::Absent) {
-                continue;
-            }
-            let known = c.known.as_slice();
-            let nums = c.nums.as_slice();
-            match handle {
-                Handle::Bool(field) => fill.bools.push(Known {
-                    field: *field,
-                    values: &c.bits,
-                    known,
-                }),
-                Handle::Int(field) => fill.ints.push(Known {
-                    field: *field,
-                    values: nums,
-                    known,
-                }),
-                Handle::Money(field) => fill.money.push(Known {
-                    field: *field,
-                    values: nums,
-                    known,
-                }),
-                Handle::Decimal(field) => fill.decimals.push(Known {
-                    field: *field,
-                    values: nums,
-                    known,
-                }),
-                Handle::Date(field) => fill.dates.push(Known {
-                    field: *field,
-                    values: nums,
-                    known,
-                }),
-                Handle::Enum(field, variants) => fill.enums.push((
-                    Known {
-                        field: *field,
-                        values: nums,
-                        known,
-                    },
-                    variants,
-                )),
-                Handle::Text(field) => fill.texts.push((*field, reader)),
-                Handle::List => {}
-            }
-        }
-        fill
-    }
-
-    /// Fills the record of row `i`, row `at` of the slice.
-    #[inline(always)]
-    fn record(&self, i: usize, at: usize, record: &mut RecordWriter<'_>) {
-        for c in &self.bools {
-            if bit(c.known, at) {
-                record.set(c.field, bit(c.values, at));
-            }
-        }
-        for c in &self.ints {
-            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
-                record.set(c.field, *v);
-            }
-        }
-        for c in &self.money {
-            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
-                record.set(c.field, *v);
-            }
-        }
-        for c in &self.decimals {
-            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
-                record.set(c.field, *v);
-            }
-        }
-        for c in &self.dates {
-            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
-                record.set(c.field, Date(*v as i32));
-            }
-        }
-        for (c, variants) in &self.enums {
-            if let (true, Some(v)) = (bit(c.known, at), c.values.get(at)) {
-                if let Some(variant) = variants.get(*v as usize) {
-                    record.set(c.field, *variant);
-                }
-            }
-        }
-        for (field, reader) in &self.texts {
-            if let Ok(Some(Value::Text(t))) = reader.scalar(i, &Path::Top("")) {
-                record.set(*field, t);
-            }
-        }
     }
 }
