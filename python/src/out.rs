@@ -184,6 +184,10 @@ impl Sparse {
 
     /// The column of `len` rows.
     fn finish(self, len: usize) -> Result<ArrayRef, Failure> {
+        if self.rows.is_empty() {
+            // (the error column, usually: every row null)
+            return Ok(Arc::new(StringArray::new_null(len)));
+        }
         let too_long = i32::try_from(self.bytes.len()).is_err();
         let mut offsets: Vec<i32> = Vec::with_capacity(len + 1);
         offsets.push(0);

@@ -945,12 +945,12 @@ impl RecordWriter<'_> {
         let Some(values) = values.get(..n) else {
             return Err(set.refusal(known, values));
         };
-        let mut out = 0;
-        for &(k, least, count) in set.bounded.iter() {
-            let v = values.get(k).copied().unwrap_or(least);
-            out |= u64::from(v.wrapping_sub(least) as u64 >= count) & known >> k;
+        let mut out = set.never;
+        let bounds = set.least.iter().zip(set.more.iter());
+        for (k, (v, (&least, &more))) in values.iter().zip(bounds).enumerate() {
+            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
         }
-        if out & 1 != 0 {
+        if out & known != 0 {
             return Err(set.refusal(known, values));
         }
         let Some(image) = self.image.get_mut(..set.end) else {
@@ -1226,10 +1226,13 @@ pub struct NumFields {
     masks: Box<[u64]>,
     /// Each field's index among the inputs.
     indices: Box<[usize]>,
-    /// The fields whose numbers are bounded (bools, dates, enums), with
-    /// the least number each takes and how many numbers: `v` fits when
-    /// `v - least` (unsigned) is below that.
-    bounded: Box<[(usize, i64, u64)]>,
+    /// The least number each field takes, and how many more: `v` fits
+    /// when `v - least` (unsigned) is at most that (for ints, money and
+    /// decimals, any `v`).
+    least: Box<[i64]>,
+    more: Box<[u64]>,
+    /// The fields that take no number at all (enums of no variant).
+    never: u64,
     names: Box<[String]>,
     /// The presence bits of the fields with index < 64.
     mask: u64,
@@ -1267,7 +1270,8 @@ impl NumFields {
         names: impl IntoIterator<Item = &'n str>,
     ) -> Result<NumFields, FieldError> {
         let (mut offsets, mut masks, mut indices) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut bounded, mut named) = (Vec::new(), Vec::new());
+        let (mut least, mut more, mut named) = (Vec::new(), Vec::new(), Vec::new());
+        let mut never = 0;
         for (k, name) in names.into_iter().enumerate() {
             let Some((index, field)) = layout
                 .fields
@@ -1281,12 +1285,18 @@ impl NumFields {
                     known: known.join(", "),
                 });
             };
-            // (the least number, how many)
-            let bounds: Option<(i64, u64)> = match &field.ty {
-                ValueType::Bool => Some((0, 2)),
-                ValueType::Int | ValueType::Money | ValueType::Decimal => None,
-                ValueType::Date => Some((i64::from(i32::MIN), 1 << 32)),
-                ValueType::Enum { variants } => Some((0, variants.len() as u64)),
+            // (the least number, how many more)
+            let (low, up) = match &field.ty {
+                ValueType::Bool => (0, 1),
+                ValueType::Int | ValueType::Money | ValueType::Decimal => (i64::MIN, u64::MAX),
+                ValueType::Date => (i64::from(i32::MIN), u64::from(u32::MAX)),
+                ValueType::Enum { variants } => match variants.len() {
+                    0 => {
+                        never |= 1u64.checked_shl(k as u32).unwrap_or(0);
+                        (0, 0)
+                    }
+                    n => (0, n as u64 - 1),
+                },
                 ValueType::Text | ValueType::List { .. } => {
                     return Err(FieldError::WrongKind {
                         name: name.to_string(),
@@ -1295,9 +1305,8 @@ impl NumFields {
                     })
                 }
             };
-            if let Some((least, count)) = bounds {
-                bounded.push((k, least, count));
-            }
+            least.push(low);
+            more.push(up);
             offsets.push(field.offset as usize);
             masks.push(if index < 64 { 1u64 << index } else { 0 });
             indices.push(index);
@@ -1326,7 +1335,9 @@ impl NumFields {
             offsets: offsets.into(),
             masks: masks.into(),
             indices: indices.into(),
-            bounded: bounded.into(),
+            least: least.into(),
+            more: more.into(),
+            never,
             names: named.into(),
         })
     }
@@ -1345,16 +1356,27 @@ impl NumFields {
     /// cannot take, or too few numbers.
     #[cold]
     fn refusal(&self, known: u64, values: &[i64]) -> NumError {
-        for &(k, least, count) in self.bounded.iter() {
+        let fields = self
+            .least
+            .iter()
+            .zip(self.more.iter())
+            .zip(self.names.iter());
+        for (k, ((&least, &more), name)) in fields.enumerate() {
             let Some(&value) = values.get(k) else {
                 continue;
             };
-            if known >> k & 1 != 0 && value.wrapping_sub(least) as u64 >= count {
+            let never = self.never >> k & 1 != 0;
+            if known >> k & 1 != 0 && (value.wrapping_sub(least) as u64 > more || never) {
                 return NumError::OutOfRange {
-                    name: self.names.get(k).cloned().unwrap_or_default(),
+                    name: name.clone(),
                     value,
                     low: least,
-                    high: least.wrapping_add(count as i64).wrapping_sub(1),
+                    // (a field that takes nothing: "0 to -1")
+                    high: if never {
+                        least.wrapping_sub(1)
+                    } else {
+                        least.wrapping_add(more as i64)
+                    },
                 };
             }
         }
