@@ -4,6 +4,7 @@
 //! `rulebook/errors.py`.
 
 mod errors;
+mod out;
 mod pyjson;
 mod read;
 mod run;

@@ -24,6 +24,7 @@ use rulebook::__private::num::{self as num, NumParseError};
 use rulebook::__private::FactValue;
 use rulebook::meta::{Layout, ValueType};
 use rulebook::FieldProblem;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Where a value sits, rendered only for a problem: `capital`,
@@ -470,52 +471,62 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    /// The numbers of rows `rows` (bools as 0 and 1, dates as days, enums
-    /// as variant indices) pushed to `out`, `None` where unknown; each
-    /// row's problem goes to `bad`. The common column types are read in
-    /// tight loops; the others value by value through [`Reader::scalar`].
-    pub fn read_nums(
+    /// The numbers of rows `rows` of a field that is not text (bools as 0
+    /// and 1, dates as days, enums as variant indices), written into a
+    /// block of rows at `into` with their known bits; each row's problem
+    /// goes to `bad` (and its number is left out). The common column types
+    /// are read in tight loops over their buffers; the others value by
+    /// value through [`Reader::scalar`].
+    pub fn read_rows(
         &self,
-        rows: std::ops::Range<usize>,
+        rows: Range<usize>,
         path: &Path,
-        out: &mut Vec<Option<i64>>,
+        into: &mut Block<'_>,
         bad: &mut dyn FnMut(usize, FieldProblem),
     ) {
+        let start = rows.start;
         match self {
-            Reader::Bool(a) => match a.nulls() {
-                None => out.extend(rows.map(|i| Some(i64::from(a.value(i))))),
-                Some(n) => out.extend(rows.map(|i| n.is_valid(i).then(|| i64::from(a.value(i))))),
-            },
-            Reader::Days(values, nulls) => {
-                let Some(values) = values.get(rows.clone()) else {
-                    return;
-                };
-                match nulls {
-                    None => out.extend(values.iter().map(|d| Some(i64::from(*d)))),
-                    Some(n) => out.extend(
-                        rows.zip(values)
-                            .map(|(i, d)| n.is_valid(i).then(|| i64::from(*d))),
-                    ),
-                }
-            }
-            Reader::Decimals(col, scale, num) if i32::from(*scale) == num.places() as i32 => {
-                let values = col.values();
-                let nulls = col.nulls();
-                for i in rows {
-                    if nulls.is_some_and(|n| n.is_null(i)) {
-                        out.push(None);
-                        continue;
+            Reader::Absent => {}
+            Reader::Bool(a) if rows.end <= a.len() => {
+                let bits = a.values().slice(start, rows.len());
+                let words = bits.bit_chunks().iter_padded();
+                for (w, chunk) in words.zip(into.nums.chunks_mut(64 * into.stride)) {
+                    for (j, row) in chunk.chunks_exact_mut(into.stride).enumerate() {
+                        if let Some(x) = row.get_mut(into.col) {
+                            *x = (w >> j & 1) as i64;
+                        }
                     }
-                    let v = values.get(i).copied().unwrap_or_default();
-                    match i64::try_from(v) {
-                        Ok(n) => out.push(Some(n)),
-                        Err(_) => {
-                            out.push(None);
+                }
+                into.known(a.nulls(), &rows);
+            }
+            Reader::Days(values, nulls) if rows.end <= values.len() => {
+                into.put(values[rows.clone()].iter().map(|d| i64::from(*d)));
+                into.known(*nulls, &rows);
+            }
+            Reader::Ints(Ints::I64(a), Num::Int) if rows.end <= a.len() => {
+                into.put(a.values()[rows.clone()].iter().copied());
+                into.known(a.nulls(), &rows);
+            }
+            Reader::Decimals(col, scale, num)
+                if i32::from(*scale) == num.places() as i32 && rows.end <= col.len() =>
+            {
+                // the same units: only values beyond 64 bits are refused
+                let values = &col.values()[rows.clone()];
+                let mut wide = false;
+                into.put(values.iter().map(|v| {
+                    let n = *v as i64;
+                    wide |= i128::from(n) != *v;
+                    n
+                }));
+                into.known(col.nulls(), &rows);
+                if wide {
+                    for (r, v) in values.iter().enumerate() {
+                        if i64::try_from(*v).is_err() && into.is_known(r) {
                             bad(
-                                i,
+                                start + r,
                                 problem(
                                     path.render(),
-                                    decimal_text(v, *scale),
+                                    decimal_text(*v, *scale),
                                     num.expected(&NumParseError::Overflow),
                                 ),
                             );
@@ -525,15 +536,16 @@ impl<'a> Reader<'a> {
             }
             _ => {
                 for i in rows {
-                    out.push(match self.scalar(i, path) {
-                        Ok(Some(Value::Num(n))) => Some(n),
-                        Ok(Some(Value::Bool(b))) => Some(i64::from(b)),
-                        Ok(_) => None,
+                    let n = match self.scalar(i, path) {
+                        Ok(Some(Value::Num(n))) => n,
+                        Ok(Some(Value::Bool(b))) => i64::from(b),
+                        Ok(Some(Value::Text(_)) | None) => continue,
                         Err(p) => {
                             bad(i, p);
-                            None
+                            continue;
                         }
-                    });
+                    };
+                    into.set(i - start, n);
                 }
             }
         }
@@ -707,4 +719,87 @@ fn decimal_text(unscaled: i128, scale: i8) -> String {
     let (whole, frac) = padded.split_at(padded.len() - scale);
     let sign = if unscaled < 0 { "-" } else { "" };
     format!("{sign}{whole}.{frac}")
+}
+
+/// A block of rows read ahead of filling their records: a row of numbers
+/// each (`stride` of them), and a word of known bits each (`mask_stride`
+/// of them); one field is written at a time, into number `col` of each
+/// row and bit `bit` of word `mask_col`.
+pub struct Block<'b> {
+    pub nums: &'b mut [i64],
+    pub stride: usize,
+    pub col: usize,
+    pub masks: &'b mut [u64],
+    pub mask_stride: usize,
+    pub mask_col: usize,
+    pub bit: u64,
+}
+
+impl Block<'_> {
+    /// Row `r`'s number, known.
+    #[inline]
+    fn set(&mut self, r: usize, n: i64) {
+        if let Some(x) = self.nums.get_mut(r * self.stride + self.col) {
+            *x = n;
+        }
+        if let Some(m) = self.masks.get_mut(r * self.mask_stride + self.mask_col) {
+            *m |= self.bit;
+        }
+    }
+
+    /// Rows' numbers from the first on (their known bits apart).
+    #[inline]
+    fn put(&mut self, values: impl Iterator<Item = i64>) {
+        for (row, n) in self.nums.chunks_exact_mut(self.stride).zip(values) {
+            if let Some(x) = row.get_mut(self.col) {
+                *x = n;
+            }
+        }
+    }
+
+    /// Whether row `r` is known.
+    fn is_known(&self, r: usize) -> bool {
+        self.masks
+            .get(r * self.mask_stride + self.mask_col)
+            .is_some_and(|m| m & self.bit != 0)
+    }
+
+    /// The known bits of rows `rows` of a column: those not null.
+    fn known(&mut self, nulls: Option<&NullBuffer>, rows: &Range<usize>) {
+        let bit = self.bit;
+        let (stride, col) = (self.mask_stride.max(1), self.mask_col);
+        let len = rows.len().min(self.masks.len() / stride);
+        let masks = &mut self.masks[..len * stride];
+        match nulls {
+            None => masks
+                .iter_mut()
+                .skip(col)
+                .step_by(stride)
+                .for_each(|m| *m |= bit),
+            Some(n) if rows.end <= n.len() => {
+                let valid = n.inner().slice(rows.start, len);
+                let words = valid.bit_chunks().iter_padded();
+                for (w, chunk) in words.zip(masks.chunks_mut(64 * stride)) {
+                    if stride == 1 {
+                        // (the usual case, one word a row: a loop the
+                        // compiler vectorises)
+                        for (j, m) in chunk.iter_mut().enumerate() {
+                            *m |= (w >> j & 1) * bit;
+                        }
+                    } else {
+                        for (j, m) in chunk.iter_mut().skip(col).step_by(stride).enumerate() {
+                            *m |= (w >> j & 1) * bit;
+                        }
+                    }
+                }
+            }
+            Some(n) => {
+                for (i, m) in rows.clone().zip(masks.iter_mut().skip(col).step_by(stride)) {
+                    if i < n.len() && n.is_valid(i) {
+                        *m |= bit;
+                    }
+                }
+            }
+        }
+    }
 }

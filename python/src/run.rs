@@ -12,23 +12,23 @@
 //! message in `error` and nulls for its decisions, and the other rows are
 //! evaluated as usual.
 
-use crate::read::{Path, Reader, Value};
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
+use crate::out::{Out, Outputs};
+use crate::read::{Block, Path, Reader, Value};
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
-use rulebook::batch::{Bool, Date, Decimal, Enum, Field, Int, Money, Text, Variant};
+use rulebook::batch::{Date, Field, NumFields, Text};
 use rulebook::meta::{Layout, ValueType};
-use rulebook::{
-    BatchResults, EvalError, Facts, FieldProblem, InputError, Policy, RecordView, ValueRef,
-};
+use rulebook::{BatchResults, Facts, FieldProblem, Policy};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Rows evaluated together: the unit of the output's record batches, and
 /// what bounds the memory of the values read ahead of evaluation.
 pub const SLICE: usize = 65_536;
+/// Rows read ahead of evaluation at a time for policies with scalar
+/// inputs: their rows of numbers stay in the processor's cache.
+const BLOCK: usize = 2048;
 /// Facts built at a time for policies with list inputs.
 const FACTS_CHUNK: usize = 4096;
 
@@ -77,36 +77,22 @@ fn input_fields(layout: &Layout) -> Vec<ArrowField> {
         .collect()
 }
 
-/// How one input field is set on a record.
-enum Handle {
-    Bool(Field<Bool>),
-    Int(Field<Int>),
-    Money(Field<Money>),
-    Decimal(Field<Decimal>),
-    Date(Field<Date>),
-    Text(Field<Text>),
-    Enum(Field<Enum>, Vec<Variant>),
-    /// A list field: set through `Facts` only.
-    List,
-}
-
-/// What a decision's values are, and how they go out.
-#[derive(Clone)]
-enum Out {
-    Bool,
-    Int,
-    Money,
-    Decimal,
-    Date,
-    Text,
-    Enum(Vec<String>),
+/// Input fields set together from a row of numbers: up to 64 of them.
+struct NumSet {
+    set: NumFields,
+    /// The index of each of its fields among the inputs.
+    fields: Vec<usize>,
 }
 
 /// Everything looked up once per policy: the handles of its inputs and
 /// the kinds of its decisions.
 pub struct Plan {
     pub policy: Policy,
-    handles: Vec<Handle>,
+    /// The inputs that are numbers (bools, ints, money, decimals, dates,
+    /// enums), in sets of up to 64.
+    nums: Vec<NumSet>,
+    /// The text inputs, and their index among the inputs.
+    texts: Vec<(usize, Field<Text>)>,
     outs: Vec<Out>,
     /// No list inputs: records are filled by `evaluate_each`.
     scalar: bool,
@@ -138,52 +124,48 @@ pub enum Failure {
 impl Plan {
     pub fn new(policy: Policy) -> Result<Plan, String> {
         let meta = policy.meta();
-        let mut handles = Vec::with_capacity(meta.input.fields.len());
-        for f in &meta.input.fields {
-            let name = f.name.as_str();
-            let e = |e: rulebook::batch::FieldError| e.to_string();
-            handles.push(match &f.ty {
-                ValueType::Bool => Handle::Bool(policy.field(name).map_err(e)?),
-                ValueType::Int => Handle::Int(policy.field(name).map_err(e)?),
-                ValueType::Money => Handle::Money(policy.field(name).map_err(e)?),
-                ValueType::Decimal => Handle::Decimal(policy.field(name).map_err(e)?),
-                ValueType::Date => Handle::Date(policy.field(name).map_err(e)?),
-                ValueType::Text => Handle::Text(policy.field(name).map_err(e)?),
-                ValueType::Enum { variants } => {
-                    let field: Field<Enum> = policy.field(name).map_err(e)?;
-                    let mut vs = Vec::with_capacity(variants.len());
-                    for v in variants {
-                        vs.push(policy.variant(field, v).map_err(e)?);
-                    }
-                    Handle::Enum(field, vs)
-                }
-                ValueType::List { .. } => Handle::List,
+        let e = |e: rulebook::batch::FieldError| e.to_string();
+        let mut texts = Vec::new();
+        let mut numbers = Vec::new();
+        for (i, f) in meta.input.fields.iter().enumerate() {
+            match &f.ty {
+                ValueType::Text => texts.push((i, policy.field(&f.name).map_err(e)?)),
+                ValueType::List { .. } => {}
+                _ => numbers.push(i),
+            }
+        }
+        let mut nums = Vec::new();
+        for fields in numbers.chunks(64) {
+            let names = fields.iter().filter_map(|&i| meta.input.fields.get(i));
+            nums.push(NumSet {
+                set: policy
+                    .num_fields(names.map(|f| f.name.as_str()))
+                    .map_err(e)?,
+                fields: fields.to_vec(),
             });
         }
-        let outs: Vec<Out> = meta
-            .decisions
+        let scalar = !meta
+            .input
+            .fields
             .iter()
-            .map(|d| match &d.ty {
-                ValueType::Bool => Out::Bool,
-                ValueType::Int => Out::Int,
-                ValueType::Money => Out::Money,
-                ValueType::Decimal => Out::Decimal,
-                ValueType::Date => Out::Date,
+            .any(|f| matches!(f.ty, ValueType::List { .. }));
+        let mut outs = Vec::with_capacity(meta.decisions.len());
+        for d in &meta.decisions {
+            let name = d.name.as_str();
+            outs.push(match &d.ty {
+                ValueType::Bool => Out::Bool(policy.decision(name).map_err(e)?),
+                ValueType::Int => Out::Int(policy.decision(name).map_err(e)?),
+                ValueType::Money => Out::Money(policy.decision(name).map_err(e)?),
+                ValueType::Decimal => Out::Decimal(policy.decision(name).map_err(e)?),
+                ValueType::Date => Out::Date(policy.decision(name).map_err(e)?),
                 ValueType::Enum { variants } => Out::Enum(variants.clone()),
                 // decisions are never lists; text for anything else
                 ValueType::Text | ValueType::List { .. } => Out::Text,
-            })
-            .collect();
+            });
+        }
         let mut fields = vec![ArrowField::new("line", DataType::Int64, false)];
         for (d, out) in meta.decisions.iter().zip(&outs) {
-            let ty = match out {
-                Out::Bool => DataType::Boolean,
-                Out::Int => DataType::Int64,
-                Out::Money => MONEY_TYPE,
-                Out::Decimal => DECIMAL_TYPE,
-                Out::Date => DataType::Date32,
-                Out::Text | Out::Enum(_) => DataType::Utf8,
-            };
+            let ty = out.data_type();
             fields.push(ArrowField::new(d.name.as_str(), ty, true));
             fields.push(ArrowField::new(
                 format!("{}.missing", d.name),
@@ -192,7 +174,6 @@ impl Plan {
             ));
         }
         fields.push(ArrowField::new("error", DataType::Utf8, true));
-        let scalar = !handles.iter().any(|h| matches!(h, Handle::List));
         let missing_json = meta
             .fact_paths
             .iter()
@@ -200,7 +181,8 @@ impl Plan {
             .collect();
         Ok(Plan {
             policy,
-            handles,
+            nums,
+            texts,
             outs,
             scalar,
             schema: Arc::new(Schema::new(fields)),
@@ -293,7 +275,7 @@ impl Plan {
     /// A reader per input field, from the column of its name.
     fn readers<'a>(&'a self, batch: &'a RecordBatch) -> Result<Vec<Reader<'a>>, Failure> {
         let schema = batch.schema_ref();
-        let mut readers = Vec::with_capacity(self.handles.len());
+        let mut readers = Vec::with_capacity(self.policy.meta().input.fields.len());
         for f in &self.policy.meta().input.fields {
             let mut found = schema
                 .fields()
@@ -309,8 +291,12 @@ impl Plan {
         Ok(readers)
     }
 
-    /// Rows `rows` of a policy with scalar inputs: every value read (and
-    /// checked) first, then the good rows evaluated with `evaluate_each`.
+    /// Rows `rows` of a policy with scalar inputs, a block at a time: the
+    /// block's numbers read (and checked) column by column into a row of
+    /// numbers each, then its good rows evaluated with `evaluate_each`,
+    /// each record taking its row in one call (`RecordWriter::set_nums`)
+    /// and its texts from their columns. With `raise`, the first row whose
+    /// values do not fit is the failure (before any evaluation error).
     fn run_scalar(
         &self,
         readers: &[Reader<'_>],
@@ -321,86 +307,97 @@ impl Plan {
         outputs: &mut Outputs,
     ) -> Result<(), Failure> {
         let fields = &self.policy.meta().input.fields;
-        let mut bad: BTreeMap<usize, Vec<FieldProblem>> = BTreeMap::new();
-        // the numbers (bools as 0 and 1, dates as days, enums as indices)
-        // of each field, read ahead; texts are read in place when filling
-        let mut nums: Vec<Vec<Option<i64>>> = Vec::with_capacity(readers.len());
-        for ((reader, handle), f) in readers.iter().zip(&self.handles).zip(fields) {
-            let mut values = Vec::new();
-            if !matches!(reader, Reader::Absent) && !matches!(handle, Handle::Text(_)) {
-                values.reserve(rows.len());
-                let path = Path::Top(&f.name);
-                reader.read_nums(rows.clone(), &path, &mut values, &mut |i, p| {
-                    bad.entry(i).or_default().push(p)
-                });
-            }
-            nums.push(values);
-        }
-        if raise {
-            if let Some((i, problems)) = bad.pop_first() {
-                return Err(Failure::Input {
-                    row: first_line + (i - rows.start),
-                    problems,
-                });
-            }
-        }
-        let start = rows.start;
-        let good = rows.clone().filter(|i| !bad.contains_key(i));
+        let stride: usize = self.nums.iter().map(|n| n.fields.len()).sum();
+        let sets = self.nums.len();
+        let mut nums = vec![0i64; BLOCK * stride];
+        let mut masks = vec![0u64; BLOCK * sets];
         let mut failure = None;
-        let mut next = start;
-        self.policy.evaluate_each(
-            good,
-            as_of,
-            |&i, record| {
-                let at = i - start;
-                for ((handle, values), reader) in self.handles.iter().zip(&nums).zip(readers) {
-                    if let Handle::Text(f) = handle {
-                        if let Ok(Some(Value::Text(t))) = reader.scalar(i, &Path::Top("")) {
-                            record.set(*f, t);
-                        }
-                        continue;
+        let mut block_start = rows.start;
+        while block_start < rows.end {
+            let block = block_start..(block_start + BLOCK).min(rows.end);
+            block_start = block.end;
+            let len = block.len();
+            let (nums, masks) = (&mut nums[..len * stride], &mut masks[..len * sets]);
+            masks.fill(0);
+            let mut bad: BTreeMap<usize, Vec<FieldProblem>> = BTreeMap::new();
+            let mut col = 0;
+            for (s, set) in self.nums.iter().enumerate() {
+                for (k, &f) in set.fields.iter().enumerate() {
+                    if let (Some(reader), Some(field)) = (readers.get(f), fields.get(f)) {
+                        let mut into = Block {
+                            nums,
+                            stride,
+                            col,
+                            masks,
+                            mask_stride: sets,
+                            mask_col: s,
+                            bit: 1 << k,
+                        };
+                        reader.read_rows(
+                            block.clone(),
+                            &Path::Top(&field.name),
+                            &mut into,
+                            &mut |i, p| bad.entry(i).or_default().push(p),
+                        );
                     }
-                    let Some(Some(v)) = values.get(at) else {
-                        continue;
-                    };
-                    let v = *v;
-                    match handle {
-                        Handle::Bool(f) => {
-                            record.set(*f, v != 0);
+                    col += 1;
+                }
+            }
+            if raise {
+                if let Some((i, problems)) = bad.pop_first() {
+                    return Err(Failure::Input {
+                        row: first_line + (i - rows.start),
+                        problems,
+                    });
+                }
+            }
+            // a row the engine refuses (never: the numbers were checked)
+            let refused: RefCell<BTreeMap<usize, String>> = RefCell::default();
+            let start = block.start;
+            let good = block.clone().filter(|i| !bad.contains_key(i));
+            let mut next = start;
+            let line = |i: usize| first_line + (i - rows.start);
+            self.policy.evaluate_each(
+                good,
+                as_of,
+                |&i, record| {
+                    let r = i - start;
+                    let row = nums.get(r * stride..(r + 1) * stride).unwrap_or(&[]);
+                    let known = masks.get(r * sets..(r + 1) * sets).unwrap_or(&[]);
+                    let mut from = 0;
+                    for (set, known) in self.nums.iter().zip(known) {
+                        let to = from + set.fields.len();
+                        if let Err(e) =
+                            record.set_nums(&set.set, *known, row.get(from..to).unwrap_or(&[]))
+                        {
+                            refused.borrow_mut().insert(i, format!("input error: {e}"));
                         }
-                        Handle::Int(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Money(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Decimal(f) => {
-                            record.set(*f, v);
-                        }
-                        Handle::Date(f) => {
-                            record.set(*f, Date(v as i32));
-                        }
-                        Handle::Enum(f, variants) => {
-                            if let Some(variant) = variants.get(v as usize) {
-                                record.set(*f, *variant);
-                            }
-                        }
-                        Handle::Text(_) | Handle::List => {}
+                        from = to;
                     }
-                }
-            },
-            |i, result| {
-                while next < i {
-                    outputs.push_problems(first_line + next - start, bad.get(&next));
-                    next += 1;
-                }
-                outputs.push_result(first_line + i - start, result, raise, &mut failure);
-                next = i + 1;
-            },
-        );
-        while next < rows.end {
-            outputs.push_problems(first_line + next - start, bad.get(&next));
-            next += 1;
+                    for (f, field) in &self.texts {
+                        if let Some(Ok(Some(Value::Text(t)))) =
+                            readers.get(*f).map(|r| r.scalar(i, &Path::Top("")))
+                        {
+                            record.set(*field, t);
+                        }
+                    }
+                },
+                |i, result| {
+                    while next < i {
+                        outputs.push_problems(line(next), bad.get(&next));
+                        next += 1;
+                    }
+                    next = i + 1;
+                    if let Some(message) = refused.borrow().get(&i) {
+                        return outputs.push_error(line(i), message);
+                    }
+                    outputs.push_result(line(i), result, raise, &mut failure);
+                },
+            );
+            while next < block.end {
+                outputs.push_problems(line(next), bad.get(&next));
+                next += 1;
+            }
         }
         match failure {
             Some(f) => Err(f),
@@ -466,176 +463,5 @@ impl Plan {
             chunk_start = chunk_end;
         }
         Ok(())
-    }
-}
-
-/// The value builder of one decision.
-enum Builder {
-    Bool(BooleanBuilder),
-    Int(Int64Builder),
-    Decimal(Decimal128Builder),
-    Date(Date32Builder),
-    Text(StringBuilder),
-    Enum(StringBuilder, Vec<String>),
-}
-
-/// The output columns being built for one slice of rows.
-struct Outputs {
-    line: Int64Builder,
-    values: Vec<Builder>,
-    missing: Vec<StringBuilder>,
-    error: StringBuilder,
-    /// Scratch for a missing list's JSON text.
-    text: String,
-    /// [`Plan::missing_json`].
-    paths: Arc<[String]>,
-}
-
-impl Outputs {
-    fn new(outs: &[Out], rows: usize, paths: Arc<[String]>) -> Outputs {
-        let values = outs
-            .iter()
-            .map(|o| match o {
-                Out::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
-                Out::Int => Builder::Int(Int64Builder::with_capacity(rows)),
-                Out::Money => Builder::Decimal(
-                    Decimal128Builder::with_capacity(rows).with_data_type(MONEY_TYPE),
-                ),
-                Out::Decimal => Builder::Decimal(
-                    Decimal128Builder::with_capacity(rows).with_data_type(DECIMAL_TYPE),
-                ),
-                Out::Date => Builder::Date(Date32Builder::with_capacity(rows)),
-                Out::Text => Builder::Text(StringBuilder::with_capacity(rows, rows * 8)),
-                Out::Enum(variants) => Builder::Enum(
-                    StringBuilder::with_capacity(rows, rows * 8),
-                    variants.clone(),
-                ),
-            })
-            .collect();
-        Outputs {
-            line: Int64Builder::with_capacity(rows),
-            values,
-            missing: outs
-                .iter()
-                .map(|_| StringBuilder::with_capacity(rows, 0))
-                .collect(),
-            error: StringBuilder::with_capacity(rows, 0),
-            text: String::new(),
-            paths,
-        }
-    }
-
-    /// A row with no decisions: nulls, and `message` as its error.
-    fn push_error(&mut self, line: usize, message: &str) {
-        self.line.append_value(line as i64);
-        for b in &mut self.values {
-            match b {
-                Builder::Bool(b) => b.append_null(),
-                Builder::Int(b) => b.append_null(),
-                Builder::Decimal(b) => b.append_null(),
-                Builder::Date(b) => b.append_null(),
-                Builder::Text(b) | Builder::Enum(b, _) => b.append_null(),
-            }
-        }
-        for m in &mut self.missing {
-            m.append_null();
-        }
-        self.error.append_value(message);
-    }
-
-    /// A row whose values did not fit their fields.
-    fn push_problems(&mut self, line: usize, problems: Option<&Vec<FieldProblem>>) {
-        let message = InputError {
-            problems: problems.cloned().unwrap_or_default(),
-        }
-        .to_string();
-        self.push_error(line, &message);
-    }
-
-    /// An evaluated row (or its evaluation error, which is the row's error,
-    /// or with `raise` the [`Failure`]).
-    fn push_result(
-        &mut self,
-        line: usize,
-        result: Result<RecordView<'_>, EvalError>,
-        raise: bool,
-        failure: &mut Option<Failure>,
-    ) {
-        let view = match result {
-            Ok(view) => view,
-            Err(e) => {
-                if failure.is_none() {
-                    if let EvalError::Load(load) = &e {
-                        *failure = Some(Failure::Load(load.to_string()));
-                    } else if raise {
-                        *failure = Some(Failure::Eval {
-                            row: line,
-                            message: e.to_string(),
-                        });
-                    }
-                }
-                self.push_error(line, &e.to_string());
-                return;
-            }
-        };
-        self.line.append_value(line as i64);
-        for (d, (b, m)) in self.values.iter_mut().zip(&mut self.missing).enumerate() {
-            let decision = view.decision_at(d);
-            let value = decision.and_then(|d| d.value());
-            match (b, value) {
-                (Builder::Bool(b), Some(ValueRef::Bool(v))) => b.append_value(v),
-                (Builder::Int(b), Some(ValueRef::Num(n))) => b.append_value(n),
-                (Builder::Decimal(b), Some(ValueRef::Num(n))) => b.append_value(i128::from(n)),
-                (Builder::Date(b), Some(ValueRef::Num(n))) => b.append_value(n as i32),
-                (Builder::Text(b), Some(ValueRef::Text(t))) => b.append_value(t),
-                (Builder::Enum(b, variants), Some(ValueRef::Num(n))) => {
-                    match variants.get(n as usize) {
-                        Some(v) => b.append_value(v),
-                        None => b.append_null(),
-                    }
-                }
-                (Builder::Enum(b, _), Some(ValueRef::Text(t))) => b.append_value(t),
-                (Builder::Bool(b), _) => b.append_null(),
-                (Builder::Int(b), _) => b.append_null(),
-                (Builder::Decimal(b), _) => b.append_null(),
-                (Builder::Date(b), _) => b.append_null(),
-                (Builder::Text(b) | Builder::Enum(b, _), _) => b.append_null(),
-            }
-            match decision {
-                Some(d) if !d.is_known() => {
-                    self.text.clear();
-                    self.text.push('[');
-                    for (k, fact) in d.missing().enumerate() {
-                        if k > 0 {
-                            self.text.push(',');
-                        }
-                        if let Some(path) = self.paths.get(fact) {
-                            self.text.push_str(path);
-                        }
-                    }
-                    self.text.push(']');
-                    m.append_value(&self.text);
-                }
-                _ => m.append_null(),
-            }
-        }
-        self.error.append_null();
-    }
-
-    fn finish(mut self, schema: SchemaRef) -> Result<RecordBatch, Failure> {
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.line.finish())];
-        for (b, m) in self.values.iter_mut().zip(&mut self.missing) {
-            let values: ArrayRef = match b {
-                Builder::Bool(b) => Arc::new(b.finish()),
-                Builder::Int(b) => Arc::new(b.finish()),
-                Builder::Decimal(b) => Arc::new(b.finish()),
-                Builder::Date(b) => Arc::new(b.finish()),
-                Builder::Text(b) | Builder::Enum(b, _) => Arc::new(b.finish()),
-            };
-            columns.push(values);
-            columns.push(Arc::new(m.finish()));
-        }
-        columns.push(Arc::new(self.error.finish()));
-        RecordBatch::try_new(schema, columns).map_err(|e| Failure::Load(e.to_string()))
     }
 }

@@ -746,3 +746,269 @@ fn a_module_that_cannot_run_gives_every_item_its_error_in_order() {
     });
     assert_eq!(seen, (0..1100).collect::<Vec<_>>());
 }
+
+/// The numbers of a record's scalar facts in the set's order, and which
+/// are known: what a host filling records from columns has.
+fn nums_of(policy: &Policy, facts: &Facts) -> (Vec<i64>, u64) {
+    let meta = policy.meta();
+    let (mut row, mut known) = (Vec::new(), 0);
+    for (k, (field, value)) in meta
+        .input
+        .fields
+        .iter()
+        .filter(|f| f.ty != ValueType::Text)
+        .zip(
+            meta.input
+                .fields
+                .iter()
+                .zip(rulebook::__private::values(facts))
+                .filter(|(f, _)| f.ty != ValueType::Text)
+                .map(|(_, v)| v),
+        )
+        .enumerate()
+    {
+        row.push(match (&field.ty, value) {
+            (_, None) => 0,
+            (_, Some(FactValue::Bool(b))) => i64::from(*b),
+            (_, Some(FactValue::Num(n))) => *n,
+            other => panic!("not a number: {other:?}"),
+        });
+        if value.is_some() {
+            known |= 1 << k;
+        }
+    }
+    (row, known)
+}
+
+/// Records filled from rows of numbers (`set_nums`, texts with `set`)
+/// evaluate exactly as the interpreter evaluates their facts, for every
+/// policy with scalar inputs (up to 64 of them), in a `Batch` and through
+/// `evaluate_each`; a record whose fields were set before is left with the
+/// row's facts only.
+#[test]
+fn rows_of_numbers_fill_like_single_sets() {
+    let mut checked = 0;
+    for (i, policy) in common::all_policies().iter().enumerate() {
+        let meta = policy.meta();
+        let names: Vec<&str> = meta
+            .input
+            .fields
+            .iter()
+            .filter(|f| f.ty != ValueType::Text)
+            .map(|f| f.name.as_str())
+            .collect();
+        if !scalar_inputs(policy) || names.len() > 64 {
+            continue;
+        }
+        let set = policy.num_fields(names.iter().copied()).unwrap();
+        assert_eq!(set.len(), names.len());
+        let texts: Vec<(usize, Field<Text>)> = meta
+            .input
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.ty == ValueType::Text)
+            .map(|(i, f)| (i, policy.field::<Text>(&f.name).unwrap()))
+            .collect();
+        let fill_row = |record: &mut RecordWriter<'_>, facts: &Facts| {
+            let (row, known) = nums_of(policy, facts);
+            record.set_nums(&set, known, &row).unwrap();
+            for (i, field) in &texts {
+                if let Some(Some(FactValue::Text(t))) = rulebook::__private::values(facts).get(*i) {
+                    record.set(*field, t);
+                }
+            }
+        };
+        // a neighbour's facts but texts, set one by one
+        let numbers_only = |facts: &Facts| {
+            let mut facts = facts.clone();
+            for (f, v) in meta
+                .input
+                .fields
+                .iter()
+                .zip(rulebook::__private::values_mut(&mut facts).iter_mut())
+            {
+                if f.ty == ValueType::Text {
+                    *v = None;
+                }
+            }
+            facts
+        };
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: 4,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[i as u8 + 41; 32]),
+        );
+        let config = FactsConfig::for_policy(policy);
+        let records = prop::collection::vec(facts(policy, config), 0..700);
+        let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
+            let as_of = Date(as_of);
+            let expected: Vec<Result<Outcome, EvalError>> = records
+                .iter()
+                .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
+                .collect();
+            let mut batch = Batch::new(policy);
+            // each record first holds its neighbour's facts, then its own row
+            for (k, f) in records.iter().enumerate() {
+                let mut record = batch.record();
+                if let Some(other) = records.get(k + 1) {
+                    fill(policy, &mut record, &numbers_only(other));
+                }
+                fill_row(&mut record, f);
+            }
+            let mut results = BatchResults::default();
+            policy.evaluate_batch_into(&batch, as_of, &mut results);
+            if results.to_outcomes() != expected {
+                return Err(TestCaseError::fail("Batch from rows differs"));
+            }
+            let mut each = Vec::new();
+            policy.evaluate_each(
+                &records,
+                as_of,
+                |f, record| fill_row(record, f),
+                |_, r| each.push(r.map(|v| v.to_outcome())),
+            );
+            if each != expected {
+                return Err(TestCaseError::fail("evaluate_each from rows differs"));
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("{}: {e}", policy.path());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5);
+}
+
+/// `set_nums` refuses numbers its fields cannot take (and sets nothing
+/// then), text and list fields, more than 64 fields, and handles of other
+/// inputs (that record's error); fields from 64 up are set and unset.
+#[test]
+fn rows_of_numbers_refuse_what_does_not_fit() {
+    let policy = Policy::from_source(
+        "p.rules",
+        "policy p
+input { n: int  ok: bool  born: date  colour: enum(red, green)  name: text }
+decision d: int = if ok and colour == \"green\" then n else 0
+",
+    )
+    .unwrap();
+    let set = policy.num_fields(["n", "ok", "born", "colour"]).unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let d = policy.decision::<Int>("d").unwrap();
+    let bad_rows: [[i64; 4]; 4] = [
+        [5, 2, 0, 1],
+        [5, 1, i64::from(i32::MAX) + 1, 1],
+        [5, 1, 0, 2],
+        [5, 1, 0, -1],
+    ];
+    let mut errors = Vec::new();
+    policy.evaluate_each(
+        bad_rows.iter(),
+        as_of,
+        |row, record| {
+            let n = policy.field::<Int>("n").unwrap();
+            record.set(n, 7);
+            errors.push(
+                record
+                    .set_nums(&set, 0b1111, &row[..])
+                    .unwrap_err()
+                    .to_string(),
+            );
+            // an unknown field's number is not looked at
+            record.set_nums(&set, 0b0001, &row[..]).unwrap();
+        },
+        |_, r| assert_eq!(r.unwrap().get(d).unwrap(), None),
+    );
+    assert_eq!(
+        errors,
+        [
+            "input field `ok` cannot take the number 2 (it takes 0 to 1)",
+            "input field `born` cannot take the number 2147483648 (it takes -2147483648 to 2147483647)",
+            "input field `colour` cannot take the number 2 (it takes 0 to 1)",
+            "input field `colour` cannot take the number -1 (it takes 0 to 1)",
+        ]
+    );
+    let mut batch = Batch::new(&policy);
+    assert_eq!(
+        batch
+            .record()
+            .set_nums(&set, 0b1111, &[1, 1, 0])
+            .unwrap_err(),
+        batch::NumError::Short {
+            given: 3,
+            fields: 4
+        }
+    );
+    assert!(matches!(
+        policy.num_fields(["n", "name"]),
+        Err(FieldError::WrongKind { .. })
+    ));
+    assert!(matches!(
+        policy.num_fields(["n", "nope"]),
+        Err(FieldError::Unknown { .. })
+    ));
+    // handles of other inputs: that record's error, the others decided
+    let other = Policy::from_source(
+        "q.rules",
+        "policy q\ninput { n: int }\ndecision d: int = n\n",
+    )
+    .unwrap();
+    let theirs = other.num_fields(["n"]).unwrap();
+    let mine = policy.num_fields(["n", "ok", "colour"]).unwrap();
+    let mut results = Vec::new();
+    policy.evaluate_each(
+        [false, true],
+        as_of,
+        |&wrong, record| {
+            if wrong {
+                record.set_nums(&theirs, 1, &[3]).unwrap();
+            } else {
+                record.set_nums(&mine, 0b111, &[3, 1, 1]).unwrap();
+            }
+        },
+        |_, r| results.push(r.map(|v| v.get(d).unwrap())),
+    );
+    assert_eq!(results[0], Ok(Some(3)));
+    assert_eq!(results[1], Err(EvalError::from(WrongPolicy::Field)));
+
+    // fields 64 and up: set when known, unset when not
+    let inputs: Vec<String> = (0..70).map(|i| format!("a{i}: int")).collect();
+    let wide = Policy::from_source(
+        "wide.rules",
+        &format!(
+            "policy wide\ninput {{ {} }}\ndecision d: int = a0 + a64 + a69\n",
+            inputs.join("  ")
+        ),
+    )
+    .unwrap();
+    let names: Vec<String> = (0..70).map(|i| format!("a{i}")).collect();
+    assert!(matches!(
+        wide.num_fields(names.iter().map(String::as_str)),
+        Err(FieldError::TooMany {
+            given: 70,
+            most: 64
+        })
+    ));
+    let set = wide.num_fields(["a0", "a64", "a69"]).unwrap();
+    let d = wide.decision::<Int>("d").unwrap();
+    let mut got = Vec::new();
+    wide.evaluate_each(
+        [0b111u64, 0b101],
+        as_of,
+        |&known, record| {
+            record.set(wide.field::<Int>("a64").unwrap(), 100);
+            record.set_nums(&set, known, &[1, 2, 3]).unwrap();
+        },
+        |_, r| {
+            let r = r.unwrap();
+            let missing: Vec<usize> = r.decision(d).unwrap().missing().collect();
+            got.push((r.get(d).unwrap(), missing));
+        },
+    );
+    assert_eq!(got, [(Some(6), vec![]), (None, vec![64])]);
+}

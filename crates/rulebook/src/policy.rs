@@ -467,6 +467,15 @@ impl Policy {
         batch::Field::lookup(&self.inner.meta.input, name)
     }
 
+    /// Input fields `names` (of any kind but text and lists), to be set
+    /// together from rows of numbers ([`batch::RecordWriter::set_nums`]).
+    pub fn num_fields<'n>(
+        &self,
+        names: impl IntoIterator<Item = &'n str>,
+    ) -> Result<batch::NumFields, batch::FieldError> {
+        batch::NumFields::lookup(&self.inner.meta.input, names)
+    }
+
     /// A handle on decision `name`, checked to be of kind `K`, for reading
     /// any form of results: [`RecordView::get`], [`Outcome::get`] (and
     /// `decision` on both for the missing facts and reasons).

@@ -56,6 +56,8 @@ pub enum FieldError {
     },
     #[error("a field set takes handles of one policy's inputs, and these are of several")]
     MixedInputs,
+    #[error("a set of number fields takes at most {most} fields, not {given}")]
+    TooMany { given: usize, most: usize },
     #[error("the policy has no decision `{name}` (its decisions: {known})")]
     UnknownDecision { name: String, known: String },
     #[error("decision `{name}` is {actual}, not {wanted}")]
@@ -989,6 +991,84 @@ impl<'b> RecordWriter<'b> {
     }
 }
 
+impl RecordWriter<'_> {
+    /// Sets the fields of `set` from a row of numbers, one a field in the
+    /// set's order (see [`NumFields`] for their encodings): field `k` is set
+    /// to `values[k]` when bit `k` of `known` is set, and made unknown when
+    /// it is not (its number is then not looked at). A known number that
+    /// its field cannot take (a bool other than 0 and 1, a date beyond 32
+    /// bits of days, a variant index beyond its enum's), or fewer numbers
+    /// than fields, is an error, and nothing is set. Handles of another
+    /// policy's inputs set nothing, as with [`RecordWriter::set`].
+    #[inline]
+    pub fn set_nums(
+        &mut self,
+        set: &NumFields,
+        known: u64,
+        values: &[i64],
+    ) -> Result<(), NumError> {
+        if set.layout != self.layout {
+            self.misfit = true;
+            return Ok(());
+        }
+        let n = set.offsets.len();
+        let Some(values) = values.get(..n) else {
+            return Err(set.refusal(known, values));
+        };
+        let mut out = set.never;
+        let bounds = set.least.iter().zip(set.more.iter());
+        for (k, (v, (&least, &more))) in values.iter().zip(bounds).enumerate() {
+            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+        }
+        if out & known != 0 {
+            return Err(set.refusal(known, values));
+        }
+        let Some(image) = self.image.get_mut(..set.end) else {
+            self.misfit = true;
+            return Ok(());
+        };
+        // the numbers of unknown fields are stored too: a slot is only
+        // read when its field is present
+        match set
+            .run_from
+            .and_then(|first| image.get_mut(first..first + 8 * n))
+        {
+            Some(run) => {
+                for (w, v) in run.chunks_exact_mut(8).zip(values) {
+                    w.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            None => {
+                for (&at, v) in set.offsets.iter().zip(values) {
+                    if let Some(w) = image.get_mut(at..at + 8) {
+                        w.copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+        }
+        let presence = match set.shift {
+            Some(shift) => {
+                let all = if n == 0 { 0 } else { u64::MAX >> (64 - n) };
+                (known & all) << shift
+            }
+            None => set
+                .masks
+                .iter()
+                .enumerate()
+                .fold(0, |p, (k, m)| p | m & 0u64.wrapping_sub(known >> k & 1)),
+        };
+        self.presence = self.presence & !set.mask | presence;
+        if !set.all_low {
+            for (k, (&m, &i)) in set.masks.iter().zip(set.indices.iter()).enumerate() {
+                if m == 0 {
+                    set_high_presence_to(self.image, i, known >> k & 1 != 0);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<K: FieldKind> Field<K> {
     /// Stores a value in the field's slot of a record image (nothing more:
     /// no presence bit, no layout check).
@@ -1175,6 +1255,208 @@ impl<T: FieldTuple> FieldSet<T> {
     }
 }
 
+/// Input fields of any kind but text, set together from numbers a host has
+/// already encoded ([`RecordWriter::set_nums`]): for filling records from
+/// columns of data, where a row's values are read into a row of numbers
+/// ahead of evaluation and each record then takes its row in one call.
+/// Unlike a [`FieldSet`] it is made at run time, of as many fields (up to
+/// 64) as the host has, and any of them may be unknown in a row.
+///
+/// The numbers are the fields' slot encodings (docs/abi.md): a bool 0 or
+/// 1, an int itself, money in pence, a decimal in millionths, a date in
+/// days since 1970-01-01, an enum the index of its variant in declaration
+/// order.
+///
+/// ```
+/// use rulebook::batch::{Bool, NumFields};
+/// use rulebook::{Date, Policy};
+///
+/// let policy = Policy::from_source("p.rules", r#"
+///     policy p
+///     input { age: int  resident: bool  born: date }
+///     decision ok: bool = resident and age >= 18
+/// "#).unwrap();
+/// let facts: NumFields = policy.num_fields(["age", "resident"]).unwrap();
+/// let ok = policy.decision::<Bool>("ok").unwrap();
+/// // a row of numbers per person, and which of them are known (bit k for field k)
+/// let people: [([i64; 2], u64); 3] = [([30, 1], 0b11), ([12, 1], 0b11), ([40, 0], 0b01)];
+/// let mut answers = Vec::new();
+/// policy.evaluate_each(&people, Date::parse("2026-01-01").unwrap(),
+///     |(row, known), record| record.set_nums(&facts, *known, row).unwrap(),
+///     |_, results| answers.push(results.unwrap().get(ok).unwrap()));
+/// assert_eq!(answers, [Some(true), Some(false), None]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct NumFields {
+    /// [`Layout::id`] of the inputs.
+    layout: u64,
+    /// Each field's slot offset within the record image.
+    offsets: Box<[usize]>,
+    /// Each field's presence bit when its index is < 64, else 0.
+    masks: Box<[u64]>,
+    /// Each field's index among the inputs.
+    indices: Box<[usize]>,
+    /// The least number each field takes, and how many more: `v` fits
+    /// when `v - least` (unsigned) is at most that (for ints, money and
+    /// decimals, any `v`).
+    least: Box<[i64]>,
+    more: Box<[u64]>,
+    /// The fields that take no number at all (enums of no variant).
+    never: u64,
+    names: Box<[String]>,
+    /// The presence bits of the fields with index < 64.
+    mask: u64,
+    /// Whether every field has index < 64 (its bit in `mask`).
+    all_low: bool,
+    /// The end of the last slot: no field's slot reaches beyond it.
+    end: usize,
+    /// `Some(first)` when field `k`'s slot is at `first + 8 * k` (the
+    /// fields are consecutive inputs in source order): the row is then
+    /// stored as one run of bytes.
+    run_from: Option<usize>,
+    /// `Some(shift)` when field `k`'s presence bit is `1 << (shift + k)`:
+    /// a row's known bits are then its presence bits, shifted.
+    shift: Option<u32>,
+}
+
+/// A number that its field cannot take ([`RecordWriter::set_nums`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumError {
+    #[error("input field `{name}` cannot take the number {value} (it takes {low} to {high})")]
+    OutOfRange {
+        name: String,
+        value: i64,
+        low: i64,
+        high: i64,
+    },
+    #[error("{given} numbers for {fields} fields")]
+    Short { given: usize, fields: usize },
+}
+
+impl NumFields {
+    /// The fields called `names` of the inputs `layout`, in that order.
+    pub(crate) fn lookup<'n>(
+        layout: &Layout,
+        names: impl IntoIterator<Item = &'n str>,
+    ) -> Result<NumFields, FieldError> {
+        let (mut offsets, mut masks, mut indices) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut least, mut more, mut named) = (Vec::new(), Vec::new(), Vec::new());
+        let mut never = 0;
+        for (k, name) in names.into_iter().enumerate() {
+            let Some((index, field)) = layout
+                .fields
+                .iter()
+                .enumerate()
+                .find(|(_, f)| f.name == name)
+            else {
+                let known: Vec<&str> = layout.fields.iter().map(|f| f.name.as_str()).collect();
+                return Err(FieldError::Unknown {
+                    name: name.to_string(),
+                    known: known.join(", "),
+                });
+            };
+            // (the least number, how many more)
+            let (low, up) = match &field.ty {
+                ValueType::Bool => (0, 1),
+                ValueType::Int | ValueType::Money | ValueType::Decimal => (i64::MIN, u64::MAX),
+                ValueType::Date => (i64::from(i32::MIN), u64::from(u32::MAX)),
+                ValueType::Enum { variants } => match variants.len() {
+                    0 => {
+                        never |= 1u64.checked_shl(k as u32).unwrap_or(0);
+                        (0, 0)
+                    }
+                    n => (0, n as u64 - 1),
+                },
+                ValueType::Text | ValueType::List { .. } => {
+                    return Err(FieldError::WrongKind {
+                        name: name.to_string(),
+                        actual: kind_name(&field.ty),
+                        wanted: "a bool, int, money, decimal, date or enum",
+                    })
+                }
+            };
+            least.push(low);
+            more.push(up);
+            offsets.push(field.offset as usize);
+            masks.push(if index < 64 { 1u64 << index } else { 0 });
+            indices.push(index);
+            named.push(field.name.clone());
+        }
+        if offsets.len() > 64 {
+            return Err(FieldError::TooMany {
+                given: offsets.len(),
+                most: 64,
+            });
+        }
+        let first = offsets.first().copied().unwrap_or(0);
+        let run = offsets.iter().enumerate().all(|(k, &o)| o == first + 8 * k);
+        let base = indices.first().copied().unwrap_or(0);
+        let shifted = indices
+            .iter()
+            .enumerate()
+            .all(|(k, &i)| i == base + k && i < 64);
+        Ok(NumFields {
+            layout: layout.id(),
+            mask: masks.iter().fold(0, |m, b| m | b),
+            all_low: masks.iter().all(|&m| m != 0),
+            end: offsets.iter().map(|o| o + 8).max().unwrap_or(0),
+            run_from: run.then_some(first),
+            shift: shifted.then_some(base as u32),
+            offsets: offsets.into(),
+            masks: masks.into(),
+            indices: indices.into(),
+            least: least.into(),
+            more: more.into(),
+            never,
+            names: named.into(),
+        })
+    }
+
+    /// How many fields the set has.
+    pub fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Whether the set has no field.
+    pub fn is_empty(&self) -> bool {
+        self.offsets.is_empty()
+    }
+
+    /// Why `values` cannot be set: the first known number that its field
+    /// cannot take, or too few numbers.
+    #[cold]
+    fn refusal(&self, known: u64, values: &[i64]) -> NumError {
+        let fields = self
+            .least
+            .iter()
+            .zip(self.more.iter())
+            .zip(self.names.iter());
+        for (k, ((&least, &more), name)) in fields.enumerate() {
+            let Some(&value) = values.get(k) else {
+                continue;
+            };
+            let never = self.never >> k & 1 != 0;
+            if known >> k & 1 != 0 && (value.wrapping_sub(least) as u64 > more || never) {
+                return NumError::OutOfRange {
+                    name: name.clone(),
+                    value,
+                    low: least,
+                    // (a field that takes nothing: "0 to -1")
+                    high: if never {
+                        least.wrapping_sub(1)
+                    } else {
+                        least.wrapping_add(more as i64)
+                    },
+                };
+            }
+        }
+        NumError::Short {
+            given: values.len(),
+            fields: self.len(),
+        }
+    }
+}
+
 /// `dst.copy_from_slice(src)` for slices of equal length, without a call
 /// to `memcpy` for texts of up to 32 bytes (most names, codes and
 /// regions): two overlapping loads and stores.
@@ -1234,6 +1516,18 @@ fn set_high_presence(image: &mut [u8], i: usize) {
         // `w` is 8 bytes: the conversion cannot fail
         let bits = u64::from_le_bytes(w.try_into().unwrap_or_default()) | 1 << (i % 64);
         w.copy_from_slice(&bits.to_le_bytes());
+    }
+}
+
+/// Sets or clears the presence bit of field `i` (64 or more).
+fn set_high_presence_to(image: &mut [u8], i: usize, present: bool) {
+    let at = i / 64 * 8;
+    if let Some(w) = image.get_mut(at..at + 8) {
+        // `w` is 8 bytes: the conversion cannot fail
+        let word = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let bit = 1 << (i % 64);
+        let word = if present { word | bit } else { word & !bit };
+        w.copy_from_slice(&word.to_le_bytes());
     }
 }
 
