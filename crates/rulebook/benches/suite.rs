@@ -8,6 +8,10 @@
 //! - a hand-written native Rust function of the same policy where there is
 //!   one (the benchmark policy, pension credit), on the same records, and
 //!   the ratio of the two, measured in turn in the same run;
+//! - `evaluate_each` filled from rows of numbers (`RecordWriter::set_nums`,
+//!   the texts with `set`), read ahead of time: the Python package's path,
+//!   and the one to compare with the hand-written module, whose host also
+//!   writes numbers it holds;
 //! - where there is one (the benchmark policy), a hand-written WebAssembly
 //!   module of the same policy run by wasmtime over the batch in linear
 //!   memory (suite/handwritten.rs), and the engine's time over its time;
@@ -46,7 +50,7 @@ mod pension_native;
 #[path = "suite/shapes.rs"]
 mod shapes;
 
-use rulebook::batch::{Bool, Enum, Field, Int, Money, RecordWriter, Text, Variant};
+use rulebook::batch::{Bool, Enum, Field, Int, Money, NumFields, RecordWriter, Text, Variant};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
 use shapes::{Cell, Record, Rng, Rows};
@@ -69,6 +73,9 @@ enum Handle {
 struct Writer {
     handles: Vec<Option<Handle>>,
     variants: Vec<Vec<Variant>>,
+    /// The inputs that are numbers (all but texts and lists), to be set
+    /// from a row of numbers at once, and their positions.
+    nums: Option<(NumFields, Vec<usize>)>,
 }
 
 impl Writer {
@@ -96,7 +103,73 @@ impl Writer {
             handles.push(h);
             variants.push(v);
         }
-        Writer { handles, variants }
+        let numeric: Vec<usize> = (policy.meta().input.fields.iter().enumerate())
+            .filter(|(_, f)| !matches!(f.ty, ValueType::Text | ValueType::List { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        let names = numeric
+            .iter()
+            .map(|&i| policy.meta().input.fields[i].name.as_str());
+        let nums = (numeric.len() <= 64)
+            .then(|| policy.num_fields(names).ok())
+            .flatten()
+            .map(|set| (set, numeric));
+        Writer {
+            handles,
+            variants,
+            nums,
+        }
+    }
+
+    /// The records as rows of numbers (the slot encodings), their known
+    /// bits, and their texts, read once: what a host reading columns
+    /// (the Python package) has before it fills records.
+    fn rows(&self, records: &Rows) -> Option<NumRows> {
+        let (_, numeric) = self.nums.as_ref()?;
+        let mut rows = NumRows {
+            width: numeric.len(),
+            nums: Vec::with_capacity(records.len() * numeric.len()),
+            known: Vec::with_capacity(records.len()),
+            text: String::new(),
+            spans: Vec::new(),
+            starts: vec![0],
+        };
+        for r in records.iter() {
+            let mut known = 0u64;
+            for (k, &i) in numeric.iter().enumerate() {
+                let n = match &r[i] {
+                    Cell::Num(n) => Some(*n),
+                    Cell::Bool(b) => Some(i64::from(*b)),
+                    Cell::Date(d) => Some(i64::from(d.0)),
+                    Cell::Variant(v) => Some(*v as i64),
+                    _ => None,
+                };
+                known |= u64::from(n.is_some()) << k;
+                rows.nums.push(n.unwrap_or(0));
+            }
+            rows.known.push(known);
+            for (h, c) in self.handles.iter().zip(r) {
+                if let (Some(Handle::Text(f)), Cell::Text(t)) = (h, c) {
+                    let start = rows.text.len();
+                    rows.text.push_str(t);
+                    rows.spans.push((*f, start, rows.text.len()));
+                }
+            }
+            rows.starts.push(rows.spans.len());
+        }
+        Some(rows)
+    }
+
+    /// Fills record `i` of `rows`: its numbers in one call, then its texts.
+    #[inline(always)]
+    fn fill_row(&self, w: &mut RecordWriter<'_>, rows: &NumRows, i: usize) {
+        if let Some((set, _)) = &self.nums {
+            let at = i * rows.width;
+            let _ = w.set_nums(set, rows.known[i], &rows.nums[at..at + rows.width]);
+        }
+        for &(f, a, b) in &rows.spans[rows.starts[i]..rows.starts[i + 1]] {
+            w.set(f, &rows.text[a..b]);
+        }
     }
 
     /// Writes the record's known facts; unknown ones stay unset.
@@ -126,6 +199,18 @@ impl Writer {
             }
         }
     }
+}
+
+/// Records as rows of numbers: `width` numbers a record, its known bits,
+/// and its texts (laid out in record order in one buffer, as a host's
+/// column of texts is): record `i`'s are `spans[starts[i]..starts[i + 1]]`.
+struct NumRows {
+    width: usize,
+    nums: Vec<i64>,
+    known: Vec<u64>,
+    text: String,
+    spans: Vec<(Field<Text>, usize, usize)>,
+    starts: Vec<usize>,
 }
 
 struct Options {
@@ -166,9 +251,9 @@ fn main() {
     }
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
-        "| policy | data | records | evaluate_each ns/record | native ns/record | ratio | hand-written Wasm ns/record | ratio to it | evaluate_json_text ns/record | in full |"
+        "| policy | data | records | evaluate_each, typed handles, ns/record | evaluate_each, rows of numbers, ns/record | native ns/record | typed / native | rows / native | hand-written Wasm ns/record | rows / hand-written | evaluate_json_text ns/record | in full |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (policy_file, shape) in shapes::SUITE {
         if only.as_deref() == Some("growth") {
             break;
@@ -246,6 +331,44 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         }
         n
     };
+    // the same records filled from rows of numbers (as the Python package
+    // fills them), checked to give the same reports first
+    let num_rows = if has_lists {
+        None
+    } else {
+        writer.rows(records)
+    };
+    if let Some(rows) = &num_rows {
+        let mut typed = Vec::new();
+        policy.evaluate_each(
+            records.iter(),
+            as_of,
+            |r, w| writer.fill(w, r),
+            |_, v| typed.push(v.map(|v| policy.report(&v, as_of).to_string()).ok()),
+        );
+        let mut k = 0;
+        policy.evaluate_each(
+            0..records.len(),
+            as_of,
+            |&i, w| writer.fill_row(w, rows, i),
+            |i, v| {
+                let report = v.map(|v| policy.report(&v, as_of).to_string()).ok();
+                assert_eq!(report, typed[i], "record {i}: rows of numbers differ");
+                k += 1;
+            },
+        );
+        assert_eq!(k, records.len());
+    }
+    let by_rows = |rows: &NumRows| -> usize {
+        let mut n = 0;
+        policy.evaluate_each(
+            0..records.len(),
+            as_of,
+            |&i, w| writer.fill_row(w, black_box(rows), i),
+            |_, v| n += usize::from(v.is_ok()),
+        );
+        n
+    };
     let native = shapes::native(file);
     if let Some(n) = native {
         check_native(policy, records, as_of, n.check);
@@ -262,10 +385,15 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     });
     let hand = handwritten::prepare(file, records);
     let mut engine_ns = Vec::new();
+    let mut rows_ns = Vec::new();
     let mut native_ns = Vec::new();
     let mut hand_ns = Vec::new();
     for _ in 0..3 {
         engine_ns.push(measure::cpu_ns_per_call(&mut each, o.window).unwrap());
+        if let Some(rows) = &num_rows {
+            let mut run = || by_rows(rows);
+            rows_ns.push(measure::cpu_ns_per_call(&mut run, o.window).unwrap());
+        }
         if let Some(run) = &prepared {
             let mut run = || run(as_of);
             let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
@@ -282,6 +410,11 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         v.get(v.len() / 2).map(|x| x / records.len() as f64)
     };
     let (e, n, h) = (per(&mut engine_ns), per(&mut native_ns), per(&mut hand_ns));
+    let r = per(&mut rows_ns);
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}x", a / b),
+        _ => "-".into(),
+    };
     let mut json = || {
         texts
             .iter()
@@ -290,21 +423,17 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     };
     let json_ns = measure::cpu_ns_per_call(&mut json, o.window).unwrap() / records.len() as f64;
     println!(
-        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
+        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
         policy.name(),
         records.len(),
         e.unwrap_or(f64::NAN),
         if has_lists { " (facts)" } else { "" },
+        r.map_or("-".into(), |r| format!("{r:.1}")),
         n.map_or("-".into(), |n| format!("{n:.1}")),
-        match (e, n) {
-            (Some(e), Some(n)) => format!("{:.2}x", e / n),
-            _ => "-".into(),
-        },
+        ratio(e, n),
+        ratio(r, n),
         h.map_or("-".into(), |h| format!("{h:.1}")),
-        match (e, h) {
-            (Some(e), Some(h)) => format!("{:.2}x", e / h),
-            _ => "-".into(),
-        },
+        ratio(r.or(e), h),
         100.0 * full as f64 / records.len() as f64
     );
 }
