@@ -21,15 +21,25 @@ use serde_json::Value as Json;
 const POLICIES: u64 = 300;
 const FACTS: usize = 40;
 
-/// The three engines' results on one facts text, if they differ: as text.
+/// The three engines' results on one facts text, if they differ, or the
+/// two ways of writing the report's text, if they differ: as text.
 fn disagreement(policy: &Policy, facts_json: &str, as_of: Date) -> Option<String> {
     let f = policy.parse_facts(facts_json).ok()?;
     let split = policy.split_every_item()?;
     let a = policy.evaluate_with(Engine::Interpreter, &f, as_of);
     let b = policy.evaluate_with(Engine::Wasm, &f, as_of);
     let c = split.evaluate_with(Engine::Wasm, &f, as_of);
-    (a != b || a != c)
-        .then(|| format!("interpreter: {a:?}\nwasm:        {b:?}\nsplit wasm:  {c:?}"))
+    if a != b || a != c {
+        return Some(format!(
+            "interpreter: {a:?}\nwasm:        {b:?}\nsplit wasm:  {c:?}"
+        ));
+    }
+    // the report's JSON text, written directly, is the text serde_json
+    // writes from its `Serialize`, byte for byte
+    let outcome = b.ok()?;
+    let report = policy.report(&outcome, as_of);
+    let (direct, serde) = (report.to_string(), serde_json::to_string(&report).ok()?);
+    (direct != serde).then(|| format!("report text: {direct}\nserde_json:  {serde}"))
 }
 
 #[test]
