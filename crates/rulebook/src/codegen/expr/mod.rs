@@ -437,7 +437,11 @@ impl<'a> Gen<'a> {
     /// Ends one function of a split evaluation: the defines it computed go
     /// to the scratch area; the decisions to the result record, with their
     /// failures and missing facts to the scratch area (the calling function
-    /// writes the record's status once every part has run).
+    /// writes the record's status once every part has run). In the fast
+    /// evaluation a define's failure word says only whether it was
+    /// computed (0) or skipped (1), and a decision has neither failure nor
+    /// missing facts (a failing one has left the record to the full
+    /// evaluation).
     pub fn finish_part(mut self) -> FnBuilder {
         let Some(scratch) = self.scratch else {
             return self.finish();
@@ -452,6 +456,19 @@ impl<'a> Gen<'a> {
             zero(&mut self.f);
             self.f.get(slot.value);
             self.f.op(I::I64Store(mem(scratch.define_value(i))));
+            if !self.track {
+                zero(&mut self.f);
+                match self.define_ready.get(i).copied().flatten() {
+                    Some(ready) => {
+                        self.f.get(ready).op(I::I32Eqz).op(I::I64ExtendI32U);
+                    }
+                    None => {
+                        self.f.i64c(0);
+                    }
+                }
+                self.f.op(I::I64Store(mem(scratch.define_failure(i))));
+                continue;
+            }
             self.store_failure(&slot, scratch.define_failure(i));
             for w in 0..self.words {
                 zero(&mut self.f);
@@ -468,6 +485,9 @@ impl<'a> Gen<'a> {
                 continue;
             };
             self.write_decision(&slot, dm);
+            if !self.track {
+                continue;
+            }
             self.store_failure(&slot, scratch.decision_failure(i));
             let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
             if !words.is_empty() {
@@ -501,11 +521,16 @@ impl<'a> Gen<'a> {
         self.f.op(I::I64Store(mem(at)));
     }
 
-    /// A define computed by an earlier function of a split evaluation.
+    /// A define computed by an earlier function of a split evaluation. The
+    /// fast evaluation leaves (see `define_ready`) if it was skipped there.
     fn stored_define(&mut self, i: usize) -> Option<Slot> {
         let scratch = self.scratch?;
         let words = |w| scratch.define_word(i, w);
         let failure = scratch.define_failure(i);
+        if let Some(fallback) = self.fallback {
+            self.f.i32c(0).op(I::I32Load(mem32(failure)));
+            self.f.br_if(fallback);
+        }
         Some(self.load_slot(None, scratch.define_value(i), failure, words))
     }
 
@@ -521,7 +546,9 @@ impl<'a> Gen<'a> {
 
     /// Loads a slot stored in memory: its value and missing words at
     /// `value` and `word(w)` from `base` (address 0 when `None`), its
-    /// failure at `failure` in the scratch area.
+    /// failure at `failure` in the scratch area. The fast evaluation loads
+    /// only the value: its values have no missing facts, and it has left
+    /// the record at any failure it would read.
     fn load_slot(
         &mut self,
         base: Option<Local>,
@@ -539,6 +566,14 @@ impl<'a> Gen<'a> {
             l
         };
         let v = load(&mut self.f, value);
+        if !self.track {
+            return Slot {
+                value: v,
+                set: self.empty_set(),
+                failure: None,
+                aux: None,
+            };
+        }
         let set = (0..self.words)
             .map(|w| Some(load(&mut self.f, word(w))))
             .collect();
