@@ -3,9 +3,10 @@
 //! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
-//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
-//! no sets at all, and leaves every failure, and every operand outside an
-//! inline fast path's range, to the full function.
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`, or
+//! a split policy's fast parts) has no sets at all, and leaves every
+//! failure, and every operand outside an inline fast path's range, to the
+//! full function.
 
 use super::emit::{FnBuilder, Label, Local, Scope};
 use super::helpers::Helper;
@@ -768,6 +769,37 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// A strict operation that can neither fail nor read memory (a
+    /// comparison of numbers): `compute` pushes its i64 result, computed
+    /// whatever the operands (an unknown one's value is an i64 like any
+    /// other), and the result is 0 when an operand is unknown, as
+    /// [`Gen::strict`]'s, by a select rather than a branch: no block for
+    /// the native compiler to allocate registers across.
+    fn pure_strict(&mut self, operands: &[&Val], compute: impl FnOnce(&mut Self, &[Local])) -> Val {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        let out = self.f.i64_local();
+        if Self::is_static_empty(&set) {
+            compute(self, &vs);
+            self.f.set(out);
+            return Val {
+                v: out,
+                set,
+                k: None,
+            };
+        }
+        self.f.i64c(0);
+        compute(self, &vs);
+        self.push_unknown(&set);
+        self.f.op(I::Select).set(out);
+        Val {
+            v: out,
+            set,
+            k: None,
+        }
+    }
+
     fn konst(&mut self, n: i64) -> Val {
         let v = self.f.i64_local();
         self.f.i64c(n).set(v);
@@ -949,6 +981,12 @@ impl<'a> Gen<'a> {
                     return self.konst(i64::from(r));
                 }
                 let (kx, ky) = (x.k, y.k);
+                if kind == CmpKind::Num {
+                    return self.pure_strict(&[&x, &y], |g, v| {
+                        g.compare(op, kind, (v[0], kx), (v[1], ky));
+                        g.f.op(I::I64ExtendI32U);
+                    });
+                }
                 self.strict(&[&x, &y], |g, v| {
                     let r = g.f.i64_local();
                     g.compare(op, kind, (v[0], kx), (v[1], ky));
