@@ -5,7 +5,8 @@
 //! encodings are fixed in [`crate::abi`].
 //!
 //! A record whose every fact (and every field of every list element) is
-//! present is evaluated by code inlined in `evaluate`'s loop, with no
+//! present is evaluated by code inlined in `evaluate`'s loop (in a large
+//! policy, by the fast parts of a split evaluation: see [`split`]), with no
 //! unknown-fact bookkeeping; any other record calls the full record function,
 //! which implements the three-valued logic with missing-fact bitsets. So does
 //! a complete record whose fast evaluation fails (an overflow, no clause
