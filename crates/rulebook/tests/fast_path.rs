@@ -58,28 +58,40 @@ const CASES: &[(&str, bool)] = &[
 #[test]
 fn records_missing_only_unread_facts_stay_on_the_fast_path() {
     let policy = Policy::from_source("optional.rules", SOURCE).unwrap();
+    let cases: Vec<(&str, Option<bool>)> = CASES.iter().map(|(j, f)| (*j, Some(*f))).collect();
+    check(&policy, &cases);
+}
+
+/// Evaluates each case's facts in the module compiled to mark the records
+/// its full evaluation took, and asserts which were (`None`: the
+/// evaluation fails) and that every answer, marked module or not, is the
+/// interpreter's.
+fn check(policy: &Policy, cases: &[(&str, Option<bool>)]) {
     let marked = policy.marking_full_body().unwrap();
     let as_of = Date::parse("2026-06-01").unwrap();
-    let facts: Vec<_> = CASES
+    let facts: Vec<_> = cases
         .iter()
         .map(|(json, _)| marked.parse_facts(json).unwrap())
         .collect();
     let mut results = rulebook::BatchResults::default();
     marked.evaluate_batch_into(&facts, as_of, &mut results);
-    for ((i, r), (json, in_full)) in results.iter().enumerate().zip(CASES) {
+    for ((i, r), (json, in_full)) in results.iter().enumerate().zip(cases) {
+        let f = policy.parse_facts(json).unwrap();
+        let interp = policy.evaluate_with(Engine::Interpreter, &f, as_of);
+        assert_eq!(
+            policy.evaluate_with(Engine::Wasm, &f, as_of),
+            interp,
+            "case {i}: {json}"
+        );
+        let Some(in_full) = in_full else {
+            assert!(r.is_err() && interp.is_err(), "case {i}: {json}");
+            continue;
+        };
         let view = r.unwrap();
         assert_eq!(view.evaluated_in_full(), *in_full, "case {i}: {json}");
         // the answer is the interpreter's, marked module or not
         let wasm = policy.evaluate_json(json, as_of).unwrap();
-        let f = policy.parse_facts(json).unwrap();
-        let interp = policy
-            .report(
-                &policy
-                    .evaluate_with(Engine::Interpreter, &f, as_of)
-                    .unwrap(),
-                as_of,
-            )
-            .to_string();
+        let interp = policy.report(&interp.unwrap(), as_of).to_string();
         let interp_json: serde_json::Value = serde_json::from_str(&interp).unwrap();
         assert_eq!(wasm, interp_json, "case {i}: {json}");
         assert_eq!(
@@ -88,4 +100,134 @@ fn records_missing_only_unread_facts_stay_on_the_fast_path() {
             "case {i}: {json}"
         );
     }
+}
+
+/// A policy large enough that its record evaluation is split into several
+/// functions: a define early on read only at the end (in another
+/// function), decisions read across functions, hundreds of clauses between.
+fn large_policy() -> String {
+    let mut s = String::from(
+        r#"policy large
+input {
+  kind: enum(claim, reconsideration)
+  received: date
+  notified: date          # reconsiderations only
+  a: int
+  m: money
+  t: text
+  people: list of { age: int }
+}
+define waited: int = days_between(notified, received)   # absent for claims
+define income: money = m * 3
+decision first: int = a * 2
+"#,
+    );
+    for d in 0..60 {
+        s.push_str(&format!(
+            "decision e{d}: bool
+"
+        ));
+        for j in 0..4 {
+            s.push_str(&format!(
+                "  require a + {j} >= {} or t == \"x{d}\" because \"r{d}_{j}\"\n",
+                (d * 7 + j) % 90
+            ));
+        }
+        s.push_str(&format!(
+            "decision w{d}: text\n  when income > £{d}0 and t != \"q\" -> \"hi{d}\"\n  when a > {d} -> \"a{d}\"\n  otherwise -> \"o\"\n"
+        ));
+        s.push_str(&format!(
+            "decision v{d}: money = if income > £{d} then income - £{d} else m * {}\n",
+            d % 5 + 1
+        ));
+    }
+    s.push_str(
+        r#"decision late: bool = kind == "reconsideration" and waited > 31
+decision again: int = first + count(p in people: p.age >= 18)
+decision share: decimal = 1000 / a
+decision scaled: money = income * 1000
+decision taxed: money = income * 0.35
+decision summary: bool = late or e0 and e59
+"#,
+    );
+    s
+}
+
+/// How many functions of `wasm` return an i32 from three i32 parameters:
+/// the fast parts of a split evaluation.
+fn fast_parts(wasm: &[u8]) -> usize {
+    use wasmparser::{Parser, Payload, ValType};
+    let mut types = Vec::new();
+    let mut count = 0;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.unwrap() {
+            Payload::TypeSection(r) => {
+                for t in r.into_iter_err_on_gc_types() {
+                    let t = t.unwrap();
+                    types.push(t.params() == [ValType::I32; 3] && t.results() == [ValType::I32]);
+                }
+            }
+            Payload::FunctionSection(r) => {
+                for ty in r {
+                    count += usize::from(types[ty.unwrap() as usize]);
+                }
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
+#[test]
+fn a_split_policy_keeps_its_fast_path() {
+    let policy = Policy::from_source("large.rules", &large_policy())
+        .unwrap_or_else(|e| panic!("{}", e.render()));
+    assert!(fast_parts(policy.wasm()) >= 3, "the policy is not split");
+    let claim = |rest: &str| {
+        format!(
+            r#"{{"kind":"claim","received":"2026-03-01","t":"x3","people":[{{"age":20}},{{"age":3}}]{rest}}}"#
+        )
+    };
+    let recon = |rest: &str| {
+        format!(r#"{{"kind":"reconsideration","received":"2026-03-01","t":"q","people":[]{rest}}}"#)
+    };
+    let cases: Vec<(String, Option<bool>)> = vec![
+        // every fact given
+        (
+            claim(r#","notified":"2026-01-01","a":40,"m":"12.34""#),
+            Some(false),
+        ),
+        (
+            recon(r#","notified":"2026-01-01","a":7,"m":"-5.00""#),
+            Some(false),
+        ),
+        (
+            recon(r#","notified":"2026-02-27","a":95,"m":"0.00""#),
+            Some(false),
+        ),
+        // a claim without the date only reconsiderations read: fast,
+        // though the define that reads it is computed in another function
+        (claim(r#","a":40,"m":"12.34""#), Some(false)),
+        // a reconsideration without it reads it at the end: in full
+        (recon(r#","a":7,"m":"1.00""#), Some(true)),
+        // a fact read by every record: in full
+        (claim(r#","notified":"2026-01-01","m":"1.00""#), Some(true)),
+        (claim(r#","notified":"2026-01-01","a":3"#), Some(true)),
+        (
+            r#"{"kind":"claim","received":"2026-03-01","a":3,"m":"1.00","people":[]}"#.into(),
+            Some(true),
+        ),
+        // a list element without its field: in full
+        (
+            recon(r#","a":7,"m":"1.00","people":[{}]"#).replace(r#""people":[],"#, ""),
+            Some(true),
+        ),
+        // a value beyond an inline fast path's range: in full, exact
+        (claim(r#","a":40,"m":"9000000000000.00""#), Some(true)),
+        // a failure: the full evaluation reports it, as the interpreter
+        (claim(r#","notified":"2026-01-01","a":0,"m":"1.00""#), None),
+        (claim(r#","a":1,"m":"90000000000000.00""#), None),
+    ];
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (j.as_str(), *f)).collect();
+    check(&policy, &cases);
 }

@@ -5,7 +5,8 @@
 //! encodings are fixed in [`crate::abi`].
 //!
 //! A record whose every fact (and every field of every list element) is
-//! present is evaluated by code inlined in `evaluate`'s loop, with no
+//! present is evaluated by code inlined in `evaluate`'s loop (in a large
+//! policy, by the fast parts of a split evaluation: see [`split`]), with no
 //! unknown-fact bookkeeping; any other record calls the full record function,
 //! which implements the three-valued logic with missing-fact bitsets. So does
 //! a complete record whose fast evaluation fails (an overflow, no clause
@@ -134,22 +135,34 @@ pub fn compile_marking(
     let mut meta = Meta::of(program, hash);
     let mut strings = Strings::default();
     let mut sites = Sites::default();
-    let full = record_function(program, &meta, &mut strings, &mut sites)?;
-    // entry points, then the parts of a split evaluation (the helpers are
-    // placed between them below)
-    let (mut entries, mut parts) = if split == Split::EveryItem || split::too_large(full.size()) {
-        let scratch = split::scratch(program, &meta);
-        strings = Strings::from(scratch.end().next_multiple_of(8));
-        sites = Sites::default();
-        let parts = split::parts(program, &meta, &mut strings, &mut sites, scratch, split);
-        let full = split::record_function(parts.len(), scratch);
-        let evaluate =
-            evaluate_function(program, &meta, &mut strings, &mut sites, (false, mark_full));
-        ([evaluate, full], parts)
-    } else {
-        let evaluate =
-            evaluate_function(program, &meta, &mut strings, &mut sites, (true, mark_full));
-        ([evaluate, full], Vec::new())
+    let unsplit = match split {
+        Split::Auto => record_function(program, &meta, &mut strings, &mut sites)?,
+        Split::EveryItem => None,
+    };
+    // entry points, then the parts of a split evaluation, the full ones and
+    // then the fast ones (the helpers are placed between them below)
+    let (mut entries, mut parts, full_parts) = match unsplit {
+        Some(full) => {
+            let (s, t) = (&mut strings, &mut sites);
+            let evaluate = evaluate_function(program, &meta, s, t, (Fast::Inline, mark_full));
+            ([evaluate, full], Vec::new(), 0)
+        }
+        None => {
+            let scratch = split::scratch(program, &meta);
+            strings = Strings::from(scratch.end().next_multiple_of(8));
+            sites = Sites::default();
+            let (s, t) = (&mut strings, &mut sites);
+            let mut parts = split::parts(program, &meta, s, t, scratch, (split, false))?;
+            let fast = split::parts(program, &meta, s, t, scratch, (split, true))?;
+            let full_parts = parts.len();
+            let tags: Vec<u32> = (full_parts..full_parts + fast.len())
+                .map(|k| split::FIRST_PART_TAG + k as u32)
+                .collect();
+            parts.extend(fast);
+            let full = split::record_function(full_parts, scratch);
+            let evaluate = evaluate_function(program, &meta, s, t, (Fast::Parts(&tags), mark_full));
+            ([evaluate, full], parts, full_parts)
+        }
     };
     let bodies: Vec<&FnBuilder> = entries.iter().chain(&parts).collect();
     let used = used_helpers(&bodies);
@@ -195,8 +208,10 @@ pub fn compile_marking(
         let (params, results) = h.signature();
         add(params, results, h.body(&final_index));
     }
-    for part in parts {
-        add(vec![I32, I32, I32], vec![], part.finish());
+    for (k, part) in parts.into_iter().enumerate() {
+        // a fast part returns whether it left the record to the full one
+        let results = if k < full_parts { vec![] } else { vec![I32] };
+        add(vec![I32, I32, I32], results, part.finish());
     }
     module.section(&types);
     module.section(&functions);
@@ -324,16 +339,25 @@ fn mem32(offset: u32) -> MemArg {
     }
 }
 
+/// Where `evaluate`'s fast evaluation is.
+enum Fast<'a> {
+    /// Generated right into the record loop.
+    Inline,
+    /// In the fast parts of a split evaluation, called in turn (their
+    /// provisional indices).
+    Parts(&'a [u32]),
+}
+
 /// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
-/// complete one by the fast evaluation, generated right into the loop, and
-/// any other (or one whose fast evaluation fails) by a call of the full
-/// function.
+/// complete one by the fast evaluation (generated right into the loop, or
+/// called part by part), and any other (or one whose fast evaluation
+/// fails) by a call of the full function.
 fn evaluate_function(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-    (fast, mark_full): (bool, bool),
+    (fast, mark_full): (Fast, bool),
 ) -> FnBuilder {
     let mut f = FnBuilder::new(4);
     let (in_ptr, count, out_ptr, as_of) = (0, 1, 2, 3);
@@ -356,22 +380,16 @@ fn evaluate_function(
     // is then shared by them.
     let start = f.len();
     let io = Io { rec, out, as_of };
-    if fast {
-        let loop_ = (at, end, done, mark_full);
-        f = one_record(program, meta, strings, sites, f, loop_, io);
-        let copies = UNROLL_BUDGET / (f.len() - start).max(1);
-        for _ in 1..copies.clamp(1, 4) {
+    let loop_ = (at, end, done, mark_full);
+    match fast {
+        Fast::Inline => {
             f = one_record(program, meta, strings, sites, f, loop_, io);
+            let copies = UNROLL_BUDGET / (f.len() - start).max(1);
+            for _ in 1..copies.clamp(1, 4) {
+                f = one_record(program, meta, strings, sites, f, loop_, io);
+            }
         }
-    } else {
-        f.get(at).get(end).op(I::I64Eq);
-        f.br_if(done);
-        f.get(at).op(I::I32WrapI64).set(rec);
-        f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
-        if mark_full {
-            mark_full_body(&mut f, out);
-        }
-        next_record(&mut f, meta, at, out);
+        Fast::Parts(parts) => one_record_by_parts(&mut f, meta, parts, loop_, io),
     }
     f.br(top);
     f.end();
@@ -415,6 +433,40 @@ fn one_record(
     f.end();
     next_record(&mut f, meta, at, out);
     f
+}
+
+/// One record of the record loop of a split evaluation: as [`one_record`],
+/// the fast evaluation by calls of the fast `parts`, any of which can leave
+/// the record to the full function.
+fn one_record_by_parts(
+    f: &mut FnBuilder,
+    meta: &Meta,
+    parts: &[u32],
+    (at, end, done, mark_full): (Local, Local, Label, bool),
+    io: Io,
+) {
+    let Io { rec, out, as_of } = io;
+    f.get(at).get(end).op(I::I64Eq);
+    f.br_if(done);
+    f.get(at).op(I::I32WrapI64).set(rec);
+    let next = f.block();
+    let full = f.block();
+    check_record_lists(f, &meta.input, rec, full);
+    for part in parts {
+        f.get(rec).get(out).get(as_of).op(I::Call(*part));
+        f.br_if(full);
+    }
+    // the parts have written every decision: ok, and every one known
+    let ok_known = i64::from(abi::STATUS_OK) | (i64::from(abi::ALL_KNOWN) << 32);
+    f.get(out).i64c(ok_known).op(I::I64Store(mem(0)));
+    f.br(next);
+    f.end();
+    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
+    if mark_full {
+        mark_full_body(f, out);
+    }
+    f.end();
+    next_record(f, meta, at, out);
 }
 
 /// Sets [`FULL_BODY_MARK`] in the detail word of the result record at
@@ -525,13 +577,14 @@ fn check_lists(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label
 }
 
 /// `record_full(rec, out, as_of)`: the full evaluation of one record, with
-/// the missing facts of every value.
+/// the missing facts of every value, as one function; `None` as soon as it
+/// grows past [`split::SPLIT_AT`] (the evaluation is then split).
 fn record_function(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-) -> Result<FnBuilder, Refused> {
+) -> Result<Option<FnBuilder>, Refused> {
     let io = Io {
         rec: 0,
         out: 1,
@@ -548,11 +601,14 @@ fn record_function(
     );
     for item in &program.order {
         g.item(*item);
+        if let Some(item) = g.oversized() {
+            return Err(Refused::TooLarge(item));
+        }
+        if split::too_large(g.size()) {
+            return Ok(None);
+        }
     }
-    match g.oversized() {
-        Some(item) => Err(Refused::TooLarge(item)),
-        None => Ok(g.finish()),
-    }
+    Ok(Some(g.finish()))
 }
 
 /// One evaluation of every define and decision, appended to `f`: the full

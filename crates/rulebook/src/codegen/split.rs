@@ -1,36 +1,49 @@
 //! Split evaluation: the record evaluation of a large policy as several
 //! functions of bounded size, so that compiling it (here and in wasmtime's
 //! Cranelift, whose register allocation grows faster than linearly in a
-//! function's size) takes time and memory linear in the policy's size, and
-//! no function exceeds the engine's limits (50,000 locals).
+//! function's size) takes time and memory linear in the policy's size,
+//! wasmtime can compile the functions in parallel, and no function exceeds
+//! the engine's limits (50,000 locals).
 //!
 //! A policy whose full record function stays under [`SPLIT_AT`] is compiled
-//! as one function as before. A larger one gets:
+//! as one function, with the fast evaluation inlined in the record loop. A
+//! larger one gets:
 //!
-//! - `record_full(rec, out, as_of)`: calls each part in turn, then writes the
-//!   record's status from the scratch area (the first failing decision in
-//!   declaration order, else ok and whether every decision is known);
-//! - parts `part_k(rec, out, as_of)`: consecutive items in evaluation order,
-//!   up to [`PART_SIZE`] instructions each, reading earlier parts' items from
-//!   the scratch area (see [`super::scratch`]) and the result record;
-//! - `evaluate`: the record loop, calling `record_full` for every record
-//!   (no inlined fast evaluation: its speed matters less than a bounded
-//!   compile for policies of this size).
+//! - `record_full(rec, out, as_of)`: calls each full part in turn, then
+//!   writes the record's status from the scratch area (the first failing
+//!   decision in declaration order, else ok and whether every decision is
+//!   known);
+//! - full parts `part_k(rec, out, as_of)`: consecutive items in evaluation
+//!   order, up to [`PART_SIZE`] instructions each, reading earlier parts'
+//!   items from the scratch area (see [`super::scratch`]) and the result
+//!   record;
+//! - fast parts `fast_part_k(rec, out, as_of) -> i32`: the same for the
+//!   fast evaluation (cut where its own code reaches [`PART_SIZE`]), each
+//!   returning 1 when the record must be evaluated in full;
+//! - `evaluate`: the record loop, calling the fast parts in turn for each
+//!   record whose lists are complete, and `record_full` for any other or
+//!   when a fast part returns 1.
 
 use super::emit::FnBuilder;
 use super::expr::{Gen, Io, Mode};
 use super::scratch::Scratch;
-use super::{mem, Sites, Strings};
+use super::{mem, Refused, Sites, Strings};
 use crate::abi::{self, Meta};
 use crate::program::Program;
 use wasm_encoder::Instruction as I;
 
 /// The size (instructions, locals) of a full record function from which the
-/// evaluation is split.
-pub const SPLIT_AT: (usize, usize) = (40_000, 4_000);
+/// evaluation is split: above every shipped policy's (the largest, council
+/// tax reduction, is about 4,100 instructions), and small enough that no
+/// function is long enough for Cranelift's time to grow faster than its
+/// length.
+pub const SPLIT_AT: (usize, usize) = (5_000, 4_000);
 
 /// The size (instructions, locals) after which a part takes no more items.
-pub const PART_SIZE: (usize, usize) = (8_000, 2_000);
+/// Smaller parts compile faster (and in parallel) and run no slower: a
+/// call per part and the defines passed through memory cost less than
+/// what Cranelift's register allocation gives back on short functions.
+pub const PART_SIZE: (usize, usize) = (2_000, 2_000);
 
 /// When to split a record evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,19 +74,26 @@ pub fn scratch(program: &Program, meta: &Meta) -> Scratch {
     )
 }
 
-/// The parts of a split evaluation, in the order `record_full` calls them.
-/// Each is within the engine's limits (50,000 locals a function): a part
-/// takes no more items once it reaches [`PART_SIZE`], and no item is larger
-/// than [`super::MAX_ITEM_SIZE`] (checked, before any split, by
-/// [`super::compile_with`]).
+/// The parts of a split evaluation, in the order `record_full` (or, `fast`,
+/// the record loop) calls them. Each is within the engine's limits (50,000
+/// locals a function): a part takes no more items once it reaches
+/// [`PART_SIZE`], and no item is larger than [`super::MAX_ITEM_SIZE`] (the
+/// full parts refuse one that is).
+///
+/// A fast part, `fast_part_k(rec, out, as_of) -> i32`, evaluates its items
+/// as the fast evaluation does (no missing facts, no failures) and returns
+/// 0, or returns 1 as soon as the record must be evaluated in full (an
+/// absent fact read, a failure, a value beyond an inline fast path's
+/// range): the loop then calls `record_full`, which evaluates it again
+/// from the start.
 pub fn parts(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
     scratch: Scratch,
-    split: Split,
-) -> Vec<FnBuilder> {
+    (split, fast): (Split, bool),
+) -> Result<Vec<FnBuilder>, Refused> {
     let part_size = match split {
         Split::Auto => PART_SIZE,
         Split::EveryItem => (0, 0),
@@ -86,8 +106,15 @@ pub fn parts(
     let mut parts = Vec::new();
     let mut rest = program.order.as_slice();
     while parts.is_empty() || !rest.is_empty() {
-        let f = FnBuilder::new(3);
-        let mut g = Gen::new(program, meta, strings, sites, Mode::Full, f, io).in_part(scratch);
+        let mut f = FnBuilder::new(3);
+        let mode = if fast {
+            Mode::Fast {
+                fallback: f.block(),
+            }
+        } else {
+            Mode::Full
+        };
+        let mut g = Gen::new(program, meta, strings, sites, mode, f, io).in_part(scratch);
         let mut taken = 0;
         for item in rest {
             g.item(*item);
@@ -97,11 +124,21 @@ pub fn parts(
                 break;
             }
         }
-        parts.push(g.finish_part());
+        if let Some(item) = g.oversized() {
+            return Err(Refused::TooLarge(item));
+        }
+        let mut f = g.finish_part();
+        if fast {
+            // done: 0; left to the full evaluation: 1
+            f.i32c(0).op(I::Return);
+            f.end();
+            f.i32c(1);
+        }
+        parts.push(f);
         // `taken` counts items of `rest`, so it is at most its length
         rest = rest.get(taken..).unwrap_or_default();
     }
-    parts
+    Ok(parts)
 }
 
 /// `record_full(rec, out, as_of)` of a split evaluation of `parts` parts.

@@ -167,6 +167,10 @@ impl Runtime {
         let mut wasm = Config::new();
         wasm.epoch_interruption(true);
         wasm.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        // a module's functions compiled on every core (wasmtime's
+        // `parallel-compilation` feature): a large policy is split into
+        // many short functions (codegen/split.rs)
+        wasm.parallel_compilation(true);
         if config.perf_map {
             wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }

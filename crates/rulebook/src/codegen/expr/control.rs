@@ -37,33 +37,39 @@ impl Gen<'_> {
             .op(I::I32Eqz);
         self.f.if_();
         {
+            // Without branches (no blocks for the native compiler): the
+            // value is the right's when the left is known (not decisive),
+            // else decisive; the missing facts are none when the left is
+            // unknown and the right known and decisive (the right decides),
+            // else the union of both sides' (the right's alone when the
+            // left is known, as the left's are then none; the left's
+            // alone when the right is known).
             let r = self.expr(b);
-            self.f.get(lu).op(I::I32Eqz);
-            self.f.if_();
-            {
-                // left known, not decisive: the right decides
-                self.f.get(r.v).set(out);
-                self.assign_set(&out_set, &r.set);
-            }
-            self.f.else_();
-            {
+            self.f
+                .i64c(decisive)
+                .get(r.v)
+                .get(lu)
+                .op(I::Select)
+                .set(out);
+            if !out_set.is_empty() {
+                let some = self.f.i32_local();
+                self.f.get(lu).op(I::I32Eqz);
                 self.push_unknown(&r.set);
-                self.f.op(I::I32Eqz);
-                self.f.if_();
-                {
-                    self.f.get(r.v).i64c(decisive).op(I::I64Ne);
-                    self.f.if_();
-                    self.assign_set(&out_set, &l.set);
-                    self.f.end();
+                self.f.op(I::I32Or);
+                self.f.get(r.v).i64c(decisive).op(I::I64Ne).op(I::I32Or);
+                self.f.set(some);
+                let both = self.union(&[&l.set, &r.set]);
+                for (w, t) in out_set.iter().enumerate() {
+                    match both.get(w).copied().flatten() {
+                        Some(x) => {
+                            self.f.get(x).i64c(0).get(some).op(I::Select).set(*t);
+                        }
+                        None => {
+                            self.f.i64c(0).set(*t);
+                        }
+                    }
                 }
-                self.f.else_();
-                {
-                    let both = self.union(&[&l.set, &r.set]);
-                    self.assign_set(&out_set, &both);
-                }
-                self.f.end();
             }
-            self.f.end();
         }
         self.f.end();
         Val {

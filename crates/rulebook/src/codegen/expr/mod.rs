@@ -3,9 +3,10 @@
 //! Every value is an i64 local (see [`crate::abi`] for encodings). In the full
 //! function each value also has a missing-facts set: one i64 local per
 //! 64 facts, or `None` where the word is statically zero. A value is unknown
-//! exactly when its set is non-zero. The fast body (inlined in `evaluate`) has
-//! no sets at all, and leaves every failure, and every operand outside an
-//! inline fast path's range, to the full function.
+//! exactly when its set is non-zero. The fast body (inlined in `evaluate`, or
+//! a split policy's fast parts) has no sets at all, and leaves every
+//! failure, and every operand outside an inline fast path's range, to the
+//! full function.
 
 use super::emit::{FnBuilder, Label, Local, Scope};
 use super::helpers::Helper;
@@ -437,7 +438,11 @@ impl<'a> Gen<'a> {
     /// Ends one function of a split evaluation: the defines it computed go
     /// to the scratch area; the decisions to the result record, with their
     /// failures and missing facts to the scratch area (the calling function
-    /// writes the record's status once every part has run).
+    /// writes the record's status once every part has run). In the fast
+    /// evaluation a define's failure word says only whether it was
+    /// computed (0) or skipped (1), and a decision has neither failure nor
+    /// missing facts (a failing one has left the record to the full
+    /// evaluation).
     pub fn finish_part(mut self) -> FnBuilder {
         let Some(scratch) = self.scratch else {
             return self.finish();
@@ -452,6 +457,19 @@ impl<'a> Gen<'a> {
             zero(&mut self.f);
             self.f.get(slot.value);
             self.f.op(I::I64Store(mem(scratch.define_value(i))));
+            if !self.track {
+                zero(&mut self.f);
+                match self.define_ready.get(i).copied().flatten() {
+                    Some(ready) => {
+                        self.f.get(ready).op(I::I32Eqz).op(I::I64ExtendI32U);
+                    }
+                    None => {
+                        self.f.i64c(0);
+                    }
+                }
+                self.f.op(I::I64Store(mem(scratch.define_failure(i))));
+                continue;
+            }
             self.store_failure(&slot, scratch.define_failure(i));
             for w in 0..self.words {
                 zero(&mut self.f);
@@ -468,6 +486,9 @@ impl<'a> Gen<'a> {
                 continue;
             };
             self.write_decision(&slot, dm);
+            if !self.track {
+                continue;
+            }
             self.store_failure(&slot, scratch.decision_failure(i));
             let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
             if !words.is_empty() {
@@ -501,11 +522,16 @@ impl<'a> Gen<'a> {
         self.f.op(I::I64Store(mem(at)));
     }
 
-    /// A define computed by an earlier function of a split evaluation.
+    /// A define computed by an earlier function of a split evaluation. The
+    /// fast evaluation leaves (see `define_ready`) if it was skipped there.
     fn stored_define(&mut self, i: usize) -> Option<Slot> {
         let scratch = self.scratch?;
         let words = |w| scratch.define_word(i, w);
         let failure = scratch.define_failure(i);
+        if let Some(fallback) = self.fallback {
+            self.f.i32c(0).op(I::I32Load(mem32(failure)));
+            self.f.br_if(fallback);
+        }
         Some(self.load_slot(None, scratch.define_value(i), failure, words))
     }
 
@@ -521,7 +547,9 @@ impl<'a> Gen<'a> {
 
     /// Loads a slot stored in memory: its value and missing words at
     /// `value` and `word(w)` from `base` (address 0 when `None`), its
-    /// failure at `failure` in the scratch area.
+    /// failure at `failure` in the scratch area. The fast evaluation loads
+    /// only the value: its values have no missing facts, and it has left
+    /// the record at any failure it would read.
     fn load_slot(
         &mut self,
         base: Option<Local>,
@@ -539,6 +567,14 @@ impl<'a> Gen<'a> {
             l
         };
         let v = load(&mut self.f, value);
+        if !self.track {
+            return Slot {
+                value: v,
+                set: self.empty_set(),
+                failure: None,
+                aux: None,
+            };
+        }
         let set = (0..self.words)
             .map(|w| Some(load(&mut self.f, word(w))))
             .collect();
@@ -733,6 +769,37 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// A strict operation that can neither fail nor read memory (a
+    /// comparison of numbers): `compute` pushes its i64 result, computed
+    /// whatever the operands (an unknown one's value is an i64 like any
+    /// other), and the result is 0 when an operand is unknown, as
+    /// [`Gen::strict`]'s, by a select rather than a branch: no block for
+    /// the native compiler to allocate registers across.
+    fn pure_strict(&mut self, operands: &[&Val], compute: impl FnOnce(&mut Self, &[Local])) -> Val {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        let out = self.f.i64_local();
+        if Self::is_static_empty(&set) {
+            compute(self, &vs);
+            self.f.set(out);
+            return Val {
+                v: out,
+                set,
+                k: None,
+            };
+        }
+        self.f.i64c(0);
+        compute(self, &vs);
+        self.push_unknown(&set);
+        self.f.op(I::Select).set(out);
+        Val {
+            v: out,
+            set,
+            k: None,
+        }
+    }
+
     fn konst(&mut self, n: i64) -> Val {
         let v = self.f.i64_local();
         self.f.i64c(n).set(v);
@@ -914,6 +981,12 @@ impl<'a> Gen<'a> {
                     return self.konst(i64::from(r));
                 }
                 let (kx, ky) = (x.k, y.k);
+                if kind == CmpKind::Num {
+                    return self.pure_strict(&[&x, &y], |g, v| {
+                        g.compare(op, kind, (v[0], kx), (v[1], ky));
+                        g.f.op(I::I64ExtendI32U);
+                    });
+                }
                 self.strict(&[&x, &y], |g, v| {
                     let r = g.f.i64_local();
                     g.compare(op, kind, (v[0], kx), (v[1], ky));
