@@ -384,7 +384,12 @@ fn work(shared: &Shared, rx: &Receiver<Job>) {
         let on = |p: &rulebook::Policy, f: &rulebook::Facts| p.evaluate(f, job.as_of).ok();
         let live_facts = live.parse_facts(&job.facts).ok();
         let a = live_facts.as_ref().and_then(|f| on(live, f));
-        let b = cand.parse_facts(&job.facts).ok().and_then(|f| on(cand, &f));
+        // the facts are read once when both versions have the same inputs
+        let b = if live.meta().input == cand.meta().input {
+            live_facts.as_ref().and_then(|f| on(cand, f))
+        } else {
+            cand.parse_facts(&job.facts).ok().and_then(|f| on(cand, &f))
+        };
         let example = || {
             let mut e = Map::new();
             e.insert("request".into(), json!(job.request));
@@ -436,15 +441,20 @@ fn shown_facts(shared: &Shared, live: &Version, facts: Option<&rulebook::Facts>)
 }
 
 /// Asks the scheduler to run the calling thread after the request threads
-/// (Linux: a thread's nice value is its own). Not `SCHED_IDLE`: a thread
-/// that may wait indefinitely can hold a lock the request threads need (the
-/// allocator's, the instance pool's) for as long; at the lowest nice value
-/// it still runs often enough to let go of it. A failure changes nothing.
+/// (Linux: a thread's policy and nice value are its own): `SCHED_BATCH`, so
+/// that its waking never preempts a running thread, at the lowest nice
+/// value. Not `SCHED_IDLE`: a thread that may wait indefinitely can hold a
+/// lock the request threads need (the allocator's, the instance pool's) for
+/// as long; at nice 19 it still runs often enough to let go of it. A
+/// failure changes nothing.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its integer arguments; `0` is the
+    // SAFETY: sched_setscheduler reads the parameter struct it is given (a
+    // valid local) and setpriority only its integer arguments; `0` is the
     // calling thread.
     unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_BATCH, &param);
         libc::setpriority(libc::PRIO_PROCESS, 0, 19);
     }
 }
