@@ -96,3 +96,22 @@ pub fn problem(path: String, value: String, expected: impl Into<String>) -> Fiel
         kind: rulebook::ProblemKind::Value,
     }
 }
+
+/// Why a table could not be evaluated at all, or (when asked to raise)
+/// the first bad row.
+pub enum Failure {
+    /// A column that cannot hold its field's values.
+    Column(FieldProblem),
+    /// Two columns of one name.
+    Duplicate(String),
+    Input {
+        row: usize,
+        problems: Vec<FieldProblem>,
+    },
+    Eval {
+        row: usize,
+        message: String,
+    },
+    /// The module could not be loaded: no row can be evaluated.
+    Load(String),
+}

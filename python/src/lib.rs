@@ -11,13 +11,14 @@ mod run;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, IntoPyArrow, Table, ToPyArrow};
+use errors::Failure;
 use errors::Kind;
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyPermissionError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDate, PyDateAccess, PyString};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
-use run::{Failure, Plan};
+use run::Plan;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@
 //! The arrays are the ones Arrow's builders would make: the same types,
 //! the same values, and a validity buffer exactly when a column has a null.
 
-use crate::run::{Failure, DECIMAL_TYPE, MONEY_TYPE};
+use crate::errors::Failure;
 use arrow_array::types::{Date32Type, Decimal128Type, Int64Type};
 use arrow_array::{ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringArray};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
@@ -15,6 +15,11 @@ use arrow_schema::{DataType, SchemaRef};
 use rulebook::batch::{Bool, Date, Decimal, Decision, Int, Money};
 use rulebook::{DecisionView, EvalError, FieldProblem, InputError, RecordView, ValueRef};
 use std::sync::Arc;
+
+/// Money and decimals out: decimal128 with 38 digits, 2 or 6 of them
+/// after the point (the engine's own exactness).
+pub const MONEY_TYPE: DataType = DataType::Decimal128(38, 2);
+pub const DECIMAL_TYPE: DataType = DataType::Decimal128(38, 6);
 
 /// Bits, one a row, in Arrow's order (row `i` is bit `i % 64` of word
 /// `i / 64`): validity, or the values of a bool column.

@@ -12,7 +12,8 @@
 //! message in `error` and nulls for its decisions, and the other rows are
 //! evaluated as usual.
 
-use crate::out::{Out, Outputs};
+use crate::errors::Failure;
+use crate::out::{Out, Outputs, DECIMAL_TYPE, MONEY_TYPE};
 use crate::read::{Block, Path, Reader, Value};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
@@ -31,11 +32,6 @@ pub const SLICE: usize = 65_536;
 const BLOCK: usize = 2048;
 /// Facts built at a time for policies with list inputs.
 const FACTS_CHUNK: usize = 4096;
-
-/// Money and decimals out: decimal128 with 38 digits, 2 or 6 of them
-/// after the point (the engine's own exactness).
-pub const MONEY_TYPE: DataType = DataType::Decimal128(38, 2);
-pub const DECIMAL_TYPE: DataType = DataType::Decimal128(38, 6);
 
 /// The Arrow schema an input table is best given in: money and decimals
 /// as decimal128 with 2 and 6 places, dates as date32, enums and text as
@@ -100,25 +96,6 @@ pub struct Plan {
     /// Each fact's path as a JSON string (`"household[].date_of_birth"`),
     /// for the missing lists.
     missing_json: Arc<[String]>,
-}
-
-/// Why a table could not be evaluated at all, or (when asked to raise)
-/// the first bad row.
-pub enum Failure {
-    /// A column that cannot hold its field's values.
-    Column(FieldProblem),
-    /// Two columns of one name.
-    Duplicate(String),
-    Input {
-        row: usize,
-        problems: Vec<FieldProblem>,
-    },
-    Eval {
-        row: usize,
-        message: String,
-    },
-    /// The module could not be loaded: no row can be evaluated.
-    Load(String),
 }
 
 impl Plan {

@@ -645,7 +645,7 @@ impl Indexer<'_> {
 
     /// An expression on one line, as `fmt` writes it.
     fn text_of(&self, e: &ast::Expr) -> String {
-        let text = crate::format::expr_text(&self.src, e);
+        let text = crate::format::print::expr_text(&self.src, e);
         if text.chars().count() > 200 {
             let short: String = text.chars().take(200).collect();
             format!("{short} …")

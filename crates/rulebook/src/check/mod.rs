@@ -519,7 +519,7 @@ impl Checker<'_> {
             }
         }
         let text = match written {
-            Some(e) => crate::format::expr_text(&self.layout, e),
+            Some(e) => crate::format::print::expr_text(&self.layout, e),
             None => "otherwise".to_string(),
         };
         Clause {
