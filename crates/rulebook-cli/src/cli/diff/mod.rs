@@ -100,6 +100,8 @@ struct Cases {
     groups: Vec<Group>,
     /// Which group holds each date.
     by_date: std::collections::HashMap<Date, usize>,
+    /// Groups of earlier chunks, their buffers kept for the next dates.
+    spare: Vec<Group>,
 }
 
 /// One case: its line, and where its facts and results are.
@@ -124,11 +126,18 @@ struct Group {
 }
 
 impl Cases {
+    /// Forgets the cases and dates of the last chunk, keeping the buffers.
+    fn clear(&mut self) {
+        self.cases.clear();
+        self.by_date.clear();
+        self.spare.append(&mut self.groups);
+    }
+
     /// The facts to fill for the next case of `as_of`: (group, index).
     fn next(&mut self, as_of: Date, both: bool) -> (usize, usize) {
-        let groups = &mut self.groups;
+        let (groups, spare) = (&mut self.groups, &mut self.spare);
         let g = *self.by_date.entry(as_of).or_insert_with(|| {
-            groups.push(Group {
+            let mut group = spare.pop().unwrap_or_else(|| Group {
                 as_of,
                 used: 0,
                 old: Vec::new(),
@@ -136,6 +145,9 @@ impl Cases {
                 old_results: BatchResults::default(),
                 new_results: BatchResults::default(),
             });
+            group.as_of = as_of;
+            group.used = 0;
+            groups.push(group);
             groups.len() - 1
         });
         let Some(group) = self.groups.get_mut(g) else {
@@ -165,12 +177,7 @@ fn chunk_impact(
 ) -> Impact {
     let mut imp = Impact::new(old, new);
     let shared = old.meta().input == new.meta().input;
-    buf.cases.clear();
-    buf.by_date.clear();
-    // the groups' buffers are kept, their dates forgotten
-    buf.groups.iter_mut().for_each(|g| g.used = 0);
-    let kept = std::mem::take(&mut buf.groups);
-    let mut spare = kept.into_iter();
+    buf.clear();
     for (line, text) in chunk.lines() {
         let case: CaseLine =
             match text.and_then(|t| serde_json::from_str(t).map_err(|e| e.to_string())) {
@@ -208,14 +215,6 @@ fn chunk_impact(
                 }
             },
         };
-        // a new date reuses the buffers of a group of an earlier chunk
-        if !buf.by_date.contains_key(&as_of) {
-            if let Some(mut g) = spare.next() {
-                g.as_of = as_of;
-                buf.by_date.insert(as_of, buf.groups.len());
-                buf.groups.push(g);
-            }
-        }
         let (g, at) = buf.next(as_of, !shared);
         let Some(group) = buf.groups.get_mut(g) else {
             continue;
