@@ -389,7 +389,7 @@ fn evaluate_function(
                 f = one_record(program, meta, strings, sites, f, loop_, io);
             }
         }
-        Fast::Parts(parts) => one_record_by_parts(&mut f, meta, parts, loop_, io),
+        Fast::Parts(parts) => f = one_record_by_parts(f, meta, parts, loop_, io),
     }
     f.br(top);
     f.end();
@@ -411,9 +411,49 @@ fn one_record(
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
+    f: FnBuilder,
+    loop_: (Local, Local, Label, bool),
+    io: Io,
+) -> FnBuilder {
+    record_step(f, meta, loop_, io, |f, full| {
+        let fast = Mode::Fast { fallback: full };
+        record_evaluation(program, meta, strings, sites, fast, f, io)
+    })
+}
+
+/// One record of the record loop of a split evaluation: as [`one_record`],
+/// the fast evaluation by calls of the fast `parts`, any of which can leave
+/// the record to the full function.
+fn one_record_by_parts(
+    f: FnBuilder,
+    meta: &Meta,
+    parts: &[u32],
+    loop_: (Local, Local, Label, bool),
+    io: Io,
+) -> FnBuilder {
+    let Io { rec, out, as_of } = io;
+    record_step(f, meta, loop_, io, |mut f, full| {
+        for part in parts {
+            f.get(rec).get(out).get(as_of).op(I::Call(*part));
+            f.br_if(full);
+        }
+        // the parts have written every decision: ok, and every one known
+        let ok_known = i64::from(abi::STATUS_OK) | (i64::from(abi::ALL_KNOWN) << 32);
+        f.get(out).i64c(ok_known).op(I::I64Store(mem(0)));
+        f
+    })
+}
+
+/// The record loop's step around a fast evaluation: leaves to `done` at
+/// the end of the records; else `fast` evaluates the record (breaking to
+/// the label it is given to leave it to the full function, which then
+/// evaluates it, marked when `mark_full`), and `at` and `out` move on.
+fn record_step(
     mut f: FnBuilder,
+    meta: &Meta,
     (at, end, done, mark_full): (Local, Local, Label, bool),
     io: Io,
+    fast: impl FnOnce(FnBuilder, Label) -> FnBuilder,
 ) -> FnBuilder {
     let Io { rec, out, as_of } = io;
     f.get(at).get(end).op(I::I64Eq);
@@ -422,8 +462,7 @@ fn one_record(
     let next = f.block();
     let full = f.block();
     check_record_lists(&mut f, &meta.input, rec, full);
-    let fast = Mode::Fast { fallback: full };
-    f = record_evaluation(program, meta, strings, sites, fast, f, io);
+    f = fast(f, full);
     f.br(next);
     f.end();
     f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
@@ -433,40 +472,6 @@ fn one_record(
     f.end();
     next_record(&mut f, meta, at, out);
     f
-}
-
-/// One record of the record loop of a split evaluation: as [`one_record`],
-/// the fast evaluation by calls of the fast `parts`, any of which can leave
-/// the record to the full function.
-fn one_record_by_parts(
-    f: &mut FnBuilder,
-    meta: &Meta,
-    parts: &[u32],
-    (at, end, done, mark_full): (Local, Local, Label, bool),
-    io: Io,
-) {
-    let Io { rec, out, as_of } = io;
-    f.get(at).get(end).op(I::I64Eq);
-    f.br_if(done);
-    f.get(at).op(I::I32WrapI64).set(rec);
-    let next = f.block();
-    let full = f.block();
-    check_record_lists(f, &meta.input, rec, full);
-    for part in parts {
-        f.get(rec).get(out).get(as_of).op(I::Call(*part));
-        f.br_if(full);
-    }
-    // the parts have written every decision: ok, and every one known
-    let ok_known = i64::from(abi::STATUS_OK) | (i64::from(abi::ALL_KNOWN) << 32);
-    f.get(out).i64c(ok_known).op(I::I64Store(mem(0)));
-    f.br(next);
-    f.end();
-    f.get(rec).get(out).get(as_of).op(I::Call(FN_RECORD_FULL));
-    if mark_full {
-        mark_full_body(f, out);
-    }
-    f.end();
-    next_record(f, meta, at, out);
 }
 
 /// Sets [`FULL_BODY_MARK`] in the detail word of the result record at
