@@ -83,16 +83,7 @@ impl Reader {
         input: impl Read + Send + 'static,
         policy: &Policy,
     ) -> Result<Reader, String> {
-        let mut r = Reader {
-            format,
-            input: Box::new(input),
-            carry: Vec::new(),
-            eof: false,
-            number: 0,
-            last_len: 0,
-            columns: None,
-            warnings: Vec::new(),
-        };
+        let mut r = Reader::bare(format, input);
         if format == Format::Csv {
             let header = match r.cut(1, Vec::new())? {
                 Some((text, _)) => {
@@ -109,6 +100,20 @@ impl Reader {
             r.columns = Some(Arc::new(header_columns(&header, policy, &mut r.warnings)?));
         }
         Ok(r)
+    }
+
+    /// A reader of `input` at its start, no header read.
+    fn bare(format: Format, input: impl Read + Send + 'static) -> Reader {
+        Reader {
+            format,
+            input: Box::new(input),
+            carry: Vec::new(),
+            eof: false,
+            number: 0,
+            last_len: 0,
+            columns: None,
+            warnings: Vec::new(),
+        }
     }
 
     pub fn warnings(&self) -> &[String] {
@@ -599,16 +604,7 @@ mod tests {
     }
 
     fn reader(format: Format, text: &[u8], piece: usize) -> Reader {
-        Reader {
-            format,
-            input: Box::new(Pieces(text.to_vec(), piece, 0)),
-            carry: Vec::new(),
-            eof: false,
-            number: 0,
-            last_len: 0,
-            columns: None,
-            warnings: Vec::new(),
-        }
+        Reader::bare(format, Pieces(text.to_vec(), piece, 0))
     }
 
     /// The rows of `text` as split by `CsvRows`.
