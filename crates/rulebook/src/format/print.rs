@@ -4,7 +4,7 @@
 //! It reads only the syntax tree and the source: the checker uses it too.
 
 use super::doc::{self, Doc};
-use super::source::Source;
+use super::source::{Comment, Source};
 use crate::ast::{self, BinOp, DecisionBody, ExprKind, Item, MetaKey, ParamValues, TypeKind};
 
 /// Lines are broken to stay within this many columns where they can be.
@@ -107,28 +107,31 @@ fn text(s: impl Into<String>) -> Doc {
     Doc::text(s)
 }
 
-impl Printer<'_> {
+impl<'a> Printer<'a> {
+    /// The first comment not printed yet, when it stands before `pos`,
+    /// now counted as printed (none in a one-line text).
+    fn take_comment(&mut self, pos: usize) -> Option<&'a Comment> {
+        let src: &'a Source<'a> = self.src;
+        let c = src
+            .comments
+            .get(self.next_comment)
+            .filter(|c| self.with_comments && c.start < pos)?;
+        self.next_comment += 1;
+        Some(c)
+    }
+
     /// The comments before `pos` not printed yet, where they fall inside a
     /// line or an expression.
     fn comments(&mut self, pos: usize, out: &mut Vec<Doc>) {
-        if !self.with_comments {
-            return;
-        }
         let first = self.next_comment;
-        while let Some(c) = self
-            .src
-            .comments
-            .get(self.next_comment)
-            .filter(|c| c.start < pos)
-        {
+        while let Some(c) = self.take_comment(pos) {
             // only the first can end a line of code: after it, a comment
             // has a line of its own (and is read so on the next run)
-            out.push(if c.trailing && self.next_comment == first {
+            out.push(if c.trailing && self.next_comment == first + 1 {
                 Doc::Trailing(c.text.clone())
             } else {
                 Doc::OwnLine(c.text.clone())
             });
-            self.next_comment += 1;
         }
     }
 
@@ -141,16 +144,7 @@ impl Printer<'_> {
         let mut first = at == LineAt::First;
         let mut forced = at == LineAt::AfterHeader;
         let keep = at != LineAt::Tight;
-        while self.with_comments {
-            let Some(c) = self
-                .src
-                .comments
-                .get(self.next_comment)
-                .filter(|c| c.start < pos)
-            else {
-                break;
-            };
-            self.next_comment += 1;
+        while let Some(c) = self.take_comment(pos) {
             if c.trailing && self.next_comment == before + 1 {
                 out.push(Doc::Trailing(c.text.clone()));
                 continue;
@@ -176,16 +170,7 @@ impl Printer<'_> {
     fn closing(&mut self, pos: usize, first: bool, out: &mut Vec<Doc>) -> bool {
         let before = self.next_comment;
         let mut first = first;
-        while self.with_comments {
-            let Some(c) = self
-                .src
-                .comments
-                .get(self.next_comment)
-                .filter(|c| c.start < pos)
-            else {
-                break;
-            };
-            self.next_comment += 1;
+        while let Some(c) = self.take_comment(pos) {
             if c.trailing && self.next_comment == before + 1 {
                 out.push(Doc::Trailing(c.text.clone()));
                 continue;
