@@ -71,6 +71,18 @@ fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
     }
 }
 
+/// A proptest runner of `cases` cases from a fixed seed (runs repeat).
+fn seeded_runner(cases: u32, seed: u8) -> TestRunner {
+    TestRunner::new_with_rng(
+        Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
+    )
+}
+
 /// Random batches of 0 to 1,200 records (chunks hold 512) evaluate exactly
 /// as the interpreter evaluates each record, from `Facts` and, for policies
 /// with scalar inputs only, from a `Batch` and through `evaluate_each`.
@@ -78,14 +90,7 @@ fn fill(policy: &Policy, record: &mut RecordWriter<'_>, facts: &Facts) {
 fn batches_agree_with_the_interpreter_record_by_record() {
     let mut batches_checked = 0;
     for (i, policy) in common::all_policies().iter().enumerate() {
-        let mut runner = TestRunner::new_with_rng(
-            Config {
-                cases: 6,
-                failure_persistence: None,
-                ..Config::default()
-            },
-            TestRng::from_seed(RngAlgorithm::ChaCha, &[i as u8 + 7; 32]),
-        );
+        let mut runner = seeded_runner(6, i as u8 + 7);
         let config = FactsConfig::for_policy(policy);
         let records = prop::collection::vec(facts(policy, config), 0..1200);
         let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
@@ -834,14 +839,7 @@ fn rows_of_numbers_fill_like_single_sets() {
             }
             facts
         };
-        let mut runner = TestRunner::new_with_rng(
-            Config {
-                cases: 4,
-                failure_persistence: None,
-                ..Config::default()
-            },
-            TestRng::from_seed(RngAlgorithm::ChaCha, &[i as u8 + 41; 32]),
-        );
+        let mut runner = seeded_runner(4, i as u8 + 41);
         let config = FactsConfig::for_policy(policy);
         let records = prop::collection::vec(facts(policy, config), 0..700);
         let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
