@@ -219,38 +219,43 @@ fn the_output_is_byte_identical_whatever_the_number_of_jobs() {
     assert!(rej1 == rej2 && rej2 == rej3, "rejects differ with --jobs");
 }
 
+/// Pension credit's inputs, as CSV columns.
+const COLUMNS: [&str; 12] = [
+    "date_of_birth",
+    "has_partner",
+    "partner_date_of_birth",
+    "in_great_britain",
+    "habitually_resident",
+    "subject_to_immigration_control",
+    "severely_disabled",
+    "is_carer",
+    "weekly_state_pension",
+    "monthly_occupational_pension",
+    "weekly_earnings",
+    "capital",
+];
+
+/// The CSV cell of fact `name` of a JSON record: its text, empty if absent.
+fn cell(record: &Map<String, Value>, name: &str) -> String {
+    match record.get(name) {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
 #[test]
 fn csv_in_csv_out_with_empty_cells_unknown_and_short_rows_rejected() {
     let (records, _) = caseload(80);
-    let names = [
-        "date_of_birth",
-        "has_partner",
-        "partner_date_of_birth",
-        "in_great_britain",
-        "habitually_resident",
-        "subject_to_immigration_control",
-        "severely_disabled",
-        "is_carer",
-        "weekly_state_pension",
-        "monthly_occupational_pension",
-        "weekly_earnings",
-        "capital",
-        "notes",
-    ];
+    // pension credit's inputs, and a column the policy does not declare
+    let names: Vec<&str> = COLUMNS.into_iter().chain(["notes"]).collect();
     let mut text = names.join(",") + "\n";
     for (i, r) in records.iter().enumerate() {
         match r {
             None if i % 37 == 5 => text.push_str("1950-01-01,true\n"),
             None => text.push_str("1950-01-01,true,,yes,true,false,false,false,1.00,,0,lots,\n"),
             Some(r) => {
-                let cells: Vec<String> = names
-                    .iter()
-                    .map(|n| match r.get(*n) {
-                        None => String::new(),
-                        Some(Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                    })
-                    .collect();
+                let cells: Vec<String> = names.iter().map(|n| cell(r, n)).collect();
                 text.push_str(&(cells.join(",") + "\n"));
             }
         }
@@ -363,20 +368,7 @@ fn quoted(cell: &str) -> String {
 fn csv_quoted_cells_with_commas_quotes_and_line_breaks_read_alike_on_every_job_count() {
     // more rows than a chunk holds, so that two jobs share them
     let n = 10_000;
-    let names = [
-        "date_of_birth",
-        "has_partner",
-        "partner_date_of_birth",
-        "in_great_britain",
-        "habitually_resident",
-        "subject_to_immigration_control",
-        "severely_disabled",
-        "is_carer",
-        "weekly_state_pension",
-        "monthly_occupational_pension",
-        "weekly_earnings",
-        "capital",
-    ];
+    let names = COLUMNS;
     let mut rng = Rng(0x0BAD_CAFE_1234_5678);
     // the same rows twice: with a `notes` column of awkward quoted text
     // (ignored: not an input), and without it
@@ -412,11 +404,7 @@ fn csv_quoted_cells_with_commas_quotes_and_line_breaks_read_alike_on_every_job_c
             .iter()
             .enumerate()
             .map(|(k, name)| {
-                let cell = match p.get(*name) {
-                    None => String::new(),
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                };
+                let cell = cell(&p, name);
                 // some cells quoted though they need not be
                 if (i + k) % 3 == 0 {
                     quoted(&cell)
