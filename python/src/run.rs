@@ -121,11 +121,7 @@ impl Plan {
                 fields: fields.to_vec(),
             });
         }
-        let scalar = !meta
-            .input
-            .fields
-            .iter()
-            .any(|f| matches!(f.ty, ValueType::List { .. }));
+        let scalar = !meta.input.has_lists();
         let mut outs = Vec::with_capacity(meta.decisions.len());
         for d in &meta.decisions {
             let name = d.name.as_str();

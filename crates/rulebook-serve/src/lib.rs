@@ -660,14 +660,7 @@ const SHORT_BODY: usize = 4 * 1024;
 /// on two cores). Everything else, whose time grows with its input, runs on
 /// the evaluation pool.
 fn is_short_work(version: &Version, body_len: usize) -> bool {
-    body_len <= SHORT_BODY
-        && !version
-            .policy
-            .meta()
-            .input
-            .fields
-            .iter()
-            .any(|f| matches!(f.ty, rulebook::meta::ValueType::List { .. }))
+    body_len <= SHORT_BODY && !version.policy.meta().input.has_lists()
 }
 
 fn pool_refused(state: &AppState, e: &PoolError, version: Option<&Version>) -> Response {

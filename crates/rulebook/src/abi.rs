@@ -155,6 +155,14 @@ impl std::hash::Hash for FieldMeta {
 }
 
 impl Layout {
+    /// Whether any field is a list (records of such inputs are written
+    /// from `Facts`, not by a record writer or a `Batch`).
+    pub fn has_lists(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| matches!(f.ty, ValueType::List { .. }))
+    }
+
     /// A fingerprint of the layout: equal layouts (same fields, types and
     /// offsets) have equal ids, so record writers can tell a field handle of
     /// another layout.

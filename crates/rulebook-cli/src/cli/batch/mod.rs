@@ -114,8 +114,7 @@ fn batch(o: &Options) -> Result<ExitCode, String> {
     let start = Instant::now();
     let mut total = Summary::new(&policy);
     let columns = reader.columns();
-    let has_lists = (policy.meta().input.fields.iter())
-        .any(|f| matches!(f.ty, rulebook::meta::ValueType::List { .. }));
+    let has_lists = policy.meta().input.has_lists();
     // output buffers written out go back to the workers, to be filled again
     let spare: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let written = pipeline::run(
