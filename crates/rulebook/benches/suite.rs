@@ -218,6 +218,8 @@ struct Options {
     window: Duration,
     /// Compiles of each generated policy, the fastest reported.
     compiles: usize,
+    /// Only the rows-of-numbers path, looped (`profile=rows`).
+    profile_rows: bool,
 }
 
 fn main() {
@@ -230,18 +232,21 @@ fn main() {
             records: 200,
             window: Duration::from_millis(20),
             compiles: 1,
+            profile_rows: false,
         }
     } else if quick {
         Options {
             records: 2_000,
             window: Duration::from_millis(300),
             compiles: 3,
+            profile_rows: false,
         }
     } else {
         Options {
             records: 100_000,
             window: Duration::from_secs(2),
             compiles: 3,
+            profile_rows: false,
         }
     };
     // `only=TEXT`: the rows whose policy file or data shape contains TEXT,
@@ -249,6 +254,7 @@ fn main() {
     let only = std::env::args().find_map(|a| a.strip_prefix("only=").map(str::to_string));
     // `records=N`: records a row (to see how a figure moves with the size)
     let mut o = o;
+    o.profile_rows = std::env::args().any(|a| a == "profile=rows");
     if let Some(n) =
         std::env::args().find_map(|a| a.strip_prefix("records=").and_then(|n| n.parse().ok()))
     {
@@ -374,6 +380,15 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         );
         n
     };
+    // `profile=rows`: only the rows path, for ten seconds (under `perf
+    // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
+    if let (Some(rows), true) = (&num_rows, o.profile_rows) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            black_box(by_rows(rows));
+        }
+        return;
+    }
     let native = shapes::native(file);
     if let Some(n) = native {
         check_native(policy, records, as_of, n.check);

@@ -16,8 +16,10 @@ pub enum Helper {
     MulDivRound,
     /// (a, d, mode 0 floor | 1 ceil | 2 round) -> a/d rounded; d > 0
     DivMode,
-    /// (days) -> (year, month, day)
-    Civil,
+    /// (days) -> year * 10000 + month * 100 + day, the date's key: keys
+    /// order as dates do, and whole years between two dates are their
+    /// keys' difference over 10000 (see [`years_between`])
+    DateKey,
     /// (d1, d2) -> whole years from d1 to d2
     YearsBetween,
     /// (p1, p2, n) -> bytes equal
@@ -35,7 +37,7 @@ pub const ALL: [Helper; 10] = [
     Helper::MulChecked,
     Helper::MulDivRound,
     Helper::DivMode,
-    Helper::Civil,
+    Helper::DateKey,
     Helper::YearsBetween,
     Helper::BytesEq,
     Helper::TextEq,
@@ -54,7 +56,7 @@ impl Helper {
             Helper::MulChecked => (vec![I64, I64], vec![I64, I32]),
             Helper::MulDivRound => (vec![I64, I64, I64], vec![I64, I32]),
             Helper::DivMode => (vec![I64, I64, I32], vec![I64]),
-            Helper::Civil => (vec![I64], vec![I64, I64, I64]),
+            Helper::DateKey => (vec![I64], vec![I64]),
             Helper::YearsBetween => (vec![I64, I64], vec![I64]),
             Helper::BytesEq => (vec![I32, I32, I32], vec![I32]),
             Helper::TextEq | Helper::StartsWith | Helper::EndsWith | Helper::Contains => {
@@ -66,7 +68,7 @@ impl Helper {
     /// The helpers this one calls.
     pub fn deps(self) -> &'static [Helper] {
         match self {
-            Helper::YearsBetween => &[Helper::Civil],
+            Helper::YearsBetween => &[Helper::DateKey],
             Helper::TextEq | Helper::StartsWith | Helper::EndsWith | Helper::Contains => {
                 &[Helper::BytesEq]
             }
@@ -79,9 +81,9 @@ impl Helper {
             Helper::MulChecked => mul_checked(),
             Helper::MulDivRound => mul_div_round(),
             Helper::DivMode => div_mode(),
-            Helper::Civil => civil(),
+            Helper::DateKey => date_key(),
             Helper::YearsBetween => {
-                years_between(index_of(Helper::Civil), index_of(Helper::YearsBetween))
+                years_between(index_of(Helper::DateKey), index_of(Helper::YearsBetween))
             }
             Helper::BytesEq => bytes_eq(),
             Helper::TextEq => text_eq(index_of(Helper::BytesEq)),
@@ -291,7 +293,8 @@ fn div_mode() -> Function {
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil() -> Function {
+/// The civil date of a day number (days from 1970-01-01), as its key.
+fn date_key() -> Function {
     let mut f = FnBuilder::new(1);
     let days = 0;
     let [z, era, doe, yoe, y, doy, mp, d, m] = [(); 9].map(|_| f.i64_local());
@@ -359,52 +362,45 @@ fn civil() -> Function {
         .op(I::I64ExtendI32U)
         .op(I::I64Add)
         .set(y);
-    f.get(y).get(m).get(d);
+    f.get(y).i64c(10_000).op(I::I64Mul);
+    f.get(m).i64c(100).op(I::I64Mul).op(I::I64Add);
+    f.get(d).op(I::I64Add);
     f.finish()
 }
 
-fn is_leap(f: &mut FnBuilder, y: Local) {
-    // (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-    f.get(y).i64c(4).op(I::I64RemS).op(I::I64Eqz);
-    f.get(y)
-        .i64c(100)
-        .op(I::I64RemS)
-        .i64c(0)
-        .op(I::I64Ne)
-        .op(I::I32And);
-    f.get(y).i64c(400).op(I::I64RemS).op(I::I64Eqz).op(I::I32Or);
-}
+/// The module's globals, present when [`Helper::YearsBetween`] is: the
+/// later date its last call was given (none at first: no date is
+/// `i64::MIN`) and that date's key. A batch shares its `as_of`, so the
+/// later date's key is computed once a batch instead of once a record.
+pub const GLOBAL_LATER_DATE: u32 = 0;
+pub const GLOBAL_LATER_KEY: u32 = 1;
 
-fn years_between(civil_fn: u32, self_fn: u32) -> Function {
+/// Whole years from `d1` to `d2` (negative when `d2` is before `d1`): the
+/// anniversaries of `d1` reached by `d2`, that of 29 February falling on
+/// 1 March in common years. With `a <= b`, that is `(key(b) - key(a)) /
+/// 10000`: the keys' difference is the years' difference times 10000
+/// plus that of month-and-day, which is negative exactly when `b`'s
+/// month-and-day comes before `a`'s (29 February's anniversary too: a
+/// common year has no month-and-day between 0228 and 0301).
+fn years_between(key_fn: u32, self_fn: u32) -> Function {
     let mut f = FnBuilder::new(2);
     let (d1, d2) = (0, 1);
-    let [y1, m1, a1, y2, m2, a2, am, ad, years] = [(); 9].map(|_| f.i64_local());
     // reversed order: the negated count
     f.get(d2).get(d1).op(I::I64LtS);
     f.if_();
     f.i64c(0).get(d2).get(d1).op(I::Call(self_fn));
     f.op(I::I64Sub).op(I::Return);
     f.end();
-    f.get(d1).op(I::Call(civil_fn)).set(a1).set(m1).set(y1);
-    f.get(d2).op(I::Call(civil_fn)).set(a2).set(m2).set(y2);
-    // the anniversary of 29 February falls on 1 March in common years
-    f.get(m1).set(am).get(a1).set(ad);
-    f.get(m1).i64c(2).op(I::I64Eq);
-    f.get(a1).i64c(29).op(I::I64Eq).op(I::I32And);
-    is_leap(&mut f, y2);
-    f.op(I::I32Eqz).op(I::I32And);
+    f.get(d2).op(I::GlobalGet(GLOBAL_LATER_DATE)).op(I::I64Ne);
     f.if_();
-    f.i64c(3).set(am).i64c(1).set(ad);
+    f.get(d2)
+        .op(I::Call(key_fn))
+        .op(I::GlobalSet(GLOBAL_LATER_KEY));
+    f.get(d2).op(I::GlobalSet(GLOBAL_LATER_DATE));
     f.end();
-    f.get(y2).get(y1).op(I::I64Sub).set(years);
-    // not yet reached this year's anniversary: (m2, a2) < (am, ad)
-    f.get(m2).get(am).op(I::I64LtS);
-    f.get(m2).get(am).op(I::I64Eq);
-    f.get(a2).get(ad).op(I::I64LtS).op(I::I32And).op(I::I32Or);
-    f.if_();
-    f.get(years).i64c(1).op(I::I64Sub).set(years);
-    f.end();
-    f.get(years);
+    f.op(I::GlobalGet(GLOBAL_LATER_KEY));
+    f.get(d1).op(I::Call(key_fn));
+    f.op(I::I64Sub).i64c(10_000).op(I::I64DivU);
     f.finish()
 }
 
@@ -523,7 +519,7 @@ mod all_tests {
             Helper::MulChecked => 0,
             Helper::MulDivRound => 1,
             Helper::DivMode => 2,
-            Helper::Civil => 3,
+            Helper::DateKey => 3,
             Helper::YearsBetween => 4,
             Helper::BytesEq => 5,
             Helper::TextEq => 6,

@@ -32,8 +32,8 @@ pub use split::Split;
 use std::collections::HashMap;
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, DataSection, ExportKind, ExportSection, Function,
-    FunctionSection, Instruction as I, MemArg, MemorySection, MemoryType, Module, TypeSection,
-    ValType,
+    FunctionSection, GlobalSection, GlobalType, Instruction as I, MemArg, MemorySection,
+    MemoryType, Module, TypeSection, ValType,
 };
 
 /// Function indices: entry points first, then the helpers the module uses,
@@ -224,6 +224,19 @@ pub fn compile_marking(
         page_size_log2: None,
     });
     module.section(&memories);
+    if used.contains(&Helper::YearsBetween) {
+        let mut globals = GlobalSection::new();
+        let later = GlobalType {
+            val_type: ValType::I64,
+            mutable: true,
+            shared: false,
+        };
+        debug_assert_eq!(helpers::GLOBAL_LATER_DATE, 0);
+        globals.global(later, &ConstExpr::i64_const(i64::MIN));
+        debug_assert_eq!(helpers::GLOBAL_LATER_KEY, 1);
+        globals.global(later, &ConstExpr::i64_const(0));
+        module.section(&globals);
+    }
     let mut exports = ExportSection::new();
     exports.export(abi::EXPORT_MEMORY, ExportKind::Memory, 0);
     exports.export(abi::EXPORT_EVALUATE, ExportKind::Func, FN_EVALUATE);

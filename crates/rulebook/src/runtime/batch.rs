@@ -1000,8 +1000,39 @@ impl RecordWriter<'_> {
     /// bits of days, a variant index beyond its enum's), or fewer numbers
     /// than fields, is an error, and nothing is set. Handles of another
     /// policy's inputs set nothing, as with [`RecordWriter::set`].
-    #[inline]
+    #[inline(always)]
     pub fn set_nums(
+        &mut self,
+        set: &NumFields,
+        known: u64,
+        values: &[i64],
+    ) -> Result<(), NumError> {
+        // the common case, inlined: consecutive inputs among the first 64,
+        // stored as one run, only the bools, dates and enums checked
+        if let (Some((first, shift)), true) = (set.direct, set.layout == self.layout) {
+            let n = set.offsets.len();
+            let run = self.image.get_mut(first..first + 8 * n);
+            if let (Some(values), Some(run)) = (values.get(..n), run) {
+                let mut out = set.never;
+                for &(k, least, more) in set.limited.iter() {
+                    let v = values.get(k as usize).copied().unwrap_or(least);
+                    out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+                }
+                if out & known == 0 {
+                    for (w, v) in run.chunks_exact_mut(8).zip(values) {
+                        w.copy_from_slice(&v.to_le_bytes());
+                    }
+                    self.presence = self.presence & !set.mask | (known & set.known_bits) << shift;
+                    return Ok(());
+                }
+            }
+        }
+        self.set_nums_general(set, known, values)
+    }
+
+    /// [`RecordWriter::set_nums`] for any set, and its refusals.
+    #[inline(never)]
+    fn set_nums_general(
         &mut self,
         set: &NumFields,
         known: u64,
@@ -1317,6 +1348,13 @@ pub struct NumFields {
     /// `Some(shift)` when field `k`'s presence bit is `1 << (shift + k)`:
     /// a row's known bits are then its presence bits, shifted.
     shift: Option<u32>,
+    /// `Some((run_from, shift))` when both are `Some`: the set's fast path.
+    direct: Option<(usize, u32)>,
+    /// The bits of a row's known word that name fields (`len()` low bits).
+    known_bits: u64,
+    /// The fields whose numbers are limited (bools, dates, enums): their
+    /// position in the set, least number and how many more.
+    limited: Box<[(u32, i64, u64)]>,
 }
 
 /// A number that its field cannot take ([`RecordWriter::set_nums`]).
@@ -1395,13 +1433,22 @@ impl NumFields {
             .iter()
             .enumerate()
             .all(|(k, &i)| i == base + k && i < 64);
+        let run_from = run.then_some(first);
+        let shift = shifted.then_some(base as u32);
+        let limited = (least.iter().zip(&more).enumerate())
+            .filter(|(_, (_, &up))| up != u64::MAX)
+            .map(|(k, (&low, &up))| (k as u32, low, up))
+            .collect();
         Ok(NumFields {
+            direct: run_from.zip(shift),
+            known_bits: u64::MAX.checked_shr(64 - offsets.len() as u32).unwrap_or(0),
+            limited,
             layout: layout.id(),
             mask: masks.iter().fold(0, |m, b| m | b),
             all_low: masks.iter().all(|&m| m != 0),
             end: offsets.iter().map(|o| o + 8).max().unwrap_or(0),
-            run_from: run.then_some(first),
-            shift: shifted.then_some(base as u32),
+            run_from,
+            shift,
             offsets: offsets.into(),
             masks: masks.into(),
             indices: indices.into(),
