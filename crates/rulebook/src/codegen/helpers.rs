@@ -292,79 +292,85 @@ fn div_mode() -> Function {
     f.finish()
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-/// The civil date of a day number (days from 1970-01-01), as its key.
+/// 400-year eras added to a day number before it is converted, so that
+/// every date (a day number fits 32 bits) is a non-negative count of days
+/// from 0000-03-01 and the conversion divides unsigned numbers only.
+const ERAS_BEFORE: i64 = 14_700;
+
+/// The key (year * 10000 + month * 100 + day, proleptic Gregorian) of a
+/// day number (days from 1970-01-01, within 32 bits). Howard Hinnant's
+/// civil-from-days, on days counted from 0000-03-01 less
+/// [`ERAS_BEFORE`] eras: within an era the numbers fit 32 bits, and every
+/// division is an unsigned one by a constant (a multiplication).
 fn date_key() -> Function {
     let mut f = FnBuilder::new(1);
     let days = 0;
-    let [z, era, doe, yoe, y, doy, mp, d, m] = [(); 9].map(|_| f.i64_local());
-    f.get(days).i64c(719_468).op(I::I64Add).set(z);
-    // era = (z >= 0 ? z : z - 146096) / 146097
-    f.get(z)
-        .get(z)
-        .i64c(146_096)
-        .op(I::I64Sub)
-        .get(z)
-        .i64c(0)
-        .op(I::I64GeS);
-    f.op(I::Select).i64c(146_097).op(I::I64DivS).set(era);
+    let (z, era) = (f.i64_local(), f.i64_local());
+    let [doe, yoe, doy, mp, m] = [(); 5].map(|_| f.i32_local());
+    f.get(days)
+        .i64c(719_468 + 146_097 * ERAS_BEFORE)
+        .op(I::I64Add)
+        .set(z);
+    f.get(z).i64c(146_097).op(I::I64DivU).set(era);
     f.get(z)
         .get(era)
         .i64c(146_097)
         .op(I::I64Mul)
         .op(I::I64Sub)
+        .op(I::I32WrapI64)
         .set(doe);
     // yoe = (doe - doe/1460 + doe/36524 - doe/146096) / 365
     f.get(doe);
-    f.get(doe).i64c(1460).op(I::I64DivS).op(I::I64Sub);
-    f.get(doe).i64c(36_524).op(I::I64DivS).op(I::I64Add);
-    f.get(doe).i64c(146_096).op(I::I64DivS).op(I::I64Sub);
-    f.i64c(365).op(I::I64DivS).set(yoe);
-    f.get(yoe)
-        .get(era)
-        .i64c(400)
-        .op(I::I64Mul)
-        .op(I::I64Add)
-        .set(y);
+    f.get(doe).i32c(1460).op(I::I32DivU).op(I::I32Sub);
+    f.get(doe).i32c(36_524).op(I::I32DivU).op(I::I32Add);
+    f.get(doe).i32c(146_096).op(I::I32DivU).op(I::I32Sub);
+    f.i32c(365).op(I::I32DivU).set(yoe);
     // doy = doe - (365*yoe + yoe/4 - yoe/100)
     f.get(doe);
-    f.get(yoe).i64c(365).op(I::I64Mul);
-    f.get(yoe).i64c(4).op(I::I64DivS).op(I::I64Add);
-    f.get(yoe).i64c(100).op(I::I64DivS).op(I::I64Sub);
-    f.op(I::I64Sub).set(doy);
-    // mp = (5*doy + 2)/153 ; d = doy - (153*mp+2)/5 + 1
+    f.get(yoe).i32c(365).op(I::I32Mul);
+    f.get(yoe).i32c(4).op(I::I32DivU).op(I::I32Add);
+    f.get(yoe).i32c(100).op(I::I32DivU).op(I::I32Sub);
+    f.op(I::I32Sub).set(doy);
+    // mp = (5*doy + 2)/153
     f.get(doy)
-        .i64c(5)
-        .op(I::I64Mul)
-        .i64c(2)
-        .op(I::I64Add)
-        .i64c(153)
-        .op(I::I64DivS)
+        .i32c(5)
+        .op(I::I32Mul)
+        .i32c(2)
+        .op(I::I32Add)
+        .i32c(153)
+        .op(I::I32DivU)
         .set(mp);
-    f.get(doy);
-    f.get(mp)
-        .i64c(153)
-        .op(I::I64Mul)
-        .i64c(2)
-        .op(I::I64Add)
-        .i64c(5)
-        .op(I::I64DivS);
-    f.op(I::I64Sub).i64c(1).op(I::I64Add).set(d);
     // m = mp < 10 ? mp + 3 : mp - 9
-    f.get(mp).i64c(3).op(I::I64Add);
-    f.get(mp).i64c(9).op(I::I64Sub);
-    f.get(mp).i64c(10).op(I::I64LtS).op(I::Select).set(m);
-    // y += m <= 2
-    f.get(y)
-        .get(m)
-        .i64c(2)
-        .op(I::I64LeS)
+    f.get(mp).i32c(3).op(I::I32Add);
+    f.get(mp).i32c(9).op(I::I32Sub);
+    f.get(mp).i32c(10).op(I::I32LtU).op(I::Select).set(m);
+    // year = yoe + 400 * (era - ERAS_BEFORE) + (m <= 2)
+    f.get(yoe).op(I::I64ExtendI32U);
+    f.get(era)
+        .i64c(ERAS_BEFORE)
+        .op(I::I64Sub)
+        .i64c(400)
+        .op(I::I64Mul);
+    f.op(I::I64Add);
+    f.get(m)
+        .i32c(2)
+        .op(I::I32LeU)
         .op(I::I64ExtendI32U)
-        .op(I::I64Add)
-        .set(y);
-    f.get(y).i64c(10_000).op(I::I64Mul);
-    f.get(m).i64c(100).op(I::I64Mul).op(I::I64Add);
-    f.get(d).op(I::I64Add);
+        .op(I::I64Add);
+    f.i64c(10_000).op(I::I64Mul);
+    // + month * 100 + day, day = doy - (153*mp + 2)/5 + 1
+    f.get(m).i32c(100).op(I::I32Mul);
+    f.get(doy).op(I::I32Add);
+    f.get(mp)
+        .i32c(153)
+        .op(I::I32Mul)
+        .i32c(2)
+        .op(I::I32Add)
+        .i32c(5)
+        .op(I::I32DivU)
+        .op(I::I32Sub);
+    f.i32c(1).op(I::I32Add);
+    f.op(I::I64ExtendI32U).op(I::I64Add);
     f.finish()
 }
 
