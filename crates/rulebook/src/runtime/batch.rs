@@ -934,7 +934,7 @@ impl<'b> RecordWriter<'b> {
     }
 
     /// Sets a fact.
-    #[inline]
+    #[inline(always)]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
         if field.layout != self.layout
             || !K::belongs(&value, owner(field.layout, field.index, false))
