@@ -332,14 +332,8 @@ fn date_key() -> Function {
     f.get(yoe).i32c(100).op(I::I32DivU).op(I::I32Sub);
     f.op(I::I32Sub).set(doy);
     // mp = (5*doy + 2)/153
-    f.get(doy)
-        .i32c(5)
-        .op(I::I32Mul)
-        .i32c(2)
-        .op(I::I32Add)
-        .i32c(153)
-        .op(I::I32DivU)
-        .set(mp);
+    affine_div(&mut f, doy, (5, 2, 153));
+    f.set(mp);
     // m = mp < 10 ? mp + 3 : mp - 9
     f.get(mp).i32c(3).op(I::I32Add);
     f.get(mp).i32c(9).op(I::I32Sub);
@@ -361,17 +355,17 @@ fn date_key() -> Function {
     // + month * 100 + day, day = doy - (153*mp + 2)/5 + 1
     f.get(m).i32c(100).op(I::I32Mul);
     f.get(doy).op(I::I32Add);
-    f.get(mp)
-        .i32c(153)
-        .op(I::I32Mul)
-        .i32c(2)
-        .op(I::I32Add)
-        .i32c(5)
-        .op(I::I32DivU)
-        .op(I::I32Sub);
+    affine_div(&mut f, mp, (153, 2, 5));
+    f.op(I::I32Sub);
     f.i32c(1).op(I::I32Add);
     f.op(I::I64ExtendI32U).op(I::I64Add);
     f.finish()
+}
+
+/// `(x * a + b) / c` in unsigned 32-bit arithmetic, left on the stack.
+fn affine_div(f: &mut FnBuilder, x: Local, (a, b, c): (i32, i32, i32)) {
+    f.get(x).i32c(a).op(I::I32Mul).i32c(b).op(I::I32Add);
+    f.i32c(c).op(I::I32DivU);
 }
 
 /// The module's globals, present when [`Helper::YearsBetween`] is: the
