@@ -50,7 +50,9 @@ mod pension_native;
 #[path = "suite/shapes.rs"]
 mod shapes;
 
-use rulebook::batch::{Bool, Enum, Field, Int, Money, NumFields, RecordWriter, Text, Variant};
+use rulebook::batch::{
+    Bool, Enum, Field, Int, Money, NumFields, RecordWriter, Rows as RowBlock, Text, Variant,
+};
 use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
 use shapes::{Cell, Record, Rng, Rows};
@@ -201,6 +203,9 @@ impl Writer {
     }
 }
 
+/// A text input's handle, name, and every record's text (None: unknown).
+type TextColumn<'a> = (Field<Text>, &'a str, Vec<Option<&'a str>>);
+
 /// Records as rows of numbers: `width` numbers a record, its known bits,
 /// and its texts (laid out in record order in one buffer, as a host's
 /// column of texts is): record `i`'s are `spans[starts[i]..starts[i + 1]]`.
@@ -262,9 +267,9 @@ fn main() {
     }
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
-        "| policy | data | records | evaluate_each, typed handles, ns/record | evaluate_each, rows of numbers, ns/record | native ns/record | typed / native | rows / native | hand-written Wasm ns/record | rows / hand-written | evaluate_json_text ns/record | in full |"
+        "| policy | data | records | evaluate_each, typed handles, ns/record | evaluate_each, rows of numbers, ns/record | evaluate_rows ns/record | native ns/record | typed / native | rows / native | evaluate_rows / native | hand-written Wasm ns/record | rows / hand-written | evaluate_rows / hand-written | evaluate_json_text ns/record | in full |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (policy_file, shape) in shapes::SUITE {
         if only.as_deref() == Some("growth") {
             break;
@@ -380,6 +385,56 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         );
         n
     };
+    // the same rows as a block (`Policy::evaluate_rows`): the numbers, and
+    // one column a text field
+    let text_columns: Vec<TextColumn> = (writer.handles.iter())
+        .zip(&policy.meta().input.fields)
+        .enumerate()
+        .filter_map(|(i, (h, f))| match h {
+            Some(Handle::Text(field)) => Some((i, *field, f.name.as_str())),
+            _ => None,
+        })
+        .map(|(i, field, name)| {
+            let column = (records.iter())
+                .map(|r| match &r[i] {
+                    Cell::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            (field, name, column)
+        })
+        .collect();
+    let block = match (&num_rows, &writer.nums) {
+        (Some(rows), Some((set, _))) => {
+            let mut block = RowBlock::new(set, &rows.known, &rows.nums).unwrap();
+            for (field, name, column) in &text_columns {
+                block = block.text(*field, name, column).unwrap();
+            }
+            Some(block)
+        }
+        _ => None,
+    };
+    if let Some(block) = &block {
+        let mut typed = Vec::new();
+        policy.evaluate_each(
+            records.iter(),
+            as_of,
+            |r, w| writer.fill(w, r),
+            |_, v| typed.push(v.map(|v| policy.report(&v, as_of).to_string()).ok()),
+        );
+        let mut k = 0;
+        policy.evaluate_rows(block, as_of, |i, v| {
+            let report = v.map(|v| policy.report(&v, as_of).to_string()).ok();
+            assert_eq!(report, typed[i], "record {i}: evaluate_rows differs");
+            k += 1;
+        });
+        assert_eq!(k, records.len());
+    }
+    let by_block = |block: &RowBlock| -> usize {
+        let mut n = 0;
+        policy.evaluate_rows(black_box(block), as_of, |_, v| n += usize::from(v.is_ok()));
+        n
+    };
     // `profile=rows`: only the rows path, for ten seconds (under `perf
     // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
     if let (Some(rows), true) = (&num_rows, o.profile_rows) {
@@ -406,6 +461,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     let hand = handwritten::prepare(file, records);
     let mut engine_ns = Vec::new();
     let mut rows_ns = Vec::new();
+    let mut block_ns = Vec::new();
     let mut native_ns = Vec::new();
     let mut hand_ns = Vec::new();
     for _ in 0..3 {
@@ -413,6 +469,10 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         if let Some(rows) = &num_rows {
             let mut run = || by_rows(rows);
             rows_ns.push(measure::cpu_ns_per_call(&mut run, o.window).unwrap());
+        }
+        if let Some(block) = &block {
+            let mut run = || by_block(block);
+            block_ns.push(measure::cpu_ns_per_call(&mut run, o.window).unwrap());
         }
         if let Some(run) = &prepared {
             let mut run = || run(as_of);
@@ -430,7 +490,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         v.get(v.len() / 2).map(|x| x / records.len() as f64)
     };
     let (e, n, h) = (per(&mut engine_ns), per(&mut native_ns), per(&mut hand_ns));
-    let r = per(&mut rows_ns);
+    let (r, b) = (per(&mut rows_ns), per(&mut block_ns));
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}x", a / b),
         _ => "-".into(),
@@ -443,17 +503,20 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     };
     let json_ns = measure::cpu_ns_per_call(&mut json, o.window).unwrap() / records.len() as f64;
     println!(
-        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
+        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
         policy.name(),
         records.len(),
         e.unwrap_or(f64::NAN),
         if has_lists { " (facts)" } else { "" },
         r.map_or("-".into(), |r| format!("{r:.1}")),
+        b.map_or("-".into(), |b| format!("{b:.1}")),
         n.map_or("-".into(), |n| format!("{n:.1}")),
         ratio(e, n),
         ratio(r, n),
+        ratio(b, n),
         h.map_or("-".into(), |h| format!("{h:.1}")),
         ratio(r.or(e), h),
+        ratio(b, h),
         100.0 * full as f64 / records.len() as f64
     );
 }

@@ -696,6 +696,53 @@ impl Policy {
         }
     }
 
+    /// Evaluates a block of rows as a host reading columns holds them
+    /// (rows of numbers and text columns, [`batch::Rows`]): like
+    /// [`Policy::evaluate_each`], straight in the module's memory, but the
+    /// records are filled in one loop with no closure called per record.
+    /// `consume` receives each row's index, in order, with its results read
+    /// in place, or why it has none: a number its field cannot take
+    /// ([`batch::RowError::Value`]) or an evaluation error; the other rows
+    /// are evaluated as usual.
+    ///
+    /// ```
+    /// use rulebook::batch::{Bool, Decision, Rows};
+    /// use rulebook::Policy;
+    ///
+    /// let policy = Policy::from_source("adult.rules", r#"
+    ///     policy adult
+    ///     input { age: int  country: text }
+    ///     decision adult: bool
+    ///       require age >= 18 because "Must be 18 or over"
+    ///       require country == "uk" because "Must live in the UK"
+    /// "#)?;
+    /// let set = policy.num_fields(["age"])?;
+    /// let adult: Decision<Bool> = policy.decision("adult")?;
+    /// // three rows: ages 30, 16 and unknown
+    /// let (known, ages) = ([1, 1, 0], [30, 16, 0]);
+    /// let countries = [Some("uk"), Some("uk"), Some("fr")];
+    /// let rows = Rows::new(&set, &known, &ages)?
+    ///     .text(policy.field("country")?, "country", &countries)?;
+    /// let mut answers = Vec::new();
+    /// policy.evaluate_rows(&rows, "2026-01-01".parse()?, |row, results| {
+    ///     answers.push((row, results.ok().and_then(|r| r.get(adult).ok().flatten())));
+    /// });
+    /// assert_eq!(answers, [(0, Some(true)), (1, Some(false)), (2, Some(false))]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_rows<C>(&self, rows: &batch::Rows<'_>, as_of: Date, mut consume: C)
+    where
+        C: FnMut(usize, Result<RecordView<'_>, batch::RowError>),
+    {
+        match self.loaded() {
+            Ok(m) => m.evaluate_rows(rows, as_of.0, consume),
+            Err(e) => {
+                let e: EvalError = e.into();
+                (0..rows.len()).for_each(|r| consume(r, Err(e.clone().into())));
+            }
+        }
+    }
+
     /// The decisions JSON (docs/language.md section 17) of results of this
     /// policy (an [`Outcome`] or a [`RecordView`]): `.to_string()` for the
     /// compact text, or serialise it with serde_json (pretty, a `Value`).

@@ -1009,22 +1009,10 @@ impl RecordWriter<'_> {
     ) -> Result<(), NumError> {
         // the common case, inlined: consecutive inputs among the first 64,
         // stored as one run, only the bools, dates and enums checked
-        if let (Some((first, shift)), true) = (set.direct, set.layout == self.layout) {
-            let n = set.offsets.len();
-            let run = self.image.get_mut(first..first + 8 * n);
-            if let (Some(values), Some(run)) = (values.get(..n), run) {
-                let mut out = set.never;
-                for &(k, least, more) in set.limited.iter() {
-                    let v = values.get(k as usize).copied().unwrap_or(least);
-                    out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
-                }
-                if out & known == 0 {
-                    for (w, v) in run.chunks_exact_mut(8).zip(values) {
-                        w.copy_from_slice(&v.to_le_bytes());
-                    }
-                    self.presence = self.presence & !set.mask | (known & set.known_bits) << shift;
-                    return Ok(());
-                }
+        if set.layout == self.layout {
+            if let Some(presence) = set.store_direct(self.image, known, values) {
+                self.presence = self.presence & !set.mask | presence;
+                return Ok(());
             }
         }
         self.set_nums_general(set, known, values)
@@ -1369,9 +1357,200 @@ pub enum NumError {
     },
     #[error("{given} numbers for {fields} fields")]
     Short { given: usize, fields: usize },
+    /// A text column of [`Rows`] whose length is not the rows'.
+    #[error("the text column of input field `{name}` has {given} rows, the numbers {rows}")]
+    TextRows {
+        name: String,
+        given: usize,
+        rows: usize,
+    },
+}
+
+/// Why a row of [`Rows`] has no results: a number its field cannot take,
+/// or an evaluation error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error(transparent)]
+    Value(#[from] NumError),
+    #[error(transparent)]
+    Eval(#[from] crate::outcome::EvalError),
+}
+
+/// A block of records as a host reading columns holds them, for
+/// [`Policy::evaluate_rows`](crate::Policy::evaluate_rows): for each row,
+/// the numbers of a [`NumFields`] set (one a field, encoded as for
+/// [`RecordWriter::set_nums`]) and its known bits, and its texts, one
+/// column a text field. The records are filled in one loop, with no
+/// closure called per record.
+pub struct Rows<'a> {
+    set: &'a NumFields,
+    known: &'a [u64],
+    nums: &'a [i64],
+    texts: Vec<(Field<Text>, &'a [Option<&'a str>])>,
+}
+
+impl<'a> Rows<'a> {
+    /// `known.len()` rows of `set`'s fields: row `r`'s numbers are
+    /// `nums[r * set.len()..(r + 1) * set.len()]`, field `k` known when
+    /// bit `k` of `known[r]` is set. An error when `nums` has another
+    /// length.
+    pub fn new(set: &'a NumFields, known: &'a [u64], nums: &'a [i64]) -> Result<Self, NumError> {
+        let fields = known.len().saturating_mul(set.len());
+        if nums.len() != fields {
+            return Err(NumError::Short {
+                given: nums.len(),
+                fields,
+            });
+        }
+        Ok(Rows {
+            set,
+            known,
+            nums,
+            texts: Vec::new(),
+        })
+    }
+
+    /// Adds a text field: row `r`'s text is `values[r]`, unknown when
+    /// `None`. An error when `values` has another length than the rows.
+    pub fn text(
+        mut self,
+        field: Field<Text>,
+        name: &str,
+        values: &'a [Option<&'a str>],
+    ) -> Result<Self, NumError> {
+        if values.len() != self.known.len() {
+            return Err(NumError::TextRows {
+                name: name.to_string(),
+                given: values.len(),
+                rows: self.known.len(),
+            });
+        }
+        self.texts.push((field, values));
+        Ok(self)
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Whether there is no row.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// Row `r`'s known bits and numbers.
+    #[inline(always)]
+    fn row(&self, r: usize) -> (u64, &'a [i64]) {
+        let width = self.set.len();
+        let known = self.known.get(r).copied().unwrap_or(0);
+        let nums = self
+            .nums
+            .get(r * width..(r + 1) * width)
+            .unwrap_or_default();
+        (known, nums)
+    }
+
+    /// The bytes of row `r`'s texts.
+    #[inline(always)]
+    pub(crate) fn text_bytes(&self, r: usize) -> usize {
+        self.texts
+            .iter()
+            .filter_map(|(_, col)| col.get(r).copied().flatten())
+            .map(str::len)
+            .sum()
+    }
+
+    /// Writes row `r` through `w`; false (and a record to be emptied)
+    /// when one of its numbers does not fit its field.
+    #[inline(always)]
+    pub(crate) fn write(&self, r: usize, w: &mut RecordWriter<'_>) -> bool {
+        let (known, nums) = self.row(r);
+        if w.set_nums(self.set, known, nums).is_err() {
+            return false;
+        }
+        for (field, col) in &self.texts {
+            if let Some(Some(t)) = col.get(r) {
+                w.set(*field, t);
+            }
+        }
+        true
+    }
+
+    /// Whether records of inputs `layout` can be filled by
+    /// [`Rows::write_direct`]: the numbers are consecutive inputs among the
+    /// first 64, and every text field is among the first 64, all of them
+    /// of these inputs.
+    pub(crate) fn direct(&self, layout: u64) -> bool {
+        self.set.direct.is_some()
+            && self.set.layout == layout
+            && (self.texts.iter()).all(|(f, _)| f.layout == layout && f.mask != 0)
+    }
+
+    /// Writes row `r` into `image` (its presence word included; the
+    /// record is at offset `record` from the chunk's first), its texts into
+    /// `area` through `texts`, with no record writer: when [`Rows::direct`]
+    /// holds. False (and nothing written) when one of its numbers does not
+    /// fit its field.
+    #[inline(always)]
+    pub(crate) fn write_direct(
+        &self,
+        r: usize,
+        image: &mut [u8],
+        (area, texts, record): (&mut [u8], &mut ChunkTexts, usize),
+    ) -> bool {
+        let (known, nums) = self.row(r);
+        let Some(mut presence) = self.set.store_direct(image, known, nums) else {
+            return false;
+        };
+        for (field, col) in &self.texts {
+            if let Some(Some(t)) = col.get(r) {
+                let at = field.offset as usize;
+                let slot = texts.put(area, t.as_bytes(), record + at);
+                if let Some(w) = image.get_mut(at..at + 8) {
+                    w.copy_from_slice(&slot.to_le_bytes());
+                }
+                presence |= field.mask;
+            }
+        }
+        if let Some(w) = image.first_chunk_mut::<8>() {
+            *w = presence.to_le_bytes();
+        }
+        true
+    }
+
+    /// Why row `r` was refused by [`Rows::write`].
+    #[cold]
+    pub(crate) fn refusal(&self, r: usize) -> NumError {
+        let (known, nums) = self.row(r);
+        self.set.refusal(known, nums)
+    }
 }
 
 impl NumFields {
+    /// [`RecordWriter::set_nums`]' common case: consecutive inputs among
+    /// the first 64, stored as one run, only the bools, dates and enums
+    /// checked. Returns the set's presence bits, or None (and nothing
+    /// stored) for the general path: a set of other fields, too few
+    /// numbers, or one its field cannot take.
+    #[inline(always)]
+    fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
+        let (first, shift) = self.direct?;
+        let n = self.offsets.len();
+        let run = image.get_mut(first..first + 8 * n)?;
+        let values = values.get(..n)?;
+        let mut out = self.never;
+        for &(k, least, more) in self.limited.iter() {
+            let v = values.get(k as usize).copied().unwrap_or(least);
+            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+        }
+        if out & known != 0 {
+            return None;
+        }
+        store_run(run, values);
+        Some((known & self.known_bits) << shift)
+    }
+
     /// The fields called `names` of the inputs `layout`, in that order.
     pub(crate) fn lookup<'n>(
         layout: &Layout,
@@ -1540,6 +1719,28 @@ fn copy_text(dst: &mut [u8], src: &[u8]) {
         4..=7 => copy::<4>(dst, src),
         17..=32 => copy::<16>(dst, src),
         _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Stores `values` little-endian into `run` (8 bytes each; `run` is as
+/// long as they are): one copy of their bytes on a little-endian machine.
+#[inline(always)]
+fn store_run(run: &mut [u8], values: &[i64]) {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: `values` is `8 * values.len()` initialised bytes, which
+        // any `u8` may read; on a little-endian machine they are the
+        // values' little-endian encodings, in order.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+        };
+        if let Some(dst) = run.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    }
+    #[cfg(not(target_endian = "little"))]
+    for (w, v) in run.chunks_exact_mut(8).zip(values) {
+        w.copy_from_slice(&v.to_le_bytes());
     }
 }
 

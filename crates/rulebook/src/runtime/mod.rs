@@ -599,6 +599,20 @@ impl LoadedModule {
         self.give_back(inst);
     }
 
+    /// See [`Instance::evaluate_rows`].
+    pub(crate) fn evaluate_rows<C>(&self, rows: &batch::Rows<'_>, as_of: i32, mut consume: C)
+    where
+        C: FnMut(usize, Result<RecordView<'_>, batch::RowError>),
+    {
+        match self.take_instance() {
+            Ok(mut inst) => {
+                inst.evaluate_rows(rows, as_of, consume);
+                self.give_back(inst);
+            }
+            Err(e) => (0..rows.len()).for_each(|r| consume(r, Err(e.clone().into()))),
+        }
+    }
+
     /// Evaluates many records into `results` (replacing what it held).
     pub(crate) fn evaluate_into(
         &self,
@@ -643,9 +657,79 @@ pub(crate) fn fits_memory(meta: &Meta, facts: &Facts, max_memory: usize) -> Resu
     }
 }
 
+/// Fills the records of one chunk of `evaluate_rows` from row `start` on,
+/// noting each row's [`Fate`] in `fates`; returns the row after the last
+/// filled. The chunk ends before a row whose texts would take the chunk's
+/// beyond `room` bytes; a row alone that does not fit is emptied and
+/// [`Fate::TooLarge`], one refused by its numbers emptied and
+/// [`Fate::Refused`].
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn fill_rows(
+    mem: &mut [u8],
+    addrs: &marshal::ChunkAddrs,
+    (size, presence_words, layout, room): (usize, usize, u64, usize),
+    rows: &batch::Rows<'_>,
+    start: usize,
+    texts: &mut ChunkTexts,
+    fates: &mut Vec<Fate>,
+) -> usize {
+    // `mem` holds at least `addrs.extra` bytes (the caller ensured it)
+    let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
+    let images = head
+        .get_mut(addrs.records..addrs.records + CHUNK * size)
+        .unwrap_or_default();
+    let end = (start + CHUNK).min(rows.len());
+    let mut record = 0;
+    // the usual rows skip the record writer (`Rows::write_direct`)
+    let direct = rows.direct(layout);
+    for (r, image) in (start..end).zip(images.chunks_exact_mut(size)) {
+        batch::clear_high_presence(image, presence_words);
+        let need = rows.text_bytes(r);
+        let fate = if texts.len() + need > room {
+            if r > start {
+                return r;
+            }
+            Fate::TooLarge(addrs.extra + need)
+        } else if direct {
+            match rows.write_direct(r, image, (&mut *area, &mut *texts, record)) {
+                true => Fate::Run,
+                false => Fate::Refused,
+            }
+        } else {
+            let sink = TextSink {
+                area: &mut *area,
+                texts: &mut *texts,
+                record,
+            };
+            // Not dropped: `finish` stores the presence word instead.
+            let mut writer =
+                std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
+            if !rows.write(r, &mut writer) {
+                Fate::Refused
+            } else if writer.finish() {
+                Fate::Misfit
+            } else {
+                Fate::Run
+            }
+        };
+        if fate != Fate::Run {
+            // the module reads none of an empty record's slots
+            if let Some(words) = image.get_mut(..8 * presence_words) {
+                words.fill(0);
+            }
+        }
+        fates.push(fate);
+        record += size;
+    }
+    end
+}
+
 /// What becomes of an item of `evaluate_each` once its record is filled.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fate {
+    /// Its numbers were refused (`evaluate_rows`): its record is empty.
+    Refused,
     /// Its results are read from its result record.
     Run,
     /// A fact was set through a handle (or variant) of other inputs.
@@ -1051,6 +1135,82 @@ impl Instance {
                 Err(e) => ChunkRun::Failed(e),
             };
             consume_chunk(run, as_of, &mut pending, &mut consume);
+        }
+    }
+
+    /// Evaluates `rows` chunk by chunk, straight in the module's memory:
+    /// each chunk's records are filled in one loop from the rows (no
+    /// closure per record), and `consume` receives each row's index with
+    /// its results, read in place. A chunk ends before a row whose texts
+    /// would not fit beside the chunk's others; a row whose texts do not
+    /// fit on their own gets [`EvalError::TooLarge`], and one whose number
+    /// its field cannot take its [`batch::NumError`]: the other rows are
+    /// evaluated as usual.
+    fn evaluate_rows<C>(&mut self, rows: &batch::Rows<'_>, as_of: i32, mut consume: C)
+    where
+        C: FnMut(usize, Result<RecordView<'_>, batch::RowError>),
+    {
+        let data = self.data.clone();
+        let meta = &data.meta;
+        let (size, presence_words) = (meta.input.size as usize, meta.input.presence_words as usize);
+        let addrs = marshal::ChunkAddrs::of(meta, CHUNK);
+        let room = self.max_memory.saturating_sub(addrs.extra);
+        let mut texts = ChunkTexts::default();
+        let mut fates = Vec::with_capacity(CHUNK);
+        let mut next = 0;
+        while next < rows.len() {
+            let start = next;
+            texts.reset(addrs.extra);
+            fates.clear();
+            let prepared = self
+                .ensure_memory(addrs.extra + self.text_room)
+                .or_else(|_| self.ensure_memory(addrs.extra));
+            let ran = prepared.and_then(|()| {
+                let mem = self.memory.data_mut(&mut self.store);
+                next = fill_rows(
+                    mem,
+                    &addrs,
+                    (size, presence_words, data.input_layout, room),
+                    rows,
+                    start,
+                    &mut texts,
+                    &mut fates,
+                );
+                self.text_room = self.text_room.max(texts.len());
+                self.place_spilled(&texts, &addrs)
+                    .and_then(|()| self.call(addrs.records, fates.len(), addrs.results, as_of))
+            });
+            let ran = match ran {
+                Ok(()) => Ok(self.memory.data(&self.store)),
+                Err(e) => {
+                    // nothing was filled when the memory could not be had
+                    next = next.max((start + CHUNK).min(rows.len()));
+                    Err(e)
+                }
+            };
+            let record_size = data.record_size;
+            for r in start..next {
+                let fate = fates.get(r - start).copied().unwrap_or(Fate::Run);
+                let result = match (&ran, fate) {
+                    (_, Fate::Refused) => Err(rows.refusal(r).into()),
+                    (_, Fate::Misfit) => Err(batch::misfit_error().into()),
+                    (Ok(_), Fate::TooLarge(needed)) => Err(EvalError::TooLarge {
+                        needed,
+                        limit: self.max_memory,
+                    }
+                    .into()),
+                    (Ok(mem), Fate::Run) => {
+                        let at = addrs.results + (r - start) * record_size;
+                        match mem.get(at..at + record_size) {
+                            Some(record) => results::view(&data, record, mem, as_of),
+                            None => Err(trap_msg("no result")),
+                        }
+                        .map_err(batch::RowError::from)
+                    }
+                    (Err(e), _) => Err(e.clone().into()),
+                };
+                consume(r, result);
+            }
         }
     }
 

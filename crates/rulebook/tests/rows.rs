@@ -1,0 +1,286 @@
+//! `Policy::evaluate_rows`: a block of rows (numbers and text columns)
+//! gives, row by row, what `evaluate_each` gives when the same rows are
+//! written through `set_nums` and `set`: the same reports, the same
+//! refusals of numbers a field cannot take, across chunks, for sets that
+//! take the direct path and sets that do not, and texts too large for an
+//! instance failing alone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use rulebook::batch::{Field, NumFields, RowError, Rows, Text};
+use rulebook::{Date, Policy};
+
+const POLICY: &str = r#"
+policy rows_test
+input {
+  age: int
+  income: money
+  resident: bool
+  status: enum(employed, student, retired)
+  born: date
+  region: text
+  note: text
+}
+param limit: money = £1,000
+decision eligible: bool
+  require resident because "Must be resident"
+  require age >= 18 because "Must be 18"
+  require income <= limit because "Income too high"
+  require status != "student" because "No students"
+decision route: text
+  when not eligible -> "reject"
+  when region == "london" -> "london_team"
+  when note == "urgent" -> "fast"
+  otherwise -> "standard"
+decision years: int = years_between(born, as_of)
+"#;
+
+/// A small xorshift generator: the rows are the same every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Rows of the five numeric inputs in `names`' order (some unknown, a few
+/// out of their field's range) and the two text columns.
+struct Block {
+    known: Vec<u64>,
+    nums: Vec<i64>,
+    regions: Vec<Option<String>>,
+    notes: Vec<Option<String>>,
+}
+
+fn block(n: usize, seed: u64) -> Block {
+    let mut rng = Rng(seed);
+    let (mut known, mut nums, mut regions, mut notes) = (vec![], vec![], vec![], vec![]);
+    let texts = ["london", "wales", "", "scotland", "urgent", "é"];
+    for _ in 0..n {
+        let mut k = 0u64;
+        for bit in 0..5 {
+            k |= u64::from(rng.below(10) != 0) << bit;
+        }
+        known.push(k);
+        nums.extend([
+            rng.below(90) as i64,
+            rng.below(200_000) as i64,
+            // a bool: now and then 2, which it cannot take
+            if rng.below(50) == 0 {
+                2
+            } else {
+                rng.below(2) as i64
+            },
+            // an enum of 3 variants: now and then index 3
+            {
+                let variants = if rng.below(50) == 0 { 4 } else { 3 };
+                rng.below(variants) as i64
+            },
+            -20_000 + rng.below(40_000) as i64,
+        ]);
+        let text = |rng: &mut Rng| {
+            (rng.below(8) != 0).then(|| texts[rng.below(texts.len() as u64) as usize].to_string())
+        };
+        regions.push(text(&mut rng));
+        notes.push(text(&mut rng));
+    }
+    Block {
+        known,
+        nums,
+        regions,
+        notes,
+    }
+}
+
+/// Each row's report, or its error's message, through `evaluate_rows`.
+fn by_rows(p: &Policy, set: &NumFields, b: &Block, as_of: Date) -> Vec<String> {
+    let regions: Vec<Option<&str>> = b.regions.iter().map(Option::as_deref).collect();
+    let notes: Vec<Option<&str>> = b.notes.iter().map(Option::as_deref).collect();
+    let rows = Rows::new(set, &b.known, &b.nums)
+        .unwrap()
+        .text(p.field("region").unwrap(), "region", &regions)
+        .unwrap()
+        .text(p.field("note").unwrap(), "note", &notes)
+        .unwrap();
+    let mut out = Vec::new();
+    p.evaluate_rows(&rows, as_of, |i, r| {
+        assert_eq!(i, out.len(), "rows in order");
+        out.push(match r {
+            Ok(view) => p.report(&view, as_of).to_string(),
+            Err(e) => e.to_string(),
+        });
+    });
+    out
+}
+
+/// The same through `evaluate_each`, `set_nums` and `set`.
+fn by_each(p: &Policy, set: &NumFields, b: &Block, as_of: Date) -> Vec<String> {
+    let (region, note): (Field<Text>, Field<Text>) =
+        (p.field("region").unwrap(), p.field("note").unwrap());
+    let width = set.len();
+    let refused = std::cell::RefCell::new(vec![None; b.known.len()]);
+    let mut out = Vec::new();
+    p.evaluate_each(
+        0..b.known.len(),
+        as_of,
+        |&i, w| {
+            let nums = &b.nums[i * width..(i + 1) * width];
+            if let Err(e) = w.set_nums(set, b.known[i], nums) {
+                // as evaluate_rows does: a refused row has no facts
+                refused.borrow_mut()[i] = Some(e.to_string());
+                return;
+            }
+            if let Some(t) = &b.regions[i] {
+                w.set(region, t.as_str());
+            }
+            if let Some(t) = &b.notes[i] {
+                w.set(note, t.as_str());
+            }
+        },
+        |i, r| {
+            out.push(match (&refused.borrow()[i], r) {
+                (Some(e), _) => e.clone(),
+                (None, Ok(view)) => p.report(&view, as_of).to_string(),
+                (None, Err(e)) => e.to_string(),
+            })
+        },
+    );
+    out
+}
+
+#[test]
+fn rows_give_what_evaluate_each_gives_across_chunks() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    // consecutive inputs in order: the direct path
+    let direct = p
+        .num_fields(["age", "income", "resident", "status", "born"])
+        .unwrap();
+    // another order: through the record writer
+    let shuffled = p
+        .num_fields(["born", "status", "resident", "income", "age"])
+        .unwrap();
+    for (seed, n) in [(1, 0), (2, 1), (3, 511), (4, 512), (5, 1500)] {
+        let b = block(n, seed);
+        let rows = by_rows(&p, &direct, &b, as_of);
+        assert_eq!(rows, by_each(&p, &direct, &b, as_of), "{n} rows");
+        assert_eq!(rows.len(), n);
+        // the same rows with their numbers in the shuffled set's order
+        let mut s = Block {
+            known: Vec::new(),
+            nums: Vec::new(),
+            ..b
+        };
+        let original = block(n, seed);
+        for (i, k) in original.known.iter().enumerate() {
+            let row = &original.nums[i * 5..i * 5 + 5];
+            s.nums.extend(row.iter().rev());
+            s.known
+                .push((0..5).fold(0, |m, bit| m | (k >> (4 - bit) & 1) << bit));
+        }
+        assert_eq!(
+            by_rows(&p, &shuffled, &s, as_of),
+            rows,
+            "{n} rows, shuffled"
+        );
+    }
+    // the data has refusals, unknown decisions and decided rows
+    let all = by_rows(&p, &direct, &block(1500, 5), as_of).join("\n");
+    for seen in [
+        "cannot take the number",
+        "\"missing\"",
+        "london_team",
+        "reject",
+    ] {
+        assert!(all.contains(seen), "{seen}");
+    }
+}
+
+#[test]
+fn a_refused_row_is_a_value_error_and_its_neighbours_are_evaluated() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p
+        .num_fields(["age", "income", "resident", "status", "born"])
+        .unwrap();
+    let known = [0b11111, 0b11111, 0b11111];
+    let nums = [
+        30, 50_000, 1, 0, 0, 30, 50_000, 7, 0, 0, 30, 50_000, 1, 0, 0,
+    ];
+    let rows = Rows::new(&set, &known, &nums).unwrap();
+    let mut got = Vec::new();
+    p.evaluate_rows(&rows, Date::parse("2026-06-01").unwrap(), |i, r| {
+        got.push((
+            i,
+            r.map(|v| v.evaluated_in_full()).map_err(|e| e.to_string()),
+        ));
+    });
+    assert!(got[0].1.is_ok() && got[2].1.is_ok(), "{got:?}");
+    match &got[1].1 {
+        Err(e) => assert!(e.contains("`resident` cannot take the number 7"), "{e}"),
+        Ok(_) => panic!("row 1 was evaluated"),
+    }
+}
+
+#[test]
+fn rows_of_the_wrong_shape_are_refused_before_evaluating() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p.num_fields(["age", "income"]).unwrap();
+    let e = Rows::new(&set, &[1, 1], &[1, 2, 3]).err().unwrap();
+    assert_eq!(e.to_string(), "3 numbers for 4 fields");
+    let rows = Rows::new(&set, &[1, 1], &[1, 2, 3, 4]).unwrap();
+    let e = rows
+        .text(p.field("region").unwrap(), "region", &[Some("x")])
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.to_string(),
+        "the text column of input field `region` has 1 rows, the numbers 2"
+    );
+}
+
+#[test]
+fn handles_of_another_policy_fail_every_row() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let other = Policy::from_source(
+        "other.rules",
+        "policy other\ninput { age: int }\ndecision d: int = age\n",
+    )
+    .unwrap();
+    let set = other.num_fields(["age"]).unwrap();
+    let rows = Rows::new(&set, &[1, 1], &[3, 4]).unwrap();
+    let mut errors = Vec::new();
+    p.evaluate_rows(&rows, Date::parse("2026-06-01").unwrap(), |_, r| {
+        errors.push(matches!(
+            r,
+            Err(RowError::Eval(rulebook::EvalError::WrongPolicy(_)))
+        ));
+    });
+    assert_eq!(errors, [true, true]);
+}
+
+#[test]
+fn a_text_too_large_for_an_instance_fails_alone() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p.num_fields(["age"]).unwrap();
+    let huge = "x".repeat(65 << 20);
+    let regions = [Some("london"), Some(huge.as_str()), Some("wales")];
+    let rows = Rows::new(&set, &[1, 1, 1], &[30, 30, 30])
+        .unwrap()
+        .text(p.field("region").unwrap(), "region", &regions)
+        .unwrap();
+    let mut got = Vec::new();
+    p.evaluate_rows(&rows, Date::parse("2026-06-01").unwrap(), |_, r| {
+        got.push(r.map(|_| ()).map_err(|e| e.to_string()));
+    });
+    assert!(got[0].is_ok() && got[2].is_ok(), "{got:?}");
+    assert!(
+        got[1].as_ref().is_err_and(|e| e.contains("more than the")),
+        "{got:?}"
+    );
+}
