@@ -5,8 +5,10 @@
 //! `NAME.missing` for each decision, then `error`.
 //!
 //! Policies whose inputs are all scalars go through
-//! `Policy::evaluate_each`, which writes each record straight into the
-//! module's memory; policies with list inputs build `Facts` and use
+//! `Policy::evaluate_rows` a block of rows at a time (or, with more than
+//! 64 numeric inputs, `Policy::evaluate_each`), which write the records
+//! straight into the module's memory; policies with list inputs build
+//! `Facts` and use
 //! `Policy::evaluate_batch_into`. Either way a bad row (a value that does
 //! not fit its field, or an evaluation error such as an overflow) gets its
 //! message in `error` and nulls for its decisions, and the other rows are
@@ -17,7 +19,7 @@ use crate::out::{Out, Outputs, DECIMAL_TYPE, MONEY_TYPE};
 use crate::read::{Block, Path, Reader, Value};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
-use rulebook::batch::{Date, Field, NumFields, Text};
+use rulebook::batch::{Date, Field, NumFields, RowError, Rows, Text};
 use rulebook::meta::{Layout, ValueType};
 use rulebook::{BatchResults, Facts, FieldProblem, Policy};
 use std::cell::RefCell;
@@ -324,12 +326,34 @@ impl Plan {
                     });
                 }
             }
+            let start = block.start;
+            let line = |i: usize| first_line + (i - rows.start);
+            // the usual policy (at most 64 numeric inputs): the block as
+            // `Rows`, filled in one loop; a bad row's results are not used
+            let columns = self.text_columns(readers, block.clone());
+            if let Some(rows) = self.block_rows(&columns, nums, masks) {
+                self.policy.evaluate_rows(&rows, as_of, |r, result| {
+                    let i = start + r;
+                    match (bad.get(&i), result) {
+                        (Some(problems), _) => outputs.push_problems(line(i), Some(problems)),
+                        (None, Err(RowError::Value(e))) => {
+                            outputs.push_error(line(i), &format!("input error: {e}"))
+                        }
+                        (None, Err(RowError::Eval(e))) => {
+                            outputs.push_result(line(i), Err(e), raise, &mut failure)
+                        }
+                        (None, Err(e)) => outputs.push_error(line(i), &e.to_string()),
+                        (None, Ok(view)) => {
+                            outputs.push_result(line(i), Ok(view), raise, &mut failure)
+                        }
+                    }
+                });
+                continue;
+            }
             // a row the engine refuses (never: the numbers were checked)
             let refused: RefCell<BTreeMap<usize, String>> = RefCell::default();
-            let start = block.start;
             let good = block.clone().filter(|i| !bad.contains_key(i));
             let mut next = start;
-            let line = |i: usize| first_line + (i - rows.start);
             self.policy.evaluate_each(
                 good,
                 as_of,
@@ -376,6 +400,46 @@ impl Plan {
             Some(f) => Err(f),
             None => Ok(()),
         }
+    }
+
+    /// A block of rows read into `nums` and `masks`, with its text
+    /// columns, as `Rows`: when the numeric inputs are one set (at most 64
+    /// of them), else None.
+    fn block_rows<'a>(
+        &'a self,
+        columns: &'a [Vec<Option<&'a str>>],
+        nums: &'a [i64],
+        masks: &'a [u64],
+    ) -> Option<Rows<'a>> {
+        let [only] = self.nums.as_slice() else {
+            return None;
+        };
+        let mut rows = Rows::new(&only.set, masks, nums).ok()?;
+        let fields = &self.policy.meta().input.fields;
+        for ((f, field), column) in self.texts.iter().zip(columns) {
+            let name = fields.get(*f).map_or("", |m| m.name.as_str());
+            rows = rows.text(*field, name, column).ok()?;
+        }
+        Some(rows)
+    }
+
+    /// Each text input's values in rows `block` (None: null, or a value
+    /// the reader refused, which is that row's problem).
+    fn text_columns<'r>(
+        &self,
+        readers: &'r [Reader<'_>],
+        block: std::ops::Range<usize>,
+    ) -> Vec<Vec<Option<&'r str>>> {
+        if self.nums.len() != 1 {
+            return Vec::new();
+        }
+        let text = |f: usize, i: usize| match readers.get(f).map(|r| r.scalar(i, &Path::Top(""))) {
+            Some(Ok(Some(Value::Text(t)))) => Some(t),
+            _ => None,
+        };
+        (self.texts.iter())
+            .map(|(f, _)| block.clone().map(|i| text(*f, i)).collect())
+            .collect()
     }
 
     /// Rows `rows` of a policy with list inputs: `Facts` built from the

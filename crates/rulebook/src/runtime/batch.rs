@@ -1369,6 +1369,7 @@ pub enum NumError {
 /// Why a row of [`Rows`] has no results: a number its field cannot take,
 /// or an evaluation error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RowError {
     #[error(transparent)]
     Value(#[from] NumError),
