@@ -354,14 +354,17 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     } else {
         writer.rows(records)
     };
-    if let Some(rows) = &num_rows {
-        let mut typed = Vec::new();
+    // the typed path's reports, which both rows paths are checked against
+    let mut typed = Vec::new();
+    if num_rows.is_some() {
         policy.evaluate_each(
             records.iter(),
             as_of,
             |r, w| writer.fill(w, r),
             |_, v| typed.push(v.map(|v| policy.report(&v, as_of).to_string()).ok()),
         );
+    }
+    if let Some(rows) = &num_rows {
         let mut k = 0;
         policy.evaluate_each(
             0..records.len(),
@@ -415,13 +418,6 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         _ => None,
     };
     if let Some(block) = &block {
-        let mut typed = Vec::new();
-        policy.evaluate_each(
-            records.iter(),
-            as_of,
-            |r, w| writer.fill(w, r),
-            |_, v| typed.push(v.map(|v| policy.report(&v, as_of).to_string()).ok()),
-        );
         let mut k = 0;
         policy.evaluate_rows(block, as_of, |i, v| {
             let report = v.map(|v| policy.report(&v, as_of).to_string()).ok();
