@@ -1685,8 +1685,8 @@ impl NumFields {
 }
 
 /// `dst.copy_from_slice(src)` for slices of equal length, without a call
-/// to `memcpy` for texts of up to 32 bytes (most names, codes and
-/// regions): two overlapping loads and stores.
+/// to `memcpy` for up to 64 bytes (most names, codes and regions, and the
+/// numbers of a row of up to 8 fields): two overlapping loads and stores.
 #[inline(always)]
 fn copy_text(dst: &mut [u8], src: &[u8]) {
     fn copy<const W: usize>(dst: &mut [u8], src: &[u8]) {
@@ -1719,6 +1719,7 @@ fn copy_text(dst: &mut [u8], src: &[u8]) {
         }
         4..=7 => copy::<4>(dst, src),
         17..=32 => copy::<16>(dst, src),
+        33..=64 => copy::<32>(dst, src),
         _ => dst.copy_from_slice(src),
     }
 }
@@ -1735,9 +1736,7 @@ fn store_run(run: &mut [u8], values: &[i64]) {
         let bytes = unsafe {
             std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
         };
-        if let Some(dst) = run.get_mut(..bytes.len()) {
-            dst.copy_from_slice(bytes);
-        }
+        copy_text(run, bytes);
     }
     #[cfg(not(target_endian = "little"))]
     for (w, v) in run.chunks_exact_mut(8).zip(values) {
