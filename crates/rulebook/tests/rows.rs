@@ -284,3 +284,37 @@ fn a_text_too_large_for_an_instance_fails_alone() {
         "{got:?}"
     );
 }
+
+#[test]
+fn fields_past_the_64th_are_set_and_cleared_row_by_row() {
+    // 70 int inputs; the set's last four are past the first presence word
+    let inputs: String = (0..70).map(|i| format!("  x{i}: int\n")).collect();
+    let src = format!("policy wide\ninput {{\n{inputs}}}\ndecision s: int = x60 + x69\n");
+    let p = Policy::from_source("wide.rules", &src).unwrap();
+    let names: Vec<String> = (60..70).map(|i| format!("x{i}")).collect();
+    let set = p.num_fields(names.iter().map(String::as_str)).unwrap();
+    let mut rng = Rng(7);
+    let n = 1100;
+    let known: Vec<u64> = (0..n).map(|_| rng.below(1 << 10)).collect();
+    let nums: Vec<i64> = (0..n * 10).map(|_| rng.below(1000) as i64).collect();
+    let rows = Rows::new(&set, &known, &nums).unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let mut got = Vec::new();
+    p.evaluate_rows(&rows, as_of, |_, r| {
+        got.push(r.map(|v| p.report(&v, as_of).to_string()).unwrap())
+    });
+    let mut want = Vec::new();
+    p.evaluate_each(
+        0..n,
+        as_of,
+        |&i, w| {
+            w.set_nums(&set, known[i], &nums[i * 10..i * 10 + 10])
+                .unwrap()
+        },
+        |_, r| want.push(r.map(|v| p.report(&v, as_of).to_string()).unwrap()),
+    );
+    assert_eq!(got, want);
+    // a row with x69 unknown after one with it known: the bit was cleared
+    let decided = got.iter().filter(|r| !r.contains("\"value\":null")).count();
+    assert!(decided > 0 && decided < n, "{decided} of {n} decided");
+}
