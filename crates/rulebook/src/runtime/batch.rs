@@ -1034,12 +1034,7 @@ impl RecordWriter<'_> {
         let Some(values) = values.get(..n) else {
             return Err(set.refusal(known, values));
         };
-        let mut out = set.never;
-        let bounds = set.least.iter().zip(set.more.iter());
-        for (k, (v, (&least, &more))) in values.iter().zip(bounds).enumerate() {
-            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
-        }
-        if out & known != 0 {
+        if set.out_of_range(values) & known != 0 {
             return Err(set.refusal(known, values));
         }
         let Some(image) = self.image.get_mut(..set.end) else {
@@ -1052,11 +1047,7 @@ impl RecordWriter<'_> {
             .run_from
             .and_then(|first| image.get_mut(first..first + 8 * n))
         {
-            Some(run) => {
-                for (w, v) in run.chunks_exact_mut(8).zip(values) {
-                    w.copy_from_slice(&v.to_le_bytes());
-                }
-            }
+            Some(run) => store_run(run, values),
             None => {
                 for (&at, v) in set.offsets.iter().zip(values) {
                     if let Some(w) = image.get_mut(at..at + 8) {
@@ -1066,10 +1057,7 @@ impl RecordWriter<'_> {
             }
         }
         let presence = match set.shift {
-            Some(shift) => {
-                let all = if n == 0 { 0 } else { u64::MAX >> (64 - n) };
-                (known & all) << shift
-            }
+            Some(shift) => (known & set.known_bits) << shift,
             None => set
                 .masks
                 .iter()
@@ -1336,8 +1324,6 @@ pub struct NumFields {
     /// `Some(shift)` when field `k`'s presence bit is `1 << (shift + k)`:
     /// a row's known bits are then its presence bits, shifted.
     shift: Option<u32>,
-    /// `Some((run_from, shift))` when both are `Some`: the set's fast path.
-    direct: Option<(usize, u32)>,
     /// The bits of a row's known word that name fields (`len()` low bits).
     known_bits: u64,
     /// The fields whose numbers are limited (bools, dates, enums): their
@@ -1483,7 +1469,7 @@ impl<'a> Rows<'a> {
     /// first 64, and every text field is among the first 64, all of them
     /// of these inputs.
     pub(crate) fn direct(&self, layout: u64) -> bool {
-        self.set.direct.is_some()
+        self.set.direct().is_some()
             && self.set.layout == layout
             && (self.texts.iter()).all(|(f, _)| f.layout == layout && f.mask != 0)
     }
@@ -1536,20 +1522,35 @@ impl NumFields {
     /// numbers, or one its field cannot take.
     #[inline(always)]
     fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
-        let (first, shift) = self.direct?;
+        let (first, shift) = self.direct()?;
         let n = self.offsets.len();
         let run = image.get_mut(first..first + 8 * n)?;
         let values = values.get(..n)?;
+        if self.out_of_range(values) & known != 0 {
+            return None;
+        }
+        store_run(run, values);
+        Some((known & self.known_bits) << shift)
+    }
+
+    /// `Some((run_from, shift))` when the set is stored as one run and its
+    /// presence bits are its known bits shifted: its fast path.
+    #[inline(always)]
+    fn direct(&self) -> Option<(usize, u32)> {
+        self.run_from.zip(self.shift)
+    }
+
+    /// A bit for each of `values` (one a field, in the set's order) that
+    /// its field cannot take: only the bools, dates and enums are looked
+    /// at, and a field of no number at all is always set.
+    #[inline(always)]
+    fn out_of_range(&self, values: &[i64]) -> u64 {
         let mut out = self.never;
         for &(k, least, more) in self.limited.iter() {
             let v = values.get(k as usize).copied().unwrap_or(least);
             out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
         }
-        if out & known != 0 {
-            return None;
-        }
-        store_run(run, values);
-        Some((known & self.known_bits) << shift)
+        out
     }
 
     /// The fields called `names` of the inputs `layout`, in that order.
@@ -1620,7 +1621,6 @@ impl NumFields {
             .map(|(k, (&low, &up))| (k as u32, low, up))
             .collect();
         Ok(NumFields {
-            direct: run_from.zip(shift),
             known_bits: u64::MAX.checked_shr(64 - offsets.len() as u32).unwrap_or(0),
             limited,
             layout: layout.id(),
