@@ -697,20 +697,22 @@ fn fill_rows(
                 false => Fate::Refused,
             }
         } else {
-            let sink = TextSink {
-                area: &mut *area,
-                texts: &mut *texts,
+            let mut written = false;
+            let mut write = |&r: &usize, w: &mut RecordWriter<'_>| written = rows.write(r, w);
+            let fate = fill_one(
+                image,
+                presence_words,
+                layout,
+                area,
+                texts,
                 record,
-            };
-            // Not dropped: `finish` stores the presence word instead.
-            let mut writer =
-                std::mem::ManuallyDrop::new(RecordWriter::new(image, presence_words, layout, sink));
-            if !rows.write(r, &mut writer) {
-                Fate::Refused
-            } else if writer.finish() {
-                Fate::Misfit
+                &mut write,
+                &r,
+            );
+            if written {
+                fate
             } else {
-                Fate::Run
+                Fate::Refused
             }
         };
         if fate != Fate::Run {
@@ -940,21 +942,44 @@ fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
     pending: &mut Vec<(T, Fate)>,
     consume: &mut C,
 ) {
-    let (size, records) = match run {
-        ChunkRun::Ran {
-            mem, data, results, ..
-        } => {
-            let size = data.record_size;
-            // in bounds: the module wrote these records (a short memory
-            // gives each item the "no result" error below)
-            let records = mem.get(results..results + pending.len() * size);
-            (size, records.unwrap_or_default())
-        }
-        ChunkRun::Failed(_) => (1, &[][..]),
-    };
-    let mut records = records.chunks_exact(size);
+    let mut records = run.records(pending.len());
     for (item, fate) in pending.drain(..) {
-        let result = match (&run, records.next(), fate) {
+        let result = run.result(records.next(), fate, as_of);
+        (*consume)(item, result);
+    }
+}
+
+impl<'a> ChunkRun<'a> {
+    /// The result records of a chunk of `count` items, one a step (none
+    /// when the chunk was not evaluated).
+    #[inline(always)]
+    fn records(&self, count: usize) -> std::slice::ChunksExact<'a, u8> {
+        let (size, records) = match *self {
+            ChunkRun::Ran {
+                mem, data, results, ..
+            } => {
+                let size = data.record_size;
+                // in bounds: the module wrote these records (a short memory
+                // gives each item the "no result" error of `result`)
+                let records = mem.get(results..results + count * size);
+                (size, records.unwrap_or_default())
+            }
+            ChunkRun::Failed(_) => (1, &[][..]),
+        };
+        records.chunks_exact(size)
+    }
+
+    /// An item's results, read in place from its result `record`, or the
+    /// error its fate or the chunk's failure gives it. (A refused row of
+    /// `evaluate_rows` gets its error from the rows, before this.)
+    #[inline(always)]
+    fn result(
+        &self,
+        record: Option<&'a [u8]>,
+        fate: Fate,
+        as_of: i32,
+    ) -> Result<RecordView<'a>, EvalError> {
+        match (self, record, fate) {
             (_, _, Fate::Misfit) => Err(batch::misfit_error()),
             (ChunkRun::Ran { limit, .. }, _, Fate::TooLarge(needed)) => Err(EvalError::TooLarge {
                 needed,
@@ -965,8 +990,7 @@ fn consume_chunk<T, C: FnMut(T, Result<RecordView<'_>, EvalError>)>(
             }
             (ChunkRun::Failed(e), _, _) => Err((*e).clone()),
             (ChunkRun::Ran { .. }, None, _) => Err(trap_msg("no result")),
-        };
-        (*consume)(item, result);
+        }
     }
 }
 
@@ -1154,7 +1178,7 @@ impl Instance {
         let meta = &data.meta;
         let (size, presence_words) = (meta.input.size as usize, meta.input.presence_words as usize);
         let addrs = marshal::ChunkAddrs::of(meta, CHUNK);
-        let room = self.max_memory.saturating_sub(addrs.extra);
+        let room = chunk_room(meta, self.max_memory);
         let mut texts = ChunkTexts::default();
         let mut fates = Vec::with_capacity(CHUNK);
         let mut next = 0;
@@ -1180,34 +1204,29 @@ impl Instance {
                 self.place_spilled(&texts, &addrs)
                     .and_then(|()| self.call(addrs.records, fates.len(), addrs.results, as_of))
             });
-            let ran = match ran {
-                Ok(()) => Ok(self.memory.data(&self.store)),
-                Err(e) => {
-                    // nothing was filled when the memory could not be had
-                    next = next.max((start + CHUNK).min(rows.len()));
-                    Err(e)
-                }
+            if ran.is_err() {
+                // nothing was filled when the memory could not be had
+                next = next.max((start + CHUNK).min(rows.len()));
+            }
+            let run = match &ran {
+                Ok(()) => ChunkRun::Ran {
+                    mem: self.memory.data(&self.store),
+                    data: &data,
+                    results: addrs.results,
+                    limit: self.max_memory,
+                },
+                Err(e) => ChunkRun::Failed(e),
             };
-            let record_size = data.record_size;
+            let mut records = run.records(next - start);
             for r in start..next {
+                // no fate when nothing was filled: the chunk's error
                 let fate = fates.get(r - start).copied().unwrap_or(Fate::Run);
-                let result = match (&ran, fate) {
-                    (_, Fate::Refused) => Err(rows.refusal(r).into()),
-                    (_, Fate::Misfit) => Err(batch::misfit_error().into()),
-                    (Ok(_), Fate::TooLarge(needed)) => Err(EvalError::TooLarge {
-                        needed,
-                        limit: self.max_memory,
-                    }
-                    .into()),
-                    (Ok(mem), Fate::Run) => {
-                        let at = addrs.results + (r - start) * record_size;
-                        match mem.get(at..at + record_size) {
-                            Some(record) => results::view(&data, record, mem, as_of),
-                            None => Err(trap_msg("no result")),
-                        }
-                        .map_err(batch::RowError::from)
-                    }
-                    (Err(e), _) => Err(e.clone().into()),
+                let record = records.next();
+                let result = match fate {
+                    Fate::Refused => Err(rows.refusal(r).into()),
+                    fate => run
+                        .result(record, fate, as_of)
+                        .map_err(batch::RowError::from),
                 };
                 consume(r, result);
             }
