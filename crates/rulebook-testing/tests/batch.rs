@@ -83,6 +83,19 @@ fn seeded_runner(cases: u32, seed: u8) -> TestRunner {
     )
 }
 
+/// What the interpreter gives for each record: what every batch form must
+/// give too.
+fn interpreter_outcomes(
+    policy: &Policy,
+    records: &[Facts],
+    as_of: Date,
+) -> Vec<Result<Outcome, EvalError>> {
+    records
+        .iter()
+        .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
+        .collect()
+}
+
 /// Random batches of 0 to 1,200 records (chunks hold 512) evaluate exactly
 /// as the interpreter evaluates each record, from `Facts` and, for policies
 /// with scalar inputs only, from a `Batch` and through `evaluate_each`.
@@ -95,10 +108,7 @@ fn batches_agree_with_the_interpreter_record_by_record() {
         let records = prop::collection::vec(facts(policy, config), 0..1200);
         let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
             let as_of = Date(as_of);
-            let expected: Vec<Result<Outcome, EvalError>> = records
-                .iter()
-                .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
-                .collect();
+            let expected = interpreter_outcomes(policy, &records, as_of);
             let mut results = BatchResults::default();
             policy.evaluate_batch_into(&records, as_of, &mut results);
             if results.to_outcomes() != expected {
@@ -844,10 +854,7 @@ fn rows_of_numbers_fill_like_single_sets() {
         let records = prop::collection::vec(facts(policy, config), 0..700);
         let result = runner.run(&(records, as_of_dates(policy)), |(records, as_of)| {
             let as_of = Date(as_of);
-            let expected: Vec<Result<Outcome, EvalError>> = records
-                .iter()
-                .map(|f| policy.evaluate_with(Engine::Interpreter, f, as_of))
-                .collect();
+            let expected = interpreter_outcomes(policy, &records, as_of);
             let mut batch = Batch::new(policy);
             // each record first holds its neighbour's facts, then its own row
             for (k, f) in records.iter().enumerate() {
