@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rulebook::__private::FactValue;
 use rulebook::batch::{
-    self, Batch, Bool, Decimal, Enum, Field, FieldError, FieldSet, Int, Money, RecordWriter, Text,
+    self, Batch, Bool, Decimal, Enum, Field, FieldError, FieldSet, Int, Money, RecordWriter,
+    RowError, Rows, Text,
 };
 use rulebook::meta::ValueType;
 use rulebook::{BatchResults, Date, Engine, Facts, Policy};
@@ -797,9 +798,9 @@ fn nums_of(policy: &Policy, facts: &Facts) -> (Vec<i64>, u64) {
 
 /// Records filled from rows of numbers (`set_nums`, texts with `set`)
 /// evaluate exactly as the interpreter evaluates their facts, for every
-/// policy with scalar inputs (up to 64 of them), in a `Batch` and through
-/// `evaluate_each`; a record whose fields were set before is left with the
-/// row's facts only.
+/// policy with scalar inputs (up to 64 of them), in a `Batch`, through
+/// `evaluate_each` and as one block through `evaluate_rows`; a record whose
+/// fields were set before is left with the row's facts only.
 #[test]
 fn rows_of_numbers_fill_like_single_sets() {
     let mut checked = 0;
@@ -878,6 +879,44 @@ fn rows_of_numbers_fill_like_single_sets() {
             );
             if each != expected {
                 return Err(TestCaseError::fail("evaluate_each from rows differs"));
+            }
+            // the same rows as one block, a column per text input
+            let (mut known, mut nums) = (Vec::new(), Vec::new());
+            for f in &records {
+                let (row, k) = nums_of(policy, f);
+                nums.extend(row);
+                known.push(k);
+            }
+            let columns: Vec<Vec<Option<&str>>> = (texts.iter())
+                .map(|(i, _)| {
+                    (records.iter())
+                        .map(|f| match rulebook::__private::values(f).get(*i) {
+                            Some(Some(FactValue::Text(t))) => Some(&**t),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut rows = Rows::new(&set, &known, &nums).unwrap();
+            for ((i, field), column) in texts.iter().zip(&columns) {
+                rows = rows
+                    .text(*field, &meta.input.fields[*i].name, column)
+                    .unwrap();
+            }
+            let mut block = Vec::new();
+            policy.evaluate_rows(&rows, as_of, |r, result| {
+                block.push((r, result.map(|v| v.to_outcome())));
+            });
+            if block.iter().map(|(r, _)| *r).ne(0..records.len()) {
+                return Err(TestCaseError::fail("evaluate_rows out of order"));
+            }
+            let block: Vec<_> = block.into_iter().map(|(_, r)| r).collect();
+            let expected: Vec<_> = expected
+                .into_iter()
+                .map(|r| r.map_err(RowError::from))
+                .collect();
+            if block != expected {
+                return Err(TestCaseError::fail("evaluate_rows differs"));
             }
             Ok(())
         });
