@@ -330,25 +330,27 @@ impl Plan {
             let line = |i: usize| first_line + (i - rows.start);
             // the usual policy (at most 64 numeric inputs): the block as
             // `Rows`, filled in one loop; a bad row's results are not used
-            let columns = self.text_columns(readers, block.clone());
-            if let Some(rows) = self.block_rows(&columns, nums, masks) {
-                self.policy.evaluate_rows(&rows, as_of, |r, result| {
-                    let i = start + r;
-                    match (bad.get(&i), result) {
-                        (Some(problems), _) => outputs.push_problems(line(i), Some(problems)),
-                        (None, Err(RowError::Value(e))) => {
-                            outputs.push_error(line(i), &format!("input error: {e}"))
+            if let [only] = self.nums.as_slice() {
+                let columns = self.text_columns(readers, block.clone());
+                if let Some(rows) = self.block_rows(only, &columns, nums, masks) {
+                    self.policy.evaluate_rows(&rows, as_of, |r, result| {
+                        let i = start + r;
+                        match (bad.get(&i), result) {
+                            (Some(problems), _) => outputs.push_problems(line(i), Some(problems)),
+                            (None, Err(RowError::Value(e))) => {
+                                outputs.push_error(line(i), &format!("input error: {e}"))
+                            }
+                            (None, Err(RowError::Eval(e))) => {
+                                outputs.push_result(line(i), Err(e), raise, &mut failure)
+                            }
+                            (None, Err(e)) => outputs.push_error(line(i), &e.to_string()),
+                            (None, Ok(view)) => {
+                                outputs.push_result(line(i), Ok(view), raise, &mut failure)
+                            }
                         }
-                        (None, Err(RowError::Eval(e))) => {
-                            outputs.push_result(line(i), Err(e), raise, &mut failure)
-                        }
-                        (None, Err(e)) => outputs.push_error(line(i), &e.to_string()),
-                        (None, Ok(view)) => {
-                            outputs.push_result(line(i), Ok(view), raise, &mut failure)
-                        }
-                    }
-                });
-                continue;
+                    });
+                    continue;
+                }
             }
             // a row the engine refuses (never: the numbers were checked)
             let refused: RefCell<BTreeMap<usize, String>> = RefCell::default();
@@ -402,18 +404,17 @@ impl Plan {
         }
     }
 
-    /// A block of rows read into `nums` and `masks`, with its text
-    /// columns, as `Rows`: when the numeric inputs are one set (at most 64
-    /// of them), else None.
+    /// A block of rows read into `nums` and `masks` (the numeric inputs
+    /// being the one set `only`), with its text columns, as `Rows`.
     fn block_rows<'a>(
         &'a self,
+        only: &'a NumSet,
         columns: &'a [Vec<Option<&'a str>>],
         nums: &'a [i64],
         masks: &'a [u64],
     ) -> Option<Rows<'a>> {
-        let [only] = self.nums.as_slice() else {
-            return None;
-        };
+        // the lengths agree (`nums` holds a row of the set a row, `masks`
+        // a word): never None
         let mut rows = Rows::new(&only.set, masks, nums).ok()?;
         let fields = &self.policy.meta().input.fields;
         for ((f, field), column) in self.texts.iter().zip(columns) {
@@ -430,9 +431,6 @@ impl Plan {
         readers: &'r [Reader<'_>],
         block: std::ops::Range<usize>,
     ) -> Vec<Vec<Option<&'r str>>> {
-        if self.nums.len() != 1 {
-            return Vec::new();
-        }
         let text = |f: usize, i: usize| match readers.get(f).map(|r| r.scalar(i, &Path::Top(""))) {
             Some(Ok(Some(Value::Text(t)))) => Some(t),
             _ => None,
