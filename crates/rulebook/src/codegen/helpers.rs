@@ -372,8 +372,19 @@ fn affine_div(f: &mut FnBuilder, x: Local, (a, b, c): (i32, i32, i32)) {
 /// later date its last call was given (none at first: no date is
 /// `i64::MIN`) and that date's key. A batch shares its `as_of`, so the
 /// later date's key is computed once a batch instead of once a record.
-pub const GLOBAL_LATER_DATE: u32 = 0;
-pub const GLOBAL_LATER_KEY: u32 = 1;
+const GLOBAL_LATER_DATE: u32 = 0;
+const GLOBAL_LATER_KEY: u32 = 1;
+
+/// The initial values of the module's (mutable i64) globals, by index,
+/// when `used` holds the helpers the module has.
+pub fn globals(used: &[Helper]) -> &'static [i64] {
+    if used.contains(&Helper::YearsBetween) {
+        // GLOBAL_LATER_DATE, GLOBAL_LATER_KEY
+        &[i64::MIN, 0]
+    } else {
+        &[]
+    }
+}
 
 /// Whole years from `d1` to `d2` (negative when `d2` is before `d1`): the
 /// anniversaries of `d1` reached by `d2`, that of 29 February falling on

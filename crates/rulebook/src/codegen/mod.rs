@@ -224,17 +224,17 @@ pub fn compile_marking(
         page_size_log2: None,
     });
     module.section(&memories);
-    if used.contains(&Helper::YearsBetween) {
+    let initial = helpers::globals(&used);
+    if !initial.is_empty() {
         let mut globals = GlobalSection::new();
-        let later = GlobalType {
+        let ty = GlobalType {
             val_type: ValType::I64,
             mutable: true,
             shared: false,
         };
-        debug_assert_eq!(helpers::GLOBAL_LATER_DATE, 0);
-        globals.global(later, &ConstExpr::i64_const(i64::MIN));
-        debug_assert_eq!(helpers::GLOBAL_LATER_KEY, 1);
-        globals.global(later, &ConstExpr::i64_const(0));
+        for v in initial {
+            globals.global(ty, &ConstExpr::i64_const(*v));
+        }
         module.section(&globals);
     }
     let mut exports = ExportSection::new();
