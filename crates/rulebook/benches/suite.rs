@@ -434,7 +434,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // `profile=rows`: only the rows path, for ten seconds (under `perf
     // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
     if let (Some(rows), true) = (&num_rows, o.profile_rows) {
-        let start = std::time::Instant::now();
+        let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
             black_box(by_rows(rows));
         }
