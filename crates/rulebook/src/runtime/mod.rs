@@ -1140,24 +1140,13 @@ impl Instance {
                     );
                     items = filled.items;
                     carry = filled.carry;
-                    self.text_room = self.text_room.max(texts.len());
-                    let count = pending.len();
-                    self.place_spilled(&texts, &addrs)
-                        .and_then(|()| self.call(addrs.records, count, addrs.results, as_of))
+                    self.run_filled(&texts, &addrs, pending.len(), as_of)
                 }
             };
             if pending.is_empty() {
                 return;
             }
-            let run = match &ran {
-                Ok(()) => ChunkRun::Ran {
-                    mem: self.memory.data(&self.store),
-                    data: &data,
-                    results: addrs.results,
-                    limit: self.max_memory,
-                },
-                Err(e) => ChunkRun::Failed(e),
-            };
+            let run = self.chunk_run(&data, &ran, &addrs);
             consume_chunk(run, as_of, &mut pending, &mut consume);
         }
     }
@@ -1200,23 +1189,13 @@ impl Instance {
                     &mut texts,
                     &mut fates,
                 );
-                self.text_room = self.text_room.max(texts.len());
-                self.place_spilled(&texts, &addrs)
-                    .and_then(|()| self.call(addrs.records, fates.len(), addrs.results, as_of))
+                self.run_filled(&texts, &addrs, fates.len(), as_of)
             });
             if ran.is_err() {
                 // nothing was filled when the memory could not be had
                 next = next.max((start + CHUNK).min(rows.len()));
             }
-            let run = match &ran {
-                Ok(()) => ChunkRun::Ran {
-                    mem: self.memory.data(&self.store),
-                    data: &data,
-                    results: addrs.results,
-                    limit: self.max_memory,
-                },
-                Err(e) => ChunkRun::Failed(e),
-            };
+            let run = self.chunk_run(&data, &ran, &addrs);
             let mut records = run.records(next - start);
             for r in start..next {
                 // no fate when nothing was filled: the chunk's error
@@ -1230,6 +1209,40 @@ impl Instance {
                 };
                 consume(r, result);
             }
+        }
+    }
+
+    /// Evaluates a filled chunk of `count` records: keeps the room its
+    /// texts took for the next chunk, places those that did not fit, and
+    /// calls the module.
+    fn run_filled(
+        &mut self,
+        texts: &ChunkTexts,
+        addrs: &marshal::ChunkAddrs,
+        count: usize,
+        as_of: i32,
+    ) -> Result<(), EvalError> {
+        self.text_room = self.text_room.max(texts.len());
+        self.place_spilled(texts, addrs)?;
+        self.call(addrs.records, count, addrs.results, as_of)
+    }
+
+    /// How a chunk that `ran` (or failed) is read: its result records in
+    /// this instance's memory, or its error.
+    fn chunk_run<'a>(
+        &'a self,
+        data: &'a ModuleData,
+        ran: &'a Result<(), EvalError>,
+        addrs: &marshal::ChunkAddrs,
+    ) -> ChunkRun<'a> {
+        match ran {
+            Ok(()) => ChunkRun::Ran {
+                mem: self.memory.data(&self.store),
+                data,
+                results: addrs.results,
+                limit: self.max_memory,
+            },
+            Err(e) => ChunkRun::Failed(e),
         }
     }
 
