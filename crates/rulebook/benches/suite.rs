@@ -223,8 +223,9 @@ struct Options {
     window: Duration,
     /// Compiles of each generated policy, the fastest reported.
     compiles: usize,
-    /// Only the rows-of-numbers path, looped (`profile=rows`).
-    profile_rows: bool,
+    /// Only one path looped, for a profiler: the rows of numbers through
+    /// `evaluate_each` (`profile=rows`) or the block (`profile=block`).
+    profile: Option<String>,
 }
 
 fn main() {
@@ -237,21 +238,21 @@ fn main() {
             records: 200,
             window: Duration::from_millis(20),
             compiles: 1,
-            profile_rows: false,
+            profile: None,
         }
     } else if quick {
         Options {
             records: 2_000,
             window: Duration::from_millis(300),
             compiles: 3,
-            profile_rows: false,
+            profile: None,
         }
     } else {
         Options {
             records: 100_000,
             window: Duration::from_secs(2),
             compiles: 3,
-            profile_rows: false,
+            profile: None,
         }
     };
     // `only=TEXT`: the rows whose policy file or data shape contains TEXT,
@@ -259,7 +260,7 @@ fn main() {
     let only = std::env::args().find_map(|a| a.strip_prefix("only=").map(str::to_string));
     // `records=N`: records a row (to see how a figure moves with the size)
     let mut o = o;
-    o.profile_rows = std::env::args().any(|a| a == "profile=rows");
+    o.profile = std::env::args().find_map(|a| a.strip_prefix("profile=").map(str::to_string));
     if let Some(n) =
         std::env::args().find_map(|a| a.strip_prefix("records=").and_then(|n| n.parse().ok()))
     {
@@ -431,12 +432,15 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         policy.evaluate_rows(black_box(block), as_of, |_, v| n += usize::from(v.is_ok()));
         n
     };
-    // `profile=rows`: only the rows path, for ten seconds (under `perf
+    // `profile=rows|block`: only that path, for ten seconds (under `perf
     // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
-    if let (Some(rows), true) = (&num_rows, o.profile_rows) {
+    if let (Some(rows), Some(block), Some(path)) = (&num_rows, &block, &o.profile) {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            black_box(by_rows(rows));
+            black_box(match path.as_str() {
+                "block" => by_block(block),
+                _ => by_rows(rows),
+            });
         }
         return;
     }
