@@ -36,6 +36,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "suite/casework_native.rs"]
+mod casework_native;
 // shared with benches/engine.rs, which uses all of them
 #[path = "suite/handwritten.rs"]
 mod handwritten;

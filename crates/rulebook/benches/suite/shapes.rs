@@ -393,6 +393,25 @@ pub fn native(file: &str) -> Option<Native> {
                 })
             },
         })
+    } else if file.ends_with("casework_routing.rules") {
+        Some(Native {
+            check: crate::casework_native::decide_json,
+            prepare: |records| {
+                let cases: Vec<_> = records
+                    .iter()
+                    .filter_map(crate::casework_native::case)
+                    .collect();
+                Box::new(move |as_of| {
+                    cases
+                        .iter()
+                        .filter_map(|c| {
+                            crate::casework_native::decide(std::hint::black_box(c), as_of.0)
+                        })
+                        .map(|d| d.team + usize::from(d.urgent))
+                        .sum()
+                })
+            },
+        })
     } else {
         None
     }

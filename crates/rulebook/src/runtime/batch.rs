@@ -1007,8 +1007,9 @@ impl RecordWriter<'_> {
         known: u64,
         values: &[i64],
     ) -> Result<(), NumError> {
-        // the common case, inlined: consecutive inputs among the first 64,
-        // stored as one run, only the bools, dates and enums checked
+        // the common case, inlined: inputs among the first 64, each
+        // stretch of consecutive inputs stored as one copy, only the bools,
+        // dates and enums checked
         if set.layout == self.layout {
             if let Some(presence) = set.store_direct(self.image, known, values) {
                 self.presence = self.presence & !set.mask | presence;
@@ -1043,26 +1044,17 @@ impl RecordWriter<'_> {
         };
         // the numbers of unknown fields are stored too: a slot is only
         // read when its field is present
-        match set
-            .run_from
-            .and_then(|first| image.get_mut(first..first + 8 * n))
-        {
-            Some(run) => store_run(run, values),
+        let presence = match set.runs.as_deref() {
+            Some(runs) => store_runs(runs, image, known, values),
             None => {
                 for (&at, v) in set.offsets.iter().zip(values) {
                     if let Some(w) = image.get_mut(at..at + 8) {
                         w.copy_from_slice(&v.to_le_bytes());
                     }
                 }
+                (set.masks.iter().enumerate())
+                    .fold(0, |p, (k, m)| p | m & 0u64.wrapping_sub(known >> k & 1))
             }
-        }
-        let presence = match set.shift {
-            Some(shift) => (known & set.known_bits) << shift,
-            None => set
-                .masks
-                .iter()
-                .enumerate()
-                .fold(0, |p, (k, m)| p | m & 0u64.wrapping_sub(known >> k & 1)),
         };
         self.presence = self.presence & !set.mask | presence;
         if !set.all_low {
@@ -1317,18 +1309,25 @@ pub struct NumFields {
     all_low: bool,
     /// The end of the last slot: no field's slot reaches beyond it.
     end: usize,
-    /// `Some(first)` when field `k`'s slot is at `first + 8 * k` (the
-    /// fields are consecutive inputs in source order): the row is then
-    /// stored as one run of bytes.
-    run_from: Option<usize>,
-    /// `Some(shift)` when field `k`'s presence bit is `1 << (shift + k)`:
-    /// a row's known bits are then its presence bits, shifted.
-    shift: Option<u32>,
-    /// The bits of a row's known word that name fields (`len()` low bits).
-    known_bits: u64,
+    /// When every field is among the first 64 inputs (the fast path): the
+    /// set cut into stretches of consecutive inputs, each stored as one
+    /// copy, its presence bits its known bits shifted.
+    runs: Option<Box<[Run]>>,
     /// The fields whose numbers are limited (bools, dates, enums): their
     /// position in the set, least number and how many more.
     limited: Box<[(u32, i64, u64)]>,
+}
+
+/// A stretch of a [`NumFields`] set whose fields are consecutive inputs:
+/// their slots one after another, their presence bits too.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// The first field's position in the set, and how many fields.
+    from: u32,
+    len: u32,
+    /// The first field's slot offset and index among the inputs (< 64).
+    offset: usize,
+    index: u32,
 }
 
 /// A number that its field cannot take ([`RecordWriter::set_nums`]).
@@ -1465,11 +1464,10 @@ impl<'a> Rows<'a> {
     }
 
     /// Whether records of inputs `layout` can be filled by
-    /// [`Rows::write_direct`]: the numbers are consecutive inputs among the
-    /// first 64, and every text field is among the first 64, all of them
-    /// of these inputs.
+    /// [`Rows::write_direct`]: the numbers' fields and every text field are
+    /// among the first 64 inputs, all of them of these inputs.
     pub(crate) fn direct(&self, layout: u64) -> bool {
-        self.set.direct().is_some()
+        self.set.direct()
             && self.set.layout == layout
             && (self.texts.iter()).all(|(f, _)| f.layout == layout && f.mask != 0)
     }
@@ -1515,29 +1513,26 @@ impl<'a> Rows<'a> {
 }
 
 impl NumFields {
-    /// [`RecordWriter::set_nums`]' common case: consecutive inputs among
-    /// the first 64, stored as one run, only the bools, dates and enums
-    /// checked. Returns the set's presence bits, or None (and nothing
+    /// [`RecordWriter::set_nums`]' common case: inputs among the first
+    /// 64, each stretch of consecutive inputs stored as one copy, only the
+    /// bools, dates and enums checked. Returns the set's presence bits, or None (and nothing
     /// stored) for the general path: a set of other fields, too few
     /// numbers, or one its field cannot take.
     #[inline(always)]
     fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
-        let (first, shift) = self.direct()?;
-        let n = self.offsets.len();
-        let run = image.get_mut(first..first + 8 * n)?;
-        let values = values.get(..n)?;
-        if self.out_of_range(values) & known != 0 {
+        let runs = self.runs.as_deref()?;
+        let values = values.get(..self.offsets.len())?;
+        if image.len() < self.end || self.out_of_range(values) & known != 0 {
             return None;
         }
-        store_run(run, values);
-        Some((known & self.known_bits) << shift)
+        Some(store_runs(runs, image, known, values))
     }
 
-    /// `Some((run_from, shift))` when the set is stored as one run and its
-    /// presence bits are its known bits shifted: its fast path.
+    /// Whether the set has its fast path: every field among the first 64
+    /// inputs.
     #[inline(always)]
-    fn direct(&self) -> Option<(usize, u32)> {
-        self.run_from.zip(self.shift)
+    fn direct(&self) -> bool {
+        self.runs.is_some()
     }
 
     /// A bit for each of `values` (one a field, in the set's order) that
@@ -1607,28 +1602,38 @@ impl NumFields {
                 most: 64,
             });
         }
-        let first = offsets.first().copied().unwrap_or(0);
-        let run = offsets.iter().enumerate().all(|(k, &o)| o == first + 8 * k);
-        let base = indices.first().copied().unwrap_or(0);
-        let shifted = indices
-            .iter()
-            .enumerate()
-            .all(|(k, &i)| i == base + k && i < 64);
-        let run_from = run.then_some(first);
-        let shift = shifted.then_some(base as u32);
+        let all_low = masks.iter().all(|&m| m != 0);
+        let runs = all_low.then(|| {
+            let mut runs: Vec<Run> = Vec::new();
+            for (k, (&offset, &index)) in offsets.iter().zip(&indices).enumerate() {
+                match runs.last_mut() {
+                    Some(r)
+                        if r.offset + 8 * r.len as usize == offset
+                            && (r.index + r.len) as usize == index =>
+                    {
+                        r.len += 1
+                    }
+                    _ => runs.push(Run {
+                        from: k as u32,
+                        len: 1,
+                        offset,
+                        index: index as u32,
+                    }),
+                }
+            }
+            runs.into_boxed_slice()
+        });
         let limited = (least.iter().zip(&more).enumerate())
             .filter(|(_, (_, &up))| up != u64::MAX)
             .map(|(k, (&low, &up))| (k as u32, low, up))
             .collect();
         Ok(NumFields {
-            known_bits: u64::MAX.checked_shr(64 - offsets.len() as u32).unwrap_or(0),
             limited,
             layout: layout.id(),
             mask: masks.iter().fold(0, |m, b| m | b),
-            all_low: masks.iter().all(|&m| m != 0),
+            all_low,
             end: offsets.iter().map(|o| o + 8).max().unwrap_or(0),
-            run_from,
-            shift,
+            runs,
             offsets: offsets.into(),
             masks: masks.into(),
             indices: indices.into(),
@@ -1742,6 +1747,26 @@ fn store_run(run: &mut [u8], values: &[i64]) {
     for (w, v) in run.chunks_exact_mut(8).zip(values) {
         w.copy_from_slice(&v.to_le_bytes());
     }
+}
+
+/// Stores `values` (one a field of a set, in its order) in `image` as the
+/// set's `runs` say, and returns their presence bits: the `known` bits of
+/// each run, shifted to its fields'. `image` holds every run's slots.
+#[inline(always)]
+fn store_runs(runs: &[Run], image: &mut [u8], known: u64, values: &[i64]) -> u64 {
+    let mut presence = 0;
+    for run in runs {
+        let (from, len) = (run.from as usize, run.len as usize);
+        if let (Some(slots), Some(run_values)) = (
+            image.get_mut(run.offset..run.offset + 8 * len),
+            values.get(from..from + len),
+        ) {
+            store_run(slots, run_values);
+        }
+        // `len` is 1 to 64 and `from` below 64: neither shift overflows
+        presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
+    }
+    presence
 }
 
 /// Clears the presence words after the first of a record image that may

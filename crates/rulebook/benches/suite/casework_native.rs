@@ -1,0 +1,194 @@
+//! rules/casework_routing.rules written by hand in Rust, as a service would
+//! without Rulebook: the suite's native baseline for that policy. The facts
+//! absent by nature are `Option`s (a date of birth not yet verified, the
+//! notification date of anything but a mandatory reconsideration, the
+//! amount of anything but an overpayment); any other absent fact, or a
+//! record whose team the policy cannot tell from what is given, and the
+//! record is not decided (`None`).
+
+use crate::shapes::Cell;
+use rulebook::Date;
+use serde_json::{json, Value as Json};
+
+const PENSION_AGE: i64 = 66;
+const MINIMUM_AGE: i64 = 18;
+const REVISION_WINDOW_DAYS: i64 = 31;
+const LATE_REVISION_LIMIT_DAYS: i64 = 396;
+const SENIOR_REVIEW_THRESHOLD: i64 = 500_000;
+/// The tax credit migration route's dates, as days since 1970-01-01: from
+/// 2024-04-08, until (not including) 2025-04-06.
+const MIGRATION_FROM: i32 = 19_821;
+const MIGRATION_UNTIL: i32 = 20_184;
+/// The clearance target's dates: 15 days from 2024-04-01, 10 from
+/// 2025-04-01 (none before).
+const TARGET_15_FROM: i32 = 19_814;
+const TARGET_10_FROM: i32 = 20_179;
+
+/// The work types and channels, as the policy's enums order them.
+const NEW_CLAIM: usize = 0;
+const CHANGE_OF_CIRCUMSTANCES: usize = 1;
+const MANDATORY_RECONSIDERATION: usize = 2;
+const OVERPAYMENT: usize = 3;
+const COMPLAINT: usize = 4;
+const POST: usize = 2;
+const FACE_TO_FACE: usize = 3;
+
+/// The policy's inputs, in file order.
+pub struct Case {
+    pub work_type: usize,
+    pub channel: usize,
+    pub reference: String,
+    pub postcode: String,
+    pub claimant_date_of_birth: Option<i32>,
+    pub received_on: i32,
+    pub decision_notified_on: Option<i32>,
+    pub terminally_ill: bool,
+    pub needs_welsh_language: bool,
+    pub overpayment_amount: Option<i64>,
+}
+
+/// The teams, in the order of the policy's routes.
+pub const TEAMS: [&str; 14] = [
+    "special_rules",
+    "northern_ireland",
+    "identity_verification",
+    "pension_service",
+    "young_claimants",
+    "mr_out_of_time",
+    "mr_late_application",
+    "mr_standard",
+    "debt_senior_review",
+    "tax_credit_migration",
+    "customer_relations",
+    "welsh_language",
+    "paper_casework",
+    "general_casework",
+];
+
+/// The decisions: the team as its index in [`TEAMS`].
+pub struct Routing {
+    pub team: usize,
+    pub days_waiting: i64,
+    pub overdue: bool,
+    pub urgent: bool,
+}
+
+/// The team of a case, or None when a fact it needs is absent (the
+/// policy's answer is then unknown).
+fn team(c: &Case, as_of: i32) -> Option<usize> {
+    let work = c.work_type;
+    if c.terminally_ill {
+        return Some(0);
+    }
+    if c.postcode.starts_with("BT") {
+        return Some(1);
+    }
+    if work == NEW_CLAIM {
+        let Some(born) = c.claimant_date_of_birth else {
+            return Some(2);
+        };
+        let age = rulebook::__private::num::years_between(born, as_of);
+        if age >= PENSION_AGE {
+            return Some(3);
+        }
+        if age < MINIMUM_AGE {
+            return Some(4);
+        }
+    }
+    if work == MANDATORY_RECONSIDERATION {
+        let since = i64::from(c.received_on) - i64::from(c.decision_notified_on?);
+        return Some(if since > LATE_REVISION_LIMIT_DAYS {
+            5
+        } else if since > REVISION_WINDOW_DAYS {
+            6
+        } else {
+            7
+        });
+    }
+    if work == OVERPAYMENT && c.overpayment_amount? >= SENIOR_REVIEW_THRESHOLD {
+        return Some(8);
+    }
+    if (work == NEW_CLAIM || work == CHANGE_OF_CIRCUMSTANCES)
+        && c.reference.starts_with("TC")
+        && (MIGRATION_FROM..MIGRATION_UNTIL).contains(&as_of)
+    {
+        return Some(9);
+    }
+    if work == COMPLAINT || c.reference.ends_with("-MP") {
+        return Some(10);
+    }
+    if c.needs_welsh_language {
+        return Some(11);
+    }
+    if c.channel == POST || c.channel == FACE_TO_FACE {
+        return Some(12);
+    }
+    Some(13)
+}
+
+/// The case's decisions on `as_of` (on or after 2024-04-01, when the
+/// clearance target starts), or None when its team is unknown.
+pub fn decide(c: &Case, as_of: i32) -> Option<Routing> {
+    let team = team(c, as_of)?;
+    let target = if as_of >= TARGET_10_FROM {
+        10
+    } else if as_of >= TARGET_15_FROM {
+        15
+    } else {
+        return None;
+    };
+    let days_waiting = i64::from(as_of) - i64::from(c.received_on);
+    let overdue = days_waiting > target;
+    Some(Routing {
+        team,
+        days_waiting,
+        overdue,
+        urgent: team == 0 || team == 2 || overdue,
+    })
+}
+
+/// The case in a record, if every fact it needs is there.
+pub fn case(r: &[Cell]) -> Option<Case> {
+    let date = |i: usize| match r.get(i) {
+        Some(Cell::Date(d)) => Some(d.0),
+        _ => None,
+    };
+    let flag = |i: usize| match r.get(i) {
+        Some(Cell::Bool(b)) => Some(*b),
+        _ => None,
+    };
+    let variant = |i: usize| match r.get(i) {
+        Some(Cell::Variant(v)) => Some(*v),
+        _ => None,
+    };
+    let text = |i: usize| match r.get(i) {
+        Some(Cell::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    Some(Case {
+        work_type: variant(0)?,
+        channel: variant(1)?,
+        reference: text(2)?,
+        postcode: text(3)?,
+        claimant_date_of_birth: date(4),
+        received_on: date(5)?,
+        decision_notified_on: date(6),
+        terminally_ill: flag(7)?,
+        needs_welsh_language: flag(8)?,
+        overpayment_amount: match r.get(9) {
+            Some(Cell::Num(n)) => Some(*n),
+            _ => None,
+        },
+    })
+}
+
+/// The native decisions of a record, as the engine's JSON values.
+pub fn decide_json(r: &[Cell], as_of: Date) -> Option<Vec<(&'static str, Json)>> {
+    let d = decide(&case(r)?, as_of.0)?;
+    Some(vec![
+        ("team", json!(TEAMS[d.team])),
+        ("days_waiting", json!(d.days_waiting)),
+        ("overdue", json!(d.overdue)),
+        ("urgent", json!(d.urgent)),
+    ])
+}
