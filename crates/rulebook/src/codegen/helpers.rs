@@ -16,9 +16,10 @@ pub enum Helper {
     MulDivRound,
     /// (a, d, mode 0 floor | 1 ceil | 2 round) -> a/d rounded; d > 0
     DivMode,
-    /// (days) -> year * 10000 + month * 100 + day, the date's key: keys
-    /// order as dates do, and whole years between two dates are their
-    /// keys' difference over 10000 (see [`years_between`])
+    /// (days) -> the date's key, `year << 20` plus the day's place in its
+    /// year: keys order as dates do, and whole years between
+    /// two dates are their keys' difference shifted right by 20 (see
+    /// [`date_key`], [`years_between`])
     DateKey,
     /// (d1, d2) -> whole years from d1 to d2
     YearsBetween,
@@ -297,75 +298,73 @@ fn div_mode() -> Function {
 /// from 0000-03-01 and the conversion divides unsigned numbers only.
 const ERAS_BEFORE: i64 = 14_700;
 
-/// The key (year * 10000 + month * 100 + day, proleptic Gregorian) of a
-/// day number (days from 1970-01-01, within 32 bits). Howard Hinnant's
-/// civil-from-days, on days counted from 0000-03-01 less
-/// [`ERAS_BEFORE`] eras: within an era the numbers fit 32 bits, and every
-/// division is an unsigned one by a constant (a multiplication).
+/// The key of a day number (days from 1970-01-01, within 32 bits):
+/// `year << 20` plus the day's place in its year (0 for 1 January, 59
+/// for 29 February, 60 for 1 March in every year, to 365 for 31
+/// December), proleptic Gregorian; the year is counted from an epoch of
+/// its own, which cancels out of every difference. Keys order as dates do.
+///
+/// The year and the day of a year that starts on 1 March (`ny`, 0 to
+/// 365) come from Neri and Schneider's civil-from-days ("Euclidean affine
+/// functions and their application to calendar algorithms", 2022), on
+/// days counted from 0000-03-01 less [`ERAS_BEFORE`] eras, so that every
+/// number is non-negative and every division an unsigned one by a
+/// constant (a multiplication). The month and day themselves are never
+/// needed: the place is `ny + 60` from March to December, and `ny - 306`
+/// in January and February, which belong to the next calendar year.
 fn date_key() -> Function {
     let mut f = FnBuilder::new(1);
     let days = 0;
-    let (z, era) = (f.i64_local(), f.i64_local());
-    let [doe, yoe, doy, mp, m] = [(); 5].map(|_| f.i32_local());
+    let (n1, century, p2) = (f.i64_local(), f.i64_local(), f.i64_local());
+    let ny = f.i32_local();
+    // n1 = 4 * (days from the shifted 0000-03-01) + 3
     f.get(days)
         .i64c(719_468 + 146_097 * ERAS_BEFORE)
         .op(I::I64Add)
-        .set(z);
-    f.get(z).i64c(146_097).op(I::I64DivU).set(era);
-    f.get(z)
-        .get(era)
+        .i64c(2)
+        .op(I::I64Shl)
+        .i64c(3)
+        .op(I::I64Or)
+        .set(n1);
+    f.get(n1).i64c(146_097).op(I::I64DivU).set(century);
+    // p2 = 2939745 * (4 * (day of the century) + 3): its high half is the
+    // year of the century, its low half over 11758980 the day of the year
+    f.get(n1)
+        .get(century)
         .i64c(146_097)
         .op(I::I64Mul)
         .op(I::I64Sub)
+        .i64c(3)
+        .op(I::I64Or)
+        .i64c(2_939_745)
+        .op(I::I64Mul)
+        .set(p2);
+    f.get(p2)
         .op(I::I32WrapI64)
-        .set(doe);
-    // yoe = (doe - doe/1460 + doe/36524 - doe/146096) / 365
-    f.get(doe);
-    f.get(doe).i32c(1460).op(I::I32DivU).op(I::I32Sub);
-    f.get(doe).i32c(36_524).op(I::I32DivU).op(I::I32Add);
-    f.get(doe).i32c(146_096).op(I::I32DivU).op(I::I32Sub);
-    f.i32c(365).op(I::I32DivU).set(yoe);
-    // doy = doe - (365*yoe + yoe/4 - yoe/100)
-    f.get(doe);
-    f.get(yoe).i32c(365).op(I::I32Mul);
-    f.get(yoe).i32c(4).op(I::I32DivU).op(I::I32Add);
-    f.get(yoe).i32c(100).op(I::I32DivU).op(I::I32Sub);
-    f.op(I::I32Sub).set(doy);
-    // mp = (5*doy + 2)/153
-    affine_div(&mut f, doy, (5, 2, 153));
-    f.set(mp);
-    // m = mp < 10 ? mp + 3 : mp - 9
-    f.get(mp).i32c(3).op(I::I32Add);
-    f.get(mp).i32c(9).op(I::I32Sub);
-    f.get(mp).i32c(10).op(I::I32LtU).op(I::Select).set(m);
-    // year = yoe + 400 * (era - ERAS_BEFORE) + (m <= 2)
-    f.get(yoe).op(I::I64ExtendI32U);
-    f.get(era)
-        .i64c(ERAS_BEFORE)
-        .op(I::I64Sub)
-        .i64c(400)
-        .op(I::I64Mul);
-    f.op(I::I64Add);
-    f.get(m)
-        .i32c(2)
-        .op(I::I32LeU)
-        .op(I::I64ExtendI32U)
-        .op(I::I64Add);
-    f.i64c(10_000).op(I::I64Mul);
-    // + month * 100 + day, day = doy - (153*mp + 2)/5 + 1
-    f.get(m).i32c(100).op(I::I32Mul);
-    f.get(doy).op(I::I32Add);
-    affine_div(&mut f, mp, (153, 2, 5));
-    f.op(I::I32Sub);
-    f.i32c(1).op(I::I32Add);
+        .i32c(11_758_980)
+        .op(I::I32DivU)
+        .set(ny);
+    // (100 * century + year of the century) << 20
+    f.get(century)
+        .i64c(100)
+        .op(I::I64Mul)
+        .get(p2)
+        .i64c(32)
+        .op(I::I64ShrU)
+        .op(I::I64Add)
+        .i64c(20)
+        .op(I::I64Shl);
+    // + the place: ny + 60, or in January and February (ny >= 306, the
+    // next calendar year) ny - 306 + 2^20
+    f.get(ny).i32c(60).op(I::I32Add);
+    f.get(ny)
+        .i32c(306)
+        .op(I::I32GeU)
+        .i32c((1 << 20) - 366)
+        .op(I::I32Mul)
+        .op(I::I32Add);
     f.op(I::I64ExtendI32U).op(I::I64Add);
     f.finish()
-}
-
-/// `(x * a + b) / c` in unsigned 32-bit arithmetic, left on the stack.
-fn affine_div(f: &mut FnBuilder, x: Local, (a, b, c): (i32, i32, i32)) {
-    f.get(x).i32c(a).op(I::I32Mul).i32c(b).op(I::I32Add);
-    f.i32c(c).op(I::I32DivU);
 }
 
 /// The module's globals, present when [`Helper::YearsBetween`] is: the
@@ -388,11 +387,12 @@ pub fn globals(used: &[Helper]) -> &'static [i64] {
 
 /// Whole years from `d1` to `d2` (negative when `d2` is before `d1`): the
 /// anniversaries of `d1` reached by `d2`, that of 29 February falling on
-/// 1 March in common years. With `a <= b`, that is `(key(b) - key(a)) /
-/// 10000`: the keys' difference is the years' difference times 10000
-/// plus that of month-and-day, which is negative exactly when `b`'s
-/// month-and-day comes before `a`'s (29 February's anniversary too: a
-/// common year has no month-and-day between 0228 and 0301).
+/// 1 March in common years. With `a <= b`, that is `(key(b) - key(a)) >>
+/// 20`: the keys' difference is the years' difference times 2^20 plus
+/// that of the days' places in their years (each below 366), which is negative
+/// exactly when `b`'s month-and-day comes before `a`'s (29 February's
+/// anniversary too: a common year has no month-and-day between 28
+/// February and 1 March).
 fn years_between(key_fn: u32, self_fn: u32) -> Function {
     let mut f = FnBuilder::new(2);
     let (d1, d2) = (0, 1);
@@ -411,7 +411,7 @@ fn years_between(key_fn: u32, self_fn: u32) -> Function {
     f.end();
     f.op(I::GlobalGet(GLOBAL_LATER_KEY));
     f.get(d1).op(I::Call(key_fn));
-    f.op(I::I64Sub).i64c(10_000).op(I::I64DivU);
+    f.op(I::I64Sub).i64c(20).op(I::I64ShrU);
     f.finish()
 }
 
