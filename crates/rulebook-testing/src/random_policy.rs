@@ -205,11 +205,17 @@ impl Gen {
                     Some(e) => format!("{e} in [\"red\", {}]", self.literal(Ty::Enum)),
                     None => self.leaf(Ty::Bool),
                 },
-                5 => format!(
-                    "starts_with({}, {})",
-                    self.expr(Ty::Text, d),
-                    self.literal(Ty::Text)
-                ),
+                5 => {
+                    let f = *self
+                        .rng
+                        .pick(&["starts_with", "ends_with"])
+                        .unwrap_or(&"starts_with");
+                    format!(
+                        "{f}({}, {})",
+                        self.expr(Ty::Text, d),
+                        self.literal(Ty::Text)
+                    )
+                }
                 6 => match self.rng.pick(&self.inputs.clone()) {
                     Some((n, _)) => format!("known({n})"),
                     None => self.leaf(Ty::Bool),

@@ -171,6 +171,38 @@ pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
     f.get(r);
 }
 
+/// The longest constant affix [`affix_const`] is used for (longer ones
+/// call the helper: a load for each 8 bytes is code in every use).
+pub const AFFIX_MAX: usize = 32;
+
+/// Pushes i32: whether the packed text `x` starts with the constant bytes
+/// `s` (or, `at_end`, ends with them). Its length is compared first; the
+/// bytes are then read only inside the text, as [`text_eq_const`] reads
+/// them.
+pub fn affix_const(f: &mut FnBuilder, x: Local, s: &[u8], at_end: bool) {
+    if s.is_empty() {
+        f.i32c(1);
+        return;
+    }
+    let (r, ptr) = (f.i32_local(), f.i32_local());
+    f.get(x).i64c(32).op(I::I64ShrU);
+    f.i64c(s.len() as i64).op(I::I64GeU);
+    f.if_();
+    f.get(x).op(I::I32WrapI64);
+    if at_end {
+        // ptr + len - s.len(), within the text
+        f.get(x).i64c(32).op(I::I64ShrU).op(I::I32WrapI64);
+        f.op(I::I32Add).i32c(s.len() as i32).op(I::I32Sub);
+    }
+    f.set(ptr);
+    text_diff(f, ptr, s);
+    f.op(I::I64Eqz).set(r);
+    f.else_();
+    f.i32c(0).set(r);
+    f.end();
+    f.get(r);
+}
+
 /// Branches to `target` when the packed text `x` equals the constant `s`
 /// (`equal`) or when it differs (`!equal`), with the reads of
 /// [`text_eq_const`] and no 0/1 value in between.

@@ -452,7 +452,15 @@ impl Gen<'_> {
         }
     }
 
-    pub(super) fn call(&mut self, func: Func, v: &[Local], site: i32) -> Local {
+    /// A call of `func` on the values `v`, `known` the value of each
+    /// argument when it is a compile-time constant.
+    pub(super) fn call(
+        &mut self,
+        func: Func,
+        v: &[Local],
+        known: &[Option<i64>],
+        site: i32,
+    ) -> Local {
         let r = self.f.i64_local();
         match func {
             Func::Min | Func::Max => {
@@ -515,12 +523,22 @@ impl Gen<'_> {
                 self.f.get(v[1]).get(v[0]).op(I::I64Sub).set(r);
             }
             Func::StartsWith | Func::EndsWith | Func::Contains => {
-                let h = match func {
-                    Func::StartsWith => Helper::StartsWith,
-                    Func::EndsWith => Helper::EndsWith,
-                    _ => Helper::Contains,
-                };
-                self.f.get(v[0]).get(v[1]).op(I::Call(helper_index(h)));
+                match (func, self.inline_affix(known)) {
+                    // a short constant affix: its bytes compared inline
+                    // (the helper's byte loop costs more than comparing)
+                    (Func::StartsWith | Func::EndsWith, Some(affix)) => {
+                        let ends = func == Func::EndsWith;
+                        inline::affix_const(&mut self.f, v[0], &affix, ends);
+                    }
+                    _ => {
+                        let h = match func {
+                            Func::StartsWith => Helper::StartsWith,
+                            Func::EndsWith => Helper::EndsWith,
+                            _ => Helper::Contains,
+                        };
+                        self.f.get(v[0]).get(v[1]).op(I::Call(helper_index(h)));
+                    }
+                }
                 self.f.op(I::I64ExtendI32U).set(r);
             }
         }

@@ -90,6 +90,15 @@ impl Gen<'_> {
         }
     }
 
+    /// The bytes of a call's second argument (`known`: each argument's
+    /// value when a compile-time constant) when it is a text constant
+    /// short enough to compare inline.
+    pub(super) fn inline_affix(&self, known: &[Option<i64>]) -> Option<Vec<u8>> {
+        let k = (*known.get(1)?)?;
+        let s = self.strings.text(k)?;
+        (s.len() <= inline::AFFIX_MAX).then(|| s.to_vec())
+    }
+
     /// For two texts of which one is a constant: the other and the bytes of
     /// the constant.
     pub(super) fn text_constant(

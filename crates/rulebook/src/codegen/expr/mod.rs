@@ -1066,7 +1066,8 @@ impl<'a> Gen<'a> {
                 let refs: Vec<&Val> = vals.iter().collect();
                 let site = self.site(e);
                 let func = *func;
-                self.strict(&refs, |g, v| g.call(func, v, site))
+                let known: Vec<Option<i64>> = vals.iter().map(|v| v.k).collect();
+                self.strict(&refs, |g, v| g.call(func, v, &known, site))
             }
             ExprKind::Aggregate { kind, list, body } => {
                 self.aggregate(*kind, list, body.as_deref(), e)
