@@ -1515,9 +1515,9 @@ impl<'a> Rows<'a> {
 impl NumFields {
     /// [`RecordWriter::set_nums`]' common case: inputs among the first
     /// 64, each stretch of consecutive inputs stored as one copy, only the
-    /// bools, dates and enums checked. Returns the set's presence bits, or None (and nothing
-    /// stored) for the general path: a set of other fields, too few
-    /// numbers, or one its field cannot take.
+    /// bools, dates and enums checked. Returns the set's presence bits, or
+    /// None (and nothing stored) for the general path: a set of other
+    /// fields, too few numbers, or one its field cannot take.
     #[inline(always)]
     fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
         let runs = self.runs.as_deref()?;
