@@ -149,36 +149,18 @@ pub fn decide(c: &Case, as_of: i32) -> Option<Routing> {
 
 /// The case in a record, if every fact it needs is there.
 pub fn case(r: &[Cell]) -> Option<Case> {
-    let date = |i: usize| match r.get(i) {
-        Some(Cell::Date(d)) => Some(d.0),
-        _ => None,
-    };
-    let flag = |i: usize| match r.get(i) {
-        Some(Cell::Bool(b)) => Some(*b),
-        _ => None,
-    };
-    let variant = |i: usize| match r.get(i) {
-        Some(Cell::Variant(v)) => Some(*v),
-        _ => None,
-    };
-    let text = |i: usize| match r.get(i) {
-        Some(Cell::Text(t)) => Some(t.clone()),
-        _ => None,
-    };
+    let cell = |i: usize| r.get(i).unwrap_or(&Cell::Absent);
     Some(Case {
-        work_type: variant(0)?,
-        channel: variant(1)?,
-        reference: text(2)?,
-        postcode: text(3)?,
-        claimant_date_of_birth: date(4),
-        received_on: date(5)?,
-        decision_notified_on: date(6),
-        terminally_ill: flag(7)?,
-        needs_welsh_language: flag(8)?,
-        overpayment_amount: match r.get(9) {
-            Some(Cell::Num(n)) => Some(*n),
-            _ => None,
-        },
+        work_type: cell(0).variant()?,
+        channel: cell(1).variant()?,
+        reference: cell(2).text()?,
+        postcode: cell(3).text()?,
+        claimant_date_of_birth: cell(4).days(),
+        received_on: cell(5).days()?,
+        decision_notified_on: cell(6).days(),
+        terminally_ill: cell(7).flag()?,
+        needs_welsh_language: cell(8).flag()?,
+        overpayment_amount: cell(9).num(),
     })
 }
 

@@ -113,36 +113,25 @@ pub fn decide(c: &Claim, as_of: i32) -> Award {
 /// The claim in a record, if every fact it needs is there (a couple's
 /// partner's birth date among them).
 pub fn claim(r: &[Cell]) -> Option<Claim> {
-    let date = |i: usize| match r.get(i) {
-        Some(Cell::Date(d)) => Some(d.0),
-        _ => None,
-    };
-    let flag = |i: usize| match r.get(i) {
-        Some(Cell::Bool(b)) => Some(*b),
-        _ => None,
-    };
-    let money = |i: usize| match r.get(i) {
-        Some(Cell::Num(n)) => Some(*n),
-        _ => None,
-    };
-    let has_partner = flag(1)?;
-    let partner_date_of_birth = date(2);
+    let cell = |i: usize| r.get(i).unwrap_or(&Cell::Absent);
+    let has_partner = cell(1).flag()?;
+    let partner_date_of_birth = cell(2).days();
     if has_partner && partner_date_of_birth.is_none() {
         return None;
     }
     Some(Claim {
-        date_of_birth: date(0)?,
+        date_of_birth: cell(0).days()?,
         has_partner,
         partner_date_of_birth,
-        in_great_britain: flag(3)?,
-        habitually_resident: flag(4)?,
-        subject_to_immigration_control: flag(5)?,
-        severely_disabled: flag(6)?,
-        is_carer: flag(7)?,
-        weekly_state_pension: money(8)?,
-        monthly_occupational_pension: money(9),
-        weekly_earnings: money(10)?,
-        capital: money(11)?,
+        in_great_britain: cell(3).flag()?,
+        habitually_resident: cell(4).flag()?,
+        subject_to_immigration_control: cell(5).flag()?,
+        severely_disabled: cell(6).flag()?,
+        is_carer: cell(7).flag()?,
+        weekly_state_pension: cell(8).num()?,
+        monthly_occupational_pension: cell(9).num(),
+        weekly_earnings: cell(10).num()?,
+        capital: cell(11).num()?,
     })
 }
 

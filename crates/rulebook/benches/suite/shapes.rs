@@ -79,6 +79,41 @@ pub enum Cell {
     List,
 }
 
+impl Cell {
+    /// A number (int, money), if that is what the cell holds.
+    pub fn num(&self) -> Option<i64> {
+        match self {
+            Cell::Num(n) => Some(*n),
+            _ => None,
+        }
+    }
+    pub fn flag(&self) -> Option<bool> {
+        match self {
+            Cell::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// A date, as days since 1970-01-01.
+    pub fn days(&self) -> Option<i32> {
+        match self {
+            Cell::Date(d) => Some(d.0),
+            _ => None,
+        }
+    }
+    pub fn variant(&self) -> Option<usize> {
+        match self {
+            Cell::Variant(v) => Some(*v),
+            _ => None,
+        }
+    }
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Cell::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// A record: its cells in input order, and the same facts as JSON text.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -430,29 +465,16 @@ fn benchmark_native(r: &[Cell], _as_of: Date) -> Option<Vec<(&'static str, Json)
 }
 
 pub fn applicant(r: &[Cell]) -> Option<Applicant> {
-    let num = |i: usize| match r.get(i) {
-        Some(Cell::Num(n)) => Some(*n),
-        _ => None,
-    };
-    let flag = |i: usize| match r.get(i) {
-        Some(Cell::Bool(b)) => Some(*b),
-        _ => None,
-    };
+    let cell = |i: usize| r.get(i).unwrap_or(&Cell::Absent);
     Some(Applicant {
-        age: num(0)?,
-        income_monthly: num(1)?,
-        savings: num(2)?,
-        household_size: num(3)?,
-        is_resident: flag(4)?,
-        has_disability: flag(5)?,
-        employment_status: match r.get(6) {
-            Some(Cell::Variant(i)) => *Employment::ALL.get(*i)?,
-            _ => return None,
-        },
-        region: match r.get(7) {
-            Some(Cell::Text(t)) => t.clone(),
-            _ => return None,
-        },
+        age: cell(0).num()?,
+        income_monthly: cell(1).num()?,
+        savings: cell(2).num()?,
+        household_size: cell(3).num()?,
+        is_resident: cell(4).flag()?,
+        has_disability: cell(5).flag()?,
+        employment_status: *Employment::ALL.get(cell(6).variant()?)?,
+        region: cell(7).text()?,
     })
 }
 
