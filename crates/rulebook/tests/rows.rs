@@ -318,3 +318,119 @@ fn fields_past_the_64th_are_set_and_cleared_row_by_row() {
     let decided = got.iter().filter(|r| !r.contains("\"value\":null")).count();
     assert!(decided > 0 && decided < n, "{decided} of {n} decided");
 }
+
+/// Numeric inputs split by text inputs, so that a set of them is several
+/// stretches of consecutive inputs (or, out of order, none).
+const INTERLEAVED: &str = r#"
+policy interleaved
+input {
+  a: int
+  t1: text
+  b: money
+  c: bool
+  t2: text
+  d: date
+  e: enum(x, y, z)
+  f: int
+  g: money
+}
+decision out: text
+  when c and a > 10 -> "one"
+  when t1 == "p" -> "two"
+  when starts_with(t2, "ab") -> "three"
+  when e == "y" and b > 500 -> "four"
+  otherwise -> "five"
+decision total: money = b + g * f
+decision age: int = years_between(d, as_of)
+decision either: bool = c or e == "z"
+"#;
+
+/// Any subset of the interleaved policy's numeric inputs, in any order,
+/// filled from rows through `evaluate_rows`, gives each row the report
+/// that the same facts give as JSON (`evaluate_json`: facts read another
+/// way and written into memory by another writer).
+#[test]
+fn any_set_of_inputs_in_any_order_fills_as_json_facts_do() {
+    let p = Policy::from_source("interleaved.rules", INTERLEAVED).unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let numeric = ["a", "b", "c", "d", "e", "f", "g"];
+    let variants = ["x", "y", "z"];
+    let texts = ["p", "abc", "ab", "", "q"];
+    let mut rng = Rng(0x5eed);
+    for round in 0..60 {
+        // a random non-empty subset, shuffled
+        let mut names: Vec<&str> = numeric
+            .iter()
+            .copied()
+            .filter(|_| rng.below(3) != 0)
+            .collect();
+        if names.is_empty() {
+            names.push(numeric[rng.below(7) as usize]);
+        }
+        for i in (1..names.len()).rev() {
+            names.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let set = p.num_fields(names.iter().copied()).unwrap();
+        let n = 1 + rng.below(700) as usize;
+        let (mut known, mut nums, mut json) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut t1, mut t2) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let mut facts = serde_json::Map::new();
+            let mut k = 0u64;
+            for (bit, name) in names.iter().enumerate() {
+                let value = match *name {
+                    "a" | "f" => rng.below(40) as i64,
+                    "b" | "g" => rng.below(100_000) as i64,
+                    "c" => rng.below(2) as i64,
+                    "d" => rng.below(40_000) as i64 - 20_000,
+                    _ => rng.below(3) as i64,
+                };
+                nums.push(value);
+                if rng.below(6) == 0 {
+                    continue;
+                }
+                k |= 1 << bit;
+                let fact = match *name {
+                    "a" | "f" => serde_json::json!(value),
+                    "b" | "g" => serde_json::json!(format!("{}.{:02}", value / 100, value % 100)),
+                    "c" => serde_json::json!(value == 1),
+                    "d" => serde_json::json!(Date(value as i32).to_string()),
+                    _ => serde_json::json!(variants[value as usize]),
+                };
+                facts.insert(name.to_string(), fact);
+            }
+            known.push(k);
+            let mut text = |name: &str, column: &mut Vec<Option<String>>| {
+                let t = (rng.below(5) != 0).then(|| texts[rng.below(5) as usize].to_string());
+                if let Some(t) = &t {
+                    facts.insert(name.to_string(), serde_json::json!(t));
+                }
+                column.push(t);
+            };
+            text("t1", &mut t1);
+            text("t2", &mut t2);
+            json.push(serde_json::Value::Object(facts).to_string());
+        }
+        let t1: Vec<Option<&str>> = t1.iter().map(Option::as_deref).collect();
+        let t2: Vec<Option<&str>> = t2.iter().map(Option::as_deref).collect();
+        let rows = Rows::new(&set, &known, &nums)
+            .unwrap()
+            .text(p.field("t1").unwrap(), "t1", &t1)
+            .unwrap()
+            .text(p.field("t2").unwrap(), "t2", &t2)
+            .unwrap();
+        let mut seen = 0;
+        p.evaluate_rows(&rows, as_of, |i, r| {
+            let report: serde_json::Value =
+                serde_json::from_str(&p.report(&r.unwrap(), as_of).to_string()).unwrap();
+            let expected = p.evaluate_json(&json[i], as_of).unwrap();
+            assert_eq!(
+                report, expected,
+                "round {round}, set {names:?}, row {i}: {}",
+                json[i]
+            );
+            seen += 1;
+        });
+        assert_eq!(seen, n);
+    }
+}
