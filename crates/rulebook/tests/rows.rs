@@ -3,7 +3,8 @@
 //! written through `set_nums` and `set`: the same reports, the same
 //! refusals of numbers a field cannot take, across chunks, for sets that
 //! take the direct path and sets that do not, and texts too large for an
-//! instance failing alone.
+//! instance failing alone; and any set of numeric inputs, in any order,
+//! what the same facts give as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rulebook::batch::{Field, NumFields, RowError, Rows, Text};
