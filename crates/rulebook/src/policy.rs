@@ -467,8 +467,9 @@ impl Policy {
         batch::Field::lookup(&self.inner.meta.input, name)
     }
 
-    /// Input fields `names` (of any kind but text and lists), to be set
-    /// together from rows of numbers ([`batch::RecordWriter::set_nums`]).
+    /// Input fields `names` (of any kind but text and lists, each at most
+    /// once, at most 64), to be set together from rows of numbers
+    /// ([`batch::RecordWriter::set_nums`]).
     pub fn num_fields<'n>(
         &self,
         names: impl IntoIterator<Item = &'n str>,

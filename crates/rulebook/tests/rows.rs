@@ -246,6 +246,16 @@ fn rows_of_the_wrong_shape_are_refused_before_evaluating() {
 }
 
 #[test]
+fn a_field_named_twice_in_a_set_is_refused() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let e = p.num_fields(["age", "income", "age"]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "input field `age` is named twice in one set of number fields (a row would give it two numbers)"
+    );
+}
+
+#[test]
 fn handles_of_another_policy_fail_every_row() {
     let p = Policy::from_source("rows.rules", POLICY).unwrap();
     let other = Policy::from_source(

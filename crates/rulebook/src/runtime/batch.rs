@@ -58,6 +58,10 @@ pub enum FieldError {
     MixedInputs,
     #[error("a set of number fields takes at most {most} fields, not {given}")]
     TooMany { given: usize, most: usize },
+    #[error(
+        "input field `{name}` is named twice in one set of number fields (a row would give it two numbers)"
+    )]
+    Twice { name: String },
     #[error("the policy has no decision `{name}` (its decisions: {known})")]
     UnknownDecision { name: String, known: String },
     #[error("decision `{name}` is {actual}, not {wanted}")]
@@ -1569,6 +1573,11 @@ impl NumFields {
                     known: known.join(", "),
                 });
             };
+            if indices.contains(&index) {
+                return Err(FieldError::Twice {
+                    name: name.to_string(),
+                });
+            }
             // (the least number, how many more)
             let (low, up) = match &field.ty {
                 ValueType::Bool => (0, 1),
