@@ -71,6 +71,7 @@ fn random_policies_agree_on_every_engine() {
             facts(&policy, FactsConfig::for_policy(&policy)),
             as_of_dates(&policy),
         );
+        let mut all = Vec::new();
         for _ in 0..FACTS {
             let Ok(tree) = strategy.new_tree(&mut runner) else {
                 continue;
@@ -82,6 +83,19 @@ fn random_policies_agree_on_every_engine() {
             if let Some(first) = disagreement(&policy, &text, as_of) {
                 fail(seed, &source, &text, as_of, &first);
             }
+            all.push(f);
+        }
+        // the same facts in one batch, one module call after another on one
+        // instance: nothing of a record may leak into the next
+        let as_of = Date(20_000);
+        for (i, (f, w)) in all.iter().zip(policy.evaluate_batch(&all, as_of)).enumerate() {
+            let one = policy.evaluate_with(rulebook::Engine::Interpreter, f, as_of);
+            assert_eq!(
+                one,
+                w,
+                "RULEBOOK_SEED={seed}: record {i} of a batch differs from the interpreter\n--- policy ---\n{source}--- facts ---\n{}",
+                rulebook::__private::to_json_text(&policy.meta().input, f)
+            );
         }
     }
     println!(
