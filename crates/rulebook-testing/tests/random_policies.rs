@@ -88,7 +88,11 @@ fn random_policies_agree_on_every_engine() {
         // the same facts in one batch, one module call after another on one
         // instance: nothing of a record may leak into the next
         let as_of = Date(20_000);
-        for (i, (f, w)) in all.iter().zip(policy.evaluate_batch(&all, as_of)).enumerate() {
+        for (i, (f, w)) in all
+            .iter()
+            .zip(policy.evaluate_batch(&all, as_of))
+            .enumerate()
+        {
             let one = policy.evaluate_with(rulebook::Engine::Interpreter, f, as_of);
             assert_eq!(
                 one,
