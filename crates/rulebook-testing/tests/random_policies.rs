@@ -3,6 +3,8 @@
 //! (absent fields, edge values, lists), each evaluated by the interpreter,
 //! the compiled module and the module split one function an item; every
 //! result (values, missing lists, reasons, clauses, errors) must agree.
+//! Each policy's facts are also evaluated in one batch on one instance,
+//! record after record, and held to the interpreter.
 //!
 //! The seed differs from run to run (it is printed), so every CI run tries
 //! new policies; `RULEBOOK_SEED=N` repeats a run. A disagreement is
