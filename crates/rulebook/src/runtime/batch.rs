@@ -1061,7 +1061,8 @@ impl RecordWriter<'_> {
             }
         };
         self.presence = self.presence & !set.mask | presence;
-        if !set.all_low {
+        // no runs: some field is past the 64th input
+        if set.runs.is_none() {
             for (k, (&m, &i)) in set.masks.iter().zip(set.indices.iter()).enumerate() {
                 if m == 0 {
                     set_high_presence_to(self.image, i, known >> k & 1 != 0);
@@ -1309,8 +1310,6 @@ pub struct NumFields {
     names: Box<[String]>,
     /// The presence bits of the fields with index < 64.
     mask: u64,
-    /// Whether every field has index < 64 (its bit in `mask`).
-    all_low: bool,
     /// The end of the last slot: no field's slot reaches beyond it.
     end: usize,
     /// When every field is among the first 64 inputs (the fast path): the
@@ -1611,8 +1610,7 @@ impl NumFields {
                 most: 64,
             });
         }
-        let all_low = masks.iter().all(|&m| m != 0);
-        let runs = all_low.then(|| {
+        let runs = masks.iter().all(|&m| m != 0).then(|| {
             let mut runs: Vec<Run> = Vec::new();
             for (k, (&offset, &index)) in offsets.iter().zip(&indices).enumerate() {
                 match runs.last_mut() {
@@ -1640,7 +1638,6 @@ impl NumFields {
             limited,
             layout: layout.id(),
             mask: masks.iter().fold(0, |m, b| m | b),
-            all_low,
             end: offsets.iter().map(|o| o + 8).max().unwrap_or(0),
             runs,
             offsets: offsets.into(),
