@@ -160,15 +160,7 @@ pub fn text_eq_const(f: &mut FnBuilder, x: Local, s: &[u8]) {
     if s.is_empty() {
         return;
     }
-    let (r, ptr) = (f.i32_local(), f.i32_local());
-    f.if_();
-    f.get(x).op(I::I32WrapI64).set(ptr);
-    text_diff(f, ptr, s);
-    f.op(I::I64Eqz).set(r);
-    f.else_();
-    f.i32c(0).set(r);
-    f.end();
-    f.get(r);
+    bytes_if_long_enough(f, x, s, false);
 }
 
 /// The longest constant affix [`affix_const`] is used for (longer ones
@@ -184,9 +176,16 @@ pub fn affix_const(f: &mut FnBuilder, x: Local, s: &[u8], at_end: bool) {
         f.i32c(1);
         return;
     }
-    let (r, ptr) = (f.i32_local(), f.i32_local());
     f.get(x).i64c(32).op(I::I64ShrU);
     f.i64c(s.len() as i64).op(I::I64GeU);
+    bytes_if_long_enough(f, x, s, at_end);
+}
+
+/// With an i32 on the stack that is 1 when the packed text `x` is long
+/// enough to hold `s` (not empty): pushes i32, whether the bytes at its
+/// start (or, `at_end`, at its end) are `s`, read only when it is.
+fn bytes_if_long_enough(f: &mut FnBuilder, x: Local, s: &[u8], at_end: bool) {
+    let (r, ptr) = (f.i32_local(), f.i32_local());
     f.if_();
     f.get(x).op(I::I32WrapI64);
     if at_end {
