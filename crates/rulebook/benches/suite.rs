@@ -59,6 +59,7 @@ use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
 use shapes::{Cell, Record, Rng, Rows};
 use std::hint::black_box;
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 /// A typed handle for one input of any kind.
@@ -207,6 +208,9 @@ impl Writer {
 
 /// A text input's handle, name, and every record's text (None: unknown).
 type TextColumn<'a> = (Field<Text>, &'a str, Vec<Option<&'a str>>);
+/// A text field's column as Arrow holds one: its texts one after another
+/// in one buffer, and each row's place in it (None: unknown).
+type TextBuffer<'a> = (Field<Text>, &'a str, String, Vec<Option<Range<usize>>>);
 
 /// Records as rows of numbers: `width` numbers a record, its known bits,
 /// and its texts (laid out in record order in one buffer, as a host's
@@ -392,8 +396,10 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         n
     };
     // the same rows as a block (`Policy::evaluate_rows`): the numbers, and
-    // one column a text field
-    let text_columns: Vec<TextColumn> = (writer.handles.iter())
+    // one column a text field, its texts one after another in one buffer
+    // as an Arrow column holds them (and as the hand-written module's
+    // host has them)
+    let text_buffers: Vec<TextBuffer> = (writer.handles.iter())
         .zip(&policy.meta().input.fields)
         .enumerate()
         .filter_map(|(i, (h, f))| match h {
@@ -401,13 +407,25 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
             _ => None,
         })
         .map(|(i, field, name)| {
-            let column = (records.iter())
+            let mut buffer = String::new();
+            let spans = (records.iter())
                 .map(|r| match &r[i] {
-                    Cell::Text(t) => Some(t.as_str()),
+                    Cell::Text(t) => {
+                        buffer.push_str(t);
+                        Some(buffer.len() - t.len()..buffer.len())
+                    }
                     _ => None,
                 })
                 .collect();
-            (field, name, column)
+            (field, name, buffer, spans)
+        })
+        .collect();
+    let text_columns: Vec<TextColumn> = (text_buffers.iter())
+        .map(|(field, name, buffer, spans)| {
+            let column = (spans.iter())
+                .map(|s| s.clone().and_then(|s| buffer.get(s)))
+                .collect();
+            (*field, *name, column)
         })
         .collect();
     let block = match (&num_rows, &writer.nums) {
