@@ -284,6 +284,21 @@ impl TextSink<'_> {
     }
 }
 
+/// What becomes of an item of `evaluate_each` (or a row of
+/// `evaluate_rows`) once its record is filled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// Its numbers were refused (`evaluate_rows`): its record is empty.
+    Refused,
+    /// Its results are read from its result record.
+    Run,
+    /// A fact was set through a handle (or variant) of other inputs.
+    Misfit,
+    /// Its texts alone need this many bytes of memory, more than an
+    /// instance may have: its record was emptied, and it gets an error.
+    TooLarge(usize),
+}
+
 /// The texts of one chunk of records. With `Policy::evaluate_each` they go
 /// straight into the free memory after the chunk's results while they fit;
 /// a [`Batch`] has no such memory. Texts that do not fit are kept aside
@@ -1440,16 +1455,6 @@ impl<'a> Rows<'a> {
         (known, nums)
     }
 
-    /// The bytes of row `r`'s texts.
-    #[inline(always)]
-    pub(crate) fn text_bytes(&self, r: usize) -> usize {
-        self.texts
-            .iter()
-            .filter_map(|(_, col)| col.get(r).copied().flatten())
-            .map(str::len)
-            .sum()
-    }
-
     /// Writes row `r` through `w`; false (and a record to be emptied)
     /// when one of its numbers does not fit its field.
     #[inline(always)]
@@ -1467,7 +1472,7 @@ impl<'a> Rows<'a> {
     }
 
     /// Whether records of inputs `layout` can be filled by
-    /// [`Rows::write_direct`]: the numbers' fields and every text field are
+    /// [`Rows::fill_direct`]: the numbers' fields and every text field are
     /// among the first 64 inputs, all of them of these inputs.
     pub(crate) fn direct(&self, layout: u64) -> bool {
         self.set.direct()
@@ -1475,36 +1480,84 @@ impl<'a> Rows<'a> {
             && (self.texts.iter()).all(|(f, _)| f.layout == layout && f.mask != 0)
     }
 
-    /// Writes row `r` into `image` (its presence word included; the
-    /// record is at offset `record` from the chunk's first), its texts into
-    /// `area` through `texts`, with no record writer: when [`Rows::direct`]
-    /// holds. False (and nothing written) when one of its numbers does not
-    /// fit its field.
-    #[inline(always)]
-    pub(crate) fn write_direct(
+    /// Fills the records of rows `start..` straight from the rows, with no
+    /// record writer, when [`Rows::direct`] holds: as many as `images`
+    /// holds (`size` bytes each), their texts into `area` through `texts`.
+    /// Notes each row's [`Fate`] in `fates` and returns the row after the
+    /// last filled; None (and nothing filled) when the rows are not
+    /// direct, or have no numbers. A refused row's record is emptied. A
+    /// row's texts are counted once written: when they take the chunk
+    /// beyond `room` bytes the chunk ends before that row, or, the row
+    /// alone, its record is emptied and it is [`Fate::TooLarge`] (of
+    /// `base` bytes more).
+    pub(crate) fn fill_direct(
         &self,
-        r: usize,
-        image: &mut [u8],
-        (area, texts, record): (&mut [u8], &mut ChunkTexts, usize),
-    ) -> bool {
-        let (known, nums) = self.row(r);
-        let Some(mut presence) = self.set.store_direct(image, known, nums) else {
-            return false;
-        };
-        for (field, col) in &self.texts {
-            if let Some(Some(t)) = col.get(r) {
-                let at = field.offset as usize;
-                let slot = texts.put(area, t.as_bytes(), record + at);
-                if let Some(w) = image.get_mut(at..at + 8) {
-                    w.copy_from_slice(&slot.to_le_bytes());
-                }
-                presence |= field.mask;
+        start: usize,
+        (images, size): (&mut [u8], usize),
+        (area, texts): (&mut [u8], &mut ChunkTexts),
+        (room, base): (usize, usize),
+        fates: &mut Vec<Fate>,
+    ) -> Option<usize> {
+        let set = self.set;
+        let width = set.len();
+        let runs = set.runs.as_deref()?;
+        if width == 0 || size < set.end.max(8) {
+            return None;
+        }
+        let count = (images.len() / size)
+            .min(CHUNK)
+            .min(self.len().saturating_sub(start));
+        let end = start + count;
+        let known = self.known.get(start..end)?;
+        let nums = self.nums.get(start * width..end * width)?;
+        let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
+            .map(|(f, col)| {
+                (
+                    f.offset as usize,
+                    f.mask,
+                    col.get(start..end).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut record = 0;
+        let rows = known.iter().zip(nums.chunks_exact(width));
+        for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
+            // the bools, dates and enums first: a refused row is emptied
+            if set.out_of_range(values) & known != 0 {
+                image.fill(0);
+                fates.push(Fate::Refused);
+                record += size;
+                continue;
             }
+            let mut presence = store_runs(runs, image, known, values);
+            let mark = texts.mark();
+            for &(at, mask, col) in &columns {
+                if let Some(Some(t)) = col.get(i) {
+                    let slot = texts.put(area, t.as_bytes(), record + at);
+                    if let Some(w) = image.get_mut(at..at + 8) {
+                        w.copy_from_slice(&slot.to_le_bytes());
+                    }
+                    presence |= mask;
+                }
+            }
+            if let Some(w) = image.first_chunk_mut::<8>() {
+                *w = presence.to_le_bytes();
+            }
+            if texts.len() > room {
+                let need = texts.len();
+                texts.truncate(mark);
+                if i > 0 {
+                    // not alone: the row starts the next chunk instead
+                    return Some(start + i);
+                }
+                image.fill(0);
+                fates.push(Fate::TooLarge(base + need));
+            } else {
+                fates.push(Fate::Run);
+            }
+            record += size;
         }
-        if let Some(w) = image.first_chunk_mut::<8>() {
-            *w = presence.to_le_bytes();
-        }
-        true
+        Some(end)
     }
 
     /// Why row `r` was refused by [`Rows::write`].

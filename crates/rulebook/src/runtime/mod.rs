@@ -17,7 +17,7 @@ pub(crate) mod results;
 
 pub mod batch;
 
-use batch::{ChunkTexts, RecordWriter, TextSink};
+use batch::{ChunkTexts, Fate, RecordWriter, TextSink};
 use results::ModuleData;
 pub use results::{BatchResults, Bits, DecisionView, RecordView};
 
@@ -659,12 +659,11 @@ pub(crate) fn fits_memory(meta: &Meta, facts: &Facts, max_memory: usize) -> Resu
 
 /// Fills the records of one chunk of `evaluate_rows` from row `start` on,
 /// noting each row's [`Fate`] in `fates`; returns the row after the last
-/// filled. The chunk ends before a row whose texts would take the chunk's
-/// beyond `room` bytes; a row alone that does not fit is emptied and
-/// [`Fate::TooLarge`], one refused by its numbers emptied and
-/// [`Fate::Refused`].
+/// filled. A row's texts are counted once written: the chunk ends before
+/// a row whose texts take the chunk's beyond `room` bytes; a row alone
+/// that does not fit is emptied and [`Fate::TooLarge`], one refused by its
+/// numbers emptied and [`Fate::Refused`].
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
 fn fill_rows(
     mem: &mut [u8],
     addrs: &marshal::ChunkAddrs,
@@ -679,66 +678,63 @@ fn fill_rows(
     let images = head
         .get_mut(addrs.records..addrs.records + CHUNK * size)
         .unwrap_or_default();
+    if presence_words > 1 {
+        for image in images.chunks_exact_mut(size) {
+            batch::clear_high_presence(image, presence_words);
+        }
+    }
+    // the usual rows skip the record writer: a loop of their own
+    if rows.direct(layout) {
+        let filled = rows.fill_direct(
+            start,
+            (&mut *images, size),
+            (&mut *area, &mut *texts),
+            (room, addrs.extra),
+            fates,
+        );
+        if let Some(end) = filled {
+            return end;
+        }
+    }
+    // the others through a record writer, as `evaluate_each` fills
     let end = (start + CHUNK).min(rows.len());
     let mut record = 0;
-    // the usual rows skip the record writer (`Rows::write_direct`)
-    let direct = rows.direct(layout);
     for (r, image) in (start..end).zip(images.chunks_exact_mut(size)) {
-        batch::clear_high_presence(image, presence_words);
-        let need = rows.text_bytes(r);
-        let fate = if texts.len() + need > room {
+        let mark = texts.mark();
+        let mut written = false;
+        let mut write = |&r: &usize, w: &mut RecordWriter<'_>| written = rows.write(r, w);
+        let fate = fill_one(
+            image,
+            presence_words,
+            layout,
+            area,
+            texts,
+            record,
+            &mut write,
+            &r,
+        );
+        // a row's texts are counted once written
+        let fate = if texts.len() > room {
+            let need = texts.len();
+            texts.truncate(mark);
             if r > start {
+                // not alone: the row starts the next chunk instead
                 return r;
             }
             Fate::TooLarge(addrs.extra + need)
-        } else if direct {
-            match rows.write_direct(r, image, (&mut *area, &mut *texts, record)) {
-                true => Fate::Run,
-                false => Fate::Refused,
-            }
+        } else if written {
+            fate
         } else {
-            let mut written = false;
-            let mut write = |&r: &usize, w: &mut RecordWriter<'_>| written = rows.write(r, w);
-            let fate = fill_one(
-                image,
-                presence_words,
-                layout,
-                area,
-                texts,
-                record,
-                &mut write,
-                &r,
-            );
-            if written {
-                fate
-            } else {
-                Fate::Refused
-            }
+            Fate::Refused
         };
         if fate != Fate::Run {
             // the module reads none of an empty record's slots
-            if let Some(words) = image.get_mut(..8 * presence_words) {
-                words.fill(0);
-            }
+            image.fill(0);
         }
         fates.push(fate);
         record += size;
     }
     end
-}
-
-/// What becomes of an item of `evaluate_each` once its record is filled.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Fate {
-    /// Its numbers were refused (`evaluate_rows`): its record is empty.
-    Refused,
-    /// Its results are read from its result record.
-    Run,
-    /// A fact was set through a handle (or variant) of other inputs.
-    Misfit,
-    /// Its texts alone need this many bytes of memory, more than an
-    /// instance may have: its record was emptied, and it gets an error.
-    TooLarge(usize),
 }
 
 /// How `fill_chunk` left the chunk and the items.
