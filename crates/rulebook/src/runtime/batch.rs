@@ -404,6 +404,27 @@ impl ChunkTexts {
         }
     }
 
+    /// A row's fate once its texts are written (after `mark`): `fate`
+    /// while the chunk's texts fit in `room` bytes; else, the row the
+    /// chunk's first, [`Fate::TooLarge`] (`base` bytes more than its
+    /// texts), or None, the row to start the next chunk instead. Either
+    /// way its texts are dropped.
+    #[inline(always)]
+    pub(crate) fn settle(
+        &mut self,
+        mark: TextMark,
+        (room, base): (usize, usize),
+        first: bool,
+        fate: Fate,
+    ) -> Option<Fate> {
+        if self.len() <= room {
+            return Some(fate);
+        }
+        let need = self.len();
+        self.truncate(mark);
+        first.then_some(Fate::TooLarge(base + need))
+    }
+
     /// Forgets the texts written after `mark`.
     #[cold]
     pub(crate) fn truncate(&mut self, mark: TextMark) {
@@ -1543,18 +1564,13 @@ impl<'a> Rows<'a> {
             if let Some(w) = image.first_chunk_mut::<8>() {
                 *w = presence.to_le_bytes();
             }
-            if texts.len() > room {
-                let need = texts.len();
-                texts.truncate(mark);
-                if i > 0 {
-                    // not alone: the row starts the next chunk instead
-                    return Some(start + i);
-                }
+            let Some(fate) = texts.settle(mark, (room, base), i == 0, Fate::Run) else {
+                return Some(start + i);
+            };
+            if fate != Fate::Run {
                 image.fill(0);
-                fates.push(Fate::TooLarge(base + need));
-            } else {
-                fates.push(Fate::Run);
             }
+            fates.push(fate);
             record += size;
         }
         Some(end)

@@ -713,19 +713,10 @@ fn fill_rows(
             &mut write,
             &r,
         );
+        let fate = if written { fate } else { Fate::Refused };
         // a row's texts are counted once written
-        let fate = if texts.len() > room {
-            let need = texts.len();
-            texts.truncate(mark);
-            if r > start {
-                // not alone: the row starts the next chunk instead
-                return r;
-            }
-            Fate::TooLarge(addrs.extra + need)
-        } else if written {
-            fate
-        } else {
-            Fate::Refused
+        let Some(fate) = texts.settle(mark, (room, addrs.extra), r == start, fate) else {
+            return r;
         };
         if fate != Fate::Run {
             // the module reads none of an empty record's slots
