@@ -1531,15 +1531,10 @@ impl<'a> Rows<'a> {
         let end = start + count;
         let known = self.known.get(start..end)?;
         let nums = self.nums.get(start * width..end * width)?;
+        // each text column as long as the rows (`Rows::text` checked it)
         let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
-            .map(|(f, col)| {
-                (
-                    f.offset as usize,
-                    f.mask,
-                    col.get(start..end).unwrap_or_default(),
-                )
-            })
-            .collect();
+            .map(|(f, col)| Some((f.offset as usize, f.mask, col.get(start..end)?)))
+            .collect::<Option<_>>()?;
         let mut record = 0;
         let rows = known.iter().zip(nums.chunks_exact(width));
         for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
