@@ -404,11 +404,12 @@ impl ChunkTexts {
         }
     }
 
-    /// A row's fate once its texts are written (after `mark`): `fate`
-    /// while the chunk's texts fit in `room` bytes; else, the row the
-    /// chunk's first, [`Fate::TooLarge`] (`base` bytes more than its
-    /// texts), or None, the row to start the next chunk instead. Either
-    /// way its texts are dropped.
+    /// A record's fate once its texts are written (after `mark`), for
+    /// both `evaluate_rows` and `evaluate_each`: `fate` while the chunk's
+    /// texts fit in `room` bytes; else, the record the chunk's first,
+    /// [`Fate::TooLarge`] (`base` bytes more than its texts), or None, the
+    /// record to start the next chunk instead. Either way its texts are
+    /// dropped.
     #[inline(always)]
     pub(crate) fn settle(
         &mut self,

@@ -749,7 +749,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     addrs: &marshal::ChunkAddrs,
     (size, presence_words, layout, limit): (usize, usize, u64, usize),
     mut items: I,
-    carry: Option<I::Item>,
+    mut carry: Option<I::Item>,
     fill: &mut F,
     texts: &mut ChunkTexts,
     pending: &mut Vec<(I::Item, Fate)>,
@@ -769,14 +769,17 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     let room = limit.saturating_sub(addrs.extra);
     pending.clear();
     pending.reserve(CHUNK);
-    let mut images = images.chunks_exact_mut(size);
+    // The items go straight into `pending`'s spare room (one length update
+    // for the chunk instead of a `push` per item), the carried one first.
     let mut record = 0;
-    if let Some(item) = carry {
-        let Some(image) = images.next() else {
-            return Filled {
-                items,
-                carry: Some(item),
-            };
+    let mut filled = 0;
+    let mut next_carry = None;
+    for (image, slot) in images
+        .chunks_exact_mut(size)
+        .zip(pending.spare_capacity_mut())
+    {
+        let Some(item) = carry.take().or_else(|| items.next()) else {
+            break;
         };
         let mark = texts.mark();
         let fate = fill_one(
@@ -789,50 +792,28 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             fill,
             &item,
         );
-        let fate = fit(fate, image, texts, mark, room, addrs.extra);
-        pending.push((item, fate));
-        record += size;
-    }
-    // The items go straight into `pending`'s spare room (one length update
-    // for the chunk instead of a `push` per item).
-    let already = pending.len();
-    let mut filled = 0;
-    let mut next_carry = None;
-    for (image, slot) in images.zip(pending.spare_capacity_mut()) {
-        let Some(item) = items.next() else { break };
-        let mark = texts.mark();
-        let fate = fill_one(
-            image,
-            presence_words,
-            layout,
-            area,
-            texts,
-            record,
-            fill,
-            &item,
-        );
-        if texts.len() > room {
-            if already + filled > 0 {
-                // not alone: the item starts the next chunk instead
-                texts.truncate(mark);
-                next_carry = Some(item);
-                break;
-            }
-            slot.write((item, fit(fate, image, texts, mark, room, addrs.extra)));
-        } else {
-            slot.write((item, fate));
+        // an item whose texts do not fit beside the others starts the next
+        // chunk; one alone that does not fit is emptied
+        let Some(fate) = texts.settle(mark, (room, addrs.extra), filled == 0, fate) else {
+            next_carry = Some(item);
+            break;
+        };
+        if let Fate::TooLarge(_) = fate {
+            image.fill(0);
         }
+        slot.write((item, fate));
         record += size;
         filled += 1;
     }
-    // SAFETY: the loop wrote the first `filled` slots of the spare room
-    // after the `already` items pushed (`filled` counts the writes, and no
-    // slot is written twice). Were `fill` to panic, the items written
+    // SAFETY: `pending` was cleared, and the loop wrote the first `filled`
+    // slots of its spare room (`filled` counts the writes, and no slot is
+    // written twice). Were `fill` to panic, the items written
     // would leak, never be read uninitialised.
-    unsafe { pending.set_len(already + filled) };
+    unsafe { pending.set_len(filled) };
     Filled {
         items,
-        carry: next_carry,
+        // (a carried item stays carried when the chunk has no record)
+        carry: next_carry.or(carry),
     }
 }
 
@@ -863,27 +844,6 @@ fn fill_one<T, F: FnMut(&T, &mut RecordWriter<'_>)>(
     } else {
         Fate::Run
     }
-}
-
-/// The fate of an item alone in its chunk whose texts may not fit: when
-/// they do not, they are dropped and its record emptied (so the module
-/// reads none of its slots) and it is [`Fate::TooLarge`].
-#[cold]
-fn fit(
-    fate: Fate,
-    image: &mut [u8],
-    texts: &mut ChunkTexts,
-    mark: batch::TextMark,
-    room: usize,
-    base: usize,
-) -> Fate {
-    if texts.len() <= room {
-        return fate;
-    }
-    let needed = base + texts.len();
-    texts.truncate(mark);
-    image.fill(0);
-    Fate::TooLarge(needed)
 }
 
 /// How a chunk of `evaluate_each` ended.
