@@ -1522,8 +1522,8 @@ impl<'a> Rows<'a> {
     ) -> Option<usize> {
         let set = self.set;
         let width = set.len();
-        let runs = set.runs.as_deref()?;
-        if width == 0 || size < set.end.max(8) {
+        // then `store_direct` fails a row only for a number it refuses
+        if !set.direct() || width == 0 || size < set.end.max(8) {
             return None;
         }
         let count = (images.len() / size)
@@ -1539,14 +1539,13 @@ impl<'a> Rows<'a> {
         let mut record = 0;
         let rows = known.iter().zip(nums.chunks_exact(width));
         for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
-            // the bools, dates and enums first: a refused row is emptied
-            if set.out_of_range(values) & known != 0 {
+            // as `set_nums` stores them; a refused row is emptied
+            let Some(mut presence) = set.store_direct(image, known, values) else {
                 image.fill(0);
                 fates.push(Fate::Refused);
                 record += size;
                 continue;
-            }
-            let mut presence = store_runs(runs, image, known, values);
+            };
             let mark = texts.mark();
             for &(at, mask, col) in &columns {
                 if let Some(Some(t)) = col.get(i) {
