@@ -4,14 +4,19 @@
 //! [`Meta`] in the `rulebook.meta` custom section. The memory layout and value
 //! encodings are fixed in [`crate::abi`].
 //!
-//! A record whose every fact (and every field of every list element) is
-//! present is evaluated by code inlined in `evaluate`'s loop (in a large
-//! policy, by the fast parts of a split evaluation: see [`split`]), with no
-//! unknown-fact bookkeeping; any other record calls the full record function,
-//! which implements the three-valued logic with missing-fact bitsets. So does
-//! a complete record whose fast evaluation fails (an overflow, no clause
-//! applies, ...) or leaves the range of an inline fast path: the full
-//! function then reports the failure, or computes the value exactly.
+//! A record that has every input the evaluation reads (and every field of
+//! every list element) is evaluated by code inlined in `evaluate`'s loop,
+//! with no unknown-fact bookkeeping and no presence test beyond one per
+//! presence word. A record without some of them calls a fast evaluation
+//! that tests each input where it reads it (`record_fast`), so that a
+//! record without an input it never needs stays fast; in a large policy,
+//! the fast parts of a split evaluation do the same (see [`split`]). The
+//! full record function implements the three-valued logic with
+//! missing-fact bitsets: it takes any record the fast evaluations leave,
+//! because a fact it reads is absent, or because it fails (an overflow, no
+//! clause applies, ...) or leaves the range of an inline fast path (a
+//! product beyond 2^56, say): the full function then reports the failure,
+//! or computes the value exactly.
 
 mod emit;
 mod expr;
@@ -26,7 +31,7 @@ use crate::abi::{self, Layout, Meta};
 use crate::program::{Computed, Program};
 use emit::{FnBuilder, Label, Local};
 pub use expr::MAX_ITEM_SIZE;
-use expr::{Io, Mode};
+use expr::{Io, Mode, Presence};
 use helpers::Helper;
 pub use split::Split;
 use std::collections::HashMap;
@@ -144,8 +149,16 @@ pub fn compile_marking(
     let (mut entries, mut parts, full_parts) = match unsplit {
         Some(full) => {
             let (s, t) = (&mut strings, &mut sites);
-            let evaluate = evaluate_function(program, &meta, s, t, (Fast::Inline, mark_full));
-            ([evaluate, full], Vec::new(), 0)
+            let (checking, read) = record_fast_function(program, &meta, s, t);
+            let evaluate =
+                evaluate_function(program, &meta, s, t, (Fast::Inline(&read), mark_full));
+            // (no record lacks an input that nothing reads)
+            let parts = if read.is_empty() {
+                Vec::new()
+            } else {
+                vec![checking]
+            };
+            ([evaluate, full], parts, 0)
         }
         None => {
             let scratch = split::scratch(program, &meta);
@@ -354,8 +367,11 @@ fn mem32(offset: u32) -> MemArg {
 
 /// Where `evaluate`'s fast evaluation is.
 enum Fast<'a> {
-    /// Generated right into the record loop.
-    Inline,
+    /// Generated right into the record loop for a record that has every
+    /// input it reads (these, by index); any other calls
+    /// [`record_fast_function`]'s function, which checks each where it
+    /// reads it.
+    Inline(&'a [usize]),
     /// In the fast parts of a split evaluation, called in turn (their
     /// provisional indices).
     Parts(&'a [u32]),
@@ -395,11 +411,12 @@ fn evaluate_function(
     let io = Io { rec, out, as_of };
     let loop_ = (at, end, done, mark_full);
     match fast {
-        Fast::Inline => {
-            f = one_record(program, meta, strings, sites, f, loop_, io);
+        Fast::Inline(read) => {
+            let record = (read, loop_);
+            f = one_record(program, meta, strings, sites, f, record, io);
             let copies = UNROLL_BUDGET / (f.len() - start).max(1);
             for _ in 1..copies.clamp(1, 4) {
-                f = one_record(program, meta, strings, sites, f, loop_, io);
+                f = one_record(program, meta, strings, sites, f, record, io);
             }
         }
         Fast::Parts(parts) => f = one_record_by_parts(f, meta, parts, loop_, io),
@@ -417,21 +434,75 @@ fn evaluate_function(
 const UNROLL_BUDGET: usize = 4000;
 
 /// One record of the record loop: leaves to `done` at the end of the
-/// records, else evaluates the record at `at` (fast when complete, by the
-/// full function otherwise) and moves `at` and `out` to the next.
+/// records, else evaluates the record at `at`: inline when it has every
+/// input in `read` (those the evaluation reads), else by a call of the
+/// checking fast evaluation ([`record_fast_function`], the first part),
+/// and by the full function when either leaves it; then moves `at` and
+/// `out` to the next.
 fn one_record(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
     f: FnBuilder,
-    loop_: (Local, Local, Label, bool),
+    (read, loop_): (&[usize], (Local, Local, Label, bool)),
     io: Io,
 ) -> FnBuilder {
-    record_step(f, meta, loop_, io, |f, full| {
-        let fast = Mode::Fast { fallback: full };
-        record_evaluation(program, meta, strings, sites, fast, f, io)
+    record_step(f, meta, loop_, io, |mut f, full| {
+        let done = f.block();
+        let lacking = f.block();
+        check_present(&mut f, &meta.input, io.rec, lacking, |i, _| {
+            read.binary_search(&i).is_ok()
+        });
+        let fast = Mode::Fast {
+            fallback: full,
+            presence: Presence::Checked,
+        };
+        f = record_evaluation(program, meta, strings, sites, fast, f, io);
+        f.br(done);
+        f.end();
+        if !read.is_empty() {
+            f.get(io.rec).get(io.out).get(io.as_of);
+            f.op(I::Call(split::FIRST_PART_TAG));
+            f.br_if(full);
+        }
+        f.end();
+        f
     })
+}
+
+/// `record_fast(rec, out, as_of) -> i32`: the fast evaluation of a record
+/// without some input that the inline one reads, each input checked
+/// where it is read (see [`Presence::WhereRead`]); returns 1 when the
+/// record must be evaluated in full. With it, the indices of the inputs
+/// the evaluation reads.
+fn record_fast_function(
+    program: &Program,
+    meta: &Meta,
+    strings: &mut Strings,
+    sites: &mut Sites,
+) -> (FnBuilder, Vec<usize>) {
+    let mut f = FnBuilder::new(3);
+    let io = Io {
+        rec: 0,
+        out: 1,
+        as_of: 2,
+    };
+    let mode = Mode::Fast {
+        fallback: f.block(),
+        presence: Presence::WhereRead,
+    };
+    let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
+    for item in &program.order {
+        g.item(*item);
+    }
+    let read = g.inputs_read();
+    let mut f = g.finish();
+    // done: 0; left to the full evaluation: 1
+    f.i32c(0).op(I::Return);
+    f.end();
+    f.i32c(1);
+    (f, read)
 }
 
 /// One record of the record loop of a split evaluation: as [`one_record`],
@@ -513,35 +584,36 @@ fn next_record(f: &mut FnBuilder, meta: &Meta, at: Local, out: Local) {
 /// Branches to `incomplete` unless every fact of the record at `rec` is
 /// present, including every field of every list element.
 fn check_complete(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
-    check_present(f, layout, rec, incomplete, |_| true);
+    check_present(f, layout, rec, incomplete, |_, _| true);
     check_lists(f, layout, rec, incomplete);
 }
 
 /// Before the fast evaluation of a record: its lists are present and every
-/// field of every element is (the fast evaluation reads the record's other
-/// inputs only after checking each is present).
+/// field of every element is (its other inputs are checked by the record
+/// loop, or where they are read: see [`one_record`]).
 fn check_record_lists(f: &mut FnBuilder, layout: &Layout, rec: Local, incomplete: Label) {
-    check_present(f, layout, rec, incomplete, |field| {
+    check_present(f, layout, rec, incomplete, |_, field| {
         matches!(field.ty, abi::ValueType::List { .. })
     });
     check_lists(f, layout, rec, incomplete);
 }
 
 /// Branches to `incomplete` unless every field of `layout` that `which`
-/// picks is present in the record at `rec`.
+/// picks (by index and field) is present in the record at `rec`.
 fn check_present(
     f: &mut FnBuilder,
     layout: &Layout,
     rec: Local,
     incomplete: Label,
-    which: impl Fn(&abi::FieldMeta) -> bool,
+    which: impl Fn(usize, &abi::FieldMeta) -> bool,
 ) {
     let n = layout.fields.len();
     for w in 0..layout.presence_words as usize {
         let bits = (n - (w * 64).min(n)).min(64);
         let mut mask: i64 = 0;
         for b in 0..bits {
-            if layout.fields.get(w * 64 + b).is_some_and(&which) {
+            let i = w * 64 + b;
+            if layout.fields.get(i).is_some_and(|field| which(i, field)) {
                 mask |= 1i64 << b;
             }
         }

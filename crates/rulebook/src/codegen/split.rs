@@ -25,7 +25,7 @@
 //!   when a fast part returns 1.
 
 use super::emit::FnBuilder;
-use super::expr::{Gen, Io, Mode};
+use super::expr::{Gen, Io, Mode, Presence};
 use super::scratch::Scratch;
 use super::{mem, Refused, Sites, Strings};
 use crate::abi::{self, Meta};
@@ -110,6 +110,7 @@ pub fn parts(
         let mode = if fast {
             Mode::Fast {
                 fallback: f.block(),
+                presence: Presence::WhereRead,
             }
         } else {
             Mode::Full

@@ -491,12 +491,13 @@ fn records_an_iteration(p: &Policy) -> usize {
     let program = p.program().unwrap();
     let meta = crate::abi::Meta::of(program, "test");
     let (mut strings, mut sites) = (super::Strings::default(), super::Sites::default());
+    let (_, read) = super::record_fast_function(program, &meta, &mut strings, &mut sites);
     let f = super::evaluate_function(
         program,
         &meta,
         &mut strings,
         &mut sites,
-        (super::Fast::Inline, false),
+        (super::Fast::Inline(&read), false),
     );
     f.calls().filter(|&c| c == super::FN_RECORD_FULL).count()
 }

@@ -12,11 +12,22 @@ impl Gen<'_> {
         self.f.end();
     }
 
-    /// A copy of `x` in a new local.
+    /// A copy of `x` in a new local (with its bounds, where known).
     pub(super) fn copy(&mut self, x: Local) -> Local {
         let r = self.f.i64_local();
         self.f.get(x).set(r);
+        if let Some(b) = self.fast_bounds(x) {
+            self.bounds.insert(r, b);
+        }
         r
+    }
+
+    /// In the fast evaluation, the range within which `x * c` takes its
+    /// fast path: products up to [`FAST_MAGNITUDE`], so that the sums they
+    /// go into need no overflow check (see [`Gen::checked_add`]).
+    pub(super) fn fast_mul_range(c: i64) -> (i64, i64) {
+        let m = FAST_MAGNITUDE / c.saturating_abs().max(1);
+        (-m, m)
     }
 
     pub(super) fn checked_add(
@@ -39,6 +50,19 @@ impl Gen<'_> {
             (_, Some(c), true) => c.checked_neg().map(|n| (a, n)),
             _ => None,
         };
+        // both operands bounded: none when their bounds rule overflow out
+        let both = self.fast_bounds(a).zip(self.fast_bounds(b));
+        let sum = both.and_then(|((alo, ahi), (blo, bhi))| {
+            if sub {
+                alo.checked_sub(bhi).zip(ahi.checked_sub(blo))
+            } else {
+                alo.checked_add(blo).zip(ahi.checked_add(bhi))
+            }
+        });
+        if let Some(sum) = sum {
+            self.bounds.insert(r, sum);
+            return r;
+        }
         if let Some((x, c)) = bounds {
             // x + c, c != i64::MIN; none when x's bounds rule overflow out
             let sum = self
@@ -94,10 +118,32 @@ impl Gen<'_> {
             }
             1 => self.copy(a),
             _ => {
-                let (lo, hi) = inline::mul_bounds(c);
-                self.fail_outside(a, lo, hi, site);
+                let product = |(lo, hi): (i64, i64)| {
+                    let (p, q) = (lo.checked_mul(c)?, hi.checked_mul(c)?);
+                    Some((p.min(q), p.max(q)))
+                };
+                let known = self.fast_bounds(a).and_then(product);
                 let r = self.f.i64_local();
+                let bounds = match known {
+                    Some(b) => Some(b),
+                    // the fast evaluation narrows the range (beyond it the
+                    // full evaluation computes the product), so that the
+                    // product is bounded too
+                    None if !self.track => {
+                        let (lo, hi) = Self::fast_mul_range(c);
+                        self.fail_outside(a, lo, hi, site);
+                        product((lo, hi))
+                    }
+                    None => {
+                        let (lo, hi) = inline::mul_bounds(c);
+                        self.fail_outside(a, lo, hi, site);
+                        None
+                    }
+                };
                 self.f.get(a).i64c(c).op(I::I64Mul).set(r);
+                if let Some(b) = bounds {
+                    self.bounds.insert(r, b);
+                }
                 r
             }
         }
@@ -154,6 +200,20 @@ impl Gen<'_> {
                 let l = inline::mul_round_bound(c);
                 if l == 0 {
                     return self.mul_div(a.0, Some(b.0), None, site);
+                }
+                // x's bounds may show the product fits: no check
+                if let Some((lo, hi)) = self.fast_bounds(x).filter(|&(lo, hi)| lo >= -l && hi <= l)
+                {
+                    let p = self.f.i64_local();
+                    self.f.get(x).i64c(c).op(I::I64Mul).set(p);
+                    inline::div_round_const(&mut self.f, p, DEC_SCALE);
+                    self.f.set(r);
+                    // rounded, each bound moves by at most one
+                    let scaled =
+                        |v: i64| (i128::from(v) * i128::from(c) / i128::from(DEC_SCALE)) as i64;
+                    let (p, q) = (scaled(lo), scaled(hi));
+                    self.bounds.insert(r, (p.min(q) - 1, p.max(q) + 1));
+                    return r;
                 }
                 inline::outside(&mut self.f, x, -l, l);
                 self.f.op(I::I32Eqz);
@@ -246,6 +306,9 @@ impl Gen<'_> {
             if let Some(v) = self.arith_over_if(op, a, b, e, int_side) {
                 return v;
             }
+            if let Some(v) = self.scaled_offset(op, a, b, e) {
+                return v;
+            }
         }
         let x = self.operand(a, int_side == Some(0));
         let y = self.operand(b, int_side == Some(1));
@@ -253,21 +316,72 @@ impl Gen<'_> {
     }
 
     /// An operand of [`Gen::arith_expr`]; for the promoted int of its
-    /// `int_side` (`promoted_int`), the int itself, checked to promote.
+    /// `int_side` (`promoted_int`), the int itself, checked to promote (in
+    /// the fast evaluation, to the narrower range of a fast product).
     pub(super) fn operand(&mut self, operand: &Expr, promoted_int: bool) -> Val {
         match &operand.kind {
             ExprKind::Promote(_, inner) if promoted_int => {
                 let site = self.site(operand);
-                let (lo, hi) = (i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE);
+                let (lo, hi) = if self.track {
+                    (i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE)
+                } else {
+                    Self::fast_mul_range(DEC_SCALE)
+                };
                 if let Some(n) = self.offset_in_range(inner, (lo, hi), site) {
                     return n;
                 }
                 let n = self.expr(inner);
-                self.check_range(&n, lo, hi, site);
-                n
+                if self.track || n.k.is_some() {
+                    self.check_range(&n, lo, hi, site);
+                    return n;
+                }
+                let v = self.narrowed(n.v, (lo, hi), site);
+                Val { v, ..n }
             }
             _ => self.expr(operand),
         }
+    }
+
+    /// In the fast evaluation, `x` checked to lie within `lo..=hi` (the
+    /// full evaluation takes the record otherwise), as a new local known
+    /// to: where `x` is read elsewhere, the check may not have run.
+    pub(super) fn narrowed(&mut self, x: Local, (lo, hi): (i64, i64), site: i32) -> Local {
+        let known = self.fast_bounds(x);
+        if known.is_some_and(|(a, b)| a >= lo && b <= hi) {
+            return x;
+        }
+        self.fail_outside(x, lo, hi, site);
+        let r = self.f.i64_local();
+        self.f.get(x).set(r);
+        self.bounds.insert(r, (lo, hi));
+        r
+    }
+
+    /// The fast evaluation of `(x + k) * c`, `(x - k) * c` or `c * (x + k)`
+    /// for constants k and c, an int, money or decimal product: one range
+    /// check on x, shifted by k ([`Gen::offset_in_range`]), to the range
+    /// of a fast product by c, which then needs no check of its own.
+    fn scaled_offset(&mut self, op: ArithOp, a: &Expr, b: &Expr, e: &Expr) -> Option<Val> {
+        use ArithOp::*;
+        if !matches!(op, MulInt | MulMoneyInt | MulIntMoney) {
+            return None;
+        }
+        let (other, c) = match (self.static_value(a), self.static_value(b)) {
+            (None, Some(c)) => (a, c),
+            (Some(c), None) => (b, c),
+            _ => return None,
+        };
+        if c == 0 {
+            return None;
+        }
+        let site = self.site(e);
+        let x = self.offset_in_range(other, Self::fast_mul_range(c), site)?;
+        let v = self.mul_const(x.v, c, site);
+        Some(Val {
+            v,
+            set: self.empty_set(),
+            k: None,
+        })
     }
 
     /// In the fast evaluation, an int `x + k` or `x - k` (k a constant)
@@ -337,6 +451,8 @@ impl Gen<'_> {
         let done = self.f.block();
         let second = self.f.block();
         self.branch_on(c, false, second);
+        // the result's bounds: those of both branches together
+        let mut bounds = Some((i64::MAX, i64::MIN));
         for (i, k) in ks.into_iter().enumerate() {
             let k = self.konst(k);
             let (x, y) = if side == 1 {
@@ -345,11 +461,18 @@ impl Gen<'_> {
                 (&k, &other)
             };
             let r = self.arith_vals(op, x, y, int_side, e);
+            let branch = r.k.map(|k| (k, k)).or_else(|| self.fast_bounds(r.v));
+            bounds = bounds
+                .zip(branch)
+                .map(|((lo, hi), (p, q))| (lo.min(p), hi.max(q)));
             self.f.get(r.v).set(out);
             if i == 0 {
                 self.f.br(done);
             }
             self.f.end();
+        }
+        if let Some(b) = bounds {
+            self.bounds.insert(out, b);
         }
         Some(Val {
             v: out,

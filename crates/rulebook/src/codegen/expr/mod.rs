@@ -103,9 +103,22 @@ pub enum Mode {
     /// The full evaluation: missing-fact sets, and failures written to the
     /// result record.
     Full,
-    /// The fast evaluation of a complete record: no sets, and a failure
-    /// branches to `fallback`, where the full evaluation takes over.
-    Fast { fallback: Label },
+    /// The fast evaluation: no sets, and a failure (or, `Presence::
+    /// WhereRead`, an absent input read) branches to `fallback`, where the
+    /// full evaluation takes over.
+    Fast { fallback: Label, presence: Presence },
+}
+
+/// Where the fast evaluation learns that the inputs it reads are present.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Before it starts: the caller checked every input it reads
+    /// ([`Gen::inputs_read`] of an evaluation of the same items).
+    Checked,
+    /// Where it reads each: a record without an input it never reads
+    /// stays fast, and a define that reads an absent one is skipped until
+    /// it is read itself.
+    WhereRead,
 }
 
 pub struct Gen<'a> {
@@ -146,6 +159,15 @@ pub struct Gen<'a> {
     /// read of that define leaves for the full evaluation, as the
     /// interpreter fails only where such a define is read.
     define_ready: Vec<Option<Local>>,
+    /// In the fast evaluation, the fact record's presence words (i64),
+    /// loaded once at its start: an input's presence is then tested in a
+    /// register where it is read (`Presence::WhereRead`).
+    presence_words: Vec<Local>,
+    /// Whether the fast evaluation tests each input's presence where it
+    /// reads it (`Presence::WhereRead`).
+    check_where_read: bool,
+    /// The record's inputs read so far (by index).
+    read: Vec<bool>,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -157,6 +179,12 @@ pub struct Gen<'a> {
 /// computed items in one `in` list (each compiles in a few seconds); far
 /// beyond any real policy.
 pub const MAX_ITEM_SIZE: (usize, usize) = (250_000, 6_000);
+
+/// The magnitude up to which the fast evaluation computes a product by a
+/// constant inline (2^56: £720 trillion in pence, 72 billion as a decimal);
+/// the full evaluation computes larger ones exactly. Sums of up to 2^7 such
+/// products cannot overflow, so they need no check.
+pub(super) const FAST_MAGNITUDE: i64 = 1 << 56;
 
 /// The locals (i32) a record evaluation reads: the fact record, the result
 /// record and `as_of`.
@@ -179,12 +207,22 @@ impl<'a> Gen<'a> {
         mut f: FnBuilder,
         io: Io,
     ) -> Self {
-        let fallback = match mode {
-            Mode::Full => None,
-            Mode::Fast { fallback } => Some(fallback),
+        let (fallback, check_where_read) = match mode {
+            Mode::Full => (None, false),
+            Mode::Fast { fallback, presence } => (Some(fallback), presence == Presence::WhereRead),
         };
         let as_of = f.i64_local();
         f.get(io.as_of).op(I::I64ExtendI32S).set(as_of);
+        let presence_words = match check_where_read {
+            false => Vec::new(),
+            true => (0..meta.input.presence_words)
+                .map(|w| {
+                    let l = f.i64_local();
+                    f.get(io.rec).op(I::I64Load(mem(w * 8))).set(l);
+                    l
+                })
+                .collect(),
+        };
         let body = f.block();
         Gen {
             p,
@@ -207,11 +245,21 @@ impl<'a> Gen<'a> {
             scratch: None,
             oversized: None,
             define_ready: vec![None; p.defines.len()],
+            presence_words,
+            check_where_read,
+            read: vec![false; meta.input.fields.len()],
         }
     }
 
+    /// The indices of the record's inputs read so far.
+    pub fn inputs_read(&self) -> Vec<usize> {
+        (self.read.iter().enumerate())
+            .filter_map(|(i, r)| r.then_some(i))
+            .collect()
+    }
+
     /// The bounds of a value of the fast evaluation, where known.
-    fn fast_bounds(&self, x: Local) -> Option<(i64, i64)> {
+    pub(super) fn fast_bounds(&self, x: Local) -> Option<(i64, i64)> {
         if self.track {
             return None;
         }
@@ -302,8 +350,10 @@ impl<'a> Gen<'a> {
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
-        // the fast evaluation: a failure skips the define (see `define_ready`)
-        let fast = self.fallback.map(|real| {
+        // the fast evaluation that reads absent inputs: a failure skips the
+        // define (see `define_ready`)
+        let lazy = self.fallback.filter(|_| self.check_where_read);
+        let fast = lazy.map(|real| {
             let ready = self.f.i32_local();
             self.f.i32c(0).set(ready);
             let skip = self.f.block();
@@ -803,6 +853,9 @@ impl<'a> Gen<'a> {
     fn konst(&mut self, n: i64) -> Val {
         let v = self.f.i64_local();
         self.f.i64c(n).set(v);
+        if !self.track {
+            self.bounds.insert(v, (n, n));
+        }
         Val {
             v,
             set: self.empty_set(),
@@ -818,9 +871,19 @@ impl<'a> Gen<'a> {
         // without an optional fact the evaluation never reads stays on the
         // fast path. (A list's elements are checked whole before the
         // evaluation starts: see `check_complete`.)
-        if let (Some(fallback), true) = (self.fallback, rec == self.rec) {
+        if rec == self.rec {
+            if let Some(r) = self.read.get_mut(index) {
+                *r = true;
+            }
+        }
+        let check = self.fallback.filter(|_| self.check_where_read);
+        if let (Some(fallback), true) = (check, rec == self.rec) {
             let (word_off, bit) = Layout::presence_bit(index);
-            self.f.get(rec).op(I::I64Load(mem(word_off)));
+            match self.presence_words.get(word_off as usize / 8) {
+                Some(&word) => self.f.get(word),
+                // (every input's word is loaded: not taken)
+                None => self.f.get(rec).op(I::I64Load(mem(word_off))),
+            };
             self.f.i64c(1i64 << bit).op(I::I64And).op(I::I64Eqz);
             self.f.br_if(fallback);
         }
