@@ -99,6 +99,12 @@ const BINARY: &[(&str, &str)] = &[
     ("decimal", "e / d"),
     ("int", "i + j"),
     ("int", "i - j"),
+    // sums of products by constants, bounded by the fast path's narrowed
+    // ranges (no overflow check of their own), and a decimal product of one
+    ("money", "m * 3 + n * 7"),
+    ("int", "i * 5 - j * 3"),
+    ("money", "(m * 3 + n * 7) * 1.15"),
+    ("money", "£350 * i + £400 * j + £1200"),
 ];
 
 /// Values around every bound of the fast paths for the constants above.
@@ -154,7 +160,11 @@ fn values() -> Vec<i64> {
         i64::MIN,
         i64::MIN + 1,
     ];
+    // the fast evaluation's narrowed range of a product by a constant
+    let fast = |c: i64| super::expr::FAST_MAGNITUDE / c.saturating_abs().max(1);
+    v.extend([100, 350_00, 400_00, DEC_SCALE].map(fast));
     for c in constants {
+        v.push(fast(c));
         let (lo, hi) = inline::mul_bounds(c);
         v.extend([lo, hi]);
         v.push(inline::mul_round_bound(c));
@@ -555,12 +565,19 @@ fn offset_int_operands_and_their_bounds_agree_with_the_interpreter() {
         ),
         ("money", "£10000 * (i - 1) + £92233720368547"),
         ("money", "£1000000 * (i - 1)"),
+        ("money", "£350 * (i - 1) + £400 * (j + 1)"),
+        ("int", "7 * (i + 2) - 3 * (j - 2)"),
         ("decimal", "(i - 1) * 2.5"),
         ("decimal", "0.5 * (i + 9223372036854775807)"),
         ("decimal", "-1 * (i - 3)"),
     ];
     let mut xs = values();
-    for bound in [i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE] {
+    let narrowed = [35_000, 700, 7, 3].map(|c| super::expr::FAST_MAGNITUDE / c);
+    for bound in [i64::MIN / DEC_SCALE, i64::MAX / DEC_SCALE]
+        .into_iter()
+        .chain(narrowed)
+        .chain(narrowed.map(|b| -b))
+    {
         for k in [1, -1, 5, -5, 3] {
             xs.extend((-2..=2).map(|d| bound - k + d));
         }
@@ -576,6 +593,40 @@ fn offset_int_operands_and_their_bounds_agree_with_the_interpreter() {
             records.push(facts(&p, Some(*x), Some(0)));
             records.push(facts(&p, Some(*x), Some(4)));
             records.push(facts(&p, Some(*x), None));
+        }
+        agree(&p, expr, records);
+    }
+}
+
+#[test]
+fn sums_of_fast_products_keep_exact_bounds() {
+    // The fast evaluation keeps a product by a constant within
+    // FAST_MAGNITUDE (beyond, the full evaluation computes it), and a sum
+    // of bounded values within its operands' bounds together: no overflow
+    // check where they rule overflow out, and a product by a decimal
+    // constant checked only where they do not. At the ends of those
+    // ranges, every pairing of operands agrees with the interpreter.
+    let exprs = [
+        ("money", "(m * 3 + n * 7) * 0.0001"),
+        ("money", "(m * 3 - n * 7) * 0.0001"),
+        ("money", "(m * 3 + n * 7) * 0.000001"),
+        ("money", "(£350 * (i - 1) + n * 7) * 0.001"),
+        ("int", "i * 3 + j * 7 + 9223372036854775000"),
+    ];
+    let fast = |c: i64| super::expr::FAST_MAGNITUDE / c;
+    let mut ends = vec![0, 1, -1];
+    for b in [fast(3), fast(7), fast(35_000), fast(100)] {
+        for d in -1..=1 {
+            ends.extend([b + d, -(b + d)]);
+        }
+    }
+    for (ty, expr) in exprs {
+        let p = policy(ty, expr);
+        let mut records = Vec::new();
+        for x in &ends {
+            for y in &ends {
+                records.push(facts(&p, Some(*x), Some(*y)));
+            }
         }
         agree(&p, expr, records);
     }
