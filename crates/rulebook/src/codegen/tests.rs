@@ -162,7 +162,7 @@ fn values() -> Vec<i64> {
     ];
     // the fast evaluation's narrowed range of a product by a constant
     let fast = |c: i64| super::expr::FAST_MAGNITUDE / c.saturating_abs().max(1);
-    v.extend([100, 350_00, 400_00, DEC_SCALE].map(fast));
+    v.extend([100, 35_000, 40_000, DEC_SCALE].map(fast));
     for c in constants {
         v.push(fast(c));
         let (lo, hi) = inline::mul_bounds(c);
