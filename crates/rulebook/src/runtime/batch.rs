@@ -394,13 +394,14 @@ impl ChunkTexts {
         self.used + self.spilled.len()
     }
 
-    /// Where the texts written so far end, to [`ChunkTexts::truncate`] to.
+    /// Where the texts written so far end, before the record at offset
+    /// `record` from the chunk's first writes its own: to
+    /// [`ChunkTexts::truncate`] to.
     #[inline(always)]
-    pub(crate) fn mark(&self) -> TextMark {
+    pub(crate) fn mark(&self, record: usize) -> TextMark {
         TextMark {
             used: self.used,
-            spilled: self.spilled.len(),
-            fixups: self.fixups.len(),
+            record,
         }
     }
 
@@ -430,17 +431,24 @@ impl ChunkTexts {
     #[cold]
     pub(crate) fn truncate(&mut self, mark: TextMark) {
         self.used = mark.used;
-        self.spilled.truncate(mark.spilled);
-        self.fixups.truncate(mark.fixups);
+        // Records are written in order, so the spilled texts of the
+        // record marked and after it are those whose slots lie at or
+        // beyond its first byte, at the end.
+        let kept = self.fixups.partition_point(|&(slot, _)| slot < mark.record);
+        let bytes = (self.fixups.get(kept)).map_or(self.spilled.len(), |&(_, offset)| offset);
+        self.spilled.truncate(bytes);
+        self.fixups.truncate(kept);
     }
 }
 
-/// How many texts a [`ChunkTexts`] held at one point.
+/// Where a [`ChunkTexts`]' texts ended when a record started writing its
+/// own: the bytes used in free memory, and the record's offset from the
+/// chunk's first (its spilled texts are told by their slots). Two words,
+/// taken for every record, kept in registers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TextMark {
     used: usize,
-    spilled: usize,
-    fixups: usize,
+    record: usize,
 }
 
 /// One variant of an enum input (or decision), resolved by name once. It
@@ -566,6 +574,8 @@ pub struct Field<K: FieldKind> {
     /// The field's presence bit when it is in the first presence word
     /// (index < 64), else 0.
     mask: u64,
+    /// [`owner`] of the field: the id its variants carry (enums).
+    owner: u64,
     kind: PhantomData<K>,
 }
 
@@ -641,6 +651,7 @@ impl<K: FieldKind> Field<K> {
             index: index as u32,
             offset: field.offset,
             mask: if index < 64 { 1 << index } else { 0 },
+            owner: owner(layout.id(), index as u32, false),
             kind: PhantomData,
         })
     }
@@ -656,7 +667,7 @@ impl Field<Enum> {
         };
         match variants.iter().position(|v| v == name) {
             Some(i) => Ok(Variant {
-                owner: owner(self.layout, self.index, false),
+                owner: self.owner,
                 index: i as u32,
             }),
             None => Err(FieldError::UnknownVariant {
@@ -789,8 +800,8 @@ impl Batch {
         &mut self,
         cells: impl IntoIterator<Item = (usize, &'a str)>,
     ) -> Result<(), InputError> {
-        let chunk = self.count / CHUNK;
-        let mark = self.texts.get(chunk).map(ChunkTexts::mark);
+        let (chunk, record) = (self.count / CHUNK, self.count % CHUNK * self.size);
+        let mark = self.texts.get(chunk).map(|t| t.mark(record));
         let mut problems = Vec::new();
         {
             let (layout, mut w) = self.parts();
@@ -977,9 +988,7 @@ impl<'b> RecordWriter<'b> {
     /// Sets a fact.
     #[inline(always)]
     pub fn set<K: FieldKind>(&mut self, field: Field<K>, value: K::Value<'_>) -> &mut Self {
-        if field.layout != self.layout
-            || !K::belongs(&value, owner(field.layout, field.index, false))
-        {
+        if field.layout != self.layout || !K::belongs(&value, field.owner) {
             self.misfit = true;
             return self;
         }
@@ -1173,7 +1182,7 @@ macro_rules! field_tuple {
             }
             #[inline(always)]
             fn belong(&self, values: &Self::Values<'_>) -> bool {
-                $( $K::belongs(&values.$i, owner(self.$i.layout, self.$i.index, false)) )&&+
+                $( $K::belongs(&values.$i, self.$i.owner) )&&+
             }
             #[inline(always)]
             #[allow(private_interfaces)]
@@ -1546,7 +1555,7 @@ impl<'a> Rows<'a> {
                 record += size;
                 continue;
             };
-            let mark = texts.mark();
+            let mark = texts.mark(record);
             for &(at, mask, col) in &columns {
                 if let Some(Some(t)) = col.get(i) {
                     let slot = texts.put(area, t.as_bytes(), record + at);

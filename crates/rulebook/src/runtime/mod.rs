@@ -700,7 +700,7 @@ fn fill_rows(
     let end = (start + CHUNK).min(rows.len());
     let mut record = 0;
     for (r, image) in (start..end).zip(images.chunks_exact_mut(size)) {
-        let mark = texts.mark();
+        let mark = texts.mark(record);
         let mut written = false;
         let mut write = |&r: &usize, w: &mut RecordWriter<'_>| written = rows.write(r, w);
         let fate = fill_one(
@@ -781,7 +781,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
         let Some(item) = carry.take().or_else(|| items.next()) else {
             break;
         };
-        let mark = texts.mark();
+        let mark = texts.mark(record);
         let fate = fill_one(
             image,
             presence_words,
