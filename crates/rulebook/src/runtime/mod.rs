@@ -927,16 +927,26 @@ impl<'a> ChunkRun<'a> {
         as_of: i32,
     ) -> Result<RecordView<'a>, EvalError> {
         match (self, record, fate) {
-            (_, _, Fate::Misfit) => Err(batch::misfit_error()),
-            (ChunkRun::Ran { limit, .. }, _, Fate::TooLarge(needed)) => Err(EvalError::TooLarge {
-                needed,
-                limit: *limit,
-            }),
-            (ChunkRun::Ran { mem, data, .. }, Some(record), _) => {
+            (ChunkRun::Ran { mem, data, .. }, Some(record), Fate::Run | Fate::Refused) => {
                 results::view(data, record, mem, as_of)
             }
-            (ChunkRun::Failed(e), _, _) => Err((*e).clone()),
-            (ChunkRun::Ran { .. }, None, _) => Err(trap_msg("no result")),
+            _ => Err(self.error(record.is_some(), fate)),
+        }
+    }
+
+    /// The error of an item not evaluated (see [`ChunkRun::result`]): out
+    /// of line, so that the usual item's result is built in registers.
+    #[cold]
+    #[inline(never)]
+    fn error(&self, has_record: bool, fate: Fate) -> EvalError {
+        match (self, has_record, fate) {
+            (_, _, Fate::Misfit) => batch::misfit_error(),
+            (ChunkRun::Ran { limit, .. }, _, Fate::TooLarge(needed)) => EvalError::TooLarge {
+                needed,
+                limit: *limit,
+            },
+            (ChunkRun::Failed(e), _, _) => (*e).clone(),
+            (ChunkRun::Ran { .. }, _, _) => trap_msg("no result"),
         }
     }
 }
