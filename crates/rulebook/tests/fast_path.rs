@@ -57,7 +57,25 @@ const CASES: &[(&str, bool)] = &[
 
 #[test]
 fn records_missing_only_unread_facts_stay_on_the_fast_path() {
+    // A short fast evaluation runs inline for a record that has every
+    // input it reads, and out of line (one function) for one that lacks
+    // some, testing each where it reads it.
     let policy = Policy::from_source("optional.rules", SOURCE).unwrap();
+    assert_eq!(fast_parts(policy.wasm()), 1);
+    let cases: Vec<(&str, Option<bool>)> = CASES.iter().map(|(j, f)| (*j, Some(*f))).collect();
+    check(&policy, &cases);
+}
+
+#[test]
+fn a_long_fast_evaluation_tests_each_input_where_it_reads_it() {
+    // A long one (here, 80 requires more; not split) tests each input where it
+    // reads it, inline, with no second copy: the same records stay fast.
+    let requires: String = (0..80)
+        .map(|k| format!("  require amount > £{k} because \"r{k}\"\n"))
+        .collect();
+    let source = format!("{SOURCE}decision many: bool\n{requires}");
+    let policy = Policy::from_source("long.rules", &source).unwrap();
+    assert_eq!(fast_parts(policy.wasm()), 0, "split, or a second copy");
     let cases: Vec<(&str, Option<bool>)> = CASES.iter().map(|(j, f)| (*j, Some(*f))).collect();
     check(&policy, &cases);
 }

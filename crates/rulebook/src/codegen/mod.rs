@@ -150,13 +150,16 @@ pub fn compile_marking(
         Some(full) => {
             let (s, t) = (&mut strings, &mut sites);
             let (checking, read) = record_fast_function(program, &meta, s, t);
+            // a long fast evaluation tests its inputs where it reads them,
+            // inline: the tests are a small share of it, and a second copy
+            // out of line would lengthen the native compile
+            let first = (checking.len() <= CHECKED_FIRST_UP_TO).then_some(read.as_slice());
             let evaluate =
-                evaluate_function(program, &meta, s, t, (Fast::Inline(&read), mark_full));
+                evaluate_function(program, &meta, s, t, (Fast::Inline(first), mark_full));
             // (no record lacks an input that nothing reads)
-            let parts = if read.is_empty() {
-                Vec::new()
-            } else {
-                vec![checking]
+            let parts = match first {
+                Some(read) if !read.is_empty() => vec![checking],
+                _ => Vec::new(),
             };
             ([evaluate, full], parts, 0)
         }
@@ -365,13 +368,23 @@ fn mem32(offset: u32) -> MemArg {
     }
 }
 
+/// The longest fast evaluation (wasm instructions) whose inputs are
+/// tested before it starts, in one test a presence word, with a second
+/// copy out of line for records that lack some ([`record_fast_function`]).
+/// A longer one tests each input where it reads it: the tests are then a
+/// small share of its time, and the second copy would lengthen the native
+/// compile (by a quarter for council tax reduction, the largest shipped
+/// policy, whose fast evaluation is about 2,400 instructions; the
+/// benchmark policy's is about 450).
+const CHECKED_FIRST_UP_TO: usize = 1_000;
+
 /// Where `evaluate`'s fast evaluation is.
 enum Fast<'a> {
-    /// Generated right into the record loop for a record that has every
-    /// input it reads (these, by index); any other calls
-    /// [`record_fast_function`]'s function, which checks each where it
-    /// reads it.
-    Inline(&'a [usize]),
+    /// Generated right into the record loop. `Some(read)`: for a record
+    /// that has every input it reads (these, by index), any other calling
+    /// [`record_fast_function`]'s function; `None`: testing each input
+    /// where it reads it.
+    Inline(Option<&'a [usize]>),
     /// In the fast parts of a split evaluation, called in turn (their
     /// provisional indices).
     Parts(&'a [u32]),
@@ -437,18 +450,26 @@ const UNROLL_BUDGET: usize = 4000;
 /// records, else evaluates the record at `at`: inline when it has every
 /// input in `read` (those the evaluation reads), else by a call of the
 /// checking fast evaluation ([`record_fast_function`], the first part),
-/// and by the full function when either leaves it; then moves `at` and
-/// `out` to the next.
+/// and by the full function when either leaves it (`read` None: inline,
+/// testing each input where it reads it); then moves `at` and `out` to
+/// the next.
 fn one_record(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
     f: FnBuilder,
-    (read, loop_): (&[usize], (Local, Local, Label, bool)),
+    (read, loop_): (Option<&[usize]>, (Local, Local, Label, bool)),
     io: Io,
 ) -> FnBuilder {
     record_step(f, meta, loop_, io, |mut f, full| {
+        let Some(read) = read else {
+            let fast = Mode::Fast {
+                fallback: full,
+                presence: Presence::WhereRead,
+            };
+            return record_evaluation(program, meta, strings, sites, fast, f, io);
+        };
         let done = f.block();
         let lacking = f.block();
         check_present(&mut f, &meta.input, io.rec, lacking, |i, _| {

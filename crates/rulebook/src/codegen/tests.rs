@@ -507,7 +507,7 @@ fn records_an_iteration(p: &Policy) -> usize {
         &meta,
         &mut strings,
         &mut sites,
-        (super::Fast::Inline(&read), false),
+        (super::Fast::Inline(Some(&read)), false),
     );
     f.calls().filter(|&c| c == super::FN_RECORD_FULL).count()
 }
