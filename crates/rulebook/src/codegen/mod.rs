@@ -518,12 +518,7 @@ fn record_fast_function(
         g.item(*item);
     }
     let read = g.inputs_read();
-    let mut f = g.finish();
-    // done: 0; left to the full evaluation: 1
-    f.i32c(0).op(I::Return);
-    f.end();
-    f.i32c(1);
-    (f, read)
+    (split::return_left(g.finish()), read)
 }
 
 /// One record of the record loop of a split evaluation: as [`one_record`],

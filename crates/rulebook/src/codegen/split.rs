@@ -128,18 +128,23 @@ pub fn parts(
         if let Some(item) = g.oversized() {
             return Err(Refused::TooLarge(item));
         }
-        let mut f = g.finish_part();
-        if fast {
-            // done: 0; left to the full evaluation: 1
-            f.i32c(0).op(I::Return);
-            f.end();
-            f.i32c(1);
-        }
-        parts.push(f);
+        let f = g.finish_part();
+        parts.push(if fast { return_left(f) } else { f });
         // `taken` counts items of `rest`, so it is at most its length
         rest = rest.get(taken..).unwrap_or_default();
     }
     Ok(parts)
+}
+
+/// Ends a fast function whose evaluation (`f`, inside the block it
+/// leaves by when the record must be evaluated in full) is done: it returns
+/// 0 when done, 1 when left to the full evaluation. The fast parts end so,
+/// and `record_fast` (see [`super::one_record`]).
+pub fn return_left(mut f: FnBuilder) -> FnBuilder {
+    f.i32c(0).op(I::Return);
+    f.end();
+    f.i32c(1);
+    f
 }
 
 /// `record_full(rec, out, as_of)` of a split evaluation of `parts` parts.

@@ -657,6 +657,31 @@ pub(crate) fn fits_memory(meta: &Meta, facts: &Facts, max_memory: usize) -> Resu
     }
 }
 
+/// The record images of a full chunk in the module's memory `mem` (`size`
+/// bytes each, their presence words after the first cleared), and the free
+/// memory after the chunk's results, where its texts go. Both fill loops
+/// start here.
+#[inline(always)]
+fn chunk_images<'m>(
+    mem: &'m mut [u8],
+    addrs: &marshal::ChunkAddrs,
+    size: usize,
+    presence_words: usize,
+) -> (&'m mut [u8], &'m mut [u8]) {
+    // `mem` holds at least `addrs.extra` bytes (the caller ensured it):
+    // then both cuts are in bounds, and the fallbacks never taken.
+    let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
+    let images = head
+        .get_mut(addrs.records..addrs.records + CHUNK * size)
+        .unwrap_or_default();
+    if presence_words > 1 {
+        for image in images.chunks_exact_mut(size) {
+            batch::clear_high_presence(image, presence_words);
+        }
+    }
+    (images, area)
+}
+
 /// Fills the records of one chunk of `evaluate_rows` from row `start` on,
 /// noting each row's [`Fate`] in `fates`; returns the row after the last
 /// filled. A row's texts are counted once written: the chunk ends before
@@ -673,16 +698,7 @@ fn fill_rows(
     texts: &mut ChunkTexts,
     fates: &mut Vec<Fate>,
 ) -> usize {
-    // `mem` holds at least `addrs.extra` bytes (the caller ensured it)
-    let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
-    let images = head
-        .get_mut(addrs.records..addrs.records + CHUNK * size)
-        .unwrap_or_default();
-    if presence_words > 1 {
-        for image in images.chunks_exact_mut(size) {
-            batch::clear_high_presence(image, presence_words);
-        }
-    }
+    let (images, area) = chunk_images(mem, addrs, size, presence_words);
     // the usual rows skip the record writer: a loop of their own
     if rows.direct(layout) {
         let filled = rows.fill_direct(
@@ -754,17 +770,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     texts: &mut ChunkTexts,
     pending: &mut Vec<(I::Item, Fate)>,
 ) -> Filled<I> {
-    // `mem` holds at least `addrs.extra` bytes (the caller ensured it):
-    // then both cuts are in bounds, and the fallbacks never taken.
-    let (head, area) = mem.split_at_mut_checked(addrs.extra).unwrap_or_default();
-    let images = head
-        .get_mut(addrs.records..addrs.records + CHUNK * size)
-        .unwrap_or_default();
-    if presence_words > 1 {
-        for image in images.chunks_exact_mut(size) {
-            batch::clear_high_presence(image, presence_words);
-        }
-    }
+    let (images, area) = chunk_images(mem, addrs, size, presence_words);
     // The texts of a chunk may take this many bytes after its results.
     let room = limit.saturating_sub(addrs.extra);
     pending.clear();
