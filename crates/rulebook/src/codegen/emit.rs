@@ -110,6 +110,43 @@ impl FnBuilder {
     pub fn len(&self) -> usize {
         self.body.len()
     }
+    /// Moves aside the instructions from `at` on (a [`FnBuilder::len`]
+    /// from earlier), so that code emitted next goes before them; `append`
+    /// puts them back after it.
+    pub fn take_from(&mut self, at: usize) -> Vec<I<'static>> {
+        self.body.split_off(at.min(self.body.len()))
+    }
+    pub fn append(&mut self, tail: Vec<I<'static>>) {
+        self.body.extend(tail);
+    }
+    /// A local of the type of `like`, never handed out before nor after:
+    /// no other value takes it, so that it may be set at the start of the
+    /// function and read anywhere.
+    pub fn fresh_local(&mut self, ty: ValType) -> Local {
+        self.locals.push(ty);
+        self.params + self.locals.len() as u32 - 1
+    }
+    /// A [`FnBuilder::fresh_local`] of the type of `like`.
+    pub fn fresh_local_like(&mut self, like: Local) -> Local {
+        let ty = (like.checked_sub(self.params))
+            .and_then(|i| self.locals.get(i as usize).copied())
+            .unwrap_or(ValType::I64);
+        self.fresh_local(ty)
+    }
+    /// Renames the locals that the instructions from `from` on read and
+    /// set, as `map` says.
+    pub fn rename_from(&mut self, from: usize, map: &std::collections::HashMap<Local, Local>) {
+        for i in self.body.iter_mut().skip(from) {
+            match i {
+                I::LocalGet(l) | I::LocalSet(l) | I::LocalTee(l) => {
+                    if let Some(to) = map.get(l) {
+                        *l = *to;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     pub fn i64_local(&mut self) -> Local {
         self.local(ValType::I64)
     }

@@ -164,8 +164,7 @@ impl Gen<'_> {
         }
         // no clause applies: unknown if an earlier condition was, else an error
         if self.track {
-            self.push_unknown(&Self::as_set(&acc));
-            self.f.op(I::I32Eqz);
+            self.push_known(&Self::as_set(&acc));
             self.f.if_();
             self.fail(abi::STATUS_NO_CLAUSE, decision as i32);
             self.f.end();

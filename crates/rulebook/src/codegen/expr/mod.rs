@@ -151,6 +151,12 @@ pub struct Gen<'a> {
     /// In one function of a split evaluation, where the items computed by
     /// the functions before it are (see [`super::split`]).
     scratch: Option<Scratch>,
+    /// In one function of a split full evaluation: where, at its start,
+    /// the items computed by earlier functions are loaded (the first time
+    /// one is read), and those loaded so far. Each is loaded once however
+    /// often the function reads it, into locals no other value takes.
+    preloaded: Option<(usize, HashMap<Computed, Slot>)>,
+
     /// See [`Gen::oversized`].
     oversized: Option<Computed>,
     /// In the fast evaluation, for each define: the i32 local that is 1
@@ -166,6 +172,11 @@ pub struct Gen<'a> {
     /// Whether the fast evaluation tests each input's presence where it
     /// reads it (`Presence::WhereRead`).
     check_where_read: bool,
+    /// In the full evaluation, the fact record's presence words inverted
+    /// (i64, a bit set where the input is absent), loaded once at its
+    /// start: an input's missing-fact bit is then one mask of a register
+    /// wherever it is read.
+    absent_words: Vec<Local>,
     /// The record's inputs read so far (by index).
     read: Vec<bool>,
 }
@@ -223,6 +234,17 @@ impl<'a> Gen<'a> {
                 })
                 .collect(),
         };
+        let absent_words = match fallback {
+            Some(_) => Vec::new(),
+            None => (0..meta.input.presence_words)
+                .map(|w| {
+                    let l = f.i64_local();
+                    f.get(io.rec).op(I::I64Load(mem(w * 8)));
+                    f.i64c(-1).op(I::I64Xor).set(l);
+                    l
+                })
+                .collect(),
+        };
         let body = f.block();
         Gen {
             p,
@@ -243,10 +265,12 @@ impl<'a> Gen<'a> {
             body,
             bounds: HashMap::new(),
             scratch: None,
+            preloaded: None,
             oversized: None,
             define_ready: vec![None; p.defines.len()],
             presence_words,
             check_where_read,
+            absent_words,
             read: vec![false; meta.input.fields.len()],
         }
     }
@@ -316,6 +340,9 @@ impl<'a> Gen<'a> {
     /// ends it.
     pub fn in_part(mut self, scratch: Scratch) -> Self {
         self.scratch = Some(scratch);
+        if self.track {
+            self.preloaded = Some((self.f.len(), HashMap::new()));
+        }
         self
     }
 
@@ -332,6 +359,7 @@ impl<'a> Gen<'a> {
             Computed::Define(i) => self.define(i),
             Computed::Decision(i) => self.decision(i),
         }
+        self.store_item(item);
         let instructions = self.f.size().0 - start;
         let locals = self.f.peak() - taken;
         if self.track
@@ -485,8 +513,9 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Ends one function of a split evaluation: the defines it computed go
-    /// to the scratch area; the decisions to the result record, with their
+    /// Ends one function of a split evaluation. Each item it computed was
+    /// stored as soon as it was ([`Gen::store_item`]): the defines to the
+    /// scratch area; the decisions to the result record, with their
     /// failures and missing facts to the scratch area (the calling function
     /// writes the record's status once every part has run). In the fast
     /// evaluation a define's failure word says only whether it was
@@ -494,66 +523,80 @@ impl<'a> Gen<'a> {
     /// missing facts (a failing one has left the record to the full
     /// evaluation).
     pub fn finish_part(mut self) -> FnBuilder {
-        let Some(scratch) = self.scratch else {
+        if self.scratch.is_none() {
             return self.finish();
-        };
-        let zero = |f: &mut FnBuilder| {
-            f.i32c(0);
-        };
-        for i in 0..self.defines.len() {
-            let Some(slot) = self.defines.get(i).cloned().flatten() else {
-                continue;
-            };
-            zero(&mut self.f);
-            self.f.get(slot.value);
-            self.f.op(I::I64Store(mem(scratch.define_value(i))));
-            if !self.track {
-                zero(&mut self.f);
-                match self.define_ready.get(i).copied().flatten() {
-                    Some(ready) => {
-                        self.f.get(ready).op(I::I32Eqz).op(I::I64ExtendI32U);
-                    }
-                    None => {
-                        self.f.i64c(0);
-                    }
-                }
-                self.f.op(I::I64Store(mem(scratch.define_failure(i))));
-                continue;
-            }
-            self.store_failure(&slot, scratch.define_failure(i));
-            for w in 0..self.words {
-                zero(&mut self.f);
-                match slot.set.get(w).copied().flatten() {
-                    Some(l) => self.f.get(l),
-                    None => self.f.i64c(0),
-                };
-                self.f.op(I::I64Store(mem(scratch.define_word(i, w))));
-            }
-        }
-        let decisions = &self.meta.decisions;
-        for (i, dm) in decisions.iter().enumerate() {
-            let Some(slot) = self.decisions.get(i).cloned().flatten() else {
-                continue;
-            };
-            self.write_decision(&slot, dm);
-            if !self.track {
-                continue;
-            }
-            self.store_failure(&slot, scratch.decision_failure(i));
-            let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
-            if !words.is_empty() {
-                let at = mem(scratch.missing());
-                zero(&mut self.f);
-                zero(&mut self.f);
-                self.f.op(I::I64Load(at));
-                for w in words {
-                    self.f.get(w).op(I::I64Or);
-                }
-                self.f.op(I::I64Store(at));
-            }
         }
         self.f.end();
         self.f
+    }
+
+    /// In one function of a split evaluation, stores an item as soon as it
+    /// is computed (see [`Gen::finish_part`] for where), so that its locals
+    /// are not live to the end of the function: a function of many items
+    /// then keeps few values at once, and its register allocation stays
+    /// short.
+    fn store_item(&mut self, item: Computed) {
+        let Some(scratch) = self.scratch else { return };
+        let zero = |f: &mut FnBuilder| {
+            f.i32c(0);
+        };
+        match item {
+            Computed::Define(i) => {
+                let Some(slot) = self.defines.get(i).cloned().flatten() else {
+                    return;
+                };
+                zero(&mut self.f);
+                self.f.get(slot.value);
+                self.f.op(I::I64Store(mem(scratch.define_value(i))));
+                if !self.track {
+                    zero(&mut self.f);
+                    match self.define_ready.get(i).copied().flatten() {
+                        Some(ready) => {
+                            self.f.get(ready).op(I::I32Eqz).op(I::I64ExtendI32U);
+                        }
+                        None => {
+                            self.f.i64c(0);
+                        }
+                    }
+                    self.f.op(I::I64Store(mem(scratch.define_failure(i))));
+                    return;
+                }
+                self.store_failure(&slot, scratch.define_failure(i));
+                for w in 0..self.words {
+                    zero(&mut self.f);
+                    match slot.set.get(w).copied().flatten() {
+                        Some(l) => self.f.get(l),
+                        None => self.f.i64c(0),
+                    };
+                    self.f.op(I::I64Store(mem(scratch.define_word(i, w))));
+                }
+            }
+            Computed::Decision(i) => {
+                let meta = self.meta;
+                let (Some(slot), Some(dm)) = (
+                    self.decisions.get(i).cloned().flatten(),
+                    meta.decisions.get(i),
+                ) else {
+                    return;
+                };
+                self.write_decision(&slot, dm);
+                if !self.track {
+                    return;
+                }
+                self.store_failure(&slot, scratch.decision_failure(i));
+                let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
+                if !words.is_empty() {
+                    let at = mem(scratch.missing());
+                    zero(&mut self.f);
+                    zero(&mut self.f);
+                    self.f.op(I::I64Load(at));
+                    for w in words {
+                        self.f.get(w).op(I::I64Or);
+                    }
+                    self.f.op(I::I64Store(at));
+                }
+            }
+        }
     }
 
     /// Stores a slot's failure at `at`: status | site << 32, 0 for none.
@@ -582,7 +625,9 @@ impl<'a> Gen<'a> {
             self.f.i32c(0).op(I::I32Load(mem32(failure)));
             self.f.br_if(fallback);
         }
-        Some(self.load_slot(None, scratch.define_value(i), failure, words))
+        self.stored(Computed::Define(i), |g| {
+            g.load_slot(None, scratch.define_value(i), failure, words)
+        })
     }
 
     /// A decision computed by an earlier function of a split evaluation
@@ -592,7 +637,50 @@ impl<'a> Gen<'a> {
         let o = self.meta.decisions.get(i)?.offset;
         let words = |w: usize| o + 16 + 8 * w as u32;
         let failure = scratch.decision_failure(i);
-        Some(self.load_slot(Some(self.out), o, failure, words))
+        self.stored(Computed::Decision(i), |g| {
+            g.load_slot(Some(g.out), o, failure, words)
+        })
+    }
+
+    /// An item stored by an earlier function, loaded by `load`: where the
+    /// read is, or in the full evaluation once at the function's start
+    /// (see `preloaded`).
+    fn stored(&mut self, item: Computed, load: impl FnOnce(&mut Self) -> Slot) -> Option<Slot> {
+        let Some((at, slots)) = self.preloaded.take() else {
+            return Some(load(self));
+        };
+        if let Some(slot) = slots.get(&item).cloned() {
+            self.preloaded = Some((at, slots));
+            return Some(slot);
+        }
+        // loaded into fresh locals at the start: `load` emits at the end
+        // into taken locals, so it runs on a builder whose body is moved
+        // aside, and its locals are swapped for fresh ones
+        let tail = self.f.take_from(at);
+        let before = self.f.len();
+        let slot = load(self);
+        let fresh: HashMap<Local, Local> = (slot.locals().into_iter())
+            .map(|l| (l, self.f.fresh_local_like(l)))
+            .collect();
+        self.f.rename_from(before, &fresh);
+        self.f.append(tail);
+        let slot = Slot {
+            value: fresh.get(&slot.value).copied().unwrap_or(slot.value),
+            set: (slot.set.iter())
+                .map(|w| w.map(|l| fresh.get(&l).copied().unwrap_or(l)))
+                .collect(),
+            failure: (slot.failure).map(|(e, s)| {
+                (
+                    fresh.get(&e).copied().unwrap_or(e),
+                    fresh.get(&s).copied().unwrap_or(s),
+                )
+            }),
+            aux: slot.aux,
+        };
+        let mut slots = slots;
+        slots.insert(item, slot.clone());
+        self.preloaded = Some((at, slots));
+        Some(slot)
     }
 
     /// Loads a slot stored in memory: its value and missing words at
@@ -760,6 +848,23 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Pushes i32: whether the set is zero (the value known).
+    fn push_known(&mut self, set: &Set) {
+        let mut first = true;
+        for l in set.iter().flatten() {
+            self.f.get(*l);
+            if !first {
+                self.f.op(I::I64Or);
+            }
+            first = false;
+        }
+        if first {
+            self.f.i32c(1);
+        } else {
+            self.f.op(I::I64Eqz);
+        }
+    }
+
     fn assign_set(&mut self, target: &[Local], src: &Set) {
         for (w, t) in target.iter().enumerate() {
             match src.get(w).copied().flatten() {
@@ -805,10 +910,10 @@ impl<'a> Gen<'a> {
             return Val { v, set, k: None };
         }
         let out = self.f.i64_local();
-        self.push_unknown(&set);
-        self.f.if_();
+        // (out is 0 unless every operand is known)
         self.f.i64c(0).set(out);
-        self.f.else_();
+        self.push_known(&set);
+        self.f.if_();
         let v = compute(self, &vs);
         self.f.get(v).set(out);
         self.f.end();
@@ -839,9 +944,9 @@ impl<'a> Gen<'a> {
                 k: None,
             };
         }
-        self.f.i64c(0);
         compute(self, &vs);
-        self.push_unknown(&set);
+        self.f.i64c(0);
+        self.push_known(&set);
         self.f.op(I::Select).set(out);
         Val {
             v: out,
@@ -894,14 +999,34 @@ impl<'a> Gen<'a> {
             let (word_off, bit) = Layout::presence_bit(index);
             let fact = field.fact as usize;
             let w = self.f.i64_local();
-            self.f.get(rec).op(I::I64Load(mem(word_off)));
-            self.f
-                .i64c(i64::from(bit))
-                .op(I::I64ShrU)
-                .i64c(1)
-                .op(I::I64And);
-            self.f.i64c(1).op(I::I64Xor);
-            self.f.i64c((fact % 64) as i64).op(I::I64Shl).set(w);
+            let at = (fact % 64) as i64;
+            match self.absent_words.get(word_off as usize / 8) {
+                // the fact record's: its absent bit, moved to the fact's
+                Some(&absent) if rec == self.rec => {
+                    self.f.get(absent).i64c(1i64 << bit).op(I::I64And);
+                    match at - i64::from(bit) {
+                        0 => {}
+                        up if up > 0 => {
+                            self.f.i64c(up).op(I::I64Shl);
+                        }
+                        down => {
+                            self.f.i64c(-down).op(I::I64ShrU);
+                        }
+                    }
+                }
+                // a list element's
+                _ => {
+                    self.f.get(rec).op(I::I64Load(mem(word_off)));
+                    self.f
+                        .i64c(i64::from(bit))
+                        .op(I::I64ShrU)
+                        .i64c(1)
+                        .op(I::I64And);
+                    self.f.i64c(1).op(I::I64Xor);
+                    self.f.i64c(at).op(I::I64Shl);
+                }
+            }
+            self.f.set(w);
             if let Some(slot) = set.get_mut(fact / 64) {
                 *slot = Some(w);
             }
