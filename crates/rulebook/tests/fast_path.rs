@@ -249,3 +249,64 @@ fn a_split_policy_keeps_its_fast_path() {
     let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (j.as_str(), *f)).collect();
     check(&policy, &cases);
 }
+
+#[test]
+fn a_read_in_one_branch_does_not_check_for_the_reads_after_it() {
+    // The fast evaluation checks an input's presence, and a define's
+    // success, where it first reads it, and the full one a define's
+    // failure; a read that the first one precedes on every path needs no
+    // second check. Here every first read is in a branch the record does
+    // not take (or in the other arm), so the read after it must check.
+    // Each decision reads inputs of its own, so that a record lacking one
+    // tests one decision.
+    let source = r#"
+policy branches
+input {
+  f: bool
+  a1: int
+  a2: int
+  b1: int
+  b3: int
+  b4: int
+}
+define big1: int = a1 * 1000000000000
+define big2: int = a2 * 1000000000000
+decision d1: int = (if f then b1 else 0) + b1
+decision d2: int = (if f then big1 else 0) + big1
+decision d3: int = if f then b3 else (if b3 > 0 then 1 else 2)
+decision d4: bool = (f and b4 > 1) or b4 > 0
+decision d5: int = if f then big2 else big2 + 1
+"#;
+    let policy = Policy::from_source("branches.rules", source).unwrap();
+    let all = [
+        ("a1", "2"),
+        ("a2", "2"),
+        ("b1", "3"),
+        ("b3", "3"),
+        ("b4", "3"),
+    ];
+    // the facts with f, without `drop`, and with `set` instead of its own
+    let facts = |f: bool, drop: &str, set: (&str, &str)| {
+        let fields: Vec<String> = (all.iter())
+            .filter(|(k, _)| *k != drop)
+            .map(|(k, v)| format!(r#""{k}":{}"#, if *k == set.0 { set.1 } else { v }))
+            .collect();
+        format!(r#"{{"f":{f},{}}}"#, fields.join(","))
+    };
+    let mut cases = Vec::new();
+    for f in [true, false] {
+        // every fact: fast
+        cases.push((facts(f, "", ("", "")), Some(false)));
+        // one decision's input absent: that decision reads it after the
+        // branch, so in full
+        for b in ["b1", "b3", "b4"] {
+            cases.push((facts(f, b, ("", "")), Some(true)));
+        }
+        // one define fails: read after the branch, the evaluation fails
+        for a in ["a1", "a2"] {
+            cases.push((facts(f, "", (a, "100000000")), None));
+        }
+    }
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (j.as_str(), *f)).collect();
+    check(&policy, &cases);
+}

@@ -25,6 +25,12 @@ pub struct FnBuilder {
     peak: usize,
     body: Vec<I<'static>>,
     depth: u32,
+    /// The regions open here, innermost last: a block, a loop, an `if`
+    /// arm or an `else` arm, each numbered when it opens (0 is the function
+    /// body). Code emitted in an open region runs before any code emitted
+    /// later in it: see [`FnBuilder::region`].
+    regions: Vec<u32>,
+    regions_opened: u32,
 }
 
 /// A point in the handing out of locals: the locals handed out after it can
@@ -43,6 +49,8 @@ impl FnBuilder {
             peak: 0,
             body: Vec::new(),
             depth: 0,
+            regions: Vec::new(),
+            regions_opened: 0,
         }
     }
 
@@ -180,7 +188,23 @@ impl FnBuilder {
     fn open(&mut self, i: I<'static>) -> Label {
         self.body.push(i);
         self.depth += 1;
+        self.enter_region();
         Label(self.depth)
+    }
+    fn enter_region(&mut self) {
+        self.regions_opened += 1;
+        self.regions.push(self.regions_opened);
+    }
+    /// The innermost open region. Code emitted from here on, while it is
+    /// still open ([`FnBuilder::is_open`]), runs only after the code
+    /// emitted so far in it: a check made here (that a fact is present,
+    /// that a define did not fail) need not be made again there.
+    pub fn region(&self) -> u32 {
+        self.regions.last().copied().unwrap_or(0)
+    }
+    /// Whether `region` is still open where code is emitted now.
+    pub fn is_open(&self, region: u32) -> bool {
+        region == 0 || self.regions.contains(&region)
     }
     pub fn block(&mut self) -> Label {
         self.open(I::Block(BlockType::Empty))
@@ -194,10 +218,14 @@ impl FnBuilder {
     }
     pub fn else_(&mut self) {
         self.body.push(I::Else);
+        // the else arm runs instead of the if arm, not after it
+        self.regions.pop();
+        self.enter_region();
     }
     pub fn end(&mut self) {
         self.body.push(I::End);
         self.depth = self.depth.saturating_sub(1);
+        self.regions.pop();
     }
     fn relative(&self, l: Label) -> u32 {
         self.depth.saturating_sub(l.0)

@@ -55,6 +55,20 @@ struct Val {
     k: Option<i64>,
 }
 
+/// A check that a read makes before it uses what it reads: made once in a
+/// region of the function, it holds for the code after it in that region
+/// (see [`FnBuilder::region`]), which does not make it again.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Check {
+    /// The fast evaluation: input `i` of the fact record is present.
+    Present(usize),
+    /// The fast evaluation: define `i` was computed (not skipped).
+    Ready(usize),
+    /// The full evaluation: item `c` did not fail (else its failure is the
+    /// reader's).
+    NotFailed(Computed),
+}
+
 /// A computed define or decision: where its result and its failure live.
 #[derive(Clone)]
 struct Slot {
@@ -179,6 +193,8 @@ pub struct Gen<'a> {
     absent_words: Vec<Local>,
     /// The record's inputs read so far (by index).
     read: Vec<bool>,
+    /// The checks made so far, each with the region it was made in.
+    checked: HashMap<Check, u32>,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -272,6 +288,7 @@ impl<'a> Gen<'a> {
             check_where_read,
             absent_words,
             read: vec![false; meta.input.fields.len()],
+            checked: HashMap::new(),
         }
     }
 
@@ -280,6 +297,18 @@ impl<'a> Gen<'a> {
         (self.read.iter().enumerate())
             .filter_map(|(i, r)| r.then_some(i))
             .collect()
+    }
+
+    /// Whether `check` was made where it still holds; if not, notes that it
+    /// is made here (the caller then makes it).
+    fn already_checked(&mut self, check: Check) -> bool {
+        if let Some(&region) = self.checked.get(&check) {
+            if self.f.is_open(region) {
+                return true;
+            }
+        }
+        self.checked.insert(check, self.f.region());
+        false
     }
 
     /// The bounds of a value of the fast evaluation, where known.
@@ -622,8 +651,10 @@ impl<'a> Gen<'a> {
         let words = |w| scratch.define_word(i, w);
         let failure = scratch.define_failure(i);
         if let Some(fallback) = self.fallback {
-            self.f.i32c(0).op(I::I32Load(mem32(failure)));
-            self.f.br_if(fallback);
+            if !self.already_checked(Check::Ready(i)) {
+                self.f.i32c(0).op(I::I32Load(mem32(failure)));
+                self.f.br_if(fallback);
+            }
         }
         self.stored(Computed::Define(i), |g| {
             g.load_slot(None, scratch.define_value(i), failure, words)
@@ -790,9 +821,12 @@ impl<'a> Gen<'a> {
     }
 
     /// Propagates the failure of a define or decision that is read.
-    fn propagate(&mut self, slot: &Slot) {
+    fn propagate(&mut self, item: Computed, slot: &Slot) {
         let on_fail = self.cur.as_ref().map(|c| c.on_fail);
         if let (Some((e, s)), Some(OnFail::Item { err, site, label })) = (slot.failure, on_fail) {
+            if self.already_checked(Check::NotFailed(item)) {
+                return;
+            }
             self.f.get(e);
             self.f.if_();
             self.f.get(e).set(err).get(s).set(site);
@@ -982,7 +1016,8 @@ impl<'a> Gen<'a> {
             }
         }
         let check = self.fallback.filter(|_| self.check_where_read);
-        if let (Some(fallback), true) = (check, rec == self.rec) {
+        let check = check.filter(|_| rec == self.rec);
+        if let Some(fallback) = check.filter(|_| !self.already_checked(Check::Present(index))) {
             let (word_off, bit) = Layout::presence_bit(index);
             match self.presence_words.get(word_off as usize / 8) {
                 Some(&word) => self.f.get(word),
@@ -1079,21 +1114,23 @@ impl<'a> Gen<'a> {
                 if let (Some(Some(ready)), Some(fallback)) =
                     (self.define_ready.get(*i).copied(), self.fallback)
                 {
-                    self.f.get(ready).op(I::I32Eqz);
-                    self.f.br_if(fallback);
+                    if !self.already_checked(Check::Ready(*i)) {
+                        self.f.get(ready).op(I::I32Eqz);
+                        self.f.br_if(fallback);
+                    }
                 }
                 let slot = match self.defines.get(*i).cloned().flatten() {
                     Some(slot) => Some(slot),
                     None => self.stored_define(*i),
                 };
-                self.read_slot(slot)
+                self.read_slot(Computed::Define(*i), slot)
             }
             ExprKind::Decision(i) => {
                 let slot = match self.decisions.get(*i).cloned().flatten() {
                     Some(slot) => Some(slot),
                     None => self.stored_decision(*i),
                 };
-                self.read_slot(slot)
+                self.read_slot(Computed::Decision(*i), slot)
             }
             ExprKind::AsOf => Val {
                 v: self.as_of,
@@ -1264,10 +1301,10 @@ impl<'a> Gen<'a> {
     }
 
     /// Reads a computed define or decision, propagating its failure.
-    fn read_slot(&mut self, slot: Option<Slot>) -> Val {
+    fn read_slot(&mut self, item: Computed, slot: Option<Slot>) -> Val {
         match slot {
             Some(slot) => {
-                self.propagate(&slot);
+                self.propagate(item, &slot);
                 Val {
                     v: slot.value,
                     set: slot.set,
