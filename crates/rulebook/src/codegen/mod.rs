@@ -175,7 +175,7 @@ pub fn compile_marking(
                 .map(|k| split::FIRST_PART_TAG + k as u32)
                 .collect();
             parts.extend(fast);
-            let full = split::record_function(full_parts, scratch);
+            let full = split::record_function(full_parts, scratch, &meta);
             let evaluate = evaluate_function(program, &meta, s, t, (Fast::Parts(&tags), mark_full));
             ([evaluate, full], parts, full_parts)
         }

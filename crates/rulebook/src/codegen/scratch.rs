@@ -6,8 +6,6 @@
 
 /// The layout of the scratch area, from address [`Scratch::BASE`]:
 ///
-/// - one i64: the union of the missing-fact words of every decision so far
-///   (non-zero when some decision is unknown);
 /// - one i64 a decision, in declaration order: its failure status (low 32
 ///   bits) and site (high 32 bits), 0 when it did not fail;
 /// - one entry a define: its value, its failure (as a decision's), and its
@@ -31,14 +29,9 @@ impl Scratch {
         }
     }
 
-    /// The union of every decision's missing-fact words.
-    pub fn missing(&self) -> u32 {
-        Self::BASE
-    }
-
     /// The failure of decision `i` (in declaration order).
     pub fn decision_failure(&self, i: usize) -> u32 {
-        Self::BASE + 8 + 8 * i as u32
+        Self::BASE + 8 * i as u32
     }
 
     /// The end of the decisions' failures.

@@ -148,10 +148,9 @@ pub fn return_left(mut f: FnBuilder) -> FnBuilder {
 }
 
 /// `record_full(rec, out, as_of)` of a split evaluation of `parts` parts.
-pub fn record_function(parts: usize, scratch: Scratch) -> FnBuilder {
+pub fn record_function(parts: usize, scratch: Scratch, meta: &Meta) -> FnBuilder {
     let mut f = FnBuilder::new(3);
     let (rec, out, as_of) = (0, 1, 2);
-    f.i32c(0).i64c(0).op(I::I64Store(mem(scratch.missing())));
     for k in 0..parts {
         f.get(rec).get(out).get(as_of);
         f.op(I::Call(FIRST_PART_TAG + k as u32));
@@ -176,9 +175,16 @@ pub fn record_function(parts: usize, scratch: Scratch) -> FnBuilder {
     f.br(top);
     f.end();
     f.end();
-    // else ok, and ALL_KNOWN when no decision misses a fact
+    // else ok, and ALL_KNOWN when no decision misses a fact (their
+    // missing-fact words, read from the result record)
     f.get(out);
-    f.i32c(0).op(I::I64Load(mem(scratch.missing())));
+    f.i64c(0);
+    for d in &meta.decisions {
+        for w in 0..meta.missing_words {
+            f.get(out).op(I::I64Load(mem(d.offset + 16 + 8 * w)));
+            f.op(I::I64Or);
+        }
+    }
     f.op(I::I64Eqz)
         .op(I::I64ExtendI32U)
         .i64c(32)

@@ -544,9 +544,9 @@ impl<'a> Gen<'a> {
 
     /// Ends one function of a split evaluation. Each item it computed was
     /// stored as soon as it was ([`Gen::store_item`]): the defines to the
-    /// scratch area; the decisions to the result record, with their
-    /// failures and missing facts to the scratch area (the calling function
-    /// writes the record's status once every part has run). In the fast
+    /// scratch area; the decisions to the result record (their missing
+    /// facts too), with their failures to the scratch area (the calling
+    /// function writes the record's status once every part has run). In the fast
     /// evaluation a define's failure word says only whether it was
     /// computed (0) or skipped (1), and a decision has neither failure nor
     /// missing facts (a failing one has left the record to the full
@@ -613,17 +613,6 @@ impl<'a> Gen<'a> {
                     return;
                 }
                 self.store_failure(&slot, scratch.decision_failure(i));
-                let words: Vec<Local> = slot.set.iter().copied().flatten().collect();
-                if !words.is_empty() {
-                    let at = mem(scratch.missing());
-                    zero(&mut self.f);
-                    zero(&mut self.f);
-                    self.f.op(I::I64Load(at));
-                    for w in words {
-                        self.f.get(w).op(I::I64Or);
-                    }
-                    self.f.op(I::I64Store(at));
-                }
             }
         }
     }
