@@ -22,6 +22,9 @@ impl Gen<'_> {
                 k: None,
             };
         }
+        if Self::infallible(b) {
+            return self.logic_unbranched(l, b, decisive);
+        }
         let out_set = self.zero_set();
         let lu = self.f.i32_local();
         self.push_unknown(&l.set);
@@ -72,6 +75,66 @@ impl Gen<'_> {
             }
         }
         self.f.end();
+        Val {
+            v: out,
+            set: Self::as_set(&out_set),
+            k: None,
+        }
+    }
+
+    /// Whether an expression's evaluation can neither fail nor read memory
+    /// outside the fact record: reading an input, a constant, comparing
+    /// numbers, `not`, `known`.
+    fn infallible(e: &Expr) -> bool {
+        crate::stack::deep(|| match &e.kind {
+            ExprKind::Const(Const::Bool(_) | Const::Num(_)) | ExprKind::Input(_) => true,
+            ExprKind::Known(KnownTarget::Input(_)) | ExprKind::AsOf => true,
+            ExprKind::Not(x) => Self::infallible(x),
+            ExprKind::Cmp(_, CmpKind::Num, x, y) => Self::infallible(x) && Self::infallible(y),
+            _ => false,
+        })
+    }
+
+    /// Kleene `and`/`or` (see [`Gen::logic`]) whose right side cannot fail
+    /// ([`Gen::infallible`]): evaluated whatever the left, without a branch.
+    fn logic_unbranched(&mut self, l: Val, b: &Expr, decisive: i64) -> Val {
+        let r = self.expr(b);
+        let out = self.f.i64_local();
+        let out_set = self.zero_set();
+        let (lu, ldec) = (self.f.i32_local(), self.f.i32_local());
+        self.push_unknown(&l.set);
+        self.f.set(lu);
+        // the left decides: known and decisive
+        self.f.get(lu).op(I::I32Eqz);
+        self.f.get(l.v).i64c(decisive).op(I::I64Eq).op(I::I32And);
+        self.f.set(ldec);
+        // the value: decisive when the left decides or is unknown, else
+        // the right's
+        self.f.i64c(decisive).get(r.v);
+        self.f.get(lu).get(ldec).op(I::I32Or);
+        self.f.op(I::Select).set(out);
+        if !out_set.is_empty() {
+            // missing facts: none when the left decides, or when it is
+            // unknown and the right known and decisive; else both sides'
+            let some = self.f.i32_local();
+            self.f.get(lu).op(I::I32Eqz);
+            self.push_unknown(&r.set);
+            self.f.op(I::I32Or);
+            self.f.get(r.v).i64c(decisive).op(I::I64Ne).op(I::I32Or);
+            self.f.get(ldec).op(I::I32Eqz).op(I::I32And);
+            self.f.set(some);
+            let both = self.union(&[&l.set, &r.set]);
+            for (w, t) in out_set.iter().enumerate() {
+                match both.get(w).copied().flatten() {
+                    Some(x) => {
+                        self.f.get(x).i64c(0).get(some).op(I::Select).set(*t);
+                    }
+                    None => {
+                        self.f.i64c(0).set(*t);
+                    }
+                }
+            }
+        }
         Val {
             v: out,
             set: Self::as_set(&out_set),
