@@ -7,9 +7,7 @@ impl Gen<'_> {
     /// Fails with overflow when `x` is outside `lo..=hi`.
     pub(super) fn fail_outside(&mut self, x: Local, lo: i64, hi: i64, site: i32) {
         inline::outside(&mut self.f, x, lo, hi);
-        self.f.if_();
-        self.fail(abi::STATUS_OVERFLOW, site);
-        self.f.end();
+        self.fail_if(abi::STATUS_OVERFLOW, site);
     }
 
     /// A copy of `x` in a new local (with its bounds, where known).
@@ -89,9 +87,7 @@ impl Gen<'_> {
             self.f.get(b).get(r).op(I::I64Xor).op(I::I64And);
         }
         self.f.i64c(0).op(I::I64LtS);
-        self.f.if_();
-        self.fail(abi::STATUS_OVERFLOW, site);
-        self.f.end();
+        self.fail_if(abi::STATUS_OVERFLOW, site);
         r
     }
 
@@ -106,6 +102,29 @@ impl Gen<'_> {
                 self.f.get(m).set(r);
             }
         }
+    }
+
+    /// With the i32 on the stack saying whether an inline fast path
+    /// applies: `inline` there, else [`Gen::exact`]'s `call`. In the fast
+    /// evaluation, where `exact` is the full evaluation, that is one
+    /// conditional branch to it before `inline`, no block.
+    pub(super) fn inline_else_exact(
+        &mut self,
+        r: Local,
+        inline: impl FnOnce(&mut Self),
+        call: impl FnOnce(&mut Self) -> Local,
+    ) {
+        if let Some(label) = self.fallback {
+            self.f.op(I::I32Eqz);
+            self.f.br_if(label);
+            inline(self);
+            return;
+        }
+        self.f.if_();
+        inline(self);
+        self.f.else_();
+        self.exact(r, call);
+        self.f.end();
     }
 
     /// `a * c` for a constant `c`, failing on overflow.
@@ -165,14 +184,16 @@ impl Gen<'_> {
         }
         let r = self.f.i64_local();
         inline::fit_i32(&mut self.f, &[a.0, b.0]);
-        self.f.if_();
-        self.f.get(a.0).get(b.0).op(I::I64Mul).set(r);
-        self.f.else_();
-        self.exact(r, |g| {
-            g.f.get(a.0).get(b.0);
-            g.checked_call(Helper::MulChecked, site)
-        });
-        self.f.end();
+        self.inline_else_exact(
+            r,
+            |g| {
+                g.f.get(a.0).get(b.0).op(I::I64Mul).set(r);
+            },
+            |g| {
+                g.f.get(a.0).get(b.0);
+                g.checked_call(Helper::MulChecked, site)
+            },
+        );
         r
     }
 
@@ -220,21 +241,21 @@ impl Gen<'_> {
             }
             None => inline::fit_i32(&mut self.f, &[a.0, b.0]),
         }
-        self.f.if_();
-        {
-            let p = self.f.i64_local();
-            self.f.get(x);
-            match c {
-                Some(c) => self.f.i64c(c),
-                None => self.f.get(b.0),
-            };
-            self.f.op(I::I64Mul).set(p);
-            inline::div_round_const(&mut self.f, p, DEC_SCALE);
-            self.f.set(r);
-        }
-        self.f.else_();
-        self.exact(r, |g| g.mul_div(a.0, Some(b.0), None, site));
-        self.f.end();
+        self.inline_else_exact(
+            r,
+            |g| {
+                let p = g.f.i64_local();
+                g.f.get(x);
+                match c {
+                    Some(c) => g.f.i64c(c),
+                    None => g.f.get(b.0),
+                };
+                g.f.op(I::I64Mul).set(p);
+                inline::div_round_const(&mut g.f, p, DEC_SCALE);
+                g.f.set(r);
+            },
+            |g| g.mul_div(a.0, Some(b.0), None, site),
+        );
         r
     }
 
@@ -256,19 +277,19 @@ impl Gen<'_> {
                 self.f.get(b.0).i64c(0).op(I::I64Ne).op(I::I32And);
             }
         }
-        self.f.if_();
-        {
-            let p = self.f.i64_local();
-            self.f.get(a).i64c(DEC_SCALE).op(I::I64Mul).set(p);
-            match b.1 {
-                Some(c) => inline::div_round_const(&mut self.f, p, c),
-                None => inline::div_round_var(&mut self.f, p, b.0),
-            }
-            self.f.set(r);
-        }
-        self.f.else_();
-        self.exact(r, |g| g.mul_div(a, None, Some(b.0), site));
-        self.f.end();
+        self.inline_else_exact(
+            r,
+            |g| {
+                let p = g.f.i64_local();
+                g.f.get(a).i64c(DEC_SCALE).op(I::I64Mul).set(p);
+                match b.1 {
+                    Some(c) => inline::div_round_const(&mut g.f, p, c),
+                    None => inline::div_round_var(&mut g.f, p, b.0),
+                }
+                g.f.set(r);
+            },
+            |g| g.mul_div(a, None, Some(b.0), site),
+        );
         r
     }
 
@@ -507,7 +528,7 @@ impl Gen<'_> {
             if kn.is_none() && small(kother) {
                 // inside `if int_side.is_some()`: the 0 is never taken
                 let n_side = int_side.unwrap_or(0);
-                return self.strict(&[x, y], |g, v| {
+                return self.numeric_strict(&[x, y], |g, v| {
                     let r = g.f.i64_local();
                     g.f.get(v[0]).get(v[1]).op(I::I64Mul).set(r);
                     let product = |(lo, hi): (i64, i64), c: i64| {
@@ -523,12 +544,13 @@ impl Gen<'_> {
                     r
                 });
             }
-            return self.strict(&[x, y], |g, v| g.mul_checked((v[0], kx), (v[1], ky), site));
+            return self
+                .numeric_strict(&[x, y], |g, v| g.mul_checked((v[0], kx), (v[1], ky), site));
         }
         if let Some(r) = kx.zip(ky).and_then(|(p, q)| fold_arith(op, p, q)) {
             return self.konst(r);
         }
-        self.strict(&[x, y], |g, v| g.arith(op, (v[0], kx), (v[1], ky), site))
+        self.numeric_strict(&[x, y], |g, v| g.arith(op, (v[0], kx), (v[1], ky), site))
     }
 
     /// Fails with overflow when `x` is known and outside `lo..=hi`.
@@ -607,9 +629,7 @@ impl Gen<'_> {
                 // the checker gives abs, floor, ceil and round one argument
                 let x = v.first().copied().unwrap_or(r);
                 self.f.get(x).i64c(i64::MIN).op(I::I64Eq);
-                self.f.if_();
-                self.fail(abi::STATUS_OVERFLOW, site);
-                self.f.end();
+                self.fail_if(abi::STATUS_OVERFLOW, site);
                 self.f.get(x).i64c(0).get(x).op(I::I64Sub);
                 self.f.get(x).i64c(0).op(I::I64GeS).op(I::Select).set(r);
             }

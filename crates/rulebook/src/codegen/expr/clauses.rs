@@ -165,9 +165,7 @@ impl Gen<'_> {
         // no clause applies: unknown if an earlier condition was, else an error
         if self.track {
             self.push_known(&Self::as_set(&acc));
-            self.f.if_();
-            self.fail(abi::STATUS_NO_CLAUSE, decision as i32);
-            self.f.end();
+            self.fail_if(abi::STATUS_NO_CLAUSE, decision as i32);
         } else {
             self.fail(abi::STATUS_NO_CLAUSE, decision as i32);
         }

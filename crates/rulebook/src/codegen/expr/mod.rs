@@ -195,6 +195,10 @@ pub struct Gen<'a> {
     read: Vec<bool>,
     /// The checks made so far, each with the region it was made in.
     checked: HashMap<Check, u32>,
+    /// In the full evaluation, inside [`Gen::numeric_strict`]: the i32
+    /// local that is 1 when every operand is known. The operation is
+    /// computed whatever its operands, and fails only when it is 1.
+    fail_guard: Option<Local>,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -289,6 +293,7 @@ impl<'a> Gen<'a> {
             absent_words,
             read: vec![false; meta.input.fields.len()],
             checked: HashMap::new(),
+            fail_guard: None,
         }
     }
 
@@ -772,13 +777,39 @@ impl<'a> Gen<'a> {
                 site: s,
                 label,
             }) => {
+                let guard = self.fail_guard;
+                if let Some(known) = guard {
+                    self.f.get(known).if_();
+                }
                 status(&mut self.f);
                 self.f.set(err).i32c(site).set(s);
                 self.f.br(label);
+                if guard.is_some() {
+                    self.f.end();
+                }
             }
             Some(OnFail::Fallback(label)) => self.f.br(label),
             None => {}
         }
+    }
+
+    /// Fails the current item with a constant status when the i32 on the
+    /// stack is non-zero: in the fast evaluation one conditional branch to
+    /// the full one, with no block of its own.
+    fn fail_if(&mut self, status: i32, site: i32) {
+        if let Some(OnFail::Fallback(label)) = self.cur.as_ref().map(|c| c.on_fail) {
+            self.f.br_if(label);
+            return;
+        }
+        // (the guard, if any, joins the condition)
+        let guard = self.fail_guard.take();
+        if let Some(known) = guard {
+            self.f.get(known).op(I::I32And);
+        }
+        self.f.if_();
+        self.fail(status, site);
+        self.f.end();
+        self.fail_guard = guard;
     }
 
     /// Fails the current item with a constant status.
@@ -798,14 +829,18 @@ impl<'a> Gen<'a> {
         let st = self.f.i32_local();
         self.f.op(I::Call(helper_index(helper))).set(st).set(v);
         self.f.get(st);
-        self.f.if_();
-        self.fail_with(
-            |f| {
-                f.get(st);
-            },
-            site,
-        );
-        self.f.end();
+        if let Some(OnFail::Fallback(label)) = self.cur.as_ref().map(|c| c.on_fail) {
+            self.f.br_if(label);
+        } else {
+            self.f.if_();
+            self.fail_with(
+                |f| {
+                    f.get(st);
+                },
+                site,
+            );
+            self.f.end();
+        }
         v
     }
 
@@ -940,6 +975,39 @@ impl<'a> Gen<'a> {
         let v = compute(self, &vs);
         self.f.get(v).set(out);
         self.f.end();
+        Val {
+            v: out,
+            set,
+            k: None,
+        }
+    }
+
+    /// A strict operation on numbers that reads no memory beyond its
+    /// operands (arithmetic, negation, promotion): in the full evaluation
+    /// it is computed whatever its operands (an unknown one's value is an
+    /// i64 like any other, and every inline path and helper it may take
+    /// returns a status rather than trapping), fails only when every
+    /// operand is known, and is 0 when one is not, by a select: no block
+    /// with values to merge after it.
+    fn numeric_strict(
+        &mut self,
+        operands: &[&Val],
+        compute: impl FnOnce(&mut Self, &[Local]) -> Local,
+    ) -> Val {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        if !self.track || Self::is_static_empty(&set) || self.fail_guard.is_some() {
+            return self.strict(operands, compute);
+        }
+        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        let known = self.f.i32_local();
+        self.push_known(&set);
+        self.f.set(known);
+        self.fail_guard = Some(known);
+        let v = compute(self, &vs);
+        self.fail_guard = None;
+        let out = self.f.i64_local();
+        self.f.get(v).i64c(0).get(known).op(I::Select).set(out);
         Val {
             v: out,
             set,
@@ -1154,7 +1222,7 @@ impl<'a> Gen<'a> {
                 if let Some(r) = x.k.and_then(|n| n.checked_mul(factor)) {
                     return self.konst(r);
                 }
-                self.strict(&[&x], |g, v| g.mul_const(v[0], factor, site))
+                self.numeric_strict(&[&x], |g, v| g.mul_const(v[0], factor, site))
             }
             ExprKind::Neg(inner) => {
                 let x = self.expr(inner);
@@ -1162,11 +1230,9 @@ impl<'a> Gen<'a> {
                 if let Some(r) = x.k.and_then(i64::checked_neg) {
                     return self.konst(r);
                 }
-                self.strict(&[&x], |g, v| {
+                self.numeric_strict(&[&x], |g, v| {
                     g.f.get(v[0]).i64c(i64::MIN).op(I::I64Eq);
-                    g.f.if_();
-                    g.fail(abi::STATUS_OVERFLOW, site);
-                    g.f.end();
+                    g.fail_if(abi::STATUS_OVERFLOW, site);
                     let r = g.f.i64_local();
                     g.f.i64c(0).get(v[0]).op(I::I64Sub).set(r);
                     r
