@@ -251,6 +251,48 @@ fn a_split_policy_keeps_its_fast_path() {
 }
 
 #[test]
+fn a_right_side_read_only_when_the_left_does_not_decide_keeps_records_without_it_fast() {
+    // `and`/`or` whose right side cannot fail evaluate it without a
+    // branch; a record without an input read only there, whose left side
+    // decides, stays on the fast path (the out-of-line one, which tests
+    // each input where the evaluation needs it), and one whose left side
+    // does not goes to the full evaluation. Same answers as the
+    // interpreter either way.
+    let source = r#"
+policy right
+input {
+  kind: enum(claim, overpayment)
+  amount: money          # overpayments only
+  f: bool
+  g: bool                # read only right of an `or`
+}
+decision senior: bool = kind == "overpayment" and amount >= £1000
+decision either: bool = f or not g
+decision both: bool = not f and g and amount > £0
+"#;
+    let policy = Policy::from_source("right.rules", source).unwrap();
+    assert_eq!(fast_parts(policy.wasm()), 1);
+    let cases = [
+        (
+            r#"{"kind":"claim","amount":"5.00","f":true,"g":true}"#,
+            Some(false),
+        ),
+        // no amount, no g: every left side decides
+        (r#"{"kind":"claim","f":true}"#, Some(false)),
+        // no amount: an overpayment reads it
+        (r#"{"kind":"overpayment","f":true}"#, Some(true)),
+        // no g, and f false: `either` reads it
+        (r#"{"kind":"claim","amount":"5.00","f":false}"#, Some(true)),
+        // f false, g true, no amount: `both` reads it
+        (r#"{"kind":"claim","f":false,"g":true}"#, Some(true)),
+        // f false, g false, no amount: `not f and g` decides `both`
+        (r#"{"kind":"claim","f":false,"g":false}"#, Some(false)),
+    ];
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (*j, *f)).collect();
+    check(&policy, &cases);
+}
+
+#[test]
 fn a_read_in_one_branch_does_not_check_for_the_reads_after_it() {
     // The fast evaluation checks an input's presence, and a define's
     // success, where it first reads it, and the full one a define's

@@ -9,6 +9,9 @@ impl Gen<'_> {
         let decisive: i64 = if is_and { 0 } else { 1 };
         let l = self.expr(a);
         let out = self.f.i64_local();
+        if !self.track && Self::infallible(b) {
+            return self.fast_logic_unbranched(l, b, out, decisive);
+        }
         if !self.track {
             self.f.get(l.v).set(out);
             self.f.get(l.v).i64c(decisive).op(I::I64Ne);
@@ -92,6 +95,72 @@ impl Gen<'_> {
             ExprKind::Not(x) => Self::infallible(x),
             ExprKind::Cmp(_, CmpKind::Num, x, y) => Self::infallible(x) && Self::infallible(y),
             _ => false,
+        })
+    }
+
+    /// The fast evaluation's `and`/`or` whose right side cannot fail
+    /// ([`Gen::infallible`]): both sides evaluated and the value selected,
+    /// without a branch. Where the fast evaluation tests each input where
+    /// it reads it, the right side's reads test nothing: the record leaves
+    /// for the full evaluation only when the left does not decide and an
+    /// input the right side reads is absent (one masked test a presence
+    /// word), so that a record without it whose left side decides stays
+    /// fast, as with a branch.
+    fn fast_logic_unbranched(&mut self, l: Val, b: &Expr, out: Local, decisive: i64) -> Val {
+        if let Some(fallback) = self.fallback.filter(|_| self.check_where_read) {
+            let mut inputs = Vec::new();
+            Self::inputs_read_by(b, &mut inputs);
+            inputs.retain(|i| !self.is_checked(Check::Present(*i)));
+            let mut masks: Vec<(usize, i64)> = Vec::new();
+            for i in inputs {
+                let (word_off, bit) = Layout::presence_bit(i);
+                let w = word_off as usize / 8;
+                match masks.iter_mut().find(|(x, _)| *x == w) {
+                    Some((_, m)) => *m |= 1i64 << bit,
+                    None => masks.push((w, 1i64 << bit)),
+                }
+            }
+            if !masks.is_empty() {
+                self.f.get(l.v).i64c(decisive).op(I::I64Ne);
+                for (k, (w, m)) in masks.iter().enumerate() {
+                    match self.presence_words.get(*w) {
+                        Some(&word) => self.f.get(word),
+                        None => self.f.get(self.rec).op(I::I64Load(mem(8 * *w as u32))),
+                    };
+                    self.f.i64c(*m).op(I::I64And).i64c(*m).op(I::I64Ne);
+                    if k > 0 {
+                        self.f.op(I::I32Or);
+                    }
+                }
+                self.f.op(I::I32And);
+                self.f.br_if(fallback);
+            }
+        }
+        let unchecked = std::mem::replace(&mut self.unchecked_reads, true);
+        let r = self.expr(b);
+        self.unchecked_reads = unchecked;
+        // decisive when the left is, else the right's
+        self.f.i64c(decisive).get(r.v);
+        self.f.get(l.v).i64c(decisive).op(I::I64Eq);
+        self.f.op(I::Select).set(out);
+        Val {
+            v: out,
+            set: self.empty_set(),
+            k: None,
+        }
+    }
+
+    /// The inputs of the fact record an expression reads (its value, not
+    /// only whether it is known).
+    fn inputs_read_by(e: &Expr, into: &mut Vec<usize>) {
+        crate::stack::deep(|| match &e.kind {
+            ExprKind::Input(i) => into.push(*i),
+            ExprKind::Not(x) => Self::inputs_read_by(x, into),
+            ExprKind::Cmp(_, _, x, y) | ExprKind::Arith(_, x, y) => {
+                Self::inputs_read_by(x, into);
+                Self::inputs_read_by(y, into);
+            }
+            _ => {}
         })
     }
 

@@ -199,6 +199,10 @@ pub struct Gen<'a> {
     /// local that is 1 when every operand is known. The operation is
     /// computed whatever its operands, and fails only when it is 1.
     fail_guard: Option<Local>,
+    /// In the fast evaluation, while an expression whose inputs' presence
+    /// its caller tests is generated: reads test nothing (see
+    /// `fast_logic_unbranched`).
+    unchecked_reads: bool,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -294,6 +298,7 @@ impl<'a> Gen<'a> {
             read: vec![false; meta.input.fields.len()],
             checked: HashMap::new(),
             fail_guard: None,
+            unchecked_reads: false,
         }
     }
 
@@ -307,13 +312,16 @@ impl<'a> Gen<'a> {
     /// Whether `check` was made where it still holds; if not, notes that it
     /// is made here (the caller then makes it).
     fn already_checked(&mut self, check: Check) -> bool {
-        if let Some(&region) = self.checked.get(&check) {
-            if self.f.is_open(region) {
-                return true;
-            }
+        if self.is_checked(check) {
+            return true;
         }
         self.checked.insert(check, self.f.region());
         false
+    }
+
+    /// Whether `check` was made where it still holds.
+    fn is_checked(&self, check: Check) -> bool {
+        (self.checked.get(&check)).is_some_and(|&region| self.f.is_open(region))
     }
 
     /// The bounds of a value of the fast evaluation, where known.
@@ -1073,7 +1081,7 @@ impl<'a> Gen<'a> {
             }
         }
         let check = self.fallback.filter(|_| self.check_where_read);
-        let check = check.filter(|_| rec == self.rec);
+        let check = check.filter(|_| rec == self.rec && !self.unchecked_reads);
         if let Some(fallback) = check.filter(|_| !self.already_checked(Check::Present(index))) {
             let (word_off, bit) = Layout::presence_bit(index);
             match self.presence_words.get(word_off as usize / 8) {
