@@ -269,9 +269,11 @@ pub fn compile_marking(
     module.section(&data);
     // `Meta` holds only strings, numbers, bools and vectors of structs of
     // them (no maps with non-string keys, no custom serializers), so
-    // serializing it cannot fail; the module tests read every module's
-    // metadata back and compare it with the policy's.
-    let meta_json = serde_json::to_vec(&meta).unwrap_or_default();
+    // serializing it does not fail; were it to, the module is refused
+    // rather than written without its metadata. The module tests read
+    // every module's metadata back and compare it with the policy's.
+    let meta_json = serde_json::to_vec(&meta)
+        .map_err(|e| Refused::Invalid(format!("the module's metadata: {e}")))?;
     module.section(&CustomSection {
         name: abi::META_SECTION.into(),
         data: meta_json.into(),

@@ -539,12 +539,11 @@ impl<'a> Gen<'a> {
         let out = self.out;
         let o = dm.offset;
         self.f.get(out).get(s.value).op(I::I64Store(mem(o)));
-        self.f.get(out);
-        match s.aux {
-            Some(a) => self.f.get(a),
-            None => self.f.i64c(0),
-        };
-        self.f.op(I::I64Store(mem(o + 8)));
+        // the clause, which only a `when` decision has (the host reads it
+        // for no other)
+        if let Some(a) = s.aux {
+            self.f.get(out).get(a).op(I::I64Store(mem(o + 8)));
+        }
         for w in 0..self.words {
             self.f.get(out);
             match s.set.get(w).copied().flatten() {
