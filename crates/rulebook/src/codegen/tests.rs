@@ -515,7 +515,8 @@ fn records_an_iteration(p: &Policy) -> usize {
 #[test]
 fn batches_of_every_length_agree_however_many_records_the_loop_takes() {
     // A short evaluation goes four records an iteration, longer ones (as
-    // their size nears UNROLL_BUDGET) two or one: batches of every length
+    // their size nears UNROLL_BUDGET) two, and one past UNROLL_UP_TO
+    // (here, 35 requires: its second copy would fit): batches of every length
     // up to 9, with complete and incomplete records at every position,
     // every way.
     let short = policy("money", "m + n");
@@ -526,7 +527,7 @@ fn batches_of_every_length_agree_however_many_records_the_loop_takes() {
         let src = format!("policy t\n{INPUTS}decision r: bool\n{}", requires.concat());
         Policy::from_source("requires", &src).unwrap()
     };
-    let (medium, long) = (requiring(35), requiring(200));
+    let (medium, long) = (requiring(32), requiring(35));
     assert_eq!(records_an_iteration(&short), 4);
     assert_eq!(records_an_iteration(&medium), 2);
     assert_eq!(records_an_iteration(&long), 1);
