@@ -57,31 +57,51 @@ impl Gen<'_> {
                 .get(lu)
                 .op(I::Select)
                 .set(out);
-            if !out_set.is_empty() {
-                let some = self.f.i32_local();
-                self.f.get(lu).op(I::I32Eqz);
-                self.push_unknown(&r.set);
-                self.f.op(I::I32Or);
-                self.f.get(r.v).i64c(decisive).op(I::I64Ne).op(I::I32Or);
-                self.f.set(some);
-                let both = self.union(&[&l.set, &r.set]);
-                for (w, t) in out_set.iter().enumerate() {
-                    match both.get(w).copied().flatten() {
-                        Some(x) => {
-                            self.f.get(x).i64c(0).get(some).op(I::Select).set(*t);
-                        }
-                        None => {
-                            self.f.i64c(0).set(*t);
-                        }
-                    }
-                }
-            }
+            self.logic_missing(&out_set, (&l, &r, lu), decisive, None);
         }
         self.f.end();
         Val {
             v: out,
             set: Self::as_set(&out_set),
             k: None,
+        }
+    }
+
+    /// The missing facts of a Kleene `and`/`or` into `out_set`, once its
+    /// right side `r` is evaluated: none when the right is known and
+    /// decisive while the left is unknown (`lu`), or when the left decides
+    /// (`decides`, where it was evaluated whatever the left); else both
+    /// sides' (the right's alone when the left is known, as the left's are
+    /// then none), without a branch.
+    fn logic_missing(
+        &mut self,
+        out_set: &[Local],
+        (l, r, lu): (&Val, &Val, Local),
+        decisive: i64,
+        decides: Option<Local>,
+    ) {
+        if out_set.is_empty() {
+            return;
+        }
+        let some = self.f.i32_local();
+        self.f.get(lu).op(I::I32Eqz);
+        self.push_unknown(&r.set);
+        self.f.op(I::I32Or);
+        self.f.get(r.v).i64c(decisive).op(I::I64Ne).op(I::I32Or);
+        if let Some(ldec) = decides {
+            self.f.get(ldec).op(I::I32Eqz).op(I::I32And);
+        }
+        self.f.set(some);
+        let both = self.union(&[&l.set, &r.set]);
+        for (w, t) in out_set.iter().enumerate() {
+            match both.get(w).copied().flatten() {
+                Some(x) => {
+                    self.f.get(x).i64c(0).get(some).op(I::Select).set(*t);
+                }
+                None => {
+                    self.f.i64c(0).set(*t);
+                }
+            }
         }
     }
 
@@ -182,28 +202,7 @@ impl Gen<'_> {
         self.f.i64c(decisive).get(r.v);
         self.f.get(lu).get(ldec).op(I::I32Or);
         self.f.op(I::Select).set(out);
-        if !out_set.is_empty() {
-            // missing facts: none when the left decides, or when it is
-            // unknown and the right known and decisive; else both sides'
-            let some = self.f.i32_local();
-            self.f.get(lu).op(I::I32Eqz);
-            self.push_unknown(&r.set);
-            self.f.op(I::I32Or);
-            self.f.get(r.v).i64c(decisive).op(I::I64Ne).op(I::I32Or);
-            self.f.get(ldec).op(I::I32Eqz).op(I::I32And);
-            self.f.set(some);
-            let both = self.union(&[&l.set, &r.set]);
-            for (w, t) in out_set.iter().enumerate() {
-                match both.get(w).copied().flatten() {
-                    Some(x) => {
-                        self.f.get(x).i64c(0).get(some).op(I::Select).set(*t);
-                    }
-                    None => {
-                        self.f.i64c(0).set(*t);
-                    }
-                }
-            }
-        }
+        self.logic_missing(&out_set, (&l, &r, lu), decisive, Some(ldec));
         Val {
             v: out,
             set: Self::as_set(&out_set),

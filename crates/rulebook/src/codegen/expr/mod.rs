@@ -896,38 +896,34 @@ impl<'a> Gen<'a> {
         set.iter().all(Option::is_none)
     }
 
-    /// Pushes i32: whether the set is non-zero (the value unknown).
-    fn push_unknown(&mut self, set: &Set) {
-        let mut first = true;
+    /// Pushes the union of the set's words (i64), if it has any that may
+    /// be non-zero: returns whether it pushed.
+    fn push_union(&mut self, set: &Set) -> bool {
+        let mut pushed = false;
         for l in set.iter().flatten() {
             self.f.get(*l);
-            if !first {
+            if pushed {
                 self.f.op(I::I64Or);
             }
-            first = false;
+            pushed = true;
         }
-        if first {
-            self.f.i32c(0);
-        } else {
-            self.f.i64c(0).op(I::I64Ne);
-        }
+        pushed
+    }
+
+    /// Pushes i32: whether the set is non-zero (the value unknown).
+    fn push_unknown(&mut self, set: &Set) {
+        match self.push_union(set) {
+            true => self.f.i64c(0).op(I::I64Ne),
+            false => self.f.i32c(0),
+        };
     }
 
     /// Pushes i32: whether the set is zero (the value known).
     fn push_known(&mut self, set: &Set) {
-        let mut first = true;
-        for l in set.iter().flatten() {
-            self.f.get(*l);
-            if !first {
-                self.f.op(I::I64Or);
-            }
-            first = false;
-        }
-        if first {
-            self.f.i32c(1);
-        } else {
-            self.f.op(I::I64Eqz);
-        }
+        match self.push_union(set) {
+            true => self.f.op(I::I64Eqz),
+            false => self.f.i32c(1),
+        };
     }
 
     fn assign_set(&mut self, target: &[Local], src: &Set) {
