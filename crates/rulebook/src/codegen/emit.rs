@@ -127,14 +127,16 @@ impl FnBuilder {
     pub fn append(&mut self, tail: Vec<I<'static>>) {
         self.body.extend(tail);
     }
-    /// A local of the type of `like`, never handed out before nor after:
-    /// no other value takes it, so that it may be set at the start of the
-    /// function and read anywhere.
+    /// A local of type `ty`, never handed out before nor after: no other
+    /// value takes it, so that it may be set at the start of the function
+    /// and read anywhere.
     pub fn fresh_local(&mut self, ty: ValType) -> Local {
         self.locals.push(ty);
         self.params + self.locals.len() as u32 - 1
     }
-    /// A [`FnBuilder::fresh_local`] of the type of `like`.
+    /// A [`FnBuilder::fresh_local`] of the type of `like`, a local handed
+    /// out by this builder (a parameter's type is not kept here: it is
+    /// taken as i64, and a module that got it wrong fails validation).
     pub fn fresh_local_like(&mut self, like: Local) -> Local {
         let ty = (like.checked_sub(self.params))
             .and_then(|i| self.locals.get(i as usize).copied())

@@ -170,7 +170,6 @@ pub struct Gen<'a> {
     /// one is read), and those loaded so far. Each is loaded once however
     /// often the function reads it, into locals no other value takes.
     preloaded: Option<(usize, HashMap<Computed, Slot>)>,
-
     /// See [`Gen::oversized`].
     oversized: Option<Computed>,
     /// In the fast evaluation, for each define: the i32 local that is 1
