@@ -143,10 +143,7 @@ impl Gen<'_> {
             if !masks.is_empty() {
                 self.f.get(l.v).i64c(decisive).op(I::I64Ne);
                 for (k, (w, m)) in masks.iter().enumerate() {
-                    match self.presence_words.get(*w) {
-                        Some(&word) => self.f.get(word),
-                        None => self.f.get(self.rec).op(I::I64Load(mem(8 * *w as u32))),
-                    };
+                    self.push_presence_word(*w);
                     self.f.i64c(*m).op(I::I64And).i64c(*m).op(I::I64Ne);
                     if k > 0 {
                         self.f.op(I::I32Or);

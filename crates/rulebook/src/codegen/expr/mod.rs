@@ -956,17 +956,33 @@ impl<'a> Gen<'a> {
         true
     }
 
+    /// The union of the operands' missing-fact sets, and their values.
+    fn operands(&mut self, operands: &[&Val]) -> (Set, Vec<Local>) {
+        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
+        let set = self.union(&sets);
+        (set, operands.iter().map(|o| o.v).collect())
+    }
+
     /// A strict operation: `compute` runs only when every operand is known.
     fn strict(
         &mut self,
         operands: &[&Val],
         compute: impl FnOnce(&mut Self, &[Local]) -> Local,
     ) -> Val {
-        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
-        let set = self.union(&sets);
-        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        let (set, vs) = self.operands(operands);
+        self.strict_on(set, &vs, compute)
+    }
+
+    /// [`Gen::strict`] on operands `vs` whose union of missing facts is
+    /// `set`.
+    fn strict_on(
+        &mut self,
+        set: Set,
+        vs: &[Local],
+        compute: impl FnOnce(&mut Self, &[Local]) -> Local,
+    ) -> Val {
         if Self::is_static_empty(&set) {
-            let v = compute(self, &vs);
+            let v = compute(self, vs);
             return Val { v, set, k: None };
         }
         let out = self.f.i64_local();
@@ -974,7 +990,7 @@ impl<'a> Gen<'a> {
         self.f.i64c(0).set(out);
         self.push_known(&set);
         self.f.if_();
-        let v = compute(self, &vs);
+        let v = compute(self, vs);
         self.f.get(v).set(out);
         self.f.end();
         Val {
@@ -996,12 +1012,10 @@ impl<'a> Gen<'a> {
         operands: &[&Val],
         compute: impl FnOnce(&mut Self, &[Local]) -> Local,
     ) -> Val {
-        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
-        let set = self.union(&sets);
+        let (set, vs) = self.operands(operands);
         if !self.track || Self::is_static_empty(&set) || self.fail_guard.is_some() {
-            return self.strict(operands, compute);
+            return self.strict_on(set, &vs, compute);
         }
-        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
         let known = self.f.i32_local();
         self.push_known(&set);
         self.f.set(known);
@@ -1024,9 +1038,7 @@ impl<'a> Gen<'a> {
     /// [`Gen::strict`]'s, by a select rather than a branch: no block for
     /// the native compiler to allocate registers across.
     fn pure_strict(&mut self, operands: &[&Val], compute: impl FnOnce(&mut Self, &[Local])) -> Val {
-        let sets: Vec<&Set> = operands.iter().map(|o| &o.set).collect();
-        let set = self.union(&sets);
-        let vs: Vec<Local> = operands.iter().map(|o| o.v).collect();
+        let (set, vs) = self.operands(operands);
         let out = self.f.i64_local();
         if Self::is_static_empty(&set) {
             compute(self, &vs);
@@ -1078,11 +1090,7 @@ impl<'a> Gen<'a> {
         let check = check.filter(|_| rec == self.rec && !self.unchecked_reads);
         if let Some(fallback) = check.filter(|_| !self.already_checked(Check::Present(index))) {
             let (word_off, bit) = Layout::presence_bit(index);
-            match self.presence_words.get(word_off as usize / 8) {
-                Some(&word) => self.f.get(word),
-                // (every input's word is loaded: not taken)
-                None => self.f.get(rec).op(I::I64Load(mem(word_off))),
-            };
+            self.push_presence_word(word_off as usize / 8);
             self.f.i64c(1i64 << bit).op(I::I64And).op(I::I64Eqz);
             self.f.br_if(fallback);
         }
@@ -1126,6 +1134,16 @@ impl<'a> Gen<'a> {
             }
         }
         Val { v, set, k: None }
+    }
+
+    /// Pushes the fact record's presence word `w` (i64), from its local
+    /// where the fast evaluation loaded it.
+    fn push_presence_word(&mut self, w: usize) {
+        match self.presence_words.get(w) {
+            Some(&word) => self.f.get(word),
+            // (every input's word is loaded: not taken)
+            None => self.f.get(self.rec).op(I::I64Load(mem(8 * w as u32))),
+        };
     }
 
     fn presence(&mut self, rec: Local, index: usize) -> Val {
