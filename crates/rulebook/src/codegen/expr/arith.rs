@@ -137,10 +137,7 @@ impl Gen<'_> {
             }
             1 => self.copy(a),
             _ => {
-                let product = |(lo, hi): (i64, i64)| {
-                    let (p, q) = (lo.checked_mul(c)?, hi.checked_mul(c)?);
-                    Some((p.min(q), p.max(q)))
-                };
+                let product = |b| bounds_times(b, c);
                 let known = self.fast_bounds(a).and_then(product);
                 let r = self.f.i64_local();
                 let bounds = match known {
@@ -531,13 +528,9 @@ impl Gen<'_> {
                 return self.numeric_strict(&[x, y], |g, v| {
                     let r = g.f.i64_local();
                     g.f.get(v[0]).get(v[1]).op(I::I64Mul).set(r);
-                    let product = |(lo, hi): (i64, i64), c: i64| {
-                        let (p, q) = (lo.checked_mul(c)?, hi.checked_mul(c)?);
-                        Some((p.min(q), p.max(q)))
-                    };
                     if let Some(b) = kother
                         .zip(g.fast_bounds(v[n_side]))
-                        .and_then(|(c, b)| product(b, c))
+                        .and_then(|(c, b)| bounds_times(b, c))
                     {
                         g.bounds.insert(r, b);
                     }
@@ -687,6 +680,12 @@ impl Gen<'_> {
         }
         r
     }
+}
+
+/// The bounds of `x * c` for `x` within `lo..=hi`, unless they overflow.
+fn bounds_times((lo, hi): (i64, i64), c: i64) -> Option<(i64, i64)> {
+    let (p, q) = (lo.checked_mul(c)?, hi.checked_mul(c)?);
+    Some((p.min(q), p.max(q)))
 }
 
 /// The value of an arithmetic operation on two constants, unless it fails.

@@ -8,10 +8,13 @@ impl Gen<'_> {
         // the value that decides: false for and, true for or
         let decisive: i64 = if is_and { 0 } else { 1 };
         let l = self.expr(a);
-        let out = self.f.i64_local();
-        if !self.track && Self::infallible(b) {
-            return self.fast_logic_unbranched(l, b, out, decisive);
+        if Self::infallible(b) {
+            if self.track {
+                return self.logic_unbranched(l, b, decisive);
+            }
+            return self.fast_logic_unbranched(l, b, decisive);
         }
+        let out = self.f.i64_local();
         if !self.track {
             self.f.get(l.v).set(out);
             self.f.get(l.v).i64c(decisive).op(I::I64Ne);
@@ -24,9 +27,6 @@ impl Gen<'_> {
                 set: self.empty_set(),
                 k: None,
             };
-        }
-        if Self::infallible(b) {
-            return self.logic_unbranched(l, b, decisive);
         }
         let out_set = self.zero_set();
         let lu = self.f.i32_local();
@@ -126,7 +126,8 @@ impl Gen<'_> {
     /// input the right side reads is absent (one masked test a presence
     /// word), so that a record without it whose left side decides stays
     /// fast, as with a branch.
-    fn fast_logic_unbranched(&mut self, l: Val, b: &Expr, out: Local, decisive: i64) -> Val {
+    fn fast_logic_unbranched(&mut self, l: Val, b: &Expr, decisive: i64) -> Val {
+        let out = self.f.i64_local();
         if let Some(fallback) = self.fallback.filter(|_| self.check_where_read) {
             let mut inputs = Vec::new();
             Self::inputs_read_by(b, &mut inputs);
