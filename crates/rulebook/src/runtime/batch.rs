@@ -336,15 +336,8 @@ impl ChunkTexts {
                 self.used = end;
                 marshal::packed(self.base + start, text.len())
             }
-            None => self.spill(text, slot),
+            None => spill(&mut self.spilled, &mut self.fixups, text, slot),
         }
-    }
-
-    #[cold]
-    fn spill(&mut self, text: &[u8], slot: usize) -> i64 {
-        self.fixups.push((slot, self.spilled.len()));
-        self.spilled.extend_from_slice(text);
-        marshal::packed(0, text.len())
     }
 
     /// Where the spilled texts go when placed: right after those placed.
@@ -428,17 +421,36 @@ impl ChunkTexts {
     }
 
     /// Forgets the texts written after `mark`.
-    #[cold]
+    #[inline(always)]
     pub(crate) fn truncate(&mut self, mark: TextMark) {
         self.used = mark.used;
-        // Records are written in order, so the spilled texts of the
-        // record marked and after it are those whose slots lie at or
-        // beyond its first byte, at the end.
-        let kept = self.fixups.partition_point(|&(slot, _)| slot < mark.record);
-        let bytes = (self.fixups.get(kept)).map_or(self.spilled.len(), |&(_, offset)| offset);
-        self.spilled.truncate(bytes);
-        self.fixups.truncate(kept);
+        forget_spilled(&mut self.spilled, &mut self.fixups, mark.record);
     }
+}
+
+/// Keeps a text that did not fit aside, for the slot at offset `slot`
+/// from the chunk's first record; returns the slot's value until placed
+/// (its length, and a zero address). A function of the spilled texts alone
+/// (not of their [`ChunkTexts`]), so that the bytes used, which every text
+/// updates, can stay in a register.
+#[cold]
+fn spill(spilled: &mut Vec<u8>, fixups: &mut Vec<(usize, usize)>, text: &[u8], slot: usize) -> i64 {
+    fixups.push((slot, spilled.len()));
+    spilled.extend_from_slice(text);
+    marshal::packed(0, text.len())
+}
+
+/// Forgets the spilled texts of the record at offset `record` from the
+/// chunk's first and after it (see [`spill`]).
+#[cold]
+fn forget_spilled(spilled: &mut Vec<u8>, fixups: &mut Vec<(usize, usize)>, record: usize) {
+    // Records are written in order, so the spilled texts of the record
+    // marked and after it are those whose slots lie at or beyond its first
+    // byte, at the end.
+    let kept = fixups.partition_point(|&(slot, _)| slot < record);
+    let bytes = (fixups.get(kept)).map_or(spilled.len(), |&(_, offset)| offset);
+    spilled.truncate(bytes);
+    fixups.truncate(kept);
 }
 
 /// Where a [`ChunkTexts`]' texts ended when a record started writing its
@@ -1066,57 +1078,64 @@ impl RecordWriter<'_> {
                 return Ok(());
             }
         }
-        self.set_nums_general(set, known, values)
-    }
-
-    /// [`RecordWriter::set_nums`] for any set, and its refusals.
-    #[inline(never)]
-    fn set_nums_general(
-        &mut self,
-        set: &NumFields,
-        known: u64,
-        values: &[i64],
-    ) -> Result<(), NumError> {
-        if set.layout != self.layout {
-            self.misfit = true;
-            return Ok(());
-        }
-        let n = set.offsets.len();
-        let Some(values) = values.get(..n) else {
-            return Err(set.refusal(known, values));
-        };
-        if set.out_of_range(values) & known != 0 {
-            return Err(set.refusal(known, values));
-        }
-        let Some(image) = self.image.get_mut(..set.end) else {
-            self.misfit = true;
-            return Ok(());
-        };
-        // the numbers of unknown fields are stored too: a slot is only
-        // read when its field is present
-        let presence = match set.runs.as_deref() {
-            Some(runs) => store_runs(runs, image, known, values),
-            None => {
-                for (&at, v) in set.offsets.iter().zip(values) {
-                    if let Some(w) = image.get_mut(at..at + 8) {
-                        w.copy_from_slice(&v.to_le_bytes());
-                    }
-                }
-                (set.masks.iter().enumerate())
-                    .fold(0, |p, (k, m)| p | m & 0u64.wrapping_sub(known >> k & 1))
-            }
-        };
-        self.presence = self.presence & !set.mask | presence;
-        // no runs: some field is past the 64th input
-        if set.runs.is_none() {
-            for (k, (&m, &i)) in set.masks.iter().zip(set.indices.iter()).enumerate() {
-                if m == 0 {
-                    set_high_presence_to(self.image, i, known >> k & 1 != 0);
-                }
-            }
+        // out of line, and given the image rather than the writer, so that
+        // the writer's address is never taken and it stays in registers
+        match set_nums_general(self.image, self.layout, set, known, values)? {
+            Some(presence) => self.presence = self.presence & !set.mask | presence,
+            None => self.misfit = true,
         }
         Ok(())
     }
+}
+
+/// [`RecordWriter::set_nums`] for any set, and its refusals, in the image
+/// of a record of inputs `layout`: the set's presence bits among the first
+/// 64 (those of later fields are stored in the image), or None when the set
+/// is of other inputs (the record is a misfit; nothing is stored).
+#[inline(never)]
+fn set_nums_general(
+    image: &mut [u8],
+    layout: u64,
+    set: &NumFields,
+    known: u64,
+    values: &[i64],
+) -> Result<Option<u64>, NumError> {
+    if set.layout != layout {
+        return Ok(None);
+    }
+    let n = set.offsets.len();
+    let Some(values) = values.get(..n) else {
+        return Err(set.refusal(known, values));
+    };
+    if set.out_of_range(values) & known != 0 {
+        return Err(set.refusal(known, values));
+    }
+    let Some(image) = image.get_mut(..set.end) else {
+        return Ok(None);
+    };
+    // the numbers of unknown fields are stored too: a slot is only
+    // read when its field is present
+    let presence = match set.runs.as_deref() {
+        Some(runs) => store_runs(runs, image, known, values),
+        None => {
+            for (&at, v) in set.offsets.iter().zip(values) {
+                if let Some(w) = image.get_mut(at..at + 8) {
+                    w.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            (set.masks.iter().enumerate())
+                .fold(0, |p, (k, m)| p | m & 0u64.wrapping_sub(known >> k & 1))
+        }
+    };
+    // no runs: some field is past the 64th input
+    if set.runs.is_none() {
+        for (k, (&m, &i)) in set.masks.iter().zip(set.indices.iter()).enumerate() {
+            if m == 0 {
+                set_high_presence_to(image, i, known >> k & 1 != 0);
+            }
+        }
+    }
+    Ok(Some(presence))
 }
 
 impl<K: FieldKind> Field<K> {
@@ -1545,20 +1564,32 @@ impl<'a> Rows<'a> {
         let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
             .map(|(f, col)| Some((f.offset as usize, f.mask, col.get(start..end)?)))
             .collect::<Option<_>>()?;
+        // every row runs but those noted otherwise: nothing to note for
+        // the usual row
+        let first = fates.len();
+        fates.resize(first + count, Fate::Run);
+        let mut note = |i: usize, fate: Fate| {
+            if let Some(f) = fates.get_mut(first + i) {
+                *f = fate;
+            }
+        };
+        // the chunk's texts in a local while the rows are filled, so that
+        // the bytes used stay in a register
+        let mut chunk = std::mem::take(texts);
         let mut record = 0;
         let rows = known.iter().zip(nums.chunks_exact(width));
         for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
             // as `set_nums` stores them; a refused row is emptied
             let Some(mut presence) = set.store_direct(image, known, values) else {
                 image.fill(0);
-                fates.push(Fate::Refused);
+                note(i, Fate::Refused);
                 record += size;
                 continue;
             };
-            let mark = texts.mark(record);
+            let mark = chunk.mark(record);
             for &(at, mask, col) in &columns {
                 if let Some(Some(t)) = col.get(i) {
-                    let slot = texts.put(area, t.as_bytes(), record + at);
+                    let slot = chunk.put(area, t.as_bytes(), record + at);
                     if let Some(w) = image.get_mut(at..at + 8) {
                         w.copy_from_slice(&slot.to_le_bytes());
                     }
@@ -1568,15 +1599,18 @@ impl<'a> Rows<'a> {
             if let Some(w) = image.first_chunk_mut::<8>() {
                 *w = presence.to_le_bytes();
             }
-            let Some(fate) = texts.settle(mark, (room, base), i == 0, Fate::Run) else {
+            let Some(fate) = chunk.settle(mark, (room, base), i == 0, Fate::Run) else {
+                fates.truncate(first + i);
+                *texts = chunk;
                 return Some(start + i);
             };
             if fate != Fate::Run {
                 image.fill(0);
+                note(i, fate);
             }
-            fates.push(fate);
             record += size;
         }
+        *texts = chunk;
         Some(end)
     }
 
@@ -1597,11 +1631,16 @@ impl NumFields {
     #[inline(always)]
     fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
         let runs = self.runs.as_deref()?;
-        let values = values.get(..self.offsets.len())?;
-        if image.len() < self.end || self.out_of_range(values) & known != 0 {
+        if image.len() < self.end || values.len() < self.len() {
             return None;
         }
-        Some(store_runs(runs, image, known, values))
+        // SAFETY: both lengths were just checked.
+        unsafe {
+            if self.out_of_range_unchecked(values) & known != 0 {
+                return None;
+            }
+            Some(store_runs_unchecked(runs, image, known, values))
+        }
     }
 
     /// Whether the set has its fast path: every field among the first 64
@@ -1619,6 +1658,25 @@ impl NumFields {
         let mut out = self.never;
         for &(k, least, more) in self.limited.iter() {
             let v = values.get(k as usize).copied().unwrap_or(least);
+            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+        }
+        out
+    }
+
+    /// [`NumFields::out_of_range`] without a bounds check a field: the
+    /// fast path's, where the one check of `values`' length is made once.
+    ///
+    /// # Safety
+    /// `values` holds at least [`NumFields::len`] numbers.
+    #[inline(always)]
+    unsafe fn out_of_range_unchecked(&self, values: &[i64]) -> u64 {
+        debug_assert!(values.len() >= self.len());
+        let mut out = self.never;
+        for &(k, least, more) in self.limited.iter() {
+            // SAFETY: `k` is a position in the set (`lookup` made
+            // `limited` from the fields' positions), below `self.len()`,
+            // which `values` holds (the caller's promise).
+            let v = unsafe { *values.get_unchecked(k as usize) };
             out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
         }
         out
@@ -1825,6 +1883,81 @@ fn store_run(run: &mut [u8], values: &[i64]) {
     #[cfg(not(target_endian = "little"))]
     for (w, v) in run.chunks_exact_mut(8).zip(values) {
         w.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// [`store_runs`] without bounds checks: the fast path's, where the
+/// lengths of the image and of the numbers are checked once.
+///
+/// # Safety
+/// `runs` are a [`NumFields`] set's, `image` holds at least its `end`
+/// bytes and `values` at least [`NumFields::len`] numbers.
+#[inline(always)]
+unsafe fn store_runs_unchecked(runs: &[Run], image: &mut [u8], known: u64, values: &[i64]) -> u64 {
+    let mut presence = 0;
+    for run in runs {
+        let (from, len) = (run.from as usize, run.len as usize);
+        debug_assert!(run.offset + 8 * len <= image.len() && from + len <= values.len());
+        // SAFETY: a run's slots end at or before the set's `end`, and its
+        // fields at or before the set's length (`lookup` made the runs, the
+        // end and the length from the same fields), which the caller's
+        // lengths cover.
+        unsafe {
+            copy_words(
+                image.as_mut_ptr().add(run.offset),
+                values.as_ptr().add(from),
+                len,
+            )
+        };
+        // `len` is 1 to 64 and `from` below 64: neither shift overflows
+        presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
+    }
+    presence
+}
+
+/// Stores `n` (1 to 64) numbers from `src` at `dst` little-endian, 8
+/// bytes each: up to 8 of them as two overlapping 16- or 32-byte copies.
+///
+/// # Safety
+/// `src` holds `n` numbers and `dst` is valid for `8 * n` bytes of writes,
+/// and the two do not overlap.
+#[inline(always)]
+unsafe fn copy_words(dst: *mut u8, src: *const i64, n: usize) {
+    #[cfg(target_endian = "little")]
+    // SAFETY: every read is within `src`'s `8 * n` bytes and every write
+    // within `dst`'s (the caller's promise): for `k`-byte copies the head
+    // starts at 0 and the tail ends at `8 * n`, with `k <= 8 * n`. On a
+    // little-endian machine a number's bytes are its encoding.
+    unsafe {
+        let bytes = 8 * n;
+        let src = src.cast::<u8>();
+        match n {
+            1 => dst
+                .cast::<[u8; 8]>()
+                .write_unaligned(src.cast::<[u8; 8]>().read_unaligned()),
+            2..=4 => {
+                let head = src.cast::<[u8; 16]>().read_unaligned();
+                dst.cast::<[u8; 16]>().write_unaligned(head);
+                let tail = src.add(bytes - 16).cast::<[u8; 16]>().read_unaligned();
+                dst.add(bytes - 16).cast::<[u8; 16]>().write_unaligned(tail);
+            }
+            5..=8 => {
+                let head = src.cast::<[u8; 32]>().read_unaligned();
+                dst.cast::<[u8; 32]>().write_unaligned(head);
+                let tail = src.add(bytes - 32).cast::<[u8; 32]>().read_unaligned();
+                dst.add(bytes - 32).cast::<[u8; 32]>().write_unaligned(tail);
+            }
+            _ => std::ptr::copy_nonoverlapping(src, dst, bytes),
+        }
+    }
+    #[cfg(not(target_endian = "little"))]
+    for k in 0..n {
+        // SAFETY: as above, word by word.
+        unsafe {
+            dst.add(8 * k)
+                .cast::<[u8; 8]>()
+                .write_unaligned((*src.add(k)).to_le_bytes())
+        };
     }
 }
 
