@@ -140,7 +140,7 @@ macro_rules! scalar_kind {
             fn accepts(ty: &ValueType) -> bool {
                 matches!(ty, $ty)
             }
-            #[inline]
+            #[inline(always)]
             #[allow(private_interfaces)]
             fn encode(value: $value, _: &mut TextSink<'_>, _: usize) -> i64 {
                 $encode(value)
@@ -205,7 +205,7 @@ impl FieldKind for Enum {
     fn accepts(ty: &ValueType) -> bool {
         matches!(ty, ValueType::Enum { .. })
     }
-    #[inline]
+    #[inline(always)]
     #[allow(private_interfaces)]
     fn encode(value: Variant, _: &mut TextSink<'_>, _: usize) -> i64 {
         i64::from(value.index)
@@ -243,7 +243,7 @@ impl FieldKind for Text {
     fn accepts(ty: &ValueType) -> bool {
         *ty == ValueType::Text
     }
-    #[inline]
+    #[inline(always)]
     #[allow(private_interfaces)]
     fn encode(value: &str, texts: &mut TextSink<'_>, slot: usize) -> i64 {
         texts.put(value, slot)

@@ -777,6 +777,9 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     pending.reserve(CHUNK);
     // The items go straight into `pending`'s spare room (one length update
     // for the chunk instead of a `push` per item), the carried one first.
+    // the chunk's texts in a local while the items are filled, so that
+    // the bytes used stay in a register
+    let mut chunk = std::mem::take(texts);
     let mut record = 0;
     let mut filled = 0;
     let mut next_carry = None;
@@ -787,20 +790,20 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
         let Some(item) = carry.take().or_else(|| items.next()) else {
             break;
         };
-        let mark = texts.mark(record);
+        let mark = chunk.mark(record);
         let fate = fill_one(
             image,
             presence_words,
             layout,
             area,
-            texts,
+            &mut chunk,
             record,
             fill,
             &item,
         );
         // an item whose texts do not fit beside the others starts the next
         // chunk; one alone that does not fit is emptied
-        let Some(fate) = texts.settle(mark, (room, addrs.extra), filled == 0, fate) else {
+        let Some(fate) = chunk.settle(mark, (room, addrs.extra), filled == 0, fate) else {
             next_carry = Some(item);
             break;
         };
@@ -816,6 +819,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
     // written twice). Were `fill` to panic, the items written
     // would leak, never be read uninitialised.
     unsafe { pending.set_len(filled) };
+    *texts = chunk;
     Filled {
         items,
         // (a carried item stays carried when the chunk has no record)
