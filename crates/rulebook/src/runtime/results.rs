@@ -183,7 +183,11 @@ fn status(record: &[u8]) -> i32 {
 /// detail is [`abi::ALL_KNOWN`]), so that no missing word need be read.
 #[inline]
 fn all_known(record: &[u8]) -> bool {
-    record.get(4..8) == Some(&abi::ALL_KNOWN.to_le_bytes()[..])
+    // (the detail read as a number: a compare of bytes took a copy of
+    // ALL_KNOWN's on the stack for every read)
+    record
+        .first_chunk::<8>()
+        .is_some_and(|w| i32::from_le_bytes([w[4], w[5], w[6], w[7]]) == abi::ALL_KNOWN)
 }
 
 /// Whether the `n` missing-facts words from byte `at` are all zero.
