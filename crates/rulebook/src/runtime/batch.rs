@@ -1116,7 +1116,9 @@ fn set_nums_general(
     // the numbers of unknown fields are stored too: a slot is only
     // read when its field is present
     let presence = match set.runs.as_deref() {
-        Some(runs) => store_runs(runs, image, known, values),
+        // SAFETY: `image` holds the set's `end` bytes and `values` its
+        // numbers (both cut to those lengths above).
+        Some(runs) => unsafe { store_runs_unchecked(runs, image, known, values) },
         None => {
             for (&at, v) in set.offsets.iter().zip(values) {
                 if let Some(w) = image.get_mut(at..at + 8) {
@@ -1652,15 +1654,16 @@ impl NumFields {
 
     /// A bit for each of `values` (one a field, in the set's order) that
     /// its field cannot take: only the bools, dates and enums are looked
-    /// at, and a field of no number at all is always set.
+    /// at, and a field of no number at all is always set. Every bit for
+    /// fewer numbers than fields (its callers refuse such a row before
+    /// asking).
     #[inline(always)]
     fn out_of_range(&self, values: &[i64]) -> u64 {
-        let mut out = self.never;
-        for &(k, least, more) in self.limited.iter() {
-            let v = values.get(k as usize).copied().unwrap_or(least);
-            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+        if values.len() < self.len() {
+            return u64::MAX;
         }
-        out
+        // SAFETY: `values` holds a number a field, just checked.
+        unsafe { self.out_of_range_unchecked(values) }
     }
 
     /// [`NumFields::out_of_range`] without a bounds check a field: the
@@ -1866,28 +1869,10 @@ fn copy_text(dst: &mut [u8], src: &[u8]) {
     }
 }
 
-/// Stores `values` little-endian into `run` (8 bytes each; `run` is as
-/// long as they are): one copy of their bytes on a little-endian machine.
-#[inline(always)]
-fn store_run(run: &mut [u8], values: &[i64]) {
-    #[cfg(target_endian = "little")]
-    {
-        // SAFETY: `values` is `8 * values.len()` initialised bytes, which
-        // any `u8` may read; on a little-endian machine they are the
-        // values' little-endian encodings, in order.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
-        };
-        copy_text(run, bytes);
-    }
-    #[cfg(not(target_endian = "little"))]
-    for (w, v) in run.chunks_exact_mut(8).zip(values) {
-        w.copy_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// [`store_runs`] without bounds checks: the fast path's, where the
-/// lengths of the image and of the numbers are checked once.
+/// Stores `values` (one a field of a set, in its order) in `image` as the
+/// set's `runs` say, and returns their presence bits: the `known` bits of
+/// each run, shifted to its fields'. No bounds checks: the callers check
+/// the lengths of the image and of the numbers once.
 ///
 /// # Safety
 /// `runs` are a [`NumFields`] set's, `image` holds at least its `end`
@@ -1959,26 +1944,6 @@ unsafe fn copy_words(dst: *mut u8, src: *const i64, n: usize) {
                 .write_unaligned((*src.add(k)).to_le_bytes())
         };
     }
-}
-
-/// Stores `values` (one a field of a set, in its order) in `image` as the
-/// set's `runs` say, and returns their presence bits: the `known` bits of
-/// each run, shifted to its fields'. `image` holds every run's slots.
-#[inline(always)]
-fn store_runs(runs: &[Run], image: &mut [u8], known: u64, values: &[i64]) -> u64 {
-    let mut presence = 0;
-    for run in runs {
-        let (from, len) = (run.from as usize, run.len as usize);
-        if let (Some(slots), Some(run_values)) = (
-            image.get_mut(run.offset..run.offset + 8 * len),
-            values.get(from..from + len),
-        ) {
-            store_run(slots, run_values);
-        }
-        // `len` is 1 to 64 and `from` below 64: neither shift overflows
-        presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
-    }
-    presence
 }
 
 /// Clears the presence words after the first of a record image that may
