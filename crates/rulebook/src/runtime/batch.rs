@@ -1887,62 +1887,36 @@ unsafe fn store_runs_unchecked(runs: &[Run], image: &mut [u8], known: u64, value
         // fields at or before the set's length (`lookup` made the runs, the
         // end and the length from the same fields), which the caller's
         // lengths cover.
-        unsafe {
-            copy_words(
-                image.as_mut_ptr().add(run.offset),
-                values.as_ptr().add(from),
-                len,
+        let (slots, run_values) = unsafe {
+            (
+                image.get_unchecked_mut(run.offset..run.offset + 8 * len),
+                values.get_unchecked(from..from + len),
             )
         };
+        store_run(slots, run_values);
         // `len` is 1 to 64 and `from` below 64: neither shift overflows
         presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
     }
     presence
 }
 
-/// Stores `n` (1 to 64) numbers from `src` at `dst` little-endian, 8
-/// bytes each: up to 8 of them as two overlapping 16- or 32-byte copies.
-///
-/// # Safety
-/// `src` holds `n` numbers and `dst` is valid for `8 * n` bytes of writes,
-/// and the two do not overlap.
+/// Stores `values` little-endian into `run` (8 bytes each; `run` is as
+/// long as they are): one copy of their bytes on a little-endian machine.
 #[inline(always)]
-unsafe fn copy_words(dst: *mut u8, src: *const i64, n: usize) {
+fn store_run(run: &mut [u8], values: &[i64]) {
     #[cfg(target_endian = "little")]
-    // SAFETY: every read is within `src`'s `8 * n` bytes and every write
-    // within `dst`'s (the caller's promise): for `k`-byte copies the head
-    // starts at 0 and the tail ends at `8 * n`, with `k <= 8 * n`. On a
-    // little-endian machine a number's bytes are its encoding.
-    unsafe {
-        let bytes = 8 * n;
-        let src = src.cast::<u8>();
-        match n {
-            1 => dst
-                .cast::<[u8; 8]>()
-                .write_unaligned(src.cast::<[u8; 8]>().read_unaligned()),
-            2..=4 => {
-                let head = src.cast::<[u8; 16]>().read_unaligned();
-                dst.cast::<[u8; 16]>().write_unaligned(head);
-                let tail = src.add(bytes - 16).cast::<[u8; 16]>().read_unaligned();
-                dst.add(bytes - 16).cast::<[u8; 16]>().write_unaligned(tail);
-            }
-            5..=8 => {
-                let head = src.cast::<[u8; 32]>().read_unaligned();
-                dst.cast::<[u8; 32]>().write_unaligned(head);
-                let tail = src.add(bytes - 32).cast::<[u8; 32]>().read_unaligned();
-                dst.add(bytes - 32).cast::<[u8; 32]>().write_unaligned(tail);
-            }
-            _ => std::ptr::copy_nonoverlapping(src, dst, bytes),
-        }
+    {
+        // SAFETY: `values` is `8 * values.len()` initialised bytes, which
+        // any `u8` may read; on a little-endian machine they are the
+        // values' little-endian encodings, in order.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+        };
+        copy_text(run, bytes);
     }
     #[cfg(not(target_endian = "little"))]
-    for k in 0..n {
-        // SAFETY: as above, word by word.
-        unsafe {
-            dst.add(8 * k)
-                .cast::<[u8; 8]>()
-                .write_unaligned((*src.add(k)).to_le_bytes())
-        };
+    for (w, v) in run.chunks_exact_mut(8).zip(values) {
+        w.copy_from_slice(&v.to_le_bytes());
     }
 }
 
