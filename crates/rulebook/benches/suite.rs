@@ -12,6 +12,9 @@
 //!   the texts with `set`), read ahead of time: the Python package's path,
 //!   and the one to compare with the hand-written module, whose host also
 //!   writes numbers it holds;
+//! - for the benchmark policy, `evaluate_each` over the native function's
+//!   structs, each written with one `set_all` and both decisions read
+//!   through their handles: the independent benchmark's Rulebook row;
 //! - where there is one (the benchmark policy), a hand-written WebAssembly
 //!   module of the same policy run by wasmtime over the batch in linear
 //!   memory (suite/handwritten.rs), and the engine's time over its time;
@@ -38,6 +41,10 @@
 
 #[path = "suite/casework_native.rs"]
 mod casework_native;
+// the benchmark policy's handles, shared with benches/engine.rs
+#[allow(dead_code)]
+#[path = "engine/fields.rs"]
+mod fields;
 // shared with benches/engine.rs, which uses all of them
 #[path = "suite/handwritten.rs"]
 mod handwritten;
@@ -274,9 +281,11 @@ fn main() {
     }
     let as_of = Date::parse("2026-11-27").unwrap();
     println!(
-        "| policy | data | records | evaluate_each, typed handles, ns/record | evaluate_each, rows of numbers, ns/record | evaluate_rows ns/record | native ns/record | typed / native | rows / native | evaluate_rows / native | hand-written Wasm ns/record | rows / hand-written | evaluate_rows / hand-written | evaluate_json_text ns/record | in full |"
+        "| policy | data | records | evaluate_each, typed handles, ns/record | evaluate_each, rows of numbers, ns/record | evaluate_rows ns/record | native ns/record | typed / native | rows / native | evaluate_rows / native | hand-written Wasm ns/record | rows / hand-written | evaluate_rows / hand-written | structs, set_all, ns/record | structs / native | structs / hand-written | evaluate_json_text ns/record | in full |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     for (policy_file, shape) in shapes::SUITE {
         if only.as_deref() == Some("growth") {
             break;
@@ -479,7 +488,9 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
             .count()
     });
     let hand = handwritten::prepare(file, records);
+    let structs = structs_case(policy, file, records, as_of);
     let mut engine_ns = Vec::new();
+    let mut structs_ns = Vec::new();
     let mut rows_ns = Vec::new();
     let mut block_ns = Vec::new();
     let mut native_ns = Vec::new();
@@ -504,13 +515,18 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
             let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
             hand_ns.push(ns * records.len() as f64 / decided.max(1) as f64);
         }
+        if let Some(run) = &structs {
+            let mut run = || run();
+            let ns = measure::cpu_ns_per_call(&mut run, o.window).unwrap();
+            structs_ns.push(ns * records.len() as f64 / decided.max(1) as f64);
+        }
     }
     let per = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).map(|x| x / records.len() as f64)
     };
     let (e, n, h) = (per(&mut engine_ns), per(&mut native_ns), per(&mut hand_ns));
-    let (r, b) = (per(&mut rows_ns), per(&mut block_ns));
+    let (r, b, s) = (per(&mut rows_ns), per(&mut block_ns), per(&mut structs_ns));
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}x", a / b),
         _ => "-".into(),
@@ -523,7 +539,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     };
     let json_ns = measure::cpu_ns_per_call(&mut json, o.window).unwrap() / records.len() as f64;
     println!(
-        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
+        "| {} | {shape} | {} | {:.1}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {json_ns:.0} | {:.1}% |",
         policy.name(),
         records.len(),
         e.unwrap_or(f64::NAN),
@@ -537,8 +553,53 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         h.map_or("-".into(), |h| format!("{h:.1}")),
         ratio(r.or(e), h),
         ratio(b, h),
+        s.map_or("-".into(), |s| format!("{s:.1}")),
+        ratio(s, n),
+        ratio(s, h),
         100.0 * full as f64 / records.len() as f64
     );
+}
+
+/// The timed closure of the independent benchmark's Rulebook row, for the
+/// benchmark policy: `evaluate_each` over the native function's structs
+/// (the complete records), each written with one `set_all` and both
+/// decisions read through their handles. Every record's decisions are
+/// checked against the native function first.
+fn structs_case<'a>(
+    policy: &'a Policy,
+    file: &str,
+    records: &Rows,
+    as_of: Date,
+) -> Option<Box<dyn Fn() -> usize + 'a>> {
+    if !file.ends_with("benchmark.rules") {
+        return None;
+    }
+    let people: Vec<native::Applicant> = records.iter().filter_map(shapes::applicant).collect();
+    let fields = fields::BatchFields::new(policy);
+    let mut checked = 0;
+    policy.evaluate_each(
+        &people,
+        as_of,
+        |a, w| fields.fill_all(w, a),
+        |a, r| {
+            let r = r.unwrap();
+            let d = native::decide(a);
+            assert_eq!(r.get(fields.eligible), Ok(Some(d.eligible)), "{a:?}");
+            assert_eq!(r.get(fields.route), Ok(Some(d.route_name())), "{a:?}");
+            checked += 1;
+        },
+    );
+    assert_eq!(checked, people.len());
+    Some(Box::new(move || {
+        let mut total = 0;
+        policy.evaluate_each(
+            black_box(&people),
+            as_of,
+            |a, w| fields.fill_all(w, a),
+            |_, r| total += fields::read_one(&fields, r.unwrap()),
+        );
+        total
+    }))
 }
 
 /// Panics unless the native function agrees with the engine on every
