@@ -132,10 +132,10 @@ impl Gen<'_> {
             if let Some(cond) = &c.cond {
                 if self.track {
                     let v = self.expr(cond);
-                    self.f.get(v.v).op(I::I32WrapI64);
-                    if self.collect_unknown(&acc, &v.set) {
-                        self.f.op(I::I32And);
+                    if self.if_unknown_collect(&acc, &v.set) {
+                        opened += 1;
                     }
+                    self.f.get(v.v).op(I::I32WrapI64);
                     self.f.if_();
                 } else {
                     let next = self.f.block();

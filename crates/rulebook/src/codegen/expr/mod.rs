@@ -943,19 +943,6 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// When `set` may be non-zero, emits `acc |= set` (a known value's set
-    /// is zero, so this collects only unknown ones' facts), pushes i32
-    /// whether the value is known and returns true: the caller ands that
-    /// into its test of the value, without a branch.
-    fn collect_unknown(&mut self, acc: &[Local], set: &Set) -> bool {
-        if !self.track || Self::is_static_empty(set) {
-            return false;
-        }
-        self.or_into(acc, set);
-        self.push_known(set);
-        true
-    }
-
     /// When `set` may be non-zero, emits `if unknown { acc |= set } else {`
     /// and returns true: the caller emits the known case, then `end`.
     fn if_unknown_collect(&mut self, acc: &[Local], set: &Set) -> bool {
