@@ -352,3 +352,78 @@ decision d5: int = if f then big2 else big2 + 1
     let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (j.as_str(), *f)).collect();
     check(&policy, &cases);
 }
+
+#[test]
+fn a_check_holds_past_a_block_only_when_no_branch_to_its_end_precedes_it() {
+    // The fast evaluation branches on a condition inside blocks. A read
+    // made in a block before any branch to its end ran on every path
+    // through it: `k` below, read in `d`'s condition, is tested before the
+    // out-of-line copy is called, and so is `a`, which `x` needs and `f`
+    // reads. A read after a branch to the block's end (`b`, right of the
+    // `and`, read only when `a > 0`) did not: the read of `b` after the
+    // block must test it again, or a record without `b` whose `a` is not
+    // positive would read an absent `b` as 0.
+    let source = r#"
+policy blocks
+input {
+  a: int
+  b: int
+  k: bool
+  c: int            # read only when k
+}
+define x: int = if a > 0 and b > 0 then 1 else 2
+decision d: int = if k then x + b else x
+decision e: int = if k then c else 0
+decision f: int = x
+"#;
+    let policy = Policy::from_source("blocks.rules", source).unwrap();
+    let cases = [
+        (r#"{"a":1,"b":2,"k":true,"c":3}"#, Some(false)),
+        // no c, not read: fast, out of line
+        (r#"{"a":1,"b":2,"k":false}"#, Some(false)),
+        // no c, read
+        (r#"{"a":1,"b":2,"k":true}"#, Some(true)),
+        // no b, not read (`a > 0` decides the `and`, k false): fast
+        (r#"{"a":-1,"k":false,"c":3}"#, Some(false)),
+        // no b, and `d` reads it after the block: in full, `d` unknown
+        (r#"{"a":-1,"k":true,"c":3}"#, Some(true)),
+        // no a, which every path reads: in full
+        (r#"{"b":2,"k":true,"c":3}"#, Some(true)),
+        // no k, which every path reads: in full
+        (r#"{"a":1,"b":2,"c":3}"#, Some(true)),
+    ];
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (*j, *f)).collect();
+    check(&policy, &cases);
+    assert_eq!(fast_parts(policy.wasm()), 1, "the out-of-line copy");
+}
+
+#[test]
+fn no_out_of_line_copy_when_every_path_reads_every_input() {
+    // When the fast evaluation reads every input it reads on every path
+    // (in a define's conditions too, before any branch), a record without
+    // one of them cannot stay fast: it goes straight to the full
+    // evaluation, and the module has no out-of-line copy to try first.
+    let source = r#"
+policy everywhere
+input {
+  a: int
+  f: bool
+  r: text
+}
+define t: int = (if f then 10 else 0) + (if r == "x" then 1 else 2)
+decision ok: bool
+  require a > t because "a is above the limit"
+  require f or a > 5 because "f or a above 5"
+"#;
+    let policy = Policy::from_source("everywhere.rules", source).unwrap();
+    assert_eq!(fast_parts(policy.wasm()), 0, "an out-of-line copy");
+    let cases = [
+        (r#"{"a":20,"f":true,"r":"x"}"#, Some(false)),
+        (r#"{"a":3,"f":false,"r":"y"}"#, Some(false)),
+        (r#"{"f":true,"r":"x"}"#, Some(true)),
+        (r#"{"a":20,"r":"x"}"#, Some(true)),
+        (r#"{"a":20,"f":false}"#, Some(true)),
+    ];
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (*j, *f)).collect();
+    check(&policy, &cases);
+}

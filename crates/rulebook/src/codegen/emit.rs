@@ -31,6 +31,22 @@ pub struct FnBuilder {
     /// later in it: see [`FnBuilder::region`].
     regions: Vec<u32>,
     regions_opened: u32,
+    /// For each open block, loop or `if`, innermost last: whether it is a
+    /// block, and where the first branch to it was emitted (an index into
+    /// `body`), if one was.
+    frames: Vec<Frame>,
+    /// The region of each block that has ended, with the region it ended
+    /// in and where the first branch to it was: a check made in the block
+    /// before any branch to it ran on every path through its end (see
+    /// [`FnBuilder::holds`]).
+    closed_blocks: std::collections::HashMap<u32, (u32, Option<usize>)>,
+}
+
+/// An open block, loop or `if` (see `FnBuilder::frames`).
+#[derive(Clone, Copy)]
+struct Frame {
+    is_block: bool,
+    first_branch: Option<usize>,
 }
 
 /// A point in the handing out of locals: the locals handed out after it can
@@ -51,6 +67,8 @@ impl FnBuilder {
             depth: 0,
             regions: Vec::new(),
             regions_opened: 0,
+            frames: Vec::new(),
+            closed_blocks: std::collections::HashMap::new(),
         }
     }
 
@@ -188,6 +206,10 @@ impl FnBuilder {
     }
 
     fn open(&mut self, i: I<'static>) -> Label {
+        self.frames.push(Frame {
+            is_block: matches!(i, I::Block(_)),
+            first_branch: None,
+        });
         self.body.push(i);
         self.depth += 1;
         self.enter_region();
@@ -208,6 +230,26 @@ impl FnBuilder {
     pub fn is_open(&self, region: u32) -> bool {
         region == 0 || self.regions.contains(&region)
     }
+    /// Whether code emitted at `at` (a [`FnBuilder::len`]) in `region` ran
+    /// on every path to where code is emitted now: `region` is still open,
+    /// or it was a block that ended with no branch to it emitted before
+    /// `at`, in a region of which the same holds. (Every path through such
+    /// a block's end went through `at`: code in a block runs in order, and
+    /// the only ways to its end that skip code are branches to it.)
+    pub fn holds(&self, region: u32, at: usize) -> bool {
+        let mut region = region;
+        loop {
+            if self.is_open(region) {
+                return true;
+            }
+            match self.closed_blocks.get(&region) {
+                Some(&(outer, first_branch)) if first_branch.is_none_or(|b| b > at) => {
+                    region = outer;
+                }
+                _ => return false,
+            }
+        }
+    }
     pub fn block(&mut self) -> Label {
         self.open(I::Block(BlockType::Empty))
     }
@@ -227,18 +269,34 @@ impl FnBuilder {
     pub fn end(&mut self) {
         self.body.push(I::End);
         self.depth = self.depth.saturating_sub(1);
-        self.regions.pop();
+        let region = self.regions.pop();
+        if let (Some(frame), Some(region)) = (self.frames.pop(), region) {
+            if frame.is_block {
+                let outer = self.region();
+                self.closed_blocks
+                    .insert(region, (outer, frame.first_branch));
+            }
+        }
     }
     fn relative(&self, l: Label) -> u32 {
         self.depth.saturating_sub(l.0)
     }
+    /// Notes a branch to `l` emitted here (see [`FnBuilder::holds`]).
+    fn branch_to(&mut self, l: Label) {
+        let at = self.body.len();
+        if let Some(frame) = (l.0.checked_sub(1)).and_then(|i| self.frames.get_mut(i as usize)) {
+            frame.first_branch.get_or_insert(at);
+        }
+    }
     /// Branch to `l` (the end of a block, or the start of a loop).
     pub fn br(&mut self, l: Label) {
+        self.branch_to(l);
         let rel = self.relative(l);
         self.body.push(I::Br(rel));
     }
     /// Branch to `l` when the i32 on the stack is non-zero.
     pub fn br_if(&mut self, l: Label) {
+        self.branch_to(l);
         let rel = self.relative(l);
         self.body.push(I::BrIf(rel));
     }

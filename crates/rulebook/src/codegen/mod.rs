@@ -150,16 +150,21 @@ pub fn compile_marking(
     let (mut entries, mut parts, full_parts) = match unsplit {
         Some(full) => {
             let (s, t) = (&mut strings, &mut sites);
-            let (checking, read) = record_fast_function(program, &meta, s, t);
+            let (checking, read, tested) = record_fast_function(program, &meta, s, t);
             // a long fast evaluation tests its inputs where it reads them,
             // inline: the tests are a small share of it, and a second copy
             // out of line would lengthen the native compile
-            let first = (checking.len() <= CHECKED_FIRST_UP_TO).then_some(read.as_slice());
+            let first = (checking.len() <= CHECKED_FIRST_UP_TO).then_some(Lacking {
+                read: &read,
+                tested: &tested,
+            });
             let evaluate =
                 evaluate_function(program, &meta, s, t, (Fast::Inline(first), mark_full));
-            // (no record lacks an input that nothing reads)
+            // (no record lacks an input that nothing reads, and the checking
+            // copy is not called when it would leave every record that
+            // lacks one)
             let parts = match first {
-                Some(read) if !read.is_empty() => vec![checking],
+                Some(lacking) if lacking.can_stay_fast() => vec![checking],
                 _ => Vec::new(),
             };
             ([evaluate, full], parts, 0)
@@ -391,14 +396,37 @@ const CHECKED_FIRST_UP_TO: usize = 1_000;
 
 /// Where `evaluate`'s fast evaluation is.
 enum Fast<'a> {
-    /// Generated right into the record loop. `Some(read)`: for a record
-    /// that has every input it reads (these, by index), any other calling
-    /// [`record_fast_function`]'s function; `None`: testing each input
-    /// where it reads it.
-    Inline(Option<&'a [usize]>),
+    /// Generated right into the record loop. `Some`: for a record that has
+    /// every input it reads, any other calling [`record_fast_function`]'s
+    /// function when that can keep it on the fast path; `None`: testing
+    /// each input where it reads it.
+    Inline(Option<Lacking<'a>>),
     /// In the fast parts of a split evaluation, called in turn (their
     /// provisional indices).
     Parts(&'a [u32]),
+}
+
+/// The inputs that the inline fast evaluation reads, and what happens to
+/// a record without some of them (by index, ascending).
+#[derive(Clone, Copy)]
+struct Lacking<'a> {
+    /// Every input the fast evaluation reads: a record that has them all
+    /// takes the inline copy, which tests them before it starts.
+    read: &'a [usize],
+    /// Those that the checking copy ([`record_fast_function`]) reads on
+    /// every path, testing each where it reads it: a record without one
+    /// of these would leave it, so it goes straight to the full function.
+    tested: &'a [usize],
+}
+
+impl Lacking<'_> {
+    /// Whether a record without some input read can still be evaluated
+    /// by the checking copy: it reads some input only on some paths.
+    fn can_stay_fast(&self) -> bool {
+        self.read
+            .iter()
+            .any(|i| self.tested.binary_search(i).is_err())
+    }
 }
 
 /// `evaluate(in_ptr, count, out_ptr, as_of) -> 0`: every record in turn, a
@@ -470,9 +498,10 @@ const UNROLL_UP_TO: usize = 1500;
 
 /// One record of the record loop: leaves to `done` at the end of the
 /// records, else evaluates the record at `at`: inline when it has every
-/// input in `read` (those the evaluation reads), else by a call of the
-/// checking fast evaluation ([`record_fast_function`], the first part),
-/// and by the full function when either leaves it (`read` None: inline,
+/// input the evaluation reads, else, when it has every input that the
+/// checking fast evaluation ([`record_fast_function`], the first part)
+/// reads on every path and that can keep it fast, by a call of it, and by
+/// the full function when either leaves it (`lacking` None: inline,
 /// testing each input where it reads it); then moves `at` and `out` to
 /// the next.
 fn one_record(
@@ -481,17 +510,18 @@ fn one_record(
     strings: &mut Strings,
     sites: &mut Sites,
     f: FnBuilder,
-    (read, loop_): (Option<&[usize]>, (Local, Local, Label, bool)),
+    (lacking, loop_): (Option<Lacking>, (Local, Local, Label, bool)),
     io: Io,
 ) -> FnBuilder {
     record_step(f, meta, loop_, io, |mut f, full| {
-        let Some(read) = read else {
+        let Some(Lacking { read, tested }) = lacking else {
             let fast = Mode::Fast {
                 fallback: full,
                 presence: Presence::WhereRead,
             };
             return record_evaluation(program, meta, strings, sites, fast, f, io);
         };
+        let call_checking = Lacking { read, tested }.can_stay_fast();
         let done = f.block();
         let lacking = f.block();
         check_present(&mut f, &meta.input, io.rec, lacking, |i, _| {
@@ -504,10 +534,15 @@ fn one_record(
         f = record_evaluation(program, meta, strings, sites, fast, f, io);
         f.br(done);
         f.end();
-        if !read.is_empty() {
+        if call_checking {
+            check_present(&mut f, &meta.input, io.rec, full, |i, _| {
+                tested.binary_search(&i).is_ok()
+            });
             f.get(io.rec).get(io.out).get(io.as_of);
             f.op(I::Call(split::FIRST_PART_TAG));
             f.br_if(full);
+        } else if !read.is_empty() {
+            f.br(full);
         }
         f.end();
         f
@@ -518,13 +553,13 @@ fn one_record(
 /// without some input that the inline one reads, each input checked
 /// where it is read (see [`Presence::WhereRead`]); returns 1 when the
 /// record must be evaluated in full. With it, the indices of the inputs
-/// the evaluation reads.
+/// the evaluation reads, and of those it reads on every path.
 fn record_fast_function(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-) -> (FnBuilder, Vec<usize>) {
+) -> (FnBuilder, Vec<usize>, Vec<usize>) {
     let mut f = FnBuilder::new(3);
     let io = Io {
         rec: 0,
@@ -539,8 +574,8 @@ fn record_fast_function(
     for item in &program.order {
         g.item(*item);
     }
-    let read = g.inputs_read();
-    (split::return_left(g.finish()), read)
+    let (read, tested) = (g.inputs_read(), g.inputs_tested_on_every_path());
+    (split::return_left(g.finish()), read, tested)
 }
 
 /// One record of the record loop of a split evaluation: as [`one_record`],

@@ -501,13 +501,17 @@ fn records_an_iteration(p: &Policy) -> usize {
     let program = p.program().unwrap();
     let meta = crate::abi::Meta::of(program, "test");
     let (mut strings, mut sites) = (super::Strings::default(), super::Sites::default());
-    let (_, read) = super::record_fast_function(program, &meta, &mut strings, &mut sites);
+    let (_, read, tested) = super::record_fast_function(program, &meta, &mut strings, &mut sites);
+    let lacking = super::Lacking {
+        read: &read,
+        tested: &tested,
+    };
     let f = super::evaluate_function(
         program,
         &meta,
         &mut strings,
         &mut sites,
-        (super::Fast::Inline(Some(&read)), false),
+        (super::Fast::Inline(Some(lacking)), false),
     );
     f.calls().filter(|&c| c == super::FN_RECORD_FULL).count()
 }

@@ -178,6 +178,10 @@ pub struct Gen<'a> {
     /// read of that define leaves for the full evaluation, as the
     /// interpreter fails only where such a define is read.
     define_ready: Vec<Option<Local>>,
+    /// In the fast evaluation that tests each input where it reads it, for
+    /// each define: the inputs without any of which it is skipped, on
+    /// every path (see [`Gen::inputs_tested_on_every_path`]).
+    define_needs: Vec<Vec<usize>>,
     /// In the fast evaluation, the fact record's presence words (i64),
     /// loaded once at its start: an input's presence is then tested in a
     /// register where it is read (`Presence::WhereRead`).
@@ -192,8 +196,9 @@ pub struct Gen<'a> {
     absent_words: Vec<Local>,
     /// The record's inputs read so far (by index).
     read: Vec<bool>,
-    /// The checks made so far, each with the region it was made in.
-    checked: HashMap<Check, u32>,
+    /// The checks made so far, each with the region it was made in and
+    /// where in the function (see [`FnBuilder::holds`]).
+    checked: HashMap<Check, (u32, usize)>,
     /// In the full evaluation, inside [`Gen::numeric_strict`]: the i32
     /// local that is 1 when every operand is known. The operation is
     /// computed whatever its operands, and fails only when it is 1.
@@ -291,6 +296,7 @@ impl<'a> Gen<'a> {
             preloaded: None,
             oversized: None,
             define_ready: vec![None; p.defines.len()],
+            define_needs: vec![Vec::new(); p.defines.len()],
             presence_words,
             check_where_read,
             absent_words,
@@ -308,19 +314,59 @@ impl<'a> Gen<'a> {
             .collect()
     }
 
+    /// The indices of the record's inputs whose presence every path to
+    /// here has tested, leaving when one is absent (a fast evaluation that
+    /// tests each input where it reads it): a record without one of them
+    /// has left by now. An input counts when it was tested itself, or when
+    /// a define that a record without it skips was tested to be computed.
+    pub fn inputs_tested_on_every_path(&self) -> Vec<usize> {
+        let mut tested: Vec<bool> = (0..self.read.len())
+            .map(|i| self.is_checked(Check::Present(i)))
+            .collect();
+        for (d, needs) in self.define_needs.iter().enumerate() {
+            if self.is_checked(Check::Ready(d)) {
+                for &i in needs {
+                    if let Some(t) = tested.get_mut(i) {
+                        *t = true;
+                    }
+                }
+            }
+        }
+        (tested.iter().enumerate())
+            .filter_map(|(i, t)| t.then_some(i))
+            .collect()
+    }
+
     /// Whether `check` was made where it still holds; if not, notes that it
     /// is made here (the caller then makes it).
     fn already_checked(&mut self, check: Check) -> bool {
         if self.is_checked(check) {
             return true;
         }
-        self.checked.insert(check, self.f.region());
+        self.checked.insert(check, (self.f.region(), self.f.len()));
         false
+    }
+
+    /// Notes that the code of `check` (its branch away when it fails)
+    /// ends here: it holds after a block that ends with no branch to it
+    /// emitted from here on (see [`FnBuilder::holds`]), not after one that
+    /// the check's own failure may branch to.
+    fn check_made(&mut self, check: Check) {
+        let at = self.f.len();
+        if let Some(entry) = self.checked.get_mut(&check) {
+            entry.1 = at;
+        }
     }
 
     /// Whether `check` was made where it still holds.
     fn is_checked(&self, check: Check) -> bool {
-        (self.checked.get(&check)).is_some_and(|&region| self.f.is_open(region))
+        // a define's or decision's failure: made once per open region (its
+        // check branches to the item's failure label, which may be the end
+        // of a block between, so it is not carried past blocks)
+        (self.checked.get(&check)).is_some_and(|&(region, at)| match check {
+            Check::NotFailed(_) => self.f.is_open(region),
+            Check::Present(_) | Check::Ready(_) => self.f.holds(region, at),
+        })
     }
 
     /// The bounds of a value of the fast evaluation, where known.
@@ -434,6 +480,11 @@ impl<'a> Gen<'a> {
         let v = self.expr(&d.expr);
         self.end_item();
         if let Some((real, ready)) = fast {
+            // a record without one of these has skipped the define by now
+            let needs = self.inputs_tested_on_every_path();
+            if let Some(n) = self.define_needs.get_mut(i) {
+                *n = needs;
+            }
             self.f.i32c(1).set(ready);
             self.f.end();
             self.fallback = Some(real);
@@ -654,6 +705,7 @@ impl<'a> Gen<'a> {
             if !self.already_checked(Check::Ready(i)) {
                 self.f.i32c(0).op(I::I32Load(mem32(failure)));
                 self.f.br_if(fallback);
+                self.check_made(Check::Ready(i));
             }
         }
         self.stored(Computed::Define(i), |g| {
@@ -1093,6 +1145,7 @@ impl<'a> Gen<'a> {
             self.push_presence_word(word_off as usize / 8);
             self.f.i64c(1i64 << bit).op(I::I64And).op(I::I64Eqz);
             self.f.br_if(fallback);
+            self.check_made(Check::Present(index));
         }
         let v = self.f.i64_local();
         self.f.get(rec).op(I::I64Load(mem(field.offset))).set(v);
@@ -1194,6 +1247,7 @@ impl<'a> Gen<'a> {
                     if !self.already_checked(Check::Ready(*i)) {
                         self.f.get(ready).op(I::I32Eqz);
                         self.f.br_if(fallback);
+                        self.check_made(Check::Ready(*i));
                     }
                 }
                 let slot = match self.defines.get(*i).cloned().flatten() {
