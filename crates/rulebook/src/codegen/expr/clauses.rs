@@ -58,8 +58,10 @@ impl Gen<'_> {
                 }
                 let v = self.expr(cond);
                 let tracked = self.if_unknown_collect(&missing, &v.set);
+                // known here (or never unknown)
+                let known = self.known_value(v.v);
                 self.f
-                    .get(v.v)
+                    .get(known)
                     .op(I::I64Eqz)
                     .op(I::I64ExtendI32U)
                     .set(false_);
@@ -135,7 +137,9 @@ impl Gen<'_> {
                     if self.if_unknown_collect(&acc, &v.set) {
                         opened += 1;
                     }
-                    self.f.get(v.v).op(I::I32WrapI64);
+                    // known here (or never unknown)
+                    let known = self.known_value(v.v);
+                    self.f.get(known).op(I::I32WrapI64);
                     self.f.if_();
                 } else {
                     let next = self.f.block();

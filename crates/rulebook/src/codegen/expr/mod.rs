@@ -162,6 +162,12 @@ pub struct Gen<'a> {
     /// hold wherever it is read): an overflow check they rule out is not
     /// emitted.
     bounds: HashMap<Local, (i64, i64)>,
+    /// In the full evaluation, the value a comparison computed before it
+    /// was selected to 0 for an unknown operand ([`Gen::pure_strict`]): by
+    /// the local of the selected value. Where the value is known (the
+    /// "known" arm of a clause's test) the two are equal, and reading the
+    /// first leaves the select to be dropped when nothing else reads it.
+    raw_when_known: HashMap<Local, Local>,
     /// In one function of a split evaluation, where the items computed by
     /// the functions before it are (see [`super::split`]).
     scratch: Option<Scratch>,
@@ -292,6 +298,7 @@ impl<'a> Gen<'a> {
             out: io.out,
             body,
             bounds: HashMap::new(),
+            raw_when_known: HashMap::new(),
             scratch: None,
             preloaded: None,
             oversized: None,
@@ -505,9 +512,20 @@ impl<'a> Gen<'a> {
     /// Releases the locals handed out since `scope` except `keep`, and
     /// forgets what was known of their values.
     pub(super) fn release(&mut self, scope: Scope, keep: &[Local]) {
-        for l in self.f.release(scope, keep) {
-            self.bounds.remove(&l);
+        let released = self.f.release(scope, keep);
+        for l in &released {
+            self.bounds.remove(l);
         }
+        if !self.raw_when_known.is_empty() {
+            self.raw_when_known
+                .retain(|v, raw| !released.contains(v) && !released.contains(raw));
+        }
+    }
+
+    /// The local to read a value from where its set is known to be zero:
+    /// the comparison before its select, if it was one.
+    pub(super) fn known_value(&self, v: Local) -> Local {
+        self.raw_when_known.get(&v).copied().unwrap_or(v)
     }
 
     pub fn decision(&mut self, i: usize) {
@@ -1102,9 +1120,11 @@ impl<'a> Gen<'a> {
             };
         }
         compute(self, &vs);
-        self.f.i64c(0);
+        let raw = self.f.i64_local();
+        self.f.set(raw).get(raw).i64c(0);
         self.push_known(&set);
         self.f.op(I::Select).set(out);
+        self.raw_when_known.insert(out, raw);
         Val {
             v: out,
             set,
