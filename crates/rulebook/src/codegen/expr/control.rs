@@ -269,12 +269,14 @@ impl Gen<'_> {
             // both branches constant: a select instead of a branch
             let (x, y) = (self.expr(a), self.expr(b));
             return self.unless_unknown(&cv.set, |g, out, _| {
-                g.f.get(x.v).get(y.v).get(cv.v).op(I::I32WrapI64);
+                let c = g.known_value(cv.v);
+                g.f.get(x.v).get(y.v).get(c).op(I::I32WrapI64);
                 g.f.op(I::Select).set(out);
             });
         }
         self.unless_unknown(&cv.set, |g, out, out_set| {
-            g.f.get(cv.v).op(I::I32WrapI64);
+            let c = g.known_value(cv.v);
+            g.f.get(c).op(I::I32WrapI64);
             g.f.if_();
             let x = g.expr(a);
             g.f.get(x.v).set(out);
