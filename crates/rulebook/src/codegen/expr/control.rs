@@ -33,10 +33,12 @@ impl Gen<'_> {
         self.push_unknown(&l.set);
         self.f.set(lu);
         self.f.i64c(decisive).set(out);
-        // left known and decisive: done
+        // left known and decisive: done (its value read as where it is
+        // known)
+        let lv = self.known_value(l.v);
         self.f.get(lu).op(I::I32Eqz);
         self.f
-            .get(l.v)
+            .get(lv)
             .i64c(decisive)
             .op(I::I64Eq)
             .op(I::I32And)
@@ -191,9 +193,11 @@ impl Gen<'_> {
         let (lu, ldec) = (self.f.i32_local(), self.f.i32_local());
         self.push_unknown(&l.set);
         self.f.set(lu);
-        // the left decides: known and decisive
+        // the left decides: known and decisive (its value read as where
+        // it is known)
+        let lv = self.known_value(l.v);
         self.f.get(lu).op(I::I32Eqz);
-        self.f.get(l.v).i64c(decisive).op(I::I64Eq).op(I::I32And);
+        self.f.get(lv).i64c(decisive).op(I::I64Eq).op(I::I32And);
         self.f.set(ldec);
         // the value: decisive when the left decides or is unknown, else
         // the right's
