@@ -514,18 +514,17 @@ fn one_record(
     io: Io,
 ) -> FnBuilder {
     record_step(f, meta, loop_, io, |mut f, full| {
-        let Some(Lacking { read, tested }) = lacking else {
+        let Some(inputs) = lacking else {
             let fast = Mode::Fast {
                 fallback: full,
                 presence: Presence::WhereRead,
             };
             return record_evaluation(program, meta, strings, sites, fast, f, io);
         };
-        let call_checking = Lacking { read, tested }.can_stay_fast();
         let done = f.block();
         let lacking = f.block();
         check_present(&mut f, &meta.input, io.rec, lacking, |i, _| {
-            read.binary_search(&i).is_ok()
+            inputs.read.binary_search(&i).is_ok()
         });
         let fast = Mode::Fast {
             fallback: full,
@@ -534,14 +533,14 @@ fn one_record(
         f = record_evaluation(program, meta, strings, sites, fast, f, io);
         f.br(done);
         f.end();
-        if call_checking {
+        if inputs.can_stay_fast() {
             check_present(&mut f, &meta.input, io.rec, full, |i, _| {
-                tested.binary_search(&i).is_ok()
+                inputs.tested.binary_search(&i).is_ok()
             });
             f.get(io.rec).get(io.out).get(io.as_of);
             f.op(I::Call(split::FIRST_PART_TAG));
             f.br_if(full);
-        } else if !read.is_empty() {
+        } else if !inputs.read.is_empty() {
             f.br(full);
         }
         f.end();
@@ -571,6 +570,7 @@ fn record_fast_function(
         presence: Presence::WhereRead,
     };
     let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
+    g.keep_define_needs();
     for item in &program.order {
         g.item(*item);
     }
@@ -786,6 +786,7 @@ fn record_evaluation(
     io: Io,
 ) -> FnBuilder {
     let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
+    g.keep_define_needs();
     for item in &program.order {
         g.item(*item);
     }

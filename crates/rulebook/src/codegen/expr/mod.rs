@@ -188,6 +188,13 @@ pub struct Gen<'a> {
     /// each define: the inputs without any of which it is skipped, on
     /// every path (see [`Gen::inputs_tested_on_every_path`]).
     define_needs: Vec<Vec<usize>>,
+    /// Whether `define_needs` is kept: only for the out-of-line fast
+    /// evaluation, whose caller asks [`Gen::inputs_tested_on_every_path`]
+    /// (see [`Gen::keep_define_needs`]).
+    keeps_define_needs: bool,
+    /// While `define_needs` is kept: the checks made, in order, so that a
+    /// define's needs are read from the checks made while it was computed.
+    check_log: Vec<Check>,
     /// In the fast evaluation, the fact record's presence words (i64),
     /// loaded once at its start: an input's presence is then tested in a
     /// register where it is read (`Presence::WhereRead`).
@@ -304,6 +311,8 @@ impl<'a> Gen<'a> {
             oversized: None,
             define_ready: vec![None; p.defines.len()],
             define_needs: vec![Vec::new(); p.defines.len()],
+            keeps_define_needs: false,
+            check_log: Vec::new(),
             presence_words,
             check_where_read,
             absent_words,
@@ -319,6 +328,14 @@ impl<'a> Gen<'a> {
         (self.read.iter().enumerate())
             .filter_map(|(i, r)| r.then_some(i))
             .collect()
+    }
+
+    /// Keeps, for each define, the inputs without which it is skipped, so
+    /// that [`Gen::inputs_tested_on_every_path`] counts those of the
+    /// defines it needs computed (work only the out-of-line fast
+    /// evaluation's caller wants).
+    pub fn keep_define_needs(&mut self) {
+        self.keeps_define_needs = true;
     }
 
     /// The indices of the record's inputs whose presence every path to
@@ -350,8 +367,35 @@ impl<'a> Gen<'a> {
         if self.is_checked(check) {
             return true;
         }
-        self.checked.insert(check, (self.f.region(), self.f.len()));
+        // held past the end of a block only once `check_made` says where
+        // the check's code ends: until then, only in its open region
+        self.checked.insert(check, (self.f.region(), usize::MAX));
+        if self.keeps_define_needs {
+            self.check_log.push(check);
+        }
         false
+    }
+
+    /// The inputs without any of which the code emitted since the check
+    /// log's entry `start` has left, on every path to here: those it
+    /// tested itself, and those of the defines it tested to be computed.
+    /// (A check made before `start` and not made again is not counted:
+    /// fewer needs only send more records to the out-of-line copy.)
+    fn tested_since(&self, start: usize) -> Vec<usize> {
+        let mut needs = Vec::new();
+        for &check in self.check_log.get(start..).unwrap_or_default() {
+            if !self.is_checked(check) {
+                continue;
+            }
+            match check {
+                Check::Present(i) => needs.push(i),
+                Check::Ready(d) => needs.extend(self.define_needs.get(d).into_iter().flatten()),
+                Check::NotFailed(_) => {}
+            }
+        }
+        needs.sort_unstable();
+        needs.dedup();
+        needs
     }
 
     /// Notes that the code of `check` (its branch away when it fails)
@@ -482,15 +526,18 @@ impl<'a> Gen<'a> {
             self.fallback = Some(skip);
             (real, ready)
         });
+        let log_start = self.check_log.len();
         let scope = self.f.scope();
         let failure = self.begin_item(format!("define {}", d.name));
         let v = self.expr(&d.expr);
         self.end_item();
         if let Some((real, ready)) = fast {
             // a record without one of these has skipped the define by now
-            let needs = self.inputs_tested_on_every_path();
-            if let Some(n) = self.define_needs.get_mut(i) {
-                *n = needs;
+            if self.keeps_define_needs {
+                let needs = self.tested_since(log_start);
+                if let Some(n) = self.define_needs.get_mut(i) {
+                    *n = needs;
+                }
             }
             self.f.i32c(1).set(ready);
             self.f.end();
