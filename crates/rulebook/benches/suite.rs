@@ -237,7 +237,8 @@ struct Options {
     /// Compiles of each generated policy, the fastest reported.
     compiles: usize,
     /// Only one path looped, for a profiler: the rows of numbers through
-    /// `evaluate_each` (`profile=rows`) or the block (`profile=block`).
+    /// `evaluate_each` (`profile=rows`), the block (`profile=block`) or,
+    /// for the benchmark policy, the structs (`profile=structs`).
     profile: Option<String>,
 }
 
@@ -268,8 +269,8 @@ fn main() {
             profile: None,
         }
     };
-    // `only=TEXT`: the rows whose policy file or data shape contains TEXT,
-    // and not the growth table (for profiling one row)
+    // `only=TEXT[,TEXT...]`: the rows whose policy file or data shape
+    // contains every TEXT, and not the growth table (for profiling one row)
     let only = std::env::args().find_map(|a| a.strip_prefix("only=").map(str::to_string));
     // `records=N`: records a row (to see how a figure moves with the size)
     let mut o = o;
@@ -290,10 +291,11 @@ fn main() {
         if only.as_deref() == Some("growth") {
             break;
         }
-        if only
-            .as_ref()
-            .is_some_and(|t| !policy_file.contains(t.as_str()) && !shape.contains(t.as_str()))
-        {
+        if only.as_ref().is_some_and(|terms| {
+            terms
+                .split(',')
+                .any(|t| !policy_file.contains(t) && !shape.contains(t))
+        }) {
             continue;
         }
         let source = std::fs::read_to_string(
@@ -464,10 +466,15 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // `profile=rows|block`: only that path, for ten seconds (under `perf
     // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
     if let (Some(rows), Some(block), Some(path)) = (&num_rows, &block, &o.profile) {
+        let structs = match path.as_str() {
+            "structs" => structs_case(policy, file, records, as_of),
+            _ => None,
+        };
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(10) {
-            black_box(match path.as_str() {
-                "block" => by_block(block),
+            black_box(match (path.as_str(), &structs) {
+                ("block", _) => by_block(block),
+                (_, Some(structs)) => structs(),
                 _ => by_rows(rows),
             });
         }
