@@ -314,7 +314,13 @@ const ERAS_BEFORE: i64 = 14_700;
 /// in January and February, which belong to the next calendar year.
 fn date_key() -> Function {
     let mut f = FnBuilder::new(1);
-    let days = 0;
+    push_date_key(&mut f, 0);
+    f.finish()
+}
+
+/// Pushes the key of the day number in local `days` (see [`date_key`]):
+/// that helper's body, and inline in [`years_between`].
+fn push_date_key(f: &mut FnBuilder, days: Local) {
     let (n1, century, p2) = (f.i64_local(), f.i64_local(), f.i64_local());
     let ny = f.i32_local();
     // n1 = 4 * (days from the shifted 0000-03-01) + 3
@@ -364,7 +370,6 @@ fn date_key() -> Function {
         .op(I::I32Mul)
         .op(I::I32Add);
     f.op(I::I64ExtendI32U).op(I::I64Add);
-    f.finish()
 }
 
 /// The module's globals, present when [`Helper::YearsBetween`] is: the
@@ -409,8 +414,9 @@ fn years_between(key_fn: u32, self_fn: u32) -> Function {
         .op(I::GlobalSet(GLOBAL_LATER_KEY));
     f.get(d2).op(I::GlobalSet(GLOBAL_LATER_DATE));
     f.end();
+    // the earlier date's key inline: one call a record, not two
     f.op(I::GlobalGet(GLOBAL_LATER_KEY));
-    f.get(d1).op(I::Call(key_fn));
+    push_date_key(&mut f, d1);
     f.op(I::I64Sub).i64c(20).op(I::I64ShrU);
     f.finish()
 }
