@@ -1385,7 +1385,18 @@ pub struct NumFields {
     runs: Option<Box<[Run]>>,
     /// The fields whose numbers are limited (bools, dates, enums): their
     /// position in the set, least number and how many more.
-    limited: Box<[(u32, i64, u64)]>,
+    limited: Box<[Limit]>,
+}
+
+/// A field of a [`NumFields`] set whose numbers are limited: its position
+/// in the set, its least number and how many more it takes. 32 bytes, so
+/// that a loop over them counts them with a shift.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(32))]
+struct Limit {
+    at: u32,
+    least: i64,
+    more: u64,
 }
 
 /// A stretch of a [`NumFields`] set whose fields are consecutive inputs:
@@ -1674,8 +1685,31 @@ impl NumFields {
     #[inline(always)]
     unsafe fn out_of_range_unchecked(&self, values: &[i64]) -> u64 {
         debug_assert!(values.len() >= self.len());
+        // the usual row: every limited number in range, told with one bit
+        // (no shift a field)
+        let mut any = self.never != 0;
+        for &Limit { at: k, least, more } in self.limited.iter() {
+            // SAFETY: as in the loop below.
+            let v = unsafe { *values.get_unchecked(k as usize) };
+            any |= v.wrapping_sub(least) as u64 > more;
+        }
+        if !any {
+            return 0;
+        }
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.out_of_range_bits(values) }
+    }
+
+    /// The bits of [`NumFields::out_of_range_unchecked`] when some number
+    /// is out of its field's range: out of line, the rare row.
+    ///
+    /// # Safety
+    /// `values` holds at least [`NumFields::len`] numbers.
+    #[cold]
+    #[inline(never)]
+    unsafe fn out_of_range_bits(&self, values: &[i64]) -> u64 {
         let mut out = self.never;
-        for &(k, least, more) in self.limited.iter() {
+        for &Limit { at: k, least, more } in self.limited.iter() {
             // SAFETY: `k` is a position in the set (`lookup` made
             // `limited` from the fields' positions), below `self.len()`,
             // which `values` holds (the caller's promise).
@@ -1766,7 +1800,11 @@ impl NumFields {
         });
         let limited = (least.iter().zip(&more).enumerate())
             .filter(|(_, (_, &up))| up != u64::MAX)
-            .map(|(k, (&low, &up))| (k as u32, low, up))
+            .map(|(k, (&least, &more))| Limit {
+                at: k as u32,
+                least,
+                more,
+            })
             .collect();
         Ok(NumFields {
             limited,
