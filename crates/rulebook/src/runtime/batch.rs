@@ -1573,9 +1573,15 @@ impl<'a> Rows<'a> {
         let end = start + count;
         let known = self.known.get(start..end)?;
         let nums = self.nums.get(start * width..end * width)?;
-        // each text column as long as the rows (`Rows::text` checked it)
+        // each text column as long as the rows (`Rows::text` checked it),
+        // and each text's slot within a record: both checked here once,
+        // not a row
         let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
-            .map(|(f, col)| Some((f.offset as usize, f.mask, col.get(start..end)?)))
+            .map(|(f, col)| {
+                let at = f.offset as usize;
+                let col = col.get(start..end)?;
+                (col.len() == count && at + 8 <= size).then_some((at, f.mask, col))
+            })
             .collect::<Option<_>>()?;
         // every row runs but those noted otherwise: nothing to note for
         // the usual row
@@ -1601,11 +1607,13 @@ impl<'a> Rows<'a> {
             };
             let mark = chunk.mark(record);
             for &(at, mask, col) in &columns {
-                if let Some(Some(t)) = col.get(i) {
+                // SAFETY: `i` is below `count`, the length of every column
+                // (checked above), and a text's slot `at..at + 8` lies
+                // within the `size` bytes of `image` (checked above).
+                if let Some(t) = unsafe { col.get_unchecked(i) } {
                     let slot = chunk.put(area, t.as_bytes(), record + at);
-                    if let Some(w) = image.get_mut(at..at + 8) {
-                        w.copy_from_slice(&slot.to_le_bytes());
-                    }
+                    unsafe { image.get_unchecked_mut(at..at + 8) }
+                        .copy_from_slice(&slot.to_le_bytes());
                     presence |= mask;
                 }
             }
