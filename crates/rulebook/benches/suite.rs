@@ -31,6 +31,10 @@
 //! cargo bench -p rulebook --bench suite -- quick   # fewer records, shorter windows
 //! cargo bench -p rulebook --bench suite -- only=heavy   # rows whose file or shape has "heavy"
 //! cargo bench -p rulebook --bench suite -- only=growth  # the policies of growing size only
+//! cargo bench -p rulebook --bench suite -- only=benchmark,heavy  # rows that have both
+//! # one path looped for ten seconds, for a profiler (perf, callgrind):
+//! cargo bench -p rulebook --bench suite -- only=casework profile=block   # evaluate_rows
+//! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=structs
 //! ```
 //!
 //! Figures are thread CPU time (other processes do not inflate them).
