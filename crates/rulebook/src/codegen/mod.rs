@@ -467,7 +467,11 @@ fn evaluate_function(
             let record = (read, loop_);
             f = one_record(program, meta, strings, sites, f, record, io);
             let len = (f.len() - start).max(1);
-            let copies = match len < UNROLL_UP_TO {
+            // not repeated when records lacking an input call the checking
+            // copy: its calls gain nothing from sharing the epoch check,
+            // and the copies cost a quarter more native compile
+            let calls_checking = read.is_some_and(|r| r.can_stay_fast());
+            let copies = match len < UNROLL_UP_TO && !calls_checking {
                 true => UNROLL_BUDGET / len,
                 false => 1,
             };
