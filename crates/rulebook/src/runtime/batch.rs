@@ -1573,14 +1573,13 @@ impl<'a> Rows<'a> {
         let end = start + count;
         let known = self.known.get(start..end)?;
         let nums = self.nums.get(start * width..end * width)?;
-        // each text column as long as the rows (`Rows::text` checked it),
-        // and each text's slot within a record: both checked here once,
-        // not a row
+        // each text column's rows `start..end` (`Rows::text` checked that
+        // a column is as long as the rows), and each text's slot within a
+        // record: checked here once, not a row
         let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
             .map(|(f, col)| {
                 let at = f.offset as usize;
-                let col = col.get(start..end)?;
-                (col.len() == count && at + 8 <= size).then_some((at, f.mask, col))
+                (at + 8 <= size).then_some((at, f.mask, col.get(start..end)?))
             })
             .collect::<Option<_>>()?;
         // every row runs but those noted otherwise: nothing to note for
@@ -1608,7 +1607,7 @@ impl<'a> Rows<'a> {
             let mark = chunk.mark(record);
             for &(at, mask, col) in &columns {
                 // SAFETY: `i` is below `count`, the length of every column
-                // (checked above), and a text's slot `at..at + 8` lies
+                // (rows `start..end`), and a text's slot `at..at + 8` lies
                 // within the `size` bytes of `image` (checked above).
                 if let Some(t) = unsafe { col.get_unchecked(i) } {
                     let slot = chunk.put(area, t.as_bytes(), record + at);
@@ -1697,7 +1696,9 @@ impl NumFields {
         // (no shift a field)
         let mut any = self.never != 0;
         for &Limit { at: k, least, more } in self.limited.iter() {
-            // SAFETY: as in the loop below.
+            // SAFETY: `k` is a position in the set (`lookup` made
+            // `limited` from the fields' positions), below `self.len()`,
+            // which `values` holds (the caller's promise).
             let v = unsafe { *values.get_unchecked(k as usize) };
             any |= v.wrapping_sub(least) as u64 > more;
         }
