@@ -790,7 +790,6 @@ fn record_evaluation(
     io: Io,
 ) -> FnBuilder {
     let mut g = expr::Gen::new(program, meta, strings, sites, mode, f, io);
-    g.keep_define_needs();
     for item in &program.order {
         g.item(*item);
     }
