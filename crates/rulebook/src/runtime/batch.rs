@@ -294,9 +294,11 @@ pub(crate) enum Fate {
     Run,
     /// A fact was set through a handle (or variant) of other inputs.
     Misfit,
-    /// Its texts alone need this many bytes of memory, more than an
-    /// instance may have: its record was emptied, and it gets an error.
-    TooLarge(usize),
+    /// Its texts alone need more memory than an instance may have (the
+    /// bytes are the chunk's [`ChunkTexts::too_large`]: only a chunk's
+    /// first record can be too large): its record was emptied, and it gets
+    /// an error. No payload, so that a fate is a byte beside its item.
+    TooLarge,
 }
 
 /// The texts of one chunk of records. With `Policy::evaluate_each` they go
@@ -316,6 +318,9 @@ pub(crate) struct ChunkTexts {
     /// record, and the text's offset in `spilled` (the slot holds the
     /// text's length and a zero address until placed).
     fixups: Vec<(usize, usize)>,
+    /// The bytes of memory the chunk's first record needs, when it is
+    /// [`Fate::TooLarge`].
+    too_large: usize,
 }
 
 impl ChunkTexts {
@@ -325,6 +330,12 @@ impl ChunkTexts {
         self.used = 0;
         self.spilled.clear();
         self.fixups.clear();
+        self.too_large = 0;
+    }
+
+    /// The bytes of memory the chunk's [`Fate::TooLarge`] record needs.
+    pub(crate) fn too_large(&self) -> usize {
+        self.too_large
     }
 
     #[inline(always)]
@@ -403,7 +414,8 @@ impl ChunkTexts {
     /// texts fit in `room` bytes; else, the record the chunk's first,
     /// [`Fate::TooLarge`] (`base` bytes more than its texts), or None, the
     /// record to start the next chunk instead. Either way its texts are
-    /// dropped.
+    /// dropped. The bytes a too large record needs are kept in
+    /// `too_large`.
     #[inline(always)]
     pub(crate) fn settle(
         &mut self,
@@ -417,7 +429,11 @@ impl ChunkTexts {
         }
         let need = self.len();
         self.truncate(mark);
-        first.then_some(Fate::TooLarge(base + need))
+        if !first {
+            return None;
+        }
+        self.too_large = base + need;
+        Some(Fate::TooLarge)
     }
 
     /// Forgets the texts written after `mark`.

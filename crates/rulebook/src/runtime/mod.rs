@@ -807,7 +807,7 @@ fn fill_chunk<I: Iterator, F: FnMut(&I::Item, &mut RecordWriter<'_>)>(
             next_carry = Some(item);
             break;
         };
-        if let Fate::TooLarge(_) = fate {
+        if fate == Fate::TooLarge {
             image.fill(0);
         }
         slot.write((item, fate));
@@ -865,6 +865,8 @@ enum ChunkRun<'a> {
         data: &'a ModuleData,
         results: usize,
         limit: usize,
+        /// The bytes a [`Fate::TooLarge`] record of the chunk needs.
+        too_large: usize,
     },
     /// Not evaluated: every item gets this error.
     Failed(&'a EvalError),
@@ -951,8 +953,14 @@ impl<'a> ChunkRun<'a> {
     fn error(&self, has_record: bool, fate: Fate) -> EvalError {
         match (self, has_record, fate) {
             (_, _, Fate::Misfit) => batch::misfit_error(),
-            (ChunkRun::Ran { limit, .. }, _, Fate::TooLarge(needed)) => EvalError::TooLarge {
-                needed,
+            (
+                ChunkRun::Ran {
+                    limit, too_large, ..
+                },
+                _,
+                Fate::TooLarge,
+            ) => EvalError::TooLarge {
+                needed: *too_large,
                 limit: *limit,
             },
             (ChunkRun::Failed(e), _, _) => (*e).clone(),
@@ -1113,7 +1121,7 @@ impl Instance {
             if pending.is_empty() {
                 return;
             }
-            let run = self.chunk_run(&data, &ran, &addrs);
+            let run = self.chunk_run(&data, &ran, &addrs, &texts);
             consume_chunk(run, as_of, &mut pending, &mut consume);
         }
     }
@@ -1162,7 +1170,7 @@ impl Instance {
                 // nothing was filled when the memory could not be had
                 next = next.max((start + CHUNK).min(rows.len()));
             }
-            let run = self.chunk_run(&data, &ran, &addrs);
+            let run = self.chunk_run(&data, &ran, &addrs, &texts);
             let mut records = run.records(next - start);
             for r in start..next {
                 // no fate when nothing was filled: the chunk's error
@@ -1201,6 +1209,7 @@ impl Instance {
         data: &'a ModuleData,
         ran: &'a Result<(), EvalError>,
         addrs: &marshal::ChunkAddrs,
+        texts: &ChunkTexts,
     ) -> ChunkRun<'a> {
         match ran {
             Ok(()) => ChunkRun::Ran {
@@ -1208,6 +1217,7 @@ impl Instance {
                 data,
                 results: addrs.results,
                 limit: self.max_memory,
+                too_large: texts.too_large(),
             },
             Err(e) => ChunkRun::Failed(e),
         }
