@@ -71,11 +71,14 @@ impl Gen<'_> {
                 if gated {
                     self.f.end();
                 }
+                // added rather than or-ed (each bit is added once, so the
+                // two agree): Cranelift folds the add and a shift of up to
+                // 3 into one `lea`
                 self.f.get(word).get(false_);
                 if bit != 0 {
                     self.f.i64c(bit as i64).op(I::I64Shl);
                 }
-                self.f.op(I::I64Or).set(word);
+                self.f.op(I::I64Add).set(word);
                 self.release(scope, &[]);
             }
             if w < reason_words {
