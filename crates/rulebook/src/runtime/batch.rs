@@ -1579,8 +1579,10 @@ impl<'a> Rows<'a> {
     ) -> Option<usize> {
         let set = self.set;
         let width = set.len();
-        // then `store_direct` fails a row only for a number it refuses
-        if !set.direct() || width == 0 || size < set.end.max(8) {
+        // checked once here for every row: then a row fails only for a
+        // number its field cannot take
+        let parts = set.direct_parts()?;
+        if width == 0 || size < set.end.max(8) {
             return None;
         }
         let count = (images.len() / size)
@@ -1614,7 +1616,11 @@ impl<'a> Rows<'a> {
         let rows = known.iter().zip(nums.chunks_exact(width));
         for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
             // as `set_nums` stores them; a refused row is emptied
-            let Some(mut presence) = set.store_direct(image, known, values) else {
+            // SAFETY: `parts` are the set's, `image` is `size` bytes, at
+            // least the set's `end` (both checked above), and `values` is
+            // `width` numbers, the set's length.
+            let stored = unsafe { set.store_direct_unchecked(parts, image, known, values) };
+            let Some(mut presence) = stored else {
                 image.fill(0);
                 note(i, Fate::Refused);
                 record += size;
@@ -1666,16 +1672,37 @@ impl NumFields {
     /// fields, too few numbers, or one its field cannot take.
     #[inline(always)]
     fn store_direct(&self, image: &mut [u8], known: u64, values: &[i64]) -> Option<u64> {
-        let runs = self.runs.as_deref()?;
+        let parts = self.direct_parts()?;
         if image.len() < self.end || values.len() < self.len() {
             return None;
         }
         // SAFETY: both lengths were just checked.
+        unsafe { self.store_direct_unchecked(parts, image, known, values) }
+    }
+
+    /// [`NumFields::store_direct`] without its checks of the set and the
+    /// lengths: for a loop that made them once for all its rows, and took
+    /// the set's `parts` once.
+    ///
+    /// # Safety
+    /// `parts` are the set's, `image` holds at least its `end` bytes and
+    /// `values` at least [`NumFields::len`] numbers.
+    #[inline(always)]
+    unsafe fn store_direct_unchecked(
+        &self,
+        parts: DirectParts<'_>,
+        image: &mut [u8],
+        known: u64,
+        values: &[i64],
+    ) -> Option<u64> {
+        // SAFETY: the caller's promises, passed on.
         unsafe {
-            if self.out_of_range_unchecked(values) & known != 0 {
+            if any_out_of_range(parts.limited, parts.never, values)
+                && self.out_of_range_bits(values) & known != 0
+            {
                 return None;
             }
-            Some(store_runs_unchecked(runs, image, known, values))
+            Some(store_runs_unchecked(parts.runs, image, known, values))
         }
     }
 
@@ -1710,19 +1737,22 @@ impl NumFields {
         debug_assert!(values.len() >= self.len());
         // the usual row: every limited number in range, told with one bit
         // (no shift a field)
-        let mut any = self.never != 0;
-        for &Limit { at: k, least, more } in self.limited.iter() {
-            // SAFETY: `k` is a position in the set (`lookup` made
-            // `limited` from the fields' positions), below `self.len()`,
-            // which `values` holds (the caller's promise).
-            let v = unsafe { *values.get_unchecked(k as usize) };
-            any |= v.wrapping_sub(least) as u64 > more;
-        }
-        if !any {
+        // SAFETY: the caller's promise, passed on (`limited` is the set's).
+        if !unsafe { any_out_of_range(&self.limited, self.never, values) } {
             return 0;
         }
         // SAFETY: the caller's promise, passed on.
         unsafe { self.out_of_range_bits(values) }
+    }
+
+    /// The parts of the set's fast path, for [`NumFields::store_direct_unchecked`].
+    #[inline(always)]
+    fn direct_parts(&self) -> Option<DirectParts<'_>> {
+        Some(DirectParts {
+            runs: self.runs.as_deref()?,
+            limited: &self.limited,
+            never: self.never,
+        })
     }
 
     /// The bits of [`NumFields::out_of_range_unchecked`] when some number
@@ -1961,6 +1991,34 @@ unsafe fn store_runs_unchecked(runs: &[Run], image: &mut [u8], known: u64, value
         presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
     }
     presence
+}
+
+/// The parts of a [`NumFields`] set's fast path, taken once for a loop of
+/// rows: passed by value, they stay in registers, where reads through the
+/// set would be made again at each row (the row's stores might have
+/// changed it, as far as the compiler knows).
+#[derive(Clone, Copy)]
+struct DirectParts<'s> {
+    runs: &'s [Run],
+    limited: &'s [Limit],
+    never: u64,
+}
+
+/// Whether a set with the `limited` fields, and `never` the fields that
+/// take no number, is given a number it cannot take among `values`: the
+/// usual row's check, told with one bit (no shift a field).
+///
+/// # Safety
+/// `values` holds a number at the position of each of `limited`.
+#[inline(always)]
+unsafe fn any_out_of_range(limited: &[Limit], never: u64, values: &[i64]) -> bool {
+    let mut any = never != 0;
+    for &Limit { at: k, least, more } in limited {
+        // SAFETY: the caller's promise.
+        let v = unsafe { *values.get_unchecked(k as usize) };
+        any |= v.wrapping_sub(least) as u64 > more;
+    }
+    any
 }
 
 /// Stores `values` little-endian into `run` (8 bytes each; `run` is as
