@@ -7,8 +7,8 @@
 //! what the same facts give as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use rulebook::batch::{Field, NumFields, RowError, Rows, Text};
-use rulebook::{Date, Policy};
+use rulebook::batch::{Field, Int, NumFields, RowError, Rows, Text};
+use rulebook::{Date, EvalError, Policy};
 
 const POLICY: &str = r#"
 policy rows_test
@@ -294,6 +294,31 @@ fn a_text_too_large_for_an_instance_fails_alone() {
         got[1].as_ref().is_err_and(|e| e.contains("more than the")),
         "{got:?}"
     );
+    // the bytes it needs, more than the limit and more than its text, as
+    // `evaluate_each` counts them for the same record
+    let mut needed = None;
+    p.evaluate_rows(&rows, Date::parse("2026-06-01").unwrap(), |_, r| {
+        if let Err(RowError::Eval(EvalError::TooLarge { needed: n, limit })) = r {
+            needed = Some((n, limit));
+        }
+    });
+    let (n, limit) = needed.expect("the huge row's error");
+    assert!(n > limit && n > huge.len(), "{n} {limit}");
+    let age: Field<Int> = p.field("age").unwrap();
+    let region: Field<Text> = p.field("region").unwrap();
+    let mut each = Vec::new();
+    p.evaluate_each(
+        regions,
+        Date::parse("2026-06-01").unwrap(),
+        |r, w| {
+            w.set(age, 30);
+            if let Some(t) = r {
+                w.set(region, t);
+            }
+        },
+        |_, r| each.push(r.map(|_| ()).map_err(|e| e.to_string())),
+    );
+    assert_eq!(got, each);
 }
 
 #[test]
