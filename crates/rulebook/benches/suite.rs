@@ -35,6 +35,7 @@
 //! # one path looped for ten seconds, for a profiler (perf, callgrind):
 //! cargo bench -p rulebook --bench suite -- only=casework profile=block   # evaluate_rows
 //! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=structs
+//! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=json   # evaluate_json_text
 //! ```
 //!
 //! Figures are thread CPU time (other processes do not inflate them).
@@ -467,7 +468,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         policy.evaluate_rows(black_box(block), as_of, |_, v| n += usize::from(v.is_ok()));
         n
     };
-    // `profile=rows|block`: only that path, for ten seconds (under `perf
+    // `profile=rows|block|structs|json`: only that path, for ten seconds (under `perf
     // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
     if let (Some(rows), Some(block), Some(path)) = (&num_rows, &block, &o.profile) {
         let structs = match path.as_str() {
@@ -478,6 +479,9 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         while start.elapsed() < Duration::from_secs(10) {
             black_box(match (path.as_str(), &structs) {
                 ("block", _) => by_block(block),
+                ("json", _) => (texts.iter())
+                    .filter(|t| policy.evaluate_json_text(t, as_of).is_ok())
+                    .count(),
                 (_, Some(structs)) => structs(),
                 _ => by_rows(rows),
             });
