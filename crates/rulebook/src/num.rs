@@ -683,6 +683,27 @@ pub fn format_date(days: i32) -> String {
 /// Appends [`format_date`]'s text to `out`, allocating nothing else.
 pub fn write_date(out: &mut String, days: i32) {
     let (y, m, d) = civil_from_days(days);
+    // the usual year, of four digits: the ten bytes at once
+    if let Ok(year @ 0..=9999) = u32::try_from(y) {
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let text = [
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ];
+        // ASCII digits and dashes: always text
+        if let Ok(text) = std::str::from_utf8(&text) {
+            out.push_str(text);
+        }
+        return;
+    }
     if y < 0 {
         out.push('-');
     }
