@@ -33,9 +33,13 @@ impl<'a, D: Decided> Report<'a, D> {
     }
 }
 
+/// The room a report's text starts with: most take 200 to 600 bytes, and
+/// then need no reallocation on the way.
+const REPORT_BYTES: usize = 640;
+
 impl<D: Decided> std::fmt::Display for Report<'_, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut out = String::with_capacity(256);
+        let mut out = String::with_capacity(REPORT_BYTES);
         self.write_json(&mut out);
         f.write_str(&out)
     }
@@ -494,7 +498,7 @@ pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided, ignored: &[
         results,
         ignored,
     };
-    let mut out = String::with_capacity(256);
+    let mut out = String::with_capacity(REPORT_BYTES);
     report.write_json(&mut out);
     out
 }
