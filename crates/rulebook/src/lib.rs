@@ -108,7 +108,7 @@ pub mod __private {
     pub use crate::diagnostic::{line_col, render};
     pub use crate::digest::LabelledKey;
     pub use crate::facts::{number_expected, to_json_text, FactValue};
-    pub use crate::report::push_json_str;
+    pub use crate::report::{escape_json, push_json_str};
     pub use crate::runtime::{fail_each, read_meta};
     use crate::{Facts, Policy};
 

@@ -380,37 +380,49 @@ fn push_int(out: &mut String, n: i64) {
 }
 
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` escapes
-/// it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t` and `\u00xx` for the
-/// other control characters; everything else as it is.
+/// it (see [`escape_json`]).
 pub fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
+    escape_json(s, |piece| out.push_str(piece));
+    out.push('"');
+}
+
+/// Hands `s`, escaped as the inside of a JSON string exactly as
+/// `serde_json` escapes it, to `put` piece by piece: `\"`, `\\`, `\b`,
+/// `\f`, `\n`, `\r`, `\t` and `\u00xx` for the other control characters;
+/// everything else as it is. One escaper for every JSON text the crates
+/// write by hand (reports, `rulebook batch` lines, decision logs).
+pub fn escape_json(s: &str, mut put: impl FnMut(&str)) {
     let mut rest = s;
     while let Some(k) = first_to_escape(rest.as_bytes()) {
+        // `k` is at an ASCII byte: a char boundary
         let (plain, tail) = rest.split_at(k);
-        out.push_str(plain);
+        put(plain);
         let mut chars = tail.chars();
         if let Some(c) = chars.next() {
             match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
+                '"' => put("\\\""),
+                '\\' => put("\\\\"),
+                '\n' => put("\\n"),
+                '\r' => put("\\r"),
+                '\t' => put("\\t"),
+                '\u{8}' => put("\\b"),
+                '\u{c}' => put("\\f"),
                 c => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     let b = c as usize;
-                    out.push_str("\\u00");
-                    out.push(char::from(HEX.get(b >> 4).copied().unwrap_or(b'0')));
-                    out.push(char::from(HEX.get(b & 15).copied().unwrap_or(b'0')));
+                    let hex = |i: usize| HEX.get(i).copied().unwrap_or(b'0');
+                    let code = [b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 15)];
+                    // ASCII: always text
+                    if let Ok(code) = std::str::from_utf8(&code) {
+                        put(code);
+                    }
                 }
             }
         }
         rest = chars.as_str();
     }
-    out.push_str(rest);
-    out.push('"');
+    put(rest);
 }
 
 /// The position of the first byte of `bytes` that a JSON string escapes

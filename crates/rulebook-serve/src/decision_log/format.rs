@@ -236,37 +236,10 @@ pub(super) fn nesting_depth(json: &[u8]) -> usize {
     max_depth
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal (escaped as the reports are).
 pub(super) fn push_json_string(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => b"",
-            _ => continue,
-        };
-        // start <= i < bytes.len(): in bounds
-        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        start = i + 1;
-    }
-    // start <= bytes.len(): in bounds
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    rulebook::__private::escape_json(s, |piece| out.extend_from_slice(piece.as_bytes()));
     out.push(b'"');
 }
 
