@@ -95,6 +95,8 @@ struct Inner {
     /// Set once loading succeeds; a failed load is tried again on the next
     /// use (its cause, such as an address-space limit, may pass).
     loaded: OnceLock<runtime::LoadedModule>,
+    /// The reports' constant texts, escaped on first use.
+    report_texts: OnceLock<report::ReportTexts>,
     path: String,
     warnings: Vec<Diagnostic>,
     source: String,
@@ -264,6 +266,7 @@ impl Policy {
                 wasm: compiled.wasm,
                 runtime,
                 loaded: OnceLock::new(),
+                report_texts: OnceLock::new(),
                 path: path.to_string(),
                 warnings,
                 source,
@@ -303,6 +306,7 @@ impl Policy {
                 wasm: compiled.wasm,
                 runtime: self.inner.runtime.clone(),
                 loaded: OnceLock::new(),
+                report_texts: OnceLock::new(),
                 path: self.inner.path.clone(),
                 warnings: self.inner.warnings.clone(),
                 source: self.inner.source.clone(),
@@ -347,6 +351,7 @@ impl Policy {
                 wasm,
                 runtime: Some(runtime),
                 loaded: cell,
+                report_texts: OnceLock::new(),
                 path: path.to_string(),
                 warnings: Vec::new(),
                 source: String::new(),
@@ -753,7 +758,13 @@ impl Policy {
             as_of: as_of.0,
             results,
             ignored: &[],
+            texts: Some(self.report_texts()),
         }
+    }
+
+    /// The constant texts of this policy's reports, escaped once.
+    fn report_texts(&self) -> &report::ReportTexts {
+        (self.inner.report_texts).get_or_init(|| report::ReportTexts::of(&self.inner.meta))
     }
 
     /// Facts JSON text in, decisions JSON text out (Wasm engine): the fast path
@@ -783,7 +794,7 @@ impl Policy {
             .into());
         }
         self.loaded()?.evaluate_view(facts, as_of.0, |r| {
-            report::to_json_text(meta, as_of.0, &r, ignored)
+            report::to_json_text((meta, Some(self.report_texts())), as_of.0, &r, ignored)
         })
     }
 

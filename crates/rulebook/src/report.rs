@@ -22,6 +22,8 @@ pub struct Report<'a, D: Decided> {
     /// Facts given that the policy does not declare (`ignored`, left out
     /// when empty).
     pub(crate) ignored: &'a [String],
+    /// The policy's escaped constant texts, when it keeps them.
+    pub(crate) texts: Option<&'a ReportTexts>,
 }
 
 impl<'a, D: Decided> Report<'a, D> {
@@ -49,35 +51,33 @@ impl<D: Decided> Report<'_, D> {
     /// Appends the compact JSON text of the report: the text its
     /// `Serialize` gives to serde_json, written directly (no serializer
     /// state, no temporary strings; the tests hold the two equal byte for
-    /// byte).
+    /// byte), its constant parts from the policy's [`ReportTexts`].
     pub fn write_json(&self, out: &mut String) {
-        let meta = self.meta;
-        out.push_str("{\"policy\":");
-        push_json_str(out, &meta.policy);
-        out.push_str(",\"version\":");
-        match &meta.version {
-            Some(v) => push_json_str(out, v),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"hash\":");
-        push_json_str(out, &meta.hash);
-        out.push_str(",\"as_of\":\"");
+        let owned;
+        let texts = match self.texts {
+            Some(texts) => texts,
+            None => {
+                owned = ReportTexts::of(self.meta);
+                &owned
+            }
+        };
+        out.push_str(&texts.opening);
         num::write_date(out, self.as_of);
         out.push_str("\",\"decisions\":{");
         let mut all_missing: Vec<usize> = Vec::new();
-        for (d, def) in meta.decisions.iter().enumerate() {
+        let decisions = self.meta.decisions.iter().zip(&texts.keys);
+        for (d, (def, key)) in decisions.enumerate() {
             if d > 0 {
                 out.push(',');
             }
-            push_json_str(out, &def.name);
-            out.push(':');
-            self.write_decision(out, def, d);
+            out.push_str(key);
+            self.write_decision(out, texts, def, d);
             all_missing.extend(self.results.missing(d));
         }
         all_missing.sort_unstable();
         all_missing.dedup();
         out.push_str("},\"missing\":");
-        write_paths(out, meta, all_missing.into_iter());
+        write_paths(out, texts, all_missing.into_iter());
         if !self.ignored.is_empty() {
             out.push_str(",\"ignored\":[");
             for (i, fact) in self.ignored.iter().enumerate() {
@@ -92,16 +92,17 @@ impl<D: Decided> Report<'_, D> {
     }
 
     /// One decision's object, as [`DecisionJson`] serializes it.
-    fn write_decision(&self, out: &mut String, def: &DecisionMeta, d: usize) {
+    fn write_decision(&self, out: &mut String, texts: &ReportTexts, def: &DecisionMeta, d: usize) {
         let results = self.results;
         let Some(value) = results.value(d) else {
             out.push_str("{\"value\":null,\"missing\":");
-            write_paths(out, self.meta, results.missing(d));
+            write_paths(out, texts, results.missing(d));
             out.push('}');
             return;
         };
         out.push_str("{\"value\":");
         TypedValue::new(&def.ty, value).write_json(out);
+        let clauses = texts.clauses.get(d).map_or(&[][..], Vec::as_slice);
         match def.kind {
             DecisionKind::Requires => {
                 // a false require with no clause to name is left out of a
@@ -109,36 +110,19 @@ impl<D: Decided> Report<'_, D> {
                 if results.reasons(d).next().is_some() {
                     out.push_str(",\"reasons\":[");
                     let mut first = true;
-                    for c in results.reasons(d).filter_map(|i| def.clauses.get(i)) {
+                    for reason in results.reasons(d).filter_map(|i| clauses.get(i)) {
                         if !first {
                             out.push(',');
                         }
                         first = false;
-                        out.push_str("{\"because\":");
-                        push_json_str(out, c.reason());
-                        if let Some(source) = &c.source {
-                            out.push_str(",\"source\":");
-                            push_json_str(out, source);
-                        }
-                        out.push_str(",\"line\":");
-                        num::push_digits(out, u64::from(c.line), 1);
-                        out.push('}');
+                        out.push_str(reason);
                     }
                     out.push(']');
                 }
             }
             DecisionKind::Whens => {
-                if let Some(c) = results.clause(d).and_then(|i| def.clauses.get(i)) {
-                    out.push_str(",\"line\":");
-                    num::push_digits(out, u64::from(c.line), 1);
-                    if let Some(because) = &c.because {
-                        out.push_str(",\"because\":");
-                        push_json_str(out, because);
-                    }
-                    if let Some(source) = &c.source {
-                        out.push_str(",\"source\":");
-                        push_json_str(out, source);
-                    }
+                if let Some(clause) = results.clause(d).and_then(|i| clauses.get(i)) {
+                    out.push_str(clause);
                 }
             }
             DecisionKind::Expr => {}
@@ -147,17 +131,107 @@ impl<D: Decided> Report<'_, D> {
     }
 }
 
+/// The constant texts of a policy's reports, escaped once rather than at
+/// every report: the opening (name, version, hash), each decision's key,
+/// what each clause adds, each fact's path. A policy keeps them
+/// (`Policy::report_texts`); a report without them makes its own.
+#[derive(Debug)]
+pub(crate) struct ReportTexts {
+    /// `{"policy":…,"version":…,"hash":…,"as_of":"`.
+    opening: String,
+    /// `"name":`, by decision.
+    keys: Vec<String>,
+    /// By decision, then clause: a require's reason
+    /// (`{"because":…,"source":…,"line":…}`), or what a `when` clause adds
+    /// to its decision's object (`,"line":…,"because":…,"source":…`);
+    /// nothing for the clauses of other decisions.
+    clauses: Vec<Vec<String>>,
+    /// `"path"`, by fact.
+    paths: Vec<String>,
+}
+
+impl ReportTexts {
+    pub(crate) fn of(meta: &Meta) -> ReportTexts {
+        let mut opening = String::from("{\"policy\":");
+        push_json_str(&mut opening, &meta.policy);
+        opening.push_str(",\"version\":");
+        match &meta.version {
+            Some(v) => push_json_str(&mut opening, v),
+            None => opening.push_str("null"),
+        }
+        opening.push_str(",\"hash\":");
+        push_json_str(&mut opening, &meta.hash);
+        opening.push_str(",\"as_of\":\"");
+        let keys = (meta.decisions.iter())
+            .map(|def| {
+                let mut key = String::new();
+                push_json_str(&mut key, &def.name);
+                key.push(':');
+                key
+            })
+            .collect();
+        let clauses = (meta.decisions.iter())
+            .map(|def| {
+                let clause = |c: &crate::abi::ClauseMeta| {
+                    let mut out = String::new();
+                    match def.kind {
+                        DecisionKind::Requires => {
+                            out.push_str("{\"because\":");
+                            push_json_str(&mut out, c.reason());
+                            if let Some(source) = &c.source {
+                                out.push_str(",\"source\":");
+                                push_json_str(&mut out, source);
+                            }
+                            out.push_str(",\"line\":");
+                            num::push_digits(&mut out, u64::from(c.line), 1);
+                            out.push('}');
+                        }
+                        DecisionKind::Whens => {
+                            out.push_str(",\"line\":");
+                            num::push_digits(&mut out, u64::from(c.line), 1);
+                            if let Some(because) = &c.because {
+                                out.push_str(",\"because\":");
+                                push_json_str(&mut out, because);
+                            }
+                            if let Some(source) = &c.source {
+                                out.push_str(",\"source\":");
+                                push_json_str(&mut out, source);
+                            }
+                        }
+                        DecisionKind::Expr => {}
+                    }
+                    out
+                };
+                def.clauses.iter().map(clause).collect()
+            })
+            .collect();
+        let paths = (meta.fact_paths.iter())
+            .map(|path| {
+                let mut out = String::new();
+                push_json_str(&mut out, path);
+                out
+            })
+            .collect();
+        ReportTexts {
+            opening,
+            keys,
+            clauses,
+            paths,
+        }
+    }
+}
+
 /// A JSON array of the paths of facts `facts` (indices without a path are
 /// left out, as [`Paths`] leaves them).
-fn write_paths(out: &mut String, meta: &Meta, facts: impl Iterator<Item = usize>) {
+fn write_paths(out: &mut String, texts: &ReportTexts, facts: impl Iterator<Item = usize>) {
     out.push('[');
     let mut first = true;
-    for path in facts.filter_map(|f| meta.fact_paths.get(f)) {
+    for path in facts.filter_map(|f| texts.paths.get(f)) {
         if !first {
             out.push(',');
         }
         first = false;
-        push_json_str(out, path);
+        out.push_str(path);
     }
     out.push(']');
 }
@@ -503,12 +577,18 @@ impl Serialize for Paths<'_> {
 
 /// The output object of one evaluation as compact JSON text, with
 /// `ignored` listing the undeclared facts given (left out when empty).
-pub fn to_json_text(meta: &Meta, as_of: i32, results: &impl Decided, ignored: &[String]) -> String {
+pub(crate) fn to_json_text(
+    (meta, texts): (&Meta, Option<&ReportTexts>),
+    as_of: i32,
+    results: &impl Decided,
+    ignored: &[String],
+) -> String {
     let report = Report {
         meta,
         as_of,
         results,
         ignored,
+        texts,
     };
     let mut out = String::with_capacity(REPORT_BYTES);
     report.write_json(&mut out);
@@ -523,6 +603,7 @@ pub fn to_json(meta: &Meta, as_of: i32, results: &impl Decided, ignored: &[Strin
         as_of,
         results,
         ignored,
+        texts: None,
     };
     // cannot fail, as for `to_json_text` above
     serde_json::to_value(&report).unwrap_or(Json::Null)
@@ -546,7 +627,7 @@ mod tests {
             let facts = policy.facts().text("name", &s).build().unwrap();
             let as_of = Date::parse("2026-01-01").unwrap();
             let outcome = policy.evaluate_with(Engine::Interpreter, &facts, as_of).unwrap();
-            let text = super::to_json_text(policy.meta(), as_of.0, &outcome, &[]);
+            let text = super::to_json_text((policy.meta(), None), as_of.0, &outcome, &[]);
             let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(&parsed, &super::to_json(policy.meta(), as_of.0, &outcome, &[]));
             prop_assert_eq!(&parsed["decisions"]["echo"]["value"], &serde_json::json!(s));
