@@ -523,9 +523,13 @@ fn first_to_escape(bytes: &[u8]) -> Option<usize> {
         at += 8;
     }
     let tail = bytes.get(at..)?;
-    (tail.iter())
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|k| at + k)
+    tail.iter().position(|&b| escaped(b)).map(|k| at + k)
+}
+
+/// Whether a JSON string escapes the byte `b`: `"`, `\\` or a control
+/// character (the test [`first_to_escape`] makes eight bytes at a time).
+fn escaped(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
 }
 
 impl std::fmt::Display for TypedValue<'_> {

@@ -1697,9 +1697,7 @@ impl NumFields {
     ) -> Option<u64> {
         // SAFETY: the caller's promises, passed on.
         unsafe {
-            if any_out_of_range(parts.limited, parts.never, values)
-                && self.out_of_range_bits(values) & known != 0
-            {
+            if self.out_of_range_given((parts.limited, parts.never), values) & known != 0 {
                 return None;
             }
             Some(store_runs_unchecked(parts.runs, image, known, values))
@@ -1734,11 +1732,24 @@ impl NumFields {
     /// `values` holds at least [`NumFields::len`] numbers.
     #[inline(always)]
     unsafe fn out_of_range_unchecked(&self, values: &[i64]) -> u64 {
+        // SAFETY: the caller's promise, passed on.
+        unsafe { self.out_of_range_given((&self.limited, self.never), values) }
+    }
+
+    /// [`NumFields::out_of_range_unchecked`] with the set's limited fields
+    /// and fields of no number given (a loop of rows keeps them in
+    /// registers: see [`DirectParts`]).
+    ///
+    /// # Safety
+    /// `limited` and `never` are the set's, and `values` holds at least
+    /// [`NumFields::len`] numbers.
+    #[inline(always)]
+    unsafe fn out_of_range_given(&self, (limited, never): (&[Limit], u64), values: &[i64]) -> u64 {
         debug_assert!(values.len() >= self.len());
         // the usual row: every limited number in range, told with one bit
         // (no shift a field)
-        // SAFETY: the caller's promise, passed on (`limited` is the set's).
-        if !unsafe { any_out_of_range(&self.limited, self.never, values) } {
+        // SAFETY: the caller's promise, passed on.
+        if !unsafe { any_out_of_range(limited, never, values) } {
             return 0;
         }
         // SAFETY: the caller's promise, passed on.
