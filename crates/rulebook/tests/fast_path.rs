@@ -33,7 +33,7 @@ const CASES: &[(&str, bool)] = &[
         false,
     ),
     // a claim without the date only reconsiderations read (through a
-    // define, computed for every record): fast
+    // define, computed only where it is read): fast
     (
         r#"{"kind":"claim","received":"2026-03-01","amount":"10.00","people":[]}"#,
         false,
@@ -77,6 +77,53 @@ fn a_long_fast_evaluation_tests_each_input_where_it_reads_it() {
     let policy = Policy::from_source("long.rules", &source).unwrap();
     assert_eq!(fast_parts(policy.wasm()), 0, "split, or a second copy");
     let cases: Vec<(&str, Option<bool>)> = CASES.iter().map(|(j, f)| (*j, Some(*f))).collect();
+    check(&policy, &cases);
+}
+
+/// A define is computed where a clause reads it, once a record: the claim
+/// clauses and `senior` read the age on different paths, and the share
+/// (which fails for a divisor of 0) only reconsiderations read.
+const DEFERRED: &str = r#"
+policy deferred
+input {
+  kind: enum(claim, reconsideration, complaint)
+  amount: money
+  divisor: int
+  born: date
+}
+define age: int = years_between(born, as_of)
+define share: money = amount / divisor
+decision route: text
+  when kind == "claim" and age >= 66 -> "pension"
+  when kind == "claim" and age < 18 -> "young"
+  when kind == "reconsideration" and share > £100 -> "large"
+  otherwise -> "standard"
+decision senior: bool = age >= 60
+"#;
+
+#[test]
+fn a_define_is_computed_where_it_is_read_and_fails_only_there() {
+    let policy = Policy::from_source("deferred.rules", DEFERRED).unwrap();
+    let case = |kind: &str, divisor: i64, born: &str| {
+        format!(r#"{{"kind":"{kind}","amount":"500.00","divisor":{divisor},"born":"{born}"}}"#)
+    };
+    let cases = [
+        // the age computed by the first claim clause
+        (case("claim", 2, "1950-01-01"), Some(false)),
+        // ... and read again by the second, and by `senior`
+        (case("claim", 2, "1980-01-01"), Some(false)),
+        (case("claim", 2, "2010-01-01"), Some(false)),
+        // computed first by `senior`
+        (case("complaint", 2, "1960-01-01"), Some(false)),
+        (case("reconsideration", 2, "1960-01-01"), Some(false)),
+        (case("reconsideration", 10, "1990-01-01"), Some(false)),
+        // the share fails where it is read: the evaluation fails
+        (case("reconsideration", 0, "1990-01-01"), None),
+        // a record whose clauses never read it stays fast
+        (case("claim", 0, "1990-01-01"), Some(false)),
+        (case("complaint", 0, "1950-01-01"), Some(false)),
+    ];
+    let cases: Vec<(&str, Option<bool>)> = cases.iter().map(|(j, f)| (j.as_str(), *f)).collect();
     check(&policy, &cases);
 }
 

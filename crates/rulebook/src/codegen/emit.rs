@@ -46,6 +46,7 @@ pub struct FnBuilder {
 #[derive(Clone, Copy)]
 struct Frame {
     is_block: bool,
+    is_loop: bool,
     first_branch: Option<usize>,
 }
 
@@ -208,6 +209,7 @@ impl FnBuilder {
     fn open(&mut self, i: I<'static>) -> Label {
         self.frames.push(Frame {
             is_block: matches!(i, I::Block(_)),
+            is_loop: matches!(i, I::Loop(_)),
             first_branch: None,
         });
         self.body.push(i);
@@ -249,6 +251,10 @@ impl FnBuilder {
                 _ => return false,
             }
         }
+    }
+    /// How many loops are open here.
+    pub fn loops_open(&self) -> usize {
+        self.frames.iter().filter(|f| f.is_loop).count()
     }
     pub fn block(&mut self) -> Label {
         self.open(I::Block(BlockType::Empty))

@@ -22,6 +22,7 @@ mod arith;
 mod clauses;
 mod compare;
 mod control;
+mod deferred;
 
 type Set = Vec<Option<Local>>;
 
@@ -64,6 +65,9 @@ enum Check {
     Present(usize),
     /// The fast evaluation: define `i` was computed (not skipped).
     Ready(usize),
+    /// The fast evaluation: deferred define `i` was computed here (see
+    /// [`deferred`]).
+    Computed(usize),
     /// The full evaluation: item `c` did not fail (else its failure is the
     /// reader's).
     NotFailed(Computed),
@@ -220,6 +224,13 @@ pub struct Gen<'a> {
     /// its caller tests is generated: reads test nothing (see
     /// `fast_logic_unbranched`).
     unchecked_reads: bool,
+    /// In the fast evaluation, which defines are computed where they are
+    /// read ([`deferred::plan`]), and for each its locals once it stands
+    /// in the order (see [`deferred`]).
+    deferrable: Vec<bool>,
+    deferred: Vec<Option<deferred::Deferred>>,
+    /// The loops open where the evaluation starts (the record loop's).
+    loops_at_start: usize,
 }
 
 /// The most wasm instructions, and locals taken at once, that the full
@@ -287,6 +298,7 @@ impl<'a> Gen<'a> {
                 .collect(),
         };
         let body = f.block();
+        let loops_at_start = f.loops_open();
         Gen {
             p,
             meta,
@@ -320,6 +332,12 @@ impl<'a> Gen<'a> {
             checked: HashMap::new(),
             fail_guard: None,
             unchecked_reads: false,
+            deferrable: match fallback {
+                Some(_) => deferred::plan(p),
+                None => Vec::new(),
+            },
+            deferred: vec![None; p.defines.len()],
+            loops_at_start,
         }
     }
 
@@ -390,7 +408,7 @@ impl<'a> Gen<'a> {
             match check {
                 Check::Present(i) => needs.push(i),
                 Check::Ready(d) => needs.extend(self.define_needs.get(d).into_iter().flatten()),
-                Check::NotFailed(_) => {}
+                Check::NotFailed(_) | Check::Computed(_) => {}
             }
         }
         needs.sort_unstable();
@@ -416,7 +434,7 @@ impl<'a> Gen<'a> {
         // of a block between, so it is not carried past blocks)
         (self.checked.get(&check)).is_some_and(|&(region, at)| match check {
             Check::NotFailed(_) => self.f.is_open(region),
-            Check::Present(_) | Check::Ready(_) => self.f.holds(region, at),
+            Check::Present(_) | Check::Ready(_) | Check::Computed(_) => self.f.holds(region, at),
         })
     }
 
@@ -516,6 +534,9 @@ impl<'a> Gen<'a> {
     pub fn define(&mut self, i: usize) {
         let p = self.p;
         let Some(d) = p.defines.get(i) else { return };
+        if self.defers(i) {
+            return self.defer_define(i);
+        }
         // the fast evaluation that reads absent inputs: a failure skips the
         // define (see `define_ready`)
         let lazy = self.fallback.filter(|_| self.check_where_read);
@@ -1308,6 +1329,7 @@ impl<'a> Gen<'a> {
             }
             ExprKind::Param(i) => self.param(*i),
             ExprKind::Define(i) => {
+                self.compute_deferred(*i);
                 if let (Some(Some(ready)), Some(fallback)) =
                     (self.define_ready.get(*i).copied(), self.fallback)
                 {

@@ -1,0 +1,209 @@
+//! Defines computed where they are first read, in the fast evaluation.
+//!
+//! The full evaluation computes every define where the program's order
+//! puts it, before its readers. The fast evaluation of a function of its
+//! own (not a split part) computes a define only where a reader reads it,
+//! so that a record whose clauses never reach the reader never pays for it:
+//! casework routing computes the claimant's age (a `years_between`) only
+//! for the new claims that get as far as the age clauses, where the
+//! program order would compute it for every record with a date of birth.
+//!
+//! A define that a record then computes at several reads is computed once:
+//! an i32 local says whether it has been, tested at a read only where an
+//! earlier computation does not hold on every path ([`Check::Computed`]).
+//! Each read that may compute it has a copy of its code, so a define is
+//! deferred only while the copies stay small ([`plan`]). A deferred
+//! define that fails leaves the record to the full evaluation only when a
+//! reader reads it, as the interpreter fails only there.
+
+use super::*;
+
+/// A deferred define: the locals of its value and of whether a record
+/// computed it yet (i32, set to 0 where the define stands in the
+/// program's order, once a record), and whether its code was emitted
+/// before (a later read then tests that local, unless an earlier
+/// computation holds on every path to it).
+#[derive(Clone, Copy)]
+pub(super) struct Deferred {
+    value: Local,
+    computed: Local,
+    emitted: bool,
+}
+
+/// The most expression nodes a deferred define's copies may add beyond
+/// its first: past it the define is computed where it stands (its code
+/// once), as in the full evaluation.
+const COPY_BUDGET: usize = 64;
+
+/// What an aggregation over a list counts for in [`COPY_BUDGET`]: its
+/// loop's code is many times a plain node's.
+const LOOP_WEIGHT: usize = 16;
+
+/// Which of the program's defines the fast evaluation defers: those that
+/// read the record (a define of params and constants alone is folded
+/// where it stands), whose code is copied at most [`COPY_BUDGET`] nodes
+/// beyond the first copy. A define is copied once a read of it, a read in
+/// a deferred define once a copy of that define.
+pub(super) fn plan(p: &Program) -> Vec<bool> {
+    let n = p.defines.len();
+    let mut defer = vec![false; n];
+    // the reads of each define in each item: (reader, define read)
+    let mut reads_in_define: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut reads_in_decisions = vec![0usize; n];
+    let mut nodes = vec![0usize; n];
+    let mut reads_record = vec![false; n];
+    for (i, d) in p.defines.iter().enumerate() {
+        walk(&d.expr, &mut |e| {
+            nodes[i] += match e.kind {
+                ExprKind::Aggregate { .. } => LOOP_WEIGHT,
+                _ => 1,
+            };
+            match e.kind {
+                ExprKind::Define(j) => {
+                    reads_record[i] = true;
+                    if let Some(r) = reads_in_define.get_mut(j) {
+                        r.push(i);
+                    }
+                }
+                ExprKind::Input(_)
+                | ExprKind::Decision(_)
+                | ExprKind::AsOf
+                | ExprKind::Known(_)
+                | ExprKind::Aggregate { .. } => reads_record[i] = true,
+                _ => {}
+            }
+        });
+    }
+    for d in &p.decisions {
+        let exprs: Vec<&Expr> = match &d.body {
+            Body::Expr(e) => vec![e],
+            Body::Requires(cs) | Body::Whens(cs) => cs
+                .iter()
+                .flat_map(|c| c.cond.iter().chain(c.value.iter()))
+                .collect(),
+        };
+        for e in exprs {
+            walk(e, &mut |e| {
+                if let ExprKind::Define(j) = e.kind {
+                    if let Some(r) = reads_in_decisions.get_mut(j) {
+                        *r += 1;
+                    }
+                }
+            });
+        }
+    }
+    // the copies of each define, its readers' first: every define comes
+    // after those it reads in the program's order
+    let mut copies = vec![0usize; n];
+    let defines = p.order.iter().rev().filter_map(|c| match c {
+        Computed::Define(i) => Some(*i),
+        Computed::Decision(_) => None,
+    });
+    for i in defines {
+        let from_defines: usize = (reads_in_define.get(i).into_iter().flatten())
+            .map(|&r| match defer.get(r) {
+                Some(true) => copies.get(r).copied().unwrap_or(1),
+                _ => 1,
+            })
+            .sum();
+        let c = from_defines + reads_in_decisions.get(i).copied().unwrap_or(0);
+        let extra = nodes.get(i).copied().unwrap_or(0) * c.saturating_sub(1);
+        if reads_record.get(i) == Some(&true) && extra <= COPY_BUDGET {
+            defer[i] = true;
+            copies[i] = c;
+        }
+    }
+    defer
+}
+
+/// Calls `visit` on every node of `e`.
+fn walk<'e>(e: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        visit(e);
+        e.push_children(&mut stack);
+    }
+}
+
+impl Gen<'_> {
+    /// Whether define `i` is deferred in this evaluation: a fast one that
+    /// is a function of its own (a split part stores its defines for the
+    /// parts after it).
+    pub(super) fn defers(&self, i: usize) -> bool {
+        self.fallback.is_some()
+            && self.scratch.is_none()
+            && self.deferrable.get(i).copied().unwrap_or(false)
+    }
+
+    /// Where define `i` stands in the program's order: its value's local,
+    /// and a record's note that it is not computed yet.
+    pub(super) fn defer_define(&mut self, i: usize) {
+        let value = self.f.i64_local();
+        let computed = self.f.i32_local();
+        self.f.i32c(0).set(computed);
+        if let Some(d) = self.deferred.get_mut(i) {
+            *d = Some(Deferred {
+                value,
+                computed,
+                emitted: false,
+            });
+        }
+        self.defines[i] = Some(Slot {
+            value,
+            set: self.empty_set(),
+            failure: None,
+            aux: None,
+        });
+    }
+
+    /// Before a read of define `i`: computes it unless it was on every
+    /// path to here, testing whether the record computed it already where
+    /// that is not known.
+    pub(super) fn compute_deferred(&mut self, i: usize) {
+        let p = self.p;
+        let (Some(Some(mut d)), Some(def), Some(fallback)) = (
+            self.deferred.get(i).copied(),
+            p.defines.get(i),
+            self.fallback,
+        ) else {
+            return;
+        };
+        if self.is_checked(Check::Computed(i)) {
+            return;
+        }
+        // a record computed it already only if code computing it came
+        // before (or, in a loop, may have run at an earlier turn)
+        let test = d.emitted || self.f.loops_open() > self.loops_at_start;
+        let done = test.then(|| {
+            let done = self.f.block();
+            self.f.get(d.computed);
+            self.f.br_if(done);
+            done
+        });
+        let outer = self.cur.replace(Current {
+            on_fail: OnFail::Fallback(fallback),
+            context: format!("define {}", def.name),
+        });
+        let unchecked = std::mem::replace(&mut self.unchecked_reads, false);
+        let scope = self.f.scope();
+        let v = self.expr(&def.expr);
+        self.f.get(v.v).set(d.value);
+        if let Some(b) = self.bounds.get(&v.v).copied() {
+            self.bounds.insert(d.value, b);
+        }
+        self.f.i32c(1).set(d.computed);
+        self.release(scope, &[]);
+        self.unchecked_reads = unchecked;
+        self.cur = outer;
+        if done.is_some() {
+            self.f.end();
+        }
+        if !self.already_checked(Check::Computed(i)) {
+            self.check_made(Check::Computed(i));
+        }
+        d.emitted = true;
+        if let Some(slot) = self.deferred.get_mut(i) {
+            *slot = Some(d);
+        }
+    }
+}
