@@ -421,6 +421,28 @@ fn years_between(key_fn: u32, self_fn: u32) -> Function {
     f.finish()
 }
 
+/// Sets `r` to the whole years from `d1` to `d2`, as [`years_between`]
+/// counts them, inline where the call is the usual one: `d2` not before
+/// `d1`, and the later date of the helper's last call (a batch's `as_of`),
+/// whose key the module's globals then hold. Any other call goes to the
+/// helper (`helper`, its index), which keeps the new later date's key. So
+/// a record's age costs the earlier date's key and no call.
+pub fn years_between_inline(f: &mut FnBuilder, (d1, d2): (Local, Local), r: Local, helper: u32) {
+    let done = f.block();
+    let call = f.block();
+    f.get(d2).get(d1).op(I::I64LtS);
+    f.br_if(call);
+    f.get(d2).op(I::GlobalGet(GLOBAL_LATER_DATE)).op(I::I64Ne);
+    f.br_if(call);
+    f.op(I::GlobalGet(GLOBAL_LATER_KEY));
+    push_date_key(f, d1);
+    f.op(I::I64Sub).i64c(20).op(I::I64ShrU).set(r);
+    f.br(done);
+    f.end();
+    f.get(d1).get(d2).op(I::Call(helper)).set(r);
+    f.end();
+}
+
 fn bytes_eq() -> Function {
     let mut f = FnBuilder::new(3);
     let (p1, p2, n) = (0, 1, 2);

@@ -11,7 +11,7 @@
 use super::emit::{FnBuilder, Label, Local, Scope};
 use super::helpers::Helper;
 use super::scratch::Scratch;
-use super::{helper_index, inline, mem, mem32, Sites, Strings};
+use super::{helper_index, helpers, inline, mem, mem32, Sites, Strings};
 use crate::abi::{self, FieldMeta, Layout, Meta};
 use crate::num::DEC_SCALE;
 use crate::program::*;
