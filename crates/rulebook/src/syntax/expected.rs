@@ -56,6 +56,12 @@ pub fn describe(source: &str, error: &Error<Rule>, base: usize) -> Diagnostic {
 /// being parsed starts, `pos` where the parser stopped.
 fn specific(source: &str, base: usize, pos: usize, positives: &[Rule]) -> Option<Diagnostic> {
     let rest = source.get(pos..).unwrap_or("");
+    // a string the parser could not read: say what in it is wrong
+    if rest.starts_with('"') {
+        if let Some(d) = string_problem(rest, pos) {
+            return Some(d);
+        }
+    }
     let here = word_at(rest);
     let wants = |rules: &[Rule]| positives.iter().any(|r| rules.contains(r));
     let wants_name = wants(&[Rule::ident, Rule::field, Rule::field_list, Rule::personal]);
@@ -347,6 +353,43 @@ fn chained(source: &str, base: usize, pos: usize, op2: &str) -> Diagnostic {
     )
 }
 
+/// What keeps the string that starts `rest` (at `pos`, its opening quote)
+/// from being read: an escape the language does not have (only `\"` and
+/// `\\`), or no closing quote before the end of the line.
+fn string_problem(rest: &str, pos: usize) -> Option<Diagnostic> {
+    let mut chars = rest.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return None,
+            '\n' | '\r' => break,
+            '\\' => match chars.next() {
+                Some((_, '"' | '\\')) => {}
+                Some((j, e)) if e != '\n' && e != '\r' => {
+                    let shown: String = e.escape_debug().collect();
+                    return Some(
+                        Diagnostic::error(
+                            Span::new(pos + i, pos + j + e.len_utf8()),
+                            format!(
+                                "`\\{shown}` is not an escape in a string: only `\\\"` (a quote) and `\\\\` (a backslash) may follow a backslash"
+                            ),
+                        )
+                        .with_help("write the character itself, or `\\\\` for a backslash"),
+                    );
+                }
+                _ => break,
+            },
+            _ => {}
+        }
+    }
+    Some(
+        Diagnostic::error(
+            Span::new(pos, pos + 1),
+            "this string has no closing quote on its line",
+        )
+        .with_help("end it with `\"` on the same line (a string cannot span lines)"),
+    )
+}
+
 /// What stands at `pos`, in words, and its length in bytes.
 fn found_at(source: &str, pos: usize) -> (String, usize) {
     let rest = source.get(pos..).unwrap_or("");
@@ -454,10 +497,6 @@ fn hint(source: &str, pos: usize) -> Option<String> {
                 "`{last}` is a reserved keyword and cannot be used as a name"
             ));
         }
-    }
-    // starts with a quote: the first line has at least one byte
-    if rest.starts_with('"') && !rest.lines().next().unwrap_or("")[1..].contains('"') {
-        return Some("strings must end with `\"` on the same line".to_string());
     }
     None
 }
