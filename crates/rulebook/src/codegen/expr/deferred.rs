@@ -15,6 +15,13 @@
 //! deferred only while the copies stay small ([`plan`]). A deferred
 //! define that fails leaves the record to the full evaluation only when a
 //! reader reads it, as the interpreter fails only there.
+//!
+//! Where the evaluation tests each input where it reads it, a define
+//! computed where it stands would be skipped for an absent input and
+//! flagged, each read testing the flag: deferred, it needs neither. Where
+//! every input was tested before the evaluation started, a define that
+//! some reader reads on every path stays where it stands: deferring it
+//! would only move its code ([`Deferral::WhereTested`]).
 
 use super::*;
 
@@ -39,14 +46,30 @@ const COPY_BUDGET: usize = 64;
 /// loop's code is many times a plain node's.
 const LOOP_WEIGHT: usize = 16;
 
+/// Whether the fast evaluation defers a define (see [`plan`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Deferral {
+    /// Computed where it stands in the program's order.
+    #[default]
+    Never,
+    /// Deferred where the evaluation tests each input where it reads it
+    /// (a define skipped there for an absent input needs a flag tested at
+    /// each read), and not where every input was tested before it started:
+    /// some reader reads it on every path (see [`walk_always`]), so
+    /// deferring it there would only move its code.
+    WhereTested,
+    /// Deferred in both.
+    Always,
+}
+
 /// Which of the program's defines the fast evaluation defers: those that
 /// read the record (a define of params and constants alone is folded
 /// where it stands), whose code is copied at most [`COPY_BUDGET`] nodes
 /// beyond the first copy. A define is copied once a read of it, a read in
 /// a deferred define once a copy of that define.
-pub(super) fn plan(p: &Program) -> Vec<bool> {
+pub(super) fn plan(p: &Program) -> Vec<Deferral> {
     let n = p.defines.len();
-    let mut defer = vec![false; n];
+    let mut defer = vec![Deferral::Never; n];
     // the reads of each define in each item: (reader, define read)
     let mut reads_in_define: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut reads_in_decisions = vec![0usize; n];
@@ -94,6 +117,44 @@ pub(super) fn plan(p: &Program) -> Vec<bool> {
     }
     // the copies of each define, its readers' first: every define comes
     // after those it reads in the program's order
+    // the defines each define reads where it is always evaluated, and
+    // those that some decision reads so
+    let mut always_readers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (e, d) in p.defines.iter().enumerate() {
+        walk_always(&d.expr, &mut |x| {
+            if let ExprKind::Define(j) = x.kind {
+                if let Some(r) = always_readers.get_mut(j) {
+                    r.push(e);
+                }
+            }
+        });
+    }
+    let mut always_in_decisions = vec![false; n];
+    for d in &p.decisions {
+        let always: Vec<&Expr> = match &d.body {
+            Body::Expr(e) => vec![e],
+            Body::Requires(cs) => cs
+                .iter()
+                .filter(|c| c.from.is_none() && c.until.is_none())
+                .filter_map(|c| c.cond.as_ref())
+                .collect(),
+            Body::Whens(cs) => cs
+                .first()
+                .filter(|c| c.from.is_none() && c.until.is_none())
+                .and_then(|c| c.cond.as_ref())
+                .into_iter()
+                .collect(),
+        };
+        for e in always {
+            walk_always(e, &mut |x| {
+                if let ExprKind::Define(j) = x.kind {
+                    if let Some(a) = always_in_decisions.get_mut(j) {
+                        *a = true;
+                    }
+                }
+            });
+        }
+    }
     let mut copies = vec![0usize; n];
     let defines = p.order.iter().rev().filter_map(|c| match c {
         Computed::Define(i) => Some(*i),
@@ -102,18 +163,43 @@ pub(super) fn plan(p: &Program) -> Vec<bool> {
     for i in defines {
         let from_defines: usize = (reads_in_define.get(i).into_iter().flatten())
             .map(|&r| match defer.get(r) {
-                Some(true) => copies.get(r).copied().unwrap_or(1),
-                _ => 1,
+                Some(Deferral::Never) | None => 1,
+                Some(_) => copies.get(r).copied().unwrap_or(1),
             })
             .sum();
         let c = from_defines + reads_in_decisions.get(i).copied().unwrap_or(0);
         let extra = nodes.get(i).copied().unwrap_or(0) * c.saturating_sub(1);
-        if reads_record.get(i) == Some(&true) && extra <= COPY_BUDGET {
-            defer[i] = true;
-            copies[i] = c;
+        if reads_record.get(i) != Some(&true) || extra > COPY_BUDGET {
+            continue;
         }
+        copies[i] = c;
+        // read on every path by a decision, or by a define computed where
+        // it stands (where every input was tested first)
+        let always_read = always_in_decisions.get(i) == Some(&true)
+            || (always_readers.get(i).into_iter().flatten())
+                .any(|&r| matches!(defer.get(r), Some(Deferral::Never | Deferral::WhereTested)));
+        defer[i] = match always_read {
+            true => Deferral::WhereTested,
+            false => Deferral::Always,
+        };
     }
     defer
+}
+
+/// Calls `visit` on the nodes of `e` evaluated whenever `e` is: not those
+/// under the right side of an `and`/`or`, an `if`'s arms, an `in` list's
+/// items or an aggregation's body.
+fn walk_always<'e>(e: &'e Expr, visit: &mut impl FnMut(&'e Expr)) {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        visit(e);
+        match &e.kind {
+            ExprKind::And(a, _) | ExprKind::Or(a, _) | ExprKind::If(a, _, _) => stack.push(a),
+            ExprKind::In(_, x, _) => stack.push(x),
+            ExprKind::Aggregate { list, .. } => stack.push(list),
+            _ => e.push_children(&mut stack),
+        }
+    }
 }
 
 /// Calls `visit` on every node of `e`.
@@ -130,9 +216,14 @@ impl Gen<'_> {
     /// is a function of its own (a split part stores its defines for the
     /// parts after it).
     pub(super) fn defers(&self, i: usize) -> bool {
+        let planned = self.deferrable.get(i).copied().unwrap_or_default();
         self.fallback.is_some()
             && self.scratch.is_none()
-            && self.deferrable.get(i).copied().unwrap_or(false)
+            && match planned {
+                Deferral::Never => false,
+                Deferral::WhereTested => self.check_where_read,
+                Deferral::Always => true,
+            }
     }
 
     /// Where define `i` stands in the program's order: its value's local,

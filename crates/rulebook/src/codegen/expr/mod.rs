@@ -227,7 +227,7 @@ pub struct Gen<'a> {
     /// In the fast evaluation, which defines are computed where they are
     /// read ([`deferred::plan`]), and for each its locals once it stands
     /// in the order (see [`deferred`]).
-    deferrable: Vec<bool>,
+    deferrable: Vec<deferred::Deferral>,
     deferred: Vec<Option<deferred::Deferred>>,
     /// The loops open where the evaluation starts (the record loop's).
     loops_at_start: usize,
