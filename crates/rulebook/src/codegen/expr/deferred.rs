@@ -215,15 +215,17 @@ impl Gen<'_> {
     /// Whether define `i` is deferred in this evaluation: a fast one that
     /// is a function of its own (a split part stores its defines for the
     /// parts after it).
-    pub(super) fn defers(&self, i: usize) -> bool {
-        let planned = self.deferrable.get(i).copied().unwrap_or_default();
-        self.fallback.is_some()
-            && self.scratch.is_none()
-            && match planned {
-                Deferral::Never => false,
-                Deferral::WhereTested => self.check_where_read,
-                Deferral::Always => true,
-            }
+    pub(super) fn defers(&mut self, i: usize) -> bool {
+        if self.fallback.is_none() || self.scratch.is_some() {
+            return false;
+        }
+        let p = self.p;
+        let plan = self.deferrable.get_or_insert_with(|| plan(p));
+        match plan.get(i).copied().unwrap_or_default() {
+            Deferral::Never => false,
+            Deferral::WhereTested => self.check_where_read,
+            Deferral::Always => true,
+        }
     }
 
     /// Where define `i` stands in the program's order: its value's local,

@@ -225,9 +225,10 @@ pub struct Gen<'a> {
     /// `fast_logic_unbranched`).
     unchecked_reads: bool,
     /// In the fast evaluation, which defines are computed where they are
-    /// read ([`deferred::plan`]), and for each its locals once it stands
-    /// in the order (see [`deferred`]).
-    deferrable: Vec<deferred::Deferral>,
+    /// read ([`deferred::plan`], made when the first define is reached in
+    /// an evaluation that defers any), and for each its locals once it
+    /// stands in the order (see [`deferred`]).
+    deferrable: Option<Vec<deferred::Deferral>>,
     deferred: Vec<Option<deferred::Deferred>>,
     /// The loops open where the evaluation starts (the record loop's).
     loops_at_start: usize,
@@ -332,10 +333,7 @@ impl<'a> Gen<'a> {
             checked: HashMap::new(),
             fail_guard: None,
             unchecked_reads: false,
-            deferrable: match fallback {
-                Some(_) => deferred::plan(p),
-                None => Vec::new(),
-            },
+            deferrable: None,
             deferred: vec![None; p.defines.len()],
             loops_at_start,
         }
