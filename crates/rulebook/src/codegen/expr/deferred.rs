@@ -68,122 +68,140 @@ pub(super) enum Deferral {
 /// beyond the first copy. A define is copied once a read of it, a read in
 /// a deferred define once a copy of that define.
 pub(super) fn plan(p: &Program) -> Vec<Deferral> {
-    let n = p.defines.len();
-    let mut defer = vec![Deferral::Never; n];
-    // the reads of each define in each item: (reader, define read)
-    let mut reads_in_define: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut reads_in_decisions = vec![0usize; n];
-    let mut nodes = vec![0usize; n];
-    let mut reads_record = vec![false; n];
-    for (i, d) in p.defines.iter().enumerate() {
-        walk(&d.expr, &mut |e| {
-            nodes[i] += match e.kind {
-                ExprKind::Aggregate { .. } => LOOP_WEIGHT,
-                _ => 1,
-            };
-            match e.kind {
-                ExprKind::Define(j) => {
-                    reads_record[i] = true;
-                    if let Some(r) = reads_in_define.get_mut(j) {
-                        r.push(i);
-                    }
-                }
-                ExprKind::Input(_)
-                | ExprKind::Decision(_)
-                | ExprKind::AsOf
-                | ExprKind::Known(_)
-                | ExprKind::Aggregate { .. } => reads_record[i] = true,
-                _ => {}
-            }
-        });
-    }
-    for d in &p.decisions {
-        let exprs: Vec<&Expr> = match &d.body {
-            Body::Expr(e) => vec![e],
-            Body::Requires(cs) | Body::Whens(cs) => cs
-                .iter()
-                .flat_map(|c| c.cond.iter().chain(c.value.iter()))
-                .collect(),
-        };
-        for e in exprs {
-            walk(e, &mut |e| {
-                if let ExprKind::Define(j) = e.kind {
-                    if let Some(r) = reads_in_decisions.get_mut(j) {
-                        *r += 1;
-                    }
-                }
-            });
-        }
-    }
-    // the copies of each define, its readers' first: every define comes
-    // after those it reads in the program's order
-    // the defines each define reads where it is always evaluated, and
-    // those that some decision reads so
-    let mut always_readers: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (e, d) in p.defines.iter().enumerate() {
-        walk_always(&d.expr, &mut |x| {
-            if let ExprKind::Define(j) = x.kind {
-                if let Some(r) = always_readers.get_mut(j) {
-                    r.push(e);
-                }
-            }
-        });
-    }
-    let mut always_in_decisions = vec![false; n];
-    for d in &p.decisions {
-        let always: Vec<&Expr> = match &d.body {
-            Body::Expr(e) => vec![e],
-            Body::Requires(cs) => cs
-                .iter()
-                .filter(|c| c.from.is_none() && c.until.is_none())
-                .filter_map(|c| c.cond.as_ref())
-                .collect(),
-            Body::Whens(cs) => cs
-                .first()
-                .filter(|c| c.from.is_none() && c.until.is_none())
-                .and_then(|c| c.cond.as_ref())
-                .into_iter()
-                .collect(),
-        };
-        for e in always {
-            walk_always(e, &mut |x| {
-                if let ExprKind::Define(j) = x.kind {
-                    if let Some(a) = always_in_decisions.get_mut(j) {
-                        *a = true;
-                    }
-                }
-            });
-        }
-    }
-    let mut copies = vec![0usize; n];
+    let reads = reads(p);
+    let mut defer = vec![Deferral::Never; reads.len()];
+    let mut copies = vec![0usize; reads.len()];
+    // readers first: every define comes after those it reads in the
+    // program's order
     let defines = p.order.iter().rev().filter_map(|c| match c {
         Computed::Define(i) => Some(*i),
         Computed::Decision(_) => None,
     });
     for i in defines {
-        let from_defines: usize = (reads_in_define.get(i).into_iter().flatten())
-            .map(|&r| match defer.get(r) {
+        let Some(r) = reads.get(i) else { continue };
+        let by_defines: usize = (r.by_defines.iter())
+            .map(|&d| match defer.get(d) {
                 Some(Deferral::Never) | None => 1,
-                Some(_) => copies.get(r).copied().unwrap_or(1),
+                Some(_) => copies.get(d).copied().unwrap_or(1),
             })
             .sum();
-        let c = from_defines + reads_in_decisions.get(i).copied().unwrap_or(0);
-        let extra = nodes.get(i).copied().unwrap_or(0) * c.saturating_sub(1);
-        if reads_record.get(i) != Some(&true) || extra > COPY_BUDGET {
+        let c = by_defines + r.by_decisions;
+        if !r.reads_record || r.weight * c.saturating_sub(1) > COPY_BUDGET {
             continue;
         }
         copies[i] = c;
         // read on every path by a decision, or by a define computed where
-        // it stands (where every input was tested first)
-        let always_read = always_in_decisions.get(i) == Some(&true)
-            || (always_readers.get(i).into_iter().flatten())
-                .any(|&r| matches!(defer.get(r), Some(Deferral::Never | Deferral::WhereTested)));
+        // it stands where every input was tested first
+        let eager_where_checked =
+            |d: &usize| matches!(defer.get(*d), Some(Deferral::Never | Deferral::WhereTested));
+        let always_read =
+            r.always_by_a_decision || r.always_by_defines.iter().any(eager_where_checked);
         defer[i] = match always_read {
             true => Deferral::WhereTested,
             false => Deferral::Always,
         };
     }
     defer
+}
+
+/// How a define is read, for [`plan`].
+#[derive(Clone, Default)]
+struct Reads {
+    /// Its expression's nodes, an aggregation counting [`LOOP_WEIGHT`].
+    weight: usize,
+    /// Whether its expression reads the record (an input, `as_of`, an
+    /// item that may).
+    reads_record: bool,
+    /// The defines that read it, once a read.
+    by_defines: Vec<usize>,
+    /// Its reads in decisions.
+    by_decisions: usize,
+    /// The defines that read it on every path of their evaluation.
+    always_by_defines: Vec<usize>,
+    /// Whether a decision reads it on every path of its evaluation.
+    always_by_a_decision: bool,
+}
+
+/// How each of the program's defines is read.
+fn reads(p: &Program) -> Vec<Reads> {
+    let mut reads = vec![Reads::default(); p.defines.len()];
+    for (i, d) in p.defines.iter().enumerate() {
+        let (mut weight, mut reads_record) = (0, false);
+        walk(&d.expr, &mut |e| {
+            weight += match e.kind {
+                ExprKind::Aggregate { .. } => LOOP_WEIGHT,
+                _ => 1,
+            };
+            match e.kind {
+                ExprKind::Define(j) => {
+                    reads_record = true;
+                    if let Some(r) = reads.get_mut(j) {
+                        r.by_defines.push(i);
+                    }
+                }
+                ExprKind::Input(_)
+                | ExprKind::Decision(_)
+                | ExprKind::AsOf
+                | ExprKind::Known(_)
+                | ExprKind::Aggregate { .. } => reads_record = true,
+                _ => {}
+            }
+        });
+        walk_always(&d.expr, &mut |e| {
+            if let ExprKind::Define(j) = e.kind {
+                if let Some(r) = reads.get_mut(j) {
+                    r.always_by_defines.push(i);
+                }
+            }
+        });
+        if let Some(r) = reads.get_mut(i) {
+            (r.weight, r.reads_record) = (weight, reads_record);
+        }
+    }
+    for d in &p.decisions {
+        for e in decision_exprs(d, false) {
+            walk(e, &mut |e| {
+                if let ExprKind::Define(j) = e.kind {
+                    if let Some(r) = reads.get_mut(j) {
+                        r.by_decisions += 1;
+                    }
+                }
+            });
+        }
+        for e in decision_exprs(d, true) {
+            walk_always(e, &mut |e| {
+                if let ExprKind::Define(j) = e.kind {
+                    if let Some(r) = reads.get_mut(j) {
+                        r.always_by_a_decision = true;
+                    }
+                }
+            });
+        }
+    }
+    reads
+}
+
+/// A decision's expressions: all of them, or (`always`) those it
+/// evaluates for every record: an expression decision's, every undated
+/// `require`'s condition, an undated first `when`'s condition.
+fn decision_exprs(d: &DecisionDef, always: bool) -> Vec<&Expr> {
+    let undated = |c: &&Clause| !always || (c.from.is_none() && c.until.is_none());
+    match &d.body {
+        Body::Expr(e) => vec![e],
+        Body::Requires(cs) => cs
+            .iter()
+            .filter(undated)
+            .filter_map(|c| c.cond.as_ref())
+            .collect(),
+        Body::Whens(cs) if always => (cs.first().filter(undated))
+            .and_then(|c| c.cond.as_ref())
+            .into_iter()
+            .collect(),
+        Body::Whens(cs) => cs
+            .iter()
+            .flat_map(|c| c.cond.iter().chain(c.value.iter()))
+            .collect(),
+    }
 }
 
 /// Calls `visit` on the nodes of `e` evaluated whenever `e` is: not those
