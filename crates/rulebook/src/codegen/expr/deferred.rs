@@ -267,9 +267,9 @@ impl Gen<'_> {
         });
     }
 
-    /// Before a read of define `i`: computes it unless it was on every
-    /// path to here, testing whether the record computed it already where
-    /// that is not known.
+    /// Before a read of define `i`: computes it, unless code computing it
+    /// ran on every path to here; where an earlier computation may have
+    /// run on some paths only, first tests whether the record computed it.
     pub(super) fn compute_deferred(&mut self, i: usize) {
         let p = self.p;
         let (Some(Some(mut d)), Some(def), Some(fallback)) = (
