@@ -117,7 +117,10 @@ fn caseload(n: usize) -> (Vec<Option<Map<String, Value>>>, Vec<String>) {
 
 fn run_batch(input: &Path, extra: &[&str]) -> (Output, String, String) {
     let d = dir();
-    let tag = extra.join("_").replace(['-', '/'], "");
+    // the input's name too: tests running at once batch other inputs with
+    // the same options, and must not share an output file
+    let stem = input.file_stem().unwrap().to_str().unwrap();
+    let tag = format!("{stem}{}", extra.join("_").replace(['-', '/'], ""));
     let out = d.join(format!(
         "out{tag}.{}",
         input.extension().unwrap().to_str().unwrap()
