@@ -463,3 +463,50 @@ fn a_missing_file_is_named_with_its_cause() {
     );
     assert_eq!(err.matches("cannot read").count(), 1, "{err}");
 }
+
+/// A reader that stops early (`rulebook eval ... | head`) ends the command
+/// quietly, as SIGPIPE ends other command-line tools: no panic about a
+/// failed write, no error message.
+#[cfg(unix)]
+#[test]
+fn output_closed_early_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    for args in [
+        &[
+            "eval",
+            "rules/pension_credit.rules",
+            "--input",
+            "rules/pension_credit.example.json",
+            "--as-of",
+            "2026-11-27",
+        ][..],
+        &[
+            "explain",
+            "rules/pension_credit.rules",
+            "--input",
+            "rules/pension_credit.example.json",
+            "--as-of",
+            "2026-11-27",
+        ][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rulebook"))
+            .args(args)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // the reader goes away before the command has written anything
+        // (it compiles the policy first)
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}

@@ -250,8 +250,26 @@ enum EngineArg {
     Interp,
 }
 
+/// A command whose reader stops early (`rulebook eval ... | head`) ends
+/// there, quietly, as other command-line tools do, instead of failing on
+/// its next write: the default action of SIGPIPE, which Rust's runtime
+/// sets aside. Not for the servers, `serve` (a client that goes away ends
+/// its own connection) and `lsp` (an editor that goes away ends the
+/// session, as an error of its channel).
+fn end_quietly_when_output_closes() {
+    #[cfg(unix)]
+    // SAFETY: `signal` with a valid signal number and the default action,
+    // made before this process starts any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::Lsp) {
+        end_quietly_when_output_closes();
+    }
     match cli.command {
         Command::Check { paths } => check(&paths),
         Command::Lint {
