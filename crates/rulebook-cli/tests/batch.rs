@@ -9,12 +9,14 @@ mod common;
 use common::rulebook;
 
 use serde_json::{json, Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
+use tempfile::TempDir;
 
 const AS_OF: &str = "2026-11-27";
 
-fn dir() -> PathBuf {
+/// A fresh folder of the calling test's own, removed when dropped.
+fn dir() -> TempDir {
     common::temp_dir("batch")
 }
 
@@ -116,9 +118,9 @@ fn caseload(n: usize) -> (Vec<Option<Map<String, Value>>>, Vec<String>) {
 }
 
 fn run_batch(input: &Path, extra: &[&str]) -> (Output, String, String) {
-    let d = dir();
-    // the input's name too: tests running at once batch other inputs with
-    // the same options, and must not share an output file
+    // beside the input, in its test's own folder; named by the input and
+    // the options, as a test may batch several inputs, each several ways
+    let d = input.parent().unwrap();
     let stem = input.file_stem().unwrap().to_str().unwrap();
     let tag = format!("{stem}{}", extra.join("_").replace(['-', '/'], ""));
     let out = d.join(format!(
@@ -170,7 +172,8 @@ fn check_rejects(rejects: &str, records: &[Option<Map<String, Value>>]) {
 #[test]
 fn jsonl_rows_equal_eval_record_by_record_and_bad_lines_go_to_rejects() {
     let (records, lines) = caseload(120);
-    let input = dir().join("cases.jsonl");
+    let tmp = dir();
+    let input = tmp.path().join("cases.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let (o, output, rejects) = run_batch(&input, &["--jobs", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -209,7 +212,8 @@ fn jsonl_rows_equal_eval_record_by_record_and_bad_lines_go_to_rejects() {
 #[test]
 fn the_output_is_byte_identical_whatever_the_number_of_jobs() {
     let (_, lines) = caseload(20_000);
-    let input = dir().join("many.jsonl");
+    let tmp = dir();
+    let input = tmp.path().join("many.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let (a, out1, rej1) = run_batch(&input, &["--jobs", "1"]);
     let (b, out2, rej2) = run_batch(&input, &["--jobs", "2"]);
@@ -263,7 +267,8 @@ fn csv_in_csv_out_with_empty_cells_unknown_and_short_rows_rejected() {
             }
         }
     }
-    let input = dir().join("cases.csv");
+    let tmp = dir();
+    let input = tmp.path().join("cases.csv");
     std::fs::write(&input, text).unwrap();
     let (o, output, rejects) = run_batch(&input, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -306,7 +311,8 @@ fn csv_in_csv_out_with_empty_cells_unknown_and_short_rows_rejected() {
 
 #[test]
 fn a_file_that_cannot_be_used_is_one_clear_error() {
-    let d = dir();
+    let tmp = dir();
+    let d = tmp.path();
     let odd = d.join("cases.txt");
     std::fs::write(&odd, "{}\n").unwrap();
     let o = rulebook(
@@ -425,7 +431,8 @@ fn csv_quoted_cells_with_commas_quotes_and_line_breaks_read_alike_on_every_job_c
             plain.push_str(end);
         }
     }
-    let d = dir();
+    let tmp = dir();
+    let d = tmp.path();
     let (noted_path, plain_path) = (d.join("noted.csv"), d.join("plain.csv"));
     std::fs::write(&noted_path, &noted).unwrap();
     std::fs::write(&plain_path, &plain).unwrap();
@@ -470,7 +477,8 @@ fn a_jsonl_line_that_is_not_text_is_a_reject_with_its_line() {
     text.extend_from_slice(lines[0].as_bytes());
     text.extend_from_slice(b"\n{\"capital\": \"\xff\"}\n\n");
     text.extend_from_slice(lines[2].as_bytes());
-    let input = dir().join("latin1.jsonl");
+    let tmp = dir();
+    let input = tmp.path().join("latin1.jsonl");
     std::fs::write(&input, text).unwrap();
     let (o, output, rejects) = run_batch(&input, &["--jobs", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -494,7 +502,8 @@ fn a_jsonl_line_that_is_not_text_is_a_reject_with_its_line() {
 #[test]
 fn an_output_that_cannot_be_written_stops_the_run_with_one_error() {
     let (_, lines) = caseload(20_000);
-    let input = dir().join("full.jsonl");
+    let tmp = dir();
+    let input = tmp.path().join("full.jsonl");
     let text = lines.join("\n") + "\n";
     std::fs::write(&input, text.repeat(2)).unwrap();
     for jobs in ["1", "2"] {

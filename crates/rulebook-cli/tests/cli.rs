@@ -2,8 +2,9 @@
 //! messages (docs/language.md section 18), and hostile inputs that must never crash.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
+use tempfile::TempDir;
 
 mod common;
 
@@ -16,12 +17,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A folder of its own (removed when the `TempDir` is dropped) holding the
+/// file `name` with `bytes`, and the file's path.
+fn temp_file(name: &str, bytes: &[u8]) -> (TempDir, PathBuf) {
+    let dir = common::temp_dir("cli");
+    let p = dir.path().join(name);
     std::fs::write(&p, bytes).unwrap();
-    p
+    (dir, p)
 }
 
 const ADULT: &str = "policy adult\ninput {\n  age: int\n  children: list of { age: int }\n}\ndecision adult: bool\n  require age >= 18 because \"Must be 18\"\ndecision ratio: decimal = 1 / age\n";
@@ -34,7 +36,7 @@ fn check_accepts_the_shipped_policies() {
 
 #[test]
 fn check_reports_located_errors_with_source_and_caret() {
-    let p = temp_file(
+    let (_dir, p) = temp_file(
         "bad.rules",
         b"policy t\ninput { age: int }\ndecision d: bool = agee > 1\n",
     );
@@ -55,7 +57,7 @@ fn check_reports_located_errors_with_source_and_caret() {
 
 #[test]
 fn eval_prints_decisions_and_exits_zero_even_when_unknown() {
-    let p = temp_file("adult.rules", ADULT.as_bytes());
+    let (_dir, p) = temp_file("adult.rules", ADULT.as_bytes());
     let o = rulebook(
         &["eval", p.to_str().unwrap(), "--as-of", "2026-01-01"],
         Some(b"{}"),
@@ -69,8 +71,8 @@ fn eval_prints_decisions_and_exits_zero_even_when_unknown() {
 
 #[test]
 fn eval_input_error_names_the_field_path() {
-    let p = temp_file("adult2.rules", ADULT.as_bytes());
-    let facts = temp_file(
+    let (_dir, p) = temp_file("adult2.rules", ADULT.as_bytes());
+    let (_facts_dir, facts) = temp_file(
         "facts.json",
         br#"{"age": 20, "children": [{"age": 1}, {"age": "five"}]}"#,
     );
@@ -93,7 +95,7 @@ fn eval_input_error_names_the_field_path() {
 
 #[test]
 fn eval_division_by_zero_is_an_evaluation_error() {
-    let p = temp_file("adult3.rules", ADULT.as_bytes());
+    let (_dir, p) = temp_file("adult3.rules", ADULT.as_bytes());
     let o = rulebook(&["eval", p.to_str().unwrap()], Some(br#"{"age": 0}"#));
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("division by zero"), "{}", stderr(&o));
@@ -101,7 +103,7 @@ fn eval_division_by_zero_is_an_evaluation_error() {
 
 #[test]
 fn eval_rejects_bad_json_and_bad_dates_without_crashing() {
-    let p = temp_file("adult4.rules", ADULT.as_bytes());
+    let (_dir, p) = temp_file("adult4.rules", ADULT.as_bytes());
     for (args, stdin) in [
         (vec!["eval", p.to_str().unwrap()], &b"{not json"[..]),
         (vec!["eval", p.to_str().unwrap()], &b"[1, 2]"[..]),
@@ -151,7 +153,7 @@ fn hostile_rule_files_get_diagnostics_not_crashes() {
         ("nul", b"policy p\0\n".to_vec()),
     ];
     for (name, bytes) in cases {
-        let p = temp_file(&format!("{name}.rules"), &bytes);
+        let (_dir, p) = temp_file(&format!("{name}.rules"), &bytes);
         let o = rulebook(&["check", p.to_str().unwrap()], None);
         assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
         let err = stderr(&o);
@@ -174,8 +176,8 @@ fn test_command_ends_with_the_counts_line() {
 
 #[test]
 fn test_command_fails_on_a_wrong_expectation() {
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-t-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp_dir("cli-t");
+    let dir = tmp.path();
     std::fs::write(dir.join("adult.rules"), ADULT).unwrap();
     std::fs::write(
         dir.join("adult.test.yaml"),
@@ -187,14 +189,12 @@ fn test_command_fails_on_a_wrong_expectation() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("sixteen"), "{out}");
     assert!(out.trim_end().ends_with("0 passed, 1 failed"), "{out}");
-    let _ = Path::new(&dir);
 }
 
 #[test]
 fn compile_then_eval_the_module_without_its_source() {
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-w-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let wasm = dir.join("pc.wasm");
+    let dir = common::temp_dir("cli-w");
+    let wasm = dir.path().join("pc.wasm");
     let o = rulebook(
         &[
             "compile",
@@ -249,7 +249,7 @@ fn compile_then_eval_the_module_without_its_source() {
 
 #[test]
 fn eval_refuses_a_file_that_is_not_a_policy_module() {
-    let p = temp_file("junk.wasm", b"\0asm\x01\0\0\0");
+    let (_dir, p) = temp_file("junk.wasm", b"\0asm\x01\0\0\0");
     let o = rulebook(&["eval", "--wasm", p.to_str().unwrap()], Some(b"{}"));
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -266,7 +266,7 @@ fn compile_writes_a_loadable_module_for_thousands_of_requires() {
     for i in 0..3000 {
         source.push_str(&format!("  require a != {i}\n"));
     }
-    let rules = temp_file("big.rules", source.as_bytes());
+    let (_rules_dir, rules) = temp_file("big.rules", source.as_bytes());
     let out = rules.with_file_name("big.wasm");
     let _ = std::fs::remove_file(&out);
     let o = rulebook(
@@ -279,7 +279,7 @@ fn compile_writes_a_loadable_module_for_thousands_of_requires() {
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let facts = temp_file("big.json", br#"{"a": 2999}"#);
+    let (_facts_dir, facts) = temp_file("big.json", br#"{"a": 2999}"#);
     let o = rulebook(
         &[
             "eval",
@@ -310,7 +310,7 @@ fn compile_refuses_by_name_a_decision_too_large_for_one_function() {
         "policy huge\ninput {{ a: int }}\ndecision d: bool = a in [{}]\n",
         items.join(", ")
     );
-    let rules = temp_file("huge.rules", source.as_bytes());
+    let (_rules_dir, rules) = temp_file("huge.rules", source.as_bytes());
     let out = rules.with_file_name("huge.wasm");
     let _ = std::fs::remove_file(&out);
     let o = rulebook(
@@ -334,9 +334,8 @@ fn compile_refuses_by_name_a_decision_too_large_for_one_function() {
 #[test]
 fn log_repair_cuts_a_torn_tail_and_verify_takes_a_key_file() {
     use rulebook_serve::decision_log::{DecisionLog, Entry, LogOptions};
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-log-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp_dir("cli-log");
+    let dir = tmp.path();
     let key_file = dir.join("log.key");
     std::fs::write(&key_file, b"0123456789abcdef0123\n").unwrap();
     let path = dir.join("decisions.jsonl");
@@ -377,14 +376,16 @@ fn log_repair_cuts_a_torn_tail_and_verify_takes_a_key_file() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is keyed"), "{}", stderr(&o));
     // A short or empty key file is refused.
-    let short = temp_file("short.key", b"too short\n");
+    let short = dir.join("short.key");
+    std::fs::write(&short, b"too short\n").unwrap();
     let o = rulebook(
         &["log", "verify", p, "--key-file", short.to_str().unwrap()],
         None,
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("at least 16 bytes"), "{}", stderr(&o));
-    let empty = temp_file("empty.key", b"\n");
+    let empty = dir.join("empty.key");
+    std::fs::write(&empty, b"\n").unwrap();
     let o = rulebook(
         &["log", "verify", p, "--key-file", empty.to_str().unwrap()],
         None,
@@ -415,13 +416,12 @@ fn log_repair_cuts_a_torn_tail_and_verify_takes_a_key_file() {
     assert_eq!(std::fs::read(&path).unwrap(), good);
     let o = rulebook(&["log", "verify", p, "--key-file", k], None);
     assert!(o.status.success(), "{}", stderr(&o));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn eval_reports_a_fact_given_twice_with_exit_code_1() {
-    let dir = std::env::temp_dir().join(format!("rulebook-dup-keys-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = common::temp_dir("dup-keys");
+    let dir = tmp.path();
     let rules = dir.join("t.rules");
     let facts = dir.join("facts.json");
     std::fs::write(
@@ -445,7 +445,6 @@ fn eval_reports_a_fact_given_twice_with_exit_code_1() {
         ),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

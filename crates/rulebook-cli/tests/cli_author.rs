@@ -9,9 +9,8 @@ use common::rulebook;
 
 #[test]
 fn eval_lists_undeclared_facts_and_suggests_the_declared_name() {
-    let dir = std::env::temp_dir().join(format!("rulebook-cli-author-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let policy = dir.join("pension_credit.rules");
+    let dir = common::temp_dir("cli-author");
+    let policy = dir.path().join("pension_credit.rules");
     std::fs::write(
         &policy,
         "policy pension_credit\ninput {\n  receives_universal_credit: bool\n  children: list of { age: int }\n}\ndecision d: bool = not receives_universal_credit\n",

@@ -10,15 +10,18 @@ use common::rulebook;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
 
-fn dir() -> PathBuf {
+/// A fresh folder of the calling test's own, removed when dropped.
+fn dir() -> TempDir {
     common::temp_dir("diff")
 }
 
 /// Pension credit with a new rate from 2026-04-06, a higher capital
-/// disregard, and the earnings disregard require rewritten.
-fn new_version() -> PathBuf {
+/// disregard, and the earnings disregard require rewritten, written in
+/// `dir`.
+fn new_version(dir: &Path) -> PathBuf {
     let old = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../rules/pension_credit.rules"
@@ -34,7 +37,7 @@ fn new_version() -> PathBuf {
             "param capital_disregard: money = £12,000",
         );
     assert_ne!(old, new);
-    let p = dir().join("pension_credit_new.rules");
+    let p = dir.join("pension_credit_new.rules");
     std::fs::write(&p, new).unwrap();
     p
 }
@@ -54,7 +57,8 @@ fn eval(policy: &str, as_of: &str, facts: &Value) -> Value {
 
 #[test]
 fn static_and_impact_agree_with_eval_case_by_case() {
-    let new = new_version();
+    let tmp = dir();
+    let new = new_version(tmp.path());
     let new = new.to_str().unwrap();
     let example: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
@@ -89,7 +93,7 @@ fn static_and_impact_agree_with_eval_case_by_case() {
             lines.push(json!({"policy": "other_policy", "as_of": as_of, "facts": {}}).to_string());
         }
     }
-    let file = dir().join("cases.jsonl");
+    let file = tmp.path().join("cases.jsonl");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
     let out = rulebook(
         &[
@@ -201,9 +205,9 @@ fn static_and_impact_agree_with_eval_case_by_case() {
 
 #[test]
 fn clauses_inputs_and_decisions_added_removed_and_changed() {
-    let d = dir();
-    let old = d.join("old.rules");
-    let new = d.join("new.rules");
+    let tmp = dir();
+    let old = tmp.path().join("old.rules");
+    let new = tmp.path().join("new.rules");
     std::fs::write(
         &old,
         "policy p\ninput {\n  age: int\n  gone: bool\n}\ndecision ok: bool\n  require age >= 18 because \"adult\"\n  require age < 100\ndecision old_only: bool = gone\n",

@@ -26,8 +26,11 @@ fn rulebook(args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn the_page_shows_the_json_figures_in_a_browser() {
-    let dir = std::env::temp_dir().join(format!("rulebook-diff-html-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("rulebook-diff-html-")
+        .tempdir()
+        .unwrap();
+    let dir = tmp.path();
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/");
     let old_text = std::fs::read_to_string(format!("{root}pension_credit.rules")).unwrap();
     let new_text = old_text.replace(

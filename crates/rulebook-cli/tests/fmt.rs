@@ -219,7 +219,8 @@ fn the_shipped_rules_are_formatted() {
 
 #[test]
 fn check_lists_what_would_change_and_fmt_rewrites_it() {
-    let dir = temp_dir("fmt-rewrite");
+    let tmp = temp_dir("fmt-rewrite");
+    let dir = tmp.path();
     let messy = dir.join("messy.rules");
     let text = "policy messy  # a comment\ninput { age:int }\ndecision adult:bool\n  \
                 require age>=18 because \"Must be 18\"\n";
@@ -246,17 +247,17 @@ fn check_lists_what_would_change_and_fmt_rewrites_it() {
          require age >= 18\n    because \"Must be 18\"\n"
     );
     // nothing is left beside it
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1);
 
     let out = rulebook(&["fmt", "--check", path], b"");
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_file_that_does_not_compile_is_reported_and_left_alone() {
-    let dir = temp_dir("fmt-broken");
+    let tmp = temp_dir("fmt-broken");
+    let dir = tmp.path();
     let broken = dir.join("broken.rules");
     let text = "policy broken\ninput { age: int }\ndecision d: bool = agee  >  1\n";
     std::fs::write(&broken, text).unwrap();
@@ -276,7 +277,6 @@ fn a_file_that_does_not_compile_is_reported_and_left_alone() {
         std::fs::read_to_string(&good).unwrap(),
         "policy good\n\ndecision d: bool = true\n"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

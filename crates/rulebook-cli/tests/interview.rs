@@ -11,13 +11,15 @@ use common::rulebook;
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use tempfile::TempDir;
 
-fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-interview-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A folder of its own (removed when the `TempDir` is dropped) holding the
+/// file `name` with `text`, and the file's path.
+fn temp_file(name: &str, text: &str) -> (TempDir, PathBuf) {
+    let dir = common::temp_dir("interview");
+    let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
-    p
+    (dir, p)
 }
 
 fn next(policies: &[&str], facts: &Value) -> Value {
@@ -180,7 +182,7 @@ fn two_policies_ask_a_shared_fact_once_and_a_refusal_stops_what_it_decides() {
 
 #[test]
 fn ask_and_help_are_the_question_and_a_list_is_asked_whole() {
-    let policy = temp_file(
+    let (_dir, policy) = temp_file(
         "bus_pass.rules",
         r#"policy bus_pass
 input {
@@ -240,11 +242,11 @@ decision owner: bool = tenure == "owner"
 
 #[test]
 fn one_name_with_two_types_is_an_error_naming_both_files_and_lines() {
-    let a = temp_file(
+    let (_a_dir, a) = temp_file(
         "a.rules",
         "policy a\ninput {\n  age: int\n}\ndecision d: bool = age > 1\n",
     );
-    let b = temp_file(
+    let (_b_dir, b) = temp_file(
         "b.rules",
         "policy b\ninput {\n  x: bool\n  age: date\n}\ndecision d: bool = x\n",
     );
@@ -267,7 +269,7 @@ fn one_name_with_two_types_is_an_error_naming_both_files_and_lines() {
 
 #[test]
 fn an_empty_ask_is_a_compile_error_where_it_is_written() {
-    let a = temp_file(
+    let (_a_dir, a) = temp_file(
         "empty.rules",
         "policy e\ninput {\n  age: int ask \"  \"\n}\n",
     );
@@ -282,7 +284,7 @@ fn an_empty_ask_is_a_compile_error_where_it_is_written() {
         "{err}"
     );
     // `ask` and `help` stay usable as field names
-    let b = temp_file(
+    let (_b_dir, b) = temp_file(
         "names.rules",
         "policy n\ninput {\n  age: int\n  ask: bool\n  help: text help \"h\"\n}\ndecision d: bool = ask\n",
     );
@@ -296,7 +298,8 @@ fn an_empty_ask_is_a_compile_error_where_it_is_written() {
 
 #[test]
 fn a_scripted_interview_asks_again_on_a_wrong_answer_goes_back_and_saves() {
-    let save = std::env::temp_dir().join(format!("rulebook-iv-save-{}.json", std::process::id()));
+    let dir = common::temp_dir("iv-save");
+    let save = dir.path().join("answers.json");
     // date of birth (wrong first), then back to it, then the rest
     let script = "\
 habitually_resident? no idea

@@ -116,7 +116,8 @@ fn text_output_deny_warnings_and_allow_comments() {
     );
 
     // the same policy with the line allowed
-    let dir = common::temp_dir("lint");
+    let tmp = common::temp_dir("lint");
+    let dir = tmp.path();
     let source = std::fs::read_to_string(Path::new(ROOT).join(file)).unwrap();
     let allowed = dir.join("allowed.rules");
     std::fs::write(
@@ -242,7 +243,8 @@ fn every_claim_about_all_inputs_holds_on_a_grid_of_inputs() {
 
 #[test]
 fn coverage_counts_a_clause_lint_proves_unreachable_apart() {
-    let dir = common::temp_dir("lint-coverage");
+    let tmp = common::temp_dir("lint-coverage");
+    let dir = tmp.path();
     let source = std::fs::read_to_string(
         Path::new(ROOT).join("crates/rulebook-cli/tests/lint/planted/when_shadowed.rules"),
     )
@@ -282,7 +284,8 @@ fn coverage_counts_a_clause_lint_proves_unreachable_apart() {
 fn a_division_in_a_branch_never_taken_is_not_blamed_for_its_neighbour() {
     // the interpreter's error names the line of a division by zero, not the
     // division: the one in the `else` never fails, whatever `household` is
-    let dir = common::temp_dir("lint-division");
+    let tmp = common::temp_dir("lint-division");
+    let dir = tmp.path();
     let file = dir.join("neighbours.rules");
     std::fs::write(
         &file,

@@ -20,7 +20,8 @@ fn ok(out: &Output, what: &str) {
 
 #[test]
 fn a_new_policy_checks_lints_is_formatted_and_passes_its_tests() {
-    let dir = temp_dir("new");
+    let tmp = temp_dir("new");
+    let dir = tmp.path();
     let name = dir.join("winter_help");
     let out = rulebook(&["new", name.to_str().unwrap()], b"");
     ok(&out, "new");
@@ -55,12 +56,12 @@ fn a_new_policy_checks_lints_is_formatted_and_passes_its_tests() {
         stdout.trim_end().ends_with("9 passed, 0 failed"),
         "{stdout}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn new_never_overwrites() {
-    let dir = temp_dir("new-twice");
+    let tmp = temp_dir("new-twice");
+    let dir = tmp.path();
     let tests = dir.join("mine.test.yaml");
     std::fs::write(&tests, "mine").unwrap();
     let out = rulebook(&["new", dir.join("mine").to_str().unwrap()], b"");
@@ -68,12 +69,12 @@ fn new_never_overwrites() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists: nothing written"));
     assert_eq!(std::fs::read_to_string(&tests).unwrap(), "mine");
     assert!(!dir.join("mine.rules").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_name_that_cannot_name_a_policy_is_refused() {
-    let dir = temp_dir("new-names");
+    let tmp = temp_dir("new-names");
+    let dir = tmp.path();
     for (name, says) in [
         ("9lives", "use letters, digits and `_`"),
         ("with-dash", "use letters, digits and `_`"),
@@ -84,6 +85,5 @@ fn a_name_that_cannot_name_a_policy_is_refused() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(says), "{name}: {stderr}");
     }
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
 }

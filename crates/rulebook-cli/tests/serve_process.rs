@@ -9,11 +9,13 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::{folder, http};
+use tempfile::TempDir;
 
 const POLICY: &str = "policy t\ninput {\n  a: int\n  note: text\n}\ndecision d: int = a * 2\n";
 const TESTS: &str =
@@ -110,18 +112,33 @@ fn logged(log: &std::path::Path) -> u64 {
     std::fs::read_to_string(log).unwrap().lines().count() as u64
 }
 
-fn setup(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+/// A folder serving `t`, and a decision log in a folder of its own: both
+/// removed when dropped (the logs of a load test are about 100 MB), so a
+/// test keeps them until its server has stopped.
+struct Files {
+    dir: TempDir,
+    log: PathBuf,
+    _log_dir: TempDir,
+}
+
+fn setup(name: &str) -> Files {
     let dir = folder(name);
-    std::fs::write(dir.join("t.rules"), POLICY).unwrap();
-    std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
-    let log = folder(&format!("{name}-log")).join("decisions.jsonl");
-    (dir, log)
+    std::fs::write(dir.path().join("t.rules"), POLICY).unwrap();
+    std::fs::write(dir.path().join("t.test.yaml"), TESTS).unwrap();
+    let log_dir = folder(&format!("{name}-log"));
+    let log = log_dir.path().join("decisions.jsonl");
+    Files {
+        dir,
+        log,
+        _log_dir: log_dir,
+    }
 }
 
 #[test]
 fn kill_9_under_load_loses_no_answered_decision() {
-    let (dir, log) = setup("kill9");
-    let (mut child, addr) = spawn_server(&dir, &log);
+    let files = setup("kill9");
+    let (dir, log) = (files.dir.path(), files.log.as_path());
+    let (mut child, addr) = spawn_server(dir, log);
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(addr, stop.clone());
     std::thread::sleep(Duration::from_millis(1500));
@@ -133,25 +150,22 @@ fn kill_9_under_load_loses_no_answered_decision() {
     // killed in the middle of writing a group, the file may end in a torn
     // line: an entry that was never synced, so never answered. Repair cuts
     // exactly that, and every answered decision is still there.
-    let repaired = rulebook_serve::decision_log::repair(&log).unwrap();
+    let repaired = rulebook_serve::decision_log::repair(log).unwrap();
     if let Some(cut) = &repaired.cut {
         assert!(cut.reason.contains("incomplete"), "{cut:?}");
     }
-    let in_log = logged(&log);
+    let in_log = logged(log);
     assert!(
         in_log >= answered,
         "{answered} decisions answered, {in_log} in the log"
     );
-    // the logs of a load test are about 100 MB: not left behind
-    for d in [dir.as_path(), log.parent().unwrap()] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 #[test]
 fn sigterm_stops_cleanly_and_loses_no_answered_decision() {
-    let (dir, log) = setup("sigterm");
-    let (mut child, addr) = spawn_server(&dir, &log);
+    let files = setup("sigterm");
+    let (dir, log) = (files.dir.path(), files.log.as_path());
+    let (mut child, addr) = spawn_server(dir, log);
     let stop = Arc::new(AtomicBool::new(false));
     let clients = load(addr, stop.clone());
     std::thread::sleep(Duration::from_millis(1500));
@@ -162,37 +176,34 @@ fn sigterm_stops_cleanly_and_loses_no_answered_decision() {
     let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
     assert!(status.success(), "exit status after SIGTERM: {status:?}");
     assert!(answered > 0);
-    let in_log = logged(&log);
+    let in_log = logged(log);
     assert!(
         in_log >= answered,
         "{answered} decisions answered, {in_log} in the log"
     );
-    // the logs of a load test are about 100 MB: not left behind
-    for d in [dir.as_path(), log.parent().unwrap()] {
-        let _ = std::fs::remove_dir_all(d);
-    }
 }
 
 #[test]
 fn a_torn_log_tail_stops_the_start_until_repaired() {
-    let (dir, log) = setup("torn");
+    let files = setup("torn");
+    let (dir, log) = (files.dir.path(), files.log.as_path());
     let mut bytes = Vec::new();
     {
-        let (mut child, addr) = spawn_server(&dir, &log);
+        let (mut child, addr) = spawn_server(dir, log);
         assert_eq!(evaluate(addr), 200);
         child.kill().unwrap();
         child.wait().unwrap();
-        bytes.extend(std::fs::read(&log).unwrap());
+        bytes.extend(std::fs::read(log).unwrap());
     }
     // a crash in the middle of a line
-    std::fs::write(&log, [&bytes[..], b"{\"seq\":3,\"prev\":\"ab"].concat()).unwrap();
-    let out = serve_command(&dir, &log).output().unwrap();
+    std::fs::write(log, [&bytes[..], b"{\"seq\":3,\"prev\":\"ab"].concat()).unwrap();
+    let out = serve_command(dir, log).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("rulebook log repair"), "{stderr}");
     let repair = Command::new(env!("CARGO_BIN_EXE_rulebook"))
         .args(["log", "repair"])
-        .arg(&log)
+        .arg(log)
         .output()
         .unwrap();
     assert!(
@@ -200,23 +211,24 @@ fn a_torn_log_tail_stops_the_start_until_repaired() {
         "{}",
         String::from_utf8_lossy(&repair.stderr)
     );
-    assert_eq!(std::fs::read(&log).unwrap(), bytes);
-    let (mut child, addr) = spawn_server(&dir, &log);
+    assert_eq!(std::fs::read(log).unwrap(), bytes);
+    let (mut child, addr) = spawn_server(dir, log);
     assert_eq!(evaluate(addr), 200);
     child.kill().unwrap();
     child.wait().unwrap();
-    logged(&log);
+    logged(log);
 }
 
 #[test]
 fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
-    let (dir, log) = setup("keyed");
+    let files = setup("keyed");
+    let (dir, log) = (files.dir.path(), files.log.as_path());
     let secrets = folder("keyed-secrets");
-    let key = secrets.join("log.key");
+    let key = secrets.path().join("log.key");
     std::fs::write(&key, "a-log-key-of-32-bytes-0123456789\n").unwrap();
-    let token = secrets.join("admin.token");
+    let token = secrets.path().join("admin.token");
     std::fs::write(&token, "admin-token-0123456789\n").unwrap();
-    let mut command = serve_command(&dir, &log);
+    let mut command = serve_command(dir, log);
     command
         .arg("--log-key-file")
         .arg(&key)
@@ -235,14 +247,14 @@ fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("rollback (admin request)"), "{stderr}");
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = std::fs::read_to_string(log).unwrap();
     for event in ["\"start\"", "\"reload\"", "\"rollback\"", "\"stop\""] {
         assert!(text.contains(event), "no {event} event in\n{text}");
     }
     let verify = |extra: &[&std::ffi::OsStr]| {
         Command::new(env!("CARGO_BIN_EXE_rulebook"))
             .args(["log", "verify"])
-            .arg(&log)
+            .arg(log)
             .args(extra)
             .output()
             .unwrap()
@@ -268,7 +280,7 @@ fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
         "{body},\"{seal}\":\"{}\"}}\n",
         rulebook::sha256_hex(body.as_bytes())
     );
-    std::fs::write(&log, format!("{text}{forged}")).unwrap();
+    std::fs::write(log, format!("{text}{forged}")).unwrap();
     assert!(!verify(&["--key-file".as_ref(), key.as_os_str()])
         .status
         .success());

@@ -13,9 +13,9 @@ fn served() -> Server {
     let dir = support::folder("explain");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../rules/");
     for f in ["pension_credit.rules", "pension_credit.test.yaml"] {
-        std::fs::copy(format!("{root}{f}"), dir.join(f)).unwrap();
+        std::fs::copy(format!("{root}{f}"), dir.path().join(f)).unwrap();
     }
-    let server = support::start(&dir, Setup::default());
+    let server = support::start(dir.path(), Setup::default()).keeping(dir);
     assert_eq!(server.report.rejected(), 0, "{:?}", server.report);
     server
 }

@@ -19,16 +19,17 @@ fn served(limits: Limits) -> Server {
         "council_tax_reduction.rules",
         "council_tax_reduction.test.yaml",
     ] {
-        std::fs::copy(format!("{root}{f}"), dir.join(f)).unwrap();
+        std::fs::copy(format!("{root}{f}"), dir.path().join(f)).unwrap();
     }
     let server = support::start(
-        &dir,
+        dir.path(),
         Setup {
             limits,
             store: StoreOptions::default(),
             ..Setup::default()
         },
-    );
+    )
+    .keeping(dir);
     assert_eq!(server.report.rejected(), 0, "{:?}", server.report);
     server
 }

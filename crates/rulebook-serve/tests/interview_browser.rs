@@ -28,10 +28,14 @@ fn served(policies: &[&str]) -> Server {
     let dir = support::folder("interview-browser");
     for p in policies {
         for ext in ["rules", "test.yaml"] {
-            std::fs::copy(format!("{RULES}{p}.{ext}"), dir.join(format!("{p}.{ext}"))).unwrap();
+            std::fs::copy(
+                format!("{RULES}{p}.{ext}"),
+                dir.path().join(format!("{p}.{ext}")),
+            )
+            .unwrap();
         }
     }
-    let server = support::start(&dir, Setup::default());
+    let server = support::start(dir.path(), Setup::default()).keeping(dir);
     assert_eq!(server.report.rejected(), 0, "{:?}", server.report);
     server
 }
@@ -806,7 +810,7 @@ fn assert_refused(b: &Browser, interview: &Interview, q: &Value, any: &str) {
 fn without_chromium_the_browser_tests_fail_saying_how_to_get_it() {
     // a PATH with neither program: the message Browser::start fails with
     let empty = support::folder("no-browser");
-    let e = browser::locate(empty.as_os_str()).unwrap_err();
+    let e = browser::locate(empty.path().as_os_str()).unwrap_err();
     assert!(
         e.contains("chromium and chromedriver are not on the PATH"),
         "{e}"

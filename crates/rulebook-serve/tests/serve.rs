@@ -49,15 +49,14 @@ fn start(dir: &Path, log: Option<Arc<DecisionLog>>) -> (Server, Arc<PolicyStore>
 
 #[test]
 fn live_edits_never_fail_a_request_and_broken_versions_never_serve() {
-    let dir = std::env::temp_dir().join(format!("rulebook-serve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = support::folder("serve");
+    let dir = tmp.path();
     let rules = dir.join("t.rules");
     std::fs::write(&rules, good_policy(0)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
     let log_path = dir.join("decisions.jsonl");
     let log = Arc::new(DecisionLog::open(&log_path).unwrap());
-    let (server, store) = start(&dir, Some(log.clone()));
+    let (server, store) = start(dir, Some(log.clone()));
     let _watch = store
         .watch(Duration::from_millis(20), Duration::from_millis(60), |_| {})
         .unwrap();
@@ -171,11 +170,10 @@ fn live_edits_never_fail_a_request_and_broken_versions_never_serve() {
 
 #[test]
 fn the_api_answers_bad_requests_with_clear_errors() {
-    let dir = std::env::temp_dir().join(format!("rulebook-serve-api-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = support::folder("serve-api");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), good_policy(1)).unwrap();
-    let (server, _store) = start(&dir, None);
+    let (server, _store) = start(dir, None);
     let a = server.addr;
     let (s, body) = http(a, "GET", "/healthz", "");
     assert_eq!(s, 200, "{body}");

@@ -16,9 +16,9 @@ const POLICY: &str = "policy t\ninput {\n  receives_universal_credit: bool\n  re
 
 fn server() -> Server {
     let dir = folder("serve-errors");
-    std::fs::write(dir.join("t.rules"), POLICY).unwrap();
+    std::fs::write(dir.path().join("t.rules"), POLICY).unwrap();
     support::start(
-        &dir,
+        dir.path(),
         Setup {
             store: StoreOptions {
                 allow_untested: true,
@@ -31,6 +31,7 @@ fn server() -> Server {
             ..Setup::default()
         },
     )
+    .keeping(dir)
 }
 
 fn post(s: &Server, path: &str, body: &str) -> Reply {

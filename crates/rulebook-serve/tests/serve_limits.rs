@@ -48,13 +48,13 @@ fn d(addr: std::net::SocketAddr) -> serde_json::Value {
 /// A folder serving `t`, edited once, so that it has a version to roll back to.
 fn served_twice(setup: Setup) -> support::Server {
     let dir = folder("admin");
-    std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
-    std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
-    let server = start(&dir, setup);
-    std::fs::write(dir.join("t.rules"), policy(3)).unwrap();
+    std::fs::write(dir.path().join("t.rules"), policy(2)).unwrap();
+    std::fs::write(dir.path().join("t.test.yaml"), TESTS).unwrap();
+    let server = start(dir.path(), setup);
+    std::fs::write(dir.path().join("t.rules"), policy(3)).unwrap();
     server.store.reload().unwrap();
     assert_eq!(d(server.addr), 3);
-    server
+    server.keeping(dir)
 }
 
 #[test]
@@ -120,10 +120,11 @@ fn admin_endpoints_need_the_token_and_a_wrong_one_changes_nothing() {
 
 #[test]
 fn json_endpoints_check_the_content_type_and_errors_give_nothing_away() {
-    let dir = folder("ctype");
+    let tmp = folder("ctype");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
-    let server = start(&dir, Setup::default());
+    let server = start(dir, Setup::default());
     let a = server.addr;
     let body = r#"{"facts":{"a":1}}"#;
     for headers in [&[][..], &["Content-Type: text/plain"][..]] {
@@ -165,10 +166,11 @@ fn json_endpoints_check_the_content_type_and_errors_give_nothing_away() {
 
 #[test]
 fn list_elements_per_request_are_bounded() {
-    let dir = folder("elements");
+    let tmp = folder("elements");
+    let dir = tmp.path();
     std::fs::write(dir.join("slow.rules"), SLOW).unwrap();
     let server = start(
-        &dir,
+        dir,
         Setup {
             store: rulebook_serve::store::StoreOptions {
                 allow_untested: true,
@@ -208,9 +210,9 @@ fn list_elements_per_request_are_bounded() {
 
 fn slow_server(limits: Limits) -> support::Server {
     let dir = folder("slow");
-    std::fs::write(dir.join("slow.rules"), SLOW).unwrap();
+    std::fs::write(dir.path().join("slow.rules"), SLOW).unwrap();
     start(
-        &dir,
+        dir.path(),
         Setup {
             store: rulebook_serve::store::StoreOptions {
                 allow_untested: true,
@@ -220,6 +222,7 @@ fn slow_server(limits: Limits) -> support::Server {
             ..Setup::default()
         },
     )
+    .keeping(dir)
 }
 
 #[test]
@@ -311,11 +314,12 @@ fn concurrent_batches_are_bounded() {
 
 #[test]
 fn slow_and_idle_connections_are_closed_and_do_not_lock_others_out() {
-    let dir = folder("conns");
+    let tmp = folder("conns");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
     let server = start(
-        &dir,
+        dir,
         Setup {
             limits: Limits {
                 max_connections: 8,
@@ -346,13 +350,14 @@ fn slow_and_idle_connections_are_closed_and_do_not_lock_others_out() {
 
 #[test]
 fn the_log_keeps_only_declared_facts_as_parsed() {
-    let dir = folder("declared");
+    let tmp = folder("declared");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
     let path = dir.join("log.jsonl");
     let log = Arc::new(DecisionLog::open(&path).unwrap());
     let server = start(
-        &dir,
+        dir,
         Setup {
             logging: Some(Logging {
                 log: log.clone(),
@@ -381,12 +386,13 @@ fn the_log_keeps_only_declared_facts_as_parsed() {
 
 #[test]
 fn the_log_can_keep_only_a_digest_of_the_facts() {
-    let dir = folder("digest");
+    let tmp = folder("digest");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
     let path = dir.join("log.jsonl");
     let server = start(
-        &dir,
+        dir,
         Setup {
             logging: Some(Logging {
                 log: Arc::new(DecisionLog::open(&path).unwrap()),
@@ -421,7 +427,8 @@ fn the_log_can_keep_only_a_digest_of_the_facts() {
 
 #[test]
 fn personal_facts_reach_the_log_only_as_keyed_hashes() {
-    let dir = folder("personal");
+    let tmp = folder("personal");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("p.rules"),
         "policy p\ninput {\n  dob: date personal\n  a: int\n}\ndecision d: int = a * 2\n",
@@ -430,9 +437,10 @@ fn personal_facts_reach_the_log_only_as_keyed_hashes() {
     std::fs::write(dir.join("p.test.yaml"), TESTS.replace("d is", "p d is")).unwrap();
     let body = r#"{"facts":{"dob":"1950-03-04","a":1}}"#;
     for key in [Some(b"0123456789abcdef-key".to_vec()), None] {
-        let path = folder("personal-log").join("log.jsonl");
+        let log_dir = folder("personal-log");
+        let path = log_dir.path().join("log.jsonl");
         let server = start(
-            &dir,
+            dir,
             Setup {
                 logging: Some(Logging {
                     log: Arc::new(DecisionLog::open(&path).unwrap()),
@@ -466,7 +474,8 @@ fn personal_facts_reach_the_log_only_as_keyed_hashes() {
 #[test]
 fn a_stalled_log_gets_503s_never_unlogged_answers() {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let dir = folder("stalled");
+    let tmp = folder("stalled");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("t.rules"),
         "policy t\ninput {\n  a: int\n  note: text\n}\ndecision d: int = a * 2\n",
@@ -488,7 +497,7 @@ fn a_stalled_log_gets_503s_never_unlogged_answers() {
     )
     .unwrap();
     let server = start(
-        &dir,
+        dir,
         Setup {
             logging: Some(Logging {
                 log: Arc::new(log),
@@ -546,11 +555,12 @@ fn a_stalled_log_gets_503s_never_unlogged_answers() {
 
 #[test]
 fn bodies_over_the_limit_get_413_on_both_endpoints() {
-    let dir = folder("body");
+    let tmp = folder("body");
+    let dir = tmp.path();
     std::fs::write(dir.join("t.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("t.test.yaml"), TESTS).unwrap();
     let server = start(
-        &dir,
+        dir,
         Setup {
             limits: Limits {
                 max_body: 1000,

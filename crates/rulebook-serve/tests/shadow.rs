@@ -31,17 +31,18 @@ const TESTS: &str = "cases:\n  - name: a child gets nothing\n    as_of: 2026-01-
 
 fn start(limits: Limits) -> Server {
     let dir = support::folder("shadow");
-    std::fs::write(dir.join("benefit.rules"), policy("benefit", "0.5")).unwrap();
-    std::fs::write(dir.join("benefit.test.yaml"), TESTS).unwrap();
+    std::fs::write(dir.path().join("benefit.rules"), policy("benefit", "0.5")).unwrap();
+    std::fs::write(dir.path().join("benefit.test.yaml"), TESTS).unwrap();
     let server = support::start(
-        &dir,
+        dir.path(),
         Setup {
             store: StoreOptions::default(),
             limits,
             admin: Some(TOKEN),
             ..Setup::default()
         },
-    );
+    )
+    .keeping(dir);
     assert_eq!(server.report.rejected(), 0, "{:?}", server.report);
     server
 }

@@ -5,13 +5,14 @@
 
 use rulebook::Date;
 use rulebook_serve::store::{Change, PolicyStore, StoreOptions};
-use std::path::PathBuf;
+use tempfile::TempDir;
 
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-store-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty folder of its own, removed when dropped.
+fn folder(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("rulebook-store-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn policy(factor: i64) -> String {
@@ -32,10 +33,11 @@ fn d_of(store: &PolicyStore) -> serde_json::Value {
 
 #[test]
 fn only_versions_that_compile_and_pass_their_tests_go_live() {
-    let dir = folder("gate");
+    let tmp = folder("gate");
+    let dir = tmp.path();
     std::fs::write(dir.join("p.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("p.test.yaml"), TESTS).unwrap();
-    let (store, report) = PolicyStore::open(&dir).unwrap();
+    let (store, report) = PolicyStore::open(dir).unwrap();
     assert!(matches!(&report.changes[..], [Change::Added { policy, .. }] if policy == "p"));
     assert_eq!(d_of(&store), 20);
     let first = store.get("p").unwrap();
@@ -117,10 +119,11 @@ fn reasons(store: &PolicyStore) -> Vec<(String, String)> {
 
 #[test]
 fn removed_files_stop_serving() {
-    let dir = folder("removed");
+    let tmp = folder("removed");
+    let dir = tmp.path();
     std::fs::write(dir.join("a.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("a.test.yaml"), TESTS).unwrap();
-    let (store, report) = open(&dir, false);
+    let (store, report) = open(dir, false);
     assert_eq!(report.rejected(), 0, "{report:?}");
     std::fs::remove_file(dir.join("a.rules")).unwrap();
     let report = store.reload().unwrap();
@@ -133,13 +136,14 @@ fn removed_files_stop_serving() {
 
 #[test]
 fn two_files_claiming_one_name_are_both_refused_at_start_and_on_reload() {
-    let dir = folder("names");
+    let tmp = folder("names");
+    let dir = tmp.path();
     std::fs::write(dir.join("a.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("a.test.yaml"), TESTS).unwrap();
     std::fs::write(dir.join("b.rules"), policy(2).replace("a * 2", "2 * a")).unwrap();
     std::fs::write(dir.join("b.test.yaml"), TESTS).unwrap();
     // at start-up: neither is served, whatever their names' order
-    let (store, report) = open(&dir, false);
+    let (store, report) = open(dir, false);
     assert_eq!(report.rejected(), 2, "{report:?}");
     assert!(store.get("p").is_none());
     for (file, reason) in reasons(&store) {
@@ -198,10 +202,11 @@ fn a_module_is_identified_by_its_own_bytes_not_its_metadata() {
     assert_eq!(out["hash"], rulebook::sha256_hex(&wasm));
 
     // dropped beside the real policy: a name clash, neither is served
-    let dir = folder("forged");
+    let tmp = folder("forged");
+    let dir = tmp.path();
     std::fs::write(dir.join("p.rules"), &good).unwrap();
     std::fs::write(dir.join("p.test.yaml"), TESTS).unwrap();
-    let (store, _) = open(&dir, false);
+    let (store, _) = open(dir, false);
     assert_eq!(d_of(&store), 20);
     std::fs::write(dir.join("a_evil.wasm"), &wasm).unwrap();
     std::fs::write(
@@ -212,27 +217,28 @@ fn a_module_is_identified_by_its_own_bytes_not_its_metadata() {
     store.reload().unwrap();
     assert!(store.get("p").is_none());
     // and after a restart, the same
-    let (restarted, report) = open(&dir, true);
+    let (restarted, report) = open(dir, true);
     assert!(restarted.get("p").is_none(), "{report:?}");
 }
 
 #[test]
 fn the_test_gate_never_fails_open() {
-    let dir = folder("gate-open");
+    let tmp = folder("gate-open");
+    let dir = tmp.path();
     std::fs::write(dir.join("p.rules"), policy(2)).unwrap();
     // no tests: refused unless untested policies are allowed
-    let (store, report) = open(&dir, false);
+    let (store, report) = open(dir, false);
     assert!(store.get("p").is_none());
     assert!(
         matches!(&report.changes[..], [Change::Rejected { reason, .. }] if reason.contains("--allow-untested")),
         "{report:?}"
     );
-    let (store, _) = open(&dir, true);
+    let (store, _) = open(dir, true);
     assert_eq!(d_of(&store), 20);
 
     // tested version served; the tests are moved away and a wrong edit made
     std::fs::write(dir.join("p.test.yaml"), TESTS).unwrap();
-    let (store, report) = open(&dir, true);
+    let (store, report) = open(dir, true);
     assert_eq!(report.rejected(), 0);
     std::fs::rename(dir.join("p.test.yaml"), dir.join("p.test.yaml.off")).unwrap();
     std::fs::write(dir.join("p.rules"), policy(3)).unwrap();
@@ -260,7 +266,7 @@ fn the_test_gate_never_fails_open() {
     );
     assert_eq!(d_of(&store), 30);
     // a restarted store decides the same
-    let (restarted, _) = open(&dir, false);
+    let (restarted, _) = open(dir, false);
     assert_eq!(d_of(&restarted), 30);
     // the rejected candidate is shown with its reason while it is refused
     std::fs::write(dir.join("p.rules"), policy(4)).unwrap();
@@ -277,13 +283,14 @@ fn the_test_gate_never_fails_open() {
 
 #[test]
 fn oversized_files_are_refused_without_compiling() {
-    let dir = folder("big");
+    let tmp = folder("big");
+    let dir = tmp.path();
     let mut big = policy(2);
     big.push_str(&"# padding\n".repeat(200));
     std::fs::write(dir.join("p.rules"), &big).unwrap();
     std::fs::write(dir.join("p.test.yaml"), TESTS).unwrap();
     let (store, report) = PolicyStore::open_with(
-        &dir,
+        dir,
         StoreOptions {
             max_policy_bytes: 1000,
             ..StoreOptions::default()
@@ -299,10 +306,11 @@ fn oversized_files_are_refused_without_compiling() {
 
 #[test]
 fn a_rollback_lasts_until_the_file_changes() {
-    let dir = folder("rollback");
+    let tmp = folder("rollback");
+    let dir = tmp.path();
     std::fs::write(dir.join("p.rules"), policy(2)).unwrap();
     std::fs::write(dir.join("p.test.yaml"), TESTS).unwrap();
-    let (store, _) = open(&dir, false);
+    let (store, _) = open(dir, false);
     std::fs::write(dir.join("p.rules"), policy(2).replace("a * 2", "a + a")).unwrap();
     store.reload().unwrap();
     let second = store.get("p").unwrap().policy.hash().to_string();
@@ -326,11 +334,12 @@ fn a_rollback_lasts_until_the_file_changes() {
 
 #[test]
 fn compiled_modules_are_served_too() {
-    let dir = folder("wasm");
+    let tmp = folder("wasm");
+    let dir = tmp.path();
     let p = rulebook::Policy::from_source("p.rules", &policy(7)).unwrap();
     std::fs::write(dir.join("p.wasm"), p.wasm()).unwrap();
     std::fs::write(dir.join("p.test.yaml"), TESTS.replace("d: 4", "d: 14")).unwrap();
-    let (store, report) = open(&dir, false);
+    let (store, report) = open(dir, false);
     assert_eq!(report.rejected(), 0, "{report:?}");
     assert_eq!(d_of(&store), 70);
     std::fs::write(dir.join("junk.wasm"), b"not a module").unwrap();

@@ -5,6 +5,7 @@
 
 use rulebook_testing::{run_file_with, RunOptions};
 use std::path::PathBuf;
+use tempfile::TempDir;
 
 const POLICY: &str = r#"
 policy allowance
@@ -20,18 +21,22 @@ decision award: money = if eligible then 100 - income else 0
 decision capped: money = if eligible then max(0, 100 - income) else 0
 "#;
 
-fn suite(name: &str, properties: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rulebook-props-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("allowance.rules"), POLICY).unwrap();
-    let file = dir.join("allowance.test.yaml");
+/// A test file of `properties` beside the policy, in a folder of its own
+/// (removed when the `TempDir` is dropped), and the file's path.
+fn suite(name: &str, properties: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("rulebook-props-{name}-"))
+        .tempdir()
+        .unwrap();
+    std::fs::write(dir.path().join("allowance.rules"), POLICY).unwrap();
+    let file = dir.path().join("allowance.test.yaml");
     std::fs::write(&file, format!("cases: []\nproperties:\n{properties}")).unwrap();
-    file
+    (dir, file)
 }
 
 #[test]
 fn true_properties_pass() {
-    let file = suite(
+    let (_dir, file) = suite(
         "ok",
         r#"  - name: capped award is never negative
     always: capped >= 0
@@ -53,7 +58,7 @@ fn true_properties_pass() {
 
 #[test]
 fn a_false_property_shrinks_to_a_minimal_counterexample() {
-    let file = suite(
+    let (_dir, file) = suite(
         "fail",
         r#"  - name: award is never negative
     always: award >= 0
@@ -80,7 +85,7 @@ fn a_false_property_shrinks_to_a_minimal_counterexample() {
 
 #[test]
 fn wrong_monotonicity_and_dependencies_are_found() {
-    let file = suite(
+    let (_dir, file) = suite(
         "fail2",
         r#"  - name: award grows with income (wrong)
     monotone: { fact: income, decision: award, direction: non_decreasing }
@@ -101,7 +106,7 @@ fn wrong_monotonicity_and_dependencies_are_found() {
 
 #[test]
 fn the_same_seed_repeats_and_another_seed_varies() {
-    let file = suite(
+    let (_dir, file) = suite(
         "seed",
         r#"  - name: award is never negative
     always: award >= 0

@@ -6,6 +6,7 @@
 
 use rulebook_testing as testing;
 use std::path::PathBuf;
+use tempfile::TempDir;
 
 const POLICY: &str = "policy pension_credit
 input {
@@ -19,17 +20,20 @@ decision uc: bool = receives_universal_credit
 decision ages: int = sum(c in children: c.age)
 ";
 
-fn write(name: &str, yaml: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rulebook-yaml-authoring-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("pension_credit.rules"), POLICY).unwrap();
-    let file = dir.join("pension_credit.test.yaml");
+/// A folder of its own (removed when the `TempDir` is dropped) with the
+/// policy and the test file `yaml`, and the test file's path.
+fn write(name: &str, yaml: &str) -> (TempDir, PathBuf) {
+    let dir = temp_dir(&format!("rulebook-yaml-authoring-{name}-"));
+    std::fs::write(dir.path().join("pension_credit.rules"), POLICY).unwrap();
+    let file = dir.path().join("pension_credit.test.yaml");
     std::fs::write(&file, yaml).unwrap();
-    file
+    (dir, file)
+}
+
+/// A fresh empty folder under the system temp dir, named from `prefix`,
+/// removed when dropped.
+fn temp_dir(prefix: &str) -> TempDir {
+    tempfile::Builder::new().prefix(prefix).tempdir().unwrap()
 }
 
 fn failures(report: &testing::FileReport) -> Vec<String> {
@@ -43,7 +47,7 @@ fn failures(report: &testing::FileReport) -> Vec<String> {
 
 #[test]
 fn merge_keys_share_facts_between_cases() {
-    let file = write(
+    let (_dir, file) = write(
         "merge",
         "x-base: &base { a: 1, b: 2, receives_universal_credit: true }
 x-kids: &kids { children: [{ age: 3 }] }
@@ -83,7 +87,7 @@ cases:
 
 #[test]
 fn tags_are_refused_with_their_location() {
-    let file = write(
+    let (_dir, file) = write(
         "tags",
         "cases:
   - name: tagged
@@ -103,7 +107,7 @@ fn tags_are_refused_with_their_location() {
 
 #[test]
 fn a_bad_merge_is_a_clear_error() {
-    let file = write(
+    let (_dir, file) = write(
         "badmerge",
         "cases:
   - name: merging a number
@@ -119,7 +123,7 @@ fn a_bad_merge_is_a_clear_error() {
 
 #[test]
 fn an_unknown_key_in_a_case_names_the_case_and_its_line() {
-    let file = write(
+    let (_dir, file) = write(
         "unknown",
         "x-base: &base { a: 1 }
 cases:
@@ -137,7 +141,7 @@ cases:
 
 #[test]
 fn an_undeclared_fact_fails_its_case_with_a_did_you_mean() {
-    let file = write(
+    let (_dir, file) = write(
         "undeclared",
         "cases:
   - name: misspelt fact
@@ -172,8 +176,8 @@ fn an_undeclared_fact_fails_its_case_with_a_did_you_mean() {
 
 #[test]
 fn property_failures_show_values_as_the_decisions_json_does() {
-    let dir = std::env::temp_dir().join(format!("rulebook-yaml-props-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("rulebook-yaml-props-");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("p.rules"),
         "policy p\ninput {\n  a: int\n  b: int\n}\ndecision label: text = if a > b then \"high\" else \"low\"\ndecision pay: money = a * £1.50\n",
@@ -218,7 +222,7 @@ fn malformed_items_are_described_without_rust_type_names() {
         ),
         ("missing", "cases:\n  - name: c\n    missing: 5\n"),
     ] {
-        let file = write(name, yaml);
+        let (_dir, file) = write(name, yaml);
         let e = testing::run_file(&file).unwrap_err().to_string();
         assert!(e.contains(":2: "), "{e}");
         for internal in ["struct ", "u32", "Monotone", "sequence", "mappingping"] {

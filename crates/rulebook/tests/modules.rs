@@ -10,6 +10,13 @@ use rulebook::__private::{num, read_meta};
 use rulebook::{Date, EvalError, LoadError, Policy, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// A fresh empty folder under the system temp dir, named from `prefix`,
+/// removed when dropped.
+fn temp_dir(prefix: &str) -> TempDir {
+    tempfile::Builder::new().prefix(prefix).tempdir().unwrap()
+}
 
 #[test]
 fn every_emitted_module_validates_and_imports_nothing() {
@@ -45,8 +52,7 @@ fn every_emitted_module_validates_and_imports_nothing() {
 #[test]
 fn a_module_from_disk_evaluates_like_its_source() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("rules");
-    let dir = std::env::temp_dir().join(format!("rulebook-modules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("rulebook-modules-");
     let as_of = Date::parse("2026-11-27").unwrap();
     for name in [
         "pension_credit",
@@ -54,7 +60,7 @@ fn a_module_from_disk_evaluates_like_its_source() {
         "council_tax_reduction",
     ] {
         let source = Policy::from_file(root.join(format!("{name}.rules"))).unwrap();
-        let wasm_path = dir.join(format!("{name}.wasm"));
+        let wasm_path = dir.path().join(format!("{name}.wasm"));
         std::fs::write(&wasm_path, source.wasm()).unwrap();
         let loaded = Policy::from_wasm_file(&wasm_path).unwrap();
         let facts = std::fs::read_to_string(root.join(format!("{name}.example.json"))).unwrap();
@@ -253,8 +259,9 @@ fn a_batch_keeps_good_records_beside_bad_ones() {
 
 #[test]
 fn the_native_code_cache_is_used_and_a_corrupt_entry_is_ignored() {
-    let dir = std::env::temp_dir().join(format!("rulebook-cache-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // a folder the cache makes itself
+    let tmp = temp_dir("rulebook-cache-");
+    let dir = tmp.path().join("cache");
     let mut config = RuntimeConfig::default();
     config.cache_dir = Some(dir.clone());
     let runtime = Runtime::new(config).unwrap();

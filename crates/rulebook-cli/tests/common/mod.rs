@@ -1,11 +1,10 @@
 //! What the command-line tests share: running the `rulebook` binary from
-//! the repository's root, as a user would, and a temporary folder per test
-//! binary.
+//! the repository's root, as a user would, and a temporary folder per test.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use tempfile::TempDir;
 
 /// `rulebook ARGS...` run from the repository's root with `stdin` as its
 /// standard input.
@@ -25,9 +24,12 @@ pub fn rulebook(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A folder of this test binary's own under the system's temporary folder.
-pub fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("rulebook-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A fresh, empty folder of the calling test's own, `rulebook-TAG-...`
+/// under the system's temporary folder, removed when dropped: tests running
+/// at once never share a file.
+pub fn temp_dir(tag: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("rulebook-{tag}-"))
+        .tempdir()
+        .unwrap()
 }

@@ -6,35 +6,26 @@ use super::writer::*;
 use super::*;
 use std::fs::File;
 use std::io::{self, Write};
-use std::sync::atomic::AtomicU64;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 use std::time::UNIX_EPOCH;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh empty directory under the system temp dir.
-struct TempDir(PathBuf);
+/// A fresh empty directory under the system temp dir, removed when dropped.
+struct TempDir(tempfile::TempDir);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "rulebook-decision-log-{}-{}-{name}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("rulebook-decision-log-{name}-"))
+            .tempdir()
+            .unwrap();
         TempDir(dir)
     }
-    fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+    fn path(&self) -> &Path {
+        self.0.path()
     }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    fn file(&self, name: &str) -> PathBuf {
+        self.path().join(name)
     }
 }
 
@@ -494,7 +485,7 @@ fn reopening_continues_the_chain() {
     assert!(verify_with_head(&path, &first.sha256).unwrap().is_intact());
     // One writer per file in this process.
     let log = DecisionLog::open(&path).unwrap();
-    let alias = dir.0.join(".").join("log.jsonl");
+    let alias = dir.path().join(".").join("log.jsonl");
     let err = DecisionLog::open(&alias).unwrap_err();
     assert!(matches!(err, LogError::AlreadyOpen(_)), "{err}");
     assert!(err.to_string().contains("already open"), "{err}");
@@ -564,7 +555,7 @@ fn open_refuses_a_broken_last_line() {
     assert_eq!(std::fs::read(&path).unwrap(), b"\n");
 
     // A directory is an I/O error naming the path.
-    let msg = DecisionLog::open(&dir.0).unwrap_err().to_string();
+    let msg = DecisionLog::open(dir.path()).unwrap_err().to_string();
     assert!(msg.contains("rulebook-decision-log"), "{msg}");
 }
 

@@ -7,8 +7,10 @@
 //! test saying so, unless `RULEBOOK_SKIP_BROWSER=1` is set, when it says it
 //! skipped and returns `None`. Each browser has its own chromedriver on a
 //! free loopback port and a fresh profile folder; dropping it ends the
-//! session, stops chromedriver and removes the folder. One browser runs at
-//! a time in a test binary (the machine may have two cores).
+//! session, stops chromedriver and removes the folder, pass or fail (when
+//! Chromium fails to start, the test's message shows the end of
+//! chromedriver's log). One browser runs at a time in a test binary (the
+//! machine may have two cores).
 //!
 //! The calls are blocking (a small runtime of its own) so that a test reads
 //! as a person's steps. Every wait polls up to `WAIT`; nothing sleeps a
@@ -29,9 +31,9 @@ use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 
 /// How long any wait polls before the test fails.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -59,17 +61,26 @@ const CHROMIUM_ARGS: &[&str] = &[
 /// One browser at a time in a test binary.
 static TURN: Mutex<()> = Mutex::new(());
 
-/// A fresh folder for one browser's profile and chromedriver's log.
-fn fresh_folder() -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "rulebook-browser-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh folder for one browser's profile and chromedriver's log,
+/// removed when dropped.
+fn fresh_folder() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("rulebook-browser-")
+        .tempdir()
+        .unwrap()
+}
+
+/// The end of chromedriver's log in `folder`, for a failure message: the
+/// folder is removed when the test ends.
+fn driver_log(folder: &Path) -> String {
+    let log = folder.join("chromedriver.log");
+    match std::fs::read_to_string(&log) {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(40)..].join("\n")
+        }
+        Err(e) => format!("{}: {e}", log.display()),
+    }
 }
 
 /// The two programs a browser test needs.
@@ -164,8 +175,8 @@ fn start_driver(programs: &Programs, folder: &Path) -> Driver {
         drop(driver);
     }
     panic!(
-        "chromedriver did not start listening; its log: {}",
-        log.display()
+        "chromedriver did not start listening; the end of its log:\n{}",
+        driver_log(folder)
     );
 }
 
@@ -174,7 +185,8 @@ pub struct Browser {
     runtime: tokio::runtime::Runtime,
     client: Option<Client>,
     driver: Option<Driver>,
-    folder: PathBuf,
+    /// Removed after `drop` has stopped Chromium and chromedriver.
+    folder: TempDir,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -190,9 +202,9 @@ impl Browser {
         let programs = locate(&path).unwrap_or_else(|e| panic!("{e}"));
         let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
         let folder = fresh_folder();
-        let profile = folder.join("profile");
+        let profile = folder.path().join("profile");
         std::fs::create_dir_all(&profile).unwrap();
-        let driver = start_driver(&programs, &folder);
+        let driver = start_driver(&programs, folder.path());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -213,14 +225,14 @@ impl Browser {
             .block_on(async { tokio::time::timeout(Duration::from_secs(60), connect).await })
             .unwrap_or_else(|_| {
                 panic!(
-                    "Chromium did not start within 60 s; chromedriver's log: {}",
-                    folder.join("chromedriver.log").display()
+                    "Chromium did not start within 60 s; the end of chromedriver's log:\n{}",
+                    driver_log(folder.path())
                 )
             })
             .unwrap_or_else(|e| {
                 panic!(
-                    "Chromium could not be started: {e}; chromedriver's log: {}",
-                    folder.join("chromedriver.log").display()
+                    "Chromium could not be started: {e}; the end of chromedriver's log:\n{}",
+                    driver_log(folder.path())
                 )
             });
         Some(Browser {
@@ -377,7 +389,7 @@ impl Browser {
 
     /// The folder of this browser's profile and chromedriver's log.
     pub fn folder(&self) -> &Path {
-        &self.folder
+        self.folder.path()
     }
 }
 
@@ -390,14 +402,6 @@ impl Drop for Browser {
             });
         }
         drop(self.driver.take());
-        if std::thread::panicking() {
-            let _ = writeln!(
-                std::io::stderr(),
-                "the browser's profile and chromedriver's log are kept in {}",
-                self.folder.display()
-            );
-        } else {
-            let _ = std::fs::remove_dir_all(&self.folder);
-        }
+        // then `folder` is removed, pass or fail
     }
 }

@@ -6,23 +6,18 @@ use rulebook_serve::store::{PolicyStore, ReloadReport, StoreOptions};
 use rulebook_serve::{AdminToken, AppState, Limits, Logging};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tempfile::TempDir;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A fresh, empty folder.
-pub fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rulebook-{name}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty folder of its own, `rulebook-NAME-...` under the system
+/// temp dir, removed when dropped.
+pub fn folder(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("rulebook-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A response: status, headers (lower-case names) and body.
@@ -111,6 +106,18 @@ pub struct Server {
     pub state: Arc<AppState>,
     pub report: ReloadReport,
     _runtime: tokio::runtime::Runtime,
+    /// The folders given to `keeping`: declared after the runtime, so
+    /// removed once the server has stopped.
+    folders: Vec<TempDir>,
+}
+
+impl Server {
+    /// This server, which keeps `folder` (the one it serves, say) until it
+    /// is dropped, and removes it after it has stopped.
+    pub fn keeping(mut self, folder: TempDir) -> Server {
+        self.folders.push(folder);
+        self
+    }
 }
 
 pub fn start(dir: &Path, setup: Setup) -> Server {
@@ -138,5 +145,6 @@ pub fn start(dir: &Path, setup: Setup) -> Server {
         state,
         report,
         _runtime: runtime,
+        folders: Vec::new(),
     }
 }
