@@ -81,8 +81,9 @@ fn a_long_fast_evaluation_tests_each_input_where_it_reads_it() {
 }
 
 /// A define is computed where a clause reads it, once a record: the claim
-/// clauses and `senior` read the age on different paths, and the share
-/// (which fails for a divisor of 0) only reconsiderations read.
+/// clauses and `senior` read the age on different paths, the share (which
+/// fails for a divisor of 0) only reconsiderations read, and the younger
+/// age only a count over a list, at each element.
 const DEFERRED: &str = r#"
 policy deferred
 input {
@@ -90,9 +91,12 @@ input {
   amount: money
   divisor: int
   born: date
+  people: list of { age: int }
 }
 define age: int = years_between(born, as_of)
 define share: money = amount / divisor
+define younger: int = age - 10
+decision older_than_younger: int = count(p in people: p.age > younger)
 decision route: text
   when kind == "claim" and age >= 66 -> "pension"
   when kind == "claim" and age < 18 -> "young"
@@ -105,7 +109,15 @@ decision senior: bool = age >= 60
 fn a_define_is_computed_where_it_is_read_and_fails_only_there() {
     let policy = Policy::from_source("deferred.rules", DEFERRED).unwrap();
     let case = |kind: &str, divisor: i64, born: &str| {
-        format!(r#"{{"kind":"{kind}","amount":"500.00","divisor":{divisor},"born":"{born}"}}"#)
+        // no one, one person, or three of ages around the younger age
+        let people = match divisor % 3 {
+            0 => "[]",
+            1 => r#"[{"age":30}]"#,
+            _ => r#"[{"age":5},{"age":40},{"age":70}]"#,
+        };
+        format!(
+            r#"{{"kind":"{kind}","amount":"500.00","divisor":{divisor},"born":"{born}","people":{people}}}"#
+        )
     };
     let cases = [
         // the age computed by the first claim clause
