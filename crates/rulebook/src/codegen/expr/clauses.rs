@@ -127,6 +127,8 @@ impl Gen<'_> {
         let acc = self.zero_set();
         let chosen_set = self.zero_set();
         let done = self.f.block();
+        // whether every value is a constant text (see `Gen::interned`)
+        let mut constant_texts = !self.track;
         for (i, c) in clauses.iter().enumerate() {
             let scope = self.f.scope();
             let gated = self.active(c);
@@ -157,6 +159,8 @@ impl Gen<'_> {
                 ty: Type::Int,
                 span: Default::default(),
             }));
+            constant_texts &= c.value.as_ref().is_some_and(|e| e.ty == Type::Text)
+                && v.k.is_some_and(|k| self.strings.text(k).is_some());
             self.f.get(v.v).set(value);
             self.f.i64c(i as i64).set(aux);
             self.assign_set(&chosen_set, &v.set);
@@ -184,6 +188,9 @@ impl Gen<'_> {
         } else {
             self.empty_set()
         };
+        if constant_texts {
+            self.interned.insert(value);
+        }
         Slot {
             value,
             set,

@@ -65,6 +65,14 @@ impl Gen<'_> {
     ) {
         match kind {
             CmpKind::Text => {
+                if let Some((x, k)) = self.interned_and_constant(a, b) {
+                    self.f.get(x).i64c(k);
+                    self.f.op(match op {
+                        CmpOp::Ne => I::I64Ne,
+                        _ => I::I64Eq,
+                    });
+                    return;
+                }
                 match self.text_constant(a, b) {
                     Some((x, s)) => inline::text_eq_const(&mut self.f, x, &s),
                     None => {
@@ -99,6 +107,22 @@ impl Gen<'_> {
         (s.len() <= inline::AFFIX_MAX).then(|| s.to_vec())
     }
 
+    /// For two texts of which one is a constant and the other always one of
+    /// the module's constant texts (see `Gen::interned`): the other and the
+    /// constant's packed value, which it equals exactly when the texts do.
+    fn interned_and_constant(
+        &self,
+        a: (Local, Option<i64>),
+        b: (Local, Option<i64>),
+    ) -> Option<(Local, i64)> {
+        let constant = |k: Option<i64>| k.filter(|&k| self.strings.text(k).is_some());
+        match (constant(a.1), constant(b.1)) {
+            (_, Some(k)) if self.interned.contains(&a.0) => Some((a.0, k)),
+            (Some(k), _) if self.interned.contains(&b.0) => Some((b.0, k)),
+            _ => None,
+        }
+    }
+
     /// For two texts of which one is a constant: the other and the bytes of
     /// the constant.
     pub(super) fn text_constant(
@@ -125,7 +149,7 @@ impl Gen<'_> {
         when: bool,
         target: Label,
     ) {
-        if kind == CmpKind::Text {
+        if kind == CmpKind::Text && self.interned_and_constant(a, b).is_none() {
             if let Some((x, s)) = self.text_constant(a, b) {
                 let equal = when == (op == CmpOp::Eq);
                 inline::branch_text_eq_const(&mut self.f, x, &s, equal, target);

@@ -166,6 +166,12 @@ pub struct Gen<'a> {
     /// hold wherever it is read): an overflow check they rule out is not
     /// emitted.
     bounds: HashMap<Local, (i64, i64)>,
+    /// In the fast evaluation, the fresh locals whose text is always one
+    /// of the module's constant texts (a `when` decision whose every value
+    /// is one), each of which has one packed value (see `Strings::packed`):
+    /// such a text equals a constant exactly when their packed values are
+    /// equal, one comparison of two numbers.
+    interned: std::collections::HashSet<Local>,
     /// In the full evaluation, the value a comparison computed before it
     /// was selected to 0 for an unknown operand ([`Gen::pure_strict`]): by
     /// the local of the selected value. Where the value is known (the
@@ -318,6 +324,7 @@ impl<'a> Gen<'a> {
             out: io.out,
             body,
             bounds: HashMap::new(),
+            interned: Default::default(),
             raw_when_known: HashMap::new(),
             scratch: None,
             preloaded: None,
@@ -581,6 +588,7 @@ impl<'a> Gen<'a> {
         let released = self.f.release(scope, keep);
         for l in &released {
             self.bounds.remove(l);
+            self.interned.remove(l);
         }
         if !self.raw_when_known.is_empty() {
             self.raw_when_known
