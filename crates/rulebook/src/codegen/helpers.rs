@@ -415,10 +415,17 @@ fn years_between(key_fn: u32, self_fn: u32) -> Function {
     f.get(d2).op(I::GlobalSet(GLOBAL_LATER_DATE));
     f.end();
     // the earlier date's key inline: one call a record, not two
-    f.op(I::GlobalGet(GLOBAL_LATER_KEY));
-    push_date_key(&mut f, d1);
-    f.op(I::I64Sub).i64c(20).op(I::I64ShrU);
+    push_years_to_kept(&mut f, d1);
     f.finish()
+}
+
+/// Pushes the whole years from the day number in local `d1` to the later
+/// date whose key the module's globals keep (`d1` not after it): the keys'
+/// difference shifted right by 20 (see [`years_between`]).
+fn push_years_to_kept(f: &mut FnBuilder, d1: Local) {
+    f.op(I::GlobalGet(GLOBAL_LATER_KEY));
+    push_date_key(f, d1);
+    f.op(I::I64Sub).i64c(20).op(I::I64ShrU);
 }
 
 /// Sets `r` to the whole years from `d1` to `d2`, as [`years_between`]
@@ -434,9 +441,8 @@ pub fn years_between_inline(f: &mut FnBuilder, (d1, d2): (Local, Local), r: Loca
     f.br_if(call);
     f.get(d2).op(I::GlobalGet(GLOBAL_LATER_DATE)).op(I::I64Ne);
     f.br_if(call);
-    f.op(I::GlobalGet(GLOBAL_LATER_KEY));
-    push_date_key(f, d1);
-    f.op(I::I64Sub).i64c(20).op(I::I64ShrU).set(r);
+    push_years_to_kept(f, d1);
+    f.set(r);
     f.br(done);
     f.end();
     f.get(d1).get(d2).op(I::Call(helper)).set(r);

@@ -158,17 +158,18 @@ fn reads(p: &Program) -> Vec<Reads> {
             (r.weight, r.reads_record) = (weight, reads_record);
         }
     }
-    for d in &p.decisions {
-        for e in decision_exprs(d, false) {
-            walk(e, &mut |e| {
-                if let ExprKind::Define(j) = e.kind {
-                    if let Some(r) = reads.get_mut(j) {
-                        r.by_decisions += 1;
-                    }
+    // the decisions' expressions come after the defines' in `item_exprs`
+    for e in p.item_exprs().into_iter().skip(p.defines.len()) {
+        walk(e, &mut |e| {
+            if let ExprKind::Define(j) = e.kind {
+                if let Some(r) = reads.get_mut(j) {
+                    r.by_decisions += 1;
                 }
-            });
-        }
-        for e in decision_exprs(d, true) {
+            }
+        });
+    }
+    for d in &p.decisions {
+        for e in always_evaluated(d) {
             walk_always(e, &mut |e| {
                 if let ExprKind::Define(j) = e.kind {
                     if let Some(r) = reads.get_mut(j) {
@@ -181,11 +182,11 @@ fn reads(p: &Program) -> Vec<Reads> {
     reads
 }
 
-/// A decision's expressions: all of them, or (`always`) those it
-/// evaluates for every record: an expression decision's, every undated
-/// `require`'s condition, an undated first `when`'s condition.
-fn decision_exprs(d: &DecisionDef, always: bool) -> Vec<&Expr> {
-    let undated = |c: &&Clause| !always || (c.from.is_none() && c.until.is_none());
+/// The expressions a decision evaluates for every record: an expression
+/// decision's, every undated `require`'s condition, an undated first
+/// `when`'s condition.
+fn always_evaluated(d: &DecisionDef) -> Vec<&Expr> {
+    let undated = |c: &&Clause| c.from.is_none() && c.until.is_none();
     match &d.body {
         Body::Expr(e) => vec![e],
         Body::Requires(cs) => cs
@@ -193,13 +194,9 @@ fn decision_exprs(d: &DecisionDef, always: bool) -> Vec<&Expr> {
             .filter(undated)
             .filter_map(|c| c.cond.as_ref())
             .collect(),
-        Body::Whens(cs) if always => (cs.first().filter(undated))
+        Body::Whens(cs) => (cs.first().filter(undated))
             .and_then(|c| c.cond.as_ref())
             .into_iter()
-            .collect(),
-        Body::Whens(cs) => cs
-            .iter()
-            .flat_map(|c| c.cond.iter().chain(c.value.iter()))
             .collect(),
     }
 }
