@@ -31,13 +31,50 @@ fn serve_command(dir: &std::path::Path, log: &std::path::Path) -> Command {
     command
 }
 
+/// A server process, killed when dropped while it still runs: a test
+/// that panics before it stops its server leaves no process behind.
+struct Server(Option<Child>);
+
+impl Server {
+    /// The process itself, no longer killed on drop (to collect its output).
+    fn into_child(mut self) -> Child {
+        self.0.take().expect("a server's process is taken once")
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().expect("a server's process is taken once")
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().expect("a server's process is taken once")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
 /// Starts the server and waits until it listens.
-fn spawn(mut command: Command) -> (Child, SocketAddr) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn spawn(mut command: Command) -> (Server, SocketAddr) {
+    let mut child = Server(Some(
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    ));
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -51,7 +88,7 @@ fn spawn(mut command: Command) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Child, SocketAddr) {
+fn spawn_server(dir: &std::path::Path, log: &std::path::Path) -> (Server, SocketAddr) {
     spawn(serve_command(dir, log))
 }
 
@@ -243,7 +280,7 @@ fn a_keyed_log_records_admin_events_and_refuses_a_forged_entry() {
     let r = support::request(addr, "POST", "/v1/policies/t/rollback", &[auth], "");
     assert_eq!(r.status, 200, "{}", r.body);
     sigterm(child.id());
-    let out = child.wait_with_output().unwrap();
+    let out = child.into_child().wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("rollback (admin request)"), "{stderr}");
