@@ -918,6 +918,40 @@ fn rows_of_numbers_fill_like_single_sets() {
             if block != expected {
                 return Err(TestCaseError::fail("evaluate_rows differs"));
             }
+            // and with each text column as an Arrow `Utf8` array holds it:
+            // one buffer (after a text of no row, so that the offsets do
+            // not start at 0), offsets, and validity bits
+            let buffers: Vec<(String, Vec<i32>, Vec<u8>)> = (columns.iter())
+                .map(|column| {
+                    let mut data = String::from("é-");
+                    let mut offsets = vec![data.len() as i32];
+                    let mut valid = vec![0u8; column.len().div_ceil(8)];
+                    for (r, t) in column.iter().enumerate() {
+                        if let Some(t) = t {
+                            data.push_str(t);
+                            valid[r / 8] |= 1 << (r % 8);
+                        }
+                        offsets.push(data.len() as i32);
+                    }
+                    (data, offsets, valid)
+                })
+                .collect();
+            let mut rows = Rows::new(&set, &known, &nums).unwrap();
+            for ((i, field), (data, offsets, valid)) in texts.iter().zip(&buffers) {
+                let name = &meta.input.fields[*i].name;
+                rows = rows
+                    .text_buffer(*field, name, data.as_bytes(), offsets, Some(valid))
+                    .unwrap();
+            }
+            let mut from_buffers = Vec::new();
+            policy.evaluate_rows(&rows, as_of, |_, result| {
+                from_buffers.push(result.map(|v| v.to_outcome()));
+            });
+            if from_buffers != expected {
+                return Err(TestCaseError::fail(
+                    "evaluate_rows from text buffers differs",
+                ));
+            }
             Ok(())
         });
         if let Err(e) = result {
@@ -926,6 +960,108 @@ fn rows_of_numbers_fill_like_single_sets() {
         checked += 1;
     }
     assert!(checked >= 5);
+}
+
+/// A text column in one buffer (`Rows::text_buffer`) is refused, with
+/// what is wrong, when its offsets or validity bits do not describe the
+/// rows; one that does gives each row its text, a clear bit none, and a
+/// text longer than the short copy whole.
+#[test]
+fn text_buffers_are_checked_and_read() {
+    let policy = Policy::from_source(
+        "p.rules",
+        "policy p
+input { n: int  name: text }
+decision d: text = if n > 0 then name else \"none\"
+",
+    )
+    .unwrap();
+    let set = policy.num_fields(["n"]).unwrap();
+    let name = policy.field::<Text>("name").unwrap();
+    let d = policy.decision::<Text>("d").unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    let (known, nums) = ([1u64; 4], [1i64; 4]);
+    let long = "a text of more than sixteen bytes";
+    let data = format!("zoë{long}é");
+    let refused = |offsets: &[i32], valid: Option<&[u8]>| {
+        let rows = Rows::new(&set, &known, &nums).unwrap();
+        match rows.text_buffer(name, "name", data.as_bytes(), offsets, valid) {
+            Ok(_) => String::from("accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let refused_bytes = |data: &[u8], offsets: &[i32]| {
+        let rows = Rows::new(&set, &known, &nums).unwrap();
+        match rows.text_buffer(name, "name", data, offsets, None) {
+            Ok(_) => String::from("accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let end = data.len() as i32;
+    assert_eq!(
+        [
+            refused(&[0, 4, 4], None),
+            refused(&[0, 3, 4, 4, 4], None),
+            refused(&[0, 4, 2, 4, 4], None),
+            refused(&[0, 4, 4, 4, end + 1], None),
+            refused(&[-1, 4, 4, 4, 4], None),
+            refused(&[0, 4, 4, 4, 4], Some(&[])),
+            // the bytes of ë's second half on: not UTF-8 (before them: not
+            // looked at)
+            refused_bytes(&data.as_bytes()[3..], &[1, 1, 1, 1, 1]),
+            refused_bytes(&data.as_bytes()[3..], &[0, 1, 1, 1, 1]),
+        ],
+        [
+            "the text buffer of input field `name`: 3 offsets for 4 rows (one more than the rows is needed)",
+            "the text buffer of input field `name`: offset 1 (3) falls inside a character",
+            "the text buffer of input field `name`: offset 2 (2) is below the one before (4)",
+            "the text buffer of input field `name`: offset 4 (40) is outside its 39 bytes",
+            "the text buffer of input field `name`: offset 0 (-1) is outside its 39 bytes",
+            "the text buffer of input field `name`: 0 bytes of validity bits for 4 rows (at least 1 needed)",
+            "accepted",
+            "the text buffer of input field `name`: its texts are not UTF-8 (at byte 0)",
+        ]
+    );
+    // zoë, (null), the long text, é (the last bytes of the buffer)
+    let long_end = 4 + long.len() as i32;
+    let offsets = [0, 4, 4, long_end, end];
+    let rows = Rows::new(&set, &known, &nums)
+        .unwrap()
+        .text_buffer(name, "name", data.as_bytes(), &offsets, Some(&[0b1101]))
+        .unwrap();
+    let mut got = Vec::new();
+    policy.evaluate_rows(&rows, as_of, |_, r| {
+        got.push(r.unwrap().get(d).unwrap().map(str::to_string));
+    });
+    let texts = [Some("zoë"), None, Some(long), Some("é")];
+    assert_eq!(got, texts.map(|t| t.map(str::to_string)));
+    // the same through the record writer: a text input beyond the first
+    // 64 inputs
+    let many: String = (0..64).map(|k| format!("i{k}: int  ")).collect();
+    let wide = Policy::from_source(
+        "wide.rules",
+        &format!(
+            "policy wide
+input {{ n: int  {many}name: text }}
+decision d: text = if n > 0 then name else \"none\"
+"
+        ),
+    )
+    .unwrap();
+    let set = wide.num_fields(["n"]).unwrap();
+    let (name, d) = (
+        wide.field::<Text>("name").unwrap(),
+        wide.decision::<Text>("d").unwrap(),
+    );
+    let rows = Rows::new(&set, &known, &nums)
+        .unwrap()
+        .text_buffer(name, "name", data.as_bytes(), &offsets, Some(&[0b1101]))
+        .unwrap();
+    let mut got = Vec::new();
+    wide.evaluate_rows(&rows, as_of, |_, r| {
+        got.push(r.unwrap().get(d).unwrap().map(str::to_string));
+    });
+    assert_eq!(got, texts.map(|t| t.map(str::to_string)));
 }
 
 /// `set_nums` refuses numbers its fields cannot take (and sets nothing

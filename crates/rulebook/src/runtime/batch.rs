@@ -351,6 +351,46 @@ impl ChunkTexts {
         }
     }
 
+    /// [`ChunkTexts::put`] for the text `data[start..end]` of a buffer of
+    /// texts: a short one is copied as the [`SHORT_TEXT`] bytes from
+    /// `start` on when the buffer and the free memory both hold them, one
+    /// copy of fixed size, so that texts of varied lengths take no branch
+    /// on their length (a mispredicted one a text cost casework routing's
+    /// `evaluate_rows` about a tenth of its time). The bytes after the
+    /// text are overwritten by the next one, or never read.
+    #[inline(always)]
+    fn put_span(
+        &mut self,
+        area: &mut [u8],
+        data: &[u8],
+        (start, end): (usize, usize),
+        slot: usize,
+    ) -> i64 {
+        let len = end.saturating_sub(start);
+        let used = self.used;
+        // (`start` is at most `data.len()` and `used` at most
+        // `area.len()`, both at most `isize::MAX`: the sums do not
+        // overflow)
+        if len <= SHORT_TEXT && start + SHORT_TEXT <= data.len() && used + SHORT_TEXT <= area.len()
+        {
+            // SAFETY: both ranges of `SHORT_TEXT` bytes were just checked
+            // to lie within their slices, which do not overlap (`data` is
+            // borrowed, `area` borrowed mutably).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    data.as_ptr().add(start),
+                    area.as_mut_ptr().add(used),
+                    SHORT_TEXT,
+                );
+            }
+            self.used = used + len;
+            return marshal::packed(self.base + used, len);
+        }
+        // (a span `Rows::text_buffer` checked: always in `data`)
+        let text = data.get(start..end).unwrap_or_default();
+        self.put(area, text, slot)
+    }
+
     /// Where the spilled texts go when placed: right after those placed.
     pub(crate) fn spill_at(&self) -> usize {
         self.base + self.used
@@ -1446,6 +1486,10 @@ pub enum NumError {
         given: usize,
         rows: usize,
     },
+    /// A text column in one buffer ([`Rows::text_buffer`]) whose offsets
+    /// or validity bits do not describe its rows.
+    #[error("the text buffer of input field `{name}`: {problem}")]
+    TextBuffer { name: String, problem: String },
 }
 
 /// Why a row of [`Rows`] has no results: a number its field cannot take,
@@ -1469,7 +1513,74 @@ pub struct Rows<'a> {
     set: &'a NumFields,
     known: &'a [u64],
     nums: &'a [i64],
-    texts: Vec<(Field<Text>, &'a [Option<&'a str>])>,
+    texts: Vec<(Field<Text>, TextColumn<'a>)>,
+}
+
+/// A text field's column of [`Rows`]: a text a row, or the texts one after
+/// another in one buffer, as an Arrow `Utf8` array holds them.
+#[derive(Clone, Copy)]
+enum TextColumn<'a> {
+    Values(&'a [Option<&'a str>]),
+    /// Row `r`'s text is `data[offsets[r]..offsets[r + 1]]`, known when
+    /// `valid` is None or its bit `r` is set (checked by
+    /// [`Rows::text_buffer`]).
+    Buffer {
+        data: &'a [u8],
+        offsets: &'a [i32],
+        valid: Option<&'a [u8]>,
+    },
+}
+
+impl<'a> TextColumn<'a> {
+    /// Row `r`'s text, None when unknown (or beyond the rows).
+    #[inline(always)]
+    fn get(&self, r: usize) -> Option<&'a str> {
+        match *self {
+            TextColumn::Values(values) => values.get(r).copied().flatten(),
+            TextColumn::Buffer {
+                data,
+                offsets,
+                valid,
+            } => {
+                if !buffer_row_valid(valid, r) {
+                    return None;
+                }
+                let (start, end) = buffer_span(offsets, r)?;
+                let text = data.get(start..end)?;
+                // SAFETY: `Rows::text_buffer` checked that the bytes
+                // between the first and the last offset are UTF-8 and that
+                // every offset falls between two characters: a row's
+                // bytes are whole characters.
+                Some(unsafe { std::str::from_utf8_unchecked(text) })
+            }
+        }
+    }
+}
+
+/// A buffer column's rows `start..end` in [`Rows::fill_direct`]: the
+/// slot of its text in a record, its presence bit, its texts, the offsets
+/// of rows `start..=end` and its validity bits of rows `..end`.
+struct BufferRows<'c> {
+    at: usize,
+    mask: u64,
+    data: &'c [u8],
+    offsets: &'c [i32],
+    valid: Option<&'c [u8]>,
+}
+
+/// Whether row `r` of a buffer column with validity bits `valid` (Arrow's:
+/// bit `r % 8` of byte `r / 8`) has a text.
+#[inline(always)]
+fn buffer_row_valid(valid: Option<&[u8]>, r: usize) -> bool {
+    valid.is_none_or(|bits| bits.get(r / 8).is_some_and(|b| b >> (r % 8) & 1 == 1))
+}
+
+/// Row `r`'s byte range in a buffer column with `offsets`.
+#[inline(always)]
+fn buffer_span(offsets: &[i32], r: usize) -> Option<(usize, usize)> {
+    let start = usize::try_from(*offsets.get(r)?).ok()?;
+    let end = usize::try_from(*offsets.get(r + 1)?).ok()?;
+    Some((start, end))
 }
 
 impl<'a> Rows<'a> {
@@ -1508,7 +1619,92 @@ impl<'a> Rows<'a> {
                 rows: self.known.len(),
             });
         }
-        self.texts.push((field, values));
+        self.texts.push((field, TextColumn::Values(values)));
+        Ok(self)
+    }
+
+    /// Adds a text field whose texts lie one after another in `data`, as
+    /// an Arrow `Utf8` array holds them: row `r`'s text is
+    /// `data[offsets[r]..offsets[r + 1]]`, unknown when `valid` is given
+    /// and its bit `r` is clear (bit `r % 8` of byte `r / 8`, as Arrow's
+    /// validity bitmap). `offsets` has one more entry than the rows, none
+    /// below the one before; the bytes from the first to the last are
+    /// UTF-8, and every offset falls between two characters. An error
+    /// says which of these does not hold. The texts are copied into the
+    /// records as from [`Rows::text`], short ones faster: a copy of fixed
+    /// size from the buffer, whatever their length.
+    pub fn text_buffer(
+        mut self,
+        field: Field<Text>,
+        name: &str,
+        data: &'a [u8],
+        offsets: &'a [i32],
+        valid: Option<&'a [u8]>,
+    ) -> Result<Self, NumError> {
+        let rows = self.known.len();
+        let problem = |problem: String| NumError::TextBuffer {
+            name: name.to_string(),
+            problem,
+        };
+        if offsets.len() != rows + 1 {
+            return Err(problem(format!(
+                "{} offsets for {rows} rows (one more than the rows is needed)",
+                offsets.len()
+            )));
+        }
+        let mut last = None;
+        for (r, &offset) in offsets.iter().enumerate() {
+            let at = match usize::try_from(offset) {
+                Ok(at) if at <= data.len() => at,
+                _ => {
+                    return Err(problem(format!(
+                        "offset {r} ({offset}) is outside its {} bytes",
+                        data.len()
+                    )))
+                }
+            };
+            if let Some(before) = last.filter(|&before| at < before) {
+                return Err(problem(format!(
+                    "offset {r} ({offset}) is below the one before ({before})"
+                )));
+            }
+            last = Some(at);
+        }
+        // the offsets ascend within `data` (just checked): the texts'
+        // bytes are `first..end`
+        let first = offsets.first().map_or(0, |&o| o as usize);
+        let end = last.unwrap_or(first);
+        // (in `data`: the fallback is never taken)
+        let texts = std::str::from_utf8(data.get(first..end).unwrap_or_default()).map_err(|e| {
+            problem(format!(
+                "its texts are not UTF-8 (at byte {})",
+                first + e.valid_up_to()
+            ))
+        })?;
+        for (r, &offset) in offsets.iter().enumerate() {
+            if !texts.is_char_boundary(offset as usize - first) {
+                return Err(problem(format!(
+                    "offset {r} ({offset}) falls inside a character"
+                )));
+            }
+        }
+        if let Some(bits) = valid {
+            if bits.len() < rows.div_ceil(8) {
+                return Err(problem(format!(
+                    "{} bytes of validity bits for {rows} rows (at least {} needed)",
+                    bits.len(),
+                    rows.div_ceil(8)
+                )));
+            }
+        }
+        self.texts.push((
+            field,
+            TextColumn::Buffer {
+                data,
+                offsets,
+                valid,
+            },
+        ));
         Ok(self)
     }
 
@@ -1543,7 +1739,7 @@ impl<'a> Rows<'a> {
             return false;
         }
         for (field, col) in &self.texts {
-            if let Some(Some(t)) = col.get(r) {
+            if let Some(t) = col.get(r) {
                 w.set(*field, t);
             }
         }
@@ -1591,15 +1787,37 @@ impl<'a> Rows<'a> {
         let end = start + count;
         let known = self.known.get(start..end)?;
         let nums = self.nums.get(start * width..end * width)?;
-        // each text column's rows `start..end` (`Rows::text` checked that
-        // a column is as long as the rows), and each text's slot within a
-        // record: checked here once, not a row
-        let columns: Vec<(usize, u64, &[Option<&str>])> = (self.texts.iter())
-            .map(|(f, col)| {
-                let at = f.offset as usize;
-                (at + 8 <= size).then_some((at, f.mask, col.get(start..end)?))
-            })
-            .collect::<Option<_>>()?;
+        // each text column's rows `start..end` (`Rows::text` and
+        // `Rows::text_buffer` checked that a column is as long as the
+        // rows), and each text's slot within a record: checked here once,
+        // not a row. The two kinds of column in two lists, so that a row
+        // takes no branch on a column's kind.
+        let mut value_columns = Vec::new();
+        let mut buffers = Vec::new();
+        for (f, col) in &self.texts {
+            let at = f.offset as usize;
+            if at + 8 > size {
+                return None;
+            }
+            match *col {
+                TextColumn::Values(v) => value_columns.push((at, f.mask, v.get(start..end)?)),
+                TextColumn::Buffer {
+                    data,
+                    offsets,
+                    valid,
+                } => buffers.push(BufferRows {
+                    at,
+                    mask: f.mask,
+                    data,
+                    offsets: offsets.get(start..=end)?,
+                    valid: match valid {
+                        // (the bits of rows `start..end`, from bit `start`)
+                        Some(bits) => Some(bits.get(..end.div_ceil(8))?),
+                        None => None,
+                    },
+                }),
+            }
+        }
         // every row runs but those noted otherwise: nothing to note for
         // the usual row
         let first = fates.len();
@@ -1627,7 +1845,7 @@ impl<'a> Rows<'a> {
                 continue;
             };
             let mark = chunk.mark(record);
-            for &(at, mask, col) in &columns {
+            for &(at, mask, col) in &value_columns {
                 // SAFETY: `i` is below `count`, the length of every column
                 // (rows `start..end`), and a text's slot `at..at + 8` lies
                 // within the `size` bytes of `image` (checked above).
@@ -1637,6 +1855,29 @@ impl<'a> Rows<'a> {
                         .copy_from_slice(&slot.to_le_bytes());
                     presence |= mask;
                 }
+            }
+            for b in &buffers {
+                // SAFETY: `i` is below `count`: row `start + i` has a
+                // validity bit in `b.valid` (cut to rows `..end` above)
+                // and offsets `i` and `i + 1` in `b.offsets` (rows
+                // `start..=end`), which `Rows::text_buffer` checked are
+                // not negative, ascending, and within `b.data`; the
+                // text's slot lies within `image` (checked above).
+                unsafe {
+                    let r = start + i;
+                    if let Some(bits) = b.valid {
+                        if *bits.get_unchecked(r / 8) >> (r % 8) & 1 == 0 {
+                            continue;
+                        }
+                    }
+                    let from = *b.offsets.get_unchecked(i) as usize;
+                    let to = *b.offsets.get_unchecked(i + 1) as usize;
+                    let slot = chunk.put_span(area, b.data, (from, to), record + b.at);
+                    image
+                        .get_unchecked_mut(b.at..b.at + 8)
+                        .copy_from_slice(&slot.to_le_bytes());
+                }
+                presence |= b.mask;
             }
             if let Some(w) = image.first_chunk_mut::<8>() {
                 *w = presence.to_le_bytes();
@@ -1932,6 +2173,10 @@ impl NumFields {
         }
     }
 }
+
+/// The length up to which a text of a buffer column is copied as this many
+/// bytes ([`ChunkTexts::put_span`]): most names, codes and postcodes.
+const SHORT_TEXT: usize = 16;
 
 /// `dst.copy_from_slice(src)` for slices of equal length, without a call
 /// to `memcpy` for up to 64 bytes (most names, codes and regions, and the
