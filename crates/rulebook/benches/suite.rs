@@ -71,7 +71,6 @@ use rulebook::meta::ValueType;
 use rulebook::{Date, Policy};
 use shapes::{Cell, Record, Rng, Rows};
 use std::hint::black_box;
-use std::ops::Range;
 use std::time::{Duration, Instant};
 
 /// A typed handle for one input of any kind.
@@ -218,11 +217,10 @@ impl Writer {
     }
 }
 
-/// A text input's handle, name, and every record's text (None: unknown).
-type TextColumn<'a> = (Field<Text>, &'a str, Vec<Option<&'a str>>);
-/// A text field's column as Arrow holds one: its texts one after another
-/// in one buffer, and each row's place in it (None: unknown).
-type TextBuffer<'a> = (Field<Text>, &'a str, String, Vec<Option<Range<usize>>>);
+/// A text field's column as an Arrow `Utf8` array holds one: its texts one
+/// after another in one buffer, the offsets of each row's, and a validity
+/// bit a row (clear: unknown).
+type TextBuffer<'a> = (Field<Text>, &'a str, String, Vec<i32>, Vec<u8>);
 
 /// Records as rows of numbers: `width` numbers a record, its known bits,
 /// and its texts (laid out in record order in one buffer, as a host's
@@ -412,9 +410,10 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         n
     };
     // the same rows as a block (`Policy::evaluate_rows`): the numbers, and
-    // one column a text field, its texts one after another in one buffer
-    // as an Arrow column holds them (and as the hand-written module's
-    // host has them)
+    // one column a text field as an Arrow `Utf8` array holds it (its texts
+    // one after another in one buffer, offsets and validity bits), as the
+    // Python package reads it, and as the hand-written module's host has
+    // them
     let text_buffers: Vec<TextBuffer> = (writer.handles.iter())
         .zip(&policy.meta().input.fields)
         .enumerate()
@@ -424,31 +423,24 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         })
         .map(|(i, field, name)| {
             let mut buffer = String::new();
-            let spans = (records.iter())
-                .map(|r| match &r[i] {
-                    Cell::Text(t) => {
-                        buffer.push_str(t);
-                        Some(buffer.len() - t.len()..buffer.len())
-                    }
-                    _ => None,
-                })
-                .collect();
-            (field, name, buffer, spans)
-        })
-        .collect();
-    let text_columns: Vec<TextColumn> = (text_buffers.iter())
-        .map(|(field, name, buffer, spans)| {
-            let column = (spans.iter())
-                .map(|s| s.clone().and_then(|s| buffer.get(s)))
-                .collect();
-            (*field, *name, column)
+            let mut offsets = vec![0];
+            let mut valid = vec![0u8; records.len().div_ceil(8)];
+            for (r, record) in records.iter().enumerate() {
+                if let Cell::Text(t) = &record[i] {
+                    buffer.push_str(t);
+                    valid[r / 8] |= 1 << (r % 8);
+                }
+                offsets.push(i32::try_from(buffer.len()).unwrap());
+            }
+            (field, name, buffer, offsets, valid)
         })
         .collect();
     let block = match (&num_rows, &writer.nums) {
         (Some(rows), Some((set, _))) => {
             let mut block = RowBlock::new(set, &rows.known, &rows.nums).unwrap();
-            for (field, name, column) in &text_columns {
-                block = block.text(*field, name, column).unwrap();
+            for (field, name, buffer, offsets, valid) in &text_buffers {
+                block = (block.text_buffer(*field, name, buffer.as_bytes(), offsets, Some(valid)))
+                    .unwrap();
             }
             Some(block)
         }
