@@ -295,6 +295,11 @@ pub fn column_problem(path: String, column: &DataType, ty: &ValueType) -> FieldP
     problem(path, format!("a column of type {column}"), takes)
 }
 
+/// A text field's rows as an Arrow `Utf8` array holds them, for
+/// `Rows::text_buffer`: the array's bytes, the offsets of the rows and
+/// their validity bits from the first row's (None: no null).
+pub type TextBuffer<'a> = (&'a [u8], &'a [i32], Option<&'a [u8]>);
+
 impl<'a> Reader<'a> {
     /// The reader of a field of type `ty` from `array` (or from no column);
     /// a problem when the column's type cannot hold the field's values.
@@ -363,6 +368,29 @@ impl<'a> Reader<'a> {
             // numbers were handled above
             ValueType::Int | ValueType::Money | ValueType::Decimal => Reader::Absent,
         })
+    }
+
+    /// Rows `rows` of a text field read from a `Utf8` column, as the
+    /// column holds them; None for another column, or when the rows'
+    /// validity bits do not start at a byte (the rows are then read one
+    /// by one, by [`Reader::scalar`]).
+    pub fn text_buffer(&self, rows: std::ops::Range<usize>) -> Option<TextBuffer<'a>> {
+        let array: &'a StringArray = match self {
+            Reader::Text(Strs::Utf8(array)) => array,
+            _ => return None,
+        };
+        let offsets = array.value_offsets().get(rows.start..=rows.end)?;
+        let valid = match array.nulls() {
+            None => None,
+            Some(nulls) => {
+                let first = nulls.offset() + rows.start;
+                if !first.is_multiple_of(8) {
+                    return None;
+                }
+                Some(nulls.validity().get(first / 8..)?)
+            }
+        };
+        Some((array.value_data(), offsets, valid))
     }
 
     /// The value of row `i`: `None` when unknown. Not for lists.

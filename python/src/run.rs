@@ -16,7 +16,7 @@
 
 use crate::errors::Failure;
 use crate::out::{Out, Outputs, DECIMAL_TYPE, MONEY_TYPE};
-use crate::read::{Block, Path, Reader, Value};
+use crate::read::{Block, Path, Reader, TextBuffer, Value};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use rulebook::batch::{Date, Field, NumFields, RowError, Rows, Text};
@@ -331,8 +331,11 @@ impl Plan {
             // the usual policy (at most 64 numeric inputs): the block as
             // `Rows`, filled in one loop; a bad row's results are not used
             if let [only] = self.nums.as_slice() {
-                let columns = self.text_columns(readers, block.clone());
-                if let Some(rows) = self.block_rows(only, &columns, nums, masks) {
+                let buffers: Vec<Option<TextBuffer>> = (self.texts.iter())
+                    .map(|(f, _)| readers.get(*f)?.text_buffer(block.clone()))
+                    .collect();
+                let columns = self.text_columns(readers, block.clone(), &buffers);
+                if let Some(rows) = self.block_rows(only, (&columns, &buffers), nums, masks) {
                     self.policy.evaluate_rows(&rows, as_of, |r, result| {
                         let i = start + r;
                         match (bad.get(&i), result) {
@@ -405,11 +408,13 @@ impl Plan {
     }
 
     /// A block of rows read into `nums` and `masks` (the numeric inputs
-    /// being the one set `only`), with its text columns, as `Rows`.
+    /// being the one set `only`), with its text columns, as `Rows`: each
+    /// text field from its Arrow buffer where `buffers` has one, from its
+    /// column of values otherwise.
     fn block_rows<'a>(
         &'a self,
         only: &'a NumSet,
-        columns: &'a [Vec<Option<&'a str>>],
+        (columns, buffers): (&'a [Vec<Option<&'a str>>], &[Option<TextBuffer<'a>>]),
         nums: &'a [i64],
         masks: &'a [u64],
     ) -> Option<Rows<'a>> {
@@ -417,26 +422,40 @@ impl Plan {
         // a word): never None
         let mut rows = Rows::new(&only.set, masks, nums).ok()?;
         let fields = &self.policy.meta().input.fields;
-        for ((f, field), column) in self.texts.iter().zip(columns) {
+        for (((f, field), column), buffer) in self.texts.iter().zip(columns).zip(buffers) {
             let name = fields.get(*f).map_or("", |m| m.name.as_str());
-            rows = rows.text(*field, name, column).ok()?;
+            rows = match *buffer {
+                // a buffer Arrow holds is as `text_buffer` takes it; for
+                // one it refuses (bytes that are not UTF-8 under a null,
+                // say) the block goes through `evaluate_each`, which reads
+                // the texts value by value
+                Some((data, offsets, valid)) => {
+                    rows.text_buffer(*field, name, data, offsets, valid).ok()?
+                }
+                None => rows.text(*field, name, column).ok()?,
+            };
         }
         Some(rows)
     }
 
     /// Each text input's values in rows `block` (None: null, or a value
     /// the reader refused, which is that row's problem).
+    /// A field `buffers` has (read from its Arrow buffer) gets no column.
     fn text_columns<'r>(
         &self,
         readers: &'r [Reader<'_>],
         block: std::ops::Range<usize>,
+        buffers: &[Option<TextBuffer<'_>>],
     ) -> Vec<Vec<Option<&'r str>>> {
         let text = |f: usize, i: usize| match readers.get(f).map(|r| r.scalar(i, &Path::Top(""))) {
             Some(Ok(Some(Value::Text(t)))) => Some(t),
             _ => None,
         };
-        (self.texts.iter())
-            .map(|(f, _)| block.clone().map(|i| text(*f, i)).collect())
+        (self.texts.iter().zip(buffers))
+            .map(|((f, _), buffer)| match buffer {
+                Some(_) => Vec::new(),
+                None => block.clone().map(|i| text(*f, i)).collect(),
+            })
             .collect()
     }
 
