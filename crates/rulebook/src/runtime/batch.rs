@@ -1486,8 +1486,8 @@ pub enum NumError {
         given: usize,
         rows: usize,
     },
-    /// A text column in one buffer ([`Rows::text_buffer`]) whose offsets
-    /// or validity bits do not describe its rows.
+    /// A text column in one buffer ([`Rows::text_buffer`]) whose offsets,
+    /// bytes or validity bits do not describe its rows.
     #[error("the text buffer of input field `{name}`: {problem}")]
     TextBuffer { name: String, problem: String },
 }
@@ -1507,8 +1507,10 @@ pub enum RowError {
 /// [`Policy::evaluate_rows`](crate::Policy::evaluate_rows): for each row,
 /// the numbers of a [`NumFields`] set (one a field, encoded as for
 /// [`RecordWriter::set_nums`]) and its known bits, and its texts, one
-/// column a text field. The records are filled in one loop, with no
-/// closure called per record.
+/// column a text field ([`Rows::text`]: a text a row; or
+/// [`Rows::text_buffer`]: one buffer, as an Arrow `Utf8` array holds
+/// them). The records are filled in one loop, with no closure called per
+/// record.
 pub struct Rows<'a> {
     set: &'a NumFields,
     known: &'a [u64],
