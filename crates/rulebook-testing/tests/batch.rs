@@ -978,7 +978,6 @@ decision d: text = if n > 0 then name else \"none\"
     .unwrap();
     let set = policy.num_fields(["n"]).unwrap();
     let name = policy.field::<Text>("name").unwrap();
-    let d = policy.decision::<Text>("d").unwrap();
     let as_of = Date::parse("2026-01-01").unwrap();
     let (known, nums) = ([1u64; 4], [1i64; 4]);
     let long = "a text of more than sixteen bytes";
@@ -1022,21 +1021,12 @@ decision d: text = if n > 0 then name else \"none\"
             "the text buffer of input field `name`: its texts are not UTF-8 (at byte 0)",
         ]
     );
-    // zoë, (null), the long text, é (the last bytes of the buffer)
+    // zoë, (null), the long text, é (the last bytes of the buffer), read
+    // by the direct fill and, for a text input beyond the first 64
+    // inputs, through the record writer
     let long_end = 4 + long.len() as i32;
     let offsets = [0, 4, 4, long_end, end];
-    let rows = Rows::new(&set, &known, &nums)
-        .unwrap()
-        .text_buffer(name, "name", data.as_bytes(), &offsets, Some(&[0b1101]))
-        .unwrap();
-    let mut got = Vec::new();
-    policy.evaluate_rows(&rows, as_of, |_, r| {
-        got.push(r.unwrap().get(d).unwrap().map(str::to_string));
-    });
     let texts = [Some("zoë"), None, Some(long), Some("é")];
-    assert_eq!(got, texts.map(|t| t.map(str::to_string)));
-    // the same through the record writer: a text input beyond the first
-    // 64 inputs
     let many: String = (0..64).map(|k| format!("i{k}: int  ")).collect();
     let wide = Policy::from_source(
         "wide.rules",
@@ -1048,20 +1038,25 @@ decision d: text = if n > 0 then name else \"none\"
         ),
     )
     .unwrap();
-    let set = wide.num_fields(["n"]).unwrap();
-    let (name, d) = (
-        wide.field::<Text>("name").unwrap(),
-        wide.decision::<Text>("d").unwrap(),
-    );
-    let rows = Rows::new(&set, &known, &nums)
-        .unwrap()
-        .text_buffer(name, "name", data.as_bytes(), &offsets, Some(&[0b1101]))
-        .unwrap();
-    let mut got = Vec::new();
-    wide.evaluate_rows(&rows, as_of, |_, r| {
-        got.push(r.unwrap().get(d).unwrap().map(str::to_string));
-    });
-    assert_eq!(got, texts.map(|t| t.map(str::to_string)));
+    for policy in [&policy, &wide] {
+        let set = policy.num_fields(["n"]).unwrap();
+        let name = policy.field::<Text>("name").unwrap();
+        let d = policy.decision::<Text>("d").unwrap();
+        let rows = Rows::new(&set, &known, &nums)
+            .unwrap()
+            .text_buffer(name, "name", data.as_bytes(), &offsets, Some(&[0b1101]))
+            .unwrap();
+        let mut got = Vec::new();
+        policy.evaluate_rows(&rows, as_of, |_, r| {
+            got.push(r.unwrap().get(d).unwrap().map(str::to_string));
+        });
+        assert_eq!(
+            got,
+            texts.map(|t| t.map(str::to_string)),
+            "{}",
+            policy.name()
+        );
+    }
 }
 
 /// `set_nums` refuses numbers its fields cannot take (and sets nothing
