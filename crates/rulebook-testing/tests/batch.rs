@@ -1059,6 +1059,96 @@ decision d: text = if n > 0 then name else \"none\"
     }
 }
 
+/// Any buffer, offsets and validity bits: `Rows::text_buffer` either
+/// refuses them or each row reads back its own bytes (unknown where its
+/// bit is clear), through the direct fill's unchecked reads; nothing
+/// panics.
+#[test]
+fn any_text_buffer_is_refused_or_read_exactly() {
+    let policy = Policy::from_source(
+        "p.rules",
+        "policy p
+input { n: int  name: text }
+decision d: text = if n > 0 then name else \"none\"
+",
+    )
+    .unwrap();
+    let set = policy.num_fields(["n"]).unwrap();
+    let name = policy.field::<Text>("name").unwrap();
+    let d = policy.decision::<Text>("d").unwrap();
+    let as_of = Date::parse("2026-01-01").unwrap();
+    // mostly ASCII, some two-byte characters, in one case of ten a stray
+    // byte; offsets that mostly ascend within the buffer
+    let char = prop_oneof![
+        20 => prop::sample::select(vec!['a', 'b', '-', '1', ' ']),
+        1 => Just('é'),
+    ];
+    let text = prop::collection::vec(char, 0..300);
+    let stray = prop_oneof![9 => Just(None), 1 => (0usize..300, 0x80u8..=0xff).prop_map(Some)];
+    let step = prop_oneof![300 => 0i32..6, 1 => Just(-1)];
+    let case = (
+        (text, stray),
+        prop::collection::vec(step, 1..40),
+        prop::collection::vec(any::<u8>(), 0..8),
+        prop_oneof![3 => Just(false), 1 => Just(true)],
+        prop_oneof![20 => Just(0i32), 1 => -2i32..3],
+    );
+    let mut runner = seeded_runner(400, 9);
+    let (accepted, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner
+        .run(&case, |((text, stray), steps, valid, with_bits, jitter)| {
+            let mut data = String::from_iter(text).into_bytes();
+            if let Some((at, b)) = stray {
+                let at = at.min(data.len());
+                data.insert(at, b);
+            }
+            // from 0 (or a byte either side), a step a row, the last nudged
+            let mut at = jitter.clamp(-1, 1);
+            let mut offsets = vec![at];
+            for step in &steps {
+                at += step;
+                offsets.push(at);
+            }
+            if let Some(last) = offsets.last_mut() {
+                *last += jitter;
+            }
+            let rows_n = offsets.len() - 1;
+            let (known, nums) = (vec![1u64; rows_n], vec![1i64; rows_n]);
+            let bits = with_bits.then_some(&valid[..]);
+            let rows = match Rows::new(&set, &known, &nums)
+                .unwrap()
+                .text_buffer(name, "name", &data, &offsets, bits)
+            {
+                Ok(rows) => rows,
+                Err(_) => {
+                    refused.set(refused.get() + 1);
+                    return Ok(());
+                }
+            };
+            accepted.set(accepted.get() + 1);
+            let mut got = Vec::new();
+            policy.evaluate_rows(&rows, as_of, |_, r| {
+                got.push(r.unwrap().get(d).unwrap().map(str::to_string));
+            });
+            let expected: Vec<Option<String>> = (0..rows_n)
+                .map(|r| {
+                    let known = bits.is_none_or(|b| b[r / 8] >> (r % 8) & 1 == 1);
+                    let bytes = &data[offsets[r] as usize..offsets[r + 1] as usize];
+                    known.then(|| String::from_utf8(bytes.to_vec()).unwrap())
+                })
+                .collect();
+            prop_assert_eq!(got, expected);
+            Ok(())
+        })
+        .unwrap();
+    // both outcomes are exercised
+    let (accepted, refused) = (accepted.get(), refused.get());
+    assert!(
+        accepted > 40 && refused > 40,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
 /// `set_nums` refuses numbers its fields cannot take (and sets nothing
 /// then), text and list fields, more than 64 fields, and handles of other
 /// inputs (that record's error); fields from 64 up are set and unset.
