@@ -439,11 +439,13 @@ impl Gen<'_> {
     }
 
     /// The fast evaluation of `x op (if c then k1 else k2)`, or of the `if`
-    /// on the left, for constants k1 and k2 and a non-constant x: a branch
-    /// on c, then in each branch the operation with a constant operand and
-    /// that constant's fast path (times 1 is a copy, plus 0 nothing). The
-    /// fast evaluation leaves failures to the full one, so evaluating c
-    /// after x, wherever the `if` is, changes nothing.
+    /// on the left, for constants k1 and k2 and a non-constant x: for a
+    /// product or quotient, a branch on c, then in each branch the
+    /// operation with a constant operand and that constant's fast path
+    /// (times 1 is a copy); for a sum or difference, the constant picked
+    /// by a `select` on c, without a branch. The fast evaluation leaves
+    /// failures to the full one, so evaluating c after x, wherever the
+    /// `if` is, changes nothing.
     pub(super) fn arith_over_if(
         &mut self,
         op: ArithOp,
@@ -465,6 +467,36 @@ impl Gen<'_> {
         }
         let (side, other, c, ks) = found?;
         let other = self.operand(other, int_side == Some(1 - side));
+        if matches!(
+            op,
+            ArithOp::AddInt
+                | ArithOp::SubInt
+                | ArithOp::AddDec
+                | ArithOp::SubDec
+                | ArithOp::AddMoney
+                | ArithOp::SubMoney
+        ) {
+            // a sum gains nothing from a constant operand but its bounds:
+            // the constant picked by a `select` (bounded by both), not by
+            // a branch, which a condition true for some records and false
+            // for others in no order would mispredict
+            let cv = self.expr(c);
+            let k = self.f.i64_local();
+            self.f.i64c(ks[0]).i64c(ks[1]).get(cv.v).op(I::I32WrapI64);
+            self.f.op(I::Select).set(k);
+            self.bounds.insert(k, (ks[0].min(ks[1]), ks[0].max(ks[1])));
+            let k = Val {
+                v: k,
+                set: self.empty_set(),
+                k: None,
+            };
+            let (x, y) = if side == 1 {
+                (&other, &k)
+            } else {
+                (&k, &other)
+            };
+            return Some(self.arith_vals(op, x, y, int_side, e));
+        }
         let out = self.f.i64_local();
         let done = self.f.block();
         let second = self.f.block();
