@@ -962,20 +962,25 @@ fn rows_of_numbers_fill_like_single_sets() {
     assert!(checked >= 5);
 }
 
-/// A text column in one buffer (`Rows::text_buffer`) is refused, with
-/// what is wrong, when its offsets or validity bits do not describe the
-/// rows; one that does gives each row its text, a clear bit none, and a
-/// text longer than the short copy whole.
-#[test]
-fn text_buffers_are_checked_and_read() {
-    let policy = Policy::from_source(
+/// A policy whose decision `d` is its text input `name` when `n > 0`.
+fn echo_policy() -> Policy {
+    Policy::from_source(
         "p.rules",
         "policy p
 input { n: int  name: text }
 decision d: text = if n > 0 then name else \"none\"
 ",
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// A text column in one buffer (`Rows::text_buffer`) is refused, with
+/// what is wrong, when its offsets or validity bits do not describe the
+/// rows; one that does gives each row its text, a clear bit none, and a
+/// text longer than the short copy whole.
+#[test]
+fn text_buffers_are_checked_and_read() {
+    let policy = echo_policy();
     let set = policy.num_fields(["n"]).unwrap();
     let name = policy.field::<Text>("name").unwrap();
     let as_of = Date::parse("2026-01-01").unwrap();
@@ -1065,14 +1070,7 @@ decision d: text = if n > 0 then name else \"none\"
 /// panics.
 #[test]
 fn any_text_buffer_is_refused_or_read_exactly() {
-    let policy = Policy::from_source(
-        "p.rules",
-        "policy p
-input { n: int  name: text }
-decision d: text = if n > 0 then name else \"none\"
-",
-    )
-    .unwrap();
+    let policy = echo_policy();
     let set = policy.num_fields(["n"]).unwrap();
     let name = policy.field::<Text>("name").unwrap();
     let d = policy.decision::<Text>("d").unwrap();
