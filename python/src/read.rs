@@ -295,10 +295,22 @@ pub fn column_problem(path: String, column: &DataType, ty: &ValueType) -> FieldP
     problem(path, format!("a column of type {column}"), takes)
 }
 
-/// A text field's rows as an Arrow `Utf8` array holds them, for
-/// `Rows::text_buffer`: the array's bytes, the offsets of the rows and
+/// A text field's rows as an Arrow `Utf8` or `LargeUtf8` array holds them,
+/// for `Rows::text_buffer`: the array's bytes, the offsets of the rows and
 /// their validity bits from the first row's (None: no null).
-pub type TextBuffer<'a> = (&'a [u8], &'a [i32], Option<&'a [u8]>);
+#[derive(Clone, Copy)]
+pub struct TextBuffer<'a> {
+    pub data: &'a [u8],
+    pub offsets: TextOffsets<'a>,
+    pub valid: Option<&'a [u8]>,
+}
+
+/// The offsets of a [`TextBuffer`]'s rows, as its array has them.
+#[derive(Clone, Copy)]
+pub enum TextOffsets<'a> {
+    Utf8(&'a [i32]),
+    Large(&'a [i64]),
+}
 
 impl<'a> Reader<'a> {
     /// The reader of a field of type `ty` from `array` (or from no column);
@@ -370,17 +382,31 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Rows `rows` of a text field read from a `Utf8` column, as the
-    /// column holds them; None for another column, or when the rows'
-    /// validity bits do not start at a byte (the rows are then read one
-    /// by one, by [`Reader::scalar`]).
+    /// Rows `rows` of a text field read from a `Utf8` or `LargeUtf8`
+    /// column, as the column holds them; None for another column, or when
+    /// the rows' validity bits do not start at a byte (the rows are then
+    /// read one by one, by [`Reader::scalar`]).
     pub fn text_buffer(&self, rows: std::ops::Range<usize>) -> Option<TextBuffer<'a>> {
-        let array: &'a StringArray = match self {
-            Reader::Text(Strs::Utf8(array)) => array,
+        let (data, offsets, nulls) = match self {
+            Reader::Text(Strs::Utf8(array)) => {
+                let array: &'a StringArray = array;
+                (
+                    array.value_data(),
+                    TextOffsets::Utf8(array.value_offsets().get(rows.start..=rows.end)?),
+                    array.nulls(),
+                )
+            }
+            Reader::Text(Strs::Large(array)) => {
+                let array: &'a LargeStringArray = array;
+                (
+                    array.value_data(),
+                    TextOffsets::Large(array.value_offsets().get(rows.start..=rows.end)?),
+                    array.nulls(),
+                )
+            }
             _ => return None,
         };
-        let offsets = array.value_offsets().get(rows.start..=rows.end)?;
-        let valid = match array.nulls() {
+        let valid = match nulls {
             None => None,
             Some(nulls) => {
                 let first = nulls.offset() + rows.start;
@@ -390,7 +416,11 @@ impl<'a> Reader<'a> {
                 Some(nulls.validity().get(first / 8..)?)
             }
         };
-        Some((array.value_data(), offsets, valid))
+        Some(TextBuffer {
+            data,
+            offsets,
+            valid,
+        })
     }
 
     /// The value of row `i`: `None` when unknown. Not for lists.

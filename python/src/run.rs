@@ -16,7 +16,7 @@
 
 use crate::errors::Failure;
 use crate::out::{Out, Outputs, DECIMAL_TYPE, MONEY_TYPE};
-use crate::read::{Block, Path, Reader, TextBuffer, Value};
+use crate::read::{Block, Path, Reader, TextBuffer, TextOffsets, Value};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use rulebook::batch::{Date, Field, NumFields, RowError, Rows, Text};
@@ -429,9 +429,14 @@ impl Plan {
                 // one it refuses (bytes that are not UTF-8 under a null,
                 // say) the block goes through `evaluate_each`, which reads
                 // the texts value by value
-                Some((data, offsets, valid)) => {
-                    rows.text_buffer(*field, name, data, offsets, valid).ok()?
-                }
+                Some(TextBuffer {
+                    data,
+                    offsets,
+                    valid,
+                }) => match offsets {
+                    TextOffsets::Utf8(o) => rows.text_buffer(*field, name, data, o, valid).ok()?,
+                    TextOffsets::Large(o) => rows.text_buffer(*field, name, data, o, valid).ok()?,
+                },
                 None => rows.text(*field, name, column).ok()?,
             };
         }

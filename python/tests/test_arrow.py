@@ -191,9 +191,9 @@ def test_other_arrow_types_read_the_same() -> None:
 
 def test_text_columns_from_sliced_arrays() -> None:
     """Text columns read as Arrow holds them (one buffer, offsets, validity
-    bits), from arrays sliced at every offset modulo 8 (whose validity bits
-    start inside a byte, or not), with unknown texts among them: each row
-    as evaluate() gives it."""
+    bits), string and large_string, from arrays sliced at every offset
+    modulo 8 (whose validity bits start inside a byte, or not), with
+    unknown texts among them: each row as evaluate() gives it."""
     routing = policy_named("casework_routing")
     rows = generated_rows(routing, 120, seed=7)
     for k in range(0, 120, 5):
@@ -202,10 +202,14 @@ def test_text_columns_from_sliced_arrays() -> None:
         rows[k] = dict(rows[k], postcode=None)
     table = pa.Table.from_pylist(rows, schema=routing.input_schema())
     assert table.column("reference").null_count > 0
+    large = table
+    for column in ("reference", "postcode"):
+        i = large.schema.get_field_index(column)
+        large = large.set_column(i, column, pc.cast(large.column(column), pa.large_string()))
     for start in range(9):
-        part = table.slice(start, 100)
         expected = [expected_row(routing, r, AS_OF) for r in rows[start : start + 100]]
-        check_rows(routing, routing.evaluate_arrow(part, AS_OF), expected)
+        for t in (table, large):
+            check_rows(routing, routing.evaluate_arrow(t.slice(start, 100), AS_OF), expected)
 
 
 def test_columns_absent_null_or_extra() -> None:

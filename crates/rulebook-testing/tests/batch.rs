@@ -1014,6 +1014,12 @@ fn text_buffers_are_checked_and_read() {
             // looked at)
             refused_bytes(&data.as_bytes()[3..], &[1, 1, 1, 1, 1]),
             refused_bytes(&data.as_bytes()[3..], &[0, 1, 1, 1, 1]),
+            // `i64` offsets (Arrow's `LargeUtf8`), one beyond any buffer
+            Rows::new(&set, &known, &nums)
+                .unwrap()
+                .text_buffer(name, "name", data.as_bytes(), &[0i64, 4, 4, 4, 1 << 40], None)
+                .err()
+                .map_or("accepted".into(), |e| e.to_string()),
         ],
         [
             "the text buffer of input field `name`: 3 offsets for 4 rows (one more than the rows is needed)",
@@ -1024,6 +1030,7 @@ fn text_buffers_are_checked_and_read() {
             "the text buffer of input field `name`: 0 bytes of validity bits for 4 rows (at least 1 needed)",
             "accepted",
             "the text buffer of input field `name`: its texts are not UTF-8 (at byte 0)",
+            "the text buffer of input field `name`: offset 4 (1099511627776) is outside its 39 bytes",
         ]
     );
     // zoë, (null), the long text, é (the last bytes of the buffer), read
@@ -1064,10 +1071,10 @@ decision d: text = if n > 0 then name else \"none\"
     }
 }
 
-/// Any buffer, offsets and validity bits: `Rows::text_buffer` either
-/// refuses them or each row reads back its own bytes (unknown where its
-/// bit is clear), through the direct fill's unchecked reads; nothing
-/// panics.
+/// Any buffer, offsets (as `i32` and as `i64`) and validity bits:
+/// `Rows::text_buffer` either refuses them or each row reads back its own
+/// bytes (unknown where its bit is clear), through the direct fill's
+/// unchecked reads; nothing panics.
 #[test]
 fn any_text_buffer_is_refused_or_read_exactly() {
     let policy = echo_policy();
@@ -1113,21 +1120,31 @@ fn any_text_buffer_is_refused_or_read_exactly() {
             let rows_n = offsets.len() - 1;
             let (known, nums) = (vec![1u64; rows_n], vec![1i64; rows_n]);
             let bits = with_bits.then_some(&valid[..]);
-            let rows = match Rows::new(&set, &known, &nums)
-                .unwrap()
-                .text_buffer(name, "name", &data, &offsets, bits)
-            {
-                Ok(rows) => rows,
-                Err(_) => {
+            // the same offsets as `i32` (Arrow's `Utf8`) and `i64`
+            // (`LargeUtf8`): the same refusal, or the same texts
+            let large: Vec<i64> = offsets.iter().map(|&o| i64::from(o)).collect();
+            let base = || Rows::new(&set, &known, &nums).unwrap();
+            let (small, wide) = (
+                base().text_buffer(name, "name", &data, &offsets, bits),
+                base().text_buffer(name, "name", &data, &large, bits),
+            );
+            let (small, wide) = match (small, wide) {
+                (Ok(small), Ok(wide)) => (small, wide),
+                (Err(a), Err(b)) => {
+                    prop_assert_eq!(a, b);
                     refused.set(refused.get() + 1);
                     return Ok(());
                 }
+                _ => return Err(TestCaseError::fail("i32 and i64 offsets disagree")),
             };
             accepted.set(accepted.get() + 1);
-            let mut got = Vec::new();
-            policy.evaluate_rows(&rows, as_of, |_, r| {
-                got.push(r.unwrap().get(d).unwrap().map(str::to_string));
-            });
+            let read = |rows: &Rows<'_>| {
+                let mut got = Vec::new();
+                policy.evaluate_rows(rows, as_of, |_, r| {
+                    got.push(r.unwrap().get(d).unwrap().map(str::to_string));
+                });
+                got
+            };
             let expected: Vec<Option<String>> = (0..rows_n)
                 .map(|r| {
                     let known = bits.is_none_or(|b| b[r / 8] >> (r % 8) & 1 == 1);
@@ -1135,6 +1152,8 @@ fn any_text_buffer_is_refused_or_read_exactly() {
                     known.then(|| String::from_utf8(bytes.to_vec()).unwrap())
                 })
                 .collect();
+            prop_assert_eq!(read(&wide), expected.clone());
+            let got = read(&small);
             prop_assert_eq!(got, expected);
             Ok(())
         })

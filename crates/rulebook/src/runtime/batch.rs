@@ -1528,9 +1528,82 @@ enum TextColumn<'a> {
     /// [`Rows::text_buffer`]).
     Buffer {
         data: &'a [u8],
-        offsets: &'a [i32],
+        offsets: Offsets<'a>,
         valid: Option<&'a [u8]>,
     },
+}
+
+/// The offsets of a text column in one buffer: Arrow's `Utf8` arrays have
+/// `i32` ones, its `LargeUtf8` arrays `i64` ones.
+#[derive(Clone, Copy)]
+enum Offsets<'a> {
+    Small(&'a [i32]),
+    Large(&'a [i64]),
+}
+
+impl<'a> Offsets<'a> {
+    fn len(&self) -> usize {
+        match self {
+            Offsets::Small(o) => o.len(),
+            Offsets::Large(o) => o.len(),
+        }
+    }
+
+    /// Offset `r` as given (None beyond the end).
+    fn get(&self, r: usize) -> Option<i64> {
+        match self {
+            Offsets::Small(o) => o.get(r).map(|&v| i64::from(v)),
+            Offsets::Large(o) => o.get(r).copied(),
+        }
+    }
+
+    /// The offsets of rows `rows` (one more than the rows).
+    fn slice(&self, rows: std::ops::RangeInclusive<usize>) -> Option<Offsets<'a>> {
+        Some(match self {
+            Offsets::Small(o) => Offsets::Small(o.get(rows)?),
+            Offsets::Large(o) => Offsets::Large(o.get(rows)?),
+        })
+    }
+
+    /// Offset `r`, unchecked.
+    ///
+    /// # Safety
+    /// `r` is below [`Offsets::len`], and the offset is not negative and
+    /// fits a `usize` (as `Rows::text_buffer` checks).
+    #[inline(always)]
+    unsafe fn at_unchecked(&self, r: usize) -> usize {
+        // SAFETY: the caller's promise, passed on.
+        unsafe {
+            match self {
+                Offsets::Small(o) => *o.get_unchecked(r) as usize,
+                Offsets::Large(o) => *o.get_unchecked(r) as usize,
+            }
+        }
+    }
+}
+
+/// The type of a text buffer's offsets ([`Rows::text_buffer`]): `i32`, as
+/// Arrow's `Utf8` arrays have, or `i64`, as its `LargeUtf8` ones.
+pub trait TextOffset: sealed::Sealed + Copy {
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn offsets(offsets: &[Self]) -> Offsets<'_>;
+}
+
+impl sealed::Sealed for i32 {}
+impl TextOffset for i32 {
+    #[allow(private_interfaces)]
+    fn offsets(offsets: &[i32]) -> Offsets<'_> {
+        Offsets::Small(offsets)
+    }
+}
+
+impl sealed::Sealed for i64 {}
+impl TextOffset for i64 {
+    #[allow(private_interfaces)]
+    fn offsets(offsets: &[i64]) -> Offsets<'_> {
+        Offsets::Large(offsets)
+    }
 }
 
 impl<'a> TextColumn<'a> {
@@ -1566,7 +1639,7 @@ struct BufferRows<'c> {
     at: usize,
     mask: u64,
     data: &'c [u8],
-    offsets: &'c [i32],
+    offsets: Offsets<'c>,
     valid: Option<&'c [u8]>,
 }
 
@@ -1579,9 +1652,9 @@ fn buffer_row_valid(valid: Option<&[u8]>, r: usize) -> bool {
 
 /// Row `r`'s byte range in a buffer column with `offsets`.
 #[inline(always)]
-fn buffer_span(offsets: &[i32], r: usize) -> Option<(usize, usize)> {
-    let start = usize::try_from(*offsets.get(r)?).ok()?;
-    let end = usize::try_from(*offsets.get(r + 1)?).ok()?;
+fn buffer_span(offsets: Offsets<'_>, r: usize) -> Option<(usize, usize)> {
+    let start = usize::try_from(offsets.get(r)?).ok()?;
+    let end = usize::try_from(offsets.get(r + 1)?).ok()?;
     Some((start, end))
 }
 
@@ -1626,7 +1699,8 @@ impl<'a> Rows<'a> {
     }
 
     /// Adds a text field whose texts lie one after another in `data`, as
-    /// an Arrow `Utf8` array holds them: row `r`'s text is
+    /// an Arrow `Utf8` (`i32` offsets) or `LargeUtf8` (`i64` offsets) array
+    /// holds them: row `r`'s text is
     /// `data[offsets[r]..offsets[r + 1]]`, unknown when `valid` is given
     /// and its bit `r` is clear (bit `r % 8` of byte `r / 8`, as Arrow's
     /// validity bitmap). `offsets` has one more entry than the rows, none
@@ -1635,14 +1709,15 @@ impl<'a> Rows<'a> {
     /// says which of these does not hold. The texts are copied into the
     /// records as from [`Rows::text`], short ones faster: a copy of fixed
     /// size from the buffer, whatever their length.
-    pub fn text_buffer(
+    pub fn text_buffer<O: TextOffset>(
         mut self,
         field: Field<Text>,
         name: &str,
         data: &'a [u8],
-        offsets: &'a [i32],
+        offsets: &'a [O],
         valid: Option<&'a [u8]>,
     ) -> Result<Self, NumError> {
+        let offsets = O::offsets(offsets);
         let rows = self.known.len();
         let problem = |problem: String| NumError::TextBuffer {
             name: name.to_string(),
@@ -1655,7 +1730,7 @@ impl<'a> Rows<'a> {
             )));
         }
         let mut last = None;
-        for (r, &offset) in offsets.iter().enumerate() {
+        for (r, offset) in (0..offsets.len()).filter_map(|r| Some((r, offsets.get(r)?))) {
             let at = match usize::try_from(offset) {
                 Ok(at) if at <= data.len() => at,
                 _ => {
@@ -1674,7 +1749,7 @@ impl<'a> Rows<'a> {
         }
         // the offsets ascend within `data` (just checked): the texts'
         // bytes are `first..end`
-        let first = offsets.first().map_or(0, |&o| o as usize);
+        let first = offsets.get(0).map_or(0, |o| o as usize);
         let end = last.unwrap_or(first);
         // (in `data`: the fallback is never taken)
         let texts = std::str::from_utf8(data.get(first..end).unwrap_or_default()).map_err(|e| {
@@ -1683,7 +1758,7 @@ impl<'a> Rows<'a> {
                 first + e.valid_up_to()
             ))
         })?;
-        for (r, &offset) in offsets.iter().enumerate() {
+        for (r, offset) in (0..offsets.len()).filter_map(|r| Some((r, offsets.get(r)?))) {
             if !texts.is_char_boundary(offset as usize - first) {
                 return Err(problem(format!(
                     "offset {r} ({offset}) falls inside a character"
@@ -1811,7 +1886,7 @@ impl<'a> Rows<'a> {
                     at,
                     mask: f.mask,
                     data,
-                    offsets: offsets.get(start..=end)?,
+                    offsets: offsets.slice(start..=end)?,
                     valid: match valid {
                         // (the bits of rows `start..end`, from bit `start`)
                         Some(bits) => Some(bits.get(..end.div_ceil(8))?),
@@ -1872,8 +1947,8 @@ impl<'a> Rows<'a> {
                             continue;
                         }
                     }
-                    let from = *b.offsets.get_unchecked(i) as usize;
-                    let to = *b.offsets.get_unchecked(i + 1) as usize;
+                    let from = b.offsets.at_unchecked(i);
+                    let to = b.offsets.at_unchecked(i + 1);
                     let slot = chunk.put_span(area, b.data, (from, to), record + b.at);
                     image
                         .get_unchecked_mut(b.at..b.at + 8)
