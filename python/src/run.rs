@@ -419,7 +419,7 @@ impl Plan {
         masks: &'a [u64],
     ) -> Option<Rows<'a>> {
         // the lengths agree (`nums` holds a row of the set a row, `masks`
-        // a word): never None
+        // a word): `Rows::new` and `text` never fail; a buffer may (below)
         let mut rows = Rows::new(&only.set, masks, nums).ok()?;
         let fields = &self.policy.meta().input.fields;
         for (((f, field), column), buffer) in self.texts.iter().zip(columns).zip(buffers) {
