@@ -1557,6 +1557,11 @@ impl<'a> Offsets<'a> {
         }
     }
 
+    /// Every offset as given, in order.
+    fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).filter_map(|r| self.get(r))
+    }
+
     /// The offsets of rows `rows` (one more than the rows).
     fn slice(&self, rows: std::ops::RangeInclusive<usize>) -> Option<Offsets<'a>> {
         Some(match self {
@@ -1730,7 +1735,7 @@ impl<'a> Rows<'a> {
             )));
         }
         let mut last = None;
-        for (r, offset) in (0..offsets.len()).filter_map(|r| Some((r, offsets.get(r)?))) {
+        for (r, offset) in offsets.iter().enumerate() {
             let at = match usize::try_from(offset) {
                 Ok(at) if at <= data.len() => at,
                 _ => {
@@ -1758,7 +1763,7 @@ impl<'a> Rows<'a> {
                 first + e.valid_up_to()
             ))
         })?;
-        for (r, offset) in (0..offsets.len()).filter_map(|r| Some((r, offsets.get(r)?))) {
+        for (r, offset) in offsets.iter().enumerate() {
             if !texts.is_char_boundary(offset as usize - first) {
                 return Err(problem(format!(
                     "offset {r} ({offset}) falls inside a character"
