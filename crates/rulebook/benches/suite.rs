@@ -36,6 +36,9 @@
 //! cargo bench -p rulebook --bench suite -- only=casework profile=block   # evaluate_rows
 //! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=structs
 //! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=json   # evaluate_json_text
+//! # the bars, looped the same way, to count their instructions beside the engine's:
+//! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=native
+//! cargo bench -p rulebook --bench suite -- only=benchmark,heavy profile=handwritten
 //! ```
 //!
 //! Figures are thread CPU time (other processes do not inflate them).
@@ -240,9 +243,15 @@ struct Options {
     /// Compiles of each generated policy, the fastest reported.
     compiles: usize,
     /// Only one path looped, for a profiler: the rows of numbers through
-    /// `evaluate_each` (`profile=rows`), the block (`profile=block`) or,
-    /// for the benchmark policy, the structs (`profile=structs`).
+    /// `evaluate_each` (`profile=rows`), the block (`profile=block`), the
+    /// JSON texts (`profile=json`), for the benchmark policy the structs
+    /// (`profile=structs`) and the hand-written module
+    /// (`profile=handwritten`), or the native function (`profile=native`).
     profile: Option<String>,
+    /// How long `profile` loops (`profile_secs=N`, default 10).
+    profile_for: Duration,
+    /// The sanity run of `cargo test --benches`: each path once, no timing.
+    sanity: bool,
 }
 
 fn main() {
@@ -256,6 +265,8 @@ fn main() {
             window: Duration::from_millis(20),
             compiles: 1,
             profile: None,
+            profile_for: Duration::from_secs(10),
+            sanity: true,
         }
     } else if quick {
         Options {
@@ -263,6 +274,8 @@ fn main() {
             window: Duration::from_millis(300),
             compiles: 3,
             profile: None,
+            profile_for: Duration::from_secs(10),
+            sanity: false,
         }
     } else {
         Options {
@@ -270,6 +283,8 @@ fn main() {
             window: Duration::from_secs(2),
             compiles: 3,
             profile: None,
+            profile_for: Duration::from_secs(10),
+            sanity: false,
         }
     };
     // `only=TEXT[,TEXT...]`: the rows whose policy file or data shape
@@ -278,6 +293,12 @@ fn main() {
     // `records=N`: records a row (to see how a figure moves with the size)
     let mut o = o;
     o.profile = std::env::args().find_map(|a| a.strip_prefix("profile=").map(str::to_string));
+    if let Some(secs) =
+        std::env::args().find_map(|a| a.strip_prefix("profile_secs=").map(str::to_string))
+    {
+        let secs: f64 = secs.parse().expect("profile_secs=N: a number of seconds");
+        o.profile_for = Duration::from_secs_f64(secs);
+    }
     if let Some(n) =
         std::env::args().find_map(|a| a.strip_prefix("records=").and_then(|n| n.parse().ok()))
     {
@@ -460,25 +481,66 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         policy.evaluate_rows(black_box(block), as_of, |_, v| n += usize::from(v.is_ok()));
         n
     };
-    // `profile=rows|block|structs|json`: only that path, for ten seconds (under `perf
-    // record` with RULEBOOK_PROFILE=perfmap, to see the module's own time)
-    if let (Some(rows), Some(block), Some(path)) = (&num_rows, &block, &o.profile) {
-        let structs = match path.as_str() {
-            "structs" => structs_case(policy, file, records, as_of),
-            _ => None,
+    // `profile=rows|block|structs|json|native|handwritten`: only that path,
+    // looped for `profile_secs` (default ten) seconds, under `perf record`
+    // (with RULEBOOK_PROFILE=perfmap, to see the module's own time) or
+    // callgrind (scripts/bench-instructions counts its instructions a record)
+    if let (Some(rows), Some(block)) = (&num_rows, &block) {
+        // the complete records: those the structs path, the native function
+        // and the hand-written module take
+        let complete = native_decided(file, records, as_of);
+        // one pass of a path, and the records a pass evaluates
+        type Pass<'p> = (Box<dyn FnMut() -> usize + 'p>, usize);
+        let pass = |path: &str| -> Result<Pass<'_>, String> {
+            Ok(match path {
+                "block" => (Box::new(|| by_block(block)), records.len()),
+                "rows" => (Box::new(|| by_rows(rows)), records.len()),
+                "json" => (
+                    Box::new(|| {
+                        (texts.iter())
+                            .filter(|t| policy.evaluate_json_text(t, as_of).is_ok())
+                            .count()
+                    }),
+                    records.len(),
+                ),
+                "structs" => match structs_case(policy, file, records, as_of) {
+                    Some(structs) => (structs, complete),
+                    None => return Err("profile=structs: only for the benchmark policy".into()),
+                },
+                "native" => match shapes::native(file) {
+                    Some(n) => {
+                        let native = (n.prepare)(records);
+                        (Box::new(move || native(as_of)), complete)
+                    }
+                    None => return Err(format!("profile=native: {file} has no native function")),
+                },
+                "handwritten" => match handwritten::prepare(file, records) {
+                    Some(hand) => (Box::new(move || hand(as_of)), complete),
+                    None => return Err("profile=handwritten: only for the benchmark policy".into()),
+                },
+                other => {
+                    return Err(format!(
+                        "profile={other}: not a path ({})",
+                        PATHS.join(", ")
+                    ))
+                }
+            })
         };
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(10) {
-            black_box(match (path.as_str(), &structs) {
-                ("block", _) => by_block(block),
-                ("json", _) => (texts.iter())
-                    .filter(|t| policy.evaluate_json_text(t, as_of).is_ok())
-                    .count(),
-                (_, Some(structs)) => structs(),
-                _ => by_rows(rows),
-            });
+        if let Some(path) = &o.profile {
+            let (mut run, per_pass) = pass(path).unwrap_or_else(|e| panic!("{e}"));
+            let passes = profile_loop(&mut *run, o.profile_for);
+            println!("profiled: {} records ({passes} passes)", passes * per_pass);
+            return;
         }
-        return;
+        if o.sanity {
+            // every path this policy has, one pass each (as `profile=` and
+            // scripts/bench-instructions take them)
+            for path in PATHS {
+                if let Ok((mut run, _)) = pass(path) {
+                    assert!(run() > 0, "profile={path}: a pass evaluated nothing");
+                }
+            }
+        }
     }
     let native = shapes::native(file);
     if let Some(n) = native {
@@ -488,12 +550,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // function decides only the records it can (all of them where every
     // fact it needs is given): its time is per record it decided
     let prepared = native.map(|n| (n.prepare)(records));
-    let decided = native.map_or(0, |n| {
-        records
-            .iter()
-            .filter(|r| (n.check)(r, as_of).is_some())
-            .count()
-    });
+    let decided = native.map_or(0, |_| native_decided(file, records, as_of));
     let hand = handwritten::prepare(file, records);
     let structs = structs_case(policy, file, records, as_of);
     let mut engine_ns = Vec::new();
@@ -565,6 +622,35 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
         ratio(s, h),
         100.0 * full as f64 / records.len() as f64
     );
+}
+
+/// The paths `profile=` loops.
+const PATHS: [&str; 6] = ["rows", "block", "json", "structs", "native", "handwritten"];
+
+/// Runs `run` again and again for `time`: the one loop of `profile=`, a
+/// function of its own so that callgrind can count inside it alone
+/// (`--toggle-collect=*profile_loop*`). Returns the passes made.
+#[inline(never)]
+fn profile_loop(run: &mut dyn FnMut() -> usize, time: Duration) -> usize {
+    let start = Instant::now();
+    let mut passes = 0;
+    while start.elapsed() < time {
+        black_box(run());
+        passes += 1;
+    }
+    passes
+}
+
+/// How many of `records` the policy's native function decides (the
+/// complete ones); all of them when it has none.
+fn native_decided(file: &str, records: &Rows, as_of: Date) -> usize {
+    match shapes::native(file) {
+        Some(n) => records
+            .iter()
+            .filter(|r| (n.check)(r, as_of).is_some())
+            .count(),
+        None => records.len(),
+    }
 }
 
 /// The timed closure of the independent benchmark's Rulebook row, for the
