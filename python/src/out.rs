@@ -12,7 +12,7 @@ use arrow_array::types::{Date32Type, Decimal128Type, Int64Type};
 use arrow_array::{ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringArray};
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, SchemaRef};
-use rulebook::batch::{Bool, Date, Decimal, Decision, Int, Money};
+use rulebook::batch::{Bool, Date, Decimal, Decision, Enum, Int, Money, Text};
 use rulebook::{DecisionView, EvalError, FieldProblem, InputError, RecordView, ValueRef};
 use std::sync::Arc;
 
@@ -128,9 +128,11 @@ enum Values {
     Money(Decision<Money>, Vec<i128>),
     Decimal(Decision<Decimal>, Vec<i128>),
     Date(Decision<Date>, Vec<i32>),
-    /// Text and enums are read through the decision's view (by index).
-    Text(Texts),
-    Enum(Texts, Vec<String>),
+    /// Text and enums through their handles too (an enum's variant names
+    /// its text among `Vec<String>`); a text decision without a handle
+    /// (none: a decision is never a list) through its view, by index.
+    Text(Option<Decision<Text>>, Texts),
+    Enum(Decision<Enum>, Texts, Vec<String>),
 }
 
 impl Values {
@@ -142,7 +144,7 @@ impl Values {
             Values::Int(_, v) => v.push(0),
             Values::Money(_, v) | Values::Decimal(_, v) => v.push(0),
             Values::Date(_, v) => v.push(0),
-            Values::Text(t) | Values::Enum(t, _) => t.push_empty(),
+            Values::Text(_, t) | Values::Enum(_, t, _) => t.push_empty(),
         }
     }
 }
@@ -251,17 +253,19 @@ impl Decided {
         let decision = view.decision_at(self.index);
         let value = decision.and_then(|d| d.value());
         let pushed = match (&mut self.values, value) {
-            (Values::Text(t) | Values::Enum(t, _), Some(ValueRef::Text(text))) => {
+            (Values::Text(_, t) | Values::Enum(_, t, _), Some(ValueRef::Text(text))) => {
                 t.push(text);
                 true
             }
-            (Values::Enum(t, variants), Some(ValueRef::Num(n))) => match variants.get(n as usize) {
-                Some(v) => {
-                    t.push(v);
-                    true
+            (Values::Enum(_, t, variants), Some(ValueRef::Num(n))) => {
+                match variants.get(n as usize) {
+                    Some(v) => {
+                        t.push(v);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            },
+            }
             _ => false,
         };
         if !pushed {
@@ -281,8 +285,8 @@ pub enum Out {
     Money(Decision<Money>),
     Decimal(Decision<Decimal>),
     Date(Decision<Date>),
-    Text,
-    Enum(Vec<String>),
+    Text(Option<Decision<Text>>),
+    Enum(Decision<Enum>, Vec<String>),
 }
 
 impl Out {
@@ -294,7 +298,7 @@ impl Out {
             Out::Money(_) => MONEY_TYPE,
             Out::Decimal(_) => DECIMAL_TYPE,
             Out::Date(_) => DataType::Date32,
-            Out::Text | Out::Enum(_) => DataType::Utf8,
+            Out::Text(_) | Out::Enum(..) => DataType::Utf8,
         }
     }
 }
@@ -321,9 +325,9 @@ impl Outputs {
                     Out::Money(d) => Values::Money(*d, Vec::with_capacity(rows)),
                     Out::Decimal(d) => Values::Decimal(*d, Vec::with_capacity(rows)),
                     Out::Date(d) => Values::Date(*d, Vec::with_capacity(rows)),
-                    Out::Text => Values::Text(Texts::with_capacity(rows, rows * 8)),
-                    Out::Enum(variants) => {
-                        Values::Enum(Texts::with_capacity(rows, rows * 8), variants.clone())
+                    Out::Text(d) => Values::Text(*d, Texts::with_capacity(rows, rows * 8)),
+                    Out::Enum(d, variants) => {
+                        Values::Enum(*d, Texts::with_capacity(rows, rows * 8), variants.clone())
                     }
                 },
                 nulls: Vec::new(),
@@ -398,7 +402,20 @@ impl Outputs {
                     Ok(Some(n)) => v.push(n.0),
                     _ => d.push_unknown(row, &view, paths),
                 },
-                Values::Text(_) | Values::Enum(..) => d.push_text(row, &view, paths),
+                Values::Text(Some(h), t) => match view.get(*h) {
+                    Ok(Some(text)) => t.push(text),
+                    _ => d.push_unknown(row, &view, paths),
+                },
+                Values::Enum(h, t, variants) => {
+                    match view
+                        .get(*h)
+                        .map(|v| v.and_then(|v| variants.get(v.index())))
+                    {
+                        Ok(Some(text)) => t.push(text),
+                        _ => d.push_unknown(row, &view, paths),
+                    }
+                }
+                Values::Text(None, _) => d.push_text(row, &view, paths),
             }
         }
     }
@@ -447,7 +464,7 @@ impl Outputs {
                     ScalarBuffer::from(v),
                     nulls,
                 )),
-                Values::Text(t) | Values::Enum(t, _) => t.finish(nulls)?,
+                Values::Text(_, t) | Values::Enum(_, t, _) => t.finish(nulls)?,
             };
             columns.push(values);
             columns.push(d.missing.finish(len)?);

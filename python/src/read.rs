@@ -146,6 +146,17 @@ impl<'a> Strs<'a> {
         })
     }
 
+    /// How many strings (for a dictionary, its rows).
+    fn len(&self) -> usize {
+        match self {
+            Strs::Utf8(a) => a.len(),
+            Strs::Large(a) => a.len(),
+            Strs::View(a) => a.len(),
+            Strs::Dict { keys, .. } => keys.len(),
+            Strs::Empty => 0,
+        }
+    }
+
     #[inline]
     pub fn get(&self, i: usize) -> Option<&'a str> {
         match self {
@@ -169,6 +180,21 @@ impl<'a> Strs<'a> {
 
 fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// The index of the variant of `variants` that `text` is, if any.
+#[inline]
+fn variant_of(variants: &[String], text: &str) -> Option<usize> {
+    variants.iter().position(|v| v == text)
+}
+
+/// What a dictionary entry of an enum column is: a variant's index, no
+/// text (a null entry: unknown), or a text no variant has.
+#[derive(Clone, Copy)]
+enum Entry {
+    Variant(i64),
+    Null,
+    Foreign,
 }
 
 /// Integers of any width.
@@ -515,7 +541,7 @@ impl<'a> Reader<'a> {
                 let Some(text) = col.get(i) else {
                     return Ok(None);
                 };
-                match variants.iter().position(|v| v == text) {
+                match variant_of(variants, text) {
                     Some(index) => Value::Num(index as i64),
                     None => {
                         return Err(problem(
@@ -588,6 +614,53 @@ impl<'a> Reader<'a> {
                                     num.expected(&NumParseError::Overflow),
                                 ),
                             );
+                        }
+                    }
+                }
+            }
+            Reader::Enum(
+                Strs::Dict {
+                    keys,
+                    nulls,
+                    values,
+                },
+                variants,
+            ) if rows.end <= keys.len() && values.len() <= rows.len().max(1024) => {
+                // each entry of the dictionary matched once, not a row at a
+                // time (a pandas category, say); a row whose entry is no
+                // variant gets `scalar`'s problem
+                let entries: Vec<Entry> = (0..values.len())
+                    .map(|j| match values.get(j) {
+                        None => Entry::Null,
+                        Some(t) => variant_of(variants, t)
+                            .map_or(Entry::Foreign, |k| Entry::Variant(k as i64)),
+                    })
+                    .collect();
+                for (r, i) in rows.enumerate() {
+                    if nulls.is_some_and(|n| n.is_null(i)) {
+                        continue;
+                    }
+                    match keys.get(i).and_then(|&k| entries.get(k)) {
+                        Some(Entry::Variant(n)) => into.set(r, *n),
+                        Some(Entry::Null) | None => {}
+                        Some(Entry::Foreign) => {
+                            if let Err(p) = self.scalar(i, path) {
+                                bad(i, p);
+                            }
+                        }
+                    }
+                }
+            }
+            Reader::Enum(col, variants) if rows.end <= col.len() => {
+                // as `scalar` reads a row, without its dispatch a row
+                for (r, i) in rows.enumerate() {
+                    let Some(text) = col.get(i) else { continue };
+                    match variant_of(variants, text) {
+                        Some(k) => into.set(r, k as i64),
+                        None => {
+                            if let Err(p) = self.scalar(i, path) {
+                                bad(i, p);
+                            }
                         }
                     }
                 }

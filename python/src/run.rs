@@ -133,9 +133,12 @@ impl Plan {
                 ValueType::Money => Out::Money(policy.decision(name).map_err(e)?),
                 ValueType::Decimal => Out::Decimal(policy.decision(name).map_err(e)?),
                 ValueType::Date => Out::Date(policy.decision(name).map_err(e)?),
-                ValueType::Enum { variants } => Out::Enum(variants.clone()),
-                // decisions are never lists; text for anything else
-                ValueType::Text | ValueType::List { .. } => Out::Text,
+                ValueType::Enum { variants } => {
+                    Out::Enum(policy.decision(name).map_err(e)?, variants.clone())
+                }
+                ValueType::Text => Out::Text(Some(policy.decision(name).map_err(e)?)),
+                // decisions are never lists: text, through the view
+                ValueType::List { .. } => Out::Text(None),
             });
         }
         let mut fields = vec![ArrowField::new("line", DataType::Int64, false)];

@@ -308,3 +308,42 @@ def test_output_types() -> None:
     routing = policy_named("casework_routing").output_schema()
     assert routing.field("days_waiting").type == pa.int64()
     assert routing.field("team").type == pa.string()
+
+
+def test_enum_columns_and_decisions() -> None:
+    """An enum input from string and dictionary columns (nulls, a text no
+    variant has, in the dictionary and used by a row or not, tables sliced
+    at every offset modulo 8), and enum and text decisions read out: each
+    row as evaluate() gives it."""
+    policy = rulebook.Policy.from_source(
+        """policy e
+input { kind: enum(new_claim, change_of_circumstances, complaint)  note: text }
+decision route: enum(fast, slow)
+  when kind == "complaint" -> "slow"
+  otherwise -> "fast"
+decision kind_again: enum(new_claim, change_of_circumstances, complaint) = kind
+decision said: text = if kind == "new_claim" then note else "-"
+"""
+    )
+    kinds = ["new_claim", "complaint", None, "change_of_circumstances", "no_such_kind", "complaint"]
+    rows = [
+        {"kind": kinds[i % len(kinds)], "note": None if i % 5 == 0 else f"note {i} é"}
+        for i in range(150)
+    ]
+    expected_all = [expected_row(policy, r, AS_OF) for r in rows]
+    assert any(e["error"] for e in expected_all) and any(e["route"] is None for e in expected_all)
+    plain_kind = pa.array([r["kind"] for r in rows], pa.string())
+    notes = pa.array([r["note"] for r in rows], pa.string())
+    # a dictionary whose entries include one no row uses and a null
+    entries = pa.array(["unused_kind", "complaint", None, "new_claim", "no_such_kind", "change_of_circumstances"])
+    index = {v: i for i, v in enumerate(entries.to_pylist()) if v is not None}
+    keys = pa.array([None if r["kind"] is None else index[r["kind"]] for r in rows], pa.int8())
+    dictionary = pa.DictionaryArray.from_arrays(keys, entries)
+    for kind in (plain_kind, dictionary, pc.cast(plain_kind, pa.large_string()), pc.cast(plain_kind, pa.string_view())):
+        table = pa.table({"kind": kind, "note": notes})
+        for start in range(9):
+            check_rows(policy, policy.evaluate_arrow(table.slice(start, 120), AS_OF), expected_all[start : start + 120])
+    # a null entry of the dictionary is an unknown kind, as a null key is
+    only_null = pa.DictionaryArray.from_arrays(pa.array([2, 2], pa.int8()), entries)
+    out = policy.evaluate_arrow(pa.table({"kind": only_null, "note": ["a", "b"]}), AS_OF).to_pydict()
+    assert out["route"] == [None, None] and out["route.missing"] == ['["kind"]', '["kind"]']
