@@ -13,7 +13,7 @@ use arrow_array::{ArrayRef, BooleanArray, PrimitiveArray, RecordBatch, StringArr
 use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, SchemaRef};
 use rulebook::batch::{Bool, Date, Decimal, Decision, Enum, Int, Money, Text};
-use rulebook::{DecisionView, EvalError, FieldProblem, InputError, RecordView, ValueRef};
+use rulebook::{DecisionView, EvalError, FieldProblem, InputError, RecordView};
 use std::sync::Arc;
 
 /// Money and decimals out: decimal128 with 38 digits, 2 or 6 of them
@@ -129,9 +129,8 @@ enum Values {
     Decimal(Decision<Decimal>, Vec<i128>),
     Date(Decision<Date>, Vec<i32>),
     /// Text and enums through their handles too (an enum's variant names
-    /// its text among `Vec<String>`); a text decision without a handle
-    /// (none: a decision is never a list) through its view, by index.
-    Text(Option<Decision<Text>>, Texts),
+    /// its text among `Vec<String>`).
+    Text(Decision<Text>, Texts),
     Enum(Decision<Enum>, Texts, Vec<String>),
 }
 
@@ -247,34 +246,6 @@ impl Decided {
             self.missing.push_list(row, decision, paths);
         }
     }
-
-    /// A text or enum decision's value, read through its view.
-    fn push_text(&mut self, row: usize, view: &RecordView<'_>, paths: &[String]) {
-        let decision = view.decision_at(self.index);
-        let value = decision.and_then(|d| d.value());
-        let pushed = match (&mut self.values, value) {
-            (Values::Text(_, t) | Values::Enum(_, t, _), Some(ValueRef::Text(text))) => {
-                t.push(text);
-                true
-            }
-            (Values::Enum(_, t, variants), Some(ValueRef::Num(n))) => {
-                match variants.get(n as usize) {
-                    Some(v) => {
-                        t.push(v);
-                        true
-                    }
-                    None => false,
-                }
-            }
-            _ => false,
-        };
-        if !pushed {
-            self.push_null(row);
-        }
-        if let Some(decision) = decision {
-            self.missing.push_list(row, decision, paths);
-        }
-    }
 }
 
 /// A decision's values as the output takes them, and its typed handle.
@@ -285,7 +256,7 @@ pub enum Out {
     Money(Decision<Money>),
     Decimal(Decision<Decimal>),
     Date(Decision<Date>),
-    Text(Option<Decision<Text>>),
+    Text(Decision<Text>),
     Enum(Decision<Enum>, Vec<String>),
 }
 
@@ -402,7 +373,7 @@ impl Outputs {
                     Ok(Some(n)) => v.push(n.0),
                     _ => d.push_unknown(row, &view, paths),
                 },
-                Values::Text(Some(h), t) => match view.get(*h) {
+                Values::Text(h, t) => match view.get(*h) {
                     Ok(Some(text)) => t.push(text),
                     _ => d.push_unknown(row, &view, paths),
                 },
@@ -415,7 +386,6 @@ impl Outputs {
                         _ => d.push_unknown(row, &view, paths),
                     }
                 }
-                Values::Text(None, _) => d.push_text(row, &view, paths),
             }
         }
     }

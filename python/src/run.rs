@@ -136,9 +136,13 @@ impl Plan {
                 ValueType::Enum { variants } => {
                     Out::Enum(policy.decision(name).map_err(e)?, variants.clone())
                 }
-                ValueType::Text => Out::Text(Some(policy.decision(name).map_err(e)?)),
-                // decisions are never lists: text, through the view
-                ValueType::List { .. } => Out::Text(None),
+                ValueType::Text => Out::Text(policy.decision(name).map_err(e)?),
+                // (`check` refuses a decision of a list type)
+                ValueType::List { .. } => {
+                    return Err(format!(
+                        "decision `{name}` is a list, which no column holds"
+                    ))
+                }
             });
         }
         let mut fields = vec![ArrowField::new("line", DataType::Int64, false)];
