@@ -14,9 +14,9 @@ use arrow_array::types::{
     TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
-    Array, BooleanArray, Decimal128Array, Float32Array, Float64Array, Int16Array, Int32Array,
-    Int64Array, Int8Array, LargeStringArray, StringArray, StringViewArray, StructArray,
-    UInt16Array, UInt32Array, UInt64Array, UInt8Array,
+    Array, BooleanArray, Decimal128Array, Float32Array, Float64Array, GenericStringArray,
+    Int16Array, Int32Array, Int64Array, Int8Array, LargeStringArray, OffsetSizeTrait, StringArray,
+    StringViewArray, StructArray, UInt16Array, UInt32Array, UInt64Array, UInt8Array,
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
@@ -185,7 +185,58 @@ fn is_string(t: &DataType) -> bool {
 /// The index of the variant of `variants` that `text` is, if any.
 #[inline]
 fn variant_of(variants: &[String], text: &str) -> Option<usize> {
-    variants.iter().position(|v| v == text)
+    variants
+        .iter()
+        .position(|v| same_bytes(v.as_bytes(), text.as_bytes()))
+}
+
+/// Whether `a` and `b` are the same bytes: those of 8 to 16 bytes (most
+/// variants' names) compared as two overlapping 8-byte numbers, with no
+/// call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&a.len()) {
+        return a.first_chunk::<8>() == b.first_chunk::<8>()
+            && a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    a == b
+}
+
+/// Rows `rows` of an enum field from a `Utf8` or `LargeUtf8` column: each
+/// row's bytes read from the column's buffer by its offsets (no per-row
+/// dispatch on the column's layout) and found among `variants`; a row
+/// whose text no variant has is handed to `foreign`.
+fn enum_rows<O: OffsetSizeTrait>(
+    array: &GenericStringArray<O>,
+    variants: &[String],
+    rows: Range<usize>,
+    into: &mut Block<'_>,
+    mut foreign: impl FnMut(usize),
+) {
+    let (offsets, data, nulls) = (array.value_offsets(), array.value_data(), array.nulls());
+    for (r, i) in rows.enumerate() {
+        if nulls.is_some_and(|n| n.is_null(i)) {
+            continue;
+        }
+        // (in bounds: Arrow's offsets of a string array lie within its
+        // buffer; a row that were not would be read as unknown)
+        let (Some(start), Some(end)) = (offsets.get(i), offsets.get(i + 1)) else {
+            continue;
+        };
+        let Some(bytes) = data.get(start.as_usize()..end.as_usize()) else {
+            continue;
+        };
+        match variants
+            .iter()
+            .position(|v| same_bytes(v.as_bytes(), bytes))
+        {
+            Some(k) => into.set(r, k as i64),
+            None => foreign(i),
+        }
+    }
 }
 
 /// What a dictionary entry of an enum column is: a variant's index, no
@@ -651,6 +702,20 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
+            Reader::Enum(Strs::Utf8(a), variants) if rows.end <= a.len() => {
+                enum_rows(a, variants, rows, into, |i| {
+                    if let Err(p) = self.scalar(i, path) {
+                        bad(i, p);
+                    }
+                })
+            }
+            Reader::Enum(Strs::Large(a), variants) if rows.end <= a.len() => {
+                enum_rows(a, variants, rows, into, |i| {
+                    if let Err(p) = self.scalar(i, path) {
+                        bad(i, p);
+                    }
+                })
+            }
             Reader::Enum(col, variants) if rows.end <= col.len() => {
                 // as `scalar` reads a row, without its dispatch a row
                 for (r, i) in rows.enumerate() {
@@ -868,7 +933,7 @@ pub struct Block<'b> {
 
 impl Block<'_> {
     /// Row `r`'s number, known.
-    #[inline]
+    #[inline(always)]
     fn set(&mut self, r: usize, n: i64) {
         if let Some(x) = self.nums.get_mut(r * self.stride + self.col) {
             *x = n;

@@ -325,7 +325,10 @@ decision kind_again: enum(new_claim, change_of_circumstances, complaint) = kind
 decision said: text = if kind == "new_claim" then note else "-"
 """
     )
-    kinds = ["new_claim", "complaint", None, "change_of_circumstances", "no_such_kind", "complaint"]
+    # (foreign texts that share a variant's length and all but their last
+    # byte: "new_claiX" its first eight bytes, the other its first 22)
+    kinds = ["new_claim", "complaint", None, "change_of_circumstances", "no_such_kind", "complaint", "new_claiX"]
+    kinds += ["change_of_circumstanceX"]
     rows = [
         {"kind": kinds[i % len(kinds)], "note": None if i % 5 == 0 else f"note {i} é"}
         for i in range(150)
@@ -335,7 +338,10 @@ decision said: text = if kind == "new_claim" then note else "-"
     plain_kind = pa.array([r["kind"] for r in rows], pa.string())
     notes = pa.array([r["note"] for r in rows], pa.string())
     # a dictionary whose entries include one no row uses and a null
-    entries = pa.array(["unused_kind", "complaint", None, "new_claim", "no_such_kind", "change_of_circumstances"])
+    entries = pa.array(
+        ["unused_kind", "complaint", None, "new_claim", "no_such_kind", "change_of_circumstances", "new_claiX"]
+        + ["change_of_circumstanceX"]
+    )
     index = {v: i for i, v in enumerate(entries.to_pylist()) if v is not None}
     keys = pa.array([None if r["kind"] is None else index[r["kind"]] for r in rows], pa.int8())
     dictionary = pa.DictionaryArray.from_arrays(keys, entries)
