@@ -182,12 +182,11 @@ fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-/// The index of the variant of `variants` that `text` is, if any.
+/// The index of the variant of `variants` whose name is the bytes
+/// `text`, if any.
 #[inline]
-fn variant_of(variants: &[String], text: &str) -> Option<usize> {
-    variants
-        .iter()
-        .position(|v| same_bytes(v.as_bytes(), text.as_bytes()))
+fn variant_of(variants: &[String], text: &[u8]) -> Option<usize> {
+    variants.iter().position(|v| same_bytes(v.as_bytes(), text))
 }
 
 /// Whether `a` and `b` are the same bytes: those of 8 to 16 bytes (most
@@ -229,10 +228,7 @@ fn enum_rows<O: OffsetSizeTrait>(
         let Some(bytes) = data.get(start.as_usize()..end.as_usize()) else {
             continue;
         };
-        match variants
-            .iter()
-            .position(|v| same_bytes(v.as_bytes(), bytes))
-        {
+        match variant_of(variants, bytes) {
             Some(k) => into.set(r, k as i64),
             None => foreign(i),
         }
@@ -592,7 +588,7 @@ impl<'a> Reader<'a> {
                 let Some(text) = col.get(i) else {
                     return Ok(None);
                 };
-                match variant_of(variants, text) {
+                match variant_of(variants, text.as_bytes()) {
                     Some(index) => Value::Num(index as i64),
                     None => {
                         return Err(problem(
@@ -620,6 +616,13 @@ impl<'a> Reader<'a> {
         bad: &mut dyn FnMut(usize, FieldProblem),
     ) {
         let start = rows.start;
+        // an enum's row whose text no variant has: its problem, as `scalar`
+        // tells it
+        let mut foreign = |i: usize| {
+            if let Err(p) = self.scalar(i, path) {
+                bad(i, p);
+            }
+        };
         match self {
             Reader::Absent => {}
             Reader::Bool(a) if rows.end <= a.len() => {
@@ -683,7 +686,7 @@ impl<'a> Reader<'a> {
                 let entries: Vec<Entry> = (0..values.len())
                     .map(|j| match values.get(j) {
                         None => Entry::Null,
-                        Some(t) => variant_of(variants, t)
+                        Some(t) => variant_of(variants, t.as_bytes())
                             .map_or(Entry::Foreign, |k| Entry::Variant(k as i64)),
                     })
                     .collect();
@@ -694,39 +697,23 @@ impl<'a> Reader<'a> {
                     match keys.get(i).and_then(|&k| entries.get(k)) {
                         Some(Entry::Variant(n)) => into.set(r, *n),
                         Some(Entry::Null) | None => {}
-                        Some(Entry::Foreign) => {
-                            if let Err(p) = self.scalar(i, path) {
-                                bad(i, p);
-                            }
-                        }
+                        Some(Entry::Foreign) => foreign(i),
                     }
                 }
             }
             Reader::Enum(Strs::Utf8(a), variants) if rows.end <= a.len() => {
-                enum_rows(a, variants, rows, into, |i| {
-                    if let Err(p) = self.scalar(i, path) {
-                        bad(i, p);
-                    }
-                })
+                enum_rows(a, variants, rows, into, foreign)
             }
             Reader::Enum(Strs::Large(a), variants) if rows.end <= a.len() => {
-                enum_rows(a, variants, rows, into, |i| {
-                    if let Err(p) = self.scalar(i, path) {
-                        bad(i, p);
-                    }
-                })
+                enum_rows(a, variants, rows, into, foreign)
             }
             Reader::Enum(col, variants) if rows.end <= col.len() => {
                 // as `scalar` reads a row, without its dispatch a row
                 for (r, i) in rows.enumerate() {
                     let Some(text) = col.get(i) else { continue };
-                    match variant_of(variants, text) {
+                    match variant_of(variants, text.as_bytes()) {
                         Some(k) => into.set(r, k as i64),
-                        None => {
-                            if let Err(p) = self.scalar(i, path) {
-                                bad(i, p);
-                            }
-                        }
+                        None => foreign(i),
                     }
                 }
             }
