@@ -1101,16 +1101,22 @@ fn a_failed_sync_fails_the_group_and_cuts_its_lines() {
     let head = write_log(&path, 2);
     let len = std::fs::metadata(&path).unwrap().len();
     let gate = Arc::new(Gate::default());
-    gate.release();
     let sink = Gated {
         file: OpenOptions::new().append(true).open(&path).unwrap(),
-        gate,
+        gate: Arc::clone(&gate),
         fail_write: false,
         fail_sync: true,
     };
     let log =
         DecisionLog::start(path.clone(), sink, head.clone(), len, byte_limits(1 << 20)).unwrap();
-    let pending: Vec<_> = (2..6).map(|i| submit(&log, i).unwrap()).collect();
+    let _release = ReleaseOnDrop(Arc::clone(&gate));
+    // The writer holds the first entry at the gate while the others are
+    // submitted: with the gate open, the first group could fail before
+    // they were, and they would be refused rather than queued.
+    let mut pending = vec![submit(&log, 2).unwrap()];
+    gate.wait_until_reached();
+    pending.extend((3..6).map(|i| submit(&log, i).unwrap()));
+    gate.release();
     for p in pending {
         let err = p.wait().unwrap_err();
         assert!(
