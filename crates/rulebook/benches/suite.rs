@@ -485,10 +485,10 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // looped for `profile_secs` (default ten) seconds, under `perf record`
     // (with RULEBOOK_PROFILE=perfmap, to see the module's own time) or
     // callgrind (scripts/bench-instructions counts its instructions a record)
+    // the complete records: those the structs path, the native function
+    // and the hand-written module take
+    let complete = native_decided(file, records, as_of);
     if let (Some(rows), Some(block)) = (&num_rows, &block) {
-        // the complete records: those the structs path, the native function
-        // and the hand-written module take
-        let complete = native_decided(file, records, as_of);
         // one pass of a path, and the records a pass evaluates
         type Pass<'p> = (Box<dyn FnMut() -> usize + 'p>, usize);
         let pass = |path: &str| -> Result<Pass<'_>, String> {
@@ -550,7 +550,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // function decides only the records it can (all of them where every
     // fact it needs is given): its time is per record it decided
     let prepared = native.map(|n| (n.prepare)(records));
-    let decided = native.map_or(0, |_| native_decided(file, records, as_of));
+    let decided = native.map_or(0, |_| complete);
     let hand = handwritten::prepare(file, records);
     let structs = structs_case(policy, file, records, as_of);
     let mut engine_ns = Vec::new();
