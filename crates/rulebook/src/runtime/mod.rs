@@ -949,6 +949,18 @@ impl<'a> ChunkRun<'a> {
         }
     }
 
+    /// An evaluated record's view: `None` for a record that failed or was
+    /// not evaluated (see [`ChunkRun::result`] for its error).
+    #[inline(always)]
+    fn view(&self, record: Option<&'a [u8]>, fate: Fate) -> Option<RecordView<'a>> {
+        match (self, record, fate) {
+            (ChunkRun::Ran { mem, data, .. }, Some(record), Fate::Run) => {
+                results::ok_view(data, record, mem)
+            }
+            _ => None,
+        }
+    }
+
     /// The error of an item not evaluated (see [`ChunkRun::result`]): out
     /// of line, so that the usual item's result is built in registers.
     #[cold]
@@ -970,6 +982,27 @@ impl<'a> ChunkRun<'a> {
             (ChunkRun::Ran { .. }, _, _) => trap_msg("no result"),
         }
     }
+}
+
+/// Hands row `r` of `evaluate_rows`, which has no view ([`ChunkRun::view`]),
+/// its error: its refusal, or its record's failure.
+#[cold]
+#[inline(never)]
+fn row_error<'a>(
+    run: &ChunkRun<'a>,
+    rows: &batch::Rows<'_>,
+    (r, record, fate, as_of): (usize, Option<&'a [u8]>, Fate, i32),
+    consume: &mut dyn FnMut(usize, Result<RecordView<'a>, batch::RowError>),
+) {
+    let error = match fate {
+        Fate::Refused => rows.refusal(r).into(),
+        fate => match run.result(record, fate, as_of) {
+            Err(e) => e.into(),
+            // (a record whose status is ok has a view: never here)
+            Ok(view) => return consume(r, Ok(view)),
+        },
+    };
+    consume(r, Err(error));
 }
 
 /// A new store with the memory limit, and the module instantiated in it.
@@ -1179,13 +1212,14 @@ impl Instance {
                 // no fate when nothing was filled: the chunk's error
                 let fate = fates.get(r - start).copied().unwrap_or(Fate::Run);
                 let record = records.next();
-                let result = match fate {
-                    Fate::Refused => Err(rows.refusal(r).into()),
-                    fate => run
-                        .result(record, fate, as_of)
-                        .map_err(batch::RowError::from),
-                };
-                consume(r, result);
+                match run.view(record, fate) {
+                    Some(view) => consume(r, Ok(view)),
+                    // an error goes through a `dyn` call, so that the view's
+                    // call above stays the one LLVM inlines the caller's
+                    // closure into, with no `Result` of an error to build
+                    // and drop on the usual row's path
+                    None => row_error(&run, rows, (r, record, fate, as_of), &mut consume),
+                }
             }
         }
     }

@@ -380,6 +380,22 @@ pub(crate) fn view<'a>(
     }
 }
 
+/// The view of a result record whose status is OK, as [`view`] gives it;
+/// `None` for any other.
+#[inline(always)]
+pub(crate) fn ok_view<'a>(
+    module: &'a ModuleData,
+    record: &'a [u8],
+    memory: &'a [u8],
+) -> Option<RecordView<'a>> {
+    (status(record) == abi::STATUS_OK).then_some(RecordView {
+        record,
+        module,
+        heap: memory,
+        heap_base: 0,
+    })
+}
+
 /// The error of a result record whose status is not OK.
 #[cold]
 fn record_error(module: &ModuleData, record: &[u8], as_of: i32) -> EvalError {
