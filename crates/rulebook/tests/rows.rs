@@ -321,6 +321,117 @@ fn a_text_too_large_for_an_instance_fails_alone() {
     assert_eq!(got, each);
 }
 
+/// Text columns as Arrow holds them (`Rows::text_buffer`), whose texts in
+/// one chunk take more than the free memory after its results: long texts
+/// first, until the memory holds no more (the rest are kept aside and
+/// placed after growing it), then short ones, which would run past the
+/// memory's end, a text too large for an instance in the next chunk, and
+/// short ones to the end of the buffer. Every row reads its own text, as
+/// the same rows as plain columns of values give.
+#[test]
+fn text_buffers_whose_chunk_outgrows_the_free_memory_are_read_exactly() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p
+        .num_fields(["age", "income", "resident", "status"])
+        .unwrap();
+    let n = 1_500;
+    // 480 KB of long texts in the first chunk: more than its free memory
+    // (about 52 KB today), whatever that becomes
+    let long: Vec<String> = (0..480).map(|r| format!("{r:-<1000}")).collect();
+    let huge = "z".repeat(65 << 20);
+    let regions: Vec<Option<&str>> = (0..n)
+        .map(|r| match r {
+            r if r < 480 => Some(long[r].as_str()),
+            700 => Some(huge.as_str()),
+            r if r % 7 == 3 => None,
+            r if r % 2 == 0 => Some("london"),
+            _ => Some("wales-and-the-marches"),
+        })
+        .collect();
+    let notes: Vec<Option<&str>> = (0..n)
+        .map(|r| Some(if r % 5 == 0 { "urgent" } else { "routine" }))
+        .collect();
+    let known = vec![0b1111; n];
+    let nums: Vec<i64> = (0..n).flat_map(|_| [30, 50_000, 1, 0]).collect();
+    // each column as one buffer, with offsets and validity bits
+    let buffer = |column: &[Option<&str>]| {
+        let (mut data, mut offsets) = (String::new(), vec![0i64]);
+        let mut valid = vec![0u8; column.len().div_ceil(8)];
+        for (r, t) in column.iter().enumerate() {
+            if let Some(t) = t {
+                data.push_str(t);
+                valid[r / 8] |= 1 << (r % 8);
+            }
+            offsets.push(data.len() as i64);
+        }
+        (data, offsets, valid)
+    };
+    let (region_data, region_offsets, region_valid) = buffer(&regions);
+    let (note_data, note_offsets, note_valid) = buffer(&notes);
+    let region: Field<Text> = p.field("region").unwrap();
+    let note: Field<Text> = p.field("note").unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let route = p.decision::<Text>("route").unwrap();
+    let routes = |rows: &Rows<'_>| {
+        let mut got = Vec::new();
+        p.evaluate_rows(rows, as_of, |r, result| {
+            got.push((r, result.map(|v| v.get(route).unwrap().map(str::to_string))));
+        });
+        got
+    };
+    let from_buffers = routes(
+        &Rows::new(&set, &known, &nums)
+            .unwrap()
+            .text_buffer(
+                region,
+                "region",
+                region_data.as_bytes(),
+                &region_offsets,
+                Some(&region_valid),
+            )
+            .unwrap()
+            .text_buffer(
+                note,
+                "note",
+                note_data.as_bytes(),
+                &note_offsets,
+                Some(&note_valid),
+            )
+            .unwrap(),
+    );
+    let from_values = routes(
+        &Rows::new(&set, &known, &nums)
+            .unwrap()
+            .text(region, "region", &regions)
+            .unwrap()
+            .text(note, "note", &notes)
+            .unwrap(),
+    );
+    assert_eq!(from_buffers.len(), n);
+    for (r, result) in &from_buffers {
+        let want = match (regions[*r], notes[*r]) {
+            (Some(t), _) if t.len() > 64 << 20 => None,
+            (Some("london"), _) => Some("london_team"),
+            // an unknown region leaves the route unknown
+            (None, _) => Some("unknown"),
+            (_, Some("urgent")) => Some("fast"),
+            _ => Some("standard"),
+        };
+        match (want, result) {
+            (None, Err(e)) => assert!(e.to_string().contains("more than the"), "row {r}: {e}"),
+            (Some("unknown"), Ok(None)) => {}
+            (Some(want), Ok(Some(got))) => assert_eq!(got, want, "row {r}"),
+            (want, got) => panic!("row {r}: {got:?}, expected {want:?}"),
+        }
+    }
+    let errors = |got: &[(usize, Result<Option<String>, RowError>)]| -> Vec<_> {
+        got.iter()
+            .map(|(r, g)| (*r, g.as_ref().map_err(|e| e.to_string()).cloned()))
+            .collect()
+    };
+    assert_eq!(errors(&from_buffers), errors(&from_values));
+}
+
 #[test]
 fn fields_past_the_64th_are_set_and_cleared_row_by_row() {
     // 70 int inputs; the set's last four are past the first presence word

@@ -391,6 +391,42 @@ impl ChunkTexts {
         self.put(area, text, slot)
     }
 
+    /// [`ChunkTexts::put_span`] for a chunk whose texts surely fit
+    /// (`DirectRows::roomy`): a short text is copied with no check.
+    ///
+    /// # Safety
+    /// `start <= end`, `end - start` bytes from `start` are within `data`,
+    /// `start + SHORT_TEXT <= data.len()`, and the bytes used so far plus
+    /// this text's length plus [`SHORT_TEXT`] are at most `area.len()`.
+    #[inline(always)]
+    unsafe fn put_roomy(
+        &mut self,
+        area: &mut [u8],
+        data: &[u8],
+        (start, end): (usize, usize),
+        slot: usize,
+    ) -> i64 {
+        let len = end - start;
+        let used = self.used;
+        if len <= SHORT_TEXT {
+            // SAFETY: the caller's promise: `SHORT_TEXT` bytes from
+            // `start` in `data` and from `used` in `area`, which do not
+            // overlap (`data` is borrowed, `area` borrowed mutably).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    data.as_ptr().add(start),
+                    area.as_mut_ptr().add(used),
+                    SHORT_TEXT,
+                );
+            }
+            self.used = used + len;
+            return marshal::packed(self.base + used, len);
+        }
+        // (in `data` and, the caller promised, in `area`)
+        let text = data.get(start..end).unwrap_or_default();
+        self.put(area, text, slot)
+    }
+
     /// Where the spilled texts go when placed: right after those placed.
     pub(crate) fn spill_at(&self) -> usize {
         self.base + self.used
@@ -1640,6 +1676,149 @@ impl<'a> TextColumn<'a> {
 /// A buffer column's rows `start..end` in [`Rows::fill_direct`]: the
 /// slot of its text in a record, its presence bit, its texts, the offsets
 /// of rows `start..=end` and its validity bits of rows `..end`.
+/// The rows of one chunk of [`Rows::fill_direct`], checked: `known` and
+/// `nums` are the chunk's rows (`nums` of the set's width each), every
+/// column holds them, and every text slot lies within a record of `size`
+/// bytes, at least the set's `end`.
+struct DirectRows<'r, 'c> {
+    set: &'r NumFields,
+    parts: DirectParts<'r>,
+    known: &'r [u64],
+    nums: &'r [i64],
+    value_columns: &'r [(usize, u64, &'c [Option<&'c str>])],
+    buffers: &'r [BufferRows<'c>],
+    /// The chunk's first row.
+    start: usize,
+    size: usize,
+}
+
+impl DirectRows<'_, '_> {
+    /// Whether every text of the chunk surely fits, so that its rows need
+    /// no check of their own ([`DirectRows::fill`] with `ROOMY`): every
+    /// text column is a buffer; the texts of all rows, after those the
+    /// chunk holds, fit both `room` (the chunk's bound) and the free
+    /// memory `area` with [`SHORT_TEXT`] bytes to spare (the copy of the
+    /// last); and each buffer has [`SHORT_TEXT`] bytes after its last
+    /// row's text starts (where that copy reads). Each text is copied as
+    /// at least its own bytes and advances the bytes used by its length,
+    /// so the chunk's texts end at most at the sum of their spans.
+    fn roomy(&self, chunk: &ChunkTexts, area: usize, room: usize) -> bool {
+        if !self.value_columns.is_empty() {
+            return false;
+        }
+        let count = self.known.len();
+        let mut total = 0usize;
+        for b in self.buffers {
+            // (offsets `0..=count` of the chunk's rows: checked when
+            // `Rows::text_buffer` took the column, and cut to the chunk)
+            let (Some(from), Some(to)) = (b.offsets.get(0), b.offsets.get(count)) else {
+                return false;
+            };
+            let (Ok(from), Ok(to)) = (usize::try_from(from), usize::try_from(to)) else {
+                return false;
+            };
+            if to + SHORT_TEXT > b.data.len() {
+                return false;
+            }
+            total += to.saturating_sub(from);
+        }
+        chunk.len() + total <= room && chunk.used + total + SHORT_TEXT <= area
+    }
+
+    /// Fills the chunk's rows into `images` and their texts into `area`
+    /// through `chunk`, noting each row's fate in `fates`. `Err(i)` when
+    /// the chunk ends before its row `i`, whose texts did not fit beside
+    /// the others. With `ROOMY` ([`DirectRows::roomy`] held) the rows
+    /// make no check of the texts' room.
+    #[inline(always)]
+    fn fill<const ROOMY: bool>(
+        &self,
+        images: &mut [u8],
+        area: &mut [u8],
+        chunk: &mut ChunkTexts,
+        (room, base): (usize, usize),
+        fates: &mut [Fate],
+    ) -> Result<(), usize> {
+        let (set, size, start) = (self.set, self.size, self.start);
+        let width = set.len();
+        let mut record = 0;
+        let rows = self.known.iter().zip(self.nums.chunks_exact(width));
+        let mut note = |i: usize, fate: Fate| {
+            if let Some(f) = fates.get_mut(i) {
+                *f = fate;
+            }
+        };
+        for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
+            // as `set_nums` stores them; a refused row is emptied
+            // SAFETY: `parts` are the set's, `image` is `size` bytes, at
+            // least the set's `end`, and `values` is `width` numbers, the
+            // set's length (see `DirectRows`).
+            let stored = unsafe { set.store_direct_unchecked(self.parts, image, known, values) };
+            let Some(mut presence) = stored else {
+                image.fill(0);
+                note(i, Fate::Refused);
+                record += size;
+                continue;
+            };
+            let mark = chunk.mark(record);
+            for &(at, mask, col) in self.value_columns {
+                // SAFETY: `i` is below the chunk's rows, the length of
+                // every column, and a text's slot `at..at + 8` lies within
+                // the `size` bytes of `image` (see `DirectRows`).
+                if let Some(t) = unsafe { col.get_unchecked(i) } {
+                    let slot = chunk.put(area, t.as_bytes(), record + at);
+                    unsafe { image.get_unchecked_mut(at..at + 8) }
+                        .copy_from_slice(&slot.to_le_bytes());
+                    presence |= mask;
+                }
+            }
+            for b in self.buffers {
+                // SAFETY: `i` is below the chunk's rows: row `start + i`
+                // has a validity bit in `b.valid` (cut to the chunk's
+                // last row) and offsets `i` and `i + 1` in `b.offsets`
+                // (the chunk's rows and one more), which
+                // `Rows::text_buffer` checked are not negative, ascending,
+                // and within `b.data`; the text's slot lies within
+                // `image`. With `ROOMY`, `roomy` checked the rest of what
+                // `put_roomy` relies on.
+                unsafe {
+                    let r = start + i;
+                    if let Some(bits) = b.valid {
+                        if *bits.get_unchecked(r / 8) >> (r % 8) & 1 == 0 {
+                            continue;
+                        }
+                    }
+                    let from = b.offsets.at_unchecked(i);
+                    let to = b.offsets.at_unchecked(i + 1);
+                    let slot = if ROOMY {
+                        chunk.put_roomy(area, b.data, (from, to), record + b.at)
+                    } else {
+                        chunk.put_span(area, b.data, (from, to), record + b.at)
+                    };
+                    image
+                        .get_unchecked_mut(b.at..b.at + 8)
+                        .copy_from_slice(&slot.to_le_bytes());
+                }
+                presence |= b.mask;
+            }
+            if let Some(w) = image.first_chunk_mut::<8>() {
+                *w = presence.to_le_bytes();
+            }
+            if !ROOMY {
+                let Some(settled) = chunk.settle(mark, (room, base), i == 0, Fate::Run) else {
+                    return Err(i);
+                };
+                if settled != Fate::Run {
+                    image.fill(0);
+                    note(i, settled);
+                }
+            }
+            record += size;
+        }
+        Ok(())
+    }
+}
+
 struct BufferRows<'c> {
     at: usize,
     mask: u64,
@@ -1904,79 +2083,35 @@ impl<'a> Rows<'a> {
         // the usual row
         let first = fates.len();
         fates.resize(first + count, Fate::Run);
-        let mut note = |i: usize, fate: Fate| {
-            if let Some(f) = fates.get_mut(first + i) {
-                *f = fate;
-            }
+        let rows = DirectRows {
+            set,
+            parts,
+            known,
+            nums,
+            value_columns: &value_columns,
+            buffers: &buffers,
+            start,
+            size,
         };
         // the chunk's texts in a local while the rows are filled, so that
         // the bytes used stay in a register
         let mut chunk = std::mem::take(texts);
-        let mut record = 0;
-        let rows = known.iter().zip(nums.chunks_exact(width));
-        for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
-            // as `set_nums` stores them; a refused row is emptied
-            // SAFETY: `parts` are the set's, `image` is `size` bytes, at
-            // least the set's `end` (both checked above), and `values` is
-            // `width` numbers, the set's length.
-            let stored = unsafe { set.store_direct_unchecked(parts, image, known, values) };
-            let Some(mut presence) = stored else {
-                image.fill(0);
-                note(i, Fate::Refused);
-                record += size;
-                continue;
-            };
-            let mark = chunk.mark(record);
-            for &(at, mask, col) in &value_columns {
-                // SAFETY: `i` is below `count`, the length of every column
-                // (rows `start..end`), and a text's slot `at..at + 8` lies
-                // within the `size` bytes of `image` (checked above).
-                if let Some(t) = unsafe { col.get_unchecked(i) } {
-                    let slot = chunk.put(area, t.as_bytes(), record + at);
-                    unsafe { image.get_unchecked_mut(at..at + 8) }
-                        .copy_from_slice(&slot.to_le_bytes());
-                    presence |= mask;
-                }
-            }
-            for b in &buffers {
-                // SAFETY: `i` is below `count`: row `start + i` has a
-                // validity bit in `b.valid` (cut to rows `..end` above)
-                // and offsets `i` and `i + 1` in `b.offsets` (rows
-                // `start..=end`), which `Rows::text_buffer` checked are
-                // not negative, ascending, and within `b.data`; the
-                // text's slot lies within `image` (checked above).
-                unsafe {
-                    let r = start + i;
-                    if let Some(bits) = b.valid {
-                        if *bits.get_unchecked(r / 8) >> (r % 8) & 1 == 0 {
-                            continue;
-                        }
-                    }
-                    let from = b.offsets.at_unchecked(i);
-                    let to = b.offsets.at_unchecked(i + 1);
-                    let slot = chunk.put_span(area, b.data, (from, to), record + b.at);
-                    image
-                        .get_unchecked_mut(b.at..b.at + 8)
-                        .copy_from_slice(&slot.to_le_bytes());
-                }
-                presence |= b.mask;
-            }
-            if let Some(w) = image.first_chunk_mut::<8>() {
-                *w = presence.to_le_bytes();
-            }
-            let Some(fate) = chunk.settle(mark, (room, base), i == 0, Fate::Run) else {
-                fates.truncate(first + i);
-                *texts = chunk;
-                return Some(start + i);
-            };
-            if fate != Fate::Run {
-                image.fill(0);
-                note(i, fate);
-            }
-            record += size;
-        }
+        let noted = fates.get_mut(first..).unwrap_or_default();
+        let filled = if rows.roomy(&chunk, area.len(), room) {
+            rows.fill::<true>(images, area, &mut chunk, (room, base), noted)
+        } else {
+            rows.fill::<false>(images, area, &mut chunk, (room, base), noted)
+        };
         *texts = chunk;
-        Some(end)
+        // a chunk cut short before its row `i` has no fates from it on
+        let filled = match filled {
+            Ok(()) => count,
+            Err(i) => {
+                fates.truncate(first + i);
+                i
+            }
+        };
+        Some(start + filled)
     }
 
     /// Why row `r` was refused by [`Rows::write`].
