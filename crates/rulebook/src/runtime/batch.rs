@@ -367,24 +367,15 @@ impl ChunkTexts {
         slot: usize,
     ) -> i64 {
         let len = end.saturating_sub(start);
-        let used = self.used;
         // (`start` is at most `data.len()` and `used` at most
         // `area.len()`, both at most `isize::MAX`: the sums do not
         // overflow)
-        if len <= SHORT_TEXT && start + SHORT_TEXT <= data.len() && used + SHORT_TEXT <= area.len()
+        if len <= SHORT_TEXT
+            && start + SHORT_TEXT <= data.len()
+            && self.used + SHORT_TEXT <= area.len()
         {
-            // SAFETY: both ranges of `SHORT_TEXT` bytes were just checked
-            // to lie within their slices, which do not overlap (`data` is
-            // borrowed, `area` borrowed mutably).
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    data.as_ptr().add(start),
-                    area.as_mut_ptr().add(used),
-                    SHORT_TEXT,
-                );
-            }
-            self.used = used + len;
-            return marshal::packed(self.base + used, len);
+            // SAFETY: just checked.
+            return unsafe { self.put_short(area, data, start, len) };
         }
         // (a span `Rows::text_buffer` checked: always in `data`)
         let text = data.get(start..end).unwrap_or_default();
@@ -407,24 +398,37 @@ impl ChunkTexts {
         slot: usize,
     ) -> i64 {
         let len = end - start;
-        let used = self.used;
         if len <= SHORT_TEXT {
-            // SAFETY: the caller's promise: `SHORT_TEXT` bytes from
-            // `start` in `data` and from `used` in `area`, which do not
-            // overlap (`data` is borrowed, `area` borrowed mutably).
-            unsafe {
-                std::ptr::copy_nonoverlapping(
-                    data.as_ptr().add(start),
-                    area.as_mut_ptr().add(used),
-                    SHORT_TEXT,
-                );
-            }
-            self.used = used + len;
-            return marshal::packed(self.base + used, len);
+            // SAFETY: the caller's promise.
+            return unsafe { self.put_short(area, data, start, len) };
         }
         // (in `data` and, the caller promised, in `area`)
         let text = data.get(start..end).unwrap_or_default();
         self.put(area, text, slot)
+    }
+
+    /// Copies the text of `len` bytes (at most [`SHORT_TEXT`]) at `start`
+    /// in `data` as the [`SHORT_TEXT`] bytes from there, to the free
+    /// memory after the bytes used, and returns its slot.
+    ///
+    /// # Safety
+    /// `start + SHORT_TEXT <= data.len()`, and the bytes used so far plus
+    /// [`SHORT_TEXT`] are at most `area.len()`.
+    #[inline(always)]
+    unsafe fn put_short(&mut self, area: &mut [u8], data: &[u8], start: usize, len: usize) -> i64 {
+        let used = self.used;
+        // SAFETY: both ranges of `SHORT_TEXT` bytes lie within their slices
+        // (the caller's promise), which do not overlap (`data` is borrowed,
+        // `area` borrowed mutably).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr().add(start),
+                area.as_mut_ptr().add(used),
+                SHORT_TEXT,
+            );
+        }
+        self.used = used + len;
+        marshal::packed(self.base + used, len)
     }
 
     /// Where the spilled texts go when placed: right after those placed.
