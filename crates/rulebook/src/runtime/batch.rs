@@ -1677,9 +1677,6 @@ impl<'a> TextColumn<'a> {
     }
 }
 
-/// A buffer column's rows `start..end` in [`Rows::fill_direct`]: the
-/// slot of its text in a record, its presence bit, its texts, the offsets
-/// of rows `start..=end` and its validity bits of rows `..end`.
 /// The rows of one chunk of [`Rows::fill_direct`], checked: `known` and
 /// `nums` are the chunk's rows (`nums` of the set's width each), every
 /// column holds them, and every text slot lies within a record of `size`
@@ -1823,6 +1820,9 @@ impl DirectRows<'_, '_> {
     }
 }
 
+/// A buffer column's rows `start..end` in [`Rows::fill_direct`]: the
+/// slot of its text in a record, its presence bit, its texts, the offsets
+/// of rows `start..=end` and its validity bits of rows `..end`.
 struct BufferRows<'c> {
     at: usize,
     mask: u64,

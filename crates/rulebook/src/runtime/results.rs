@@ -368,20 +368,14 @@ pub(crate) fn view<'a>(
     memory: &'a [u8],
     as_of: i32,
 ) -> Result<RecordView<'a>, EvalError> {
-    if status(record) == abi::STATUS_OK {
-        Ok(RecordView {
-            record,
-            module,
-            heap: memory,
-            heap_base: 0,
-        })
-    } else {
-        Err(record_error(module, record, as_of))
+    match ok_view(module, record, memory) {
+        Some(view) => Ok(view),
+        None => Err(record_error(module, record, as_of)),
     }
 }
 
-/// The view of a result record whose status is OK, as [`view`] gives it;
-/// `None` for any other.
+/// The view of a result record whose status is OK; `None` for any other
+/// (whose error [`view`] gives).
 #[inline(always)]
 pub(crate) fn ok_view<'a>(
     module: &'a ModuleData,
