@@ -228,6 +228,35 @@ fn a_refused_row_is_a_value_error_and_its_neighbours_are_evaluated() {
     }
 }
 
+/// One number out of its field's range, at any row of a chunk (the first
+/// chunk of 602 rows and the second, whose 90 rows are not a multiple of
+/// four), and of either limited field: that row alone is refused, whatever
+/// rows are checked together.
+#[test]
+fn a_number_out_of_range_is_refused_at_any_row() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p
+        .num_fields(["age", "income", "resident", "status", "born"])
+        .unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let n = 602;
+    let known = vec![0b11111; n];
+    for bad in (0..12).chain(505..525).chain([n - 1]) {
+        for (field, value) in [(2, 7), (3, 3)] {
+            let mut nums: Vec<i64> = (0..n).flat_map(|_| [30, 50_000, 1, 0, 0]).collect();
+            nums[bad * 5 + field] = value;
+            let rows = Rows::new(&set, &known, &nums).unwrap();
+            let mut refused = Vec::new();
+            p.evaluate_rows(&rows, as_of, |i, r| {
+                if let Err(RowError::Value(_)) = r {
+                    refused.push(i);
+                }
+            });
+            assert_eq!(refused, [bad], "field {field} = {value} at row {bad}");
+        }
+    }
+}
+
 #[test]
 fn rows_of_the_wrong_shape_are_refused_before_evaluating() {
     let p = Policy::from_source("rows.rules", POLICY).unwrap();

@@ -1726,13 +1726,53 @@ impl DirectRows<'_, '_> {
         chunk.len() + total <= room && chunk.used + total + SHORT_TEXT <= area
     }
 
+    /// Whether every number of the chunk's rows is one its field can take,
+    /// known or not (an unknown one's is never read), told a field at a
+    /// time over the rows: then its rows need no check of their numbers
+    /// ([`DirectRows::fill`] with `IN_RANGE`). A chunk with a number out of
+    /// range, even an unknown one, is filled with every row's checks.
+    fn in_range(&self) -> bool {
+        if self.parts.never != 0 {
+            return false;
+        }
+        let width = self.set.len();
+        self.parts.limited.iter().all(|&Limit { at, least, more }| {
+            // the field's numbers, a row's width apart: the largest
+            // distance above its least, four rows a step
+            let nums = self.nums;
+            let distance = |k: usize| {
+                // SAFETY: `k` is the field's position in a row of the
+                // chunk: below the rows' end, as the loops below keep it
+                // (the position is below the set's width, which
+                // `NumFields::lookup` made, and `nums` holds whole rows).
+                let v = unsafe { *nums.get_unchecked(k) };
+                v.wrapping_sub(least) as u64
+            };
+            let rows = nums.len() / width.max(1);
+            let mut worst = [0u64; 4];
+            let (mut r, mut k) = (0, at as usize);
+            while r + 4 <= rows {
+                for (j, w) in worst.iter_mut().enumerate() {
+                    *w = (*w).max(distance(k + j * width));
+                }
+                (r, k) = (r + 4, k + 4 * width);
+            }
+            while r < rows {
+                worst[0] = worst[0].max(distance(k));
+                (r, k) = (r + 1, k + width);
+            }
+            worst.iter().all(|&w| w <= more)
+        })
+    }
+
     /// Fills the chunk's rows into `images` and their texts into `area`
     /// through `chunk`, noting each row's fate in `fates`. `Err(i)` when
     /// the chunk ends before its row `i`, whose texts did not fit beside
-    /// the others. With `ROOMY` ([`DirectRows::roomy`] held) the rows
-    /// make no check of the texts' room.
+    /// the others. With `ROOMY` ([`DirectRows::roomy`] held) the rows make
+    /// no check of the texts' room, with `IN_RANGE`
+    /// ([`DirectRows::in_range`] held) none of their numbers.
     #[inline(always)]
-    fn fill<const ROOMY: bool>(
+    fn fill<const ROOMY: bool, const IN_RANGE: bool>(
         &self,
         images: &mut [u8],
         area: &mut [u8],
@@ -1754,7 +1794,13 @@ impl DirectRows<'_, '_> {
             // SAFETY: `parts` are the set's, `image` is `size` bytes, at
             // least the set's `end`, and `values` is `width` numbers, the
             // set's length (see `DirectRows`).
-            let stored = unsafe { set.store_direct_unchecked(self.parts, image, known, values) };
+            let stored = unsafe {
+                if IN_RANGE {
+                    Some(store_runs_unchecked(self.parts.runs, image, known, values))
+                } else {
+                    set.store_direct_unchecked(self.parts, image, known, values)
+                }
+            };
             let Some(mut presence) = stored else {
                 image.fill(0);
                 note(i, Fate::Refused);
@@ -2101,10 +2147,12 @@ impl<'a> Rows<'a> {
         // the bytes used stay in a register
         let mut chunk = std::mem::take(texts);
         let noted = fates.get_mut(first..).unwrap_or_default();
-        let filled = if rows.roomy(&chunk, area.len(), room) {
-            rows.fill::<true>(images, area, &mut chunk, (room, base), noted)
-        } else {
-            rows.fill::<false>(images, area, &mut chunk, (room, base), noted)
+        let bounds = (room, base);
+        let filled = match (rows.roomy(&chunk, area.len(), room), rows.in_range()) {
+            (true, true) => rows.fill::<true, true>(images, area, &mut chunk, bounds, noted),
+            (true, false) => rows.fill::<true, false>(images, area, &mut chunk, bounds, noted),
+            (false, true) => rows.fill::<false, true>(images, area, &mut chunk, bounds, noted),
+            (false, false) => rows.fill::<false, false>(images, area, &mut chunk, bounds, noted),
         };
         *texts = chunk;
         // a chunk cut short before its row `i` has no fates from it on
