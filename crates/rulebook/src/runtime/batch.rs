@@ -1495,6 +1495,15 @@ struct Limit {
     more: u64,
 }
 
+/// How far `v` is above a field's least number, as an unsigned number: `v`
+/// fits the field when this is at most the field's `more` (a number below
+/// the least wraps to one far above any `more`). Every check of a
+/// limited field's number is this one compare.
+#[inline(always)]
+fn above_least(v: i64, least: i64) -> u64 {
+    v.wrapping_sub(least) as u64
+}
+
 /// A stretch of a [`NumFields`] set whose fields are consecutive inputs:
 /// their slots one after another, their presence bits too.
 #[derive(Debug, Clone, Copy)]
@@ -1746,7 +1755,7 @@ impl DirectRows<'_, '_> {
                 // (the position is below the set's width, which
                 // `NumFields::lookup` made, and `nums` holds whole rows).
                 let v = unsafe { *nums.get_unchecked(k) };
-                v.wrapping_sub(least) as u64
+                above_least(v, least)
             };
             let rows = nums.len() / width.max(1);
             let mut worst = [0u64; 4];
@@ -2290,7 +2299,7 @@ impl NumFields {
             // `limited` from the fields' positions), below `self.len()`,
             // which `values` holds (the caller's promise).
             let v = unsafe { *values.get_unchecked(k as usize) };
-            out |= u64::from(v.wrapping_sub(least) as u64 > more) << k;
+            out |= u64::from(above_least(v, least) > more) << k;
         }
         out
     }
@@ -2422,7 +2431,7 @@ impl NumFields {
                 continue;
             };
             let never = self.never >> k & 1 != 0;
-            if known >> k & 1 != 0 && (value.wrapping_sub(least) as u64 > more || never) {
+            if known >> k & 1 != 0 && (above_least(value, least) > more || never) {
                 return NumError::OutOfRange {
                     name: name.clone(),
                     value,
@@ -2568,7 +2577,7 @@ unsafe fn any_out_of_range(limited: &[Limit], never: u64, values: &[i64]) -> boo
     for &Limit { at: k, least, more } in limited {
         // SAFETY: the caller's promise.
         let v = unsafe { *values.get_unchecked(k as usize) };
-        any |= v.wrapping_sub(least) as u64 > more;
+        any |= above_least(v, least) > more;
     }
     any
 }
