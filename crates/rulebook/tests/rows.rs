@@ -610,3 +610,139 @@ fn any_set_of_inputs_in_any_order_fills_as_json_facts_do() {
         assert_eq!(seen, n);
     }
 }
+
+/// Twelve numeric inputs one after another, then a text: a set of them in
+/// the policy's order keeps consecutive inputs together, so its stretches
+/// (stored as one copy each) can be of any length from 1 to 12.
+const CONSECUTIVE: &str = r#"
+policy consecutive
+input {
+  n0: int
+  n1: money
+  n2: bool
+  n3: date
+  n4: enum(x, y, z)
+  n5: int
+  n6: money
+  n7: bool
+  n8: date
+  n9: enum(x, y, z)
+  n10: int
+  n11: money
+  label: text
+}
+decision o0: int = n0
+decision o1: money = n1
+decision o2: bool = n2
+decision o3: date = n3
+decision o4: text
+  when n4 == "x" -> "x"
+  when n4 == "y" -> "y"
+  otherwise -> "z"
+decision o5: int = n5
+decision o6: money = n6
+decision o7: bool = n7
+decision o8: date = n8
+decision o9: text
+  when n9 == "x" -> "x"
+  when n9 == "y" -> "y"
+  otherwise -> "z"
+decision o10: int = n10
+decision o11: money = n11
+decision o12: text = label
+"#;
+
+/// Sets of consecutive inputs whose stretches are of every length from 1
+/// to 12 (each length a copy of its own when the numbers are all in
+/// range), filled from rows through `evaluate_rows` over several chunks,
+/// give each row the report that the same facts give as JSON; a few
+/// rounds put one number out of range, so that its chunk is filled with
+/// each row's checks and that row alone is refused.
+#[test]
+fn stretches_of_every_length_fill_as_json_facts_do() {
+    let p = Policy::from_source("consecutive.rules", CONSECUTIVE).unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let all: Vec<String> = (0..12).map(|i| format!("n{i}")).collect();
+    let variants = ["x", "y", "z"];
+    let mut rng = Rng(0xc0ffee);
+    // the first 1 to 12 inputs, then 40 random subsets kept in order
+    let mut sets: Vec<Vec<usize>> = (1..=12).map(|len| (0..len).collect()).collect();
+    for _ in 0..40 {
+        let keep = 2 + rng.below(6);
+        let set: Vec<usize> = (0..12).filter(|_| rng.below(keep) != 0).collect();
+        if !set.is_empty() {
+            sets.push(set);
+        }
+    }
+    for (round, fields) in sets.iter().enumerate() {
+        let names: Vec<&str> = fields.iter().map(|&i| all[i].as_str()).collect();
+        let set = p.num_fields(names.iter().copied()).unwrap();
+        let n = 1 + rng.below(1_300) as usize;
+        let bad_row = (round % 4 == 3).then(|| rng.below(n as u64) as usize);
+        let (mut known, mut nums, mut json, mut labels) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for row in 0..n {
+            let mut facts = serde_json::Map::new();
+            let mut k = 0u64;
+            for (bit, &field) in fields.iter().enumerate() {
+                let value = match field % 5 {
+                    0 => rng.below(1 << 40) as i64 - (1 << 39),
+                    1 => rng.below(10_000_000) as i64,
+                    2 => rng.below(2) as i64,
+                    3 => rng.below(60_000) as i64 - 30_000,
+                    _ => rng.below(3) as i64,
+                };
+                nums.push(value);
+                if rng.below(6) == 0 {
+                    continue;
+                }
+                k |= 1 << bit;
+                let fact = match field % 5 {
+                    0 => serde_json::json!(value),
+                    1 => serde_json::json!(format!("{}.{:02}", value / 100, value % 100)),
+                    2 => serde_json::json!(value == 1),
+                    3 => serde_json::json!(Date(value as i32).to_string()),
+                    _ => serde_json::json!(variants[value as usize]),
+                };
+                facts.insert(all[field].clone(), fact);
+            }
+            known.push(k);
+            let label = format!("row {row}");
+            facts.insert("label".into(), serde_json::json!(label));
+            labels.push(label);
+            json.push(serde_json::Value::Object(facts).to_string());
+        }
+        // one number its field cannot take, known, in a limited field
+        let limited = fields.iter().position(|f| matches!(f % 5, 2 | 4));
+        let bad = bad_row.zip(limited);
+        if let Some((row, at)) = bad {
+            nums[row * fields.len() + at] = 7;
+            known[row] |= 1 << at;
+        }
+        let labels: Vec<Option<&str>> = labels.iter().map(|l| Some(l.as_str())).collect();
+        let rows = Rows::new(&set, &known, &nums)
+            .unwrap()
+            .text(p.field("label").unwrap(), "label", &labels)
+            .unwrap();
+        let mut seen = 0;
+        p.evaluate_rows(&rows, as_of, |i, r| {
+            seen += 1;
+            if bad.is_some_and(|(row, _)| row == i) {
+                assert!(
+                    matches!(r, Err(RowError::Value(_))),
+                    "round {round}, set {names:?}: row {i} is out of range"
+                );
+                return;
+            }
+            let report: serde_json::Value =
+                serde_json::from_str(&p.report(&r.unwrap(), as_of).to_string()).unwrap();
+            let expected = p.evaluate_json(&json[i], as_of).unwrap();
+            assert_eq!(
+                report, expected,
+                "round {round}, set {names:?}, row {i}: {}",
+                json[i]
+            );
+        });
+        assert_eq!(seen, n);
+    }
+}

@@ -40,6 +40,7 @@ use crate::facts::{FactValue, FieldProblem, InputError, ProblemKind, Scalar};
 use crate::num::Date;
 use crate::outcome::{DecisionOutcome, Outcome, ValueRef, WrongPolicy};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -1745,33 +1746,78 @@ impl DirectRows<'_, '_> {
             return false;
         }
         let width = self.set.len();
+        let (nums, rows) = (self.nums, self.known.len());
         self.parts.limited.iter().all(|&Limit { at, least, more }| {
-            // the field's numbers, a row's width apart: the largest
-            // distance above its least, four rows a step
-            let nums = self.nums;
-            let distance = |k: usize| {
-                // SAFETY: `k` is the field's position in a row of the
-                // chunk: below the rows' end, as the loops below keep it
-                // (the position is below the set's width, which
-                // `NumFields::lookup` made, and `nums` holds whole rows).
-                let v = unsafe { *nums.get_unchecked(k) };
-                above_least(v, least)
+            // the distances' OR is at least their largest, so it fitting
+            // `more` is enough; for a field whose numbers fill a power of
+            // two from its least (a bool, a date, an enum of 2, 4, 8...
+            // variants, `more` all ones) it is exact, and costs one
+            // instruction a row; any other: their largest, two
+            let distances = FieldDistances {
+                nums,
+                rows,
+                width,
+                at: at as usize,
+                least,
             };
-            let rows = nums.len() / width.max(1);
-            let mut worst = [0u64; 4];
-            let (mut r, mut k) = (0, at as usize);
-            while r + 4 <= rows {
-                for (j, w) in worst.iter_mut().enumerate() {
-                    *w = (*w).max(distance(k + j * width));
-                }
-                (r, k) = (r + 4, k + 4 * width);
+            if more & more.wrapping_add(1) == 0 {
+                distances.fold(|a, d| a | d) <= more
+            } else {
+                distances.fold(u64::max) <= more
             }
-            while r < rows {
-                worst[0] = worst[0].max(distance(k));
-                (r, k) = (r + 1, k + width);
-            }
-            worst.iter().all(|&w| w <= more)
         })
+    }
+
+    /// Stores the numbers of every row of the chunk (at most [`CHUNK`])
+    /// in its record among `images`, as [`store_runs_unchecked`] stores a
+    /// row's, but a run of fields at a time over the rows, a copy of the
+    /// run's fixed length each; and writes `presence[i]`, row `i`'s
+    /// presence bits of those fields, for every row (the set has at least
+    /// one run). No check of the numbers: for a chunk
+    /// [`DirectRows::in_range`] held for.
+    fn store_numbers(&self, images: &mut [u8], presence: &mut [MaybeUninit<u64>; CHUNK]) {
+        let (nums, width, size) = (self.nums, self.set.len(), self.size);
+        for (n, run) in self.parts.runs.iter().enumerate() {
+            let (from, len, offset) = (run.from as usize, run.len as usize, run.offset);
+            // SAFETY: a run's fields are positions `from..from + len` of
+            // the set, within each row's `width` numbers, and its slots
+            // `offset..offset + 8 * len` end at or before the set's end,
+            // within each record's `size` bytes (see `DirectRows`;
+            // `NumFields::lookup` made the runs).
+            unsafe {
+                let rows = RunRows {
+                    images,
+                    size,
+                    nums,
+                    width,
+                    from,
+                    offset,
+                };
+                match len {
+                    1 => rows.store::<1>(len),
+                    2 => rows.store::<2>(len),
+                    3 => rows.store::<3>(len),
+                    4 => rows.store::<4>(len),
+                    5 => rows.store::<5>(len),
+                    6 => rows.store::<6>(len),
+                    7 => rows.store::<7>(len),
+                    8 => rows.store::<8>(len),
+                    _ => rows.store::<0>(len),
+                }
+            }
+            // `len` is 1 to 64 and `from` below 64: neither shift overflows
+            let (mask, index) = (u64::MAX >> (64 - len), run.index);
+            let bits = |k: u64| (k >> from & mask) << index;
+            let known = presence.iter_mut().zip(self.known);
+            if n == 0 {
+                known.for_each(|(p, &k)| {
+                    p.write(bits(k));
+                });
+            } else {
+                // SAFETY: the first run wrote every row's.
+                known.for_each(|(p, &k)| *unsafe { p.assume_init_mut() } |= bits(k));
+            }
+        }
     }
 
     /// Fills the chunk's rows into `images` and their texts into `area`
@@ -1791,6 +1837,14 @@ impl DirectRows<'_, '_> {
     ) -> Result<(), usize> {
         let (set, size, start) = (self.set, self.size, self.start);
         let width = set.len();
+        // in range: every row's numbers stored before the rows, a run of
+        // fields at a time, and their presence bits kept here
+        // (not zeroed: `store_numbers` writes every row's, and only then
+        // are they read)
+        let mut numbers_presence = [MaybeUninit::<u64>::uninit(); CHUNK];
+        if IN_RANGE {
+            self.store_numbers(images, &mut numbers_presence);
+        }
         let mut record = 0;
         let rows = self.known.iter().zip(self.nums.chunks_exact(width));
         let mut note = |i: usize, fate: Fate| {
@@ -1798,17 +1852,20 @@ impl DirectRows<'_, '_> {
                 *f = fate;
             }
         };
-        for (i, (image, (&known, values))) in images.chunks_exact_mut(size).zip(rows).enumerate() {
+        let rows = rows.zip(&numbers_presence);
+        for (i, (image, ((&known, values), &stored_presence))) in
+            images.chunks_exact_mut(size).zip(rows).enumerate()
+        {
             // as `set_nums` stores them; a refused row is emptied
-            // SAFETY: `parts` are the set's, `image` is `size` bytes, at
-            // least the set's `end`, and `values` is `width` numbers, the
-            // set's length (see `DirectRows`).
-            let stored = unsafe {
-                if IN_RANGE {
-                    Some(store_runs_unchecked(self.parts.runs, image, known, values))
-                } else {
-                    set.store_direct_unchecked(self.parts, image, known, values)
-                }
+            let stored = if IN_RANGE {
+                // SAFETY: `store_numbers` wrote the presence of each row
+                // of the chunk, which `i` is one of.
+                Some(unsafe { stored_presence.assume_init() })
+            } else {
+                // SAFETY: `parts` are the set's, `image` is `size` bytes,
+                // at least the set's `end`, and `values` is `width`
+                // numbers, the set's length (see `DirectRows`).
+                unsafe { set.store_direct_unchecked(self.parts, image, known, values) }
             };
             let Some(mut presence) = stored else {
                 image.fill(0);
@@ -1872,6 +1929,98 @@ impl DirectRows<'_, '_> {
             record += size;
         }
         Ok(())
+    }
+}
+
+/// One run of a [`NumFields`] set over a chunk's rows, for
+/// [`DirectRows::store_numbers`]: the records (`size` bytes each), the
+/// rows' numbers (`width` each), the run's first position in a row and its
+/// first slot's offset in a record.
+struct RunRows<'i, 'n> {
+    images: &'i mut [u8],
+    size: usize,
+    nums: &'n [i64],
+    width: usize,
+    from: usize,
+    offset: usize,
+}
+
+impl RunRows<'_, '_> {
+    /// Stores the run's `len` numbers of each row in its record: `L` is
+    /// `len` when it is 1 to 8 (a copy of a fixed length), 0 otherwise.
+    ///
+    /// # Safety
+    /// Positions `from..from + len` lie within a row's `width`, and
+    /// offsets `offset..offset + 8 * len` within a record's `size`.
+    #[inline(always)]
+    unsafe fn store<const L: usize>(self, len: usize) {
+        let len = if L == 0 { len } else { L };
+        let Self {
+            images,
+            size,
+            nums,
+            width,
+            from,
+            offset,
+        } = self;
+        for (image, row) in images.chunks_exact_mut(size).zip(nums.chunks_exact(width)) {
+            // SAFETY: the caller's promise.
+            let (slots, values) = unsafe {
+                (
+                    image.get_unchecked_mut(offset..offset + 8 * len),
+                    row.get_unchecked(from..from + len),
+                )
+            };
+            store_run(slots, values);
+        }
+    }
+}
+
+/// One limited field's numbers in a chunk's rows (`nums`, `rows` rows of
+/// `width` numbers, the field at position `at`), as distances above its
+/// `least` ([`above_least`]), for [`DirectRows::in_range`].
+struct FieldDistances<'n> {
+    nums: &'n [i64],
+    rows: usize,
+    width: usize,
+    at: usize,
+    least: i64,
+}
+
+impl FieldDistances<'_> {
+    /// The distances folded by `join` (an OR or a maximum: either keeps
+    /// every bit a distance beyond `more` has), four rows a step into four
+    /// running values.
+    #[inline(always)]
+    fn fold(&self, join: impl Fn(u64, u64) -> u64) -> u64 {
+        let Self {
+            nums,
+            rows,
+            width,
+            at,
+            least,
+        } = *self;
+        let distance = |k: usize| {
+            // SAFETY: `k` is the field's position in a row of the chunk:
+            // below the rows' end, as the loops below keep it (`at` is
+            // below the set's width, which `NumFields::lookup` made, and
+            // `nums` holds `rows` whole rows).
+            let v = unsafe { *nums.get_unchecked(k) };
+            above_least(v, least)
+        };
+        let mut acc = [0u64; 4];
+        let (mut r, mut k) = (0, at);
+        while r + 4 <= rows {
+            for (j, a) in acc.iter_mut().enumerate() {
+                *a = join(*a, distance(k + j * width));
+            }
+            (r, k) = (r + 4, k + 4 * width);
+        }
+        while r < rows {
+            acc[0] = join(acc[0], distance(k));
+            (r, k) = (r + 1, k + width);
+        }
+        acc.into_iter().fold(0, &join)
     }
 }
 
