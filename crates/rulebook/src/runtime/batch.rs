@@ -418,16 +418,8 @@ impl ChunkTexts {
     #[inline(always)]
     unsafe fn put_short(&mut self, area: &mut [u8], data: &[u8], start: usize, len: usize) -> i64 {
         let used = self.used;
-        // SAFETY: both ranges of `SHORT_TEXT` bytes lie within their slices
-        // (the caller's promise), which do not overlap (`data` is borrowed,
-        // `area` borrowed mutably).
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                data.as_ptr().add(start),
-                area.as_mut_ptr().add(used),
-                SHORT_TEXT,
-            );
-        }
+        // SAFETY: the caller's promise.
+        unsafe { copy_short(data, start, area, used) };
         self.used = used + len;
         marshal::packed(self.base + used, len)
     }
@@ -531,6 +523,33 @@ impl ChunkTexts {
 /// (not of their [`ChunkTexts`]), so that the bytes used, which every text
 /// updates, can stay in a register.
 #[cold]
+/// Copies the [`SHORT_TEXT`] bytes of `data` from `start` to `area` at
+/// `at`: a short text and the bytes after it, in one copy of fixed size.
+///
+/// # Safety
+/// `start + SHORT_TEXT <= data.len()` and `at + SHORT_TEXT <= area.len()`.
+#[inline(always)]
+unsafe fn copy_short(data: &[u8], start: usize, area: &mut [u8], at: usize) {
+    // SAFETY: both ranges of `SHORT_TEXT` bytes lie within their slices
+    // (the caller's promise), which do not overlap (`data` is borrowed,
+    // `area` borrowed mutably).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            data.as_ptr().add(start),
+            area.as_mut_ptr().add(at),
+            SHORT_TEXT,
+        );
+    }
+}
+
+/// [`ChunkTexts::put`] out of line, for a text longer than [`SHORT_TEXT`]
+/// in a loop that copies the short ones itself.
+#[cold]
+#[inline(never)]
+fn put_long(chunk: &mut ChunkTexts, area: &mut [u8], text: &[u8], slot: usize) -> i64 {
+    chunk.put(area, text, slot)
+}
+
 fn spill(spilled: &mut Vec<u8>, fixups: &mut Vec<(usize, usize)>, text: &[u8], slot: usize) -> i64 {
     fixups.push((slot, spilled.len()));
     spilled.extend_from_slice(text);
@@ -1820,12 +1839,126 @@ impl DirectRows<'_, '_> {
         }
     }
 
+    /// Stores the texts of buffer column `b` for every row of the chunk:
+    /// each copied into `area` through `chunk` (as [`DirectRows::fill`]
+    /// does with `ROOMY`), its slot into the row's record among `images`,
+    /// its presence bit into `presence`. The offsets' kind is matched once
+    /// for the column, not a row.
+    ///
+    /// # Safety
+    /// [`DirectRows::roomy`] held for the chunk and `chunk`, `area`, and
+    /// `presence` holds every row's presence, written.
+    #[inline(never)]
+    unsafe fn store_buffer(
+        &self,
+        b: &BufferRows<'_>,
+        images: &mut [u8],
+        area: &mut [u8],
+        chunk: &mut ChunkTexts,
+        presence: &mut [MaybeUninit<u64>; CHUNK],
+    ) {
+        match b.offsets {
+            // SAFETY: passed on.
+            Offsets::Small(o) => unsafe {
+                self.store_buffer_with(
+                    b,
+                    |i| *o.get_unchecked(i) as usize,
+                    images,
+                    area,
+                    chunk,
+                    presence,
+                )
+            },
+            // SAFETY: passed on.
+            Offsets::Large(o) => unsafe {
+                self.store_buffer_with(
+                    b,
+                    |i| *o.get_unchecked(i) as usize,
+                    images,
+                    area,
+                    chunk,
+                    presence,
+                )
+            },
+        }
+    }
+
+    /// [`DirectRows::store_buffer`] with the column's offsets read by
+    /// `offset` (row `i`'s text starts at `offset(i)`, ends at
+    /// `offset(i + 1)`).
+    ///
+    /// # Safety
+    /// As [`DirectRows::store_buffer`], and `offset` may be called with
+    /// `0..=rows` unchecked.
+    #[inline(always)]
+    unsafe fn store_buffer_with(
+        &self,
+        b: &BufferRows<'_>,
+        offset: impl Fn(usize) -> usize,
+        images: &mut [u8],
+        area: &mut [u8],
+        chunk: &mut ChunkTexts,
+        presence: &mut [MaybeUninit<u64>; CHUNK],
+    ) {
+        let (size, start, rows) = (self.size, self.start, self.known.len());
+        let (data, at, mask) = (b.data, b.at, b.mask);
+        // the bytes used in a register: a short text is copied here, a
+        // long one by `ChunkTexts::put` out of line
+        let (base, mut used) = (chunk.base, chunk.used);
+        for i in 0..rows {
+            // SAFETY: as in `DirectRows::fill`'s loop: `i` is below the
+            // chunk's rows (at most `CHUNK`), so row `start + i` has a
+            // validity bit and offsets `i` and `i + 1`, checked when the
+            // column was taken; its record's slot lies within `images`;
+            // `roomy` checked what the copy of a short text relies on
+            // (`ChunkTexts::put_roomy`); the presence was written (the
+            // caller's promise).
+            unsafe {
+                // a row with no text takes no branch of its own: it is
+                // copied as an empty text (within the room `roomy`
+                // counted, from a start before the last row's), and its
+                // slot is written but not marked present, so never read
+                let r = start + i;
+                let present = match b.valid {
+                    Some(bits) => usize::from(*bits.get_unchecked(r / 8) >> (r % 8) & 1),
+                    None => 1,
+                };
+                let (from, to) = (offset(i), offset(i + 1));
+                let len = (to - from) & 0usize.wrapping_sub(present);
+                let slot = if len <= SHORT_TEXT {
+                    copy_short(data, from, area, used);
+                    used += len;
+                    marshal::packed(base + used - len, len)
+                } else {
+                    chunk.used = used;
+                    let slot = put_long(
+                        chunk,
+                        area,
+                        data.get_unchecked(from..from + len),
+                        i * size + at,
+                    );
+                    used = chunk.used;
+                    slot
+                };
+                images
+                    .get_unchecked_mut(i * size + at..i * size + at + 8)
+                    .copy_from_slice(&slot.to_le_bytes());
+                *presence.get_unchecked_mut(i).assume_init_mut() |=
+                    mask & 0u64.wrapping_sub(present as u64);
+            }
+        }
+        chunk.used = used;
+    }
+
     /// Fills the chunk's rows into `images` and their texts into `area`
     /// through `chunk`, noting each row's fate in `fates`. `Err(i)` when
     /// the chunk ends before its row `i`, whose texts did not fit beside
     /// the others. With `ROOMY` ([`DirectRows::roomy`] held) the rows make
     /// no check of the texts' room, with `IN_RANGE`
-    /// ([`DirectRows::in_range`] held) none of their numbers.
+    /// ([`DirectRows::in_range`] held) none of their numbers; with both no
+    /// row can fail, and the chunk is filled a column at a time (numbers
+    /// by [`DirectRows::store_numbers`], texts by
+    /// [`DirectRows::store_buffer`]), then each row's presence word.
     #[inline(always)]
     fn fill<const ROOMY: bool, const IN_RANGE: bool>(
         &self,
@@ -1844,6 +1977,23 @@ impl DirectRows<'_, '_> {
         let mut numbers_presence = [MaybeUninit::<u64>::uninit(); CHUNK];
         if IN_RANGE {
             self.store_numbers(images, &mut numbers_presence);
+        }
+        if ROOMY && IN_RANGE {
+            // no row can fail: the texts a column at a time too, then each
+            // row's presence word
+            for b in self.buffers {
+                // SAFETY: `roomy` held and `store_numbers` wrote every
+                // row's presence (see `store_buffer`).
+                unsafe { self.store_buffer(b, images, area, chunk, &mut numbers_presence) };
+            }
+            let rows = images.chunks_exact_mut(size).zip(&numbers_presence);
+            for (image, presence) in rows.take(self.known.len()) {
+                if let Some(w) = image.first_chunk_mut::<8>() {
+                    // SAFETY: written by `store_numbers`, as above.
+                    *w = unsafe { presence.assume_init() }.to_le_bytes();
+                }
+            }
+            return Ok(());
         }
         let mut record = 0;
         let rows = self.known.iter().zip(self.nums.chunks_exact(width));
