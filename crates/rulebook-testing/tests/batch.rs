@@ -1009,6 +1009,8 @@ fn text_buffers_are_checked_and_read() {
             refused(&[0, 4, 2, 4, 4], None),
             refused(&[0, 4, 4, 4, end + 1], None),
             refused(&[-1, 4, 4, 4, 4], None),
+            // the first and the last offsets equal (no bytes), the others not
+            refused(&[4, 6, 9, 2, 4], None),
             refused(&[0, 4, 4, 4, 4], Some(&[])),
             // the bytes of ë's second half on: not UTF-8 (before them: not
             // looked at)
@@ -1027,6 +1029,7 @@ fn text_buffers_are_checked_and_read() {
             "the text buffer of input field `name`: offset 2 (2) is below the one before (4)",
             "the text buffer of input field `name`: offset 4 (40) is outside its 39 bytes",
             "the text buffer of input field `name`: offset 0 (-1) is outside its 39 bytes",
+            "the text buffer of input field `name`: offset 3 (2) is below the one before (9)",
             "the text buffer of input field `name`: 0 bytes of validity bits for 4 rows (at least 1 needed)",
             "accepted",
             "the text buffer of input field `name`: its texts are not UTF-8 (at byte 0)",
