@@ -517,12 +517,6 @@ impl ChunkTexts {
     }
 }
 
-/// Keeps a text that did not fit aside, for the slot at offset `slot`
-/// from the chunk's first record; returns the slot's value until placed
-/// (its length, and a zero address). A function of the spilled texts alone
-/// (not of their [`ChunkTexts`]), so that the bytes used, which every text
-/// updates, can stay in a register.
-#[cold]
 /// Copies the [`SHORT_TEXT`] bytes of `data` from `start` to `area` at
 /// `at`: a short text and the bytes after it, in one copy of fixed size.
 ///
@@ -550,6 +544,12 @@ fn put_long(chunk: &mut ChunkTexts, area: &mut [u8], text: &[u8], slot: usize) -
     chunk.put(area, text, slot)
 }
 
+/// Keeps a text that did not fit aside, for the slot at offset `slot`
+/// from the chunk's first record; returns the slot's value until placed
+/// (its length, and a zero address). A function of the spilled texts alone
+/// (not of their [`ChunkTexts`]), so that the bytes used, which every text
+/// updates, can stay in a register.
+#[cold]
 fn spill(spilled: &mut Vec<u8>, fixups: &mut Vec<(usize, usize)>, text: &[u8], slot: usize) -> i64 {
     fixups.push((slot, spilled.len()));
     spilled.extend_from_slice(text);
