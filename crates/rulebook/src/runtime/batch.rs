@@ -2138,9 +2138,9 @@ struct FieldDistances<'n> {
 }
 
 impl FieldDistances<'_> {
-    /// The distances folded by `join` (an OR or a maximum: either keeps
-    /// every bit a distance beyond `more` has), four rows a step into four
-    /// running values.
+    /// The distances folded by `join` (an OR or a maximum: either is at
+    /// least every distance, so it fits a field's `more` only when every
+    /// distance does), four rows a step into four running values.
     #[inline(always)]
     fn fold(&self, join: impl Fn(u64, u64) -> u64) -> u64 {
         let Self {
