@@ -1536,6 +1536,16 @@ struct Run {
     index: u32,
 }
 
+impl Run {
+    /// The presence bits of the run's fields in a record whose set has
+    /// `known` bits: the run's known bits, shifted to its fields' places.
+    #[inline(always)]
+    fn presence(&self, known: u64) -> u64 {
+        // `len` is 1 to 64 and `from` below 64: neither shift overflows
+        (known >> self.from & u64::MAX >> (64 - self.len)) << self.index
+    }
+}
+
 /// A number that its field cannot take ([`RecordWriter::set_nums`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NumError {
@@ -1824,17 +1834,14 @@ impl DirectRows<'_, '_> {
                     _ => rows.store::<0>(len),
                 }
             }
-            // `len` is 1 to 64 and `from` below 64: neither shift overflows
-            let (mask, index) = (u64::MAX >> (64 - len), run.index);
-            let bits = |k: u64| (k >> from & mask) << index;
             let known = presence.iter_mut().zip(self.known);
             if n == 0 {
                 known.for_each(|(p, &k)| {
-                    p.write(bits(k));
+                    p.write(run.presence(k));
                 });
             } else {
                 // SAFETY: the first run wrote every row's.
-                known.for_each(|(p, &k)| *unsafe { p.assume_init_mut() } |= bits(k));
+                known.for_each(|(p, &k)| *unsafe { p.assume_init_mut() } |= run.presence(k));
             }
         }
     }
@@ -1918,15 +1925,13 @@ impl DirectRows<'_, '_> {
                 // copied as an empty text (within the room `roomy`
                 // counted, from a start before the last row's), and its
                 // slot is written but not marked present, so never read
-                let r = start + i;
-                let present = match b.valid {
-                    Some(bits) => usize::from(*bits.get_unchecked(r / 8) >> (r % 8) & 1),
-                    None => 1,
-                };
+                let present = usize::from(b.present_unchecked(start + i));
                 let (from, to) = (offset(i), offset(i + 1));
                 let len = (to - from) & 0usize.wrapping_sub(present);
                 let slot = if len <= SHORT_TEXT {
                     copy_short(data, from, area, used);
+                    // (the slot from the bytes used after this text: made
+                    // before the addition it took one more instruction)
                     used += len;
                     marshal::packed(base + used - len, len)
                 } else {
@@ -2045,11 +2050,8 @@ impl DirectRows<'_, '_> {
                 // `image`. With `ROOMY`, `roomy` checked the rest of what
                 // `put_roomy` relies on.
                 unsafe {
-                    let r = start + i;
-                    if let Some(bits) = b.valid {
-                        if *bits.get_unchecked(r / 8) >> (r % 8) & 1 == 0 {
-                            continue;
-                        }
+                    if !b.present_unchecked(start + i) {
+                        continue;
                     }
                     let from = b.offsets.at_unchecked(i);
                     let to = b.offsets.at_unchecked(i + 1);
@@ -2183,6 +2185,22 @@ struct BufferRows<'c> {
     data: &'c [u8],
     offsets: Offsets<'c>,
     valid: Option<&'c [u8]>,
+}
+
+impl BufferRows<'_> {
+    /// Whether row `r` has a text: [`buffer_row_valid`] with no check of
+    /// the bits' length.
+    ///
+    /// # Safety
+    /// With validity bits, they hold bit `r` (byte `r / 8`).
+    #[inline(always)]
+    unsafe fn present_unchecked(&self, r: usize) -> bool {
+        match self.valid {
+            // SAFETY: the caller's promise.
+            Some(bits) => (unsafe { *bits.get_unchecked(r / 8) }) >> (r % 8) & 1 == 1,
+            None => true,
+        }
+    }
 }
 
 /// Whether row `r` of a buffer column with validity bits `valid` (Arrow's:
@@ -2847,8 +2865,7 @@ unsafe fn store_runs_unchecked(runs: &[Run], image: &mut [u8], known: u64, value
             )
         };
         store_run(slots, run_values);
-        // `len` is 1 to 64 and `from` below 64: neither shift overflows
-        presence |= (known >> from & u64::MAX >> (64 - len)) << run.index;
+        presence |= run.presence(known);
     }
     presence
 }
