@@ -461,6 +461,106 @@ fn text_buffers_whose_chunk_outgrows_the_free_memory_are_read_exactly() {
     assert_eq!(errors(&from_buffers), errors(&from_values));
 }
 
+/// Text buffers holding exactly their texts, as Arrow's arrays do, whose
+/// last rows end within 16 bytes of the buffer's end: a chunk ends before
+/// them and the next one reads them with every check. Here the last 300
+/// rows of one column are empty or absent, so its chunk ends far before
+/// its 512 rows, and the other column's last texts are short ones; every
+/// row reads its own text, as the same rows as plain values give, at
+/// every length of block from one row on.
+#[test]
+fn text_buffers_whose_last_rows_end_near_their_end_are_read_exactly() {
+    let p = Policy::from_source("rows.rules", POLICY).unwrap();
+    let set = p
+        .num_fields(["age", "income", "resident", "status"])
+        .unwrap();
+    let n = 1_300;
+    let regions: Vec<Option<&str>> = (0..n)
+        .map(|r| match r {
+            r if r >= n - 300 && r % 2 == 0 => Some(""),
+            r if r >= n - 300 => None,
+            r if r % 3 == 0 => Some("london"),
+            r if r % 3 == 1 => Some("wales"),
+            _ => Some("a region named at length, past sixteen bytes"),
+        })
+        .collect();
+    let notes: Vec<Option<&str>> = (0..n)
+        .map(|r| Some(["urgent", "u", "", "routine"][r % 4]))
+        .collect();
+    let known = vec![0b1111; n];
+    let nums: Vec<i64> = (0..n).flat_map(|_| [30, 50_000, 1, 0]).collect();
+    let buffer = |column: &[Option<&str>]| {
+        let (mut data, mut offsets) = (Vec::new(), vec![0i32]);
+        let mut valid = vec![0u8; column.len().div_ceil(8)];
+        for (r, t) in column.iter().enumerate() {
+            if let Some(t) = t {
+                data.extend_from_slice(t.as_bytes());
+                valid[r / 8] |= 1 << (r % 8);
+            }
+            offsets.push(i32::try_from(data.len()).unwrap());
+        }
+        (data, offsets, valid)
+    };
+    let (region_data, region_offsets, region_valid) = buffer(&regions);
+    let (note_data, note_offsets, note_valid) = buffer(&notes);
+    let region: Field<Text> = p.field("region").unwrap();
+    let note: Field<Text> = p.field("note").unwrap();
+    let as_of = Date::parse("2026-06-01").unwrap();
+    let reports = |rows: &Rows<'_>| {
+        let mut got = Vec::new();
+        p.evaluate_rows(rows, as_of, |_, result| {
+            got.push(result.map(|v| p.report(&v, as_of).to_string()));
+        });
+        got
+    };
+    for rows in [1, 2, 17, 511, 512, 513, 1_000, 1_024, n] {
+        // the buffers cut to the rows' texts, so the last ones end at
+        // the buffer's end
+        let (region_end, note_end) = (region_offsets[rows] as usize, note_offsets[rows] as usize);
+        let from_buffers = reports(
+            &Rows::new(&set, &known[..rows], &nums[..rows * 4])
+                .unwrap()
+                .text_buffer(
+                    region,
+                    "region",
+                    &region_data[..region_end],
+                    &region_offsets[..=rows],
+                    Some(&region_valid),
+                )
+                .unwrap()
+                .text_buffer(
+                    note,
+                    "note",
+                    &note_data[..note_end],
+                    &note_offsets[..=rows],
+                    Some(&note_valid),
+                )
+                .unwrap(),
+        );
+        let from_values = reports(
+            &Rows::new(&set, &known[..rows], &nums[..rows * 4])
+                .unwrap()
+                .text(region, "region", &regions[..rows])
+                .unwrap()
+                .text(note, "note", &notes[..rows])
+                .unwrap(),
+        );
+        assert_eq!(from_buffers.len(), rows);
+        assert!(from_buffers.iter().all(Result::is_ok), "{rows} rows");
+        assert_eq!(
+            from_buffers
+                .iter()
+                .map(|r| r.as_ref().ok())
+                .collect::<Vec<_>>(),
+            from_values
+                .iter()
+                .map(|r| r.as_ref().ok())
+                .collect::<Vec<_>>(),
+            "{rows} rows"
+        );
+    }
+}
+
 #[test]
 fn fields_past_the_64th_are_set_and_cleared_row_by_row() {
     // 70 int inputs; the set's last four are past the first presence word

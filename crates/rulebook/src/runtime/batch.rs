@@ -524,6 +524,8 @@ impl ChunkTexts {
 /// `start + SHORT_TEXT <= data.len()` and `at + SHORT_TEXT <= area.len()`.
 #[inline(always)]
 unsafe fn copy_short(data: &[u8], start: usize, area: &mut [u8], at: usize) {
+    // (the promise, checked in the tests' builds)
+    debug_assert!(start + SHORT_TEXT <= data.len() && at + SHORT_TEXT <= area.len());
     // SAFETY: both ranges of `SHORT_TEXT` bytes lie within their slices
     // (the caller's promise), which do not overlap (`data` is borrowed,
     // `area` borrowed mutably).
@@ -1739,7 +1741,9 @@ impl DirectRows<'_, '_> {
     /// chunk holds, fit both `room` (the chunk's bound) and the free
     /// memory `area` with [`SHORT_TEXT`] bytes to spare (the copy of the
     /// last); and each buffer has [`SHORT_TEXT`] bytes after its last
-    /// row's text starts (where that copy reads). Each text is copied as
+    /// row's text ends (so after every row's start, where that copy reads;
+    /// [`Rows::before_buffer_ends`] ends a chunk before the rows that
+    /// have not). Each text is copied as
     /// at least its own bytes and advances the bytes used by its length,
     /// so the chunk's texts end at most at the sum of their spans.
     fn roomy(&self, chunk: &ChunkTexts, area: usize, room: usize) -> bool {
@@ -2421,6 +2425,7 @@ impl<'a> Rows<'a> {
         let count = (images.len() / size)
             .min(CHUNK)
             .min(self.len().saturating_sub(start));
+        let count = self.before_buffer_ends(start, count);
         let end = start + count;
         let known = self.known.get(start..end)?;
         let nums = self.nums.get(start * width..end * width)?;
@@ -2490,6 +2495,50 @@ impl<'a> Rows<'a> {
             }
         };
         Some(start + filled)
+    }
+
+    /// How many of the `count` rows from `start` on a chunk takes so that
+    /// it can be [`DirectRows::roomy`] as far as the text buffers' ends
+    /// go: `count`, unless a buffer ends within [`SHORT_TEXT`] bytes after
+    /// the last row's text, where its copy of 16 bytes would read past the
+    /// end. Then the chunk ends before the rows whose texts end there (the
+    /// last few of the buffer: they start the next chunk, which takes the
+    /// checks), instead of all its rows taking the checks; or takes all
+    /// `count` with the checks when no row is before them.
+    /// (A chunk with a column of values is never roomy: it takes `count`.)
+    fn before_buffer_ends(&self, start: usize, count: usize) -> usize {
+        let mut rows = count;
+        for (_, col) in &self.texts {
+            let TextColumn::Buffer { data, offsets, .. } = *col else {
+                return count;
+            };
+            // whether the rows before `start + k` end early enough
+            let ends_before = |k: usize| {
+                (offsets.get(start + k))
+                    .is_some_and(|o| usize::try_from(o).is_ok_and(|o| o + SHORT_TEXT <= data.len()))
+            };
+            if ends_before(rows) {
+                continue;
+            }
+            // the most rows that do, by halves: offsets ascend (checked
+            // when the column was taken), so those that end too near the
+            // buffer's end are the last ones (`fits` 0 when none does)
+            let (mut fits, mut not) = (0, rows);
+            while not - fits > 1 {
+                let mid = fits + (not - fits) / 2;
+                if ends_before(mid) {
+                    fits = mid;
+                } else {
+                    not = mid;
+                }
+            }
+            rows = fits;
+        }
+        if rows == 0 {
+            count
+        } else {
+            rows
+        }
     }
 
     /// Why row `r` was refused by [`Rows::write`].
