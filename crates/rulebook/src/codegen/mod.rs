@@ -7,8 +7,8 @@
 //! A record that has every input the evaluation reads (and every field of
 //! every list element) is evaluated by code inlined in `evaluate`'s loop,
 //! with no unknown-fact bookkeeping and no presence test beyond one per
-//! presence word. A record without some of them calls a fast evaluation
-//! that tests each input where it reads it (`record_fast`), so that a
+//! presence word. A record without some of them takes a second copy, in
+//! the same loop, that tests each input where it reads it, so that a
 //! record without an input it never needs stays fast; in a large policy,
 //! the fast parts of a split evaluation do the same (see [`split`]). The
 //! full record function implements the three-valued logic with
@@ -150,24 +150,17 @@ pub fn compile_marking(
     let (mut entries, mut parts, full_parts) = match unsplit {
         Some(full) => {
             let (s, t) = (&mut strings, &mut sites);
-            let (checking, read, tested) = record_fast_function(program, &meta, s, t);
+            let (checking, read, tested) = checking_copy(program, &meta, s, t);
             // a long fast evaluation tests its inputs where it reads them,
-            // inline: the tests are a small share of it, and a second copy
-            // out of line would lengthen the native compile
-            let first = (checking.len() <= CHECKED_FIRST_UP_TO).then_some(Lacking {
+            // only: the tests are a small share of it, and a second copy
+            // would lengthen the native compile
+            let first = (checking <= CHECKED_FIRST_UP_TO).then_some(Lacking {
                 read: &read,
                 tested: &tested,
             });
             let evaluate =
                 evaluate_function(program, &meta, s, t, (Fast::Inline(first), mark_full));
-            // (no record lacks an input that nothing reads, and the checking
-            // copy is not called when it would leave every record that
-            // lacks one)
-            let parts = match first {
-                Some(lacking) if lacking.can_stay_fast() => vec![checking],
-                _ => Vec::new(),
-            };
-            ([evaluate, full], parts, 0)
+            ([evaluate, full], Vec::new(), 0)
         }
         None => {
             let scratch = split::scratch(program, &meta);
@@ -386,20 +379,21 @@ fn mem32(offset: u32) -> MemArg {
 
 /// The longest fast evaluation (wasm instructions) whose inputs are
 /// tested before it starts, in one test a presence word, with a second
-/// copy out of line for records that lack some ([`record_fast_function`]).
-/// A longer one tests each input where it reads it: the tests are then a
-/// small share of its time, and the second copy would lengthen the native
-/// compile (by a quarter for council tax reduction, the largest shipped
-/// policy, whose fast evaluation is about 2,400 instructions; the
-/// benchmark policy's is about 450).
+/// copy for records that lack some, testing each input where it reads it
+/// (both in the record loop; [`checking_copy`] tells which inputs it
+/// reads). A longer one only tests each input where it reads it: the
+/// tests are then a small share of its time, and the second copy would
+/// lengthen the native compile (by a quarter for council tax reduction,
+/// the largest shipped policy, whose fast evaluation is about 2,400
+/// instructions; the benchmark policy's is about 450).
 const CHECKED_FIRST_UP_TO: usize = 1_000;
 
 /// Where `evaluate`'s fast evaluation is.
 enum Fast<'a> {
     /// Generated right into the record loop. `Some`: for a record that has
-    /// every input it reads, any other calling [`record_fast_function`]'s
-    /// function when that can keep it on the fast path; `None`: testing
-    /// each input where it reads it.
+    /// every input it reads, any other taking a second copy that tests
+    /// each input where it reads it, when that can keep it on the fast
+    /// path; `None`: only the copy testing each input where it reads it.
     Inline(Option<Lacking<'a>>),
     /// In the fast parts of a split evaluation, called in turn (their
     /// provisional indices).
@@ -413,9 +407,9 @@ struct Lacking<'a> {
     /// Every input the fast evaluation reads: a record that has them all
     /// takes the inline copy, which tests them before it starts.
     read: &'a [usize],
-    /// Those that the checking copy ([`record_fast_function`]) reads on
-    /// every path, testing each where it reads it: a record without one
-    /// of these would leave it, so it goes straight to the full function.
+    /// Those that the checking copy reads on every path, testing each
+    /// where it reads it: a record without one of these would leave it,
+    /// so it goes straight to the full function.
     tested: &'a [usize],
 }
 
@@ -467,11 +461,11 @@ fn evaluate_function(
             let record = (read, loop_);
             f = one_record(program, meta, strings, sites, f, record, io);
             let len = (f.len() - start).max(1);
-            // not repeated when records lacking an input call the checking
-            // copy: its calls gain nothing from sharing the epoch check,
-            // and the copies cost a quarter more native compile
-            let calls_checking = read.is_some_and(|r| r.can_stay_fast());
-            let copies = match len < UNROLL_UP_TO && !calls_checking {
+            // not repeated when records lacking an input have the checking
+            // copy: the loop's body holds two copies already, and more
+            // would cost a quarter more native compile
+            let has_checking = read.is_some_and(|r| r.can_stay_fast());
+            let copies = match len < UNROLL_UP_TO && !has_checking {
                 true => UNROLL_BUDGET / len,
                 false => 1,
             };
@@ -501,13 +495,12 @@ const UNROLL_BUDGET: usize = 4000;
 const UNROLL_UP_TO: usize = 1500;
 
 /// One record of the record loop: leaves to `done` at the end of the
-/// records, else evaluates the record at `at`: inline when it has every
-/// input the evaluation reads, else, when it has every input that the
-/// checking fast evaluation ([`record_fast_function`], the first part)
-/// reads on every path and that can keep it fast, by a call of it, and by
-/// the full function when either leaves it (`lacking` None: inline,
-/// testing each input where it reads it); then moves `at` and `out` to
-/// the next.
+/// records, else evaluates the record at `at`: by the fast evaluation when
+/// it has every input that reads, else, when it has every input that the
+/// checking copy (testing each input where it reads it) reads on every
+/// path and that copy can keep it fast, by that copy, both inline; and by
+/// the full function when either leaves it (`lacking` None: only the
+/// checking copy); then moves `at` and `out` to the next.
 fn one_record(
     program: &Program,
     meta: &Meta,
@@ -541,9 +534,14 @@ fn one_record(
             check_present(&mut f, &meta.input, io.rec, full, |i, _| {
                 inputs.tested.binary_search(&i).is_ok()
             });
-            f.get(io.rec).get(io.out).get(io.as_of);
-            f.op(I::Call(split::FIRST_PART_TAG));
-            f.br_if(full);
+            // the checking copy right here, as the first: no call, no
+            // prologue saving registers, for the many records that lack
+            // an input read on some paths only (an optional fact)
+            let fast = Mode::Fast {
+                fallback: full,
+                presence: Presence::WhereRead,
+            };
+            f = record_evaluation(program, meta, strings, sites, fast, f, io);
         } else if !inputs.read.is_empty() {
             f.br(full);
         }
@@ -552,17 +550,21 @@ fn one_record(
     })
 }
 
-/// `record_fast(rec, out, as_of) -> i32`: the fast evaluation of a record
-/// without some input that the inline one reads, each input checked
-/// where it is read (see [`Presence::WhereRead`]); returns 1 when the
-/// record must be evaluated in full. With it, the indices of the inputs
-/// the evaluation reads, and of those it reads on every path.
-fn record_fast_function(
+/// The checking copy of the fast evaluation, the one for a record without
+/// some input that the first copy reads: each input tested where it is
+/// read (see [`Presence::WhereRead`]). Made here to be measured: its
+/// length (wasm instructions), the indices of the inputs it reads, and of
+/// those it reads on every path. The record loop holds the copy itself
+/// ([`one_record`]): before session 26 it was a function of its own,
+/// called, and a record without an input took about 40 instructions more
+/// (its prologue and epilogue; casework routing 330.1 a row now, 371.7
+/// then).
+fn checking_copy(
     program: &Program,
     meta: &Meta,
     strings: &mut Strings,
     sites: &mut Sites,
-) -> (FnBuilder, Vec<usize>, Vec<usize>) {
+) -> (usize, Vec<usize>, Vec<usize>) {
     let mut f = FnBuilder::new(3);
     let io = Io {
         rec: 0,
@@ -579,7 +581,7 @@ fn record_fast_function(
         g.item(*item);
     }
     let (read, tested) = (g.inputs_read(), g.inputs_tested_on_every_path());
-    (split::return_left(g.finish()), read, tested)
+    (g.finish().len(), read, tested)
 }
 
 /// One record of the record loop of a split evaluation: as [`one_record`],

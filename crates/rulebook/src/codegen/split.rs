@@ -138,8 +138,7 @@ pub fn parts(
 
 /// Ends a fast function whose evaluation (`f`, inside the block it
 /// leaves by when the record must be evaluated in full) is done: it returns
-/// 0 when done, 1 when left to the full evaluation. The fast parts end so,
-/// and `record_fast` (see [`super::one_record`]).
+/// 0 when done, 1 when left to the full evaluation. The fast parts end so.
 pub fn return_left(mut f: FnBuilder) -> FnBuilder {
     f.i32c(0).op(I::Return);
     f.end();

@@ -501,7 +501,7 @@ fn records_an_iteration(p: &Policy) -> usize {
     let program = p.program().unwrap();
     let meta = crate::abi::Meta::of(program, "test");
     let (mut strings, mut sites) = (super::Strings::default(), super::Sites::default());
-    let (_, read, tested) = super::record_fast_function(program, &meta, &mut strings, &mut sites);
+    let (_, read, tested) = super::checking_copy(program, &meta, &mut strings, &mut sites);
     let lacking = super::Lacking {
         read: &read,
         tested: &tested,
