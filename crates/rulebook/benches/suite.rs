@@ -505,7 +505,7 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
                 ),
                 "structs" => match structs_case(policy, file, records, as_of) {
                     Some(structs) => (structs, complete),
-                    None => return Err("profile=structs: only for the benchmark policy".into()),
+                    None => return Err(format!("profile=structs: {file} has no native structs")),
                 },
                 "native" => match shapes::native(file) {
                     Some(n) => {
@@ -653,17 +653,25 @@ fn native_decided(file: &str, records: &Rows, as_of: Date) -> usize {
     }
 }
 
-/// The timed closure of the independent benchmark's Rulebook row, for the
-/// benchmark policy: `evaluate_each` over the native function's structs
-/// (the complete records), each written with one `set_all` and both
-/// decisions read through their handles. Every record's decisions are
-/// checked against the native function first.
+/// The timed closure of the structs column: `evaluate_each` over the
+/// structs of a policy's native function, as a service holding them would
+/// write them (casework routing's and pension credit's in their modules).
+/// For the benchmark policy, the independent benchmark's Rulebook row: the
+/// complete records, each written with one `set_all` and both decisions
+/// read through their handles. Every record's decisions are checked
+/// against the native function first.
 fn structs_case<'a>(
     policy: &'a Policy,
     file: &str,
     records: &Rows,
     as_of: Date,
 ) -> Option<Box<dyn Fn() -> usize + 'a>> {
+    if file.ends_with("casework_routing.rules") {
+        return Some(casework_native::structs(policy, records, as_of));
+    }
+    if file.ends_with("pension_credit.rules") {
+        return Some(pension_native::structs(policy, records, as_of));
+    }
     if !file.ends_with("benchmark.rules") {
         return None;
     }

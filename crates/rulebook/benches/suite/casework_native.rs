@@ -6,8 +6,11 @@
 //! record whose team the policy cannot tell from what is given, and the
 //! record is not decided (`None`).
 
-use crate::shapes::Cell;
-use rulebook::Date;
+use crate::shapes::{Cell, Rows};
+use rulebook::batch::{
+    Bool, Decision, Enum, Field, FieldSet, Int, Money, RecordWriter, Text, Variant,
+};
+use rulebook::{Date, Policy, RecordView};
 use serde_json::{json, Value as Json};
 
 const PENSION_AGE: i64 = 66;
@@ -173,4 +176,161 @@ pub fn decide_json(r: &[Cell], as_of: Date) -> Option<Vec<(&'static str, Json)>>
         ("overdue", json!(d.overdue)),
         ("urgent", json!(d.urgent)),
     ])
+}
+
+/// The handles of the facts every case has, in file order.
+type GivenFields = (
+    Field<Enum>,
+    Field<Enum>,
+    Field<Text>,
+    Field<Text>,
+    Field<Date>,
+    Field<Bool>,
+    Field<Bool>,
+);
+
+/// The handles a service holding [`Case`]s would look up once: the facts
+/// every case has in one [`FieldSet`], the optional ones apart, and the
+/// four decisions.
+pub struct CaseFields {
+    given: FieldSet<GivenFields>,
+    claimant_date_of_birth: Field<Date>,
+    decision_notified_on: Field<Date>,
+    overpayment_amount: Field<Money>,
+    /// The enums' variants, by index in the policy's order.
+    work_types: Vec<Variant>,
+    channels: Vec<Variant>,
+    team: Decision<Text>,
+    days_waiting: Decision<Int>,
+    overdue: Decision<Bool>,
+    urgent: Decision<Bool>,
+}
+
+impl CaseFields {
+    pub fn new(policy: &Policy) -> CaseFields {
+        let (work_type, channel) = (
+            policy.field("work_type").unwrap(),
+            policy.field("channel").unwrap(),
+        );
+        let variants = |f: Field<Enum>, names: &[&str]| -> Vec<Variant> {
+            names
+                .iter()
+                .map(|v| policy.variant(f, v).unwrap())
+                .collect()
+        };
+        CaseFields {
+            given: FieldSet::new((
+                work_type,
+                channel,
+                policy.field("reference").unwrap(),
+                policy.field("postcode").unwrap(),
+                policy.field("received_on").unwrap(),
+                policy.field("terminally_ill").unwrap(),
+                policy.field("needs_welsh_language").unwrap(),
+            ))
+            .unwrap(),
+            claimant_date_of_birth: policy.field("claimant_date_of_birth").unwrap(),
+            decision_notified_on: policy.field("decision_notified_on").unwrap(),
+            overpayment_amount: policy.field("overpayment_amount").unwrap(),
+            work_types: variants(
+                work_type,
+                &[
+                    "new_claim",
+                    "change_of_circumstances",
+                    "mandatory_reconsideration",
+                    "overpayment",
+                    "complaint",
+                ],
+            ),
+            channels: variants(channel, &["online", "telephone", "post", "face_to_face"]),
+            team: policy.decision("team").unwrap(),
+            days_waiting: policy.decision("days_waiting").unwrap(),
+            overdue: policy.decision("overdue").unwrap(),
+            urgent: policy.decision("urgent").unwrap(),
+        }
+    }
+
+    /// Writes a case: the facts it always has in one call, the optional
+    /// ones when given.
+    #[inline(always)]
+    pub fn fill(&self, w: &mut RecordWriter<'_>, c: &Case) {
+        w.set_all(
+            &self.given,
+            (
+                self.work_types[c.work_type],
+                self.channels[c.channel],
+                &c.reference,
+                &c.postcode,
+                Date(c.received_on),
+                c.terminally_ill,
+                c.needs_welsh_language,
+            ),
+        );
+        if let Some(d) = c.claimant_date_of_birth {
+            w.set(self.claimant_date_of_birth, Date(d));
+        }
+        if let Some(d) = c.decision_notified_on {
+            w.set(self.decision_notified_on, Date(d));
+        }
+        if let Some(a) = c.overpayment_amount {
+            w.set(self.overpayment_amount, a);
+        }
+    }
+
+    /// The four decisions of a case's results, through their handles.
+    #[inline(always)]
+    fn read(&self, r: &RecordView<'_>) -> Option<(&'static str, i64, bool, bool)> {
+        let team = r.get(self.team).ok()??;
+        let team = TEAMS.iter().find(|t| **t == team)?;
+        Some((
+            team,
+            r.get(self.days_waiting).ok()??,
+            r.get(self.overdue).ok()??,
+            r.get(self.urgent).ok()??,
+        ))
+    }
+}
+
+/// The structs column for casework routing: `evaluate_each` over the
+/// native function's [`Case`]s (those the records give), each written by
+/// [`CaseFields::fill`], with its team and urgency read through their
+/// handles as the native closure sums them. Every case the native
+/// function decides is checked against it first (and one it does not
+/// decide must have no team).
+pub fn structs<'a>(policy: &'a Policy, records: &Rows, as_of: Date) -> Box<dyn Fn() -> usize + 'a> {
+    let cases: Vec<Case> = records.iter().filter_map(case).collect();
+    let fields = CaseFields::new(policy);
+    let mut checked = 0;
+    policy.evaluate_each(
+        &cases,
+        as_of,
+        |c, w| fields.fill(w, c),
+        |c, r| {
+            let got = fields.read(&r.unwrap());
+            let want =
+                decide(c, as_of.0).map(|d| (TEAMS[d.team], d.days_waiting, d.overdue, d.urgent));
+            assert_eq!(
+                got, want,
+                "a case's decisions differ from the native function's"
+            );
+            checked += 1;
+        },
+    );
+    assert_eq!(checked, cases.len());
+    Box::new(move || {
+        let mut total = 0;
+        policy.evaluate_each(
+            std::hint::black_box(&cases),
+            as_of,
+            |c, w| fields.fill(w, c),
+            |_, r| {
+                if let Ok(r) = r {
+                    let team = r.get(fields.team).ok().flatten().map_or(0, str::len);
+                    let urgent = r.get(fields.urgent) == Ok(Some(true));
+                    total += team + usize::from(urgent);
+                }
+            },
+        );
+        total
+    })
 }

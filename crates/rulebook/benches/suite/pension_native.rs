@@ -5,8 +5,9 @@
 //! record is not decided (`None`). Rates of 2025-04-07 on: the suite
 //! evaluates on 2026-11-27.
 
-use crate::shapes::Cell;
-use rulebook::Date;
+use crate::shapes::{Cell, Rows};
+use rulebook::batch::{Bool, Decision, Field, FieldSet, Money, RecordWriter};
+use rulebook::{Date, Policy};
 use serde_json::{json, Value as Json};
 
 const QUALIFYING_AGE: i64 = 66;
@@ -159,4 +160,140 @@ pub fn decide_json(r: &[Cell], as_of: Date) -> Option<Vec<(&'static str, Json)>>
             json!(a.passports_housing_support),
         ),
     ])
+}
+
+/// The handles of the facts every claim has, in file order.
+type GivenFields = (
+    Field<Date>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Money>,
+    Field<Money>,
+    Field<Money>,
+);
+
+/// The handles a service holding [`Claim`]s would look up once: the facts
+/// every claim has in one [`FieldSet`], the optional ones apart, and the
+/// four decisions.
+pub struct ClaimFields {
+    given: FieldSet<GivenFields>,
+    partner_date_of_birth: Field<Date>,
+    monthly_occupational_pension: Field<Money>,
+    appropriate_minimum_guarantee: Decision<Money>,
+    eligible: Decision<Bool>,
+    weekly_guarantee_credit: Decision<Money>,
+    passports_housing_support: Decision<Bool>,
+}
+
+impl ClaimFields {
+    pub fn new(policy: &Policy) -> ClaimFields {
+        ClaimFields {
+            given: FieldSet::new((
+                policy.field("date_of_birth").unwrap(),
+                policy.field("has_partner").unwrap(),
+                policy.field("in_great_britain").unwrap(),
+                policy.field("habitually_resident").unwrap(),
+                policy.field("subject_to_immigration_control").unwrap(),
+                policy.field("severely_disabled").unwrap(),
+                policy.field("is_carer").unwrap(),
+                policy.field("weekly_state_pension").unwrap(),
+                policy.field("weekly_earnings").unwrap(),
+                policy.field("capital").unwrap(),
+            ))
+            .unwrap(),
+            partner_date_of_birth: policy.field("partner_date_of_birth").unwrap(),
+            monthly_occupational_pension: policy.field("monthly_occupational_pension").unwrap(),
+            appropriate_minimum_guarantee: policy
+                .decision("appropriate_minimum_guarantee")
+                .unwrap(),
+            eligible: policy.decision("eligible").unwrap(),
+            weekly_guarantee_credit: policy.decision("weekly_guarantee_credit").unwrap(),
+            passports_housing_support: policy.decision("passports_housing_support").unwrap(),
+        }
+    }
+
+    /// Writes a claim: the facts it always has in one call, the optional
+    /// ones when given.
+    #[inline(always)]
+    pub fn fill(&self, w: &mut RecordWriter<'_>, c: &Claim) {
+        w.set_all(
+            &self.given,
+            (
+                Date(c.date_of_birth),
+                c.has_partner,
+                c.in_great_britain,
+                c.habitually_resident,
+                c.subject_to_immigration_control,
+                c.severely_disabled,
+                c.is_carer,
+                c.weekly_state_pension,
+                c.weekly_earnings,
+                c.capital,
+            ),
+        );
+        if let Some(d) = c.partner_date_of_birth {
+            w.set(self.partner_date_of_birth, Date(d));
+        }
+        if let Some(p) = c.monthly_occupational_pension {
+            w.set(self.monthly_occupational_pension, p);
+        }
+    }
+}
+
+/// The structs column for pension credit: `evaluate_each` over the native
+/// function's [`Claim`]s (the complete records), each written by
+/// [`ClaimFields::fill`], with the credit and eligibility read through
+/// their handles as the native closure sums them. Every claim's four
+/// decisions are checked against the native function first.
+pub fn structs<'a>(policy: &'a Policy, records: &Rows, as_of: Date) -> Box<dyn Fn() -> usize + 'a> {
+    let claims: Vec<Claim> = records.iter().filter_map(claim).collect();
+    let fields = ClaimFields::new(policy);
+    let mut checked = 0;
+    policy.evaluate_each(
+        &claims,
+        as_of,
+        |c, w| fields.fill(w, c),
+        |c, r| {
+            let r = r.unwrap();
+            let a = decide(c, as_of.0);
+            let got = (
+                r.get(fields.appropriate_minimum_guarantee),
+                r.get(fields.eligible),
+                r.get(fields.weekly_guarantee_credit),
+                r.get(fields.passports_housing_support),
+            );
+            let want = (
+                Ok(Some(a.appropriate_minimum_guarantee)),
+                Ok(Some(a.eligible)),
+                Ok(Some(a.weekly_guarantee_credit)),
+                Ok(Some(a.passports_housing_support)),
+            );
+            assert_eq!(
+                got, want,
+                "a claim's decisions differ from the native function's"
+            );
+            checked += 1;
+        },
+    );
+    assert_eq!(checked, claims.len());
+    Box::new(move || {
+        let mut total = 0;
+        policy.evaluate_each(
+            std::hint::black_box(&claims),
+            as_of,
+            |c, w| fields.fill(w, c),
+            |_, r| {
+                if let Ok(r) = r {
+                    let credit = r.get(fields.weekly_guarantee_credit).ok().flatten();
+                    let eligible = r.get(fields.eligible) == Ok(Some(true));
+                    total += credit.unwrap_or(0) as usize + usize::from(eligible);
+                }
+            },
+        );
+        total
+    })
 }
