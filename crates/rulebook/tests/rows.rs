@@ -99,6 +99,25 @@ fn block(n: usize, seed: u64) -> Block {
     }
 }
 
+/// A column of texts as an Arrow array holds it: its texts one after
+/// another in one buffer, offsets of type `O` (`i32` as `Utf8` has, `i64`
+/// as `LargeUtf8`), and a validity bit a row (clear: absent).
+fn text_buffer<O: TryFrom<usize>>(column: &[Option<&str>]) -> (Vec<u8>, Vec<O>, Vec<u8>)
+where
+    O::Error: std::fmt::Debug,
+{
+    let (mut data, mut offsets) = (Vec::new(), vec![O::try_from(0).unwrap()]);
+    let mut valid = vec![0u8; column.len().div_ceil(8)];
+    for (r, t) in column.iter().enumerate() {
+        if let Some(t) = t {
+            data.extend_from_slice(t.as_bytes());
+            valid[r / 8] |= 1 << (r % 8);
+        }
+        offsets.push(O::try_from(data.len()).unwrap());
+    }
+    (data, offsets, valid)
+}
+
 /// Each row's report, or its error's message, through `evaluate_rows`.
 fn by_rows(p: &Policy, set: &NumFields, b: &Block, as_of: Date) -> Vec<String> {
     let regions: Vec<Option<&str>> = b.regions.iter().map(Option::as_deref).collect();
@@ -383,20 +402,8 @@ fn text_buffers_whose_chunk_outgrows_the_free_memory_are_read_exactly() {
     let known = vec![0b1111; n];
     let nums: Vec<i64> = (0..n).flat_map(|_| [30, 50_000, 1, 0]).collect();
     // each column as one buffer, with offsets and validity bits
-    let buffer = |column: &[Option<&str>]| {
-        let (mut data, mut offsets) = (String::new(), vec![0i64]);
-        let mut valid = vec![0u8; column.len().div_ceil(8)];
-        for (r, t) in column.iter().enumerate() {
-            if let Some(t) = t {
-                data.push_str(t);
-                valid[r / 8] |= 1 << (r % 8);
-            }
-            offsets.push(data.len() as i64);
-        }
-        (data, offsets, valid)
-    };
-    let (region_data, region_offsets, region_valid) = buffer(&regions);
-    let (note_data, note_offsets, note_valid) = buffer(&notes);
+    let (region_data, region_offsets, region_valid) = text_buffer::<i64>(&regions);
+    let (note_data, note_offsets, note_valid) = text_buffer::<i64>(&notes);
     let region: Field<Text> = p.field("region").unwrap();
     let note: Field<Text> = p.field("note").unwrap();
     let as_of = Date::parse("2026-06-01").unwrap();
@@ -414,18 +421,12 @@ fn text_buffers_whose_chunk_outgrows_the_free_memory_are_read_exactly() {
             .text_buffer(
                 region,
                 "region",
-                region_data.as_bytes(),
+                &region_data,
                 &region_offsets,
                 Some(&region_valid),
             )
             .unwrap()
-            .text_buffer(
-                note,
-                "note",
-                note_data.as_bytes(),
-                &note_offsets,
-                Some(&note_valid),
-            )
+            .text_buffer(note, "note", &note_data, &note_offsets, Some(&note_valid))
             .unwrap(),
     );
     let from_values = routes(
@@ -489,20 +490,8 @@ fn text_buffers_whose_last_rows_end_near_their_end_are_read_exactly() {
         .collect();
     let known = vec![0b1111; n];
     let nums: Vec<i64> = (0..n).flat_map(|_| [30, 50_000, 1, 0]).collect();
-    let buffer = |column: &[Option<&str>]| {
-        let (mut data, mut offsets) = (Vec::new(), vec![0i32]);
-        let mut valid = vec![0u8; column.len().div_ceil(8)];
-        for (r, t) in column.iter().enumerate() {
-            if let Some(t) = t {
-                data.extend_from_slice(t.as_bytes());
-                valid[r / 8] |= 1 << (r % 8);
-            }
-            offsets.push(i32::try_from(data.len()).unwrap());
-        }
-        (data, offsets, valid)
-    };
-    let (region_data, region_offsets, region_valid) = buffer(&regions);
-    let (note_data, note_offsets, note_valid) = buffer(&notes);
+    let (region_data, region_offsets, region_valid) = text_buffer::<i32>(&regions);
+    let (note_data, note_offsets, note_valid) = text_buffer::<i32>(&notes);
     let region: Field<Text> = p.field("region").unwrap();
     let note: Field<Text> = p.field("note").unwrap();
     let as_of = Date::parse("2026-06-01").unwrap();

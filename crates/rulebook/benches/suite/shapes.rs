@@ -6,8 +6,9 @@
 //! generated policies of growing size; and the native baselines.
 
 use crate::native::{self, Applicant, Employment};
+use rulebook::batch::RecordWriter;
 use rulebook::meta::{FieldMeta, ValueType};
-use rulebook::{Date, Policy};
+use rulebook::{Date, Policy, RecordView};
 use serde_json::{json, Map, Value as Json};
 
 /// The policies and data shapes of the suite, in the table's order.
@@ -390,6 +391,42 @@ pub type Check = fn(&[Cell], Date) -> Option<Vec<(&'static str, Json)>>;
 
 /// What is timed of a native baseline: all its records decided on a date.
 pub type Timed = Box<dyn Fn(Date) -> usize>;
+
+/// The structs column's timed closure: `evaluate_each` over `items` (a
+/// native function's structs), each written by `fill` with the policy's
+/// handles `fields`. Every item's results are first handed to `check`,
+/// which compares them with the native function's; the timed closure sums
+/// `count` of each, what the native closure sums.
+pub fn structs_column<'a, T: 'a, F: 'a>(
+    policy: &'a Policy,
+    (items, fields): (Vec<T>, F),
+    as_of: Date,
+    fill: impl Fn(&F, &T, &mut RecordWriter<'_>) + 'a,
+    check: impl Fn(&F, &T, RecordView<'_>),
+    count: impl Fn(&F, RecordView<'_>) -> usize + 'a,
+) -> Box<dyn Fn() -> usize + 'a> {
+    let mut checked = 0;
+    policy.evaluate_each(
+        &items,
+        as_of,
+        |t, w| fill(&fields, t, w),
+        |t, r| {
+            check(&fields, t, r.unwrap());
+            checked += 1;
+        },
+    );
+    assert_eq!(checked, items.len());
+    Box::new(move || {
+        let mut total = 0;
+        policy.evaluate_each(
+            std::hint::black_box(&items),
+            as_of,
+            |t, w| fill(&fields, t, w),
+            |_, r| total += count(&fields, r.unwrap()),
+        );
+        total
+    })
+}
 
 /// The native baseline of a policy file, where there is one.
 pub fn native(file: &str) -> Option<Native> {
