@@ -495,12 +495,14 @@ const UNROLL_BUDGET: usize = 4000;
 const UNROLL_UP_TO: usize = 1500;
 
 /// One record of the record loop: leaves to `done` at the end of the
-/// records, else evaluates the record at `at`: by the fast evaluation when
-/// it has every input that reads, else, when it has every input that the
-/// checking copy (testing each input where it reads it) reads on every
-/// path and that copy can keep it fast, by that copy, both inline; and by
-/// the full function when either leaves it (`lacking` None: only the
-/// checking copy); then moves `at` and `out` to the next.
+/// records, else evaluates the record at `at`, then moves `at` and `out`
+/// to the next. A record with every input the fast evaluation reads takes
+/// its first copy (the inputs tested before it starts); any other, when it
+/// has every input the second, checking copy reads on every path and that
+/// copy can keep it fast, takes the second (each input tested where it is
+/// read); both are inline. The full function takes the record when either
+/// copy leaves it, or when neither can take it. With `lacking` None there
+/// is only the checking copy.
 fn one_record(
     program: &Program,
     meta: &Meta,
