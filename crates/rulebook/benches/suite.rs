@@ -675,35 +675,31 @@ fn structs_case<'a>(
     if !file.ends_with("benchmark.rules") {
         return None;
     }
-    // spelled out rather than by `shapes::structs_column`, whose extra
-    // closure left this fill out of line (the independent benchmark's
-    // row: 275 -> 296 instructions a record)
     let people: Vec<native::Applicant> = records.iter().filter_map(shapes::applicant).collect();
-    let fields = fields::BatchFields::new(policy);
-    let mut checked = 0;
-    policy.evaluate_each(
-        &people,
+    Some(shapes::structs_column(
+        policy,
+        people,
+        fields::BatchFields::new(policy),
         as_of,
-        |a, w| fields.fill_all(w, a),
-        |a, r| {
-            let r = r.unwrap();
-            let d = native::decide(a);
-            assert_eq!(r.get(fields.eligible), Ok(Some(d.eligible)), "{a:?}");
-            assert_eq!(r.get(fields.route), Ok(Some(d.route_name())), "{a:?}");
-            checked += 1;
-        },
-    );
-    assert_eq!(checked, people.len());
-    Some(Box::new(move || {
-        let mut total = 0;
-        policy.evaluate_each(
-            black_box(&people),
-            as_of,
-            |a, w| fields.fill_all(w, a),
-            |_, r| total += fields::read_one(&fields, r.unwrap()),
-        );
-        total
-    }))
+    ))
+}
+
+impl shapes::StructsFields<native::Applicant> for fields::BatchFields {
+    #[inline(always)]
+    fn fill(&self, w: &mut RecordWriter<'_>, a: &native::Applicant) {
+        self.fill_all(w, a);
+    }
+
+    fn check(&self, a: &native::Applicant, r: rulebook::RecordView<'_>, _: Date) {
+        let d = native::decide(a);
+        assert_eq!(r.get(self.eligible), Ok(Some(d.eligible)), "{a:?}");
+        assert_eq!(r.get(self.route), Ok(Some(d.route_name())), "{a:?}");
+    }
+
+    #[inline(always)]
+    fn count(&self, r: rulebook::RecordView<'_>) -> usize {
+        fields::read_one(self, r)
+    }
 }
 
 /// Panics unless the native function agrees with the engine on every

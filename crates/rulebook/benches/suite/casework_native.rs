@@ -6,7 +6,7 @@
 //! record whose team the policy cannot tell from what is given, and the
 //! record is not decided (`None`).
 
-use crate::shapes::{structs_column, Cell, Rows};
+use crate::shapes::{structs_column, Cell, Rows, StructsFields};
 use rulebook::batch::{
     Bool, Decision, Enum, Field, FieldSet, Int, Money, RecordWriter, Text, Variant,
 };
@@ -299,24 +299,27 @@ impl CaseFields {
 /// decide must have no team).
 pub fn structs<'a>(policy: &'a Policy, records: &Rows, as_of: Date) -> Box<dyn Fn() -> usize + 'a> {
     let cases: Vec<Case> = records.iter().filter_map(case).collect();
-    let fields = CaseFields::new(policy);
-    structs_column(
-        policy,
-        (cases, fields),
-        as_of,
-        |f, c, w| f.fill(w, c),
-        |read, c, r| {
-            let want =
-                decide(c, as_of.0).map(|d| (TEAMS[d.team], d.days_waiting, d.overdue, d.urgent));
-            assert_eq!(
-                read.read(&r),
-                want,
-                "a case's decisions differ from the native function's"
-            );
-        },
-        |f, r| {
-            let team = r.get(f.team).ok().flatten().map_or(0, str::len);
-            team + usize::from(r.get(f.urgent) == Ok(Some(true)))
-        },
-    )
+    structs_column(policy, cases, CaseFields::new(policy), as_of)
+}
+
+impl StructsFields<Case> for CaseFields {
+    #[inline(always)]
+    fn fill(&self, w: &mut RecordWriter<'_>, c: &Case) {
+        CaseFields::fill(self, w, c);
+    }
+
+    fn check(&self, c: &Case, r: RecordView<'_>, as_of: Date) {
+        let want = decide(c, as_of.0).map(|d| (TEAMS[d.team], d.days_waiting, d.overdue, d.urgent));
+        assert_eq!(
+            self.read(&r),
+            want,
+            "a case's decisions differ from the native function's"
+        );
+    }
+
+    #[inline(always)]
+    fn count(&self, r: RecordView<'_>) -> usize {
+        let team = r.get(self.team).ok().flatten().map_or(0, str::len);
+        team + usize::from(r.get(self.urgent) == Ok(Some(true)))
+    }
 }

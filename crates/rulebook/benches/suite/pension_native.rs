@@ -5,9 +5,9 @@
 //! record is not decided (`None`). Rates of 2025-04-07 on: the suite
 //! evaluates on 2026-11-27.
 
-use crate::shapes::{structs_column, Cell, Rows};
+use crate::shapes::{structs_column, Cell, Rows, StructsFields};
 use rulebook::batch::{Bool, Decision, Field, FieldSet, Money, RecordWriter};
-use rulebook::{Date, Policy};
+use rulebook::{Date, Policy, RecordView};
 use serde_json::{json, Value as Json};
 
 const QUALIFYING_AGE: i64 = 66;
@@ -251,34 +251,38 @@ impl ClaimFields {
 /// decisions are checked against the native function first.
 pub fn structs<'a>(policy: &'a Policy, records: &Rows, as_of: Date) -> Box<dyn Fn() -> usize + 'a> {
     let claims: Vec<Claim> = records.iter().filter_map(claim).collect();
-    let fields = ClaimFields::new(policy);
-    structs_column(
-        policy,
-        (claims, fields),
-        as_of,
-        |f, c, w| f.fill(w, c),
-        |read, c, r| {
-            let a = decide(c, as_of.0);
-            let got = (
-                r.get(read.appropriate_minimum_guarantee),
-                r.get(read.eligible),
-                r.get(read.weekly_guarantee_credit),
-                r.get(read.passports_housing_support),
-            );
-            let want = (
-                Ok(Some(a.appropriate_minimum_guarantee)),
-                Ok(Some(a.eligible)),
-                Ok(Some(a.weekly_guarantee_credit)),
-                Ok(Some(a.passports_housing_support)),
-            );
-            assert_eq!(
-                got, want,
-                "a claim's decisions differ from the native function's"
-            );
-        },
-        |f, r| {
-            let credit = r.get(f.weekly_guarantee_credit).ok().flatten();
-            credit.unwrap_or(0) as usize + usize::from(r.get(f.eligible) == Ok(Some(true)))
-        },
-    )
+    structs_column(policy, claims, ClaimFields::new(policy), as_of)
+}
+
+impl StructsFields<Claim> for ClaimFields {
+    #[inline(always)]
+    fn fill(&self, w: &mut RecordWriter<'_>, c: &Claim) {
+        ClaimFields::fill(self, w, c);
+    }
+
+    fn check(&self, c: &Claim, r: RecordView<'_>, as_of: Date) {
+        let a = decide(c, as_of.0);
+        let got = (
+            r.get(self.appropriate_minimum_guarantee),
+            r.get(self.eligible),
+            r.get(self.weekly_guarantee_credit),
+            r.get(self.passports_housing_support),
+        );
+        let want = (
+            Ok(Some(a.appropriate_minimum_guarantee)),
+            Ok(Some(a.eligible)),
+            Ok(Some(a.weekly_guarantee_credit)),
+            Ok(Some(a.passports_housing_support)),
+        );
+        assert_eq!(
+            got, want,
+            "a claim's decisions differ from the native function's"
+        );
+    }
+
+    #[inline(always)]
+    fn count(&self, r: RecordView<'_>) -> usize {
+        let credit = r.get(self.weekly_guarantee_credit).ok().flatten();
+        credit.unwrap_or(0) as usize + usize::from(r.get(self.eligible) == Ok(Some(true)))
+    }
 }

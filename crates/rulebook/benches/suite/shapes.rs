@@ -392,26 +392,34 @@ pub type Check = fn(&[Cell], Date) -> Option<Vec<(&'static str, Json)>>;
 /// What is timed of a native baseline: all its records decided on a date.
 pub type Timed = Box<dyn Fn(Date) -> usize>;
 
+/// How a structs column writes a native function's structs and reads their
+/// results, through the policy's handles (looked up once).
+pub trait StructsFields<T> {
+    /// Writes one struct's facts, as a service holding them would.
+    fn fill(&self, w: &mut RecordWriter<'_>, item: &T);
+    /// Panics unless `r` holds the native function's decisions for `item`.
+    fn check(&self, item: &T, r: RecordView<'_>, as_of: Date);
+    /// What the native closure sums, read from the results.
+    fn count(&self, r: RecordView<'_>) -> usize;
+}
+
 /// The structs column's timed closure: `evaluate_each` over `items` (a
-/// native function's structs), each written by `fill` with the policy's
-/// handles `fields`. Every item's results are first handed to `check`,
-/// which compares them with the native function's; the timed closure sums
-/// `count` of each, what the native closure sums.
-pub fn structs_column<'a, T: 'a, F: 'a>(
+/// native function's structs), each written by `fields`. Every item's
+/// results are first checked against the native function's; the timed
+/// closure sums what the native closure sums.
+pub fn structs_column<'a, T: 'a, F: StructsFields<T> + 'a>(
     policy: &'a Policy,
-    (items, fields): (Vec<T>, F),
+    items: Vec<T>,
+    fields: F,
     as_of: Date,
-    fill: impl Fn(&F, &T, &mut RecordWriter<'_>) + 'a,
-    check: impl Fn(&F, &T, RecordView<'_>),
-    count: impl Fn(&F, RecordView<'_>) -> usize + 'a,
 ) -> Box<dyn Fn() -> usize + 'a> {
     let mut checked = 0;
     policy.evaluate_each(
         &items,
         as_of,
-        |t, w| fill(&fields, t, w),
+        |t, w| fields.fill(w, t),
         |t, r| {
-            check(&fields, t, r.unwrap());
+            fields.check(t, r.unwrap(), as_of);
             checked += 1;
         },
     );
@@ -421,8 +429,8 @@ pub fn structs_column<'a, T: 'a, F: 'a>(
         policy.evaluate_each(
             std::hint::black_box(&items),
             as_of,
-            |t, w| fill(&fields, t, w),
-            |_, r| total += count(&fields, r.unwrap()),
+            |t, w| fields.fill(w, t),
+            |_, r| total += fields.count(r.unwrap()),
         );
         total
     })
