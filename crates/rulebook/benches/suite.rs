@@ -4,17 +4,21 @@
 //!
 //! - `evaluate_each` with the generic record writer (one typed handle per
 //!   input, facts left unset where the record does not have them: the path
-//!   `rulebook batch` and the Python package take), ns a record;
-//! - a hand-written native Rust function of the same policy where there is
-//!   one (the benchmark policy, pension credit), on the same records, and
+//!   `rulebook batch` and the Python package take), ns a record; for a
+//!   policy with list inputs (council tax reduction), which no typed writer
+//!   takes, `evaluate_batch_into` over `Facts` parsed before timing;
+//! - a hand-written native Rust function of the same policy (every shipped
+//!   policy and the benchmark policy have one), on the same records, and
 //!   the ratio of the two, measured in turn in the same run;
+//! - for the benchmark policy, casework routing and pension credit,
+//!   `evaluate_each` over the native function's structs, the facts every
+//!   record has written with one `set_all` and the decisions read through
+//!   their handles: for the benchmark policy, the independent benchmark's
+//!   Rulebook row;
 //! - `evaluate_each` filled from rows of numbers (`RecordWriter::set_nums`,
 //!   the texts with `set`), read ahead of time: the Python package's path,
 //!   and the one to compare with the hand-written module, whose host also
 //!   writes numbers it holds;
-//! - for the benchmark policy, `evaluate_each` over the native function's
-//!   structs, each written with one `set_all` and both decisions read
-//!   through their handles: the independent benchmark's Rulebook row;
 //! - where there is one (the benchmark policy), a hand-written WebAssembly
 //!   module of the same policy run by wasmtime over the batch in linear
 //!   memory (suite/handwritten.rs), and the engine's time over its time;
@@ -49,6 +53,8 @@
 
 #[path = "suite/casework_native.rs"]
 mod casework_native;
+#[path = "suite/council_native.rs"]
+mod council_native;
 // the benchmark policy's handles, shared with benches/engine.rs
 #[allow(dead_code)]
 #[path = "engine/fields.rs"]

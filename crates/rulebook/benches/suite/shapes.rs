@@ -76,8 +76,8 @@ pub enum Cell {
     Date(Date),
     Text(String),
     Variant(usize),
-    /// A list (written only into the JSON).
-    List,
+    /// A list, as its JSON (council tax reduction's household).
+    List(Json),
 }
 
 impl Cell {
@@ -174,7 +174,7 @@ pub fn record(policy: &Policy, shape: &str, rng: &mut Rng) -> Record {
     let mut partner = false;
     let mut work_type = 0usize;
     for f in fields {
-        let mut cell = value(f, shape, rng, partner, work_type);
+        let mut cell = value(f, shape, rng);
         match (f.name.as_str(), &cell) {
             ("has_partner", Cell::Bool(b)) => partner = *b,
             ("work_type", Cell::Variant(v)) => work_type = *v,
@@ -183,7 +183,7 @@ pub fn record(policy: &Policy, shape: &str, rng: &mut Rng) -> Record {
         if optional && absent_by_nature(&f.name, partner, work_type, rng) {
             cell = Cell::Absent;
         }
-        if missing > 0 && !matches!(cell, Cell::List) && rng.chance(missing) {
+        if missing > 0 && !matches!(cell, Cell::List(_)) && rng.chance(missing) {
             cell = Cell::Absent;
         }
         cells.push(cell);
@@ -203,7 +203,7 @@ pub fn record(policy: &Policy, shape: &str, rng: &mut Rng) -> Record {
                 ValueType::Enum { variants } => json!(variants[*i]),
                 _ => Json::Null,
             },
-            Cell::List => list(&f.ty, rng, shape),
+            Cell::List(items) => items.clone(),
         };
         obj.insert(f.name.clone(), v);
     }
@@ -229,7 +229,7 @@ fn absent_by_nature(name: &str, partner: bool, work_type: usize, rng: &mut Rng) 
     }
 }
 
-fn value(f: &FieldMeta, shape: &str, rng: &mut Rng, partner: bool, _work: usize) -> Cell {
+fn value(f: &FieldMeta, shape: &str, rng: &mut Rng) -> Cell {
     let name = f.name.as_str();
     match &f.ty {
         ValueType::Int => Cell::Num(match name {
@@ -326,10 +326,9 @@ fn value(f: &FieldMeta, shape: &str, rng: &mut Rng, partner: bool, _work: usize)
                 rng.range(0, k - 1) as usize
             })
         }
-        ValueType::List { .. } => {
-            let _ = partner;
-            Cell::List
-        }
+        // (made here, in field order, as the record's JSON used to make
+        // it after the last field, a list: the same numbers from `rng`)
+        ValueType::List { .. } => Cell::List(list(&f.ty, rng, shape)),
         _ => Cell::Absent,
     }
 }
@@ -353,7 +352,7 @@ fn list(ty: &ValueType, rng: &mut Rng, shape: &str) -> Json {
         for f in fields {
             let v = match &f.ty {
                 ValueType::List { .. } => list(&f.ty, rng, shape),
-                _ => match value(f, shape, rng, false, 0) {
+                _ => match value(f, shape, rng) {
                     Cell::Num(p) if f.ty == ValueType::Money => {
                         json!(format!("{}.{:02}", p / 100, p % 100))
                     }
@@ -468,6 +467,25 @@ pub fn native(file: &str) -> Option<Native> {
                         .map(|c| {
                             let a = crate::pension_native::decide(std::hint::black_box(c), as_of.0);
                             a.weekly_guarantee_credit as usize + usize::from(a.eligible)
+                        })
+                        .sum()
+                })
+            },
+        })
+    } else if file.ends_with("council_tax_reduction.rules") {
+        Some(Native {
+            check: crate::council_native::decide_json,
+            prepare: |records| {
+                let applications: Vec<_> = records
+                    .iter()
+                    .filter_map(crate::council_native::application)
+                    .collect();
+                Box::new(move |as_of| {
+                    applications
+                        .iter()
+                        .map(|a| {
+                            let r = crate::council_native::decide(std::hint::black_box(a), as_of.0);
+                            r.weekly_reduction as usize + usize::from(r.eligible)
                         })
                         .sum()
                 })
