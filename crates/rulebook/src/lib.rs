@@ -61,7 +61,8 @@ pub mod batch {
     pub use crate::num::Date;
     pub use crate::runtime::batch::{
         Batch, Bool, Decimal, Decision, Enum, Field, FieldError, FieldKind, FieldSet, FieldTuple,
-        Int, Money, NumError, NumFields, OutputKind, RecordWriter, RowError, Rows, Text, Variant,
+        Int, ListField, ListTooLarge, Money, NumError, NumFields, OutputKind, RecordWriter,
+        RowError, Rows, Text, Variant,
     };
     pub use crate::runtime::Records;
 }

@@ -472,6 +472,13 @@ impl Policy {
         batch::Field::lookup(&self.inner.meta.input, name)
     }
 
+    /// A handle on list input field `name`, for
+    /// [`batch::RecordWriter::set_list`]; its elements' fields are looked
+    /// up through it ([`batch::ListField::field`]).
+    pub fn list_field(&self, name: &str) -> Result<batch::ListField, batch::FieldError> {
+        batch::ListField::lookup(&self.inner.meta.input, name)
+    }
+
     /// Input fields `names` (of any kind but text and lists, each at most
     /// once, at most 64), to be set together from rows of numbers
     /// ([`batch::RecordWriter::set_nums`]).

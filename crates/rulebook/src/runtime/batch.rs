@@ -268,11 +268,24 @@ impl OutputKind for Text {
 
 /// Where a [`RecordWriter`] puts the bytes of texts: free memory `area`,
 /// whose use `texts` keeps, for one chunk of records. `record` is the
-/// offset of the record from the chunk's first record.
+/// offset of the record from the chunk's first record; for the record of
+/// a list's element, the element's offset among the spilled bytes, and
+/// `list` is then [`InList`].
 pub(crate) struct TextSink<'b> {
     pub(crate) area: &'b mut [u8],
     pub(crate) texts: &'b mut ChunkTexts,
     pub(crate) record: usize,
+    pub(crate) list: Option<InList>,
+}
+
+/// Where an element's record lies: in the block of its list (its element
+/// records, from `block` among the spilled bytes), within the spilled item
+/// that starts at `item` (the block of the record's own list, which holds
+/// every nested list's block and every element's text after it).
+#[derive(Clone, Copy)]
+pub(crate) struct InList {
+    block: usize,
+    item: usize,
 }
 
 impl TextSink<'_> {
@@ -280,6 +293,11 @@ impl TextSink<'_> {
     /// of the record.
     #[inline(always)]
     fn put(&mut self, text: &str, slot: usize) -> i64 {
+        if let Some(list) = self.list {
+            return self
+                .texts
+                .put_in_list(text.as_bytes(), self.record + slot, list);
+        }
         self.texts
             .put(self.area, text.as_bytes(), self.record + slot)
     }
@@ -322,6 +340,14 @@ pub(crate) struct ChunkTexts {
     /// The bytes of memory the chunk's first record needs, when it is
     /// [`Fate::TooLarge`].
     too_large: usize,
+    /// The words among the spilled bytes that hold an address within a
+    /// list's item (an element's text, a nested list): the address is
+    /// written relative to a list's block, and that block's place is added
+    /// when it is placed. In the order written, so ascending by item.
+    relocs: Vec<Reloc>,
+    /// Element records' images while they are filled, one a level of
+    /// nesting, kept for the next list.
+    scratch: Vec<Vec<u8>>,
 }
 
 impl ChunkTexts {
@@ -331,6 +357,7 @@ impl ChunkTexts {
         self.used = 0;
         self.spilled.clear();
         self.fixups.clear();
+        self.relocs.clear();
         self.too_large = 0;
     }
 
@@ -447,11 +474,100 @@ impl ChunkTexts {
                 w.copy_from_slice(&((at + offset) as u32).to_le_bytes());
             }
         }
+        for r in &self.relocs {
+            relocate(mem, at + r.word, at + r.block);
+        }
     }
 
-    /// The spilled texts whose slots lie in `slots` (offsets from the
-    /// chunk's first record), each as (slot, its bytes), in order.
-    fn spilled_in(&self, slots: Range<usize>) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+    /// Starts a list of `bytes` of element records: its block, zeroed, at
+    /// the end of the spilled bytes (a list is always spilled, and placed
+    /// with the chunk's spilled texts). Its slot, at `slot` (from the
+    /// chunk's first record, or among the spilled bytes when `within` says
+    /// where the element that holds it lies), is pointed at it when
+    /// placed. Returns where its elements lie, and the slot's value
+    /// before the place is added (with a count of 0, see
+    /// [`ChunkTexts::count_list`]).
+    pub(crate) fn begin_list(
+        &mut self,
+        slot: usize,
+        bytes: usize,
+        within: Option<InList>,
+    ) -> (InList, i64) {
+        let block = self.spilled.len();
+        let (list, value) = match within {
+            None => {
+                self.fixups.push((slot, block));
+                (InList { block, item: block }, 0)
+            }
+            Some(outer) => {
+                self.relocs.push(Reloc {
+                    word: slot,
+                    block: outer.block,
+                    item: outer.item,
+                });
+                let list = InList {
+                    block,
+                    item: outer.item,
+                };
+                (list, marshal::packed(block - outer.block, 0))
+            }
+        };
+        self.spilled.resize(block + bytes, 0);
+        (list, value)
+    }
+
+    /// [`ChunkTexts::put`] for a text of a list's element: spilled, with
+    /// its address relative to its list's block (see `relocs`), for the
+    /// slot at `slot` among the spilled bytes.
+    fn put_in_list(&mut self, text: &[u8], slot: usize, list: InList) -> i64 {
+        let at = self.spilled.len();
+        self.spilled.extend_from_slice(text);
+        self.relocs.push(Reloc {
+            word: slot,
+            block: list.block,
+            item: list.item,
+        });
+        marshal::packed(at - list.block, text.len())
+    }
+
+    /// An element record's image of `size` bytes, zeroed, for one level of
+    /// nesting (given back with [`ChunkTexts::give_scratch`]).
+    pub(crate) fn take_scratch(&mut self, size: usize) -> Vec<u8> {
+        let mut image = self.scratch.pop().unwrap_or_default();
+        image.clear();
+        image.resize(size, 0);
+        image
+    }
+
+    pub(crate) fn give_scratch(&mut self, image: Vec<u8>) {
+        self.scratch.push(image);
+    }
+
+    /// Copies a filled element record into its place `at` among the
+    /// spilled bytes (within a block [`ChunkTexts::begin_list`] made).
+    pub(crate) fn put_element(&mut self, at: usize, image: &[u8]) {
+        if let Some(dst) = self.spilled.get_mut(at..at + image.len()) {
+            dst.copy_from_slice(image);
+        }
+    }
+
+    /// Points the words of the spilled item that started at `from` among
+    /// the spilled bytes at its place `at` in `mem` (see `relocs`), for a
+    /// [`Batch`], which places each record's items one after another.
+    fn relocate_item(&self, mem: &mut [u8], from: usize, at: usize) {
+        let first = self.relocs.partition_point(|r| r.item < from);
+        for r in self.relocs.get(first..).unwrap_or(&[]) {
+            if r.item != from {
+                break;
+            }
+            relocate(mem, at + (r.word - from), at + (r.block - from));
+        }
+    }
+
+    /// The spilled texts (and lists) whose slots lie in `slots` (offsets
+    /// from the chunk's first record), each as (slot, its offset among the
+    /// spilled bytes, its bytes), in order.
+    fn spilled_in(&self, slots: Range<usize>) -> impl Iterator<Item = (usize, usize, &[u8])> + '_ {
         let ends = self
             .fixups
             .iter()
@@ -463,7 +579,7 @@ impl ChunkTexts {
             .zip(ends)
             .filter(move |((slot, _), _)| slots.contains(slot))
             // in bounds: the offsets ascend within `spilled`
-            .map(|(&(slot, start), end)| (slot, self.spilled.get(start..end).unwrap_or(&[])))
+            .map(|(&(slot, start), end)| (slot, start, self.spilled.get(start..end).unwrap_or(&[])))
     }
 
     /// Bytes of text of the chunk, placed or not.
@@ -514,6 +630,33 @@ impl ChunkTexts {
     pub(crate) fn truncate(&mut self, mark: TextMark) {
         self.used = mark.used;
         forget_spilled(&mut self.spilled, &mut self.fixups, mark.record);
+        if !self.relocs.is_empty() {
+            let kept = self.spilled.len();
+            let relocs = self.relocs.partition_point(|r| r.item < kept);
+            self.relocs.truncate(relocs);
+        }
+    }
+}
+
+/// A word among a chunk's spilled bytes that holds an address relative to
+/// the list block at `block`, in the spilled item (a record's list) that
+/// starts at `item` (see `ChunkTexts::relocs`).
+#[derive(Debug, Clone, Copy)]
+struct Reloc {
+    word: usize,
+    block: usize,
+    item: usize,
+}
+
+/// Adds `base` to the address in the low half of the slot at `word` in
+/// `mem` (nothing when out of bounds: the module would read an address
+/// outside its memory, and trap).
+fn relocate(mem: &mut [u8], word: usize, base: usize) {
+    if let Some(w) = mem.get_mut(word..word + 4) {
+        let mut a = [0; 4];
+        a.copy_from_slice(w);
+        let address = u32::from_le_bytes(a).wrapping_add(base as u32);
+        w.copy_from_slice(&address.to_le_bytes());
     }
 }
 
@@ -787,6 +930,75 @@ impl<K: FieldKind> Field<K> {
     }
 }
 
+/// A handle on a list input field, of a policy's inputs or of the elements
+/// of one of its lists: [`RecordWriter::set_list`] sets it, and its
+/// element fields are handles of their own ([`ListField::field`], and
+/// [`ListField::list`] for a list within the elements), as valid as the
+/// handle they came from.
+#[derive(Clone)]
+pub struct ListField {
+    /// [`Layout::id`] of the inputs (or elements) it was looked up in.
+    layout: u64,
+    index: u32,
+    offset: u32,
+    /// The presence bit, as [`Field`]'s.
+    mask: u64,
+    /// The name, for messages.
+    name: String,
+    element: Arc<Layout>,
+}
+
+impl std::fmt::Debug for ListField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ListField({})", self.name)
+    }
+}
+
+impl ListField {
+    pub(crate) fn lookup(layout: &Layout, name: &str) -> Result<ListField, FieldError> {
+        let Some((index, field)) = (layout.fields.iter().enumerate()).find(|(_, f)| f.name == name)
+        else {
+            let known: Vec<&str> = layout.fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(FieldError::Unknown {
+                name: name.to_string(),
+                known: known.join(", "),
+            });
+        };
+        let ValueType::List { element } = &field.ty else {
+            return Err(FieldError::WrongKind {
+                name: name.to_string(),
+                actual: kind_name(&field.ty),
+                wanted: "a list",
+            });
+        };
+        Ok(ListField {
+            layout: layout.id(),
+            index: index as u32,
+            offset: field.offset,
+            mask: if index < 64 { 1 << index } else { 0 },
+            name: field.name.clone(),
+            element: Arc::new(element.clone()),
+        })
+    }
+
+    /// A handle on field `name` of the list's elements, checked to take
+    /// values of kind `K`.
+    pub fn field<K: FieldKind>(&self, name: &str) -> Result<Field<K>, FieldError> {
+        Field::lookup(&self.element, name)
+    }
+
+    /// A handle on list field `name` of the list's elements.
+    pub fn list(&self, name: &str) -> Result<ListField, FieldError> {
+        ListField::lookup(&self.element, name)
+    }
+
+    /// The variant called `name` of an enum field of the list's elements
+    /// (a handle from [`ListField::field`]).
+    pub fn variant(&self, field: Field<Enum>, name: &str) -> Result<Variant, FieldError> {
+        field.variant(&self.element, name)
+    }
+}
+
 impl Field<Enum> {
     /// The variant called `name` of this enum field of `layout`.
     pub(crate) fn variant(self, layout: &Layout, name: &str) -> Result<Variant, FieldError> {
@@ -913,6 +1125,7 @@ impl Batch {
             // in bounds: resized above
             texts: &mut self.texts[chunk],
             record: in_chunk * self.size,
+            list: None,
         };
         let mut w = RecordWriter::new(image, self.presence_words, self.layout, texts);
         w.misfits = Some((&mut self.misfits, self.count - 1));
@@ -1026,7 +1239,7 @@ impl Batch {
             return;
         };
         let slots = self.slots_of(&range);
-        for (slot, bytes) in texts.spilled_in(slots.clone()) {
+        for (slot, _, bytes) in texts.spilled_in(slots.clone()) {
             if let Some(n) = out.get_mut(start + (slot - slots.start) / self.size) {
                 *n += bytes.len();
             }
@@ -1041,7 +1254,7 @@ impl Batch {
         let slots = self.slots_of(&range);
         let spilled = texts.map_or(0, |t| {
             t.spilled_in(slots.clone())
-                .map(|(_, bytes)| bytes.len())
+                .map(|(_, _, bytes)| bytes.len())
                 .sum()
         });
         let needed = addrs.extra + spilled;
@@ -1058,7 +1271,7 @@ impl Batch {
         }
         let Some(texts) = texts else { return needed };
         let mut at = addrs.extra;
-        for (slot, bytes) in texts.spilled_in(slots.clone()) {
+        for (slot, from, bytes) in texts.spilled_in(slots.clone()) {
             if let Some(dst) = mem.get_mut(at..at + bytes.len()) {
                 dst.copy_from_slice(bytes);
             }
@@ -1066,6 +1279,7 @@ impl Batch {
             if let Some(w) = mem.get_mut(slot..slot + 4) {
                 w.copy_from_slice(&(at as u32).to_le_bytes());
             }
+            texts.relocate_item(mem, from, at);
             at += bytes.len();
         }
         needed
@@ -1172,6 +1386,79 @@ impl<'b> RecordWriter<'b> {
 }
 
 impl RecordWriter<'_> {
+    /// Sets a list fact: its elements are `items`, each element's facts
+    /// set by `fill` through a writer of the element's record, with the
+    /// handles of [`ListField::field`] (and `set_list` again, with those of
+    /// [`ListField::list`], for a list within the elements). Facts `fill`
+    /// does not set are unknown, as in a record. An iterator that gives
+    /// fewer items than its length said makes a shorter list; one that
+    /// gives more has its extra items ignored. A list whose element records
+    /// would not fit a module's memory is an error, and left unset.
+    pub fn set_list<T>(
+        &mut self,
+        field: &ListField,
+        items: impl IntoIterator<Item = T, IntoIter: ExactSizeIterator>,
+        mut fill: impl FnMut(&T, &mut RecordWriter<'_>),
+    ) -> Result<&mut Self, ListTooLarge> {
+        let at = field.offset as usize;
+        if field.layout != self.layout || at + 8 > self.image.len() {
+            self.misfit = true;
+            return Ok(self);
+        }
+        let items = items.into_iter();
+        let n = items.len();
+        let (size, words) = (
+            field.element.size as usize,
+            field.element.presence_words as usize,
+        );
+        let most = (crate::abi::MAX_PAGES * crate::abi::PAGE) as usize;
+        let bytes = n.saturating_mul(size);
+        if bytes > most {
+            return Err(ListTooLarge {
+                name: field.name.clone(),
+                elements: n,
+                bytes,
+                most,
+            });
+        }
+        let element_layout = field.element.id();
+        let sink = &mut self.texts;
+        let (list, value) = sink.texts.begin_list(sink.record + at, bytes, sink.list);
+        let mut image = sink.texts.take_scratch(size);
+        let mut count = 0;
+        for item in items.take(n) {
+            image.fill(0);
+            let element = list.block + count * size;
+            let texts = TextSink {
+                area: &mut *sink.area,
+                texts: &mut *sink.texts,
+                record: element,
+                list: Some(list),
+            };
+            let mut w = std::mem::ManuallyDrop::new(RecordWriter::new(
+                &mut image,
+                words,
+                element_layout,
+                texts,
+            ));
+            fill(&item, &mut w);
+            let misfit = w.finish();
+            self.misfit |= misfit;
+            sink.texts.put_element(element, &image);
+            count += 1;
+        }
+        sink.texts.give_scratch(image);
+        let value = value | (count as i64) << 32;
+        if let Some(w) = self.image.get_mut(at..at + 8) {
+            w.copy_from_slice(&value.to_le_bytes());
+        }
+        self.presence |= field.mask;
+        if field.mask == 0 {
+            set_high_presence(self.image, field.index as usize);
+        }
+        Ok(self)
+    }
+
     /// Sets the fields of `set` from a row of numbers, one a field in the
     /// set's order (see [`NumFields`] for their encodings): field `k` is set
     /// to `values[k]` when bit `k` of `known` is set, and made unknown when
@@ -1546,6 +1833,20 @@ impl Run {
         // `len` is 1 to 64 and `from` below 64: neither shift overflows
         (known >> self.from & u64::MAX >> (64 - self.len)) << self.index
     }
+}
+
+/// A list whose element records alone are larger than a module's whole
+/// memory ([`RecordWriter::set_list`]): no record holding it can be
+/// evaluated, and the list is left unset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "list `{name}` of {elements} elements needs {bytes} bytes of records, more than a module's memory ({most} bytes)"
+)]
+pub struct ListTooLarge {
+    pub name: String,
+    pub elements: usize,
+    pub bytes: usize,
+    pub most: usize,
 }
 
 /// A number that its field cannot take ([`RecordWriter::set_nums`]).

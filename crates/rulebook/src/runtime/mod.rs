@@ -847,6 +847,7 @@ fn fill_one<T, F: FnMut(&T, &mut RecordWriter<'_>)>(
         area,
         texts,
         record,
+        list: None,
     };
     // Not dropped: `finish` stores the presence word instead.
     let mut writer =
