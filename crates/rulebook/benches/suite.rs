@@ -494,13 +494,21 @@ fn row(policy: &Policy, file: &str, shape: &str, records: &Rows, as_of: Date, o:
     // the complete records: those the structs path, the native function
     // and the hand-written module take
     let complete = native_decided(file, records, as_of);
-    if let (Some(rows), Some(block)) = (&num_rows, &block) {
-        // one pass of a path, and the records a pass evaluates
+    {
+        // one pass of a path, and the records a pass evaluates (a policy
+        // with list inputs has no rows of numbers)
         type Pass<'p> = (Box<dyn FnMut() -> usize + 'p>, usize);
+        let no_rows = || format!("{file} has list inputs: no rows of numbers");
         let pass = |path: &str| -> Result<Pass<'_>, String> {
             Ok(match path {
-                "block" => (Box::new(|| by_block(block)), records.len()),
-                "rows" => (Box::new(|| by_rows(rows)), records.len()),
+                "block" => match &block {
+                    Some(block) => (Box::new(|| by_block(block)), records.len()),
+                    None => return Err(no_rows()),
+                },
+                "rows" => match &num_rows {
+                    Some(rows) => (Box::new(|| by_rows(rows)), records.len()),
+                    None => return Err(no_rows()),
+                },
                 "json" => (
                     Box::new(|| {
                         (texts.iter())
@@ -677,6 +685,9 @@ fn structs_case<'a>(
     }
     if file.ends_with("pension_credit.rules") {
         return Some(pension_native::structs(policy, records, as_of));
+    }
+    if file.ends_with("council_tax_reduction.rules") {
+        return Some(council_native::structs(policy, records, as_of));
     }
     if !file.ends_with("benchmark.rules") {
         return None;

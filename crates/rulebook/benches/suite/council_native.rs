@@ -6,8 +6,12 @@
 //! (LANGUAGE.md section 3). Any absent fact and the record is not decided
 //! (`None`). Figures of 2025-04-01 on: the suite evaluates on 2026-11-27.
 
-use crate::shapes::Cell;
-use rulebook::Date;
+use crate::shapes::{structs_column, Cell, Rows, StructsFields};
+use rulebook::batch::{
+    Bool, Decimal, Decision, Enum, Field, FieldSet, Int, ListField, Money, RecordWriter, Text,
+    Variant,
+};
+use rulebook::{Date, Policy, RecordView};
 use serde_json::{json, Value as Json};
 
 const PENSION_AGE: i64 = 66;
@@ -297,4 +301,175 @@ pub fn decide_json(r: &[Cell], as_of: Date) -> Option<Vec<(&'static str, Json)>>
         ("household_size", json!(d.household_size)),
         ("adults_in_household", json!(d.adults_in_household)),
     ])
+}
+
+/// The handles of the facts every application has, in file order.
+type GivenFields = (
+    Field<Date>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Bool>,
+    Field<Money>,
+    Field<Money>,
+    Field<Money>,
+);
+
+/// The handles a service holding [`Application`]s would look up once: the
+/// facts every application has in one [`FieldSet`], the household through
+/// its list handle and its elements' handles, and the decisions.
+pub struct ApplicationFields {
+    given: FieldSet<GivenFields>,
+    household: ListField,
+    relationship: Field<Enum>,
+    relationships: [Variant; 3],
+    date_of_birth: Field<Date>,
+    full_time_student: Field<Bool>,
+    in_remunerative_work: Field<Bool>,
+    incomes: ListField,
+    kind: Field<Enum>,
+    kinds: [Variant; 5],
+    weekly_amount: Field<Money>,
+    eligible: Decision<Bool>,
+    reduction_class: Decision<Text>,
+    weekly_reduction: Decision<Money>,
+    share_of_council_tax: Decision<Decimal>,
+    yearly_estimate: Decision<Money>,
+    household_size: Decision<Int>,
+    adults_in_household: Decision<Int>,
+}
+
+impl ApplicationFields {
+    pub fn new(policy: &Policy) -> ApplicationFields {
+        let household = policy.list_field("household").unwrap();
+        let relationship = household.field("relationship").unwrap();
+        let incomes = household.list("incomes").unwrap();
+        let kind = incomes.field("kind").unwrap();
+        ApplicationFields {
+            given: FieldSet::new((
+                policy.field("applicant_date_of_birth").unwrap(),
+                policy.field("liable_for_council_tax").unwrap(),
+                policy.field("habitually_resident").unwrap(),
+                policy.field("subject_to_immigration_control").unwrap(),
+                policy.field("receives_guarantee_credit").unwrap(),
+                policy.field("blind_or_receives_care_benefit").unwrap(),
+                policy.field("annual_council_tax").unwrap(),
+                policy.field("applicant_weekly_income").unwrap(),
+                policy.field("capital").unwrap(),
+            ))
+            .unwrap(),
+            relationships: ["partner", "child", "non_dependant"]
+                .map(|r| household.variant(relationship, r).unwrap()),
+            relationship,
+            date_of_birth: household.field("date_of_birth").unwrap(),
+            full_time_student: household.field("full_time_student").unwrap(),
+            in_remunerative_work: household.field("in_remunerative_work").unwrap(),
+            kinds: [
+                "earnings",
+                "state_pension",
+                "pension_credit",
+                "other_benefit",
+                "other",
+            ]
+            .map(|k| incomes.variant(kind, k).unwrap()),
+            kind,
+            weekly_amount: incomes.field("weekly_amount").unwrap(),
+            incomes,
+            household,
+            eligible: policy.decision("eligible").unwrap(),
+            reduction_class: policy.decision("reduction_class").unwrap(),
+            weekly_reduction: policy.decision("weekly_reduction").unwrap(),
+            share_of_council_tax: policy.decision("share_of_council_tax").unwrap(),
+            yearly_estimate: policy.decision("yearly_estimate").unwrap(),
+            household_size: policy.decision("household_size").unwrap(),
+            adults_in_household: policy.decision("adults_in_household").unwrap(),
+        }
+    }
+
+    /// Writes an application: the facts it always has in one call, the
+    /// household a member at a time, each member's incomes a list of its
+    /// own.
+    #[inline(always)]
+    pub fn fill(&self, w: &mut RecordWriter<'_>, a: &Application) {
+        w.set_all(
+            &self.given,
+            (
+                Date(a.applicant_date_of_birth),
+                a.liable_for_council_tax,
+                a.habitually_resident,
+                a.subject_to_immigration_control,
+                a.receives_guarantee_credit,
+                a.blind_or_receives_care_benefit,
+                a.annual_council_tax,
+                a.applicant_weekly_income,
+                a.capital,
+            ),
+        );
+        let set = w.set_list(&self.household, &a.household, |m, e| {
+            e.set(
+                self.relationship,
+                self.relationships[m.relationship as usize],
+            );
+            e.set(self.date_of_birth, Date(m.date_of_birth));
+            e.set(self.full_time_student, m.full_time_student);
+            e.set(self.in_remunerative_work, m.in_remunerative_work);
+            let set = e.set_list(&self.incomes, &m.incomes, |i, e| {
+                e.set(self.kind, self.kinds[i.kind as usize]);
+                e.set(self.weekly_amount, i.weekly_amount);
+            });
+            assert!(set.is_ok(), "a member's incomes fit");
+        });
+        assert!(set.is_ok(), "a household fits");
+    }
+}
+
+/// The structs column for council tax reduction: `evaluate_each` over the
+/// native function's [`Application`]s (the complete records), each written
+/// by [`ApplicationFields::fill`], with the reduction and eligibility read
+/// through their handles as the native closure sums them. Every
+/// application's seven decisions are checked against the native function
+/// first.
+pub fn structs<'a>(policy: &'a Policy, records: &Rows, as_of: Date) -> Box<dyn Fn() -> usize + 'a> {
+    let applications: Vec<Application> = records.iter().filter_map(application).collect();
+    structs_column(policy, applications, ApplicationFields::new(policy), as_of)
+}
+
+impl StructsFields<Application> for ApplicationFields {
+    #[inline(always)]
+    fn fill(&self, w: &mut RecordWriter<'_>, a: &Application) {
+        ApplicationFields::fill(self, w, a);
+    }
+
+    fn check(&self, a: &Application, r: RecordView<'_>, as_of: Date) {
+        let d = decide(a, as_of.0);
+        let got = (
+            r.get(self.eligible),
+            r.get(self.reduction_class),
+            r.get(self.weekly_reduction),
+            r.get(self.share_of_council_tax),
+            r.get(self.yearly_estimate),
+            r.get(self.household_size),
+            r.get(self.adults_in_household),
+        );
+        let want = (
+            Ok(Some(d.eligible)),
+            Ok(Some(d.class)),
+            Ok(Some(d.weekly_reduction)),
+            Ok(Some(d.share_of_council_tax)),
+            Ok(Some(d.yearly_estimate)),
+            Ok(Some(d.household_size)),
+            Ok(Some(d.adults_in_household)),
+        );
+        assert_eq!(
+            got, want,
+            "an application's decisions differ from the native function's"
+        );
+    }
+
+    #[inline(always)]
+    fn count(&self, r: RecordView<'_>) -> usize {
+        let reduction = r.get(self.weekly_reduction).ok().flatten();
+        reduction.unwrap_or(0) as usize + usize::from(r.get(self.eligible) == Ok(Some(true)))
+    }
 }

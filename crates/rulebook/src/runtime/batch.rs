@@ -531,7 +531,8 @@ impl ChunkTexts {
     }
 
     /// An element record's image of `size` bytes, zeroed, for one level of
-    /// nesting (given back with [`ChunkTexts::give_scratch`]).
+    /// nesting, when it is too large for the stack (given back with
+    /// [`ChunkTexts::give_scratch`]).
     pub(crate) fn take_scratch(&mut self, size: usize) -> Vec<u8> {
         let mut image = self.scratch.pop().unwrap_or_default();
         image.clear();
@@ -547,7 +548,7 @@ impl ChunkTexts {
     /// spilled bytes (within a block [`ChunkTexts::begin_list`] made).
     pub(crate) fn put_element(&mut self, at: usize, image: &[u8]) {
         if let Some(dst) = self.spilled.get_mut(at..at + image.len()) {
-            dst.copy_from_slice(image);
+            copy_text(dst, image);
         }
     }
 
@@ -1424,7 +1425,19 @@ impl RecordWriter<'_> {
         let element_layout = field.element.id();
         let sink = &mut self.texts;
         let (list, value) = sink.texts.begin_list(sink.record + at, bytes, sink.list);
-        let mut image = sink.texts.take_scratch(size);
+        // an element's image while it is filled: on the stack when small
+        // (most elements: a presence word and a few slots), else one kept
+        // for the next list
+        let mut small = [0u8; SMALL_ELEMENT];
+        let mut pooled = if size > SMALL_ELEMENT {
+            sink.texts.take_scratch(size)
+        } else {
+            Vec::new()
+        };
+        let image = match small.get_mut(..size) {
+            Some(image) => image,
+            None => &mut pooled[..],
+        };
         let mut count = 0;
         for item in items.take(n) {
             image.fill(0);
@@ -1436,7 +1449,7 @@ impl RecordWriter<'_> {
                 list: Some(list),
             };
             let mut w = std::mem::ManuallyDrop::new(RecordWriter::new(
-                &mut image,
+                &mut *image,
                 words,
                 element_layout,
                 texts,
@@ -1444,10 +1457,12 @@ impl RecordWriter<'_> {
             fill(&item, &mut w);
             let misfit = w.finish();
             self.misfit |= misfit;
-            sink.texts.put_element(element, &image);
+            sink.texts.put_element(element, image);
             count += 1;
         }
-        sink.texts.give_scratch(image);
+        if size > SMALL_ELEMENT {
+            sink.texts.give_scratch(pooled);
+        }
         let value = value | (count as i64) << 32;
         if let Some(w) = self.image.get_mut(at..at + 8) {
             w.copy_from_slice(&value.to_le_bytes());
@@ -3118,6 +3133,10 @@ impl NumFields {
         }
     }
 }
+
+/// The largest element record [`RecordWriter::set_list`] fills on the
+/// stack (a presence word and 15 slots).
+const SMALL_ELEMENT: usize = 128;
 
 /// The length up to which a text of a buffer column is copied as this many
 /// bytes ([`ChunkTexts::put_span`]): most names, codes and postcodes.
