@@ -487,6 +487,7 @@ impl ChunkTexts {
     /// placed. Returns where its elements lie, and the slot's value
     /// before the place is added (with a count of 0, see
     /// [`ChunkTexts::count_list`]).
+    #[inline(always)]
     pub(crate) fn begin_list(
         &mut self,
         slot: usize,
@@ -546,6 +547,7 @@ impl ChunkTexts {
 
     /// Copies a filled element record into its place `at` among the
     /// spilled bytes (within a block [`ChunkTexts::begin_list`] made).
+    #[inline(always)]
     pub(crate) fn put_element(&mut self, at: usize, image: &[u8]) {
         if let Some(dst) = self.spilled.get_mut(at..at + image.len()) {
             copy_text(dst, image);
