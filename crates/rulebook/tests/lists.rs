@@ -7,6 +7,9 @@
 //! written either way, are decided alike.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::Rng;
 use rulebook::batch::{Batch, Bool, Enum, Field, Int, ListField, Money, RecordWriter, Text};
 use rulebook::{Date, EvalError, Policy, Runtime, RuntimeConfig};
 use serde_json::{json, Value as Json};
@@ -36,20 +39,6 @@ decision route: text
   when flag and has_apple -> "fruit"
   otherwise -> "standard"
 "#;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct Part {
     code: Option<String>,

@@ -7,6 +7,9 @@
 //! what the same facts give as JSON.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::Rng;
 use rulebook::batch::{Field, Int, NumFields, RowError, Rows, Text};
 use rulebook::{Date, EvalError, Policy};
 
@@ -34,21 +37,6 @@ decision route: text
   otherwise -> "standard"
 decision years: int = years_between(born, as_of)
 "#;
-
-/// A small xorshift generator: the rows are the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Rows of the five numeric inputs in `names`' order (some unknown, a few
 /// out of their field's range) and the two text columns.

@@ -4,6 +4,21 @@
 use rulebook::Policy;
 use std::path::Path;
 
+/// A small xorshift generator: the rows are the same every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
 /// Every shipped policy (`rules/*.rules`) and every policy of the
 /// data-driven cases (`crates/rulebook-testing/tests/cases/*.test.yaml`,
 /// under `source:`), in file name order.
