@@ -517,3 +517,48 @@ fn council_tax_households_written_through_handles_are_decided_as_their_json() {
         assert_eq!(got.unwrap(), want, "{text}");
     }
 }
+
+/// A list set twice on one record is the second, as a fact set twice is,
+/// through `evaluate_each` and through a `Batch`.
+#[test]
+fn a_list_set_twice_is_the_second() {
+    let p = Policy::from_source("lists.rules", POLICY).unwrap();
+    let h = Handles::new(&p);
+    let mut rng = Rng(7);
+    let (first, second) = (cases(&mut rng, 40, 5), cases(&mut rng, 40, 5));
+    // what both give: the second's facts, the first's where it has none
+    let want: Vec<String> = (0..40)
+        .map(|i| {
+            let mut facts: serde_json::Map<String, Json> =
+                serde_json::from_str(&json_of(&first[i])).unwrap();
+            let later: serde_json::Map<String, Json> =
+                serde_json::from_str(&json_of(&second[i])).unwrap();
+            facts.extend(later);
+            let facts = p.parse_facts(&Json::Object(facts).to_string()).unwrap();
+            let out = p.evaluate(&facts, as_of()).unwrap();
+            p.report(&out, as_of()).to_string()
+        })
+        .collect();
+    let both = |w: &mut RecordWriter<'_>, i: usize| {
+        h.fill(w, &first[i]);
+        h.fill(w, &second[i]);
+    };
+    let mut got = Vec::new();
+    p.evaluate_each(
+        0..40,
+        as_of(),
+        |&i, w| both(w, i),
+        |_, r| got.push(p.report(&r.unwrap(), as_of()).to_string()),
+    );
+    assert_eq!(got, want);
+    let mut batch = Batch::new(&p);
+    for i in 0..40 {
+        both(&mut batch.record(), i);
+    }
+    let mut results = rulebook::BatchResults::default();
+    p.evaluate_batch_into(&batch, as_of(), &mut results);
+    let got: Vec<String> = (results.iter())
+        .map(|r| p.report(&r.unwrap(), as_of()).to_string())
+        .collect();
+    assert_eq!(got, want);
+}
