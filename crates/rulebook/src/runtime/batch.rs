@@ -345,8 +345,9 @@ pub(crate) struct ChunkTexts {
     /// written relative to a list's block, and that block's place is added
     /// when it is placed. In the order written, so ascending by item.
     relocs: Vec<Reloc>,
-    /// Element records' images while they are filled, one a level of
-    /// nesting, kept for the next list.
+    /// Images of element records too large for the stack while they are
+    /// filled (see `SMALL_ELEMENT`), one a level of nesting, kept for the
+    /// next list.
     scratch: Vec<Vec<u8>>,
 }
 
@@ -485,8 +486,8 @@ impl ChunkTexts {
     /// chunk's first record, or among the spilled bytes when `within` says
     /// where the element that holds it lies), is pointed at it when
     /// placed. Returns where its elements lie, and the slot's value
-    /// before the place is added (with a count of 0, see
-    /// [`ChunkTexts::count_list`]).
+    /// before the place is added, with a count of 0 (`set_list` adds the
+    /// count of elements it wrote).
     #[inline(always)]
     pub(crate) fn begin_list(
         &mut self,
