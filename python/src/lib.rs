@@ -8,6 +8,7 @@ mod out;
 mod pyjson;
 mod read;
 mod run;
+mod write;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, IntoPyArrow, Table, ToPyArrow};

@@ -21,11 +21,9 @@ use arrow_array::{
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use rulebook::__private::num::{self as num, NumParseError};
-use rulebook::__private::FactValue;
 use rulebook::meta::{Layout, ValueType};
 use rulebook::FieldProblem;
 use std::ops::Range;
-use std::sync::Arc;
 
 /// Where a value sits, rendered only for a problem: `capital`,
 /// `household[2].incomes[0].weekly_amount`.
@@ -751,33 +749,29 @@ impl<'a> Reader<'a> {
             }
         }
     }
-
-    /// The fact of row `i` (lists included): `None` when unknown; problems
-    /// are added to `problems`.
-    pub fn fact(
-        &self,
-        i: usize,
-        path: &Path,
-        problems: &mut Vec<FieldProblem>,
-    ) -> Option<FactValue> {
-        if let Reader::List(list) = self {
-            return list.fact(i, path, problems);
-        }
-        match self.scalar(i, path) {
-            Ok(v) => v.map(|v| match v {
-                Value::Bool(b) => FactValue::Bool(b),
-                Value::Text(t) => FactValue::Text(Arc::from(t)),
-                Value::Num(n) => FactValue::Num(n),
-            }),
-            Err(p) => {
-                problems.push(p);
-                None
-            }
-        }
-    }
 }
 
 impl<'a> ListReader<'a> {
+    /// The elements of row `row` (indices among the structs), None when the
+    /// list is unknown.
+    pub fn elements(&self, row: usize) -> Option<Range<usize>> {
+        if self.nulls.is_some_and(|n| n.is_null(row)) {
+            return None;
+        }
+        Some(*self.offsets.get(row)?..*self.offsets.get(row + 1)?)
+    }
+
+    /// Whether element `e` (an index among the structs) is null, which no
+    /// element may be.
+    pub fn element_is_null(&self, e: usize) -> bool {
+        self.structs.is_null(e)
+    }
+
+    /// The readers of the elements' fields, by name, in declaration order.
+    pub fn fields(&self) -> &[(&'a str, Reader<'a>)] {
+        &self.fields
+    }
+
     fn new(
         element: &'a Layout,
         array: &'a dyn Array,
@@ -820,36 +814,6 @@ impl<'a> ListReader<'a> {
             structs,
             fields,
         })
-    }
-
-    fn fact(&self, row: usize, path: &Path, problems: &mut Vec<FieldProblem>) -> Option<FactValue> {
-        if self.nulls.is_some_and(|n| n.is_null(row)) {
-            return None;
-        }
-        let (start, end) = (*self.offsets.get(row)?, *self.offsets.get(row + 1)?);
-        let mut elements = Vec::with_capacity(end.saturating_sub(start));
-        for (index, e) in (start..end).enumerate() {
-            if self.structs.is_null(e) {
-                problems.push(problem(
-                    format!("{}[{index}]", path.render()),
-                    "null".into(),
-                    "an object (a list element)",
-                ));
-                elements.push(Vec::new());
-                continue;
-            }
-            let mut values = Vec::with_capacity(self.fields.len());
-            for (name, reader) in &self.fields {
-                let at = Path::Element {
-                    list: path,
-                    index,
-                    name,
-                };
-                values.push(reader.fact(e, &at, problems));
-            }
-            elements.push(values);
-        }
-        Some(FactValue::List(elements))
     }
 }
 

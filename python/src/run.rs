@@ -7,9 +7,10 @@
 //! Policies whose inputs are all scalars go through
 //! `Policy::evaluate_rows` a block of rows at a time (or, with more than
 //! 64 numeric inputs, `Policy::evaluate_each`), which write the records
-//! straight into the module's memory; policies with list inputs build
-//! `Facts` and use
-//! `Policy::evaluate_batch_into`. Either way a bad row (a value that does
+//! straight into the module's memory; policies with list inputs are
+//! written through typed handles (`RecordWriter::set_list` for their
+//! lists, [`crate::write`]) by `Policy::evaluate_each`. Either way a bad
+//! row (a value that does
 //! not fit its field, or an evaluation error such as an overflow) gets its
 //! message in `error` and nulls for its decisions, and the other rows are
 //! evaluated as usual.
@@ -21,7 +22,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef};
 use rulebook::batch::{Date, Field, NumFields, RowError, Rows, Text};
 use rulebook::meta::{Layout, ValueType};
-use rulebook::{BatchResults, Facts, FieldProblem, Policy};
+use rulebook::{FieldProblem, Policy};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,8 +33,6 @@ pub const SLICE: usize = 65_536;
 /// Rows read ahead of evaluation at a time for policies with scalar
 /// inputs: their rows of numbers stay in the processor's cache.
 const BLOCK: usize = 2048;
-/// Facts built at a time for policies with list inputs.
-const FACTS_CHUNK: usize = 4096;
 
 /// The Arrow schema an input table is best given in: money and decimals
 /// as decimal128 with 2 and 6 places, dates as date32, enums and text as
@@ -94,6 +93,8 @@ pub struct Plan {
     outs: Vec<Out>,
     /// No list inputs: records are filled by `evaluate_each`.
     scalar: bool,
+    /// Every input's handle, for a policy with list inputs.
+    handles: Vec<crate::write::Handle>,
     schema: SchemaRef,
     /// Each fact's path as a JSON string (`"household[].date_of_birth"`),
     /// for the missing lists.
@@ -124,6 +125,11 @@ impl Plan {
             });
         }
         let scalar = !meta.input.has_lists();
+        let handles = if scalar {
+            Vec::new()
+        } else {
+            crate::write::handles(&policy).map_err(e)?
+        };
         let mut outs = Vec::with_capacity(meta.decisions.len());
         for d in &meta.decisions {
             let name = d.name.as_str();
@@ -167,6 +173,7 @@ impl Plan {
             texts,
             outs,
             scalar,
+            handles,
             schema: Arc::new(Schema::new(fields)),
             missing_json,
         })
@@ -212,7 +219,7 @@ impl Plan {
             if self.scalar {
                 self.run_scalar(&readers[b], rows, first, as_of, raise, &mut outputs)?;
             } else {
-                self.run_facts(&readers[b], rows, first, as_of, raise, &mut outputs)?;
+                self.run_lists(&readers[b], rows, first, as_of, raise, &mut outputs)?;
             }
             outputs.finish(self.schema.clone())
         };
@@ -471,9 +478,11 @@ impl Plan {
             .collect()
     }
 
-    /// Rows `rows` of a policy with list inputs: `Facts` built from the
-    /// columns, a chunk at a time, and evaluated with `evaluate_batch_into`.
-    fn run_facts(
+    /// Rows `rows` of a policy with list inputs, written through typed
+    /// handles by `evaluate_each` ([`crate::write`]). A row with a value
+    /// that does not fit its field gets its problems, not its results; with
+    /// `raise`, the first bad row, in row order, is the failure.
+    fn run_lists(
         &self,
         readers: &[Reader<'_>],
         rows: std::ops::Range<usize>,
@@ -482,52 +491,43 @@ impl Plan {
         raise: bool,
         outputs: &mut Outputs,
     ) -> Result<(), Failure> {
-        let meta = self.policy.meta();
-        let mut results = BatchResults::default();
+        let fields = &self.policy.meta().input.fields;
         let mut failure = None;
-        let mut chunk_start = rows.start;
-        while chunk_start < rows.end {
-            let chunk_end = (chunk_start + FACTS_CHUNK).min(rows.end);
-            // each row: its facts, or its problems
-            let mut records = Vec::with_capacity(chunk_end - chunk_start);
-            let mut order: Vec<Result<usize, Vec<FieldProblem>>> = Vec::new();
-            for i in chunk_start..chunk_end {
-                let mut problems = Vec::new();
-                let values = readers
-                    .iter()
-                    .zip(&meta.input.fields)
-                    .map(|(r, f)| r.fact(i, &Path::Top(&f.name), &mut problems))
-                    .collect();
-                if problems.is_empty() {
-                    order.push(Ok(records.len()));
-                    records.push(rulebook::__private::facts(&meta.input, values));
-                } else if raise {
-                    return Err(Failure::Input {
-                        row: first_line + (i - rows.start),
-                        problems,
-                    });
-                } else {
-                    order.push(Err(problems));
+        // each row's problems, written when its record is filled and read
+        // when its results are (a chunk at a time, in row order)
+        let problems = RefCell::new(Vec::new());
+        self.policy.evaluate_each(
+            rows.clone(),
+            as_of,
+            |&i, w| {
+                let mut found = Vec::new();
+                crate::write::write_row(&self.handles, readers, fields, i, w, &mut found);
+                problems.borrow_mut().push(found);
+            },
+            |i, result| {
+                if failure.is_some() {
+                    return;
                 }
-            }
-            let records: Vec<Facts> = records;
-            self.policy
-                .evaluate_batch_into(&records[..], as_of, &mut results);
-            for (k, entry) in order.iter().enumerate() {
-                let line = first_line + (chunk_start + k - rows.start);
-                match entry {
-                    Ok(r) => match results.get(*r) {
-                        Some(result) => outputs.push_result(line, result, raise, &mut failure),
-                        None => outputs.push_error(line, "evaluation error: no result"),
-                    },
-                    Err(problems) => outputs.push_problems(line, Some(problems)),
+                let line = first_line + (i - rows.start);
+                let problems = problems.borrow();
+                match problems.get(i - rows.start) {
+                    Some(p) if !p.is_empty() => {
+                        if raise {
+                            failure = Some(Failure::Input {
+                                row: line,
+                                problems: p.clone(),
+                            });
+                        } else {
+                            outputs.push_problems(line, Some(p));
+                        }
+                    }
+                    _ => outputs.push_result(line, result, raise, &mut failure),
                 }
-                if let Some(f) = failure.take() {
-                    return Err(f);
-                }
-            }
-            chunk_start = chunk_end;
+            },
+        );
+        match failure {
+            Some(f) => Err(f),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
