@@ -562,3 +562,41 @@ fn a_list_set_twice_is_the_second() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Records whose lists fit an instance one by one but not all together:
+/// each chunk ends where the next record's lists would not fit, and that
+/// record starts the next chunk (its lists written again), many times over.
+#[test]
+fn lists_that_fill_an_instance_carry_records_to_the_next_chunk() {
+    let mut config = RuntimeConfig::default();
+    config.max_memory = 16 * 65536;
+    let runtime = Runtime::new(config).unwrap();
+    let p = runtime.compile("lists.rules", POLICY).unwrap();
+    let h = Handles::new(&p);
+    let mut rng = Rng(99);
+    let mut cases = cases(&mut rng, 300, 2);
+    for (i, c) in cases.iter_mut().enumerate() {
+        c.orders = Some(
+            (0..150 + i % 50)
+                .map(|k| Order {
+                    label: Some(format!("{i}-{k:0>30}")),
+                    qty: Some(k as i64),
+                    kind: Some(k % 2),
+                    parts: vec![Part {
+                        code: Some(CODES[k % 4].to_string()),
+                        n: Some(1),
+                    }],
+                })
+                .collect(),
+        );
+    }
+    let want = expected(&p, &cases);
+    let mut got = Vec::new();
+    p.evaluate_each(
+        cases.iter(),
+        as_of(),
+        |c, w| h.fill(w, c),
+        |_, r| got.push(p.report(&r.unwrap(), as_of()).to_string()),
+    );
+    assert_eq!(got, want);
+}
