@@ -493,16 +493,19 @@ impl Plan {
     ) -> Result<(), Failure> {
         let fields = &self.policy.meta().input.fields;
         let mut failure = None;
-        // each row's problems, written when its record is filled and read
-        // when its results are (a chunk at a time, in row order)
-        let problems = RefCell::new(Vec::new());
+        // each row's problems, written when its record is filled (again,
+        // for a row carried to the next chunk) and read when its results
+        // are
+        let problems = RefCell::new(vec![Vec::new(); rows.len()]);
         self.policy.evaluate_each(
             rows.clone(),
             as_of,
             |&i, w| {
                 let mut found = Vec::new();
                 crate::write::write_row(&self.handles, readers, fields, i, w, &mut found);
-                problems.borrow_mut().push(found);
+                if let Some(p) = problems.borrow_mut().get_mut(i - rows.start) {
+                    *p = found;
+                }
             },
             |i, result| {
                 if failure.is_some() {
