@@ -95,48 +95,44 @@ fn cases(rng: &mut Rng, count: usize, most: u64) -> Vec<Case> {
         .collect()
 }
 
+/// A JSON object of the facts given (a `None` left out, as an unknown
+/// fact is).
+fn object<const N: usize>(facts: [(&str, Option<Json>); N]) -> Json {
+    Json::Object(
+        (facts.into_iter())
+            .filter_map(|(name, value)| Some((name.to_string(), value?)))
+            .collect(),
+    )
+}
+
 /// A case as the facts JSON of the same facts.
 fn json_of(c: &Case) -> String {
-    let mut o = serde_json::Map::new();
-    if let Some(n) = &c.name {
-        o.insert("name".into(), json!(n));
-    }
-    if let Some(f) = c.flag {
-        o.insert("flag".into(), json!(f));
-    }
-    if let Some(orders) = &c.orders {
-        let orders: Vec<Json> = orders
-            .iter()
-            .map(|order| {
-                let mut e = serde_json::Map::new();
-                if let Some(l) = &order.label {
-                    e.insert("label".into(), json!(l));
-                }
-                if let Some(q) = order.qty {
-                    e.insert("qty".into(), json!(q));
-                }
-                if let Some(k) = order.kind {
-                    e.insert("kind".into(), json!(KINDS[k]));
-                }
-                let parts: Vec<Json> = (order.parts.iter())
-                    .map(|p| {
-                        let mut e = serde_json::Map::new();
-                        if let Some(c) = &p.code {
-                            e.insert("code".into(), json!(c));
-                        }
-                        if let Some(n) = p.n {
-                            e.insert("n".into(), json!(n));
-                        }
-                        Json::Object(e)
-                    })
-                    .collect();
-                e.insert("parts".into(), Json::Array(parts));
-                Json::Object(e)
-            })
-            .collect();
-        o.insert("orders".into(), Json::Array(orders));
-    }
-    Json::Object(o).to_string()
+    let part = |p: &Part| {
+        object([
+            ("code", p.code.as_ref().map(|c| json!(c))),
+            ("n", p.n.map(|n| json!(n))),
+        ])
+    };
+    let order = |o: &Order| {
+        object([
+            ("label", o.label.as_ref().map(|l| json!(l))),
+            ("qty", o.qty.map(|q| json!(q))),
+            ("kind", o.kind.map(|k| json!(KINDS[k]))),
+            (
+                "parts",
+                Some(Json::Array(o.parts.iter().map(part).collect())),
+            ),
+        ])
+    };
+    object([
+        ("name", c.name.as_ref().map(|n| json!(n))),
+        ("flag", c.flag.map(|f| json!(f))),
+        (
+            "orders",
+            (c.orders.as_ref()).map(|os| Json::Array(os.iter().map(order).collect())),
+        ),
+    ])
+    .to_string()
 }
 
 /// The policy's handles.
