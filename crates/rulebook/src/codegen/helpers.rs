@@ -14,8 +14,6 @@ pub enum Helper {
     MulChecked,
     /// (a, b, c) -> (round_half_away(a*b/c), status)
     MulDivRound,
-    /// (a, d, mode 0 floor | 1 ceil | 2 round) -> a/d rounded; d > 0
-    DivMode,
     /// (days) -> the date's key, `year << 20` plus the day's place in its
     /// year: keys order as dates do, and whole years between
     /// two dates are their keys' difference shifted right by 20 (see
@@ -34,10 +32,9 @@ pub enum Helper {
 
 /// Every helper, in index order. `every_helper_is_listed` fails to compile
 /// when a variant is added without its place here.
-pub const ALL: [Helper; 10] = [
+pub const ALL: [Helper; 9] = [
     Helper::MulChecked,
     Helper::MulDivRound,
-    Helper::DivMode,
     Helper::DateKey,
     Helper::YearsBetween,
     Helper::BytesEq,
@@ -56,7 +53,6 @@ impl Helper {
         match self {
             Helper::MulChecked => (vec![I64, I64], vec![I64, I32]),
             Helper::MulDivRound => (vec![I64, I64, I64], vec![I64, I32]),
-            Helper::DivMode => (vec![I64, I64, I32], vec![I64]),
             Helper::DateKey => (vec![I64], vec![I64]),
             Helper::YearsBetween => (vec![I64, I64], vec![I64]),
             Helper::BytesEq => (vec![I32, I32, I32], vec![I32]),
@@ -81,7 +77,6 @@ impl Helper {
         match self {
             Helper::MulChecked => mul_checked(),
             Helper::MulDivRound => mul_div_round(),
-            Helper::DivMode => div_mode(),
             Helper::DateKey => date_key(),
             Helper::YearsBetween => {
                 years_between(index_of(Helper::DateKey), index_of(Helper::YearsBetween))
@@ -241,55 +236,6 @@ fn mul_div_round() -> Function {
     f.get(q).i64c(1).op(I::I64Add).set(q);
     f.end();
     signed_result(&mut f, q, neg);
-    f.finish()
-}
-
-fn div_mode() -> Function {
-    let mut f = FnBuilder::new(3);
-    let (a, d, mode) = (0, 1, 2);
-    let [q, r] = [(); 2].map(|_| f.i64_local());
-    f.get(a).get(d).op(I::I64DivS).set(q);
-    f.get(a).get(d).op(I::I64RemS).set(r);
-    f.get(mode).op(I::I32Eqz);
-    f.if_();
-    {
-        // floor
-        f.get(r).i64c(0).op(I::I64LtS);
-        f.if_();
-        f.get(q).i64c(1).op(I::I64Sub).set(q);
-        f.end();
-    }
-    f.else_();
-    {
-        f.get(mode).i32c(1).op(I::I32Eq);
-        f.if_();
-        {
-            f.get(r).i64c(0).op(I::I64GtS);
-            f.if_();
-            f.get(q).i64c(1).op(I::I64Add).set(q);
-            f.end();
-        }
-        f.else_();
-        {
-            // round: 2|r| >= d, away from zero
-            f.get(r).i64c(0).op(I::I64LtS);
-            f.if_();
-            f.i64c(0).get(r).op(I::I64Sub).set(r);
-            f.end();
-            f.get(r).i64c(1).op(I::I64Shl).get(d).op(I::I64GeS);
-            f.if_();
-            f.get(a).i64c(0).op(I::I64LtS);
-            f.if_();
-            f.get(q).i64c(1).op(I::I64Sub).set(q);
-            f.else_();
-            f.get(q).i64c(1).op(I::I64Add).set(q);
-            f.end();
-            f.end();
-        }
-        f.end();
-    }
-    f.end();
-    f.get(q);
     f.finish()
 }
 
@@ -563,14 +509,13 @@ mod all_tests {
         let place = |h: Helper| match h {
             Helper::MulChecked => 0,
             Helper::MulDivRound => 1,
-            Helper::DivMode => 2,
-            Helper::DateKey => 3,
-            Helper::YearsBetween => 4,
-            Helper::BytesEq => 5,
-            Helper::TextEq => 6,
-            Helper::StartsWith => 7,
-            Helper::EndsWith => 8,
-            Helper::Contains => 9,
+            Helper::DateKey => 2,
+            Helper::YearsBetween => 3,
+            Helper::BytesEq => 4,
+            Helper::TextEq => 5,
+            Helper::StartsWith => 6,
+            Helper::EndsWith => 7,
+            Helper::Contains => 8,
         };
         for (i, h) in ALL.iter().enumerate() {
             assert_eq!(place(*h), i);

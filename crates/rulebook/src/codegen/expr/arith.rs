@@ -165,6 +165,39 @@ impl Gen<'_> {
         }
     }
 
+    /// `x / d` into `out`, for a constant `d > 1`, rounded by `mode`: 0
+    /// floor, 1 ceil, 2 half away from zero. Inline and without a branch
+    /// (the native compiler turns a division by a constant into a multiply
+    /// and shifts): the quotient toward zero, moved by one by the
+    /// remainder's sign and size. It cannot overflow.
+    fn div_by_const(&mut self, x: Local, d: i64, mode: i32, out: Local) {
+        let (q, r) = (self.f.i64_local(), self.f.i64_local());
+        self.f.get(x).i64c(d).op(I::I64DivS).set(q);
+        self.f.get(x).i64c(d).op(I::I64RemS).set(r);
+        self.f.get(q);
+        match mode {
+            // q - (r < 0)
+            0 => {
+                self.f.get(r).i64c(0).op(I::I64LtS).op(I::I64ExtendI32U);
+                self.f.op(I::I64Sub);
+            }
+            // q + (r > 0)
+            1 => {
+                self.f.get(r).i64c(0).op(I::I64GtS).op(I::I64ExtendI32U);
+                self.f.op(I::I64Add);
+            }
+            // q + (2r >= d) - (2r <= -d): the remainder has the sign of
+            // `x`, and |r| < d, so 2r cannot overflow
+            _ => {
+                self.f.get(r).i64c(1).op(I::I64Shl).i64c(d).op(I::I64GeS);
+                self.f.op(I::I64ExtendI32U).op(I::I64Add);
+                self.f.get(r).i64c(1).op(I::I64Shl).i64c(-d).op(I::I64LeS);
+                self.f.op(I::I64ExtendI32U).op(I::I64Sub);
+            }
+        }
+        self.f.set(out);
+    }
+
     /// `a * b`, failing on overflow: a plain multiply when both operands fit
     /// in 32 bits, else the helper.
     pub(super) fn mul_checked(
@@ -670,13 +703,13 @@ impl Gen<'_> {
                         self.f.get(x).set(r);
                     }
                     NumKind::Dec => {
-                        self.f.get(x).i64c(DEC_SCALE).i32c(mode);
-                        self.f.op(I::Call(helper_index(Helper::DivMode))).set(r);
+                        self.div_by_const(x, DEC_SCALE, mode, r);
                     }
                     NumKind::Money => {
-                        self.f.get(x).i64c(100).i32c(mode);
-                        self.f.op(I::Call(helper_index(Helper::DivMode))).i64c(100);
-                        let m = self.checked_call(Helper::MulChecked, site);
+                        // whole pounds: pence / 100, rounded, times 100
+                        let q = self.f.i64_local();
+                        self.div_by_const(x, 100, mode, q);
+                        let m = self.mul_const(q, 100, site);
                         self.f.get(m).set(r);
                     }
                 }
