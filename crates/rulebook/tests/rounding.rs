@@ -1,8 +1,10 @@
 //! `round`, `floor` and `ceil` of money (to whole pounds) and of decimals
-//! (to an int) give the same in the compiled module as in the reference
-//! interpreter, for values around every boundary: small ones on both sides
-//! of zero and of each half, and the largest and smallest amounts, where
-//! money rounded up past the largest is an overflow in both.
+//! (to an int), and money divided by an int (rounded to the penny), give
+//! the same in the compiled module as in the reference interpreter, for
+//! values around every boundary: small ones on both sides of zero and of
+//! each half, and the largest and smallest amounts, where money rounded up
+//! past the largest is an overflow in both; divisors of both signs, 0
+//! (division by zero in both) and the extremes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rulebook::{Date, Engine, Policy};
@@ -12,6 +14,7 @@ policy rounding
 input {
   m: money
   d: decimal
+  i: int
 }
 decision round_m: money = round(m)
 decision floor_m: money = floor(m)
@@ -19,6 +22,9 @@ decision ceil_m: money = ceil(m)
 decision round_d: int = round(d)
 decision floor_d: int = floor(d)
 decision ceil_d: int = ceil(d)
+decision per_i: money = m / i
+decision per_day: money = m / 365
+decision per_minus_2: money = m / -2
 "#;
 
 /// `n` minor units (pence, millionths) with `places` decimal places, as
@@ -40,9 +46,30 @@ fn rounding_in_the_module_is_the_interpreters() {
     }
     values.extend((0..=300).map(|k| i64::MAX - k));
     values.extend((0..=300).map(|k| i64::MIN + 1 + k));
+    let divisors = [
+        0,
+        1,
+        -1,
+        2,
+        -2,
+        3,
+        7,
+        -7,
+        100,
+        365,
+        366,
+        -365,
+        i64::MAX,
+        i64::MIN,
+    ];
     let mut compared = 0;
-    for &n in &values {
-        let facts = format!(r#"{{"m": "{}", "d": "{}"}}"#, text(n, 2), text(n, 6));
+    for (k, &n) in values.iter().enumerate() {
+        let i = divisors[k % divisors.len()];
+        let facts = format!(
+            r#"{{"m": "{}", "d": "{}", "i": {i}}}"#,
+            text(n, 2),
+            text(n, 6)
+        );
         let facts = p.parse_facts(&facts).unwrap();
         let wasm = p.evaluate_with(Engine::Wasm, &facts, as_of);
         let interp = p.evaluate_with(Engine::Interpreter, &facts, as_of);

@@ -323,6 +323,49 @@ impl Gen<'_> {
         r
     }
 
+    /// `a / b` rounded half away from zero (money by an int): inline,
+    /// a hardware division, while `a` is far enough from the ends of the
+    /// range for [`inline::div_round_const`] (a constant `b`) or
+    /// [`inline::div_round_var`] and `b` is not 0; else the exact helper,
+    /// which fails with division by zero or overflow as those call for.
+    fn div_round_int(&mut self, a: Local, b: (Local, Option<i64>), site: i32) -> Local {
+        let r = self.f.i64_local();
+        let exact = |g: &mut Self| {
+            g.f.get(a).i64c(1).get(b.0);
+            g.checked_call(Helper::MulDivRound, site)
+        };
+        match b.1 {
+            Some(0) => {
+                let v = exact(self);
+                self.f.get(v).set(r);
+                return r;
+            }
+            Some(c) => {
+                let l = i64::MAX - (c.unsigned_abs() / 2) as i64;
+                inline::outside(&mut self.f, a, -l, l);
+                self.f.op(I::I32Eqz);
+            }
+            None => {
+                let l = (1i64 << 62) - 1;
+                inline::outside(&mut self.f, a, -l, l);
+                self.f.op(I::I32Eqz);
+                self.f.get(b.0).i64c(0).op(I::I64Ne).op(I::I32And);
+            }
+        }
+        self.inline_else_exact(
+            r,
+            |g| {
+                match b.1 {
+                    Some(c) => inline::div_round_const(&mut g.f, a, c),
+                    None => inline::div_round_var(&mut g.f, a, b.0),
+                }
+                g.f.set(r);
+            },
+            exact,
+        );
+        r
+    }
+
     pub(super) fn mul_div(
         &mut self,
         a: Local,
@@ -643,11 +686,9 @@ impl Gen<'_> {
             AddInt | AddDec | AddMoney => self.checked_add(a, b, site, false),
             SubInt | SubDec | SubMoney => self.checked_add(a, b, site, true),
             MulInt | MulMoneyInt | MulIntMoney => self.mul_checked(a, b, site),
-            // round(a * 1 / b), by the exact helper
-            DivMoneyInt => {
-                self.f.get(a.0).i64c(1).get(b.0);
-                self.checked_call(Helper::MulDivRound, site)
-            }
+            // round(a / b): inline while it cannot overflow and b is not
+            // 0, else the exact helper (which fails for those)
+            DivMoneyInt => self.div_round_int(a.0, b, site),
             // round(a * b / 10^6)
             MulDec | MulMoneyDec | MulDecMoney => self.mul_round(a, b, site),
             // round(a * 10^6 / b)
