@@ -221,6 +221,19 @@ fn expected(p: &Policy, cases: &[Case]) -> Vec<String> {
         .collect()
 }
 
+/// Every case's report through `evaluate_each`, its facts written by
+/// [`Handles::fill`].
+fn reports(p: &Policy, h: &Handles, cases: &[Case]) -> Vec<String> {
+    let mut got = Vec::new();
+    p.evaluate_each(
+        cases.iter(),
+        as_of(),
+        |c, w| h.fill(w, c),
+        |_, r| got.push(p.report(&r.unwrap(), as_of()).to_string()),
+    );
+    got
+}
+
 #[test]
 fn lists_written_through_handles_give_what_their_json_gives() {
     let p = Policy::from_source("lists.rules", POLICY).unwrap();
@@ -230,13 +243,7 @@ fn lists_written_through_handles_give_what_their_json_gives() {
     for (count, most) in [(1, 0), (3, 1), (700, 4), (1300, 12), (40, 300)] {
         let cases = cases(&mut rng, count, most);
         let want = expected(&p, &cases);
-        let mut got = Vec::new();
-        p.evaluate_each(
-            cases.iter(),
-            as_of(),
-            |c, w| h.fill(w, c),
-            |_, r| got.push(p.report(&r.unwrap(), as_of()).to_string()),
-        );
+        let got = reports(&p, &h, &cases);
         assert_eq!(got.len(), want.len());
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(
@@ -586,13 +593,5 @@ fn lists_that_fill_an_instance_carry_records_to_the_next_chunk() {
                 .collect(),
         );
     }
-    let want = expected(&p, &cases);
-    let mut got = Vec::new();
-    p.evaluate_each(
-        cases.iter(),
-        as_of(),
-        |c, w| h.fill(w, c),
-        |_, r| got.push(p.report(&r.unwrap(), as_of()).to_string()),
-    );
-    assert_eq!(got, want);
+    assert_eq!(reports(&p, &h, &cases), expected(&p, &cases));
 }
