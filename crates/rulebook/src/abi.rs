@@ -24,6 +24,8 @@ pub const EXPORT_MEMORY: &str = "memory";
 pub const PAGE: u64 = 65536;
 /// Largest memory a policy module may grow to (pages): 64 MiB.
 pub const MAX_PAGES: u64 = 1024;
+/// The same in bytes: the most memory an instance may have.
+pub const MAX_MEMORY: usize = (MAX_PAGES * PAGE) as usize;
 
 /// Status codes in the first i32 of a result record.
 pub const STATUS_OK: i32 = 0;

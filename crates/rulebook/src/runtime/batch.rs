@@ -960,14 +960,12 @@ impl std::fmt::Debug for ListField {
 
 impl ListField {
     pub(crate) fn lookup(layout: &Layout, name: &str) -> Result<ListField, FieldError> {
-        let Some((index, field)) = (layout.fields.iter().enumerate()).find(|(_, f)| f.name == name)
-        else {
-            let known: Vec<&str> = layout.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(FieldError::Unknown {
-                name: name.to_string(),
-                known: known.join(", "),
-            });
-        };
+        let (index, field) = find_named(
+            &layout.fields,
+            name,
+            |f| &f.name,
+            |name, known| FieldError::Unknown { name, known },
+        )?;
         let ValueType::List { element } = &field.ty else {
             return Err(FieldError::WrongKind {
                 name: name.to_string(),
@@ -1035,19 +1033,29 @@ fn find_typed<'m, K: FieldKind, T>(
     unknown: impl FnOnce(String, String) -> FieldError,
     wrong_kind: impl FnOnce(String, String, &'static str) -> FieldError,
 ) -> Result<(usize, &'m T), FieldError> {
-    let Some((index, item)) = items
-        .iter()
-        .enumerate()
-        .find(|(_, x)| name_and_type(x).0 == name)
-    else {
-        let known: Vec<&str> = items.iter().map(|x| name_and_type(x).0.as_str()).collect();
-        return Err(unknown(name.to_string(), known.join(", ")));
-    };
+    let (index, item) = find_named(items, name, |x| name_and_type(x).0, unknown)?;
     let ty = name_and_type(item).1;
     if !K::accepts(ty) {
         return Err(wrong_kind(name.to_string(), kind_name(ty), K::NAME));
     }
     Ok((index, item))
+}
+
+/// The item called `name` among `items` with its index; else the error
+/// `unknown` makes with the names there are.
+fn find_named<'m, T>(
+    items: &'m [T],
+    name: &str,
+    name_of: impl Fn(&T) -> &String,
+    unknown: impl FnOnce(String, String) -> FieldError,
+) -> Result<(usize, &'m T), FieldError> {
+    match items.iter().enumerate().find(|(_, x)| name_of(x) == name) {
+        Some(found) => Ok(found),
+        None => {
+            let known: Vec<&str> = items.iter().map(|x| name_of(x).as_str()).collect();
+            Err(unknown(name.to_string(), known.join(", ")))
+        }
+    }
 }
 
 fn kind_name(ty: &ValueType) -> String {
@@ -1415,7 +1423,7 @@ impl RecordWriter<'_> {
             field.element.size as usize,
             field.element.presence_words as usize,
         );
-        let most = (crate::abi::MAX_PAGES * crate::abi::PAGE) as usize;
+        let most = crate::abi::MAX_MEMORY;
         let bytes = n.saturating_mul(size);
         if bytes > most {
             return Err(ListTooLarge {

@@ -88,16 +88,13 @@ pub struct RuntimeConfig {
     pub perf_map: bool,
 }
 
-/// The most memory an instance may have: the modules' own limit.
-const MODULE_MEMORY: usize = (abi::MAX_PAGES * abi::PAGE) as usize;
-
 impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             deadline: crate::outcome::DEFAULT_DEADLINE,
             cache_dir: default_cache_dir(),
             max_idle_instances: usize::MAX,
-            max_memory: MODULE_MEMORY,
+            max_memory: abi::MAX_MEMORY,
             perf_map: false,
         }
     }
@@ -163,7 +160,7 @@ impl Runtime {
     /// refuses the configuration or no thread can be started: an engine
     /// without its ticker would never stop a looping evaluation.
     pub fn new(mut config: RuntimeConfig) -> Result<Runtime, LoadError> {
-        config.max_memory = config.max_memory.min(MODULE_MEMORY);
+        config.max_memory = config.max_memory.min(abi::MAX_MEMORY);
         let mut wasm = Config::new();
         wasm.epoch_interruption(true);
         wasm.cranelift_opt_level(wasmtime::OptLevel::Speed);
