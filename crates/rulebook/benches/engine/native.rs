@@ -141,8 +141,9 @@ const DISABILITY_ADDITION: i64 = 40_000;
 const LONDON_WEIGHTING: i64 = 1_150_000;
 const ONE: i64 = 1_000_000;
 
-/// `n / d` rounded half away from zero (d > 0).
-fn div_round(n: i64, d: i64) -> i64 {
+/// `n / d` rounded half away from zero (d > 0). The suite's native
+/// functions of other policies round with it too.
+pub fn div_round(n: i64, d: i64) -> i64 {
     let q = n / d;
     let r = n % d;
     if 2 * r.abs() >= d {

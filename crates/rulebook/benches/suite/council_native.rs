@@ -6,7 +6,9 @@
 //! (LANGUAGE.md section 3). Any absent fact and the record is not decided
 //! (`None`). Figures of 2025-04-01 on: the suite evaluates on 2026-11-27.
 
-use crate::shapes::{structs_column, Cell, Rows, StructsFields};
+use crate::native::div_round;
+use crate::shapes::{pounds, structs_column, Cell, Rows, StructsFields};
+use rulebook::__private::num::years_between;
 use rulebook::batch::{
     Bool, Decimal, Decision, Enum, Field, FieldSet, Int, ListField, Money, RecordWriter, Text,
     Variant,
@@ -90,20 +92,6 @@ pub struct Reduction {
     pub yearly_estimate: i64,
     pub household_size: i64,
     pub adults_in_household: i64,
-}
-
-fn years_between(from: i32, to: i32) -> i64 {
-    rulebook::__private::num::years_between(from, to)
-}
-
-/// `a / b` rounded half away from zero (b > 0).
-fn div_round(a: i64, b: i64) -> i64 {
-    let (q, r) = (a / b, a % b);
-    if 2 * r.abs() >= b {
-        q + a.signum()
-    } else {
-        q
-    }
 }
 
 pub fn decide(a: &Application, as_of: i32) -> Reduction {
@@ -267,15 +255,6 @@ pub fn application(r: &[Cell]) -> Option<Application> {
         capital: cell(8).num()?,
         household,
     })
-}
-
-fn pounds(p: i64) -> Json {
-    json!(format!(
-        "{}{}.{:02}",
-        if p < 0 { "-" } else { "" },
-        p.abs() / 100,
-        p.abs() % 100
-    ))
 }
 
 /// A decimal of millionths in its shortest exact form ("0.75", "1").

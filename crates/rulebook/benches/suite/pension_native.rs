@@ -5,7 +5,9 @@
 //! record is not decided (`None`). Rates of 2025-04-07 on: the suite
 //! evaluates on 2026-11-27.
 
-use crate::shapes::{structs_column, Cell, Rows, StructsFields};
+use crate::native::div_round;
+use crate::shapes::{pounds, structs_column, Cell, Rows, StructsFields};
+use rulebook::__private::num::years_between;
 use rulebook::batch::{Bool, Decision, Field, FieldSet, Money, RecordWriter};
 use rulebook::{Date, Policy, RecordView};
 use serde_json::{json, Value as Json};
@@ -43,22 +45,6 @@ pub struct Award {
     pub eligible: bool,
     pub weekly_guarantee_credit: i64,
     pub passports_housing_support: bool,
-}
-
-/// Whole years from `from` to `to`, a birthday on 29 February counting
-/// from 1 March in common years.
-fn years_between(from: i32, to: i32) -> i64 {
-    rulebook::__private::num::years_between(from, to)
-}
-
-/// `a / b` rounded half away from zero (b > 0).
-fn div_round(a: i64, b: i64) -> i64 {
-    let (q, r) = (a / b, a % b);
-    if 2 * r.abs() >= b {
-        q + a.signum()
-    } else {
-        q
-    }
 }
 
 pub fn decide(c: &Claim, as_of: i32) -> Award {
@@ -134,15 +120,6 @@ pub fn claim(r: &[Cell]) -> Option<Claim> {
         weekly_earnings: cell(10).num()?,
         capital: cell(11).num()?,
     })
-}
-
-fn pounds(p: i64) -> Json {
-    json!(format!(
-        "{}{}.{:02}",
-        if p < 0 { "-" } else { "" },
-        p.abs() / 100,
-        p.abs() % 100
-    ))
 }
 
 /// The native decisions of a record, as the engine's JSON values.

@@ -515,6 +515,16 @@ pub fn native(file: &str) -> Option<Native> {
     }
 }
 
+/// Pence as the engine writes money in JSON ("-12.05").
+pub fn pounds(p: i64) -> Json {
+    json!(format!(
+        "{}{}.{:02}",
+        if p < 0 { "-" } else { "" },
+        p.abs() / 100,
+        p.abs() % 100
+    ))
+}
+
 /// The benchmark policy's native function on a record of its inputs (in
 /// file order: age, income_monthly, savings, household_size, is_resident,
 /// has_disability, employment_status, region).
